@@ -1,0 +1,2 @@
+export { type OutboxMessage, readOutbox } from './outbox';
+export { type LocalSes, type LocalSesOptions, startLocalSes } from './server';

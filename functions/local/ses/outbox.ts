@@ -1,0 +1,127 @@
+import { mkdir, open, readdir, readFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type AddressObject, simpleParser } from 'mailparser';
+import MailComposer from 'nodemailer/lib/mail-composer';
+import { monotonicFactory } from 'ulid';
+
+export interface OutgoingEmail {
+  from: string;
+  to: string[];
+  cc: string[];
+  subject: string;
+  text?: string;
+  html?: string;
+  configurationSetName?: string;
+}
+
+export interface OutboxMessage {
+  id: string;
+  /** ISO 8601, from the message's Date header. */
+  at: string;
+  /** Every recipient the message was addressed to: To, then Cc. */
+  to: string[];
+  subject: string;
+  text: string;
+  html: string;
+  /** Absolute http(s) URLs of the HTML part's hrefs, deduplicated, in order of appearance. */
+  links: string[];
+}
+
+const EML = '.eml';
+// Monotonic so that ids (and so file names) sort in sending order even within one millisecond.
+const nextId = monotonicFactory();
+
+/** Composes the message as MIME and stores it as `<id>.eml`; answers the id. */
+export async function writeToOutbox(outboxDir: string, email: OutgoingEmail): Promise<string> {
+  const id = nextId();
+  const composer = new MailComposer({
+    from: email.from,
+    to: email.to,
+    cc: email.cc,
+    subject: email.subject,
+    text: email.text,
+    html: email.html,
+    messageId: `<${id}@local-ses.tollgate>`,
+    date: new Date(),
+    headers: email.configurationSetName ? { 'X-Ses-Configuration-Set': email.configurationSetName } : {},
+  });
+  const raw = await composer.compile().build();
+
+  // Write under a dot-name readOutbox ignores, flush, then rename: a crash leaves either no
+  // message or the whole message, never a truncated one in the listing.
+  await mkdir(outboxDir, { recursive: true });
+  const temp = join(outboxDir, `.${id}${EML}.tmp`);
+  const file = await open(temp, 'wx');
+  try {
+    await file.writeFile(raw);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await rename(temp, join(outboxDir, `${id}${EML}`));
+  return id;
+}
+
+/** Lists the outbox oldest first, as a mail client would see each message. */
+export async function readOutbox(outboxDir: string): Promise<OutboxMessage[]> {
+  let names: string[];
+  try {
+    names = await readdir(outboxDir);
+  } catch (err) {
+    // No folder yet means nothing was sent yet.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const ids = names
+    .filter((name) => name.endsWith(EML) && !name.startsWith('.'))
+    .map((name) => name.slice(0, -EML.length))
+    .sort();
+  return Promise.all(ids.map((id) => readMessage(outboxDir, id)));
+}
+
+async function readMessage(outboxDir: string, id: string): Promise<OutboxMessage> {
+  const parsed = await simpleParser(await readFile(join(outboxDir, `${id}${EML}`)));
+  if (!parsed.date) throw new Error(`Outbox message ${id}${EML} has no Date header`);
+  const html = parsed.html || '';
+  return {
+    id,
+    at: parsed.date.toISOString(),
+    to: [...addresses(parsed.to), ...addresses(parsed.cc)],
+    subject: parsed.subject ?? '',
+    text: parsed.text ?? '',
+    html,
+    links: hrefLinks(html),
+  };
+}
+
+function addresses(header: AddressObject | AddressObject[] | undefined): string[] {
+  if (!header) return [];
+  return (Array.isArray(header) ? header : [header])
+    .flatMap((object) => object.value)
+    .flatMap((entry) => (entry.group ? entry.group : [entry]))
+    .flatMap((entry) => (entry.address ? [entry.address] : []));
+}
+
+const HREF = /\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/gi;
+
+function hrefLinks(html: string): string[] {
+  const links = new Set<string>();
+  for (const match of html.matchAll(HREF)) {
+    const url = decodeEntities((match[1] ?? match[2] ?? match[3] ?? '').trim());
+    if (/^https?:\/\//i.test(url) && URL.canParse(url)) links.add(url);
+  }
+  return [...links];
+}
+
+// Attribute values are HTML-escaped (`&amp;` between query parameters); a link is only useful
+// to a test or a person once decoded the way a browser would.
+const NAMED_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+function decodeEntities(value: string): string {
+  return value.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (entity, body: string) => {
+    if (body[0] !== '#') return NAMED_ENTITIES[body.toLowerCase()] ?? entity;
+    const code =
+      body[1] === 'x' || body[1] === 'X' ? Number.parseInt(body.slice(2), 16) : Number(body.slice(1));
+    return code <= 0x10ffff ? String.fromCodePoint(code) : entity;
+  });
+}
