@@ -1,0 +1,83 @@
+import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+
+export interface EmailMessage {
+  to: string[];
+  subject: string;
+  text: string;
+  html: string;
+}
+
+export interface Mailer {
+  send(message: EmailMessage): Promise<{ messageId: string }>;
+}
+
+/** A failure worth retrying as is; the name is what a Step Functions `Retry` matches on. */
+export class TransientError extends Error {
+  override readonly name = 'TransientError';
+}
+
+// Error names SES uses when it is asking the caller to slow down.
+const THROTTLING = new Set(['TooManyRequestsException', 'ThrottlingException', 'Throttling']);
+// Network failures the SDK gave up on after its own retries: the next attempt may well get through.
+const NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE']);
+
+/** Sends through Amazon SES (API v2) in AWS, or through the local SES endpoint in local mode. */
+export class SesMailer implements Mailer {
+  readonly #client: SESv2Client;
+  readonly #from: string;
+  readonly #configurationSetName: string | undefined;
+
+  constructor(client: SESv2Client, from: string, configurationSetName?: string) {
+    this.#client = client;
+    this.#from = from;
+    this.#configurationSetName = configurationSetName;
+  }
+
+  async send(message: EmailMessage): Promise<{ messageId: string }> {
+    const command = new SendEmailCommand({
+      FromEmailAddress: this.#from,
+      Destination: { ToAddresses: message.to },
+      ConfigurationSetName: this.#configurationSetName,
+      Content: {
+        Simple: {
+          Subject: { Data: message.subject, Charset: 'UTF-8' },
+          Body: {
+            Text: { Data: message.text, Charset: 'UTF-8' },
+            Html: { Data: message.html, Charset: 'UTF-8' },
+          },
+        },
+      },
+    });
+    let messageId: string | undefined;
+    try {
+      ({ MessageId: messageId } = await this.#client.send(command));
+    } catch (err) {
+      if (isTransient(err)) throw new TransientError(`SES send failed: ${describe(err)}`, { cause: err });
+      throw err;
+    }
+    if (!messageId) throw new Error('SES accepted the message but answered no MessageId');
+    return { messageId };
+  }
+}
+
+function isTransient(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const { $fault, $metadata, code } = err as Error & {
+    $fault?: 'client' | 'server';
+    $metadata?: { httpStatusCode?: number };
+    code?: string;
+  };
+  const status = $metadata?.httpStatusCode ?? 0;
+  return (
+    THROTTLING.has(err.name) ||
+    $fault === 'server' ||
+    status === 429 ||
+    status >= 500 ||
+    err.name === 'TimeoutError' ||
+    NETWORK.has(code ?? '')
+  );
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}

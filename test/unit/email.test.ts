@@ -1,0 +1,172 @@
+import {
+  MessageRejected,
+  SESv2Client,
+  SESv2ServiceException,
+  SendEmailCommand,
+  TooManyRequestsException,
+} from '@aws-sdk/client-sesv2';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { renderEmail, SesMailer, TransientError } from '../../functions/adapters/email';
+
+describe('renderEmail', () => {
+  const approval = {
+    title: 'Approve payroll-read for alice@example.com',
+    intro: ['Alice asks for read access to payroll.', 'The link works once.'],
+    rows: [
+      ['System', 'payroll'],
+      ['Justification', '<script>alert("x")</script> & more'],
+    ] as [string, string][],
+    actions: [
+      { label: 'Approve', url: 'http://127.0.0.1:3000/a/approve-token?stage=1&ticket=T1' },
+      { label: 'Deny', url: 'http://127.0.0.1:3000/a/deny-token' },
+    ],
+    footer: 'You get this because you approve payroll access.',
+  };
+
+  it('escapes HTML in interpolated values', () => {
+    // Prepare
+    const content = approval;
+
+    // Act
+    const { html } = renderEmail(content);
+
+    // Assess
+    expect(html).not.toContain('<script>');
+    expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; more');
+  });
+
+  it('puts every action URL in both the HTML and the text part', () => {
+    // Prepare
+    const content = approval;
+
+    // Act
+    const { html, text } = renderEmail(content);
+
+    // Assess
+    expect(html).toContain('href="http://127.0.0.1:3000/a/approve-token?stage=1&amp;ticket=T1"');
+    expect(html).toContain('href="http://127.0.0.1:3000/a/deny-token"');
+    expect(text).toContain('Approve: http://127.0.0.1:3000/a/approve-token?stage=1&ticket=T1');
+    expect(text).toContain('Deny: http://127.0.0.1:3000/a/deny-token');
+  });
+
+  it('carries the title, paragraphs, rows and footer in the text part unescaped', () => {
+    // Prepare
+    const content = approval;
+
+    // Act
+    const { text } = renderEmail(content);
+
+    // Assess
+    expect(text).toContain(
+      'Approve payroll-read for alice@example.com\n\nAlice asks for read access to payroll.',
+    );
+    expect(text).toContain('Justification: <script>alert("x")</script> & more');
+    expect(text).toContain('You get this because you approve payroll access.');
+  });
+
+  it('refuses an action whose URL is not absolute http(s)', () => {
+    // Prepare
+    const content = { ...approval, actions: [{ label: 'Click', url: 'javascript:alert(1)' }] };
+
+    // Act
+    const rendering = () => renderEmail(content);
+
+    // Assess
+    expect(rendering).toThrow('Email action "Click" needs an absolute http(s) URL');
+  });
+});
+
+describe('SesMailer', () => {
+  const ses = mockClient(SESv2Client);
+  const message = { to: ['bob@example.com'], subject: 'Approve?', text: 'Approve?', html: '<p>Approve?</p>' };
+  const mailer = () =>
+    new SesMailer(new SESv2Client({ region: 'us-east-1' }), 'tollgate@example.com', 'tollgate');
+
+  beforeEach(() => {
+    ses.reset();
+  });
+
+  it('sends a simple message with text and HTML bodies from the configured sender', async () => {
+    // Prepare
+    ses.on(SendEmailCommand).resolves({ MessageId: 'm-1' });
+
+    // Act
+    const sent = await mailer().send(message);
+
+    // Assess
+    expect(sent).toEqual({ messageId: 'm-1' });
+    expect(ses.commandCalls(SendEmailCommand)[0]?.args[0].input).toMatchObject({
+      FromEmailAddress: 'tollgate@example.com',
+      Destination: { ToAddresses: ['bob@example.com'] },
+      ConfigurationSetName: 'tollgate',
+      Content: {
+        Simple: {
+          Subject: { Data: 'Approve?' },
+          Body: { Text: { Data: 'Approve?' }, Html: { Data: '<p>Approve?</p>' } },
+        },
+      },
+    });
+  });
+
+  it('turns SES throttling into a TransientError that keeps the cause', async () => {
+    // Prepare
+    const throttled = new TooManyRequestsException({
+      message: 'Maximum sending rate exceeded.',
+      $metadata: { httpStatusCode: 429 },
+    });
+    ses.on(SendEmailCommand).rejects(throttled);
+
+    // Act
+    const sending = mailer().send(message);
+
+    // Assess
+    await expect(sending).rejects.toBeInstanceOf(TransientError);
+    await expect(sending).rejects.toMatchObject({ name: 'TransientError', cause: throttled });
+  });
+
+  it('turns an SES server fault into a TransientError', async () => {
+    // Prepare
+    ses.on(SendEmailCommand).rejects(
+      new SESv2ServiceException({
+        name: 'InternalFailure',
+        $fault: 'server',
+        $metadata: { httpStatusCode: 500 },
+        message: 'Internal failure',
+      }),
+    );
+
+    // Act
+    const sending = mailer().send(message);
+
+    // Assess
+    await expect(sending).rejects.toMatchObject({ name: 'TransientError' });
+  });
+
+  it('turns a reset connection into a TransientError', async () => {
+    // Prepare
+    ses.on(SendEmailCommand).rejects(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+
+    // Act
+    const sending = mailer().send(message);
+
+    // Assess
+    await expect(sending).rejects.toMatchObject({ name: 'TransientError' });
+  });
+
+  it('lets a permanent SES error through under its own name', async () => {
+    // Prepare
+    ses.on(SendEmailCommand).rejects(
+      new MessageRejected({
+        message: 'Email address is not verified.',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+
+    // Act
+    const sending = mailer().send(message);
+
+    // Assess
+    await expect(sending).rejects.toMatchObject({ name: 'MessageRejected' });
+  });
+});
