@@ -8,6 +8,7 @@ import {
   type SendEmailCommandInput,
 } from '@aws-sdk/client-sesv2';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { renderEmail, SesMailer } from '../../functions/adapters/email';
 import { type LocalSes, readOutbox, startLocalSes } from '../../functions/local/ses';
 
 describe('local SES endpoint', () => {
@@ -132,6 +133,31 @@ describe('local SES endpoint', () => {
 
     // Assess
     expect(messages.map((message) => message.subject)).toEqual(['Complete message']);
+  });
+
+  it('lists the action links of an email rendered by renderEmail and sent by SesMailer', async () => {
+    // Prepare
+    const mailer = new SesMailer(client, 'tollgate@example.com');
+    const rendered = renderEmail({
+      title: 'Approve payroll-read',
+      intro: ['Alice asks for read access.'],
+      actions: [
+        { label: 'Approve', url: 'http://127.0.0.1:3000/a/one?stage=1&ticket=T1' },
+        { label: 'Deny', url: 'http://127.0.0.1:3000/a/two' },
+      ],
+    });
+
+    // Act
+    const { messageId } = await mailer.send({ to: ['bob@example.com'], subject: 'Approve?', ...rendered });
+    const [message] = await readOutbox(outboxDir);
+
+    // Assess
+    expect(message).toMatchObject({ id: messageId, to: ['bob@example.com'], subject: 'Approve?' });
+    expect(message?.links).toEqual([
+      'http://127.0.0.1:3000/a/one?stage=1&ticket=T1',
+      'http://127.0.0.1:3000/a/two',
+    ]);
+    expect(message?.text).toContain('Deny: http://127.0.0.1:3000/a/two');
   });
 
   it('lists an outbox folder that does not exist yet as empty', async () => {
