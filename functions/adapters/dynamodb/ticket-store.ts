@@ -1,0 +1,116 @@
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { ConcurrentUpdateError, TicketExistsError } from '../../app/errors';
+import type { TicketPage, TicketPartition, TicketStore } from '../../app/ports';
+import type { Status } from '../../domain/lifecycle';
+import type { Ticket } from '../../domain/ticket';
+import { isConditionalCheckFailure, withoutKeys } from './client';
+import { keys, ticketPartitionIndex } from './table';
+
+export class DynamoTicketStore implements TicketStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async get(id: string): Promise<Ticket | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.ticketId(id), ConsistentRead: true }),
+    );
+    return Item ? withoutKeys<Ticket>(Item) : undefined;
+  }
+
+  async create(ticket: Ticket): Promise<void> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...keys.ticket(ticket), ...ticket },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) throw new TicketExistsError(ticket.id);
+      throw error;
+    }
+  }
+
+  /** The whole item, timeline included, in one conditional write on the version it was read at. */
+  async save(ticket: Ticket): Promise<void> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...keys.ticket(ticket), ...ticket },
+          ConditionExpression: '#version = :previous',
+          ExpressionAttributeNames: { '#version': 'version' },
+          ExpressionAttributeValues: { ':previous': ticket.version - 1 },
+        }),
+      );
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) throw new ConcurrentUpdateError(ticket.id);
+      throw error;
+    }
+  }
+
+  /**
+   * Each partition gives its newest `limit + 1` tickets below the cursor; the newest `limit` of
+   * their union are the page, and one more means another page follows.
+   */
+  async list(query: {
+    partitions: TicketPartition[];
+    status?: Status;
+    afterId?: string;
+    limit: number;
+  }): Promise<TicketPage> {
+    const perPartition = await Promise.all(
+      query.partitions.map((partition) =>
+        this.queryPartition(partition, query.status, query.afterId, query.limit + 1),
+      ),
+    );
+    const unique = new Map(perPartition.flat().map((ticket) => [ticket.id, ticket]));
+    const newestFirst = [...unique.values()].sort((a, b) => (a.id < b.id ? 1 : -1));
+    const items = newestFirst.slice(0, query.limit);
+    return {
+      items: items.map(({ timeline, ...summary }) => summary),
+      lastId: newestFirst.length > query.limit ? (items.at(-1)?.id ?? null) : null,
+    };
+  }
+
+  private async queryPartition(
+    partition: TicketPartition,
+    status: Status | undefined,
+    afterId: string | undefined,
+    wanted: number,
+  ): Promise<Ticket[]> {
+    const { index, prefix } = ticketPartitionIndex[partition.by];
+    const filterByStatus = status !== undefined && partition.by !== 'status';
+    const found: Ticket[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: index,
+          KeyConditionExpression: afterId ? '#pk = :pk AND #sk < :after' : '#pk = :pk',
+          ExpressionAttributeNames: {
+            '#pk': `${index}pk`,
+            ...(afterId ? { '#sk': `${index}sk` } : {}),
+            ...(filterByStatus ? { '#status': 'status' } : {}),
+          },
+          ExpressionAttributeValues: {
+            ':pk': `${prefix}${partition.value}`,
+            ...(afterId ? { ':after': afterId } : {}),
+            ...(filterByStatus ? { ':status': status } : {}),
+          },
+          ...(filterByStatus ? { FilterExpression: '#status = :status' } : {}),
+          ScanIndexForward: false,
+          Limit: wanted,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      found.push(...(page.Items ?? []).map((item) => withoutKeys<Ticket>(item)));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && found.length < wanted);
+    return found.slice(0, wanted);
+  }
+}

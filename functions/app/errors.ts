@@ -1,0 +1,14 @@
+import { ConflictError } from '../domain/errors';
+
+/** The conditional write lost: someone else changed the ticket first. */
+export class ConcurrentUpdateError extends ConflictError {
+  constructor(ticketId: string) {
+    super(`Ticket ${ticketId} was changed by someone else; reload it and try again`);
+  }
+}
+
+export class TicketExistsError extends ConflictError {
+  constructor(ticketId: string) {
+    super(`Ticket ${ticketId} already exists`);
+  }
+}

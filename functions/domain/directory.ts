@@ -1,0 +1,65 @@
+import { z } from 'zod';
+
+/** People are identified by email, non-human identities by `svc:NAME`; both lowercased everywhere. */
+export const identityIdSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(254)
+  .regex(/^(svc:[a-z0-9][a-z0-9._-]{0,62}|[^\s@]+@[^\s@]+\.[^\s@]+)$/, 'must be an email or svc:NAME');
+
+export const roles = ['auditor', 'security', 'admin'] as const;
+export type Role = (typeof roles)[number];
+
+export const identitySchema = z.strictObject({
+  id: identityIdSchema,
+  kind: z.enum(['human', 'service']),
+  name: z.string().min(1).max(200),
+  department: z.string().min(1).max(100),
+  title: z.string().max(200).default(''),
+  managerId: identityIdSchema.nullable().default(null),
+  ownerId: identityIdSchema.nullable().default(null),
+  status: z.enum(['active', 'suspended', 'departed']),
+  roles: z.array(z.enum(roles)).default([]),
+});
+export type Identity = z.infer<typeof identitySchema>;
+
+export const sensitivities = ['low', 'moderate', 'high', 'critical'] as const;
+export const entitlementClasses = ['read', 'write', 'admin'] as const;
+
+export const entitlementSchema = z.strictObject({
+  id: z.string().min(1).max(100),
+  name: z.string().min(1).max(200),
+  class: z.enum(entitlementClasses),
+  maxDuration: z.string().nullable().default(null),
+});
+export type Entitlement = z.infer<typeof entitlementSchema>;
+
+export const fulfilmentSchema = z.discriminatedUnion('mode', [
+  z.strictObject({ mode: z.literal('manual'), fulfillers: z.array(identityIdSchema).min(1) }),
+  z.strictObject({ mode: z.literal('webhook'), integration: z.string().min(1), url: z.url() }),
+]);
+export type Fulfilment = z.infer<typeof fulfilmentSchema>;
+
+export const systemSchema = z.strictObject({
+  id: z.string().min(1).max(100),
+  name: z.string().min(1).max(200),
+  ownerId: identityIdSchema,
+  sensitivity: z.enum(sensitivities),
+  fulfilment: fulfilmentSchema,
+  entitlements: z.array(entitlementSchema).min(1),
+});
+export type System = z.infer<typeof systemSchema>;
+
+/** The directory facts a rule needs, without saying where they are stored. */
+export interface DirectoryView {
+  identity(id: string): Promise<Identity | undefined>;
+  identitiesWithRole(role: Role): Promise<Identity[]>;
+}
+
+export const isActive = (identity: Identity | undefined): identity is Identity & { status: 'active' } =>
+  identity?.status === 'active';
+
+/** The accountable person behind a beneficiary: the person themselves, or a service account's owner. */
+export const accountablePersonId = (beneficiary: Identity): string =>
+  beneficiary.kind === 'service' && beneficiary.ownerId ? beneficiary.ownerId : beneficiary.id;

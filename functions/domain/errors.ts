@@ -1,0 +1,46 @@
+/**
+ * Named domain errors. The HTTP error middleware maps them to status codes, and the state machine's
+ * Retry/Catch blocks match them by `name`, so the names are part of the contract.
+ */
+export abstract class DomainError extends Error {
+  abstract readonly code: string;
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Input that is well-formed JSON but wrong: `fields` maps each dot path to its message. */
+export class ValidationError extends DomainError {
+  readonly code = 'invalid_request';
+  constructor(
+    message: string,
+    readonly fields: Record<string, string>,
+  ) {
+    super(message);
+  }
+}
+
+export class NotFoundError extends DomainError {
+  readonly code = 'not_found';
+}
+
+export class ForbiddenError extends DomainError {
+  readonly code = 'forbidden';
+}
+
+/** A change that conflicts with the ticket's current state or a concurrent writer. */
+export class ConflictError extends DomainError {
+  readonly code = 'conflict';
+}
+
+export class InvalidTransitionError extends ConflictError {
+  constructor(from: string, to: string, closure?: string | null) {
+    super(`A ticket cannot move from ${from} to ${to}${closure ? ` (${closure})` : ''}`);
+  }
+}
+
+/** Nobody in the directory may approve this stage: the request cannot be routed as configured. */
+export class NoEligibleApproverError extends DomainError {
+  readonly code = 'no_eligible_approver';
+}

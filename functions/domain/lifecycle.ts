@@ -1,0 +1,84 @@
+import { InvalidTransitionError } from './errors';
+
+export const ticketTypes = ['access', 'support'] as const;
+export type TicketType = (typeof ticketTypes)[number];
+
+export const statuses = [
+  'submitted',
+  'pending_approval',
+  'fulfilling',
+  'active',
+  'revoking',
+  'closed',
+] as const;
+export type Status = (typeof statuses)[number];
+
+export const closureCodes = [
+  'fulfilled',
+  'expired',
+  'revoked',
+  'rejected',
+  'auto_rejected',
+  'cancelled',
+  'failed',
+  'timed_out',
+] as const;
+export type ClosureCode = (typeof closureCodes)[number];
+
+type Step = { to: Exclude<Status, 'closed'> } | { to: 'closed'; closures: readonly ClosureCode[] };
+
+/**
+ * Every move a ticket may make, per type. Later features add behaviour, not statuses: a move that is
+ * not listed here is refused, whoever asks for it.
+ */
+const transitions: Record<TicketType, Partial<Record<Status, readonly Step[]>>> = {
+  access: {
+    submitted: [
+      { to: 'pending_approval' },
+      { to: 'fulfilling' },
+      { to: 'closed', closures: ['auto_rejected', 'cancelled', 'failed'] },
+    ],
+    pending_approval: [
+      { to: 'pending_approval' },
+      { to: 'fulfilling' },
+      { to: 'closed', closures: ['rejected', 'timed_out', 'cancelled', 'failed'] },
+    ],
+    fulfilling: [
+      { to: 'active' },
+      { to: 'closed', closures: ['fulfilled', 'failed', 'timed_out', 'cancelled'] },
+    ],
+    active: [{ to: 'revoking' }],
+    revoking: [{ to: 'closed', closures: ['expired', 'revoked', 'failed'] }],
+  },
+  support: {
+    submitted: [{ to: 'fulfilling' }, { to: 'closed', closures: ['cancelled', 'failed'] }],
+    fulfilling: [{ to: 'closed', closures: ['fulfilled', 'cancelled', 'failed', 'timed_out'] }],
+  },
+};
+
+export function canTransition(
+  type: TicketType,
+  from: Status,
+  to: Status,
+  closure: ClosureCode | null,
+): boolean {
+  const steps = transitions[type][from] ?? [];
+  return steps.some((step) =>
+    step.to === 'closed'
+      ? to === 'closed' && closure !== null && step.closures.includes(closure)
+      : step.to === to && closure === null,
+  );
+}
+
+export function assertTransition(
+  type: TicketType,
+  from: Status,
+  to: Status,
+  closure: ClosureCode | null,
+): void {
+  if (!canTransition(type, from, to, closure)) throw new InvalidTransitionError(from, to, closure);
+}
+
+/** Statuses in which a requester may still withdraw the ticket. */
+export const isOpen = (status: Status): boolean =>
+  status === 'submitted' || status === 'pending_approval' || status === 'fulfilling';

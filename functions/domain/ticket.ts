@@ -1,0 +1,171 @@
+import { z } from 'zod';
+import type { Identity, System } from './directory';
+import { urgencies } from './intake';
+import {
+  assertTransition,
+  type ClosureCode,
+  closureCodes,
+  type Status,
+  statuses,
+  ticketTypes,
+} from './lifecycle';
+import { appendEvent } from './timeline';
+
+export const decisionSchema = z
+  .object({
+    outcome: z.enum(['approval_required', 'auto_approved', 'auto_rejected']),
+    stages: z.array(z.string()),
+    policyIds: z.array(z.string()),
+    version: z.string(),
+    reason: z.string().nullable(),
+  })
+  .meta({
+    id: 'Decision',
+    description: 'What decided the route of a ticket, and which rule set made the call',
+  });
+export type Decision = z.infer<typeof decisionSchema>;
+
+export const approvalSchema = z
+  .object({
+    stage: z.string(),
+    candidates: z.array(z.string()),
+    decidedBy: z.string().nullable(),
+    decision: z.enum(['approve', 'deny']).nullable(),
+    at: z.string().nullable(),
+    comment: z.string().nullable(),
+    via: z.enum(['link', 'inbox']).nullable(),
+  })
+  .meta({ id: 'Approval' });
+export type Approval = z.infer<typeof approvalSchema>;
+
+export const fulfilmentRecordSchema = z
+  .object({
+    mode: z.enum(['manual', 'webhook']),
+    fulfillers: z.array(z.string()),
+    queue: z.string().nullable(),
+    result: z.enum(['done', 'failed']).nullable(),
+    by: z.string().nullable(),
+    at: z.string().nullable(),
+    note: z.string().nullable(),
+  })
+  .meta({ id: 'Fulfilment' });
+export type FulfilmentRecord = z.infer<typeof fulfilmentRecordSchema>;
+
+export const timelineEventSchema = z
+  .object({
+    seq: z.number().int(),
+    type: z.string(),
+    at: z.string(),
+    actor: z.string(),
+    reason: z.string().nullable(),
+    from: z.enum(statuses).nullable(),
+    to: z.enum(statuses).nullable(),
+    data: z.record(z.string(), z.unknown()),
+    prev: z.string().meta({ description: 'The previous event hash; 64 zeros for the first event' }),
+    hash: z.string().meta({ description: "SHA-256 of the event's RFC 8785 canonical JSON without `hash`" }),
+  })
+  .meta({ id: 'TimelineEvent' });
+
+const ticketFields = {
+  id: z.string().meta({ description: 'A ULID' }),
+  type: z.enum(ticketTypes),
+  status: z.enum(statuses),
+  closure: z.enum(closureCodes).nullable(),
+  requester: z.string(),
+  beneficiary: z.string(),
+  /** A service-account beneficiary's owner: kept on the ticket so visibility needs no extra lookup. */
+  beneficiaryOwner: z.string().nullable(),
+  department: z.string(),
+  system: z.string().nullable(),
+  entitlement: z.string().nullable(),
+  justification: z.string().nullable(),
+  urgency: z.enum(urgencies),
+  duration: z.string().nullable(),
+  evidence: z.array(z.string()),
+  category: z.string().nullable(),
+  description: z.string().nullable(),
+  decision: decisionSchema.nullable(),
+  approvals: z.array(approvalSchema),
+  fulfilment: fulfilmentRecordSchema.nullable(),
+  grant: z.object({ id: z.string(), from: z.string(), until: z.string() }).nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  /** Optimistic-concurrency counter: every change is one conditional write on the previous value. */
+  version: z.number().int(),
+};
+
+export const ticketSummarySchema = z.object(ticketFields).meta({ id: 'TicketSummary' });
+export const ticketSchema = z
+  .object({ ...ticketFields, timeline: z.array(timelineEventSchema) })
+  .meta({ id: 'Ticket' });
+export type Ticket = z.infer<typeof ticketSchema>;
+
+export interface Change {
+  type: string;
+  at: string;
+  actor: string;
+  reason?: string | null;
+  to?: Status;
+  closure?: ClosureCode;
+  data?: Record<string, unknown>;
+}
+
+/**
+ * Applies one change to a ticket: the status move (checked against the lifecycle), the event that
+ * records it, and the next version. Callers merge field updates in `patch`.
+ */
+export function applyChange(ticket: Ticket, change: Change, patch: Partial<Ticket> = {}): Ticket {
+  const to = change.to ?? ticket.status;
+  const closure = change.closure ?? null;
+  if (change.to) assertTransition(ticket.type, ticket.status, to, closure);
+  return {
+    ...ticket,
+    ...patch,
+    status: to,
+    closure: closure ?? ticket.closure,
+    updatedAt: change.at,
+    version: ticket.version + 1,
+    timeline: appendEvent(ticket.timeline, {
+      type: change.type,
+      at: change.at,
+      actor: change.actor,
+      reason: change.reason ?? null,
+      from: change.to ? ticket.status : null,
+      to: change.to ? to : null,
+      data: closure ? { ...change.data, closure } : (change.data ?? {}),
+    }),
+  };
+}
+
+export function fulfilmentRecordFor(system: System | null, queue: string | null): FulfilmentRecord {
+  return {
+    mode: system?.fulfilment.mode ?? 'manual',
+    fulfillers: system?.fulfilment.mode === 'manual' ? system.fulfilment.fulfillers : [],
+    queue,
+    result: null,
+    by: null,
+    at: null,
+    note: null,
+  };
+}
+
+/** Everyone the ticket names in a role: the set that visibility and separation of duties read. */
+export function participants(ticket: Ticket): { approvers: Set<string>; fulfillers: Set<string> } {
+  return {
+    approvers: new Set(ticket.approvals.flatMap((approval) => approval.candidates)),
+    fulfillers: new Set(ticket.fulfilment?.fulfillers ?? []),
+  };
+}
+
+/** A ticket exists for its parties and for oversight roles; for anyone else it does not. */
+export function canView(ticket: Ticket, viewer: Identity): boolean {
+  if (viewer.roles.includes('auditor') || viewer.roles.includes('security')) return true;
+  const { approvers, fulfillers } = participants(ticket);
+  return (
+    viewer.id === ticket.requester ||
+    viewer.id === ticket.beneficiary ||
+    viewer.id === ticket.beneficiaryOwner ||
+    approvers.has(viewer.id) ||
+    fulfillers.has(viewer.id)
+  );
+}

@@ -1,0 +1,29 @@
+import type { z } from 'zod';
+import { ValidationError } from './errors';
+
+/** Turns zod issues into the contract's `fields`: one message per dot path, the first one wins. */
+export function fieldErrors(error: z.ZodError): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const issue of error.issues) {
+    const paths =
+      issue.code === 'unrecognized_keys'
+        ? issue.keys.map((key) => [...issue.path, key].join('.'))
+        : [issue.path.join('.')];
+    for (const path of paths) {
+      fields[path || '(body)'] ??= describe(issue);
+    }
+  }
+  return fields;
+}
+
+function describe(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') return 'is not a known field';
+  if (issue.code === 'invalid_type' && issue.input === undefined) return 'is required';
+  return issue.message;
+}
+
+export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+  const result = schema.safeParse(input);
+  if (!result.success) throw new ValidationError(`The ${what} is invalid`, fieldErrors(result.error));
+  return result.data;
+}

@@ -1,0 +1,105 @@
+import middy from '@middy/core';
+import type {
+  APIGatewayProxyEventV2WithJWTAuthorizer,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from 'aws-lambda';
+import type { z } from 'zod';
+import type { Identity } from '../../domain/directory';
+import { parseOrThrow } from '../../domain/validation';
+import { type Deps, getDeps, logger } from '../deps';
+import { HttpError, toErrorResponse } from './http-errors';
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
+export type HttpResult = APIGatewayProxyStructuredResultV2;
+
+export interface HttpRequest<Q> {
+  caller: Identity;
+  body: unknown;
+  params: Record<string, string>;
+  query: Q;
+  headers: Record<string, string | undefined>;
+  correlationId: string;
+}
+
+interface RouteOptions<Q extends z.ZodType> {
+  /** Parsed from the query string; failures are 400s naming the parameter. */
+  query?: Q;
+  /** Whether the route reads a JSON body (413 past 64 KiB, 415 for another media type). */
+  jsonBody?: boolean;
+}
+
+/**
+ * Wraps a use case as an API Gateway (HTTP API, payload 2.0) handler: the caller resolved from the
+ * verified JWT claims and the directory, the body and query parsed, and every error mapped to the
+ * contract's envelope. The same function runs in Lambda and behind the local server.
+ */
+export function httpRoute<Q extends z.ZodType = z.ZodType<Record<string, never>>>(
+  options: RouteOptions<Q>,
+  useCase: (request: HttpRequest<z.output<Q>>, deps: Deps) => Promise<HttpResult>,
+) {
+  return middy<HttpEvent, HttpResult, Error, Context>().handler(async (event) => {
+    const correlationId = event.requestContext.requestId;
+    try {
+      const deps = getDeps();
+      const caller = await resolveCaller(event, deps);
+      const request: HttpRequest<z.output<Q>> = {
+        caller,
+        body: options.jsonBody ? parseJsonBody(event) : undefined,
+        params: (event.pathParameters ?? {}) as Record<string, string>,
+        query: options.query
+          ? parseOrThrow(options.query, event.queryStringParameters ?? {}, 'query')
+          : ({} as z.output<Q>),
+        headers: event.headers ?? {},
+        correlationId,
+      };
+      return await useCase(request, deps);
+    } catch (error) {
+      const response = toErrorResponse(error, correlationId);
+      if (response.status >= 500) logger.error('Request failed', { correlationId, error: error as Error });
+      return json(response.status, response.body);
+    }
+  });
+}
+
+export function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
+  return {
+    statusCode: status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+async function resolveCaller(event: HttpEvent, deps: Deps): Promise<Identity> {
+  const claims = event.requestContext.authorizer?.jwt?.claims ?? {};
+  const claim = claims[deps.config.callerClaim];
+  // API Gateway hands claims over as strings: "true", not true.
+  const verified = deps.config.callerClaim !== 'email' || String(claims.email_verified) === 'true';
+  if (typeof claim !== 'string' || claim === '' || !verified) {
+    throw new HttpError(401, 'unauthenticated', 'The token does not name a verified caller');
+  }
+  const caller = await deps.directory.identity(claim.toLowerCase());
+  if (!caller) throw new HttpError(403, 'forbidden', 'The caller is not in the directory');
+  if (caller.status !== 'active')
+    throw new HttpError(403, 'forbidden', `The caller's account is ${caller.status}`);
+  return caller;
+}
+
+function parseJsonBody(event: HttpEvent): unknown {
+  const raw = event.body ?? '';
+  const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+  if (bytes.length > MAX_BODY_BYTES) {
+    throw new HttpError(413, 'payload_too_large', `The body is over ${MAX_BODY_BYTES / 1024} KiB`);
+  }
+  const contentType = (event.headers?.['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (contentType !== 'application/json') {
+    throw new HttpError(415, 'unsupported_media_type', 'Send the body as application/json');
+  }
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'invalid_json', 'The body is not valid JSON');
+  }
+}

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { identitySchema } from '../../domain/directory';
+import { statuses } from '../../domain/lifecycle';
+import { ticketSchema, ticketSummarySchema } from '../../domain/ticket';
+
+/** Request and response shapes of the HTTP contract: the handlers parse with them, the OpenAPI document shows them. */
+
+export const listRequestsQuery = z.strictObject({
+  status: z.enum(statuses).optional(),
+  mine: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true'),
+  limit: z.coerce.number().int().min(1).max(100).default(25),
+  cursor: z.string().max(2048).optional(),
+});
+
+export const idempotencyKeyHeader = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[\x21-\x7e]+$/, 'must be 1 to 255 visible ASCII characters');
+
+export const errorSchema = z
+  .object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      fields: z.record(z.string(), z.string()).optional().meta({ description: 'Dot path → message' }),
+      correlationId: z.string().optional(),
+    }),
+  })
+  .meta({ id: 'Error' });
+
+export const ticketListSchema = z
+  .object({ items: z.array(ticketSummarySchema), next: z.string().nullable() })
+  .meta({ id: 'TicketList' });
+
+export const catalogSchema = z
+  .object({
+    systems: z.array(
+      z.object({
+        id: z.string(),
+        name: z.string(),
+        ownerId: z.string(),
+        sensitivity: z.enum(['low', 'moderate', 'high', 'critical']),
+        entitlements: z.array(
+          z.object({
+            id: z.string(),
+            name: z.string(),
+            class: z.enum(['read', 'write', 'admin']),
+            maxDuration: z.string().nullable(),
+          }),
+        ),
+      }),
+    ),
+  })
+  .meta({ id: 'Catalog' });
+
+export const identityResponseSchema = identitySchema.meta({ id: 'Identity' });
+
+export { ticketSchema };

@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import type { DynamoDirectory } from '../adapters/dynamodb/directory-store';
+import { identityIdSchema } from '../domain/directory';
+import { ValidationError } from '../domain/errors';
+import { parseOrThrow } from '../domain/validation';
+import { toErrorResponse } from '../handlers/http/http-errors';
+import type { HttpHandler } from './http-server';
+import type { LocalAuth } from './local-auth';
+
+const tokenRequestSchema = z.strictObject({
+  identity: identityIdSchema,
+  expiresIn: z
+    .union([
+      z
+        .number()
+        .int()
+        .min(1)
+        .max(30 * 24 * 3600),
+      z.string().regex(/^\d+\s*[smhd]$/),
+    ])
+    .default(3600)
+    .meta({ description: 'Seconds, or a span such as "15m" or "8h"' }),
+});
+
+/** The local-only `/dev/*` routes: helpers for demos and tests that the AWS stack never has. */
+export function createDevRoutes(deps: {
+  auth: LocalAuth;
+  directory: DynamoDirectory;
+}): Record<string, HttpHandler> {
+  const respond = async (work: () => Promise<unknown>) => {
+    try {
+      return {
+        statusCode: 200,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(await work()),
+      };
+    } catch (error) {
+      const { status, body } = toErrorResponse(error, 'local');
+      return {
+        statusCode: status,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      };
+    }
+  };
+  return {
+    issueToken: (event) =>
+      respond(async () => {
+        let body: unknown;
+        try {
+          body = JSON.parse(event.body ?? '');
+        } catch {
+          throw new ValidationError('The body is not valid JSON', {
+            '(body)': 'must be {"identity": "..."}',
+          });
+        }
+        const request = parseOrThrow(tokenRequestSchema, body, 'token request');
+        return { token: await deps.auth.issue(request.identity, request.expiresIn) };
+      }),
+    listIdentities: () =>
+      respond(async () => ({
+        identities: (await deps.directory.allIdentities()).map(
+          ({ id, name, kind, department, title, managerId, ownerId, status, roles }) => ({
+            id,
+            name,
+            kind,
+            department,
+            title,
+            managerId,
+            ownerId,
+            status,
+            roles,
+          }),
+        ),
+      })),
+  };
+}

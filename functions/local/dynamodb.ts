@@ -1,0 +1,47 @@
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
+import { createTableInput } from '../adapters/dynamodb/table';
+
+export const LOCAL_TABLE_NAME = 'tollgate';
+
+/**
+ * The embedded DynamoDB-compatible store (dynalite), on disk under the data folder or in memory,
+ * with the table created from the one schema module.
+ */
+export async function startLocalDynamo(options: { dataDir: string; store: 'disk' | 'memory'; port: number }) {
+  const path = join(options.dataDir, 'dynamodb');
+  if (options.store === 'disk') mkdirSync(path, { recursive: true });
+  const server: Server = dynalite({
+    ...(options.store === 'disk' ? { path } : {}),
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, '127.0.0.1', () => resolve());
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const client = new DynamoDBClient({ endpoint: url, region: 'us-east-1', credentials: localCredentials });
+  await ensureTable(client);
+  client.destroy();
+  return {
+    url,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+export const localCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+async function ensureTable(client: DynamoDBClient): Promise<void> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: LOCAL_TABLE_NAME }));
+  } catch (error) {
+    if ((error as Error).name !== 'ResourceNotFoundException') throw error;
+    await client.send(new CreateTableCommand(createTableInput(LOCAL_TABLE_NAME)));
+  }
+}

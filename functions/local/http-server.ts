@@ -1,0 +1,209 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type {
+  APIGatewayProxyEventV2WithJWTAuthorizer,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from 'aws-lambda';
+import type { Route } from '../routes';
+import type { LocalAuth } from './local-auth';
+
+/** API Gateway's own request limit; the handlers enforce the contract's 64 KiB themselves. */
+const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+export type HttpHandler = (
+  event: APIGatewayProxyEventV2WithJWTAuthorizer,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
+
+export interface ServedRoute {
+  route: Route;
+  handler: HttpHandler;
+}
+
+interface CompiledRoute extends ServedRoute {
+  pattern: RegExp;
+  names: string[];
+}
+
+/**
+ * A stand-in for API Gateway (HTTP API, payload format 2.0): matches the route table, verifies the
+ * bearer token for `jwt` routes and answers a missing or bad one with the gateway's own 401, then
+ * hands the very event Lambda would receive to the same handler.
+ */
+export async function startHttpServer(options: {
+  port: number;
+  routes: ServedRoute[];
+  auth: LocalAuth;
+  log: (line: string) => void;
+}): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+  const compiled = options.routes.map(compile);
+  const server = createServer((request, response) => {
+    serve(request, response, compiled, options).catch((error: unknown) => {
+      options.log(`local gateway error: ${(error as Error).stack ?? error}`);
+      if (!response.headersSent)
+        send(response, { statusCode: 500, body: '{"message":"Internal Server Error"}' });
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, '127.0.0.1', () => resolve());
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    server,
+    url,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function compile(served: ServedRoute): CompiledRoute {
+  const names: string[] = [];
+  const source = served.route.path
+    .replace(/[.*+?^$()|[\]\\]/g, '\\$&')
+    .replace(/\\?\{(\w+)\\?\}/g, (_, name: string) => {
+      names.push(name);
+      return '([^/]+)';
+    });
+  return { ...served, pattern: new RegExp(`^${source}$`), names };
+}
+
+async function serve(
+  request: IncomingMessage,
+  response: ServerResponse,
+  routes: CompiledRoute[],
+  options: { auth: LocalAuth },
+): Promise<void> {
+  const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+  const method = request.method === 'HEAD' ? 'GET' : (request.method ?? 'GET');
+  const candidates = routes.filter((route) => route.pattern.test(url.pathname));
+  const match = candidates.find((route) => route.route.method === method);
+  if (!match) {
+    const status = candidates.length > 0 ? 405 : 404;
+    return send(response, {
+      statusCode: status,
+      body: JSON.stringify({ message: status === 404 ? 'Not Found' : 'Method Not Allowed' }),
+    });
+  }
+  const body = await readBody(request);
+  if (body === null)
+    return send(response, { statusCode: 413, body: '{"message":"Request Entity Too Large"}' });
+
+  let claims: Record<string, string> | null = null;
+  if (match.route.auth === 'jwt') {
+    claims = await options.auth.verify(request.headers.authorization);
+    if (!claims) return send(response, { statusCode: 401, body: '{"message":"Unauthorized"}' });
+  }
+  const values = match.pattern.exec(url.pathname)?.slice(1) ?? [];
+  const pathParameters = Object.fromEntries(
+    match.names.map((name, index) => [name, decodeURIComponent(values[index] ?? '')]),
+  );
+  const event = toEvent(request, url, match.route, pathParameters, body, claims);
+  const result = await match.handler(event, lambdaContext(event.requestContext.requestId));
+  send(response, result, request.method === 'HEAD');
+}
+
+function readBody(request: IncomingMessage): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= GATEWAY_MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    request.on('end', () => resolve(size > GATEWAY_MAX_BODY_BYTES ? null : Buffer.concat(chunks)));
+    request.on('error', reject);
+  });
+}
+
+const TEXTUAL = /^(text\/|application\/(json|x-www-form-urlencoded|xml)|[^;]*\+json)/i;
+
+function toEvent(
+  request: IncomingMessage,
+  url: URL,
+  route: Route,
+  pathParameters: Record<string, string>,
+  body: Buffer,
+  claims: Record<string, string> | null,
+): APIGatewayProxyEventV2WithJWTAuthorizer {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const query: Record<string, string> = {};
+  for (const [name, value] of url.searchParams)
+    query[name] = name in query ? `${query[name]},${value}` : value;
+  const textual = TEXTUAL.test(headers['content-type'] ?? '');
+  const now = Date.now();
+  const requestId = randomUUID();
+  const routeKey = `${route.method} ${route.path}`;
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    cookies: headers.cookie?.split(/;\s*/),
+    headers,
+    queryStringParameters: Object.keys(query).length > 0 ? query : undefined,
+    pathParameters: Object.keys(pathParameters).length > 0 ? pathParameters : undefined,
+    body: body.length > 0 ? (textual ? body.toString('utf8') : body.toString('base64')) : undefined,
+    isBase64Encoded: body.length > 0 && !textual,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      domainName: headers.host ?? '127.0.0.1',
+      domainPrefix: 'local',
+      http: {
+        method: request.method ?? 'GET',
+        path: url.pathname,
+        protocol: `HTTP/${request.httpVersion}`,
+        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId,
+      routeKey,
+      stage: '$default',
+      time: new Date(now).toUTCString(),
+      timeEpoch: now,
+      authorizer: { principalId: '', integrationLatency: 0, jwt: { claims: claims ?? {}, scopes: [] } },
+    },
+  };
+}
+
+function lambdaContext(requestId: string): Context {
+  return {
+    awsRequestId: requestId,
+    functionName: 'tollgate-local',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:tollgate-local',
+    memoryLimitInMB: '1024',
+    logGroupName: 'local',
+    logStreamName: 'local',
+    callbackWaitsForEmptyEventLoop: false,
+    getRemainingTimeInMillis: () => 30_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+function send(response: ServerResponse, result: APIGatewayProxyStructuredResultV2, headOnly = false): void {
+  const headers: Record<string, string | string[]> = {
+    'content-type': 'application/json',
+    ...Object.fromEntries(Object.entries(result.headers ?? {}).map(([name, value]) => [name, String(value)])),
+  };
+  if (result.cookies?.length) headers['set-cookie'] = result.cookies;
+  const body =
+    result.body === undefined
+      ? Buffer.alloc(0)
+      : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8');
+  headers['content-length'] = String(body.length);
+  response.writeHead(result.statusCode ?? 200, headers);
+  response.end(headOnly ? undefined : body);
+}

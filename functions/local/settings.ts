@@ -1,0 +1,47 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+/**
+ * The local runtime's settings, from the environment, parsed once: a bad value stops `npm start`
+ * with a message naming it. Service ports default to the ones next to the API's (or to any free
+ * port when the API's is 0).
+ */
+const settingsSchema = z
+  .object({
+    PORT: port.default(3000),
+    TOLLGATE_DATA_DIR: z.string().min(1).default('.tollgate'),
+    TOLLGATE_STORE: z.enum(['disk', 'memory']).default('disk'),
+    TOLLGATE_DYNAMODB_PORT: port.optional(),
+    TOLLGATE_SFN_PORT: port.optional(),
+    TOLLGATE_SES_PORT: port.optional(),
+    TOLLGATE_TIME_SCALE: z.coerce.number().positive().max(1).default(1),
+    TOLLGATE_QUIET: z.enum(['true', 'false']).default('false'),
+  })
+  .transform((env) => {
+    const next = (offset: number) => (env.PORT === 0 ? 0 : env.PORT + offset);
+    return {
+      port: env.PORT,
+      dataDir: resolve(env.TOLLGATE_DATA_DIR),
+      store: env.TOLLGATE_STORE,
+      dynamodbPort: env.TOLLGATE_DYNAMODB_PORT ?? next(1),
+      stepFunctionsPort: env.TOLLGATE_SFN_PORT ?? next(2),
+      sesPort: env.TOLLGATE_SES_PORT ?? next(3),
+      timeScale: env.TOLLGATE_TIME_SCALE,
+      quiet: env.TOLLGATE_QUIET === 'true',
+    };
+  });
+
+export type LocalSettings = z.output<typeof settingsSchema>;
+
+export function readLocalSettings(env: NodeJS.ProcessEnv = process.env): LocalSettings {
+  const result = settingsSchema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues
+      .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
+      .join('\n  ');
+    throw new Error(`Tollgate's local settings are invalid:\n  ${problems}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,135 @@
+import type { z } from 'zod';
+import { requestBodySchema } from './domain/intake';
+import {
+  catalogSchema,
+  errorSchema,
+  identityResponseSchema,
+  listRequestsQuery,
+  ticketListSchema,
+  ticketSchema,
+} from './handlers/http/schemas';
+
+/**
+ * THE route table. The CDK stack creates one API route and Lambda function per entry (except the
+ * local-only ones), the local server serves every entry, and the OpenAPI document is generated from it.
+ */
+export interface Route {
+  method: 'GET' | 'POST';
+  path: string;
+  /** Module under functions/handlers (Lambda) or functions/local (local-only routes), without extension. */
+  handler: string;
+  /** `jwt`: a bearer token the gateway verifies; `none`: the route authenticates by its own means, or is local-only. */
+  auth: 'jwt' | 'none';
+  localOnly?: true;
+  operationId: string;
+  summary: string;
+  body?: z.ZodType;
+  query?: z.ZodType;
+  headers?: Record<string, string>;
+  responses: Partial<Record<number, { description: string; schema?: z.ZodType }>>;
+}
+
+const failures = {
+  400: { description: 'Invalid input; `fields` maps each dot path to its message', schema: errorSchema },
+  401: { description: 'Missing or bad token (the gateway answers `{"message": "Unauthorized"}`)' },
+  403: { description: 'The caller may not do this, or is suspended or departed', schema: errorSchema },
+} as const;
+
+export const routes: Route[] = [
+  {
+    method: 'POST',
+    path: '/requests',
+    handler: 'http/submit-request',
+    auth: 'jwt',
+    operationId: 'submitRequest',
+    summary: 'File an access or support request',
+    body: requestBodySchema,
+    headers: {
+      'Idempotency-Key':
+        'Replays answer the original response for 24 hours; another body with the same key is a 409',
+    },
+    responses: {
+      201: { description: 'The new ticket', schema: ticketSchema },
+      ...failures,
+      409: { description: 'Idempotency-Key reused with another body', schema: errorSchema },
+      413: { description: 'Body over 64 KiB', schema: errorSchema },
+      415: { description: 'Body is not application/json', schema: errorSchema },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/requests',
+    handler: 'http/list-requests',
+    auth: 'jwt',
+    operationId: 'listRequests',
+    summary: 'Tickets the caller may see, newest first',
+    query: listRequestsQuery,
+    responses: { 200: { description: 'One page of tickets', schema: ticketListSchema }, ...failures },
+  },
+  {
+    method: 'GET',
+    path: '/requests/{id}',
+    handler: 'http/get-request',
+    auth: 'jwt',
+    operationId: 'getRequest',
+    summary: 'A ticket with its timeline',
+    responses: {
+      200: { description: 'The ticket', schema: ticketSchema },
+      ...failures,
+      404: { description: 'No such ticket, or not visible to the caller', schema: errorSchema },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/catalog',
+    handler: 'http/get-catalog',
+    auth: 'jwt',
+    operationId: 'getCatalog',
+    summary: 'What can be requested, and from whom',
+    responses: { 200: { description: 'The catalog', schema: catalogSchema }, ...failures },
+  },
+  {
+    method: 'GET',
+    path: '/directory/{id}',
+    handler: 'http/get-directory-entry',
+    auth: 'jwt',
+    operationId: 'getDirectoryEntry',
+    summary: 'A directory entry: department, manager, owner, roles',
+    responses: {
+      200: { description: 'The identity', schema: identityResponseSchema },
+      ...failures,
+      404: { description: 'No such identity', schema: errorSchema },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/openapi.json',
+    handler: 'http/get-openapi',
+    auth: 'jwt',
+    operationId: 'getOpenApi',
+    summary: 'This document',
+    responses: { 200: { description: 'The OpenAPI 3.1 document' }, ...failures },
+  },
+  {
+    method: 'POST',
+    path: '/dev/token',
+    handler: 'local/dev-routes#issueToken',
+    auth: 'none',
+    localOnly: true,
+    operationId: 'devIssueToken',
+    summary: 'Local mode only: a signed token for a directory identity',
+    responses: { 200: { description: '`{"token"}`' }, 400: failures[400] },
+  },
+  {
+    method: 'GET',
+    path: '/dev/identities',
+    handler: 'local/dev-routes#listIdentities',
+    auth: 'none',
+    localOnly: true,
+    operationId: 'devListIdentities',
+    summary: 'Local mode only: the seeded identities',
+    responses: { 200: { description: '`{"identities": [...]}`' } },
+  },
+];
+
+export const deployedRoutes = (): Route[] => routes.filter((route) => !route.localOnly);
