@@ -1,0 +1,7 @@
+export { StateMachineDefinitionError } from './definition';
+export {
+  type LocalStateMachine,
+  type LocalStepFunctions,
+  type LocalStepFunctionsOptions,
+  startLocalStepFunctions,
+} from './service';

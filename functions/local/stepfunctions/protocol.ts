@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * An error answered in the AWS JSON 1.0 shape. `type` is the Step Functions error code, which the AWS SDK turns into
+ * the exception class of that name and the AWS CLI prints.
+ */
+export abstract class StepFunctionsApiError extends Error {
+  abstract readonly type: string;
+}
+
+export class ExecutionAlreadyExists extends StepFunctionsApiError {
+  readonly type = 'ExecutionAlreadyExists';
+}
+export class ExecutionDoesNotExist extends StepFunctionsApiError {
+  readonly type = 'ExecutionDoesNotExist';
+}
+export class StateMachineDoesNotExist extends StepFunctionsApiError {
+  readonly type = 'StateMachineDoesNotExist';
+}
+export class InvalidArn extends StepFunctionsApiError {
+  readonly type = 'InvalidArn';
+}
+export class InvalidName extends StepFunctionsApiError {
+  readonly type = 'InvalidName';
+}
+export class InvalidExecutionInput extends StepFunctionsApiError {
+  readonly type = 'InvalidExecutionInput';
+}
+export class InvalidOutput extends StepFunctionsApiError {
+  readonly type = 'InvalidOutput';
+}
+export class InvalidToken extends StepFunctionsApiError {
+  readonly type = 'InvalidToken';
+}
+export class TaskDoesNotExist extends StepFunctionsApiError {
+  readonly type = 'TaskDoesNotExist';
+}
+export class TaskTimedOut extends StepFunctionsApiError {
+  readonly type = 'TaskTimedOut';
+}
+export class ValidationException extends StepFunctionsApiError {
+  readonly type = 'ValidationException';
+}
+export class UnknownOperation extends StepFunctionsApiError {
+  readonly type = 'UnknownOperationException';
+}
+export class SerializationException extends StepFunctionsApiError {
+  readonly type = 'SerializationException';
+}
+
+export type ApiRequest = Record<string, unknown>;
+export type Action = (request: ApiRequest) => Promise<object>;
+
+const TARGET_PREFIX = 'AWSStepFunctions.';
+const CONTENT_TYPE = 'application/x-amz-json-1.0';
+
+/** Serves `actions` over the AWS JSON 1.0 protocol (`X-Amz-Target: AWSStepFunctions.<Action>`) on loopback. */
+export async function serveJson10(
+  port: number,
+  actions: Record<string, Action>,
+  log: (line: string) => void,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((request, response) => {
+    answer(request, actions)
+      .then((body) => send(response, 200, body))
+      .catch((error: unknown) => {
+        if (error instanceof StepFunctionsApiError) {
+          send(response, 400, {
+            __type: `com.amazonaws.stepfunctions#${error.type}`,
+            message: error.message,
+          });
+          return;
+        }
+        log(`stepfunctions: ${request.headers['x-amz-target']} failed: ${(error as Error).stack ?? error}`);
+        send(response, 500, {
+          __type: 'com.amazonaws.stepfunctions#InternalFailure',
+          message: 'Internal failure',
+        });
+      });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  const { port: boundPort } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${boundPort}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function answer(request: IncomingMessage, actions: Record<string, Action>): Promise<object> {
+  const target = String(request.headers['x-amz-target'] ?? '');
+  const action = target.startsWith(TARGET_PREFIX) ? actions[target.slice(TARGET_PREFIX.length)] : undefined;
+  const text = await readBody(request);
+  if (request.method !== 'POST' || !action) {
+    throw new UnknownOperation(`Unknown operation ${JSON.stringify(target)}`);
+  }
+  let body: unknown;
+  try {
+    body = text.trim() === '' ? {} : JSON.parse(text);
+  } catch {
+    throw new SerializationException('The request body is not valid JSON');
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new SerializationException('The request body must be a JSON object');
+  }
+  return action(body as ApiRequest);
+}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function send(response: ServerResponse, status: number, body: object): void {
+  response.writeHead(status, { 'content-type': CONTENT_TYPE, 'x-amzn-requestid': randomUUID() });
+  response.end(JSON.stringify(body));
+}

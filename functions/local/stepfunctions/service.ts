@@ -1,0 +1,328 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { CheckpointStore, type ExecutionRecord, type ExecutionStatus, type Json } from './checkpoints';
+import { type LoadedStateMachine, loadStateMachine, StateMachineDefinitionError } from './definition';
+import {
+  type Action,
+  type ApiRequest,
+  ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
+  InvalidArn,
+  InvalidExecutionInput,
+  InvalidName,
+  InvalidOutput,
+  InvalidToken,
+  StateMachineDoesNotExist,
+  serveJson10,
+  TaskDoesNotExist,
+  TaskTimedOut,
+  ValidationException,
+} from './protocol';
+import { ExecutionRunner, libraryTimeoutErrorMaker, type RunnerDeps, TASK_TOKEN_PATTERN } from './runner';
+
+export interface LocalStateMachine {
+  name: string;
+  definitionPath: string;
+  substitutions: Record<string, string>;
+}
+
+export interface LocalStepFunctionsOptions {
+  /** Checkpoints go under `join(dataDir, 'stepfunctions')`. */
+  dataDir: string;
+  /** 0 picks any free port; listens on 127.0.0.1 only. */
+  port: number;
+  /** For ARNs; default us-east-1 (the account is always 000000000000). */
+  region?: string;
+  stateMachines: LocalStateMachine[];
+  /**
+   * Runs every `lambda:invoke` and `lambda:invoke.waitForTaskToken` Task with its resolved FunctionName and Payload.
+   * A thrown Error's `name` is the Step Functions error (what Retry/Catch match) and its message the cause.
+   */
+  invokeLambda: (functionName: string, payload: unknown) => Promise<unknown>;
+  log?: (line: string) => void;
+}
+
+export interface LocalStepFunctions {
+  url: string;
+  stateMachineArn(name: string): string;
+  close(): Promise<void>;
+}
+
+const ACCOUNT = '000000000000';
+const STATUSES: ExecutionStatus[] = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'];
+const DEFAULT_PAGE_SIZE = 100;
+const MAX_PAGE_SIZE = 1000;
+// Step Functions' rule for execution names: 1 to 80 characters, none of these.
+const EXECUTION_NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\p{Cc}]{1,80}$/u;
+
+/**
+ * A local AWS Step Functions endpoint (AWS JSON 1.0) that runs the project's ASL files with aws-local-stepfunctions,
+ * checkpoints every execution to disk and resumes the running ones when it starts again.
+ */
+export async function startLocalStepFunctions(opts: LocalStepFunctionsOptions): Promise<LocalStepFunctions> {
+  const region = opts.region ?? 'us-east-1';
+  const log = opts.log ?? (() => {});
+  const stateMachineArn = (name: string) => `arn:aws:states:${region}:${ACCOUNT}:stateMachine:${name}`;
+
+  const machines = new Map<string, LoadedStateMachine>();
+  for (const { name, definitionPath, substitutions } of opts.stateMachines) {
+    const arn = stateMachineArn(name);
+    if (machines.has(arn))
+      throw new StateMachineDefinitionError(`State machine "${name}" is configured twice`);
+    machines.set(arn, await loadStateMachine(name, definitionPath, substitutions, arn));
+  }
+
+  const { store, records } = await CheckpointStore.open(join(opts.dataDir, 'stepfunctions', 'executions'));
+  const tokens = new Map<string, string>();
+  const deps: RunnerDeps = {
+    store,
+    invokeLambda: opts.invokeLambda,
+    log,
+    timeoutError: await libraryTimeoutErrorMaker(),
+    onToken: (token, executionArn) => tokens.set(token, executionArn),
+  };
+  const executions = new Map<string, ExecutionRunner>();
+  for (const record of records) {
+    executions.set(record.executionArn, new ExecutionRunner(record, deps));
+    for (const token of [...record.waits.map((wait) => wait.token), ...Object.keys(record.closedTokens)]) {
+      tokens.set(token, record.executionArn);
+    }
+  }
+
+  const machineFor = (request: ApiRequest): LoadedStateMachine => {
+    const arn = arnField(request, 'stateMachineArn');
+    const machine = machines.get(arn);
+    if (!machine) throw new StateMachineDoesNotExist(`State Machine Does Not Exist: '${arn}'`);
+    return machine;
+  };
+  const executionFor = (request: ApiRequest): ExecutionRunner => {
+    const arn = arnField(request, 'executionArn');
+    const runner = executions.get(arn);
+    if (!runner) throw new ExecutionDoesNotExist(`Execution Does Not Exist: '${arn}'`);
+    return runner;
+  };
+  const waitingTask = (request: ApiRequest) => {
+    const token = stringField(request, 'taskToken');
+    if (token === undefined || !TASK_TOKEN_PATTERN.test(token)) throw new InvalidToken('Invalid Token');
+    const executionArn = tokens.get(token);
+    const runner = executionArn === undefined ? undefined : executions.get(executionArn);
+    const found = runner?.findToken(token);
+    if (!runner || !found) throw new TaskDoesNotExist('Task Does Not Exist');
+    if ('closed' in found) {
+      if (found.closed === 'answered')
+        throw new TaskDoesNotExist('Task Does Not Exist: it was already answered');
+      throw new TaskTimedOut('Task Timed Out: Provided task does not exist anymore');
+    }
+    const { wait } = found;
+    if (wait.answer) throw new TaskDoesNotExist('Task Does Not Exist: it was already answered');
+    if (wait.timedOut || (wait.deadline !== null && Date.now() >= wait.deadline)) {
+      throw new TaskTimedOut('Task Timed Out: its deadline has passed');
+    }
+    return { runner, wait };
+  };
+
+  const actions: Record<string, Action> = {
+    StartExecution: async (request) => {
+      const machine = machineFor(request);
+      const input = stringField(request, 'input') ?? '{}';
+      let parsedInput: Json;
+      try {
+        parsedInput = JSON.parse(input) as Json;
+      } catch {
+        throw new InvalidExecutionInput('Invalid State Machine Execution Input: the input is not valid JSON');
+      }
+      const name = stringField(request, 'name') ?? randomUUID();
+      if (!EXECUTION_NAME.test(name)) throw new InvalidName(`Invalid Name: '${name}'`);
+      const executionArn = `arn:aws:states:${region}:${ACCOUNT}:execution:${machine.name}:${name}`;
+      const existing = executions.get(executionArn)?.record;
+      if (existing) {
+        // As in AWS: repeating the start of a running execution with the same input is idempotent.
+        if (existing.status === 'RUNNING' && existing.input === input) {
+          return { executionArn, startDate: seconds(existing.startDate) };
+        }
+        throw new ExecutionAlreadyExists(`Execution Already Exists: '${executionArn}'`);
+      }
+      const startDate = Date.now();
+      const record: ExecutionRecord = {
+        executionArn,
+        stateMachineArn: machine.arn,
+        name,
+        input,
+        status: 'RUNNING',
+        startDate,
+        deadline: machine.timeoutSeconds === undefined ? null : startDate + machine.timeoutSeconds * 1000,
+        current: { state: machine.startAt, input: parsedInput },
+        waits: [],
+        closedTokens: {},
+      };
+      const runner = new ExecutionRunner(record, deps);
+      executions.set(executionArn, runner);
+      await store.save(record);
+      runner.start(machine);
+      log(`stepfunctions: started ${executionArn}`);
+      return { executionArn, startDate: seconds(startDate) };
+    },
+
+    DescribeExecution: async (request) => {
+      const { record } = executionFor(request);
+      return {
+        executionArn: record.executionArn,
+        stateMachineArn: record.stateMachineArn,
+        name: record.name,
+        status: record.status,
+        startDate: seconds(record.startDate),
+        stopDate: record.stopDate === undefined ? undefined : seconds(record.stopDate),
+        input: record.input,
+        inputDetails: { included: true },
+        output: record.output,
+        outputDetails: record.output === undefined ? undefined : { included: true },
+        error: record.error,
+        cause: record.cause,
+      };
+    },
+
+    ListStateMachines: async () => ({
+      stateMachines: [...machines.values()].map((machine) => ({
+        stateMachineArn: machine.arn,
+        name: machine.name,
+        type: 'STANDARD',
+        creationDate: seconds(machine.createdAt),
+      })),
+    }),
+
+    ListExecutions: async (request) => {
+      const machine = machineFor(request);
+      const statusFilter = stringField(request, 'statusFilter');
+      if (statusFilter !== undefined && !STATUSES.includes(statusFilter as ExecutionStatus)) {
+        throw new ValidationException(`Value '${statusFilter}' at 'statusFilter' is not a valid status`);
+      }
+      const maxResults = request.maxResults ?? 0;
+      if (
+        typeof maxResults !== 'number' ||
+        !Number.isInteger(maxResults) ||
+        maxResults < 0 ||
+        maxResults > MAX_PAGE_SIZE
+      ) {
+        throw new ValidationException(`Value at 'maxResults' must be an integer from 0 to ${MAX_PAGE_SIZE}`);
+      }
+      const after = decodePageToken(stringField(request, 'nextToken'));
+      const matching = [...executions.values()]
+        .map((runner) => runner.record)
+        .filter((record) => record.stateMachineArn === machine.arn)
+        .filter((record) => statusFilter === undefined || record.status === statusFilter)
+        .sort(newestFirst)
+        .filter((record) => after === undefined || newestFirst(record, after) > 0);
+      const page = matching.slice(0, maxResults === 0 ? DEFAULT_PAGE_SIZE : maxResults);
+      const last = page.at(-1);
+      return {
+        executions: page.map((record) => ({
+          executionArn: record.executionArn,
+          stateMachineArn: record.stateMachineArn,
+          name: record.name,
+          status: record.status,
+          startDate: seconds(record.startDate),
+          stopDate: record.stopDate === undefined ? undefined : seconds(record.stopDate),
+        })),
+        nextToken: last && page.length < matching.length ? encodePageToken(last) : undefined,
+      };
+    },
+
+    StopExecution: async (request) => {
+      const runner = executionFor(request);
+      await runner.stop(stringField(request, 'error'), stringField(request, 'cause'));
+      return { stopDate: seconds(runner.record.stopDate ?? Date.now()) };
+    },
+
+    SendTaskSuccess: async (request) => {
+      const { runner, wait } = waitingTask(request);
+      const output = stringField(request, 'output');
+      let parsedOutput: Json;
+      try {
+        parsedOutput = JSON.parse(output ?? '') as Json;
+      } catch {
+        throw new InvalidOutput('Invalid Output: the output is not valid JSON');
+      }
+      await runner.answer(wait, { output: parsedOutput });
+      return {};
+    },
+
+    SendTaskFailure: async (request) => {
+      const { runner, wait } = waitingTask(request);
+      await runner.answer(wait, {
+        error: stringField(request, 'error') ?? '',
+        cause: stringField(request, 'cause') ?? '',
+      });
+      return {};
+    },
+
+    SendTaskHeartbeat: async (request) => {
+      waitingTask(request);
+      return {};
+    },
+  };
+
+  const server = await serveJson10(opts.port, actions, log);
+  for (const runner of executions.values()) {
+    if (runner.record.status !== 'RUNNING') continue;
+    const machine = machines.get(runner.record.stateMachineArn);
+    if (!machine) {
+      log(`stepfunctions: not resuming ${runner.record.executionArn}: its state machine is not configured`);
+      continue;
+    }
+    log(`stepfunctions: resuming ${runner.record.executionArn} at "${runner.record.current.state}"`);
+    runner.start(machine);
+  }
+  log(`stepfunctions: listening on ${server.url}`);
+
+  return {
+    url: server.url,
+    stateMachineArn,
+    close: async () => {
+      await server.close();
+      await Promise.all([...executions.values()].map((runner) => runner.halt()));
+      await store.flush();
+    },
+  };
+}
+
+/** AWS answers dates as epoch seconds. */
+const seconds = (epochMs: number) => epochMs / 1000;
+
+function stringField(request: ApiRequest, key: string): string | undefined {
+  const value = request[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw new ValidationException(`Value at '${key}' must be a string`);
+  return value;
+}
+
+function arnField(request: ApiRequest, key: string): string {
+  const value = stringField(request, key);
+  if (value === undefined) throw new ValidationException(`Value null at '${key}' must not be null`);
+  if (!/^arn:[^:]+:states:/.test(value)) throw new InvalidArn(`Invalid Arn: '${value}'`);
+  return value;
+}
+
+/** Newest first; executions started in the same millisecond are ordered by ARN, so pages never overlap. */
+function newestFirst(a: Pick<ExecutionRecord, 'startDate' | 'executionArn'>, b: typeof a): number {
+  if (a.startDate !== b.startDate) return b.startDate - a.startDate;
+  return a.executionArn < b.executionArn ? 1 : a.executionArn > b.executionArn ? -1 : 0;
+}
+
+function encodePageToken(record: ExecutionRecord): string {
+  return Buffer.from(JSON.stringify([record.startDate, record.executionArn])).toString('base64url');
+}
+
+function decodePageToken(
+  token: string | undefined,
+): Pick<ExecutionRecord, 'startDate' | 'executionArn'> | undefined {
+  if (token === undefined) return undefined;
+  try {
+    const [startDate, executionArn] = JSON.parse(
+      Buffer.from(token, 'base64url').toString('utf8'),
+    ) as unknown[];
+    if (typeof startDate === 'number' && typeof executionArn === 'string') return { startDate, executionArn };
+  } catch {
+    // Not ours: answered below like any other token this endpoint did not hand out.
+  }
+  throw new InvalidToken(`Invalid Token: '${token}'`);
+}
