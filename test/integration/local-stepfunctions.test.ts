@@ -242,6 +242,21 @@ describe('local Step Functions service', () => {
     ).rejects.toBeInstanceOf(TaskTimedOut);
   });
 
+  it('keeps waiting on a 30-day deadline, beyond the range of a Node timer', async () => {
+    // Prepare
+    const executionArn = await start('approval', { ticket: 'T-8', approvalTimeoutSeconds: 30 * 24 * 3600 });
+    const token = await tokenFor('T-8');
+
+    // Act
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const waiting = await client.send(new DescribeExecutionCommand({ executionArn }));
+    await client.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' }));
+
+    // Assess
+    expect(waiting.status).toBe('RUNNING');
+    expect((await finished(executionArn)).status).toBe('SUCCEEDED');
+  });
+
   it('answers ExecutionAlreadyExists for a reused name unless it repeats a running start with the same input', async () => {
     // Prepare
     const input = { ticket: 'T-5', approvalTimeoutSeconds: 3600 };

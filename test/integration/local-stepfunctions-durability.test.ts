@@ -1,0 +1,169 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import {
+  DescribeExecutionCommand,
+  type DescribeExecutionCommandOutput,
+  SendTaskSuccessCommand,
+  SFNClient,
+  StartExecutionCommand,
+  TaskTimedOut,
+} from '@aws-sdk/client-sfn';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+const serveScript = join(import.meta.dirname, '../fixtures/statemachines/serve-approval.ts');
+const approvalArn = 'arn:aws:states:us-east-1:000000000000:stateMachine:approval';
+
+interface Invocation {
+  invoked: string;
+  payload: { ticket: string; taskToken: string };
+}
+
+/** The service in a child process: its URL, a client for it, and the Lambda invocations it printed. */
+interface Child {
+  process: ChildProcess;
+  client: SFNClient;
+  invocations: Invocation[];
+  firstInvocation(): Promise<Invocation>;
+}
+
+describe('local Step Functions durability across kill -9', () => {
+  let dataDir: string;
+  const children: Child[] = [];
+
+  beforeEach(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'tollgate-sfn-durable-'));
+  });
+
+  afterEach(async () => {
+    for (const child of children.splice(0)) await kill(child);
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const startChild = async (): Promise<Child> => {
+    const child = spawn(process.execPath, ['--import', 'tsx', serveScript, dataDir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const invocations: Invocation[] = [];
+    let onFirstInvocation: (invocation: Invocation) => void = () => {};
+    const firstInvocation = new Promise<Invocation>((resolve) => {
+      onFirstInvocation = resolve;
+    });
+    let stderr = '';
+    child.stderr?.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    const url = new Promise<string>((resolve, reject) => {
+      child.once('exit', (code) =>
+        reject(new Error(`the service exited (${code}) before it was ready: ${stderr}`)),
+      );
+      createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+        const message = JSON.parse(line) as { url?: string } & Partial<Invocation>;
+        if (message.url) resolve(message.url);
+        if (message.invoked) {
+          invocations.push(message as Invocation);
+          onFirstInvocation(message as Invocation);
+        }
+      });
+    });
+    const client = new SFNClient({
+      endpoint: await url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      maxAttempts: 1,
+    });
+    const started: Child = {
+      process: child,
+      client,
+      invocations,
+      firstInvocation: () => firstInvocation,
+    };
+    children.push(started);
+    return started;
+  };
+
+  const kill = async (child: Child) => {
+    child.client.destroy();
+    if (child.process.exitCode === null && child.process.signalCode === null) {
+      const exited = once(child.process, 'exit');
+      child.process.kill('SIGKILL');
+      await exited;
+    }
+  };
+
+  const finished = async (child: Child, executionArn: string): Promise<DescribeExecutionCommandOutput> => {
+    const giveUpAt = Date.now() + 10_000;
+    for (;;) {
+      const execution = await child.client.send(new DescribeExecutionCommand({ executionArn }));
+      if (execution.status !== 'RUNNING') return execution;
+      if (Date.now() > giveUpAt) throw new Error(`${executionArn} still RUNNING`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  };
+
+  it('resumes a wait after kill -9 so that SendTaskSuccess with the old token completes the execution', async () => {
+    // Prepare
+    const first = await startChild();
+    const { executionArn } = await first.client.send(
+      new StartExecutionCommand({
+        stateMachineArn: approvalArn,
+        name: 'ticket-D-1',
+        input: JSON.stringify({ ticket: 'D-1', approvalTimeoutSeconds: 3600 }),
+      }),
+    );
+    const { payload } = await first.firstInvocation();
+    await kill(first);
+
+    // Act
+    const second = await startChild();
+    await second.client.send(
+      new SendTaskSuccessCommand({
+        taskToken: payload.taskToken,
+        output: JSON.stringify({ approvedBy: 'carol' }),
+      }),
+    );
+    const execution = await finished(second, executionArn as string);
+
+    // Assess
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(JSON.parse(execution.output ?? '')).toMatchObject({
+      stage: 'approved',
+      decision: { approvedBy: 'carol' },
+    });
+    // Killed right after the notify Lambda returned, the service may notify again on resume, but with the same token.
+    expect(
+      second.invocations.filter((invocation) => invocation.payload.taskToken !== payload.taskToken),
+    ).toEqual([]);
+  });
+
+  it('ends a wait whose deadline passed while the service was down with States.Timeout right after restart', async () => {
+    // Prepare
+    const first = await startChild();
+    const { executionArn } = await first.client.send(
+      new StartExecutionCommand({
+        stateMachineArn: approvalArn,
+        input: JSON.stringify({ ticket: 'D-2', approvalTimeoutSeconds: 2 }),
+      }),
+    );
+    const { payload } = await first.firstInvocation();
+    const before = await first.client.send(new DescribeExecutionCommand({ executionArn }));
+    await kill(first);
+    await new Promise((resolve) => setTimeout(resolve, 2_200));
+
+    // Act
+    const second = await startChild();
+    const restartedAt = Date.now();
+    const execution = await finished(second, executionArn as string);
+
+    // Assess
+    expect(before.status).toBe('RUNNING');
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'States.Timeout' });
+    expect((execution.stopDate?.getTime() ?? 0) - restartedAt).toBeLessThan(1_000);
+    await expect(
+      second.client.send(new SendTaskSuccessCommand({ taskToken: payload.taskToken, output: '{}' })),
+    ).rejects.toBeInstanceOf(TaskTimedOut);
+  });
+});
