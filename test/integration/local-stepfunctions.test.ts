@@ -28,6 +28,7 @@ const stateMachines = [
   { name: 'greet', definitionPath: join(fixtures, 'greet.asl.json'), substitutions },
   { name: 'flaky', definitionPath: join(fixtures, 'flaky.asl.json'), substitutions },
   { name: 'approval', definitionPath: join(fixtures, 'approval.asl.json'), substitutions },
+  { name: 'every-approver', definitionPath: join(fixtures, 'every-approver.asl.json'), substitutions },
 ];
 
 type Lambda = (payload: unknown) => Promise<unknown>;
@@ -225,6 +226,27 @@ describe('local Step Functions service', () => {
     ).rejects.toBeInstanceOf(InvalidToken);
   });
 
+  it('gives each wait inside a Map iteration a token of its own', async () => {
+    // Prepare
+    const executionArn = await start('every-approver', { ticket: 'T-9', approvers: ['ann', 'ben'] });
+    while (invocations.length < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+    const tokens = Object.fromEntries(
+      invocations.map(({ payload }) => {
+        const { approver, taskToken } = payload as { approver: string; taskToken: string };
+        return [approver, taskToken];
+      }),
+    );
+
+    // Act
+    await client.send(new SendTaskSuccessCommand({ taskToken: tokens.ben, output: '"ben says yes"' }));
+    await client.send(new SendTaskSuccessCommand({ taskToken: tokens.ann, output: '"ann says yes"' }));
+    const execution = await finished(executionArn);
+
+    // Assess
+    expect(tokens.ann).not.toBe(tokens.ben);
+    expect(JSON.parse(execution.output ?? '')).toMatchObject({ decisions: ['ann says yes', 'ben says yes'] });
+  });
+
   it('fails a wait with States.Timeout at the deadline read from TimeoutSecondsPath, not caught as TaskFailed', async () => {
     // Prepare
     const startedAt = Date.now();
@@ -340,6 +362,10 @@ describe('local Step Functions service', () => {
       { name: 'greet', stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:greet' },
       { name: 'flaky', stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:flaky' },
       { name: 'approval', stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:approval' },
+      {
+        name: 'every-approver',
+        stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:every-approver',
+      },
     ]);
   });
 
