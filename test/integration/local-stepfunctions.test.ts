@@ -29,6 +29,11 @@ const stateMachines = [
   { name: 'flaky', definitionPath: join(fixtures, 'flaky.asl.json'), substitutions },
   { name: 'approval', definitionPath: join(fixtures, 'approval.asl.json'), substitutions },
   { name: 'every-approver', definitionPath: join(fixtures, 'every-approver.asl.json'), substitutions },
+  {
+    name: 'execution-deadline',
+    definitionPath: join(fixtures, 'execution-deadline.asl.json'),
+    substitutions,
+  },
 ];
 
 type Lambda = (payload: unknown) => Promise<unknown>;
@@ -264,6 +269,21 @@ describe('local Step Functions service', () => {
     ).rejects.toBeInstanceOf(TaskTimedOut);
   });
 
+  it('ends an execution past its own TimeoutSeconds as TIMED_OUT and closes its waiting task', async () => {
+    // Prepare
+    const executionArn = await start('execution-deadline', { ticket: 'T-10' });
+    const token = await tokenFor('T-10');
+
+    // Act
+    const execution = await finished(executionArn);
+
+    // Assess
+    expect(execution).toMatchObject({ status: 'TIMED_OUT', error: 'States.Timeout' });
+    await expect(
+      client.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' })),
+    ).rejects.toBeInstanceOf(TaskTimedOut);
+  });
+
   it('keeps waiting on a 30-day deadline, beyond the range of a Node timer', async () => {
     // Prepare
     const executionArn = await start('approval', { ticket: 'T-8', approvalTimeoutSeconds: 30 * 24 * 3600 });
@@ -365,6 +385,10 @@ describe('local Step Functions service', () => {
       {
         name: 'every-approver',
         stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:every-approver',
+      },
+      {
+        name: 'execution-deadline',
+        stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:execution-deadline',
       },
     ]);
   });
