@@ -77,3 +77,90 @@ export interface CursorCodec {
   /** Throws ValidationError (field `cursor`) for anything it did not sign. */
   decode(cursor: string): Record<string, unknown>;
 }
+
+export interface Secrets {
+  /** An unguessable token for an emailed link: 256 random bits, base64url. */
+  linkToken(): string;
+}
+
+/** The orchestration: Step Functions in AWS, the local runner on one machine. */
+export interface Workflow {
+  /** Starts the ticket's execution, named after the ticket; one that already exists counts as started. */
+  start(ticketId: string): Promise<void>;
+  /** Resumes a waiting task; `gone` when the task no longer waits (already resumed, timed out, stopped). */
+  signal(taskToken: string, output: Record<string, unknown>): Promise<'delivered' | 'gone'>;
+}
+
+export interface EmailMessage {
+  to: string[];
+  subject: string;
+  text: string;
+  html: string;
+}
+
+export interface Mailer {
+  send(message: EmailMessage): Promise<{ messageId: string }>;
+}
+
+export type TaskKind = 'approval' | 'fulfilment';
+
+/** A person-facing wait of the workflow: derived from the ticket, holding the task token it resumes. */
+export interface TaskRecord {
+  id: string;
+  ticketId: string;
+  kind: TaskKind;
+  stageIndex: number | null;
+  token: string;
+  assignees: string[];
+  deadline: string;
+  createdAt: string;
+  /** Set once every assignee was emailed, so a retried step does not email them twice. */
+  notifiedAt: string | null;
+}
+
+export interface TaskStore {
+  /** Writes the task and one assignment per assignee; a repeat with the same id replaces it. */
+  put(task: TaskRecord): Promise<void>;
+  get(id: string): Promise<TaskRecord | undefined>;
+  forAssignee(identityId: string, kind: TaskKind): Promise<TaskRecord[]>;
+  /** Drops the assignments once the wait is over, so inboxes stay short. */
+  retire(task: TaskRecord): Promise<void>;
+}
+
+export interface LinkRecord {
+  /** SHA-256 of the token: the token itself is only ever in the recipient's email. */
+  hash: string;
+  purpose: TaskKind;
+  ticketId: string;
+  taskId: string;
+  identity: string;
+  expiresAt: string;
+  usedAt: string | null;
+  createdAt: string;
+}
+
+export interface LinkStore {
+  put(link: LinkRecord): Promise<void>;
+  get(hash: string): Promise<LinkRecord | undefined>;
+  markUsed(hash: string, at: string): Promise<void>;
+}
+
+export interface GrantRecord {
+  id: string;
+  ticketId: string;
+  holder: string;
+  system: string;
+  entitlement: string;
+  from: string;
+  until: string;
+}
+
+export interface GrantStore {
+  /** Idempotent: the grant id derives from the ticket, so a repeat writes the same record. */
+  put(grant: GrantRecord): Promise<void>;
+}
+
+/** Local-only fault injection: named crash points and failing adapters, for the fault tests. */
+export interface Faults {
+  crashPoint(name: string): void;
+}

@@ -44,3 +44,8 @@ export class InvalidTransitionError extends ConflictError {
 export class NoEligibleApproverError extends DomainError {
   readonly code = 'no_eligible_approver';
 }
+
+/** An emailed link past its deadline: answered before anything else about the link. */
+export class ExpiredError extends DomainError {
+  readonly code = 'expired';
+}

@@ -72,6 +72,8 @@ export function decisionFor(assignment: StageAssignment): { decision: Decision; 
         at: null,
         comment: null,
         via: null,
+        deadline: null,
+        path: assignment.path,
       },
     ],
   };

@@ -34,6 +34,12 @@ export const approvalSchema = z
     at: z.string().nullable(),
     comment: z.string().nullable(),
     via: z.enum(['link', 'inbox']).nullable(),
+    deadline: z
+      .string()
+      .nullable()
+      .meta({ description: 'When the stage times out; set when the stage opens' }),
+    /** Why these people were asked: the named approver, and anyone passed over on the way. */
+    path: z.array(z.string()),
   })
   .meta({ id: 'Approval' });
 export type Approval = z.infer<typeof approvalSchema>;
@@ -47,6 +53,7 @@ export const fulfilmentRecordSchema = z
     by: z.string().nullable(),
     at: z.string().nullable(),
     note: z.string().nullable(),
+    deadline: z.string().nullable(),
   })
   .meta({ id: 'Fulfilment' });
 export type FulfilmentRecord = z.infer<typeof fulfilmentRecordSchema>;
@@ -146,6 +153,7 @@ export function fulfilmentRecordFor(system: System | null, queue: string | null)
     by: null,
     at: null,
     note: null,
+    deadline: null,
   };
 }
 

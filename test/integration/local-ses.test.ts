@@ -8,7 +8,8 @@ import {
   type SendEmailCommandInput,
 } from '@aws-sdk/client-sesv2';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { renderEmail, SesMailer } from '../../functions/adapters/email';
+import { SesMailer } from '../../functions/adapters/email';
+import { renderEmail } from '../../functions/app/render-email';
 import { type LocalSes, readOutbox, startLocalSes } from '../../functions/local/ses';
 
 describe('local SES endpoint', () => {

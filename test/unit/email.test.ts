@@ -7,7 +7,8 @@ import {
 } from '@aws-sdk/client-sesv2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { renderEmail, SesMailer, TransientError } from '../../functions/adapters/email';
+import { SesMailer, TransientError } from '../../functions/adapters/email';
+import { renderEmail } from '../../functions/app/render-email';
 
 describe('renderEmail', () => {
   const approval = {

@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /**
  * One document client per process. The endpoint comes from the SDK's own settings
@@ -19,4 +19,21 @@ export function isConditionalCheckFailure(error: unknown): boolean {
 export function withoutKeys<T>(item: Record<string, unknown>): T {
   const { pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, gsi3pk, gsi3sk, ...rest } = item;
   return rest as T;
+}
+
+/** Puts items 25 at a time, resending whatever DynamoDB leaves unprocessed under load. */
+export async function batchPut(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  items: Record<string, unknown>[],
+): Promise<void> {
+  for (let start = 0; start < items.length; start += 25) {
+    let requests: Record<string, unknown>[] | undefined = items
+      .slice(start, start + 25)
+      .map((Item) => ({ PutRequest: { Item } }));
+    while (requests && requests.length > 0) {
+      const result = await db.send(new BatchWriteCommand({ RequestItems: { [tableName]: requests } }));
+      requests = result.UnprocessedItems?.[tableName] as Record<string, unknown>[] | undefined;
+    }
+  }
 }

@@ -1,12 +1,7 @@
-import {
-  BatchWriteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Directory, SupportQueue } from '../../app/ports';
 import type { Identity, Role, System } from '../../domain/directory';
-import { withoutKeys } from './client';
+import { batchPut, withoutKeys } from './client';
 import { keys } from './table';
 
 /** Directory and catalog live in the ticket table, each read by one named query. */
@@ -81,17 +76,7 @@ export class DynamoDirectory implements Directory {
       ...(entries.systems ?? []).map((system) => ({ ...keys.system(system.id), ...system })),
       ...(entries.queues ?? []).map((queue) => ({ ...keys.supportQueue(queue.id), ...queue })),
     ];
-    for (let start = 0; start < items.length; start += 25) {
-      let requests: Record<string, unknown>[] | undefined = items
-        .slice(start, start + 25)
-        .map((item) => ({ PutRequest: { Item: item } }));
-      while (requests && requests.length > 0) {
-        const result = await this.db.send(
-          new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }),
-        );
-        requests = result.UnprocessedItems?.[this.tableName] as Record<string, unknown>[] | undefined;
-      }
-    }
+    await batchPut(this.db, this.tableName, items);
   }
 
   private async queryAll(query: {

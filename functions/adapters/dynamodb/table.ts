@@ -10,6 +10,10 @@
  * | system (+ entitlements inside) | SYSTEM#{id}  | SYSTEM              |                              |                             | CATALOG / {id}          |
  * | support queue        | QUEUE#{id}             | QUEUE               |                              |                             | QUEUES / {id}           |
  * | idempotency record   | IDEMPOTENCY#{caller}#{key} | IDEMPOTENCY     |                              |                             |                         |
+ * | task (a wait)        | TASK#{taskId}          | TASK                |                              |                             |                         |
+ * | assignment           | ASSIGNEE#{identity}    | {kind}#{taskId}     |                              |                             |                         |
+ * | link                 | LINK#{sha256(token)}   | LINK                |                              |                             |                         |
+ * | grant                | GRANT#{id}             | GRANT               | HOLDER#{holder} / {id}       | GRANTED#{system} / {id}     | GRANTS / {until}#{id}   |
  *
  * Ticket ids are ULIDs, so sorting an index by ticket id descending lists newest first.
  */
@@ -66,6 +70,22 @@ export const keys = {
   systemId: (id: string) => ({ pk: `SYSTEM#${id}`, sk: 'SYSTEM' }),
   supportQueue: (id: string): Keys => ({ pk: `QUEUE#${id}`, sk: 'QUEUE', gsi3pk: 'QUEUES', gsi3sk: id }),
   idempotency: (caller: string, key: string) => ({ pk: `IDEMPOTENCY#${caller}#${key}`, sk: 'IDEMPOTENCY' }),
+  task: (id: string) => ({ pk: `TASK#${id}`, sk: 'TASK' }),
+  assignment: (identityId: string, kind: string, taskId: string) => ({
+    pk: `ASSIGNEE#${identityId}`,
+    sk: `${kind}#${taskId}`,
+  }),
+  link: (hash: string) => ({ pk: `LINK#${hash}`, sk: 'LINK' }),
+  grant: (grant: { id: string; holder: string; system: string; until: string }): Keys => ({
+    pk: `GRANT#${grant.id}`,
+    sk: 'GRANT',
+    gsi1pk: `HOLDER#${grant.holder}`,
+    gsi1sk: grant.id,
+    gsi2pk: `GRANTED#${grant.system}`,
+    gsi2sk: grant.id,
+    gsi3pk: 'GRANTS',
+    gsi3sk: `${grant.until}#${grant.id}`,
+  }),
 };
 
 /** Which index serves each ticket partition of the TicketStore port. */

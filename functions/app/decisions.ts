@@ -1,0 +1,97 @@
+import type { Identity } from '../domain/directory';
+import { NotFoundError } from '../domain/errors';
+import { canView, type Ticket } from '../domain/ticket';
+import {
+  assertMayDecide,
+  assertMayFulfil,
+  type Decision,
+  recordDecision,
+  recordFulfilment,
+  type Via,
+} from '../domain/workflow';
+import type { Clock, Faults, TaskKind, TaskRecord, TaskStore, TicketStore, Workflow } from './ports';
+import { updateTicket } from './ticket-updates';
+
+export interface DecisionDeps {
+  clock: Clock;
+  tickets: TicketStore;
+  tasks: TaskStore;
+  workflow: Workflow;
+  faults: Faults;
+  log: (message: string, details: Record<string, unknown>) => void;
+}
+
+/**
+ * Primary course: record the approver's decision on the ticket (one conditional write, so of two
+ * simultaneous decisions exactly one lands), then resume the execution waiting on it.
+ */
+export async function decideApproval(
+  deps: DecisionDeps,
+  input: { caller: Identity; taskId: string; decision: Decision; comment: string | null; via: Via },
+): Promise<Ticket> {
+  const task = await visibleTask(deps, input.caller, input.taskId, 'approval');
+  const at = deps.clock.now().toISOString();
+  const stageIndex = task.stageIndex ?? 0;
+  const ticket = await updateTicket(deps.tickets, task.ticketId, (current) => {
+    assertMayDecide(current, stageIndex, input.caller);
+    return recordDecision(current, stageIndex, {
+      by: input.caller.id,
+      decision: input.decision,
+      comment: input.comment,
+      via: input.via,
+      at,
+    });
+  });
+  await resume(deps, task, { decision: input.decision });
+  return ticket;
+}
+
+/** Primary course: record the fulfiller's report on the ticket, then resume the execution. */
+export async function reportFulfilment(
+  deps: DecisionDeps,
+  input: { caller: Identity; taskId: string; result: 'done' | 'failed'; note: string | null; via: Via },
+): Promise<Ticket> {
+  const task = await visibleTask(deps, input.caller, input.taskId, 'fulfilment');
+  const at = deps.clock.now().toISOString();
+  const ticket = await updateTicket(deps.tickets, task.ticketId, (current) => {
+    assertMayFulfil(current, input.caller);
+    return recordFulfilment(current, {
+      by: input.caller.id,
+      result: input.result,
+      note: input.note,
+      at,
+      via: input.via,
+    });
+  });
+  await resume(deps, task, { result: input.result });
+  return ticket;
+}
+
+/**
+ * The decision is already safe on the ticket; if the execution cannot be reached now, the
+ * reconcile job delivers it later, so the person who decided is not asked to try again.
+ */
+async function resume(deps: DecisionDeps, task: TaskRecord, output: Record<string, unknown>): Promise<void> {
+  deps.faults.crashPoint('before-resume');
+  try {
+    await deps.workflow.signal(task.token, output);
+  } catch (error) {
+    deps.log('Decision recorded but not yet delivered to the workflow; reconcile will resend it', {
+      ticketId: task.ticketId,
+      taskId: task.id,
+      error: (error as Error).name,
+    });
+  }
+}
+
+async function visibleTask(
+  deps: DecisionDeps,
+  caller: Identity,
+  taskId: string,
+  kind: TaskKind,
+): Promise<TaskRecord> {
+  const task = await deps.tasks.get(taskId);
+  const ticket = task?.kind === kind ? await deps.tickets.get(task.ticketId) : undefined;
+  if (!task || !ticket || !canView(ticket, caller)) throw new NotFoundError(`No ${kind} task ${taskId}`);
+  return task;
+}

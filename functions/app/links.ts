@@ -1,0 +1,80 @@
+import type { Identity, System } from '../domain/directory';
+import { ConflictError, ExpiredError, ForbiddenError, NotFoundError } from '../domain/errors';
+import type { Ticket } from '../domain/ticket';
+import { nextStepFor, openStageIndex } from '../domain/workflow';
+import { type DecisionDeps, decideApproval, reportFulfilment } from './decisions';
+import type { Directory, LinkRecord, LinkStore, TaskRecord } from './ports';
+import { hashLinkToken } from './workflow-steps';
+
+export interface LinkDeps extends DecisionDeps {
+  links: LinkStore;
+  directory: Directory;
+}
+
+export interface LinkView {
+  link: LinkRecord;
+  ticket: Ticket;
+  task: TaskRecord;
+  system: System | undefined;
+  recipient: Identity;
+}
+
+/**
+ * Primary course: what the page behind an emailed link shows. Reading a link changes nothing, so
+ * mail scanners that prefetch it cannot decide anything. Expiry is checked first (410), then use (409).
+ */
+export async function viewLink(deps: LinkDeps, token: string): Promise<LinkView> {
+  const link = await deps.links.get(hashLinkToken(token));
+  if (!link) throw new NotFoundError('This link is not known. It may have been mistyped.');
+  if (Date.parse(link.expiresAt) <= deps.clock.now().getTime()) {
+    throw new ExpiredError(`This link expired at ${link.expiresAt}.`);
+  }
+  const [ticket, task, recipient] = await Promise.all([
+    deps.tickets.get(link.ticketId),
+    deps.tasks.get(link.taskId),
+    deps.directory.identity(link.identity),
+  ]);
+  if (!ticket || !task || !recipient) throw new NotFoundError('This link no longer points at a ticket.');
+  if (link.usedAt) throw new ConflictError(`This link was already used at ${link.usedAt}.`);
+  if (!stillWaiting(ticket, task))
+    throw new ConflictError('This ticket is no longer waiting for this decision.');
+  if (recipient.status !== 'active')
+    throw new ForbiddenError(`The account of ${recipient.id} is ${recipient.status}.`);
+  const system = ticket.system ? await deps.directory.system(ticket.system) : undefined;
+  return { link, ticket, task, system, recipient };
+}
+
+export type LinkAction =
+  | { decision: 'approve' | 'deny'; comment: string | null }
+  | { result: 'done' | 'failed'; note: string | null };
+
+/** Primary course: act once through the link, as its recipient; the link is then spent. */
+export async function actOnLink(deps: LinkDeps, token: string, action: LinkAction): Promise<Ticket> {
+  const { link, recipient } = await viewLink(deps, token);
+  const ticket =
+    link.purpose === 'approval' && 'decision' in action
+      ? await decideApproval(deps, {
+          caller: recipient,
+          taskId: link.taskId,
+          decision: action.decision,
+          comment: action.comment,
+          via: 'link',
+        })
+      : link.purpose === 'fulfilment' && 'result' in action
+        ? await reportFulfilment(deps, {
+            caller: recipient,
+            taskId: link.taskId,
+            result: action.result,
+            note: action.note,
+            via: 'link',
+          })
+        : undefined;
+  if (!ticket) throw new ConflictError(`This link is for ${link.purpose}, not for that action.`);
+  await deps.links.markUsed(link.hash, deps.clock.now().toISOString());
+  return ticket;
+}
+
+function stillWaiting(ticket: Ticket, task: TaskRecord): boolean {
+  if (nextStepFor(ticket) !== task.kind) return false;
+  return task.kind === 'fulfilment' || openStageIndex(ticket) === task.stageIndex;
+}

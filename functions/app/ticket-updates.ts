@@ -1,0 +1,29 @@
+import { NotFoundError } from '../domain/errors';
+import type { Ticket } from '../domain/ticket';
+import { ConcurrentUpdateError } from './errors';
+import type { TicketStore } from './ports';
+
+/**
+ * Read, change, and write back with one conditional write; on a lost race, read again and re-apply
+ * the change to the fresh ticket, so no concurrent update is lost. `change` must be a pure
+ * function of the ticket (it may throw to refuse, for instance a ConflictError).
+ */
+export async function updateTicket(
+  tickets: TicketStore,
+  id: string,
+  change: (ticket: Ticket) => Ticket,
+  attempts = 8,
+): Promise<Ticket> {
+  for (let attempt = 1; ; attempt++) {
+    const current = await tickets.get(id);
+    if (!current) throw new NotFoundError(`No request ${id}`);
+    const next = change(current);
+    if (next === current) return current;
+    try {
+      await tickets.save(next);
+      return next;
+    } catch (error) {
+      if (!(error instanceof ConcurrentUpdateError) || attempt >= attempts) throw error;
+    }
+  }
+}

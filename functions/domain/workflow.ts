@@ -1,0 +1,253 @@
+import type { Identity } from './directory';
+import { ConflictError, ForbiddenError } from './errors';
+import type { Urgency } from './intake';
+import { applyChange, type Ticket } from './ticket';
+
+/**
+ * The rules of the approval and fulfilment steps. Handlers record what a person decided; the
+ * workflow applies what follows from it. Both go through these functions, so the rules live here.
+ */
+
+const HOUR = 3600;
+
+/** How long a stage may wait for its approver, and a fulfiller for the work: shorter when urgent. */
+export const approvalWindowSeconds: Record<Urgency, number> = {
+  critical: 4 * HOUR,
+  high: 24 * HOUR,
+  normal: 72 * HOUR,
+  low: 120 * HOUR,
+};
+export const fulfilmentWindowSeconds: Record<Urgency, number> = approvalWindowSeconds;
+
+export type Decision = 'approve' | 'deny';
+export type Via = 'link' | 'inbox';
+
+/** The stage that is waiting for a decision, if the ticket is waiting for one. */
+export function openStageIndex(ticket: Ticket): number | null {
+  if (ticket.status !== 'pending_approval') return null;
+  const index = ticket.approvals.findIndex((approval) => approval.decision === null);
+  return index === -1 ? null : index;
+}
+
+export function openStage(ticket: Ticket, index: number, deadline: string, at: string): Ticket {
+  const approvals = ticket.approvals.map((approval, i) =>
+    i === index ? { ...approval, deadline } : approval,
+  );
+  const stage = approvals[index];
+  return applyChange(
+    ticket,
+    {
+      type: 'stage_opened',
+      at,
+      actor: 'tollgate',
+      to: 'pending_approval',
+      data: { stage: stage?.stage, candidates: stage?.candidates, deadline },
+    },
+    { approvals },
+  );
+}
+
+/**
+ * Separation of duties at the moment of deciding: only a named candidate of the open stage, never
+ * a party to the ticket, and never someone who already decided another stage.
+ */
+export function assertMayDecide(ticket: Ticket, stageIndex: number, caller: Identity): void {
+  const stage = ticket.approvals[stageIndex];
+  if (!stage?.candidates.includes(caller.id)) {
+    throw new ForbiddenError(`${caller.id} is not an approver of this stage`);
+  }
+  if (openStageIndex(ticket) !== stageIndex) {
+    throw new ConflictError(
+      stage.decision
+        ? `This stage was already decided by ${stage.decidedBy}`
+        : 'This ticket is no longer waiting for this decision',
+    );
+  }
+  const parties = [ticket.requester, ticket.beneficiary, ticket.beneficiaryOwner];
+  if (parties.includes(caller.id))
+    throw new ForbiddenError('Nobody approves a ticket they requested or benefit from');
+  if (ticket.approvals.some((approval) => approval.decidedBy === caller.id)) {
+    throw new ForbiddenError('One person decides at most one stage of a ticket');
+  }
+}
+
+export function recordDecision(
+  ticket: Ticket,
+  stageIndex: number,
+  decision: { by: string; decision: Decision; comment: string | null; via: Via; at: string },
+): Ticket {
+  const approvals = ticket.approvals.map((approval, i) =>
+    i === stageIndex
+      ? {
+          ...approval,
+          decidedBy: decision.by,
+          decision: decision.decision,
+          at: decision.at,
+          comment: decision.comment,
+          via: decision.via,
+        }
+      : approval,
+  );
+  return applyChange(
+    ticket,
+    {
+      type: decision.decision === 'approve' ? 'approved' : 'denied',
+      at: decision.at,
+      actor: decision.by,
+      reason: decision.comment,
+      data: { stage: approvals[stageIndex]?.stage, via: decision.via },
+    },
+    { approvals },
+  );
+}
+
+/** After a decision: a denial closes the ticket, the last approval sends it to fulfilment. */
+export function applyApprovals(
+  ticket: Ticket,
+  at: string,
+): { ticket: Ticket; next: 'approval' | 'fulfilment' | 'done' } {
+  if (ticket.status !== 'pending_approval') return { ticket, next: nextStepFor(ticket) };
+  const denied = ticket.approvals.find((approval) => approval.decision === 'deny');
+  if (denied) {
+    const closed = applyChange(ticket, {
+      type: 'closed',
+      at,
+      actor: denied.decidedBy ?? 'tollgate',
+      reason: denied.comment,
+      to: 'closed',
+      closure: 'rejected',
+    });
+    return { ticket: closed, next: 'done' };
+  }
+  if (ticket.approvals.some((approval) => approval.decision === null)) return { ticket, next: 'approval' };
+  return {
+    ticket: applyChange(ticket, { type: 'approved_all', at, actor: 'tollgate', to: 'fulfilling' }),
+    next: 'fulfilment',
+  };
+}
+
+export function nextStepFor(ticket: Ticket): 'approval' | 'fulfilment' | 'done' {
+  if (ticket.status === 'pending_approval') return 'approval';
+  if (ticket.status === 'fulfilling' && ticket.fulfilment?.result === null) return 'fulfilment';
+  return 'done';
+}
+
+/** Fulfillers who may act: never the beneficiary, and never the ticket's sole approver. */
+export function eligibleFulfillers(ticket: Ticket): string[] {
+  const approvers = new Set(
+    ticket.approvals.map((approval) => approval.decidedBy).filter((id) => id !== null),
+  );
+  const soleApprover = approvers.size === 1 ? [...approvers][0] : undefined;
+  return (ticket.fulfilment?.fulfillers ?? []).filter(
+    (id) => id !== ticket.beneficiary && id !== ticket.beneficiaryOwner && id !== soleApprover,
+  );
+}
+
+export function assertMayFulfil(ticket: Ticket, caller: Identity): void {
+  if (!ticket.fulfilment?.fulfillers.includes(caller.id))
+    throw new ForbiddenError(`${caller.id} is not a fulfiller of this ticket`);
+  if (!eligibleFulfillers(ticket).includes(caller.id)) {
+    throw new ForbiddenError('A fulfiller may not fulfil a grant to themselves, nor one they alone approved');
+  }
+  if (ticket.status !== 'fulfilling' || ticket.fulfilment.result !== null) {
+    throw new ConflictError(
+      ticket.fulfilment.result
+        ? `Fulfilment was already reported by ${ticket.fulfilment.by}`
+        : 'This ticket is not waiting for fulfilment',
+    );
+  }
+}
+
+export function openFulfilment(ticket: Ticket, deadline: string, at: string): Ticket {
+  if (!ticket.fulfilment) return ticket;
+  return applyChange(
+    ticket,
+    {
+      type: 'fulfilment_requested',
+      at,
+      actor: 'tollgate',
+      data: { fulfillers: eligibleFulfillers(ticket), deadline },
+    },
+    { fulfilment: { ...ticket.fulfilment, deadline } },
+  );
+}
+
+export function recordFulfilment(
+  ticket: Ticket,
+  report: { by: string; result: 'done' | 'failed'; note: string | null; at: string; via: Via },
+): Ticket {
+  if (!ticket.fulfilment) return ticket;
+  return applyChange(
+    ticket,
+    {
+      type: 'fulfilment_reported',
+      at: report.at,
+      actor: report.by,
+      reason: report.note,
+      data: { result: report.result, via: report.via },
+    },
+    {
+      fulfilment: {
+        ...ticket.fulfilment,
+        result: report.result,
+        by: report.by,
+        at: report.at,
+        note: report.note,
+      },
+    },
+  );
+}
+
+/** After the fulfilment report: time-bound access becomes an active grant, the rest closes. */
+export function completeFulfilment(
+  ticket: Ticket,
+  at: string,
+  grant: { id: string; from: string; until: string } | null,
+): Ticket {
+  if (ticket.status !== 'fulfilling' || !ticket.fulfilment?.result) return ticket;
+  if (ticket.fulfilment.result === 'failed') {
+    return applyChange(ticket, {
+      type: 'closed',
+      at,
+      actor: 'tollgate',
+      reason: ticket.fulfilment.note,
+      to: 'closed',
+      closure: 'failed',
+    });
+  }
+  if (grant && ticket.type === 'access') {
+    return applyChange(
+      ticket,
+      { type: 'granted', at, actor: 'tollgate', to: 'active', data: { grant } },
+      { grant },
+    );
+  }
+  return applyChange(ticket, { type: 'closed', at, actor: 'tollgate', to: 'closed', closure: 'fulfilled' });
+}
+
+export function timeOut(ticket: Ticket, at: string): Ticket {
+  if (ticket.status !== 'pending_approval' && ticket.status !== 'fulfilling') return ticket;
+  const waitingFor = ticket.status === 'pending_approval' ? 'approval' : 'fulfilment';
+  return applyChange(ticket, {
+    type: 'closed',
+    at,
+    actor: 'tollgate',
+    reason: `No ${waitingFor} before the deadline`,
+    to: 'closed',
+    closure: 'timed_out',
+  });
+}
+
+/** The workflow could not go on: the ticket says so, rather than waiting forever. */
+export function recordFailure(ticket: Ticket, at: string, error: { name: string; cause: string }): Ticket {
+  if (ticket.status === 'closed' || ticket.status === 'active' || ticket.status === 'revoking') return ticket;
+  return applyChange(ticket, {
+    type: 'closed',
+    at,
+    actor: 'tollgate',
+    reason: `The workflow failed: ${error.name}`,
+    to: 'closed',
+    closure: 'failed',
+    data: { error: error.name, cause: error.cause.slice(0, 500) },
+  });
+}
