@@ -8,17 +8,23 @@ const configSchema = z.object({
   TABLE_NAME: z.string().min(1),
   /** The JWT claim that carries the caller's directory id: `sub` locally, `email` with Cognito. */
   CALLER_CLAIM: z.enum(['sub', 'email']).default('email'),
-  /** HMAC key for list cursors (and, later, links): at least 32 characters. */
+  /** HMAC key for list cursors and page forms: at least 32 characters. */
   SIGNING_SECRET: z.string().min(32),
+  STATE_MACHINE_ARN: z.string().startsWith('arn:'),
+  SENDER_ADDRESS: z.string().min(3),
+  SES_CONFIGURATION_SET: z.string().optional(),
+  /** Where emailed links point: the API's public URL, without a trailing slash. */
+  PUBLIC_BASE_URL: z.url().transform((url) => url.replace(/\/+$/, '')),
+  /** Shortens deadlines and grant lifetimes (local demos and tests); 1 in AWS. */
+  TIME_SCALE: z.coerce.number().positive().max(1).default(1),
+  /** Local mode only: fault injection for the fault tests. Ignored unless TOLLGATE_LOCAL is true. */
+  TOLLGATE_FAULTS: z.string().default(''),
+  TOLLGATE_LOCAL: z.enum(['true', 'false']).default('false'),
 });
 
-export type Config = {
-  tableName: string;
-  callerClaim: 'sub' | 'email';
-  signingSecret: string;
-};
+export type Config = ReturnType<typeof readConfig>;
 
-export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function readConfig(env: NodeJS.ProcessEnv = process.env) {
   const result = configSchema.safeParse(env);
   if (!result.success) {
     const problems = result.error.issues
@@ -26,9 +32,16 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       .join('; ');
     throw new Error(`Tollgate configuration is invalid: ${problems}`);
   }
+  const settings = result.data;
   return {
-    tableName: result.data.TABLE_NAME,
-    callerClaim: result.data.CALLER_CLAIM,
-    signingSecret: result.data.SIGNING_SECRET,
+    tableName: settings.TABLE_NAME,
+    callerClaim: settings.CALLER_CLAIM,
+    signingSecret: settings.SIGNING_SECRET,
+    stateMachineArn: settings.STATE_MACHINE_ARN,
+    senderAddress: settings.SENDER_ADDRESS,
+    sesConfigurationSet: settings.SES_CONFIGURATION_SET,
+    publicBaseUrl: settings.PUBLIC_BASE_URL,
+    timeScale: settings.TIME_SCALE,
+    faults: settings.TOLLGATE_LOCAL === 'true' ? settings.TOLLGATE_FAULTS : '',
   };
 }

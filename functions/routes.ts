@@ -2,8 +2,11 @@ import type { z } from 'zod';
 import { requestBodySchema } from './domain/intake';
 import {
   catalogSchema,
+  decisionBodySchema,
   errorSchema,
+  fulfilmentBodySchema,
   identityResponseSchema,
+  inboxSchema,
   listRequestsQuery,
   ticketListSchema,
   ticketSchema,
@@ -18,7 +21,7 @@ export interface Route {
   path: string;
   /** Module under functions/handlers (Lambda) or functions/local (local-only routes), without extension. */
   handler: string;
-  /** `jwt`: a bearer token the gateway verifies; `none`: the route authenticates by its own means, or is local-only. */
+  /** `jwt`: a bearer token the gateway verifies; `none`: the route authenticates by its own means (the link token), or is local-only. */
   auth: 'jwt' | 'none';
   localOnly?: true;
   operationId: string;
@@ -103,6 +106,86 @@ export const routes: Route[] = [
   },
   {
     method: 'GET',
+    path: '/approvals',
+    handler: 'http/list-approvals',
+    auth: 'jwt',
+    operationId: 'listApprovals',
+    summary: "The caller's pending approval tasks, soonest deadline first",
+    responses: { 200: { description: 'Open approval tasks', schema: inboxSchema }, ...failures },
+  },
+  {
+    method: 'POST',
+    path: '/approvals/{id}/decision',
+    handler: 'http/decide-approval',
+    auth: 'jwt',
+    operationId: 'decideApproval',
+    summary: 'Approve or deny from the inbox',
+    body: decisionBodySchema,
+    responses: {
+      200: { description: 'The ticket with the decision recorded', schema: ticketSchema },
+      ...failures,
+      404: { description: 'No such task visible to the caller', schema: errorSchema },
+      409: {
+        description: 'Already decided, or the ticket no longer waits for this stage',
+        schema: errorSchema,
+      },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/fulfilments',
+    handler: 'http/list-fulfilments',
+    auth: 'jwt',
+    operationId: 'listFulfilments',
+    summary: "The caller's open fulfilment tasks",
+    responses: { 200: { description: 'Open fulfilment tasks', schema: inboxSchema }, ...failures },
+  },
+  {
+    method: 'POST',
+    path: '/requests/{id}/fulfilment',
+    handler: 'http/report-fulfilment',
+    auth: 'jwt',
+    operationId: 'reportFulfilment',
+    summary: 'A fulfiller reports the work done or failed',
+    body: fulfilmentBodySchema,
+    responses: {
+      200: { description: 'The ticket with the report recorded', schema: ticketSchema },
+      ...failures,
+      404: { description: 'No such ticket visible to the caller', schema: errorSchema },
+      409: { description: 'Already reported, or not waiting for fulfilment', schema: errorSchema },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/a/{token}',
+    handler: 'http/link-page',
+    auth: 'none',
+    operationId: 'viewLink',
+    summary: 'The confirmation page behind an emailed link (HTML); changes nothing',
+    responses: {
+      200: { description: 'The page' },
+      404: { description: 'Unknown link' },
+      409: { description: 'Used, or the ticket no longer waits' },
+      410: { description: 'Expired' },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/a/{token}',
+    handler: 'http/link-page',
+    auth: 'none',
+    operationId: 'actOnLink',
+    summary: "The confirmation page's form (application/x-www-form-urlencoded): decides once",
+    responses: {
+      200: { description: 'Recorded' },
+      403: { description: 'Cross-site submission' },
+      404: { description: 'Unknown link' },
+      409: { description: 'Used, or the ticket no longer waits' },
+      410: { description: 'Expired' },
+    },
+  },
+  {
+    method: 'GET',
     path: '/openapi.json',
     handler: 'http/get-openapi',
     auth: 'jwt',
@@ -129,6 +212,49 @@ export const routes: Route[] = [
     operationId: 'devListIdentities',
     summary: 'Local mode only: the seeded identities',
     responses: { 200: { description: '`{"identities": [...]}`' } },
+  },
+  {
+    method: 'GET',
+    path: '/dev/outbox',
+    handler: 'local/dev-routes#outbox',
+    auth: 'none',
+    localOnly: true,
+    operationId: 'devOutbox',
+    summary: 'Local mode only: the emails written to the outbox folder',
+    responses: { 200: { description: '`{"messages": [{id, at, to, subject, text, html, links}]}`' } },
+  },
+  {
+    method: 'GET',
+    path: '/dev/endpoints',
+    handler: 'local/dev-routes#endpoints',
+    auth: 'none',
+    localOnly: true,
+    operationId: 'devEndpoints',
+    summary: 'Local mode only: the local AWS-protocol endpoints',
+    responses: { 200: { description: '`{"dynamodb", "stepfunctions", "ses"}`' } },
+  },
+  {
+    method: 'GET',
+    path: '/dev/schedules',
+    handler: 'local/dev-routes#schedules',
+    auth: 'none',
+    localOnly: true,
+    operationId: 'devSchedules',
+    summary: 'Local mode only: the schedules and their last runs',
+    responses: { 200: { description: '`{"schedules": [...]}`' } },
+  },
+  {
+    method: 'POST',
+    path: '/dev/schedules/{name}/run',
+    handler: 'local/dev-routes#runSchedule',
+    auth: 'none',
+    localOnly: true,
+    operationId: 'devRunSchedule',
+    summary: 'Local mode only: run one schedule now',
+    responses: {
+      200: { description: "`{result}`: the handler's answer" },
+      404: { description: 'No such schedule' },
+    },
   },
 ];
 

@@ -1,6 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { ulid } from 'ulid';
-import type { Clock, Ids } from '../app/ports';
+import type { Clock, Ids, Secrets } from '../app/ports';
 
 export const systemClock: Clock = { now: () => new Date() };
 
 export const ulidIds: Ids = { ticketId: () => ulid() };
+
+export const randomSecrets: Secrets = { linkToken: () => randomBytes(32).toString('base64url') };

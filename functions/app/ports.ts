@@ -43,8 +43,8 @@ export interface TicketStore {
   get(id: string): Promise<Ticket | undefined>;
   /** Writes a new ticket; throws TicketExistsError when one with this id is already stored. */
   create(ticket: Ticket): Promise<void>;
-  /** One conditional write: succeeds only if the stored version is `ticket.version - 1`. */
-  save(ticket: Ticket): Promise<void>;
+  /** One conditional write: succeeds only if the stored ticket is still at `readVersion`. */
+  save(ticket: Ticket, readVersion: number): Promise<void>;
   /** The union of the partitions, newest first, without duplicates. */
   list(query: {
     partitions: TicketPartition[];

@@ -10,7 +10,7 @@ import { applyChange, fulfilmentRecordFor, type Ticket } from '../domain/ticket'
 import { appendEvent } from '../domain/timeline';
 import { parseOrThrow } from '../domain/validation';
 import { TicketExistsError } from './errors';
-import type { Clock, Directory, IdempotencyStore, Ids, TicketStore } from './ports';
+import type { Clock, Directory, Faults, IdempotencyStore, Ids, TicketStore, Workflow } from './ports';
 
 export interface SubmitDeps {
   clock: Clock;
@@ -18,6 +18,9 @@ export interface SubmitDeps {
   directory: Directory;
   tickets: TicketStore;
   idempotency: IdempotencyStore;
+  workflow: Workflow;
+  faults: Faults;
+  log: (message: string, details: Record<string, unknown>) => void;
 }
 
 export interface Submission {
@@ -28,8 +31,28 @@ export interface Submission {
 
 const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
 
-/** Primary course: validate the request, decide its route, and store the ticket in one write. */
+/**
+ * Primary course: validate the request, decide its route, store the ticket in one write, and start
+ * its workflow. A ticket whose workflow could not be started is started by the reconcile job.
+ */
 export async function submitRequest(
+  deps: SubmitDeps,
+  submission: Submission,
+): Promise<{ ticket: Ticket; replayed: boolean }> {
+  const result = await storeRequest(deps, submission);
+  deps.faults.crashPoint('after-intake');
+  try {
+    await deps.workflow.start(result.ticket.id);
+  } catch (error) {
+    deps.log('Ticket stored but its workflow did not start; reconcile will start it', {
+      ticketId: result.ticket.id,
+      error: (error as Error).name,
+    });
+  }
+  return result;
+}
+
+async function storeRequest(
   deps: SubmitDeps,
   submission: Submission,
 ): Promise<{ ticket: Ticket; replayed: boolean }> {

@@ -20,7 +20,7 @@ export async function updateTicket(
     const next = change(current);
     if (next === current) return current;
     try {
-      await tickets.save(next);
+      await tickets.save(next, current.version);
       return next;
     } catch (error) {
       if (!(error instanceof ConcurrentUpdateError) || attempt >= attempts) throw error;

@@ -1,10 +1,15 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { HmacCursorCodec } from '../adapters/cursor-codec';
 import { createDocumentClient } from '../adapters/dynamodb/client';
 import { DynamoDirectory } from '../adapters/dynamodb/directory-store';
 import { DynamoIdempotencyStore } from '../adapters/dynamodb/idempotency-store';
 import { DynamoTicketStore } from '../adapters/dynamodb/ticket-store';
-import { systemClock, ulidIds } from '../adapters/system';
+import { DynamoGrantStore, DynamoLinkStore, DynamoTaskStore } from '../adapters/dynamodb/workflow-records';
+import { SesMailer } from '../adapters/email/mailer';
+import { InjectedFaults } from '../adapters/faults';
+import { createStepFunctionsClient, StepFunctionsWorkflow } from '../adapters/step-functions';
+import { randomSecrets, systemClock, ulidIds } from '../adapters/system';
 import { type Config, readConfig } from '../config';
 
 export const logger = new Logger({ serviceName: 'tollgate' });
@@ -12,14 +17,30 @@ export const logger = new Logger({ serviceName: 'tollgate' });
 /** Everything a handler needs, built once per process from the configuration. */
 function buildDeps(config: Config) {
   const db = createDocumentClient();
+  const faults = new InjectedFaults(config.faults, (message) => logger.warn(message));
   return {
     config,
+    faults,
     clock: systemClock,
     ids: ulidIds,
-    tickets: new DynamoTicketStore(db, config.tableName),
-    directory: new DynamoDirectory(db, config.tableName),
-    idempotency: new DynamoIdempotencyStore(db, config.tableName),
+    secrets: randomSecrets,
+    settings: { publicBaseUrl: config.publicBaseUrl, timeScale: config.timeScale },
+    log: (message: string, details: Record<string, unknown>) => logger.warn(message, details),
+    tickets: faults.wrap('tickets', new DynamoTicketStore(db, config.tableName)),
+    directory: faults.wrap('directory', new DynamoDirectory(db, config.tableName)),
+    idempotency: faults.wrap('idempotency', new DynamoIdempotencyStore(db, config.tableName)),
+    tasks: faults.wrap('tasks', new DynamoTaskStore(db, config.tableName)),
+    links: faults.wrap('links', new DynamoLinkStore(db, config.tableName)),
+    grants: faults.wrap('grants', new DynamoGrantStore(db, config.tableName)),
     cursors: new HmacCursorCodec(config.signingSecret),
+    mailer: faults.wrap(
+      'mailer',
+      new SesMailer(new SESv2Client({}), config.senderAddress, config.sesConfigurationSet),
+    ),
+    workflow: faults.wrap(
+      'workflow',
+      new StepFunctionsWorkflow(createStepFunctionsClient(), config.stateMachineArn),
+    ),
   };
 }
 

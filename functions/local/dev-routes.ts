@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import type { DynamoDirectory } from '../adapters/dynamodb/directory-store';
 import { identityIdSchema } from '../domain/directory';
-import { ValidationError } from '../domain/errors';
+import { NotFoundError, ValidationError } from '../domain/errors';
 import { parseOrThrow } from '../domain/validation';
 import { toErrorResponse } from '../handlers/http/http-errors';
 import type { HttpHandler } from './http-server';
 import type { LocalAuth } from './local-auth';
+import type { LocalScheduler } from './scheduler';
+import { readOutbox } from './ses';
 
 const tokenRequestSchema = z.strictObject({
   identity: identityIdSchema,
@@ -26,6 +28,9 @@ const tokenRequestSchema = z.strictObject({
 export function createDevRoutes(deps: {
   auth: LocalAuth;
   directory: DynamoDirectory;
+  outboxDir: string;
+  endpoints: { dynamodb: string; stepfunctions: string; ses: string };
+  scheduler: LocalScheduler;
 }): Record<string, HttpHandler> {
   const respond = async (work: () => Promise<unknown>) => {
     try {
@@ -73,5 +78,15 @@ export function createDevRoutes(deps: {
           }),
         ),
       })),
+    outbox: () => respond(async () => ({ messages: await readOutbox(deps.outboxDir) })),
+    endpoints: () => respond(async () => deps.endpoints),
+    schedules: () => respond(async () => ({ schedules: deps.scheduler.list() })),
+    runSchedule: (event) =>
+      respond(async () => {
+        const name = event.pathParameters?.name ?? '';
+        const run = await deps.scheduler.runNow(name);
+        if (!run) throw new NotFoundError(`No schedule ${name}`);
+        return run;
+      }),
   };
 }

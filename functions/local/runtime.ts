@@ -1,25 +1,40 @@
+import { join } from 'node:path';
+import type { Context } from 'aws-lambda';
 import { createDocumentClient } from '../adapters/dynamodb/client';
 import { DynamoDirectory } from '../adapters/dynamodb/directory-store';
 import { routes } from '../routes';
+import { schedules } from '../schedules';
+import { ACCESS_REQUEST_STATE_MACHINE, stateMachines, workflowTasks } from '../workflow';
 import { lockDataFolder } from './data-lock';
 import { createDevRoutes } from './dev-routes';
 import { LOCAL_TABLE_NAME, localCredentials, startLocalDynamo } from './dynamodb';
 import { type HttpHandler, type ServedRoute, startHttpServer } from './http-server';
 import { createLocalAuth } from './local-auth';
+import { resolvePort } from './ports';
+import { startScheduler } from './scheduler';
 import { loadOrCreateSecrets } from './secrets';
 import { seedIfEmpty } from './seed';
+import { startLocalSes } from './ses';
 import type { LocalSettings } from './settings';
+import { startLocalStepFunctions } from './stepfunctions';
 
 export interface LocalRuntime {
   url: string;
-  endpoints: { dynamodb: string };
+  endpoints: { dynamodb: string; stepfunctions: string; ses: string };
+  outboxDir: string;
   seeded: boolean;
   close(): Promise<void>;
 }
 
+const REGION = 'us-east-1';
+const ACCOUNT = '000000000000';
+const ROOT = new URL('../../', import.meta.url);
+const localFunctionArn = (name: string) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:tollgate-${name}`;
+
 /**
- * The whole system on one machine: the embedded store, then the same handlers that run in Lambda,
- * configured through the same environment variables, behind a local API Gateway.
+ * The whole system on one machine: the embedded store, the local SES and Step Functions services,
+ * the scheduler, and the same handlers that run in Lambda, configured through the same environment
+ * variables and reached through the same AWS SDK clients, behind a local API Gateway.
  */
 export async function startLocalRuntime(
   settings: LocalSettings,
@@ -30,28 +45,72 @@ export async function startLocalRuntime(
   try {
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
     const secrets = await loadOrCreateSecrets(settings.dataDir);
+    const [httpPort, stepFunctionsPort] = [
+      await resolvePort(settings.port),
+      await resolvePort(settings.stepFunctionsPort),
+    ];
+    const url = `http://127.0.0.1:${httpPort}`;
+    const outboxDir = join(settings.dataDir, 'outbox');
+
     const dynamo = await startLocalDynamo({
       dataDir: settings.dataDir,
       store: settings.store,
       port: settings.dynamodbPort,
     });
     closers.unshift(dynamo.close);
+    const ses = await startLocalSes({ outboxDir, port: settings.sesPort, log });
+    closers.unshift(ses.close);
+    const stepFunctionsUrl = `http://127.0.0.1:${stepFunctionsPort}`;
 
     Object.assign(process.env, {
+      TOLLGATE_LOCAL: 'true',
       TABLE_NAME: LOCAL_TABLE_NAME,
       CALLER_CLAIM: 'sub',
       SIGNING_SECRET: secrets.signingSecret,
-      AWS_REGION: 'us-east-1',
+      STATE_MACHINE_ARN: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${ACCESS_REQUEST_STATE_MACHINE}`,
+      SENDER_ADDRESS: 'Tollgate <tollgate@example.com>',
+      PUBLIC_BASE_URL: url,
+      TIME_SCALE: String(settings.timeScale),
+      AWS_REGION: REGION,
       AWS_ACCESS_KEY_ID: localCredentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: localCredentials.secretAccessKey,
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
+      AWS_ENDPOINT_URL_SFN: stepFunctionsUrl,
+      AWS_ENDPOINT_URL_SESV2: ses.url,
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? (settings.quiet ? 'ERROR' : 'INFO'),
     });
 
     const directory = new DynamoDirectory(createDocumentClient(), LOCAL_TABLE_NAME);
     const seeded = await seedIfEmpty(directory);
+
+    const stepFunctions = await startLocalStepFunctions({
+      dataDir: settings.dataDir,
+      port: stepFunctionsPort,
+      region: REGION,
+      log,
+      stateMachines: stateMachines.map((machine) => ({
+        name: machine.name,
+        definitionPath: new URL(machine.definitionFile, ROOT).pathname,
+        substitutions: Object.fromEntries(
+          workflowTasks.map((task) => [task.placeholder, localFunctionArn(task.name)]),
+        ),
+      })),
+      invokeLambda: await workflowInvoker(),
+    });
+    closers.unshift(stepFunctions.close);
+
+    const scheduler = startScheduler({
+      timeScale: settings.timeScale,
+      log,
+      schedules: await Promise.all(
+        schedules.map(async (schedule) => ({ schedule, job: await loadJob(schedule.handler) })),
+      ),
+    });
+    closers.unshift(scheduler.stop);
+
+    const endpoints = { dynamodb: dynamo.url, stepfunctions: stepFunctionsUrl, ses: ses.url };
     const auth = await createLocalAuth(secrets.jwtPrivateKey);
-    const devRoutes = createDevRoutes({ auth, directory });
+    const devRoutes = createDevRoutes({ auth, directory, outboxDir, endpoints, scheduler });
     const served = await Promise.all(
       routes.map(
         async (route): Promise<ServedRoute> => ({
@@ -60,19 +119,30 @@ export async function startLocalRuntime(
         }),
       ),
     );
-    const http = await startHttpServer({ port: settings.port, routes: served, auth, log });
+    const http = await startHttpServer({ port: httpPort, routes: served, auth, log });
     closers.unshift(http.close);
 
-    return {
-      url: http.url,
-      endpoints: { dynamodb: dynamo.url },
-      seeded,
-      close: () => closeAll(closers),
-    };
+    return { url, endpoints, outboxDir, seeded, close: () => closeAll(closers) };
   } catch (error) {
     await closeAll(closers);
     throw error;
   }
+}
+
+/** Stands in for Lambda's invoke: the ARN the ASL names picks the handler module, as in AWS. */
+async function workflowInvoker() {
+  const byArn = new Map<string, (event: unknown) => Promise<unknown>>();
+  for (const task of workflowTasks) byArn.set(localFunctionArn(task.name), await loadJob(task.handler));
+  return async (functionName: string, payload: unknown) => {
+    const job = byArn.get(functionName);
+    if (!job) throw new Error(`No local function ${functionName}`);
+    return job(payload);
+  };
+}
+
+async function loadJob(handlerPath: string): Promise<(event: unknown) => Promise<unknown>> {
+  const handler = await importHandler<(event: unknown, context: Context) => Promise<unknown>>(handlerPath);
+  return (event) => handler(event, { awsRequestId: crypto.randomUUID() } as Context);
 }
 
 async function loadHandler(reference: string, devRoutes: Record<string, HttpHandler>): Promise<HttpHandler> {
@@ -82,7 +152,11 @@ async function loadHandler(reference: string, devRoutes: Record<string, HttpHand
     if (!handler) throw new Error(`No local route ${reference}`);
     return handler;
   }
-  const loaded = (await import(`../handlers/${module}.ts`)) as { handler?: HttpHandler };
+  return importHandler<HttpHandler>(module ?? reference);
+}
+
+async function importHandler<T>(module: string): Promise<T> {
+  const loaded = (await import(`../handlers/${module}.ts`)) as { handler?: T };
   if (typeof loaded.handler !== 'function')
     throw new Error(`functions/handlers/${module}.ts exports no handler`);
   return loaded.handler;

@@ -35,7 +35,7 @@ export class DynamoTicketStore implements TicketStore {
   }
 
   /** The whole item, timeline included, in one conditional write on the version it was read at. */
-  async save(ticket: Ticket): Promise<void> {
+  async save(ticket: Ticket, readVersion: number): Promise<void> {
     try {
       await this.db.send(
         new PutCommand({
@@ -43,7 +43,7 @@ export class DynamoTicketStore implements TicketStore {
           Item: { ...keys.ticket(ticket), ...ticket },
           ConditionExpression: '#version = :previous',
           ExpressionAttributeNames: { '#version': 'version' },
-          ExpressionAttributeValues: { ':previous': ticket.version - 1 },
+          ExpressionAttributeValues: { ':previous': readVersion },
         }),
       );
     } catch (error) {

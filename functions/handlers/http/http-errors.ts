@@ -17,6 +17,7 @@ const statusByCode: Record<string, number> = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  expired: 410,
   no_eligible_approver: 409,
 };
 

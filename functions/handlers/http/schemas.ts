@@ -60,3 +60,31 @@ export const catalogSchema = z
 export const identityResponseSchema = identitySchema.meta({ id: 'Identity' });
 
 export { ticketSchema };
+
+export const decisionBodySchema = z
+  .strictObject({
+    decision: z.enum(['approve', 'deny']),
+    comment: z.string().trim().max(2000).nullable().default(null),
+  })
+  .meta({ id: 'ApprovalDecision' });
+
+export const fulfilmentBodySchema = z
+  .strictObject({
+    result: z.enum(['done', 'failed']),
+    note: z.string().trim().max(2000).nullable().default(null),
+  })
+  .meta({ id: 'FulfilmentReport' });
+
+export const inboxSchema = z
+  .object({
+    items: z.array(
+      z.object({
+        id: z.string(),
+        ticket: ticketSummarySchema,
+        stage: z.string().nullable(),
+        deadline: z.string(),
+      }),
+    ),
+    next: z.null(),
+  })
+  .meta({ id: 'Inbox' });

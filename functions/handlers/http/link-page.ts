@@ -1,0 +1,95 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { actOnLink, type LinkAction, viewLink } from '../../app/links';
+import { hashLinkToken } from '../../app/workflow-steps';
+import { ForbiddenError } from '../../domain/errors';
+import { getDeps, logger } from '../deps';
+import { HttpError, toErrorResponse } from './http-errors';
+import { confirmationPage, messagePage } from './pages';
+import { type HttpEvent, type HttpResult, MAX_BODY_BYTES } from './route';
+
+/**
+ * GET (and HEAD) show the confirmation page and change nothing; only the page's own POST acts.
+ * The token in the path is the credential; the form also carries a token bound to the link, and
+ * cross-site posts are refused, so another site cannot submit the form.
+ */
+export const handler = middy<HttpEvent, HttpResult, Error, Context>().handler(async (event) => {
+  const token = event.pathParameters?.token ?? '';
+  const deps = getDeps();
+  try {
+    if (event.requestContext.http.method !== 'POST') {
+      return confirmationPage(await viewLink(deps, token), formToken(deps.config.signingSecret, token));
+    }
+    const form = readForm(event);
+    assertSameSite(event, form, formToken(deps.config.signingSecret, token));
+    const ticket = await actOnLink(deps, token, actionFrom(form));
+    const outcome = ticket.approvals.some((approval) => approval.decision === 'deny') ? 'denied' : 'recorded';
+    return messagePage(
+      200,
+      'Thank you',
+      `Your answer on ticket ${ticket.id} was ${outcome}. You can close this page.`,
+    );
+  } catch (error) {
+    return errorPage(error, event.requestContext.requestId);
+  }
+});
+
+function formToken(secret: string, token: string): string {
+  return createHmac('sha256', secret)
+    .update(`form:${hashLinkToken(token)}`)
+    .digest('base64url');
+}
+
+function readForm(event: HttpEvent): URLSearchParams {
+  const raw = event.isBase64Encoded
+    ? Buffer.from(event.body ?? '', 'base64').toString('utf8')
+    : (event.body ?? '');
+  if (Buffer.byteLength(raw) > MAX_BODY_BYTES)
+    throw new HttpError(413, 'payload_too_large', 'The form is too large.');
+  const type = (event.headers?.['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/x-www-form-urlencoded')
+    throw new HttpError(415, 'unsupported_media_type', 'Submit the form from its page.');
+  return new URLSearchParams(raw);
+}
+
+function assertSameSite(event: HttpEvent, form: URLSearchParams, expected: string): void {
+  const site = event.headers?.['sec-fetch-site'];
+  const origin = event.headers?.origin;
+  const crossSite =
+    (site && site !== 'same-origin' && site !== 'none') ||
+    (origin && origin !== 'null' && new URL(origin).host !== event.headers?.host);
+  const given = Buffer.from(form.get('csrf') ?? '');
+  const wanted = Buffer.from(expected);
+  if (crossSite || given.length !== wanted.length || !timingSafeEqual(given, wanted)) {
+    throw new ForbiddenError(
+      'This form can only be submitted from its own page. Open the link from your email again.',
+    );
+  }
+}
+
+function actionFrom(form: URLSearchParams): LinkAction {
+  const comment = form.get('comment')?.trim().slice(0, 2000) || null;
+  const note = form.get('note')?.trim().slice(0, 2000) || null;
+  const decision = form.get('decision');
+  const result = form.get('result');
+  if (decision === 'approve' || decision === 'deny') return { decision, comment };
+  if (result === 'done' || result === 'failed') return { result, note };
+  throw new HttpError(400, 'invalid_request', 'Choose one of the buttons on the page.');
+}
+
+const titles: Record<number, string> = {
+  400: 'That did not work',
+  403: 'Not allowed',
+  404: 'Link not found',
+  409: 'Already decided',
+  410: 'Link expired',
+  413: 'Too large',
+  415: 'Wrong form',
+};
+
+function errorPage(error: unknown, correlationId: string): HttpResult {
+  const { status, body } = toErrorResponse(error, correlationId);
+  if (status >= 500) logger.error('Link page failed', { correlationId, error: error as Error });
+  return messagePage(status, titles[status] ?? 'Something went wrong', body.error.message);
+}

@@ -1,0 +1,92 @@
+import { randomBytes } from 'node:crypto';
+import type { LinkView } from '../../app/links';
+import type { HttpResult } from './route';
+
+/** Server-rendered pages behind emailed links: no script, one inline stylesheet allowed by nonce. */
+
+const escape = (value: unknown): string =>
+  String(value ?? '').replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+
+const STYLE = `
+  body{font-family:system-ui,Arial,sans-serif;color:#1f2933;background:#f5f7fa;margin:0;padding:2rem}
+  main{max-width:40rem;margin:auto;background:#fff;border-radius:8px;padding:2rem;box-shadow:0 1px 3px #0002}
+  h1{font-size:1.4rem;margin-top:0} table{border-collapse:collapse;width:100%;margin:1rem 0}
+  th{text-align:left;color:#52606d;font-weight:normal;padding:.3rem 1rem .3rem 0;vertical-align:top;width:9rem}
+  td{padding:.3rem 0} textarea{width:100%;min-height:5rem;box-sizing:border-box;font:inherit}
+  .actions{display:flex;gap:1rem;margin-top:1rem} button{font:inherit;padding:.6rem 1.4rem;border-radius:6px;border:0;cursor:pointer}
+  .approve{background:#2f8132;color:#fff} .deny{background:#ba2525;color:#fff} .note{color:#52606d;font-size:.9rem}
+  .badge{display:inline-block;padding:.1rem .5rem;border-radius:4px;background:#e4e7eb}`;
+
+export function page(status: number, title: string, body: string): HttpResult {
+  const nonce = randomBytes(16).toString('base64');
+  return {
+    statusCode: status,
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-store',
+      'content-security-policy': `default-src 'none'; style-src 'nonce-${nonce}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
+      'x-frame-options': 'DENY',
+      'referrer-policy': 'no-referrer',
+      'x-content-type-options': 'nosniff',
+    },
+    body: `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex"><title>${escape(title)} · Tollgate</title><style nonce="${nonce}">${STYLE}</style></head><body><main><h1>${escape(title)}</h1>${body}</main></body></html>`,
+  };
+}
+
+export const messagePage = (status: number, title: string, message: string) =>
+  page(status, title, `<p>${escape(message)}</p>`);
+
+function whyAsked(view: LinkView): string {
+  if (view.link.purpose === 'fulfilment')
+    return `You are a named fulfiller of ${view.system?.name ?? view.ticket.system ?? 'this queue'}.`;
+  const stage = view.ticket.approvals[view.task.stageIndex ?? 0];
+  const passedOver = (stage?.path ?? []).filter((id) => id !== view.recipient.id && !id.startsWith('role:'));
+  const role =
+    stage?.path.at(-1) === 'role:security'
+      ? 'a member of the security group (the first decision wins)'
+      : `the ${stage?.stage} approver`;
+  return `You are asked as ${role}${passedOver.length ? `; passed over: ${passedOver.join(', ')} (party to the request or not available)` : ''}.`;
+}
+
+/** The confirmation page: everything needed to decide, and a form that is the only way to decide. */
+export function confirmationPage(view: LinkView, csrf: string): HttpResult {
+  const { ticket, system } = view;
+  const rows: [string, string][] = [
+    ['Ticket', ticket.id],
+    ['Requested by', ticket.requester],
+    ['For', ticket.beneficiary],
+    ...(ticket.type === 'access'
+      ? ([
+          ['System', `${system?.name ?? ticket.system}`],
+          ['Sensitivity', system?.sensitivity ?? 'unknown'],
+          ['Entitlement', ticket.entitlement ?? ''],
+          ['Duration', ticket.duration ?? 'until revoked'],
+          ['Justification', ticket.justification ?? ''],
+          ['Evidence', ticket.evidence.join(' ') || 'none'],
+          [
+            'Policy said',
+            `${ticket.decision?.outcome ?? ''} by ${ticket.decision?.policyIds.join(', ') ?? ''} (${ticket.decision?.version ?? ''})`,
+          ],
+        ] as [string, string][])
+      : ([
+          ['Category', ticket.category ?? ''],
+          ['Description', ticket.description ?? ''],
+        ] as [string, string][])),
+    ['Urgency', ticket.urgency],
+    ['Deadline', view.link.expiresAt],
+  ];
+  const approval = view.link.purpose === 'approval';
+  const form = approval
+    ? `<label for="comment">Comment (optional)</label><textarea id="comment" name="comment" maxlength="2000"></textarea>
+       <div class="actions"><button class="approve" name="decision" value="approve">Approve</button><button class="deny" name="decision" value="deny">Deny</button></div>`
+    : `<label for="note">Note (what was done, or why it failed)</label><textarea id="note" name="note" maxlength="2000"></textarea>
+       <div class="actions"><button class="approve" name="result" value="done">Done</button><button class="deny" name="result" value="failed">Failed</button></div>`;
+  return page(
+    200,
+    approval ? 'Review an access request' : 'Report fulfilment',
+    `<p>${escape(whyAsked(view))}</p>
+     <table>${rows.map(([label, value]) => `<tr><th>${escape(label)}</th><td>${escape(value)}</td></tr>`).join('')}</table>
+     <form method="post"><input type="hidden" name="csrf" value="${escape(csrf)}">${form}</form>
+     <p class="note">Opening this page decided nothing. This link is for ${escape(view.recipient.id)} only and works once.</p>`,
+  );
+}

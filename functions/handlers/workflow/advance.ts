@@ -1,0 +1,9 @@
+import { z } from 'zod';
+import { advance } from '../../app/workflow-steps';
+import { workflowTask } from './task';
+
+export const handler = workflowTask(
+  'advance',
+  z.object({ ticketId: z.string(), after: z.enum(['intake', 'approval', 'fulfilment', 'timeout']) }),
+  ({ ticketId, after }, deps) => advance(deps, ticketId, after),
+);

@@ -1,0 +1,9 @@
+import { z } from 'zod';
+import { notifyAssignees } from '../../app/workflow-steps';
+import { workflowTask } from './task';
+
+export const handler = workflowTask(
+  'notify',
+  z.object({ ticketId: z.string(), kind: z.enum(['approval', 'fulfilment']), taskToken: z.string().min(1) }),
+  (input, deps) => notifyAssignees(deps, input),
+);

@@ -1,0 +1,31 @@
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import type { z } from 'zod';
+import { type Deps, getDeps, logger } from '../deps';
+
+export class InvalidTaskInputError extends Error {
+  override readonly name = 'InvalidTaskInputError';
+}
+
+/**
+ * Wraps a use case as a state-machine task: the payload parsed (a bad one fails by name, never
+ * retried), errors left to propagate with their names so the ASL's Retry and Catch match them.
+ */
+export function workflowTask<S extends z.ZodType, R>(
+  name: string,
+  schema: S,
+  useCase: (input: z.output<S>, deps: Deps) => Promise<R>,
+) {
+  return middy<unknown, R, Error, Context>().handler(async (payload) => {
+    const deps = getDeps();
+    deps.faults.failIfSet(`task:${name}`);
+    const parsed = schema.safeParse(payload);
+    if (!parsed.success) throw new InvalidTaskInputError(`${name}: ${parsed.error.message}`);
+    try {
+      return await useCase(parsed.data, deps);
+    } catch (error) {
+      logger.warn(`Workflow task ${name} failed`, { error: error as Error });
+      throw error;
+    }
+  });
+}
