@@ -4,7 +4,7 @@ import type { HttpResult } from './route';
 
 /** Server-rendered pages behind emailed links: no script, one inline stylesheet allowed by nonce. */
 
-const escape = (value: unknown): string =>
+const escapeHtml = (value: unknown): string =>
   String(value ?? '').replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 
 const STYLE = `
@@ -29,12 +29,12 @@ export function page(status: number, title: string, body: string): HttpResult {
       'referrer-policy': 'no-referrer',
       'x-content-type-options': 'nosniff',
     },
-    body: `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex"><title>${escape(title)} · Tollgate</title><style nonce="${nonce}">${STYLE}</style></head><body><main><h1>${escape(title)}</h1>${body}</main></body></html>`,
+    body: `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex"><title>${escapeHtml(title)} · Tollgate</title><style nonce="${nonce}">${STYLE}</style></head><body><main><h1>${escapeHtml(title)}</h1>${body}</main></body></html>`,
   };
 }
 
 export const messagePage = (status: number, title: string, message: string) =>
-  page(status, title, `<p>${escape(message)}</p>`);
+  page(status, title, `<p>${escapeHtml(message)}</p>`);
 
 function whyAsked(view: LinkView): string {
   if (view.link.purpose === 'fulfilment')
@@ -84,9 +84,9 @@ export function confirmationPage(view: LinkView, csrf: string): HttpResult {
   return page(
     200,
     approval ? 'Review an access request' : 'Report fulfilment',
-    `<p>${escape(whyAsked(view))}</p>
-     <table>${rows.map(([label, value]) => `<tr><th>${escape(label)}</th><td>${escape(value)}</td></tr>`).join('')}</table>
-     <form method="post"><input type="hidden" name="csrf" value="${escape(csrf)}">${form}</form>
-     <p class="note">Opening this page decided nothing. This link is for ${escape(view.recipient.id)} only and works once.</p>`,
+    `<p>${escapeHtml(whyAsked(view))}</p>
+     <table>${rows.map(([label, value]) => `<tr><th>${escapeHtml(label)}</th><td>${escapeHtml(value)}</td></tr>`).join('')}</table>
+     <form method="post"><input type="hidden" name="csrf" value="${escapeHtml(csrf)}">${form}</form>
+     <p class="note">Opening this page decided nothing. This link is for ${escapeHtml(view.recipient.id)} only and works once.</p>`,
   );
 }
