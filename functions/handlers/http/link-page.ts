@@ -12,7 +12,8 @@ import { type HttpEvent, type HttpResult, MAX_BODY_BYTES } from './route';
 /**
  * GET (and HEAD) show the confirmation page and change nothing; only the page's own POST acts.
  * The token in the path is the credential; the form also carries a token bound to the link, and
- * cross-site posts are refused, so another site cannot submit the form.
+ * cross-site posts are refused, so another site cannot submit the form. The link's own state
+ * (unknown 404, expired 410, used 409) is answered before anything else.
  */
 export const handler = middy<HttpEvent, HttpResult, Error, Context>().handler(async (event) => {
   const token = event.pathParameters?.token ?? '';
@@ -21,6 +22,7 @@ export const handler = middy<HttpEvent, HttpResult, Error, Context>().handler(as
     if (event.requestContext.http.method !== 'POST') {
       return confirmationPage(await viewLink(deps, token), formToken(deps.config.signingSecret, token));
     }
+    await viewLink(deps, token);
     const form = readForm(event);
     assertSameSite(event, form, formToken(deps.config.signingSecret, token));
     const ticket = await actOnLink(deps, token, actionFrom(form));

@@ -1,0 +1,234 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findBrokenLink, type TimelineEvent } from '../../functions/domain/timeline';
+import { removeDataDir, startTollgate, type TollgateProcess } from '../support/tollgate-process';
+import { TollgateClient } from '../support/workflow-client';
+
+const requester = 'alex.dev@example.com';
+const manager = 'erin.lead@example.com';
+const fulfiller = 'ian.helpdesk@example.com';
+
+const githubWrite = {
+  type: 'access',
+  system: 'github',
+  entitlement: 'github-write',
+  justification: 'Push the release branch for 4.2',
+};
+
+let server: TollgateProcess;
+let client: TollgateClient;
+
+beforeAll(async () => {
+  // Deadlines shrink 10,000 times: a normal stage waits ~26 s, a critical one ~1.4 s.
+  server = await startTollgate({ env: { TOLLGATE_TIME_SCALE: '0.0001' } });
+  client = new TollgateClient(server.url);
+});
+
+afterAll(async () => {
+  await server?.stop();
+  if (server) removeDataDir(server.dataDir);
+});
+
+async function file(body: Record<string, unknown> = githubWrite): Promise<string> {
+  const { status, body: ticket } = await client.call<{ id: string }>(requester, 'POST', '/requests', body);
+  expect(status).toBe(201);
+  return ticket.id;
+}
+
+describe('an access request from intake to closure through emailed links', () => {
+  it('is approved by the manager, fulfilled, and closed as fulfilled with a complete chained timeline', async () => {
+    // Prepare
+    const id = await file();
+    const approvalLink = await client.linkFor(manager, id, 'Approval needed');
+
+    // Act
+    const approved = await client.submitLink(approvalLink, { decision: 'approve', comment: 'release week' });
+    const fulfilmentLink = await client.linkFor(fulfiller, id, 'To fulfil');
+    const fulfilled = await client.submitLink(fulfilmentLink, {
+      result: 'done',
+      note: 'added to the writers team',
+    });
+
+    // Assess
+    expect(approved.status).toBe(200);
+    expect(fulfilled.status).toBe(200);
+    const ticket = await client.ticketWhen(requester, id, (t) => t.status === 'closed');
+    expect(ticket.closure).toBe('fulfilled');
+    expect(ticket.approvals[0]).toMatchObject({
+      decidedBy: manager,
+      decision: 'approve',
+      via: 'link',
+      comment: 'release week',
+    });
+    expect(ticket.fulfilment).toMatchObject({ result: 'done', by: fulfiller });
+    expect(ticket.timeline.map((event) => event.type)).toEqual([
+      'submitted',
+      'routed',
+      'stage_opened',
+      'approved',
+      'approved_all',
+      'fulfilment_requested',
+      'fulfilment_reported',
+      'closed',
+    ]);
+    expect(findBrokenLink(ticket.timeline as TimelineEvent[])).toBeNull();
+  });
+
+  it('closes as rejected when the manager denies, and asks no fulfiller', async () => {
+    // Prepare
+    const id = await file();
+    const link = await client.linkFor(manager, id, 'Approval needed');
+
+    // Act
+    const denied = await client.submitLink(link, { decision: 'deny', comment: 'use the release bot' });
+
+    // Assess
+    expect(denied.status).toBe(200);
+    const ticket = await client.ticketWhen(requester, id, (t) => t.status === 'closed');
+    expect(ticket.closure).toBe('rejected');
+    expect(ticket.timeline.at(-1)).toMatchObject({
+      type: 'closed',
+      actor: manager,
+      from: 'pending_approval',
+      to: 'closed',
+    });
+    expect(
+      (await client.outbox()).some((m) => m.subject.startsWith('To fulfil') && m.subject.includes(id)),
+    ).toBe(false);
+  });
+
+  it('changes nothing when the link is opened with GET or HEAD, as a mail scanner would', async () => {
+    // Prepare
+    const id = await file();
+    const link = await client.linkFor(manager, id, 'Approval needed');
+    const before = await client.ticket(requester, id);
+
+    // Act
+    const head = await fetch(link, { method: 'HEAD' });
+    const page = await client.openLink(link);
+    await client.openLink(link);
+
+    // Assess
+    expect(head.status).toBe(200);
+    expect(page.status).toBe(200);
+    expect(page.html).toContain('Justification');
+    expect(page.html).toContain('moderate');
+    expect(page.html).toContain('Approve');
+    expect(head.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(head.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(await client.ticket(requester, id)).toEqual(before);
+  });
+
+  it('answers a second use of a link with 409 and changes nothing', async () => {
+    // Prepare
+    const id = await file();
+    const link = await client.linkFor(manager, id, 'Approval needed');
+    await client.submitLink(link, { decision: 'approve' });
+    const afterFirst = await client.ticketWhen(requester, id, (t) => t.status === 'fulfilling');
+
+    // Act
+    const page = await client.openLink(link);
+    const second = await fetch(link, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ decision: 'deny' }).toString(),
+    });
+
+    // Assess
+    expect(page.status).toBe(409);
+    expect(second.status).toBe(409);
+    expect(await second.text()).toContain('already used');
+    const now = await client.ticket(requester, id);
+    expect(now.approvals).toEqual(afterFirst.approvals);
+    expect(now.timeline.length).toBeGreaterThanOrEqual(afterFirst.timeline.length);
+    expect(now.timeline.filter((event) => event.type === 'denied')).toHaveLength(0);
+  });
+
+  it('answers an unknown link with 404 and a cross-site form post with 403', async () => {
+    // Prepare
+    const id = await file();
+    const link = await client.linkFor(manager, id, 'Approval needed');
+    const { csrf } = await client.openLink(link);
+
+    // Act
+    const unknown = await fetch(`${server.url}/a/not-a-real-token`);
+    const crossSite = await fetch(link, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'cross-site' },
+      body: new URLSearchParams({ csrf: csrf ?? '', decision: 'approve' }).toString(),
+    });
+    const forged = await fetch(link, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ csrf: 'forged', decision: 'approve' }).toString(),
+    });
+
+    // Assess
+    expect(unknown.status).toBe(404);
+    expect(crossSite.status).toBe(403);
+    expect(forged.status).toBe(403);
+    expect((await client.ticket(requester, id)).approvals[0]?.decision).toBeNull();
+  });
+
+  it('answers an expired link with 410 even after the ticket timed out, and closes the ticket as timed_out', async () => {
+    // Prepare: a critical request's stage times out in about 1.4 s here.
+    const id = await file({ ...githubWrite, urgency: 'critical' });
+    const link = await client.linkFor(manager, id, 'Approval needed');
+
+    // Act
+    const ticket = await client.ticketWhen(requester, id, (t) => t.status === 'closed');
+    const page = await client.openLink(link);
+
+    // Assess
+    expect(ticket.closure).toBe('timed_out');
+    expect(page.status).toBe(410);
+    expect(page.html).toContain('expired');
+  });
+
+  it('keeps requesters out of their own approval: the inbox decision of a non-approver is refused', async () => {
+    // Prepare
+    const id = await file();
+    await client.linkFor(manager, id, 'Approval needed');
+    const inbox = await client.call<{ items: { id: string; ticket: { id: string } }[] }>(
+      manager,
+      'GET',
+      '/approvals',
+    );
+    const task = inbox.body.items.find((item) => item.ticket.id === id);
+
+    // Act
+    const byRequester = await client.call(requester, 'POST', `/approvals/${task?.id}/decision`, {
+      decision: 'approve',
+    });
+    const byManager = await client.call(manager, 'POST', `/approvals/${task?.id}/decision`, {
+      decision: 'approve',
+    });
+    const again = await client.call(manager, 'POST', `/approvals/${task?.id}/decision`, { decision: 'deny' });
+
+    // Assess
+    expect(task).toBeDefined();
+    expect(byRequester.status).toBe(403);
+    expect(byManager.status).toBe(200);
+    expect(again.status).toBe(409);
+  });
+});
+
+describe('the state machine file', () => {
+  it('is JSONPath, retries every task, sends every failure to RecordFailure, and puts no heartbeat on a wait for a person', () => {
+    const asl = JSON.parse(
+      readFileSync(new URL('../../statemachines/access-request.asl.json', import.meta.url), 'utf8'),
+    );
+    expect(asl.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
+    const tasks = Object.entries(asl.States as Record<string, Record<string, unknown>>).filter(
+      ([, s]) => s.Type === 'Task',
+    );
+    for (const [name, state] of tasks) {
+      expect(JSON.stringify(state)).toMatch(/\$\{\w+FunctionArn\}/);
+      expect(state).not.toHaveProperty('HeartbeatSeconds');
+      expect(state.Retry).toBeDefined();
+      // Every step but the last resort records its failure on the ticket.
+      if (name !== 'RecordFailure')
+        expect(state.Catch).toContainEqual(expect.objectContaining({ Next: 'RecordFailure' }));
+    }
+  });
+});
