@@ -18,10 +18,10 @@ export function workflowTask<S extends z.ZodType, R>(
 ) {
   return middy<unknown, R, Error, Context>().handler(async (payload) => {
     const deps = getDeps();
-    deps.faults.failIfSet(`task:${name}`);
     const parsed = schema.safeParse(payload);
     if (!parsed.success) throw new InvalidTaskInputError(`${name}: ${parsed.error.message}`);
     try {
+      deps.faults.failIfSet(`task:${name}`);
       return await useCase(parsed.data, deps);
     } catch (error) {
       logger.warn(`Workflow task ${name} failed`, { error: error as Error });

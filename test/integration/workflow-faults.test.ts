@@ -1,0 +1,158 @@
+import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { afterEach, describe, expect, it } from 'vitest';
+import { findBrokenLink, type TimelineEvent } from '../../functions/domain/timeline';
+import { removeDataDir, startTollgate, type TollgateProcess } from '../support/tollgate-process';
+import { TollgateClient } from '../support/workflow-client';
+
+const requester = 'alex.dev@example.com';
+const manager = 'erin.lead@example.com';
+const fulfiller = 'ian.helpdesk@example.com';
+const body = {
+  type: 'access',
+  system: 'github',
+  entitlement: 'github-write',
+  justification: 'Push the release branch for 4.2',
+};
+
+const started: TollgateProcess[] = [];
+async function start(options: Parameters<typeof startTollgate>[0] = {}) {
+  const server = await startTollgate(options);
+  started.push(server);
+  return server;
+}
+
+afterEach(async () => {
+  const dirs = new Set(started.map((server) => server.dataDir));
+  await Promise.all(started.splice(0).map((server) => server.kill()));
+  for (const dir of dirs) removeDataDir(dir);
+});
+
+async function endpoints(url: string): Promise<{ stepfunctions: string }> {
+  return (await fetch(`${url}/dev/endpoints`)).json() as Promise<{ stepfunctions: string }>;
+}
+
+function sfn(endpoint: string) {
+  return new SFNClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+}
+
+const STATE_MACHINE = 'arn:aws:states:us-east-1:000000000000:stateMachine:access-request';
+
+describe('the workflow under crashes and failures', () => {
+  it('survives a SIGKILL while a ticket waits for approval: after a restart the emailed link still works and the flow completes', async () => {
+    // Prepare
+    const first = await start();
+    const before = new TollgateClient(first.url);
+    const { body: ticket } = await before.call<{ id: string }>(requester, 'POST', '/requests', body);
+    const approvalLink = await before.linkFor(manager, ticket.id, 'Approval needed');
+
+    // Act
+    await first.kill();
+    const second = await start({ dataDir: first.dataDir });
+    const after = new TollgateClient(second.url);
+    const linkOnNewPort = approvalLink.replace(first.url, second.url);
+    const approved = await after.submitLink(linkOnNewPort, { decision: 'approve' });
+    const fulfilmentLink = await after.linkFor(fulfiller, ticket.id, 'To fulfil');
+    await after.submitLink(fulfilmentLink, { result: 'done' });
+
+    // Assess
+    expect(approved.status).toBe(200);
+    const closed = await after.ticketWhen(requester, ticket.id, (t) => t.status === 'closed');
+    expect(closed.closure).toBe('fulfilled');
+    expect(closed.timeline.filter((event) => event.type === 'approved')).toHaveLength(1);
+    expect(findBrokenLink(closed.timeline as TimelineEvent[])).toBeNull();
+  });
+
+  it('retries a failing task, then records the failure on the ticket and leaves no execution running', async () => {
+    // Prepare
+    const server = await start({ env: { TOLLGATE_FAULTS: 'fail:task:notify' } });
+    const client = new TollgateClient(server.url);
+
+    // Act
+    const { body: ticket } = await client.call<{ id: string }>(requester, 'POST', '/requests', body);
+    const failed = await client.ticketWhen(requester, ticket.id, (t) => t.status === 'closed', 30_000);
+
+    // Assess
+    expect(failed.closure).toBe('failed');
+    expect(failed.timeline.at(-1)).toMatchObject({
+      type: 'closed',
+      reason: expect.stringContaining('TransientError'),
+    });
+    const stepFunctions = sfn((await endpoints(server.url)).stepfunctions);
+    const execution = await stepFunctions.send(
+      new DescribeExecutionCommand({
+        executionArn: `arn:aws:states:us-east-1:000000000000:execution:access-request:${ticket.id}`,
+      }),
+    );
+    expect(execution.status).toBe('FAILED');
+    const running = await stepFunctions.send(
+      new ListExecutionsCommand({ stateMachineArn: STATE_MACHINE, statusFilter: 'RUNNING' }),
+    );
+    expect(running.executions ?? []).toHaveLength(0);
+    // Three retries after the first attempt: four notify attempts in all.
+    expect(server.output().match(/Injected fault: task:notify/g)?.length ?? 0).toBeGreaterThanOrEqual(4);
+  }, 60_000);
+
+  it('starts the execution of a ticket stored just before a crash, from the reconcile schedule', async () => {
+    // Prepare: the process kills itself right after storing the ticket, before starting its execution.
+    const crashing = await start({ env: { TOLLGATE_FAULTS: 'crash:after-intake' } });
+    const client = new TollgateClient(crashing.url);
+    const token = await client.token(requester);
+    await fetch(`${crashing.url}/requests`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        'idempotency-key': 'crash-1',
+      },
+      body: JSON.stringify(body),
+    }).catch(() => undefined);
+    await crashing.exited();
+
+    // Act
+    const restarted = await start({ dataDir: crashing.dataDir });
+    const after = new TollgateClient(restarted.url);
+    const list = await after.call<{ items: { id: string; status: string }[] }>(
+      requester,
+      'GET',
+      '/requests?mine=true',
+    );
+    const stored = list.body.items[0];
+    const reconcile = await fetch(`${restarted.url}/dev/schedules/reconcile/run`, { method: 'POST' });
+
+    // Assess
+    expect(stored?.status).toBe('submitted');
+    expect(((await reconcile.json()) as { result: { started: number } }).result.started).toBe(1);
+    const waiting = await after.ticketWhen(
+      requester,
+      stored?.id ?? '',
+      (t) => t.status === 'pending_approval',
+    );
+    expect(waiting.approvals[0]?.candidates).toEqual([manager]);
+    await after.linkFor(manager, waiting.id, 'Approval needed');
+  });
+
+  it('delivers a decision recorded just before a crash, from the reconcile schedule', async () => {
+    // Prepare: the process kills itself after recording the decision, before resuming the execution.
+    const crashing = await start({ env: { TOLLGATE_FAULTS: 'crash:before-resume' } });
+    const client = new TollgateClient(crashing.url);
+    const { body: ticket } = await client.call<{ id: string }>(requester, 'POST', '/requests', body);
+    const link = await client.linkFor(manager, ticket.id, 'Approval needed');
+    await client.submitLink(link, { decision: 'approve' }).catch(() => undefined);
+    await crashing.exited();
+
+    // Act
+    const restarted = await start({ dataDir: crashing.dataDir });
+    const after = new TollgateClient(restarted.url);
+    const recorded = await after.ticket(requester, ticket.id);
+    await fetch(`${restarted.url}/dev/schedules/reconcile/run`, { method: 'POST' });
+
+    // Assess
+    expect(recorded.approvals[0]?.decision).toBe('approve');
+    const moved = await after.ticketWhen(requester, ticket.id, (t) => t.status === 'fulfilling');
+    expect(moved.timeline.filter((event) => event.type === 'approved')).toHaveLength(1);
+  });
+});
