@@ -1,0 +1,76 @@
+import { Agent, request } from 'node:http';
+
+export interface JsonResponse {
+  status: number;
+  body: unknown;
+}
+
+/**
+ * A minimal JSON client over node:http with keep-alive, so each concurrent client reuses one
+ * connection and the figures are the server's work, not TCP handshakes.
+ */
+export class JsonClient {
+  private readonly agent: Agent;
+
+  constructor(
+    private readonly baseUrl: string,
+    maxConnections: number,
+  ) {
+    this.agent = new Agent({ keepAlive: true, maxSockets: maxConnections });
+  }
+
+  get(path: string, headers: Record<string, string> = {}): Promise<JsonResponse> {
+    return this.send('GET', path, undefined, headers);
+  }
+
+  post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<JsonResponse> {
+    return this.send('POST', path, JSON.stringify(body), headers);
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private send(
+    method: string,
+    path: string,
+    payload: string | undefined,
+    headers: Record<string, string>,
+  ): Promise<JsonResponse> {
+    return new Promise((resolve, reject) => {
+      const req = request(
+        new URL(path, this.baseUrl),
+        {
+          method,
+          agent: this.agent,
+          headers: {
+            accept: 'application/json',
+            ...(payload === undefined
+              ? {}
+              : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
+            ...headers,
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('error', reject);
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            try {
+              resolve({ status: res.statusCode ?? 0, body: text === '' ? null : JSON.parse(text) });
+            } catch {
+              reject(
+                new Error(
+                  `${method} ${path} answered ${res.statusCode} with non-JSON: ${text.slice(0, 200)}`,
+                ),
+              );
+            }
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end(payload);
+    });
+  }
+}

@@ -1,0 +1,90 @@
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+
+export interface LocalSystem {
+  /** Resolves once the server printed `READY <url>`. */
+  ready: Promise<{ url: string; dynamodbUrl: string }>;
+  /** Stops the server and removes its data folder; safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+type Child = ChildProcessByStdio<null, Readable, Readable>;
+
+const READY_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 10_000;
+
+/**
+ * Launches the real local system (`bin/local.ts`) in a child process on any free port, with its own
+ * on-disk store in a temp folder, so the bench measures what `npm start` serves and never touches
+ * the developer's `.tollgate/`. Returns at once so a Ctrl-C during start-up can still stop it.
+ */
+export function launchLocalSystem(repoRoot: string): LocalSystem {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-bench-'));
+  // node with tsx's loader rather than `npx tsx`: no wrapper process, so our signals reach the server.
+  // Detached: a Ctrl-C in the terminal reaches only the bench, which then stops the server once.
+  const child: Child = spawn(process.execPath, ['--import', 'tsx', 'bin/local.ts'], {
+    cwd: repoRoot,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      PORT: '0',
+      TOLLGATE_DATA_DIR: dataDir,
+      TOLLGATE_STORE: 'disk',
+      TOLLGATE_QUIET: 'true',
+    },
+  });
+  // Kept so a server that fails can say why; reading it also keeps the pipe from filling up.
+  const stderrTail: string[] = [];
+  createInterface({ input: child.stderr }).on('line', (line) => {
+    stderrTail.push(line);
+    if (stderrTail.length > 20) stderrTail.shift();
+  });
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= stopChild(child).then(() => rmSync(dataDir, { recursive: true, force: true }));
+    return stopping;
+  };
+  const ready = waitForReady(child, () => stderrTail.join('\n'));
+  return { ready, stop };
+}
+
+/** Reads the server's start-up lines until `READY <url>`, picking up the DynamoDB endpoint on the way. */
+function waitForReady(child: Child, stderr: () => string): Promise<{ url: string; dynamodbUrl: string }> {
+  return new Promise((resolve, reject) => {
+    let dynamodbUrl: string | undefined;
+    const fail = (reason: string) => {
+      clearTimeout(timer);
+      reject(new Error(`The local system did not start: ${reason}\n${stderr()}`));
+    };
+    const timer = setTimeout(
+      () => fail(`no READY line within ${READY_TIMEOUT_MS / 1000}s`),
+      READY_TIMEOUT_MS,
+    );
+    child.once('exit', (code, signal) => fail(`it exited (${signal ?? `code ${code}`})`));
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const dynamo = /DynamoDB:\s+(http\S+)/.exec(line);
+      if (dynamo) dynamodbUrl = dynamo[1];
+      const ready = /^READY (\S+)/.exec(line);
+      if (!ready?.[1]) return;
+      clearTimeout(timer);
+      if (dynamodbUrl) resolve({ url: ready[1], dynamodbUrl });
+      else reject(new Error('The local system printed no "DynamoDB: <url>" line before READY'));
+    });
+  });
+}
+
+/** SIGTERM lets the server close its store cleanly; SIGKILL only if it hangs. */
+async function stopChild(child: Child): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+  await exited;
+  clearTimeout(timer);
+}
