@@ -9,7 +9,7 @@ import { Progress } from './progress';
 import { compare, describeRun, ratioLabel, verdict, writeResults } from './report';
 import { type BenchContext, comparisons, scenarios } from './scenarios';
 
-/** Per scenario: 1000 puts p99 on the 10 slowest calls and keeps the run near a minute on two busy cores. */
+/** Per scenario: with 1000 calls p99 rests on the 10 slowest, and the run stays near a minute on two busy cores. */
 const COUNTS = { warmup: 50, requests: 1000 };
 /** Enough connections for the most concurrent scenario, so no client waits for a socket. */
 const MAX_CLIENTS = Math.max(...scenarios.map((scenario) => scenario.clients));
