@@ -1,46 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidTransitionError } from '../../../functions/domain/errors';
 import { canTransition, closureCodes, statuses } from '../../../functions/domain/lifecycle';
-import { applyChange, type Ticket } from '../../../functions/domain/ticket';
-import { appendEvent, findBrokenLink } from '../../../functions/domain/timeline';
-
-function ticket(overrides: Partial<Ticket> = {}): Ticket {
-  return {
-    id: '01J0000000000000000000000',
-    type: 'access',
-    status: 'submitted',
-    closure: null,
-    requester: 'dev@x.com',
-    beneficiary: 'dev@x.com',
-    beneficiaryOwner: null,
-    department: 'Engineering',
-    system: 'wiki',
-    entitlement: 'wiki-read',
-    justification: 'reading the runbooks',
-    urgency: 'normal',
-    duration: null,
-    evidence: [],
-    category: null,
-    description: null,
-    decision: null,
-    approvals: [],
-    fulfilment: null,
-    grant: null,
-    createdAt: '2026-01-01T00:00:00.000Z',
-    updatedAt: '2026-01-01T00:00:00.000Z',
-    timeline: appendEvent([], {
-      type: 'submitted',
-      at: '2026-01-01T00:00:00.000Z',
-      actor: 'dev@x.com',
-      reason: null,
-      from: null,
-      to: 'submitted',
-      data: {},
-    }),
-    version: 1,
-    ...overrides,
-  };
-}
+import { applyChange } from '../../../functions/domain/ticket';
+import { findBrokenLink } from '../../../functions/domain/timeline';
+import { ticket } from './tickets';
 
 describe('access ticket lifecycle', () => {
   it('follows the happy path to closed as fulfilled', () => {

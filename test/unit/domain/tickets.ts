@@ -1,0 +1,41 @@
+import type { Ticket } from '../../../functions/domain/ticket';
+import { appendEvent } from '../../../functions/domain/timeline';
+
+/** A submitted access ticket, with one genesis event. */
+export function ticket(overrides: Partial<Ticket> = {}): Ticket {
+  return {
+    id: '01J0000000000000000000000',
+    type: 'access',
+    status: 'submitted',
+    closure: null,
+    requester: 'dev@x.com',
+    beneficiary: 'dev@x.com',
+    beneficiaryOwner: null,
+    department: 'Engineering',
+    system: 'wiki',
+    entitlement: 'wiki-read',
+    justification: 'reading the runbooks',
+    urgency: 'normal',
+    duration: null,
+    evidence: [],
+    category: null,
+    description: null,
+    decision: null,
+    approvals: [],
+    fulfilment: null,
+    grant: null,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:00.000Z',
+    timeline: appendEvent([], {
+      type: 'submitted',
+      at: '2026-01-01T00:00:00.000Z',
+      actor: 'dev@x.com',
+      reason: null,
+      from: null,
+      to: 'submitted',
+      data: {},
+    }),
+    version: 1,
+    ...overrides,
+  };
+}
