@@ -156,7 +156,9 @@ async function loadHandler(reference: string, devRoutes: Record<string, HttpHand
 }
 
 async function importHandler<T>(module: string): Promise<T> {
-  const loaded = (await import(`../handlers/${module}.ts`)) as { handler?: T };
+  // A computed URL, not a template: bundlers (vite, under vitest) only expand `import(`./${x}`)` one folder deep.
+  const url = new URL(`../handlers/${module}.ts`, import.meta.url).href;
+  const loaded = (await import(/* @vite-ignore */ url)) as { handler?: T };
   if (typeof loaded.handler !== 'function')
     throw new Error(`functions/handlers/${module}.ts exports no handler`);
   return loaded.handler;
