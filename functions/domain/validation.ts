@@ -23,7 +23,8 @@ function describe(issue: z.core.$ZodIssue): string {
 }
 
 export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
-  const result = schema.safeParse(input);
+  // zod only keeps each issue's input when asked: without it a wrong type reads as "is required".
+  const result = schema.safeParse(input, { reportInput: true });
   if (!result.success) throw new ValidationError(`The ${what} is invalid`, fieldErrors(result.error));
   return result.data;
 }
