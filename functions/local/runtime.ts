@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
 import { createDocumentClient } from '../adapters/dynamodb/client';
 import { DynamoDirectory } from '../adapters/dynamodb/directory-store';
+import { InjectedFaults } from '../adapters/faults';
 import { routes } from '../routes';
 import { schedules } from '../schedules';
 import { ACCESS_REQUEST_STATE_MACHINE, stateMachines, workflowTasks } from '../workflow';
@@ -58,7 +59,13 @@ export async function startLocalRuntime(
       port: settings.dynamodbPort,
     });
     closers.unshift(dynamo.close);
-    const ses = await startLocalSes({ outboxDir, port: settings.sesPort, log });
+    const faults = new InjectedFaults(process.env.TOLLGATE_FAULTS ?? '', log);
+    const ses = await startLocalSes({
+      outboxDir,
+      port: settings.sesPort,
+      log,
+      beforeCommit: () => faults.crashPoint('while-emailing'),
+    });
     closers.unshift(ses.close);
     const stepFunctionsUrl = `http://127.0.0.1:${stepFunctionsPort}`;
 

@@ -32,7 +32,11 @@ const EML = '.eml';
 const nextId = monotonicFactory();
 
 /** Composes the message as MIME and stores it as `<id>.eml`; answers the id. */
-export async function writeToOutbox(outboxDir: string, email: OutgoingEmail): Promise<string> {
+export async function writeToOutbox(
+  outboxDir: string,
+  email: OutgoingEmail,
+  beforeCommit?: () => void,
+): Promise<string> {
   const id = nextId();
   const composer = new MailComposer({
     from: email.from,
@@ -58,6 +62,7 @@ export async function writeToOutbox(outboxDir: string, email: OutgoingEmail): Pr
   } finally {
     await file.close();
   }
+  beforeCommit?.();
   await rename(temp, join(outboxDir, `${id}${EML}`));
   return id;
 }

@@ -11,6 +11,8 @@ export interface LocalSesOptions {
   /** 0 picks any free port. */
   port: number;
   log?: (line: string) => void;
+  /** Called between writing a message and making it visible, where the fault tests crash. */
+  beforeCommit?: () => void;
 }
 
 export interface LocalSes {
@@ -96,7 +98,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: LocalSesO
     );
   }
   const email = toOutgoingEmail(await readJson(req));
-  const id = await writeToOutbox(opts.outboxDir, email);
+  const id = await writeToOutbox(opts.outboxDir, email, opts.beforeCommit);
   opts.log?.(`ses: ${id} to ${[...email.to, ...email.cc].join(', ')}: ${email.subject}`);
   send(res, 200, { MessageId: id });
 }
