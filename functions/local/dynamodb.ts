@@ -31,7 +31,12 @@ export async function startLocalDynamo(options: { dataDir: string; store: 'disk'
   client.destroy();
   return {
     url,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // The SDK keeps connections alive; without this close() waits for them to time out (5 s).
+        server.closeAllConnections();
+      }),
   };
 }
 
