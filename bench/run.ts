@@ -20,6 +20,8 @@ const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 /** `npm run bench`: starts the local system, runs every scenario against it, writes bench/results.*. */
 async function main(): Promise<void> {
   const progress = new Progress();
+  // Taken before the server starts: the commit whose code it loads, even if others commit meanwhile.
+  const run = describeRun(repoRoot);
   console.log('Starting the local system…');
   const system = launchLocalSystem(repoRoot);
   let interrupted = false;
@@ -58,7 +60,7 @@ async function main(): Promise<void> {
       measurements.push(await measure(scenario, operation, COUNTS, progress));
     }
     const ratios = compare(measurements, comparisons);
-    writeResults(benchDir, { ...describeRun(repoRoot), scenarios: measurements, ratios });
+    writeResults(benchDir, { ...run, scenarios: measurements, ratios });
 
     console.log('');
     console.table(measurements);
