@@ -194,10 +194,13 @@ export async function notifyAssignees(
       identity: assignee,
       expiresAt: deadline,
     });
-    const email =
-      input.kind === 'approval'
-        ? approvalRequestEmail(ticket, system, assignee, url, deadline)
-        : fulfilmentRequestEmail(ticket, system, assignee, url, deadline);
+    const email = (input.kind === 'approval' ? approvalRequestEmail : fulfilmentRequestEmail)({
+      ticket,
+      system,
+      to: assignee,
+      url,
+      deadline,
+    });
     await deps.mailer.send(email);
   }
   await deps.tasks.put({ ...task, notifiedAt: deps.clock.now().toISOString() });

@@ -33,9 +33,12 @@ export async function startLocalDynamo(options: { dataDir: string; store: 'disk'
     url,
     close: () =>
       new Promise<void>((resolve) => {
+        // The SDK keeps connections alive: close idle ones now, and let a request still in flight
+        // finish before its connection closes (dynalite fails requests it has not finished once
+        // its database is closed), instead of waiting 5 s for the keep-alive timeout.
+        server.keepAliveTimeout = 1;
         server.close(() => resolve());
-        // The SDK keeps connections alive; without this close() waits for them to time out (5 s).
-        server.closeAllConnections();
+        server.closeIdleConnections();
       }),
   };
 }

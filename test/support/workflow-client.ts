@@ -1,13 +1,6 @@
+import type { OutboxMessage } from '../../functions/local/ses';
+
 /** A client for the local system as a user with a browser and curl uses it: tokens, API calls, the outbox, link pages. */
-export interface OutboxMessage {
-  id: string;
-  at: string;
-  to: string[];
-  subject: string;
-  text: string;
-  html: string;
-  links: string[];
-}
 
 export interface Ticket {
   id: string;

@@ -1,15 +1,8 @@
 import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 
-export interface EmailMessage {
-  to: string[];
-  subject: string;
-  text: string;
-  html: string;
-}
+import type { EmailMessage, Mailer } from '../../app/ports';
 
-export interface Mailer {
-  send(message: EmailMessage): Promise<{ messageId: string }>;
-}
+export type { EmailMessage, Mailer };
 
 /** A failure worth retrying as is; the name is what a Step Functions `Retry` matches on. */
 export class TransientError extends Error {
