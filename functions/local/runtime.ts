@@ -43,6 +43,7 @@ export async function startLocalRuntime(
 ): Promise<LocalRuntime> {
   const unlock = lockDataFolder(settings.dataDir);
   const closers: (() => Promise<void> | void)[] = [unlock];
+  const running = new RunningJobs();
   try {
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
     const secrets = await loadOrCreateSecrets(settings.dataDir);
@@ -102,15 +103,18 @@ export async function startLocalRuntime(
           workflowTasks.map((task) => [task.placeholder, localFunctionArn(task.name)]),
         ),
       })),
-      invokeLambda: await workflowInvoker(),
+      invokeLambda: await workflowInvoker(running),
     });
+    // Halted executions stop waiting for their task, but the handler runs on: let it finish its
+    // writes before SES and DynamoDB close under it.
+    closers.unshift(() => running.settle());
     closers.unshift(stepFunctions.close);
 
     const scheduler = startScheduler({
       timeScale: settings.timeScale,
       log,
       schedules: await Promise.all(
-        schedules.map(async (schedule) => ({ schedule, job: await loadJob(schedule.handler) })),
+        schedules.map(async (schedule) => ({ schedule, job: await loadJob(schedule.handler, running) })),
       ),
     });
     closers.unshift(scheduler.stop);
@@ -137,9 +141,10 @@ export async function startLocalRuntime(
 }
 
 /** Stands in for Lambda's invoke: the ARN the ASL names picks the handler module, as in AWS. */
-async function workflowInvoker() {
+async function workflowInvoker(running: RunningJobs) {
   const byArn = new Map<string, (event: unknown) => Promise<unknown>>();
-  for (const task of workflowTasks) byArn.set(localFunctionArn(task.name), await loadJob(task.handler));
+  for (const task of workflowTasks)
+    byArn.set(localFunctionArn(task.name), await loadJob(task.handler, running));
   return async (functionName: string, payload: unknown) => {
     const job = byArn.get(functionName);
     if (!job) throw new Error(`No local function ${functionName}`);
@@ -147,9 +152,30 @@ async function workflowInvoker() {
   };
 }
 
-async function loadJob(handlerPath: string): Promise<(event: unknown) => Promise<unknown>> {
+async function loadJob(
+  handlerPath: string,
+  running: RunningJobs,
+): Promise<(event: unknown) => Promise<unknown>> {
   const handler = await importHandler<(event: unknown, context: Context) => Promise<unknown>>(handlerPath);
-  return (event) => handler(event, { awsRequestId: crypto.randomUUID() } as Context);
+  return (event) => running.track(handler(event, { awsRequestId: crypto.randomUUID() } as Context));
+}
+
+/** Workflow and schedule handler runs in progress, so closing can wait for them. */
+class RunningJobs {
+  private readonly jobs = new Set<Promise<unknown>>();
+
+  track<T>(job: Promise<T>): Promise<T> {
+    this.jobs.add(job);
+    job.then(
+      () => this.jobs.delete(job),
+      () => this.jobs.delete(job),
+    );
+    return job;
+  }
+
+  async settle(): Promise<void> {
+    while (this.jobs.size > 0) await Promise.allSettled([...this.jobs]);
+  }
 }
 
 async function loadHandler(reference: string, devRoutes: Record<string, HttpHandler>): Promise<HttpHandler> {
