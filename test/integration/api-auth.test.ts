@@ -7,6 +7,7 @@ import { type ApiClient, apiClient, call } from '../support/client';
 import { listAll } from '../support/lists';
 import { startTestRuntime, type TestRuntime } from '../support/runtime';
 import { people, services } from '../support/seed';
+import { settled, waitForTicket } from '../support/tickets';
 
 interface Ticket {
   id: string;
@@ -189,6 +190,7 @@ describe('authentication and authorization through the local server', () => {
       // Assess
       expect(response.status, response.text).toBe(201);
       expect(response.body.beneficiary).toBe(beneficiary);
+      await waitForTicket(caller, response.body.id, settled);
     });
   });
 

@@ -1,10 +1,12 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validBodiesByCaller } from '../support/bodies';
+import type { ApiClient } from '../support/client';
 import { expectedVerdict, type Verdict } from '../support/intake-model';
 import { listAll } from '../support/lists';
 import { startTestRuntime, type TestRuntime } from '../support/runtime';
 import { people, seedIdentities, seedSystems } from '../support/seed';
+import { settled, waitForTicket } from '../support/tickets';
 
 const statusFor: Record<Verdict, number> = { created: 201, invalid: 400, forbidden: 403 };
 
@@ -93,15 +95,13 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
     weight: 2,
   },
   fc.record({ op: fc.constant('delete' as const), key: fc.constantFrom(...KNOWN_KEYS) }),
-  fc
-    .constantFrom(...KNOWN_KEYS)
-    .chain((key) =>
-      fc.record({
-        op: fc.constant('set' as const),
-        key: fc.constant(key),
-        value: fc.oneof(plausible[key], fc.jsonValue()),
-      }),
-    ),
+  fc.constantFrom(...KNOWN_KEYS).chain((key) =>
+    fc.record({
+      op: fc.constant('set' as const),
+      key: fc.constant(key),
+      value: fc.oneof(plausible[key], fc.jsonValue()),
+    }),
+  ),
   fc.record({
     op: fc.constant('set' as const),
     key: fc.string({ minLength: 1, maxLength: 12 }),
@@ -155,7 +155,7 @@ describe('POST /requests with generated bodies', () => {
       await Promise.all(callers.map(async (id) => [id, await tollgate.as(id)] as const)),
     );
     const before = await storedCount();
-    let created = 0;
+    const created: { caller: string; id: string }[] = [];
 
     // Act
     await fc.assert(
@@ -166,14 +166,15 @@ describe('POST /requests with generated bodies', () => {
         expect(response?.status, `${caller}: ${JSON.stringify(body)} → ${response?.text}`).toBe(
           statusFor[expectedVerdict(caller, body)],
         );
-        if (response?.status === 201) created++;
+        if (response?.status === 201) created.push({ caller, id: (response.body as { id: string }).id });
       }),
       { numRuns: 150 },
     );
 
     // Assess
-    expect(created).toBeGreaterThan(0);
-    expect(await storedCount()).toBe(before + created);
+    for (const { caller, id } of created) await waitForTicket(clients[caller] as ApiClient, id, settled);
+    expect(created.length).toBeGreaterThan(0);
+    expect(await storedCount()).toBe(before + created.length);
   });
 
   it('answers arbitrary JSON values with a 4xx, never a 201 or a 5xx, and stores nothing', async () => {

@@ -6,6 +6,7 @@ import type { ApiClient } from '../support/client';
 import { listAll } from '../support/lists';
 import { startTestRuntime, type TestRuntime } from '../support/runtime';
 import { people, services } from '../support/seed';
+import { settled, waitForTicket } from '../support/tickets';
 
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
@@ -105,6 +106,7 @@ describe('POST /requests through the local server', () => {
       // The workflow may have moved on since: the read-back timeline extends the one returned.
       expect(readBack.body.timeline.slice(0, ticket.timeline.length)).toEqual(ticket.timeline);
       expect(chainProblems(readBack.body.timeline)).toEqual([]);
+      await waitForTicket(felix, ticket.id, settled);
     });
 
     it('files for oneself with the defaults: the caller as beneficiary, normal urgency, no evidence', async () => {
@@ -123,6 +125,7 @@ describe('POST /requests through the local server', () => {
         duration: null,
       });
       expect(created.body.approvals[0]?.candidates).toEqual([people.erin]);
+      await waitForTicket(alex, created.body.id, settled);
     });
 
     it('makes an admin entitlement time-bound by default with its maximum duration', async () => {
@@ -138,6 +141,7 @@ describe('POST /requests through the local server', () => {
       // Assess
       expect(created.status, created.text).toBe(201);
       expect(created.body).toMatchObject({ entitlement: 'github-admin', duration: 'P7D' });
+      await waitForTicket(alex, created.body.id, settled);
     });
 
     it('answers 201 for a support request, routed to the queue of its category without approval', async () => {
@@ -168,6 +172,7 @@ describe('POST /requests through the local server', () => {
       expect(readBack.status).toBe(200);
       expect(readBack.body.id).toBe(created.body.id);
       expect(chainProblems(readBack.body.timeline)).toEqual([]);
+      await waitForTicket(alex, created.body.id, settled);
     });
   });
 
@@ -396,6 +401,7 @@ describe('POST /requests through the local server', () => {
 
       // Assess
       expect(response.status, response.text).toBe(201);
+      await waitForTicket(alex, response.body.id, settled);
     });
 
     it('answers 413 for a body over 64 KiB, even a valid-looking one', async () => {

@@ -1,7 +1,7 @@
 import type { ApiClient, ApiResponse } from './client';
 
 interface Page {
-  items: { id: string; status: string; createdAt: string }[];
+  items: { id: string; status: string; createdAt: string; requester: string; beneficiary: string }[];
   next: string | null;
 }
 

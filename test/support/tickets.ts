@@ -28,3 +28,10 @@ export async function waitForTicket<T extends Ticket = Ticket>(
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/**
+ * Past intake: the workflow has routed the ticket (to approval, or to its queue), where it waits for
+ * people. An auditor's list reads one index partition per status, so a ticket that moves between
+ * statuses during a read can be missed by that read: tests that compare such lists settle first.
+ */
+export const settled = (ticket: { status: string }) => ticket.status !== 'submitted';
