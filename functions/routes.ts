@@ -235,6 +235,19 @@ export const routes: Route[] = [
   },
   {
     method: 'GET',
+    path: '/dev/metrics',
+    handler: 'local/dev-routes#metrics',
+    auth: 'none',
+    localOnly: true,
+    operationId: 'devMetrics',
+    summary:
+      'Local mode only: counts since start of DynamoDB requests, state transitions, Lambda invocations and emails',
+    responses: {
+      200: { description: '`{"dynamodb", "dynamodbBatchWriteItems", "stepfunctions", "lambda", "ses"}`' },
+    },
+  },
+  {
+    method: 'GET',
     path: '/dev/schedules',
     handler: 'local/dev-routes#schedules',
     auth: 'none',

@@ -24,6 +24,18 @@ const tokenRequestSchema = z.strictObject({
     .meta({ description: 'Seconds, or a span such as "15m" or "8h"' }),
 });
 
+/** What the local AWS stand-ins did since start: the figures the bench turns into an AWS bill. */
+export interface LocalMetrics {
+  /** Requests per operation (`PutItem`, `Query`, `BatchWriteItem`, ...). */
+  dynamodb: Record<string, number>;
+  /** The puts and deletes inside those BatchWriteItem requests: each is billed as a write of its own. */
+  dynamodbBatchWriteItems: number;
+  stepfunctions: { stateTransitions: number; executionsStarted: number };
+  /** `http`: deployed routes (not `/dev/*`); `workflow`: the state machine's tasks; `scheduled`: schedule runs. */
+  lambda: { http: number; workflow: number; scheduled: number };
+  ses: { emails: number };
+}
+
 /** The local-only `/dev/*` routes: helpers for demos and tests that the AWS stack never has. */
 export function createDevRoutes(deps: {
   auth: LocalAuth;
@@ -31,6 +43,7 @@ export function createDevRoutes(deps: {
   outboxDir: string;
   endpoints: { dynamodb: string; stepfunctions: string; ses: string };
   scheduler: LocalScheduler;
+  metrics: () => LocalMetrics;
 }): Record<string, HttpHandler> {
   const respond = async (work: () => Promise<unknown>) => {
     try {
@@ -80,6 +93,7 @@ export function createDevRoutes(deps: {
       })),
     outbox: () => respond(async () => ({ messages: await readOutbox(deps.outboxDir) })),
     endpoints: () => respond(async () => deps.endpoints),
+    metrics: () => respond(async () => deps.metrics()),
     schedules: () => respond(async () => ({ schedules: deps.scheduler.list() })),
     runSchedule: (event) =>
       respond(async () => {

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -7,6 +7,14 @@ import dynalite from 'dynalite';
 import { createTableInput } from '../adapters/dynamodb/table';
 
 export const LOCAL_TABLE_NAME = 'tollgate';
+
+/** What reached the store since it started, for `GET /dev/metrics`. */
+export interface DynamoCounts {
+  /** Requests per operation, named by the `x-amz-target` header (`DynamoDB_20120810.PutItem` → `PutItem`). */
+  operations: Record<string, number>;
+  /** The put and delete requests inside BatchWriteItem requests: each is billed as a write of its own. */
+  batchWriteItems: number;
+}
 
 /**
  * The embedded DynamoDB-compatible store (dynalite), on disk under the data folder or in memory,
@@ -21,6 +29,8 @@ export async function startLocalDynamo(options: { dataDir: string; store: 'disk'
     deleteTableMs: 0,
     updateTableMs: 0,
   });
+  const counts: DynamoCounts = { operations: {}, batchWriteItems: 0 };
+  server.on('request', (request: IncomingMessage) => countRequest(request, counts));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, '127.0.0.1', () => resolve());
@@ -31,6 +41,7 @@ export async function startLocalDynamo(options: { dataDir: string; store: 'disk'
   client.destroy();
   return {
     url,
+    counts,
     close: () =>
       new Promise<void>((resolve) => {
         // The SDK keeps connections alive: close idle ones now, and let a request still in flight
@@ -41,6 +52,26 @@ export async function startLocalDynamo(options: { dataDir: string; store: 'disk'
         server.closeIdleConnections();
       }),
   };
+}
+
+function countRequest(request: IncomingMessage, counts: DynamoCounts): void {
+  const operation = String(request.headers['x-amz-target'] ?? '').split('.')[1];
+  if (!operation) return;
+  counts.operations[operation] = (counts.operations[operation] ?? 0) + 1;
+  if (operation !== 'BatchWriteItem') return;
+  // dynalite reads the body with 'data' listeners too, so listening here takes nothing from it.
+  const chunks: Buffer[] = [];
+  request.on('data', (chunk: Buffer) => chunks.push(chunk));
+  request.on('end', () => {
+    try {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+        RequestItems?: Record<string, unknown[]>;
+      };
+      for (const writes of Object.values(body.RequestItems ?? {})) counts.batchWriteItems += writes.length;
+    } catch {
+      // A malformed body is dynalite's to refuse; it wrote nothing to count.
+    }
+  });
 }
 
 export const localCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };

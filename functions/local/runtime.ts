@@ -7,7 +7,7 @@ import { routes } from '../routes';
 import { schedules } from '../schedules';
 import { ACCESS_REQUEST_STATE_MACHINE, stateMachines, workflowTasks } from '../workflow';
 import { lockDataFolder } from './data-lock';
-import { createDevRoutes } from './dev-routes';
+import { createDevRoutes, type LocalMetrics } from './dev-routes';
 import { LOCAL_TABLE_NAME, localCredentials, startLocalDynamo } from './dynamodb';
 import { type HttpHandler, type ServedRoute, startHttpServer } from './http-server';
 import { createLocalAuth } from './local-auth';
@@ -61,11 +61,17 @@ export async function startLocalRuntime(
     });
     closers.unshift(dynamo.close);
     const faults = new InjectedFaults(process.env.TOLLGATE_FAULTS ?? '', log);
+    // For GET /dev/metrics. SES bills per recipient; every message here has one (each person gets their own link).
+    const emails = { sent: 0 };
+    const lambda = { http: 0, workflow: 0, scheduled: 0 };
     const ses = await startLocalSes({
       outboxDir,
       port: settings.sesPort,
       log,
-      beforeCommit: () => faults.crashPoint('while-emailing'),
+      beforeCommit: () => {
+        faults.crashPoint('while-emailing');
+        emails.sent++;
+      },
     });
     closers.unshift(ses.close);
     const stepFunctionsUrl = `http://127.0.0.1:${stepFunctionsPort}`;
@@ -103,7 +109,7 @@ export async function startLocalRuntime(
           workflowTasks.map((task) => [task.placeholder, localFunctionArn(task.name)]),
         ),
       })),
-      invokeLambda: await workflowInvoker(running),
+      invokeLambda: counted(await workflowInvoker(running), () => lambda.workflow++),
     });
     // Halted executions stop waiting for their task, but the handler runs on: let it finish its
     // writes before SES and DynamoDB close under it.
@@ -114,21 +120,30 @@ export async function startLocalRuntime(
       timeScale: settings.timeScale,
       log,
       schedules: await Promise.all(
-        schedules.map(async (schedule) => ({ schedule, job: await loadJob(schedule.handler, running) })),
+        schedules.map(async (schedule) => ({
+          schedule,
+          job: counted(await loadJob(schedule.handler, running), () => lambda.scheduled++),
+        })),
       ),
     });
     closers.unshift(scheduler.stop);
 
     const endpoints = { dynamodb: dynamo.url, stepfunctions: stepFunctionsUrl, ses: ses.url };
     const auth = await createLocalAuth(secrets.jwtPrivateKey);
-    const devRoutes = createDevRoutes({ auth, directory, outboxDir, endpoints, scheduler });
+    const metrics = (): LocalMetrics => ({
+      dynamodb: { ...dynamo.counts.operations },
+      dynamodbBatchWriteItems: dynamo.counts.batchWriteItems,
+      stepfunctions: { ...stepFunctions.counts },
+      lambda: { ...lambda },
+      ses: { emails: emails.sent },
+    });
+    const devRoutes = createDevRoutes({ auth, directory, outboxDir, endpoints, scheduler, metrics });
     const served = await Promise.all(
-      routes.map(
-        async (route): Promise<ServedRoute> => ({
-          route,
-          handler: await loadHandler(route.handler, devRoutes),
-        }),
-      ),
+      routes.map(async (route): Promise<ServedRoute> => {
+        const handler = await loadHandler(route.handler, devRoutes);
+        // The /dev/* routes are local helpers, not Lambda functions of the stack.
+        return { route, handler: route.localOnly ? handler : counted(handler, () => lambda.http++) };
+      }),
     );
     const http = await startHttpServer({ port: httpPort, routes: served, auth, log });
     closers.unshift(http.close);
@@ -138,6 +153,14 @@ export async function startLocalRuntime(
     await closeAll(closers);
     throw error;
   }
+}
+
+/** The same function, counting each call: a call here is an invocation of a Lambda function in AWS. */
+function counted<A extends unknown[], R>(fn: (...args: A) => R, count: () => void): (...args: A) => R {
+  return (...args) => {
+    count();
+    return fn(...args);
+  };
 }
 
 /** Stands in for Lambda's invoke: the ARN the ASL names picks the handler module, as in AWS. */

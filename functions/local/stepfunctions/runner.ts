@@ -20,6 +20,7 @@ import { sleepUntil } from './timers';
 
 type TaskHandlers = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>;
 type LibraryJson = Parameters<TaskHandlers[string]>[0];
+type LibraryRun = ReturnType<StateMachine['run']>;
 
 /**
  * A wait still pending this long after its run began moves to a fresh run (same token, same deadline) a day before
@@ -74,6 +75,7 @@ export async function libraryTimeoutErrorMaker(): Promise<() => Error> {
 
 export interface RunnerDeps {
   store: CheckpointStore;
+  counts: { stateTransitions: number };
   invokeLambda: (functionName: string, payload: unknown) => Promise<unknown>;
   log: (line: string) => void;
   timeoutError: () => Error;
@@ -245,6 +247,7 @@ export class ExecutionRunner {
       overrides: { taskResourceLocalHandlers: handlers },
       noThrowOnAbort: true,
     });
+    void this.countTransitions(run.eventLogs, machine);
     this.abortRun = () => {
       controller.abort();
       run.abort();
@@ -262,6 +265,25 @@ export class ExecutionRunner {
     } finally {
       this.abortRun = undefined;
       controller.abort();
+    }
+  }
+
+  /**
+   * Counts each state entered and each retry, as Step Functions bills Standard workflows; the goto tasks are this
+   * service's plumbing, not states of the ASL. A state rerun after a restart counts again. The library closes the
+   * log when its run ends, succeeded, failed or aborted, which ends this loop.
+   */
+  private async countTransitions(
+    events: LibraryRun['eventLogs'],
+    machine: LoadedStateMachine,
+  ): Promise<void> {
+    for await (const event of events) {
+      if (
+        (event.type === 'StateEntered' && !machine.gotos.has(event.state.name)) ||
+        event.type === 'StateRetried'
+      ) {
+        this.deps.counts.stateTransitions++;
+      }
     }
   }
 

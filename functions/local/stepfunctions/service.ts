@@ -42,8 +42,16 @@ export interface LocalStepFunctionsOptions {
   log?: (line: string) => void;
 }
 
+/** Counted since start, for `GET /dev/metrics`. */
+export interface StepFunctionsCounts {
+  /** States entered, and retries of a state, as Step Functions bills Standard workflows. */
+  stateTransitions: number;
+  executionsStarted: number;
+}
+
 export interface LocalStepFunctions {
   url: string;
+  counts: StepFunctionsCounts;
   stateMachineArn(name: string): string;
   close(): Promise<void>;
 }
@@ -74,8 +82,10 @@ export async function startLocalStepFunctions(opts: LocalStepFunctionsOptions): 
 
   const { store, records } = await CheckpointStore.open(join(opts.dataDir, 'stepfunctions', 'executions'));
   const tokens = new Map<string, string>();
+  const counts: StepFunctionsCounts = { stateTransitions: 0, executionsStarted: 0 };
   const deps: RunnerDeps = {
     store,
+    counts,
     invokeLambda: opts.invokeLambda,
     log,
     timeoutError: await libraryTimeoutErrorMaker(),
@@ -158,6 +168,7 @@ export async function startLocalStepFunctions(opts: LocalStepFunctionsOptions): 
       const runner = new ExecutionRunner(record, deps);
       executions.set(executionArn, runner);
       await store.save(record);
+      counts.executionsStarted++;
       runner.start(machine);
       log(`stepfunctions: started ${executionArn}`);
       return { executionArn, startDate: seconds(startDate) };
@@ -276,6 +287,7 @@ export async function startLocalStepFunctions(opts: LocalStepFunctionsOptions): 
 
   return {
     url: server.url,
+    counts,
     stateMachineArn,
     close: async () => {
       await server.close();
