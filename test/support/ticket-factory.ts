@@ -1,0 +1,44 @@
+import { ulid } from 'ulid';
+import type { Ticket } from '../../functions/domain/ticket';
+import { appendEvent } from '../../functions/domain/timeline';
+import { people } from './seed';
+
+/** A freshly submitted access ticket, as intake stores it, for tests of the store itself. */
+export function submittedTicket(overrides: Partial<Ticket> = {}): Ticket {
+  const at = new Date().toISOString();
+  const ticket = {
+    id: ulid(),
+    type: 'access',
+    status: 'submitted',
+    closure: null,
+    requester: people.alex,
+    beneficiary: people.alex,
+    beneficiaryOwner: null,
+    department: 'Engineering',
+    system: 'wiki',
+    entitlement: 'wiki-read',
+    justification: 'I need to read the onboarding pages',
+    urgency: 'normal',
+    duration: null,
+    evidence: [],
+    category: null,
+    description: null,
+    decision: null,
+    approvals: [],
+    fulfilment: null,
+    grant: null,
+    createdAt: at,
+    updatedAt: at,
+    version: 1,
+    timeline: appendEvent([], {
+      type: 'submitted',
+      at,
+      actor: people.alex,
+      reason: null,
+      from: null,
+      to: 'submitted',
+      data: { type: 'access' },
+    }),
+  } satisfies Ticket;
+  return { ...ticket, ...overrides };
+}
