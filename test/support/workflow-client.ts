@@ -66,6 +66,27 @@ export class TollgateClient {
     return { status: response.status, body: (text ? JSON.parse(text) : null) as T };
   }
 
+  /** Runs the reconcile schedule now (local only) and answers what it did. */
+  async reconcile(): Promise<{ started: number; resent: number }> {
+    const response = await fetch(`${this.url}/dev/schedules/reconcile/run`, { method: 'POST' });
+    if (response.status !== 200) throw new Error(`reconcile answered ${response.status}`);
+    return ((await response.json()) as { result: { started: number; resent: number } }).result;
+  }
+
+  /** The local AWS-protocol endpoints (`GET /dev/endpoints`). */
+  async endpoints(): Promise<{ dynamodb: string; stepfunctions: string; ses: string }> {
+    return (await fetch(`${this.url}/dev/endpoints`)).json() as Promise<{
+      dynamodb: string;
+      stepfunctions: string;
+      ses: string;
+    }>;
+  }
+
+  /** An emailed link as this server serves it: links keep the origin of the process that minted them. */
+  onThisServer(link: string): string {
+    return link.replace(/^https?:\/\/[^/]+/, this.url);
+  }
+
   async outbox(): Promise<OutboxMessage[]> {
     const response = await fetch(`${this.url}/dev/outbox`);
     return ((await response.json()) as { messages: OutboxMessage[] }).messages;
