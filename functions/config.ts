@@ -8,7 +8,7 @@ const configSchema = z.object({
   TABLE_NAME: z.string().min(1),
   /** The JWT claim that carries the caller's directory id: `sub` locally, `email` with Cognito. */
   CALLER_CLAIM: z.enum(['sub', 'email']).default('email'),
-  /** HMAC key for list cursors and page forms: at least 32 characters. */
+  /** HMAC key for list cursors and page forms: at least 32 characters. In AWS read from SIGNING_SECRET_ARN (handlers/deps.ts). */
   SIGNING_SECRET: z.string().min(32),
   STATE_MACHINE_ARN: z.string().startsWith('arn:'),
   SENDER_ADDRESS: z.string().min(3),

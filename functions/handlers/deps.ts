@@ -8,6 +8,7 @@ import { DynamoTicketStore } from '../adapters/dynamodb/ticket-store';
 import { DynamoGrantStore, DynamoLinkStore, DynamoTaskStore } from '../adapters/dynamodb/workflow-records';
 import { SesMailer } from '../adapters/email/mailer';
 import { InjectedFaults } from '../adapters/faults';
+import { readSecretString } from '../adapters/secrets';
 import { createStepFunctionsClient, StepFunctionsWorkflow } from '../adapters/step-functions';
 import { randomSecrets, systemClock, ulidIds } from '../adapters/system';
 import { type Config, readConfig } from '../config';
@@ -46,9 +47,19 @@ function buildDeps(config: Config) {
 
 export type Deps = ReturnType<typeof buildDeps>;
 
+/**
+ * In AWS the signing secret stays out of the environment: SIGNING_SECRET_ARN names it, and its
+ * value is read here once per cold start (a top-level await: during the function's init phase).
+ * Locally SIGNING_SECRET holds the value itself.
+ */
+const signingSecretArn = process.env.SIGNING_SECRET_ARN;
+const signingSecret = signingSecretArn ? await readSecretString(signingSecretArn) : undefined;
+
 let deps: Deps | undefined;
 
 export function getDeps(): Deps {
-  deps ??= buildDeps(readConfig());
+  deps ??= buildDeps(
+    readConfig(signingSecret ? { ...process.env, SIGNING_SECRET: signingSecret } : process.env),
+  );
   return deps;
 }
