@@ -6,7 +6,8 @@ import type { TicketStore } from './ports';
 /**
  * Read, change, and write back with one conditional write; on a lost race, read again and re-apply
  * the change to the fresh ticket, so no concurrent update is lost. `change` must be a pure
- * function of the ticket (it may throw to refuse, for instance a ConflictError).
+ * function of the ticket (it may throw to refuse, for instance a ConflictError). Retries wait a
+ * short random while, growing with each attempt, so writers racing on one ticket spread out.
  */
 export async function updateTicket(
   tickets: TicketStore,
@@ -25,5 +26,6 @@ export async function updateTicket(
     } catch (error) {
       if (!(error instanceof ConcurrentUpdateError) || attempt >= attempts) throw error;
     }
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
   }
 }

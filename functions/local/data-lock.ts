@@ -32,11 +32,17 @@ export function lockDataFolder(dataDir: string): () => void {
   }
 }
 
+/** A killed process can linger as a zombie until its parent reaps it: on Linux that counts as gone. */
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return true;
   }
 }
