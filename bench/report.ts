@@ -2,6 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { ASSUMPTIONS, type CostEstimate, PRICES, PRICES_AS_OF } from './cost';
+import type { LifecycleResult } from './lifecycle';
 import type { Measurement } from './measure';
 import type { Comparison } from './scenarios';
 
@@ -17,6 +19,8 @@ export interface Results {
   machine: { cpu: string; cores: number; memoryGiB: number; node: string; platform: string };
   scenarios: Measurement[];
   ratios: RatioResult[];
+  lifecycle: LifecycleResult;
+  cost: CostEstimate;
 }
 
 /** What the measured system and the bench run from (not `bench/results.*`, which every run rewrites). */
@@ -142,7 +146,130 @@ function markdown(results: Results): string {
     '',
     ...ratioTable,
     '',
+    ...lifecycleSection(results.lifecycle, results.cost),
   ].join('\n');
+}
+
+function lifecycleSection(lifecycle: LifecycleResult, cost: CostEstimate): string[] {
+  const t = lifecycle.perTicket;
+  const operations = (names: string[]) => names.map((name) => `${name} ${t.dynamodb[name] ?? 0}`).join(', ');
+  const countTable = markdownTable(
+    [
+      { title: 'per ticket', align: 'left' },
+      { title: 'count', align: 'right' },
+      { title: 'made of', align: 'left' },
+    ],
+    [
+      [
+        'state transitions',
+        t.stateTransitions,
+        'every state entered, Choice and Succeed included, and every retry',
+      ],
+      [
+        'Lambda invocations',
+        t.workflowInvocations + t.httpInvocations,
+        `${t.workflowInvocations} workflow tasks + ${t.httpInvocations} API calls: intake, inbox listing, decision, fulfilment report`,
+      ],
+      [
+        'DynamoDB writes',
+        t.writes,
+        `${operations(['PutItem', 'UpdateItem', 'DeleteItem'])}, and ${t.batchWriteItems} items in BatchWriteItem requests`,
+      ],
+      [
+        'DynamoDB BatchWriteItem requests',
+        t.batchWriteRequests,
+        'their items are counted in the writes above',
+      ],
+      ['DynamoDB reads', t.reads, operations(['GetItem', 'Query', 'Scan', 'BatchGetItem'])],
+      ['emails', t.emails, "the approver's, and one to each fulfiller who is not the beneficiary"],
+      ['ticket size, bytes', t.ticketBytes, 'the largest closed ticket as `GET /requests/{id}` answers it'],
+    ],
+  );
+  const costTable = markdownTable(
+    [
+      { title: 'item', align: 'left' },
+      { title: 'quantity', align: 'right' },
+      { title: 'unit', align: 'left' },
+      { title: 'USD per unit', align: 'right' },
+      { title: 'USD per ticket', align: 'right' },
+    ],
+    [
+      ...cost.lines.map((line) => [line.item, line.quantity, line.unit, usd(line.unitPrice), usd(line.cost)]),
+      ['**total**', '', '', '', `**${usd(cost.total)}**`],
+    ],
+  );
+  const { stateTransitions, costUsd } = cost.targets;
+  const passFail = (pass: boolean) => (pass ? 'pass' : 'FAIL');
+  const targetTable = markdownTable(
+    [
+      { title: "issue 5's target, per access ticket", align: 'left' },
+      { title: 'measured', align: 'right' },
+      { title: 'verdict', align: 'left' },
+    ],
+    [
+      [
+        `under ${stateTransitions.target} state transitions`,
+        stateTransitions.value,
+        passFail(stateTransitions.pass),
+      ],
+      [
+        `under $${costUsd.target} of AWS cost, assuming ${t.emails} emails`,
+        `$${usd(costUsd.value)}`,
+        passFail(costUsd.pass),
+      ],
+    ],
+  );
+  return [
+    '## The whole lifecycle',
+    '',
+    'On a fresh local system, Alex and Bo (who report to Erin) ask for `github-write` without a duration, so each ticket closes as `fulfilled`.',
+    'Erin approves from her inbox (`GET /approvals`, then `POST /approvals/{id}/decision`); Ian reports the work done (`POST /requests/{id}/fulfilment`).',
+    '',
+    `${lifecycle.tickets} tickets through ${lifecycle.pipelines} pipelines: each requester files its next ticket when its last one closed, while one approver and one fulfiller work through their inboxes, looking again every 50 ms when empty.`,
+    "Time from intake to closure in ms, from each ticket's own timeline (`submitted` to `closed`):",
+    '',
+    ...markdownTable(
+      ['tickets', 'pipelines', 'seconds', 'tickets/s', 'p50', 'p90', 'p99', 'max'].map(
+        (title): Column => ({ title, align: 'right' }),
+      ),
+      [
+        [
+          lifecycle.tickets,
+          lifecycle.pipelines,
+          lifecycle.seconds,
+          lifecycle.ticketsPerSecond,
+          lifecycle.p50,
+          lifecycle.p90,
+          lifecycle.p99,
+          lifecycle.max,
+        ],
+      ],
+    ),
+    '',
+    `Per ticket: means over ${lifecycle.countedTickets} tickets filed one at a time, each the difference of \`GET /dev/metrics\` before its intake and after its execution ended.`,
+    'Between steps the bench watched the emails count and the local Step Functions endpoint, which are no part of the AWS bill, so the figures hold the flow and nothing else; the reconcile schedule did not run meanwhile.',
+    '',
+    ...countTable,
+    '',
+    `Implied AWS cost per ticket, at us-east-1 list prices as of ${PRICES_AS_OF} (written in \`bench/cost.ts\`, not fetched; free tiers left out):`,
+    '',
+    ...Object.values(PRICES).map((price) => `- ${price.text} (${price.source})`),
+    '',
+    `Assumed: ${ASSUMPTIONS.lambdaMemoryMb} MB and ${ASSUMPTIONS.lambdaMs} ms billed per Lambda invocation.`,
+    `Every write is charged as a write of the ticket item (${t.ticketBytes} bytes: ${cost.unitsPerWrite} WRU) and every read as a strongly consistent read of it (${cost.unitsPerRead} RRU): an upper bound, the ticket being the largest item.`,
+    `Every write is charged again for each of the ${ASSUMPTIONS.indexes} global secondary indexes (projection ALL): also an upper bound, as only ticket and grant items carry index keys.`,
+    'Not counted: storage, CloudWatch Logs, data transfer, Secrets Manager.',
+    '',
+    ...costTable,
+    '',
+    ...targetTable,
+    '',
+  ];
+}
+
+/** Dollars to the tenth of a micro-dollar, without trailing zeros. */
+function usd(value: number): string {
+  return value.toFixed(10).replace(/0+$/, '').replace(/\.$/, '');
 }
 
 interface Column {

@@ -2,8 +2,10 @@ import { Agent } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LOCAL_TABLE_NAME, localCredentials } from '../functions/local/dynamodb';
+import { costPerTicket } from './cost';
 import { JsonClient } from './http-client';
-import { launchLocalSystem } from './local-system';
+import { runLifecycle } from './lifecycle';
+import { type LocalSystem, launchLocalSystem } from './local-system';
 import { type Measurement, measure } from './measure';
 import { Progress } from './progress';
 import { compare, describeRun, ratioLabel, verdict, writeResults } from './report';
@@ -17,29 +19,79 @@ const MAX_CLIENTS = Math.max(...scenarios.map((scenario) => scenario.clients));
 const benchDir = fileURLToPath(new URL('.', import.meta.url));
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
-/** `npm run bench`: starts the local system, runs every scenario against it, writes bench/results.*. */
+const progress = new Progress();
+/** The local system running now, which a Ctrl-C stops. */
+let current: LocalSystem | undefined;
+let interrupted = false;
+
+/**
+ * `npm run bench`: runs every scenario against one local system, then the whole ticket lifecycle against a fresh
+ * one (the intake scenarios leave thousands of tickets waiting in the approvers' inboxes), and writes
+ * bench/results.*.
+ */
 async function main(): Promise<void> {
-  const progress = new Progress();
   // Taken before the server starts: the commit whose code it loads, even if others commit meanwhile.
   const run = describeRun(repoRoot);
-  console.log('Starting the local system…');
-  const system = launchLocalSystem(repoRoot);
-  let interrupted = false;
+  // The SDK's notice about future Node versions is noise in the bench's output, as in the server's.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   process.once('SIGINT', () => {
     interrupted = true;
     progress.clear();
     console.log('Interrupted: stopping the local system');
-    void system.stop().then(() => process.exit(130));
+    void (current?.stop() ?? Promise.resolve()).then(() => process.exit(130));
   });
+  try {
+    const measurements = await withLocalSystem(runScenarios);
+    const ratios = compare(measurements, comparisons);
+    const lifecycle = await withLocalSystem(({ url }) => runLifecycle(url, progress));
+    const cost = costPerTicket(lifecycle.perTicket);
+    writeResults(benchDir, { ...run, scenarios: measurements, ratios, lifecycle, cost });
 
+    console.log('');
+    console.table(measurements);
+    for (const ratio of ratios) console.log(`${ratioLabel(ratio)}: ${ratio.value}x  ${verdict(ratio)}`);
+    const { perTicket, ticketsPerSecond, p50, p99 } = lifecycle;
+    console.log(
+      `Lifecycle: ${ticketsPerSecond} tickets/s, intake to closed p50 ${p50} ms, p99 ${p99} ms; per ticket ` +
+        `${perTicket.stateTransitions} state transitions, ${perTicket.writes} writes, ${perTicket.reads} reads, ` +
+        `${perTicket.emails} emails, $${cost.total.toFixed(6)}`,
+    );
+    console.log('Wrote bench/results.md and bench/results.json');
+  } catch (error) {
+    // After a Ctrl-C the failures are only the server going away underneath us.
+    if (!interrupted) throw error;
+  }
+}
+
+/** Starts a local system with its own data, runs `work` against it, and stops it. */
+async function withLocalSystem<T>(
+  work: (system: { url: string; dynamodbUrl: string }) => Promise<T>,
+): Promise<T> {
+  console.log('Starting the local system…');
+  const system = launchLocalSystem(repoRoot);
+  current = system;
+  try {
+    const ready = await system.ready;
+    console.log(`Local system at ${ready.url}, DynamoDB at ${ready.dynamodbUrl}`);
+    return await work(ready);
+  } finally {
+    await system.stop();
+    current = undefined;
+  }
+}
+
+/** The latency scenarios, each with its setup, against one system. */
+async function runScenarios({
+  url,
+  dynamodbUrl,
+}: {
+  url: string;
+  dynamodbUrl: string;
+}): Promise<Measurement[]> {
   let api: JsonClient | undefined;
   let dynamodb: DynamoDBClient | undefined;
   try {
-    const { url, dynamodbUrl } = await system.ready;
-    console.log(`Local system at ${url}, DynamoDB at ${dynamodbUrl}`);
     api = new JsonClient(url, MAX_CLIENTS);
-    // The SDK's notice about future Node versions is noise in the bench's output, as in the server's.
-    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
     dynamodb = new DynamoDBClient({
       endpoint: dynamodbUrl,
       region: 'us-east-1',
@@ -59,20 +111,10 @@ async function main(): Promise<void> {
       const operation = await scenario.setup(context);
       measurements.push(await measure(scenario, operation, COUNTS, progress));
     }
-    const ratios = compare(measurements, comparisons);
-    writeResults(benchDir, { ...run, scenarios: measurements, ratios });
-
-    console.log('');
-    console.table(measurements);
-    for (const ratio of ratios) console.log(`${ratioLabel(ratio)}: ${ratio.value}x  ${verdict(ratio)}`);
-    console.log('Wrote bench/results.md and bench/results.json');
-  } catch (error) {
-    // After a Ctrl-C the failures are only the server going away underneath us.
-    if (!interrupted) throw error;
+    return measurements;
   } finally {
     api?.close();
     dynamodb?.destroy();
-    await system.stop();
   }
 }
 

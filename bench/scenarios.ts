@@ -21,7 +21,8 @@ export type Operation = (client: number, index: number) => Promise<void>;
 
 /**
  * A measured scenario: `setup` prepares whatever the scenario needs (untimed) and returns the
- * operation that is timed. Later figures (the whole ticket lifecycle, ...) are new entries here.
+ * operation that is timed. The whole ticket lifecycle, counted in tickets rather than calls, is
+ * measured by lifecycle.ts instead.
  */
 export interface Scenario {
   name: string;
