@@ -21,6 +21,8 @@ export const table = {
   logicalName: 'Tickets',
   partitionKey: 'pk',
   sortKey: 'sk',
+  /** Epoch seconds after which DynamoDB deletes the item (on items that should expire). */
+  timeToLiveAttribute: 'ttl',
   indexes: [
     { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
     { name: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },

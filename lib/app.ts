@@ -1,0 +1,26 @@
+import { Annotations, type App } from 'aws-cdk-lib';
+import { readDeployConfig } from './config';
+import { StatefulStack } from './stateful-stack';
+import { StatelessStack } from './stateless-stack';
+
+/** The Tollgate app: the stateful stack (table, users) and the stateless one that uses it. */
+export function buildApp(app: App) {
+  const config = readDeployConfig(app.node);
+  const stateful = new StatefulStack(app, 'Tollgate-Stateful', {
+    description: 'Tollgate: the table and the user pool (retained on delete)',
+  });
+  const stateless = new StatelessStack(app, 'Tollgate-Stateless', {
+    description: 'Tollgate: the API and its functions',
+    config,
+    table: stateful.table,
+    userPool: stateful.userPool,
+    userPoolClient: stateful.userPoolClient,
+  });
+  if (!app.node.tryGetContext('senderAddress')) {
+    Annotations.of(stateless).addWarningV2(
+      'tollgate:senderAddress',
+      `senderAddress is not set: emails would go out from the placeholder ${config.senderAddress}. Set it to an address of a verified SES identity (docs/deploy.md).`,
+    );
+  }
+  return { config, stateful, stateless };
+}

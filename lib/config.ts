@@ -1,0 +1,90 @@
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Node } from 'constructs';
+import { z } from 'zod';
+
+/**
+ * The deployment's settings, read from CDK context (`-c name=value` or the `context` of cdk.json)
+ * and parsed at synth time, so a bad value stops `cdk synth` with a message naming the setting
+ * instead of deploying something broken. Every setting has a default, so a fresh clone synthesizes
+ * offline; docs/deploy.md says which ones a real deployment must set.
+ */
+
+/** `ops@example.com` or `Tollgate <ops@example.com>`: SES accepts a display name before the address. */
+const mailbox = z
+  .string()
+  .trim()
+  .refine((value) => z.email().safeParse(/<([^<>]+)>$/.exec(value)?.[1] ?? value).success, {
+    message: 'must be an email address, optionally as "Name <address>"',
+  });
+
+/** Context given on the command line is always a string: accept a comma-separated list as well as an array. */
+const addressList = z
+  .union([z.array(z.string()), z.string()])
+  .transform((value) =>
+    (Array.isArray(value) ? value : value.split(','))
+      .map((address) => address.trim())
+      .filter((address) => address !== ''),
+  )
+  .pipe(z.array(z.email('must be a list of email addresses')));
+
+const retentionValues = Object.values(RetentionDays).filter(
+  (days): days is number => typeof days === 'number',
+);
+
+const contextSchema = z
+  .object({
+    /** The From address of every email; its domain or address must be a verified SES identity. */
+    senderAddress: mailbox.default('Tollgate <tollgate@example.com>'),
+    /** Where emailed links point. Default: the custom domain if set, else the API's own URL. */
+    publicBaseUrl: z
+      .url({ protocol: /^https$/, error: 'must be an https:// URL' })
+      .transform((url) => url.replace(/\/+$/, ''))
+      .optional(),
+    /** Who receives the scheduled analytics reports. */
+    reportRecipients: addressList.default([]),
+    /** A host name for the API, served with the ACM certificate in certificateArn (same region). */
+    customDomain: z
+      .string()
+      .regex(/^(?!-)[a-z0-9-]{1,63}(\.[a-z0-9-]{1,63})+$/i, 'must be a host name such as access.example.com')
+      .optional(),
+    certificateArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[\w-]+$/, 'must be an ACM certificate ARN')
+      .optional(),
+    /** How long the functions' and the API's access logs are kept. */
+    logRetentionDays: z.coerce
+      .number()
+      .refine((days) => retentionValues.includes(days), {
+        message: `must be one of the CloudWatch Logs retention periods: ${retentionValues.join(', ')}`,
+      })
+      .default(RetentionDays.THREE_MONTHS),
+  })
+  .superRefine((settings, context) => {
+    if (Boolean(settings.customDomain) !== Boolean(settings.certificateArn)) {
+      context.addIssue({
+        code: 'custom',
+        path: [settings.customDomain ? 'certificateArn' : 'customDomain'],
+        message: 'customDomain and certificateArn go together: set both or neither',
+      });
+    }
+  });
+
+export type DeployConfig = z.output<typeof contextSchema>;
+
+const contextSettings = Object.keys(contextSchema.shape) as (keyof typeof contextSchema.shape)[];
+
+export function readDeployConfig(node: Node): DeployConfig {
+  const given = Object.fromEntries(
+    contextSettings
+      .map((name) => [name, node.tryGetContext(name)])
+      .filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const result = contextSchema.safeParse(given);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(
+      `Invalid Tollgate context settings (set them with -c name=value or in cdk.json):\n${problems.join('\n')}`,
+    );
+  }
+  return result.data;
+}

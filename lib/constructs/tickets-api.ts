@@ -1,0 +1,122 @@
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import {
+  DomainName,
+  HttpApi,
+  HttpMethod,
+  HttpNoneAuthorizer,
+  HttpStage,
+  LogGroupLogDestination,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
+import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { Route } from '../../functions/routes';
+import { handlerId } from './handler-function';
+
+export interface TicketsApiProps {
+  userPool: IUserPool;
+  userPoolClient: IUserPoolClient;
+  logRetention: RetentionDays;
+  customDomain?: { name: string; certificateArn: string };
+}
+
+/** Steady requests per second, and the burst above it, that the stage lets through before answering 429. */
+const THROTTLE = { rateLimit: 50, burstLimit: 100 };
+
+/**
+ * Access log fields. The route key, not the path: a link page's path carries its token, which is a
+ * credential and must not end up in logs.
+ */
+const ACCESS_LOG_FIELDS = {
+  requestId: '$context.requestId',
+  requestTime: '$context.requestTime',
+  sourceIp: '$context.identity.sourceIp',
+  userAgent: '$context.identity.userAgent',
+  routeKey: '$context.routeKey',
+  status: '$context.status',
+  protocol: '$context.protocol',
+  responseLength: '$context.responseLength',
+  latency: '$context.responseLatency',
+  integrationError: '$context.integrationErrorMessage',
+  authorizerError: '$context.authorizer.error',
+};
+
+/**
+ * The HTTP API: one `$default` stage with access logs and throttling, the Cognito JWT authorizer,
+ * and the routes of the route table. The API exists before the functions (they are told its URL
+ * for emailed links), so routes are added afterwards with `serve`.
+ */
+export class TicketsApi extends Construct {
+  readonly httpApi: HttpApi;
+  /** The URL clients and emailed links use: the custom domain when there is one. */
+  readonly url: string;
+  readonly domainName?: DomainName;
+  private readonly authorizer: HttpUserPoolAuthorizer;
+
+  constructor(scope: Construct, id: string, props: TicketsApiProps) {
+    super(scope, id);
+    this.httpApi = new HttpApi(this, 'HttpApi', {
+      description: 'Tollgate access requests',
+      // The stage is made below, with the access logs and throttling the default one lacks.
+      createDefaultStage: false,
+    });
+    this.authorizer = new HttpUserPoolAuthorizer('CognitoJwt', props.userPool, {
+      userPoolClients: [props.userPoolClient],
+    });
+
+    if (props.customDomain) {
+      this.domainName = new DomainName(this, 'DomainName', {
+        domainName: props.customDomain.name,
+        certificate: Certificate.fromCertificateArn(this, 'Certificate', props.customDomain.certificateArn),
+      });
+    }
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    new HttpStage(this, 'DefaultStage', {
+      httpApi: this.httpApi,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: THROTTLE,
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+      },
+      ...(this.domainName ? { domainMapping: { domainName: this.domainName } } : {}),
+    });
+    this.url = props.customDomain ? `https://${props.customDomain.name}` : this.httpApi.apiEndpoint;
+  }
+
+  /** Adds the routes, each to the function of its handler module, with the JWT authorizer where `auth` is `jwt`. */
+  serve(routes: Route[], functionFor: (handler: string) => IFunction): void {
+    const integrations = new Map<string, HttpLambdaIntegration>();
+    for (const route of routes) {
+      let integration = integrations.get(route.handler);
+      if (!integration) {
+        integration = new HttpLambdaIntegration(
+          `${handlerId(route.handler)}Integration`,
+          functionFor(route.handler),
+        );
+        integrations.set(route.handler, integration);
+      }
+      const [created] = this.httpApi.addRoutes({
+        path: route.path,
+        methods: [HttpMethod[route.method]],
+        integration,
+        authorizer: route.auth === 'jwt' ? this.authorizer : new HttpNoneAuthorizer(),
+      });
+      if (route.auth === 'none' && created) {
+        Validations.of(created).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason: `${route.method} ${route.path} has auth: none in the route table: its handler authenticates the request itself (an emailed link's token), not the gateway.`,
+        });
+      }
+    }
+  }
+}

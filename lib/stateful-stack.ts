@@ -1,0 +1,89 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import {
+  AccountRecovery,
+  ClientAttributes,
+  FeaturePlan,
+  Mfa,
+  UserPool,
+  type UserPoolClient,
+} from 'aws-cdk-lib/aws-cognito';
+import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import type { Construct } from 'constructs';
+import { table as schema } from '../functions/adapters/dynamodb/table';
+
+const stringKey = (name: string) => ({ name, type: AttributeType.STRING });
+
+/**
+ * What must outlive any redeploy: the table (the tickets, the directory, the audit trail) and the
+ * user pool (people's accounts and their MFA enrolments). Both are retained when the stack is
+ * deleted; the stateless stack can be torn down and rebuilt at will.
+ */
+export class StatefulStack extends Stack {
+  readonly table: Table;
+  readonly userPool: UserPool;
+  readonly userPoolClient: UserPoolClient;
+
+  constructor(scope: Construct, id: string, props?: StackProps) {
+    super(scope, id, props);
+
+    // Keys and indexes come from the schema module that the local store and every query also read.
+    this.table = new Table(this, schema.logicalName, {
+      partitionKey: stringKey(schema.partitionKey),
+      sortKey: stringKey(schema.sortKey),
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      timeToLiveAttribute: schema.timeToLiveAttribute,
+      encryption: TableEncryption.AWS_MANAGED,
+    });
+    for (const index of schema.indexes) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: index.name,
+        partitionKey: stringKey(index.partitionKey),
+        sortKey: stringKey(index.sortKey),
+      });
+    }
+
+    this.userPool = new UserPool(this, 'Users', {
+      // The platform team creates accounts; what a person may do is decided by the directory in the table.
+      selfSignUpEnabled: false,
+      signInAliases: { email: true },
+      signInCaseSensitive: false,
+      autoVerify: { email: true },
+      passwordPolicy: {
+        minLength: 12,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireDigits: true,
+        requireSymbols: true,
+        tempPasswordValidity: Duration.days(3),
+      },
+      mfa: Mfa.REQUIRED,
+      // An authenticator app: SMS would need an SNS spending limit and is the weaker factor.
+      mfaSecondFactor: { otp: true, sms: false },
+      accountRecovery: AccountRecovery.EMAIL_ONLY,
+      featurePlan: FeaturePlan.ESSENTIALS,
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.userPool).acknowledge({
+      id: 'AwsSolutions-COG8',
+      reason:
+        'The Plus feature plan (threat protection) is billed per monthly active user with no free tier; MFA is required for everyone instead. docs/deploy.md says how to switch a pool to Plus.',
+    });
+
+    this.userPoolClient = this.userPool.addClient('ApiClient', {
+      // Command-line and script clients: no client secret, and sign-in by password (TLS to Cognito) or SRP.
+      authFlows: { userPassword: true, userSrp: true },
+      generateSecret: false,
+      preventUserExistenceErrors: true,
+      // The email claim is the caller's directory id, so only an administrator may change it.
+      writeAttributes: new ClientAttributes().withStandardAttributes({ fullname: true }),
+    });
+
+    new CfnOutput(this, 'TableName', { value: this.table.tableName });
+    new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
+    new CfnOutput(this, 'UserPoolClientId', { value: this.userPoolClient.userPoolClientId });
+  }
+}

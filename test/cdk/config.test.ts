@@ -1,0 +1,102 @@
+import { App } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { readDeployConfig } from '../../lib/config';
+import { resourcesOfType, synth } from './synth';
+
+const CERTIFICATE = 'arn:aws:acm:eu-west-1:123456789012:certificate/abc-123';
+
+const configFrom = (context: Record<string, unknown>) => readDeployConfig(new App({ context }).node);
+
+describe('the deployment settings', () => {
+  it('have defaults, so a fresh clone synthesizes without any', () => {
+    // Act
+    const config = configFrom({});
+
+    // Assess
+    expect(config).toEqual({
+      senderAddress: 'Tollgate <tollgate@example.com>',
+      reportRecipients: [],
+      logRetentionDays: 90,
+    });
+  });
+
+  it('take lists and numbers as the command line gives them, as strings', () => {
+    // Act
+    const config = configFrom({
+      senderAddress: 'Access desk <access@example.org>',
+      reportRecipients: 'ciso@example.org, audit@example.org',
+      logRetentionDays: '365',
+      publicBaseUrl: 'https://access.example.org/',
+    });
+
+    // Assess
+    expect(config).toMatchObject({
+      senderAddress: 'Access desk <access@example.org>',
+      reportRecipients: ['ciso@example.org', 'audit@example.org'],
+      logRetentionDays: 365,
+      publicBaseUrl: 'https://access.example.org',
+    });
+  });
+
+  it.each([
+    [{ logRetentionDays: '10' }, 'logRetentionDays: must be one of the CloudWatch Logs retention periods'],
+    [{ senderAddress: 'tollgate' }, 'senderAddress: must be an email address'],
+    [{ reportRecipients: 'ciso@example.org,audit' }, 'reportRecipients.1: must be a list of email addresses'],
+    [{ publicBaseUrl: 'http://access.example.org' }, 'publicBaseUrl: must be an https:// URL'],
+    [{ customDomain: 'access.example.org' }, 'certificateArn: customDomain and certificateArn go together'],
+    [{ certificateArn: CERTIFICATE }, 'customDomain: customDomain and certificateArn go together'],
+    [
+      { customDomain: 'access.example.org', certificateArn: 'abc' },
+      'certificateArn: must be an ACM certificate ARN',
+    ],
+  ])('refuse %o with a message naming the setting', (context, message) => {
+    // Act
+    const reading = () => configFrom(context);
+
+    // Assess
+    expect(reading).toThrow(message);
+  });
+
+  it('serve the API on the custom domain, which emailed links then use', () => {
+    // Act
+    const { templates } = synth({
+      context: { customDomain: 'access.example.org', certificateArn: CERTIFICATE },
+    });
+
+    // Assess
+    templates.stateless.hasResourceProperties('AWS::ApiGatewayV2::DomainName', {
+      DomainName: 'access.example.org',
+      DomainNameConfigurations: [Match.objectLike({ CertificateArn: CERTIFICATE })],
+    });
+    templates.stateless.resourceCountIs('AWS::ApiGatewayV2::ApiMapping', 1);
+    for (const fn of Object.values(resourcesOfType(templates.stateless, 'AWS::Lambda::Function'))) {
+      expect(fn.Properties.Environment).toMatchObject({
+        Variables: { PUBLIC_BASE_URL: 'https://access.example.org' },
+      });
+    }
+  });
+
+  it('let publicBaseUrl name where emailed links point', () => {
+    // Act
+    const { templates } = synth({ context: { publicBaseUrl: 'https://tollgate.example.org/' } });
+
+    // Assess
+    for (const fn of Object.values(resourcesOfType(templates.stateless, 'AWS::Lambda::Function'))) {
+      expect(fn.Properties.Environment).toMatchObject({
+        Variables: { PUBLIC_BASE_URL: 'https://tollgate.example.org' },
+      });
+    }
+  });
+
+  it('warn at synth while the sender address is the placeholder', () => {
+    // Act
+    const { stacks } = synth({ context: { senderAddress: undefined } });
+
+    // Assess
+    Annotations.fromStack(stacks.stateless).hasWarning(
+      '*',
+      Match.stringLikeRegexp('senderAddress is not set'),
+    );
+  });
+});

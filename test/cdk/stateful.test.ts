@@ -1,0 +1,86 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { table as schema } from '../../functions/adapters/dynamodb/table';
+import { resourcesOfType, synth } from './synth';
+
+describe('the stateful stack', () => {
+  let stateful: ReturnType<typeof synth>['templates']['stateful'];
+  beforeAll(() => {
+    stateful = synth().templates.stateful;
+  });
+
+  it('builds the table with the keys and indexes of the schema module', () => {
+    // Prepare
+    const keySchema = (partitionKey: string, sortKey: string) => [
+      { AttributeName: partitionKey, KeyType: 'HASH' },
+      { AttributeName: sortKey, KeyType: 'RANGE' },
+    ];
+
+    // Act
+    const tables = Object.values(resourcesOfType(stateful, 'AWS::DynamoDB::Table'));
+
+    // Assess
+    expect(tables).toHaveLength(1);
+    const properties = tables[0]?.Properties as Record<string, unknown>;
+    expect(properties.KeySchema).toEqual(keySchema(schema.partitionKey, schema.sortKey));
+    expect(properties.GlobalSecondaryIndexes).toEqual(
+      schema.indexes.map((index) => ({
+        IndexName: index.name,
+        KeySchema: keySchema(index.partitionKey, index.sortKey),
+        Projection: { ProjectionType: 'ALL' },
+      })),
+    );
+    expect(properties.TimeToLiveSpecification).toEqual({
+      AttributeName: schema.timeToLiveAttribute,
+      Enabled: true,
+    });
+  });
+
+  it('keeps the table on-demand, recoverable to the second, protected from deletion and retained', () => {
+    // Act & Assess
+    stateful.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: Match.objectLike({
+        BillingMode: 'PAY_PER_REQUEST',
+        DeletionProtectionEnabled: true,
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+      }),
+    });
+  });
+
+  it('signs people in by verified email with a strong password and an authenticator app, and retains the pool', () => {
+    // Act & Assess
+    stateful.hasResource('AWS::Cognito::UserPool', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        UsernameAttributes: ['email'],
+        AutoVerifiedAttributes: ['email'],
+        AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+        MfaConfiguration: 'ON',
+        EnabledMfas: ['SOFTWARE_TOKEN_MFA'],
+        DeletionProtection: 'ACTIVE',
+        Policies: {
+          PasswordPolicy: Match.objectLike({
+            MinimumLength: 12,
+            RequireLowercase: true,
+            RequireUppercase: true,
+            RequireNumbers: true,
+            RequireSymbols: true,
+          }),
+        },
+      }),
+    });
+  });
+
+  it('lets no app client user change the email that names them in the directory', () => {
+    // Act
+    const clients = Object.values(resourcesOfType(stateful, 'AWS::Cognito::UserPoolClient'));
+
+    // Assess
+    expect(clients).toHaveLength(1);
+    expect(clients[0]?.Properties.WriteAttributes).toEqual(['name']);
+    expect(clients[0]?.Properties.GenerateSecret).toBe(false);
+  });
+});
