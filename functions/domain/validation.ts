@@ -3,14 +3,16 @@ import { ValidationError } from './errors';
 
 /** Turns zod issues into the contract's `fields`: one message per dot path, the first one wins. */
 export function fieldErrors(error: z.ZodError): Record<string, string> {
-  const fields: Record<string, string> = {};
+  // No prototype: a field named `constructor` or `__proto__` gets its message like any other.
+  const fields: Record<string, string> = Object.create(null);
   for (const issue of error.issues) {
     const paths =
       issue.code === 'unrecognized_keys'
         ? issue.keys.map((key) => [...issue.path, key].join('.'))
         : [issue.path.join('.')];
     for (const path of paths) {
-      fields[path || '(body)'] ??= describe(issue);
+      const key = path || '(body)';
+      if (!Object.hasOwn(fields, key)) fields[key] = describe(issue);
     }
   }
   return fields;
