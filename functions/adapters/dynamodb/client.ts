@@ -15,6 +15,16 @@ export function isConditionalCheckFailure(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }
 
+/** DynamoDB refuses a partition key over 2048 bytes (a ValidationException): no stored item has one. */
+const MAX_PARTITION_KEY_BYTES = 2048;
+
+/**
+ * Whether a key built from a caller's id can name a stored item at all. An id from a URL can be
+ * as long as the URL; looking it up would fail the request, while the answer is simply "not found".
+ */
+export const isStorableKey = (key: { pk: string }): boolean =>
+  Buffer.byteLength(key.pk, 'utf8') <= MAX_PARTITION_KEY_BYTES;
+
 /** Strips the key attributes so what leaves the adapter is the domain object alone. */
 export function withoutKeys<T>(item: Record<string, unknown>): T {
   const { pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, gsi3pk, gsi3sk, ...rest } = item;

@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Directory, SupportQueue } from '../../app/ports';
 import type { Identity, Role, System } from '../../domain/directory';
-import { batchPut, withoutKeys } from './client';
+import { batchPut, isStorableKey, withoutKeys } from './client';
 import { keys } from './table';
 
 /** Directory and catalog live in the ticket table, each read by one named query. */
@@ -12,6 +12,7 @@ export class DynamoDirectory implements Directory {
   ) {}
 
   async identity(id: string): Promise<Identity | undefined> {
+    if (!isStorableKey(keys.identityId(id))) return undefined;
     const { Item } = await this.db.send(
       new GetCommand({ TableName: this.tableName, Key: keys.identityId(id) }),
     );

@@ -3,7 +3,7 @@ import { ConcurrentUpdateError, TicketExistsError } from '../../app/errors';
 import type { TicketPage, TicketPartition, TicketStore } from '../../app/ports';
 import type { Status } from '../../domain/lifecycle';
 import type { Ticket } from '../../domain/ticket';
-import { isConditionalCheckFailure, withoutKeys } from './client';
+import { isConditionalCheckFailure, isStorableKey, withoutKeys } from './client';
 import { keys, ticketPartitionIndex } from './table';
 
 export class DynamoTicketStore implements TicketStore {
@@ -13,6 +13,7 @@ export class DynamoTicketStore implements TicketStore {
   ) {}
 
   async get(id: string): Promise<Ticket | undefined> {
+    if (!isStorableKey(keys.ticketId(id))) return undefined;
     const { Item } = await this.db.send(
       new GetCommand({ TableName: this.tableName, Key: keys.ticketId(id), ConsistentRead: true }),
     );

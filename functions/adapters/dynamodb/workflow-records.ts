@@ -15,7 +15,7 @@ import type {
   TaskRecord,
   TaskStore,
 } from '../../app/ports';
-import { batchPut, withoutKeys } from './client';
+import { batchPut, isStorableKey, withoutKeys } from './client';
 import { keys } from './table';
 
 /** Items derived from tickets: each write is a put of a whole record, so a repeat is harmless. */
@@ -38,6 +38,7 @@ export class DynamoTaskStore implements TaskStore {
   }
 
   async get(id: string): Promise<TaskRecord | undefined> {
+    if (!isStorableKey(keys.task(id))) return undefined;
     const { Item } = await this.db.send(
       new GetCommand({ TableName: this.tableName, Key: keys.task(id), ConsistentRead: true }),
     );
