@@ -102,11 +102,20 @@ async function serve(
   }
   const values = match.pattern.exec(url.pathname)?.slice(1) ?? [];
   const pathParameters = Object.fromEntries(
-    match.names.map((name, index) => [name, decodeURIComponent(values[index] ?? '')]),
+    match.names.map((name, index) => [name, decodePathSegment(values[index] ?? '')]),
   );
   const event = toEvent(request, url, match.route, pathParameters, body, claims);
   const result = await match.handler(event, lambdaContext(event.requestContext.requestId));
   send(response, result, request.method === 'HEAD');
+}
+
+/** A segment that is not valid percent-encoded UTF-8 reaches the handler as it came, which finds nothing by it. */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 function readBody(request: IncomingMessage): Promise<Buffer | null> {
@@ -136,9 +145,10 @@ function toEvent(
   for (const [name, value] of Object.entries(request.headers)) {
     if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
   }
-  const query: Record<string, string> = {};
+  // Without a prototype, `__proto__` or `constructor` in a query string is a parameter like any other, as in API Gateway.
+  const query: Record<string, string> = Object.create(null);
   for (const [name, value] of url.searchParams)
-    query[name] = name in query ? `${query[name]},${value}` : value;
+    query[name] = Object.hasOwn(query, name) ? `${query[name]},${value}` : value;
   const textual = TEXTUAL.test(headers['content-type'] ?? '');
   const now = Date.now();
   const requestId = randomUUID();
