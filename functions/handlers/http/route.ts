@@ -6,6 +6,7 @@ import type {
 } from 'aws-lambda';
 import type { z } from 'zod';
 import type { Identity } from '../../domain/directory';
+import { ValidationError } from '../../domain/errors';
 import { parseOrThrow } from '../../domain/validation';
 import { type Deps, getDeps, logger } from '../deps';
 import { HttpError, toErrorResponse } from './http-errors';
@@ -97,9 +98,47 @@ function parseJsonBody(event: HttpEvent): unknown {
   if (contentType !== 'application/json') {
     throw new HttpError(415, 'unsupported_media_type', 'Send the body as application/json');
   }
+  let body: unknown;
   try {
-    return JSON.parse(bytes.toString('utf8'));
+    body = JSON.parse(bytes.toString('utf8'));
   } catch {
     throw new HttpError(400, 'invalid_json', 'The body is not valid JSON');
   }
+  const broken = pathOfLoneSurrogate(body);
+  if (broken !== null) {
+    throw new ValidationError('The body is not valid Unicode text', {
+      [broken || '(body)']: 'contains a lone surrogate: text must be valid Unicode',
+    });
+  }
+  return body;
+}
+
+/** A surrogate code point on its own: JSON can escape one, UTF-8 (and so the store) cannot hold it. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * The dot path of the first key or string holding a lone surrogate, or null. Walks without
+ * recursion, so a body nested thousands of levels deep is checked like any other.
+ */
+function pathOfLoneSurrogate(root: unknown): string | null {
+  type Entry = { value: unknown; key: string | null; parent: Entry | null };
+  const pathOf = (entry: Entry): string => {
+    const keys: string[] = [];
+    for (let at: Entry | null = entry; at?.key != null; at = at.parent) keys.unshift(at.key);
+    return keys.join('.');
+  };
+  const stack: Entry[] = [{ value: root, key: null, parent: null }];
+  for (let entry = stack.pop(); entry; entry = stack.pop()) {
+    const { value } = entry;
+    if (typeof value === 'string') {
+      if (LONE_SURROGATE.test(value)) return pathOf(entry);
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [key, child] of Object.entries(value)) {
+        const childEntry = { value: child, key, parent: entry };
+        if (LONE_SURROGATE.test(key)) return pathOf(childEntry);
+        stack.push(childEntry);
+      }
+    }
+  }
+  return null;
 }
