@@ -9,11 +9,14 @@ import { z } from 'zod';
  * offline; docs/deploy.md says which ones a real deployment must set.
  */
 
+/** The address of a mailbox: `ops@example.com` in `Tollgate <ops@example.com>`. */
+export const addressOf = (mailbox: string): string => /<([^<>]+)>$/.exec(mailbox)?.[1] ?? mailbox;
+
 /** `ops@example.com` or `Tollgate <ops@example.com>`: SES accepts a display name before the address. */
 const mailbox = z
   .string()
   .trim()
-  .refine((value) => z.email().safeParse(/<([^<>]+)>$/.exec(value)?.[1] ?? value).success, {
+  .refine((value) => z.email().safeParse(addressOf(value)).success, {
     message: 'must be an email address, optionally as "Name <address>"',
   });
 
@@ -40,6 +43,22 @@ const contextSchema = z
       .url({ protocol: /^https$/, error: 'must be an https:// URL' })
       .transform((url) => url.replace(/\/+$/, ''))
       .optional(),
+    /**
+     * An SES configuration set to send through (event publishing, dedicated IPs, suppression
+     * overrides). It must exist in the region of the stack; the stack does not create it.
+     */
+    sesConfigurationSet: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9_-]{1,64}$/,
+        'must be the name of an SES configuration set: letters, digits, _ and -',
+      )
+      .optional(),
+    /**
+     * While the account is in the SES sandbox, SES also checks the sender's permission on each
+     * recipient's (verified) identity: list those addresses here. Leave it empty in production.
+     */
+    sesSandboxRecipients: addressList.default([]),
     /** Who receives the scheduled analytics reports. */
     reportRecipients: addressList.default([]),
     /** A host name for the API, served with the ACM certificate in certificateArn (same region). */

@@ -1,58 +1,132 @@
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { table as schema } from '../functions/adapters/dynamodb/table';
+import type { IndexName } from '../functions/adapters/dynamodb/table';
 
 /**
- * What each handler module does with the table, and so exactly what its function may do: the
- * stack grants from this map and nothing else. Change an entry when a use case behind the handler
- * starts (or stops) writing.
+ * What each handler module does with AWS, and so exactly what its function may do: the stack
+ * grants from this map and nothing else (plus its own log group and the signing secret, which
+ * functions/config.ts makes every handler read at start-up). Each entry was read off the ports its
+ * use case calls and the adapter method behind each port; change it when a use case starts (or
+ * stops) calling one. A handler missing here stops `cdk synth`.
+ *
+ * Adapter methods and the DynamoDB actions they send (functions/adapters/dynamodb/):
+ * - GetItem: tickets.get, directory.identity and .system, tasks.get, links.get, idempotency.reserve
+ *   (reading the record that won), and every HTTP route's caller lookup (route.ts resolveCaller)
+ * - PutItem: tickets.create and .save, links.put, grants.put, idempotency.reserve
+ * - UpdateItem: idempotency.complete, links.markUsed
+ * - DeleteItem: tasks.retire
+ * - BatchWriteItem: tasks.put (the task and its assignments), directory.put (seeding only)
+ * - Query on the table itself: tasks.forAssignee, directory.identitiesWithRole
+ * - Query on gsi1: tickets.list by requester, directory.directReportsOf
+ * - Query on gsi2: tickets.list by beneficiary, directory.serviceAccountsOwnedBy
+ * - Query on gsi3: tickets.list by status, directory.catalog, .supportQueues, .allIdentities
  */
-const tableActions = {
-  read: ['dynamodb:GetItem', 'dynamodb:Query'],
-  write: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-} as const;
+export type ItemAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'BatchWriteItem' | 'Query';
 
-export type TableAccess = keyof typeof tableActions;
+export interface HandlerNeeds {
+  /** DynamoDB actions on the table's items; `Query` here means on the table's own key. */
+  table: ItemAction[];
+  /** The global secondary indexes it queries (Query is the only action on an index). */
+  indexes: IndexName[];
+  /** Step Functions actions on the access-request state machine: starting executions, resuming waits. */
+  workflow: ('StartExecution' | 'SendTaskSuccess')[];
+  /** Whether it sends email through SES (ses:SendEmail as the sender's identity). */
+  email: boolean;
+}
 
-export const handlerNeeds: Record<string, { table: TableAccess }> = {
-  // Resolving the caller reads the directory; every HTTP handler does it before its use case.
-  'http/get-openapi': { table: 'read' },
-  'http/get-catalog': { table: 'read' },
-  'http/get-directory-entry': { table: 'read' },
-  'http/get-request': { table: 'read' },
-  'http/list-requests': { table: 'read' },
-  'http/list-approvals': { table: 'read' },
-  'http/list-fulfilments': { table: 'read' },
-  // Puts the ticket; puts, then updates, its idempotency record.
-  'http/submit-request': { table: 'write' },
-  // Put the ticket back with the decision or report (a conditional put on its version).
-  'http/decide-approval': { table: 'write' },
-  'http/report-fulfilment': { table: 'write' },
-  // Decides or reports like the two above, then marks the link used (an update).
-  'http/link-page': { table: 'write' },
+const needs = (partial: Partial<HandlerNeeds>): HandlerNeeds => ({
+  table: [],
+  indexes: [],
+  workflow: [],
+  email: false,
+  ...partial,
+});
+
+export const handlerNeeds: Record<string, HandlerNeeds> = {
+  // The caller lookup, then the use case's reads.
+  'http/get-openapi': needs({ table: ['GetItem'] }),
+  'http/get-catalog': needs({ table: ['GetItem'], indexes: ['gsi3'] }),
+  'http/get-directory-entry': needs({ table: ['GetItem'] }),
+  'http/get-request': needs({ table: ['GetItem'] }),
+  // tickets.list over the requester, beneficiary or status partitions; the caller's service accounts.
+  'http/list-requests': needs({ table: ['GetItem'], indexes: ['gsi1', 'gsi2', 'gsi3'] }),
+  // tasks.forAssignee, then tasks.get and tickets.get for each task.
+  'http/list-approvals': needs({ table: ['GetItem', 'Query'] }),
+  'http/list-fulfilments': needs({ table: ['GetItem', 'Query'] }),
+  // Identities, system and (for support) queues; the security group when routing falls back to it;
+  // the idempotency record reserved, the ticket created, the record completed; then StartExecution.
+  'http/submit-request': needs({
+    table: ['GetItem', 'PutItem', 'UpdateItem', 'Query'],
+    indexes: ['gsi3'],
+    workflow: ['StartExecution'],
+  }),
+  // The task and ticket read, the ticket saved with the decision or report, the waiting execution resumed.
+  'http/decide-approval': needs({ table: ['GetItem', 'PutItem'], workflow: ['SendTaskSuccess'] }),
+  'http/report-fulfilment': needs({ table: ['GetItem', 'PutItem'], workflow: ['SendTaskSuccess'] }),
+  // The link, ticket, task, recipient and system read; decides or reports as above; marks the link used.
+  'http/link-page': needs({ table: ['GetItem', 'PutItem', 'UpdateItem'], workflow: ['SendTaskSuccess'] }),
+  // The ticket read and saved, the grant put, finished tasks' assignments deleted.
+  'workflow/advance': needs({ table: ['GetItem', 'PutItem', 'DeleteItem'] }),
+  // The ticket, task and system read; the task and its assignments batch-written; a link put per
+  // assignee, and an email to each.
+  'workflow/notify': needs({ table: ['GetItem', 'PutItem', 'BatchWriteItem'], email: true }),
+  'workflow/record-failure': needs({ table: ['GetItem', 'PutItem', 'DeleteItem'] }),
+  // Tickets by status, their tasks read; executions started, decisions resent.
+  'scheduled/reconcile': needs({
+    table: ['GetItem'],
+    indexes: ['gsi3'],
+    workflow: ['StartExecution', 'SendTaskSuccess'],
+  }),
 };
 
-export function needsOf(handler: string): { table: TableAccess } {
-  const needs = handlerNeeds[handler];
-  if (!needs) throw new Error(`lib/handler-needs.ts names no permissions for the handler ${handler}`);
-  return needs;
+export function needsOf(handler: string): HandlerNeeds {
+  const found = handlerNeeds[handler];
+  if (!found) throw new Error(`lib/handler-needs.ts names no permissions for the handler ${handler}`);
+  return found;
+}
+
+/** The IAM actions of a handler's table and workflow needs, for the stack and the tests alike. */
+export const tableActionsFor = (handler: string): string[] =>
+  needsOf(handler).table.map((action) => `dynamodb:${action}`);
+export const workflowActionsFor = (handler: string): string[] =>
+  needsOf(handler).workflow.map((action) => `states:${action}`);
+
+/**
+ * Item actions on the table itself, and Query on each index the handler queries, named one by one
+ * rather than as `index/*`.
+ */
+export function grantTableAccess(grantee: IGrantable, table: ITable, handler: string): void {
+  const { table: actions, indexes } = needsOf(handler);
+  if (actions.length > 0) {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({ actions: tableActionsFor(handler), resources: [table.tableArn] }),
+    );
+  }
+  if (indexes.length > 0) {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:Query'],
+        resources: indexes.map((index) => `${table.tableArn}/index/${index}`),
+      }),
+    );
+  }
 }
 
 /**
- * Item actions on the table itself; Query also on each index the schema module names (the only
- * action that applies to an index), listed one by one rather than as `index/*`.
+ * StartExecution on the state machine; SendTaskSuccess on it too. The Service Authorization
+ * Reference lists no resource type for SendTaskSuccess, yet IAM evaluates it against the state
+ * machine of the execution that issued the token (AccessDenied answers name
+ * `arn:aws:states:...:stateMachine:<name>`), and aws-cdk-lib's own `grantTaskResponse` scopes it
+ * the same way; so it is scoped to the one state machine rather than granted on `*`.
  */
-export function grantTableAccess(grantee: IGrantable, table: ITable, access: TableAccess): void {
-  grantee.grantPrincipal.addToPrincipalPolicy(
-    new PolicyStatement({ actions: [...tableActions[access]], resources: [table.tableArn] }),
-  );
-  grantee.grantPrincipal.addToPrincipalPolicy(
-    new PolicyStatement({
-      actions: ['dynamodb:Query'],
-      resources: schema.indexes.map((index) => `${table.tableArn}/index/${index.name}`),
-    }),
-  );
+export function grantWorkflowAccess(grantee: IGrantable, stateMachineArn: string, handler: string): void {
+  const actions = workflowActionsFor(handler);
+  if (actions.length === 0) return;
+  grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions, resources: [stateMachineArn] }));
 }
 
-/** The actions a handler's role must hold on the table, for the tests to compare the template with. */
-export const tableActionsFor = (handler: string): readonly string[] => tableActions[needsOf(handler).table];
+/** ses:SendEmail on the sender's identities (and the configuration set, when one is used). */
+export function grantEmail(grantee: IGrantable, resources: string[], handler: string): void {
+  if (!needsOf(handler).email) return;
+  grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions: ['ses:SendEmail'], resources }));
+}

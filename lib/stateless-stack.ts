@@ -1,14 +1,17 @@
-import { ArnFormat, CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Arn, CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { deployedRoutes } from '../functions/routes';
-import { ACCESS_REQUEST_STATE_MACHINE } from '../functions/workflow';
-import type { DeployConfig } from './config';
+import { schedules } from '../functions/schedules';
+import { ACCESS_REQUEST_STATE_MACHINE, stateMachines, workflowTasks } from '../functions/workflow';
+import { addressOf, type DeployConfig } from './config';
 import { HandlerFunction, handlerId } from './constructs/handler-function';
+import { HandlerSchedules } from './constructs/handler-schedules';
 import { TicketsApi } from './constructs/tickets-api';
-import { grantTableAccess, needsOf } from './handler-needs';
+import { stateMachineArnFor, WorkflowStateMachine } from './constructs/workflow-state-machine';
+import { grantEmail, grantTableAccess, grantWorkflowAccess } from './handler-needs';
 
 export interface StatelessStackProps extends StackProps {
   config: DeployConfig;
@@ -17,14 +20,18 @@ export interface StatelessStackProps extends StackProps {
   userPoolClient: IUserPoolClient;
 }
 
+/** A scheduled sweep may go through every open ticket: more than an API call's 10 seconds. */
+const SCHEDULED_TIMEOUT = Duration.minutes(1);
+
 /**
- * Everything that can be rebuilt from the repository: the API, its functions, the signing secret.
- * Each concern is a construct, so the workflow (state machine, task functions, schedules, email)
- * joins as constructs of its own built from the same HandlerFunction.
+ * Everything that can be rebuilt from the repository: the API, the state machines, the schedules,
+ * one function per handler module (HTTP routes, workflow tasks, schedules), the signing secret.
  */
 export class StatelessStack extends Stack {
   readonly api: TicketsApi;
   readonly functions: ReadonlyMap<string, HandlerFunction>;
+  readonly workflows: ReadonlyMap<string, WorkflowStateMachine>;
+  readonly schedules: HandlerSchedules;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -49,30 +56,59 @@ export class StatelessStack extends Stack {
         : {}),
     });
 
-    // What functions/config.ts reads, as it must be in AWS.
-    const environment = {
+    // By name, not by reference: the task functions read it too, and the state machine refers to them.
+    const stateMachineArn = stateMachineArnFor(this, ACCESS_REQUEST_STATE_MACHINE);
+
+    // What functions/config.ts reads, as it must be in AWS. The API's URL is the API resource's own
+    // endpoint, which no route, integration or function precedes: no dependency cycle.
+    const environment: Record<string, string> = {
       TABLE_NAME: props.table.tableName,
       CALLER_CLAIM: 'email',
       SIGNING_SECRET_ARN: signingSecret.secretArn,
-      STATE_MACHINE_ARN: this.stateMachineArn(ACCESS_REQUEST_STATE_MACHINE),
+      STATE_MACHINE_ARN: stateMachineArn,
       SENDER_ADDRESS: config.senderAddress,
+      ...(config.sesConfigurationSet ? { SES_CONFIGURATION_SET: config.sesConfigurationSet } : {}),
       PUBLIC_BASE_URL: config.publicBaseUrl ?? this.api.url,
     };
+    const emailResources = this.emailResources(config);
 
     const routes = deployedRoutes();
+    const handlers = [
+      ...new Set(routes.map((route) => route.handler)),
+      ...workflowTasks.map((task) => task.handler),
+      ...schedules.map((schedule) => schedule.handler),
+    ];
+    const scheduled = new Set(schedules.map((schedule) => schedule.handler));
     const functions = new Map<string, HandlerFunction>();
-    for (const handler of new Set(routes.map((route) => route.handler))) {
+    for (const handler of new Set(handlers)) {
       const fn = new HandlerFunction(this, handlerId(handler), {
         handler,
         environment,
         logRetention: config.logRetentionDays,
+        ...(scheduled.has(handler) ? { timeout: SCHEDULED_TIMEOUT } : {}),
       });
-      grantTableAccess(fn.role, props.table, needsOf(handler).table);
+      grantTableAccess(fn.role, props.table, handler);
+      grantWorkflowAccess(fn.role, stateMachineArn, handler);
+      grantEmail(fn.role, emailResources, handler);
       signingSecret.grantRead(fn.role);
       functions.set(handler, fn);
     }
     this.functions = functions;
-    this.api.serve(routes, (handler) => (functions.get(handler) as HandlerFunction).function);
+    const functionFor = (handler: string) => (functions.get(handler) as HandlerFunction).function;
+
+    this.api.serve(routes, functionFor);
+    this.workflows = new Map(
+      stateMachines.map((machine) => [
+        machine.name,
+        new WorkflowStateMachine(this, handlerId(machine.name), {
+          name: machine.name,
+          definitionFile: machine.definitionFile,
+          functionFor,
+          logRetention: config.logRetentionDays,
+        }),
+      ]),
+    );
+    this.schedules = new HandlerSchedules(this, 'Schedules', { schedules, functionFor });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url });
     if (this.api.domainName) {
@@ -81,20 +117,33 @@ export class StatelessStack extends Stack {
         value: this.api.domainName.regionalDomainName,
       });
     }
+    new CfnOutput(this, 'StateMachineArn', {
+      value: (this.workflows.get(ACCESS_REQUEST_STATE_MACHINE) as WorkflowStateMachine).stateMachine
+        .stateMachineArn,
+    });
   }
 
   /**
-   * The access-request state machine arrives with the workflow constructs, under this name; the
-   * functions are configured with its ARN already (functions/config.ts requires it). Until it
-   * exists, and until the functions are granted states:StartExecution and SendTaskSuccess on it,
-   * submit stores the ticket and logs that its workflow did not start, for reconcile to start later.
+   * What ses:SendEmail is granted on: the sender's address and its domain (SES authorizes against
+   * whichever of the two is the verified identity), the configuration set when one is used, and,
+   * while the account is in the SES sandbox, the recipients' identities, which SES checks there too.
    */
-  private stateMachineArn(name: string): string {
-    return this.formatArn({
-      service: 'states',
-      resource: 'stateMachine',
-      resourceName: `${this.stackName}-${name}`,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
+  private emailResources(config: DeployConfig): string[] {
+    const identity = (name: string) =>
+      Arn.format({ service: 'ses', resource: 'identity', resourceName: name }, this);
+    const sender = addressOf(config.senderAddress);
+    return [
+      identity(sender.slice(sender.lastIndexOf('@') + 1)),
+      identity(sender),
+      ...config.sesSandboxRecipients.map((address) => identity(address)),
+      ...(config.sesConfigurationSet
+        ? [
+            Arn.format(
+              { service: 'ses', resource: 'configuration-set', resourceName: config.sesConfigurationSet },
+              this,
+            ),
+          ]
+        : []),
+    ];
   }
 }

@@ -17,6 +17,8 @@ export interface HandlerFunctionProps {
   handler: string;
   environment: Record<string, string>;
   logRetention: RetentionDays;
+  /** How long one invocation may run: 10 seconds unless the handler's kind needs longer. */
+  timeout?: Duration;
 }
 
 /**
@@ -47,7 +49,7 @@ export class HandlerFunction extends Construct {
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
       memorySize: 1024,
-      timeout: Duration.seconds(10),
+      timeout: props.timeout ?? Duration.seconds(10),
       role: this.role,
       logGroup,
       environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },

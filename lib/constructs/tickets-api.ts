@@ -25,6 +25,31 @@ export interface TicketsApiProps {
   customDomain?: { name: string; certificateArn: string };
 }
 
+/** A route as the gateway serves it: one of the route table, or the HEAD mirror of one (see `gatewayRoutes`). */
+export interface GatewayRoute {
+  method: 'GET' | 'POST' | 'HEAD';
+  path: string;
+  handler: string;
+  auth: Route['auth'];
+}
+
+/**
+ * The routes of the route table, plus a HEAD route for every public GET route. An HTTP API matches
+ * a request's method exactly (only ANY is a wildcard), so a HEAD is not served by the GET route, and
+ * mail scanners send HEAD to the links in emails before anyone clicks. The local server answers HEAD
+ * on every GET route; in AWS the routes behind a JWT are left without one, as no scanner holds a token.
+ */
+export const gatewayRoutes = (routes: Route[]): GatewayRoute[] =>
+  routes.flatMap((route): GatewayRoute[] => {
+    const { method, path, handler, auth } = route;
+    return method === 'GET' && auth === 'none'
+      ? [
+          { method, path, handler, auth },
+          { method: 'HEAD', path, handler, auth },
+        ]
+      : [{ method, path, handler, auth }];
+  });
+
 /** Steady requests per second, and the burst above it, that the stage lets through before answering 429. */
 const THROTTLE = { rateLimit: 50, burstLimit: 100 };
 
@@ -93,10 +118,13 @@ export class TicketsApi extends Construct {
     this.url = props.customDomain ? `https://${props.customDomain.name}` : this.httpApi.apiEndpoint;
   }
 
-  /** Adds the routes, each to the function of its handler module, with the JWT authorizer where `auth` is `jwt`. */
+  /**
+   * Adds the routes (with their HEAD mirrors, see `gatewayRoutes`), each to the function of its
+   * handler module, with the JWT authorizer where `auth` is `jwt`.
+   */
   serve(routes: Route[], functionFor: (handler: string) => IFunction): void {
     const integrations = new Map<string, HttpLambdaIntegration>();
-    for (const route of routes) {
+    for (const route of gatewayRoutes(routes)) {
       let integration = integrations.get(route.handler);
       if (!integration) {
         integration = new HttpLambdaIntegration(

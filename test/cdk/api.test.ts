@@ -1,6 +1,9 @@
 import type { CfnElement } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { deployedRoutes, routes } from '../../functions/routes';
+import { schedules } from '../../functions/schedules';
+import { workflowTasks } from '../../functions/workflow';
+import { gatewayRoutes } from '../../lib/constructs/tickets-api';
 import { resourcesOfType, synth } from './synth';
 
 describe('the stateless stack', () => {
@@ -10,7 +13,7 @@ describe('the stateless stack', () => {
     ({ templates, stacks } = synth());
   });
 
-  it('has a route for every deployed route of the route table, each served by its handler module', () => {
+  it('has a route for every deployed route of the route table and a HEAD for each public GET, each served by its handler module', () => {
     // Prepare
     const apiRoutes = resourcesOfType(templates.stateless, 'AWS::ApiGatewayV2::Route');
     const integrations = resourcesOfType(templates.stateless, 'AWS::ApiGatewayV2::Integration');
@@ -27,11 +30,11 @@ describe('the stateless stack', () => {
 
     // Assess
     expect(served.map((route) => route.routeKey).sort()).toEqual(
-      deployedRoutes()
+      gatewayRoutes(deployedRoutes())
         .map((route) => `${route.method} ${route.path}`)
         .sort(),
     );
-    for (const route of deployedRoutes()) {
+    for (const route of gatewayRoutes(deployedRoutes())) {
       const fn = stacks.stateless.functions.get(route.handler)?.function.node.defaultChild as CfnElement;
       expect(served).toContainEqual({
         routeKey: `${route.method} ${route.path}`,
@@ -52,7 +55,7 @@ describe('the stateless stack', () => {
     );
 
     // Act
-    const authorization = deployedRoutes().map((route) => {
+    const authorization = gatewayRoutes(deployedRoutes()).map((route) => {
       const properties = byKey.get(`${route.method} ${route.path}`);
       return {
         route: `${route.method} ${route.path}`,
@@ -64,7 +67,7 @@ describe('the stateless stack', () => {
     // Assess
     expect(Object.keys(authorizers)).toHaveLength(1);
     expect(authorization).toEqual(
-      deployedRoutes().map((route) => ({
+      gatewayRoutes(deployedRoutes()).map((route) => ({
         route: `${route.method} ${route.path}`,
         type: route.auth === 'jwt' ? 'JWT' : 'NONE',
         by: route.auth === 'jwt' ? { Ref: authorizerId } : undefined,
@@ -115,9 +118,24 @@ describe('the stateless stack', () => {
     expect(JSON.stringify(format)).not.toContain('$context.path');
   });
 
-  it('runs one arm64 nodejs22.x function per handler module, with its own log group', () => {
+  it('answers HEAD on the emailed links, which mail scanners fetch before anyone clicks', () => {
+    // Act
+    const routeKeys = Object.values(resourcesOfType(templates.stateless, 'AWS::ApiGatewayV2::Route')).map(
+      (route) => route.Properties.RouteKey,
+    );
+
+    // Assess
+    expect(routeKeys).toContain('HEAD /a/{token}');
+    expect(routeKeys.filter((key) => String(key).startsWith('HEAD '))).toEqual(['HEAD /a/{token}']);
+  });
+
+  it('runs one arm64 nodejs22.x function per handler module (routes, workflow tasks, schedules), with its own log group', () => {
     // Prepare
-    const handlers = new Set(deployedRoutes().map((route) => route.handler));
+    const handlers = new Set([
+      ...deployedRoutes().map((route) => route.handler),
+      ...workflowTasks.map((task) => task.handler),
+      ...schedules.map((schedule) => schedule.handler),
+    ]);
 
     // Act
     const functions = Object.values(resourcesOfType(templates.stateless, 'AWS::Lambda::Function'));
@@ -142,7 +160,20 @@ describe('the stateless stack', () => {
         TABLE_NAME: expect.anything(),
         CALLER_CLAIM: 'email',
         SIGNING_SECRET_ARN: { Ref: expect.stringMatching(/^SigningSecret/) },
-        STATE_MACHINE_ARN: expect.anything(),
+        STATE_MACHINE_ARN: {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':states:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              ':stateMachine:Tollgate-Stateless-access-request',
+            ],
+          ],
+        },
         SENDER_ADDRESS: 'Tollgate <access@example.org>',
         PUBLIC_BASE_URL: { 'Fn::GetAtt': [expect.stringMatching(/^ApiHttpApi/), 'ApiEndpoint'] },
       });

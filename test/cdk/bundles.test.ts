@@ -6,7 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import type { CfnElement } from 'aws-cdk-lib';
 import { afterAll, describe, expect, it } from 'vitest';
+import { schedules } from '../../functions/schedules';
+import { workflowTasks } from '../../functions/workflow';
 import { synth } from './synth';
 
 const run = promisify(execFile);
@@ -66,9 +69,9 @@ describe('the Lambda bundles', () => {
   const outdir = mkdtempSync(join(tmpdir(), 'tollgate-bundles-'));
   afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
-  it('each load in a clean Node process with the environment of its function, reading the signing secret', async () => {
+  it('each load in a clean Node process with the environment of its function, reading the signing secret: API, workflow task and schedule functions alike', async () => {
     // Prepare
-    synth({ asTheCli: true, outdir });
+    const { stacks } = synth({ asTheCli: true, outdir });
     const template = JSON.parse(readFileSync(join(outdir, 'Tollgate-Stateless.template.json'), 'utf8'));
     const assets = JSON.parse(readFileSync(join(outdir, 'Tollgate-Stateless.assets.json'), 'utf8'));
     const functions = Object.entries(template.Resources as Record<string, LambdaFunction>).filter(
@@ -115,7 +118,15 @@ describe('the Lambda bundles', () => {
     secretsManager.server.close();
 
     // Assess
-    expect(functions.length).toBeGreaterThan(0);
+    const loaded = functions.map(([logicalId]) => logicalId);
+    for (const handler of [
+      ...workflowTasks.map((task) => task.handler),
+      ...schedules.map((s) => s.handler),
+    ]) {
+      const fn = stacks.stateless.functions.get(handler)?.function.node.defaultChild as CfnElement;
+      expect(loaded, handler).toContain(stacks.stateless.getLogicalId(fn));
+    }
+    expect(functions).toHaveLength(stacks.stateless.functions.size);
     expect(outcomes.filter((outcome) => outcome.failure)).toEqual([]);
     expect(secretsManager.read).toEqual(functions.map(() => 'dummy-signing_secret_arn'));
   }, 180_000);

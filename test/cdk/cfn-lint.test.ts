@@ -47,6 +47,8 @@ describe('cfn-lint', () => {
             certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/abc-123',
             publicBaseUrl: 'https://access.example.org',
             reportRecipients: 'governance@example.org',
+            sesConfigurationSet: 'tollgate-events',
+            sesSandboxRecipients: 'erin@example.org',
             logRetentionDays: '365',
           },
         }),

@@ -17,6 +17,7 @@ describe('the deployment settings', () => {
     expect(config).toEqual({
       senderAddress: 'Tollgate <tollgate@example.com>',
       reportRecipients: [],
+      sesSandboxRecipients: [],
       logRetentionDays: 90,
     });
   });
@@ -28,12 +29,14 @@ describe('the deployment settings', () => {
       reportRecipients: 'ciso@example.org, audit@example.org',
       logRetentionDays: '365',
       publicBaseUrl: 'https://access.example.org/',
+      sesSandboxRecipients: 'erin@example.org,ian@example.org',
     });
 
     // Assess
     expect(config).toMatchObject({
       senderAddress: 'Access desk <access@example.org>',
       reportRecipients: ['ciso@example.org', 'audit@example.org'],
+      sesSandboxRecipients: ['erin@example.org', 'ian@example.org'],
       logRetentionDays: 365,
       publicBaseUrl: 'https://access.example.org',
     });
@@ -44,6 +47,14 @@ describe('the deployment settings', () => {
     [{ senderAddress: 'tollgate' }, 'senderAddress: must be an email address'],
     [{ reportRecipients: 'ciso@example.org,audit' }, 'reportRecipients.1: must be a list of email addresses'],
     [{ publicBaseUrl: 'http://access.example.org' }, 'publicBaseUrl: must be an https:// URL'],
+    [
+      { sesConfigurationSet: 'tollgate events' },
+      'sesConfigurationSet: must be the name of an SES configuration set',
+    ],
+    [
+      { sesSandboxRecipients: 'erin@example.org,erin' },
+      'sesSandboxRecipients.1: must be a list of email addresses',
+    ],
     [{ customDomain: 'access.example.org' }, 'certificateArn: customDomain and certificateArn go together'],
     [{ certificateArn: CERTIFICATE }, 'customDomain: customDomain and certificateArn go together'],
     [
@@ -87,6 +98,20 @@ describe('the deployment settings', () => {
         Variables: { PUBLIC_BASE_URL: 'https://tollgate.example.org' },
       });
     }
+  });
+
+  it('let sesConfigurationSet name the configuration set emails go through, and leave it out when unset', () => {
+    // Act
+    const configured = synth({ context: { sesConfigurationSet: 'tollgate-events' } }).templates.stateless;
+    const unset = synth().templates.stateless;
+
+    // Assess
+    const variables = (template: typeof unset) =>
+      Object.values(resourcesOfType(template, 'AWS::Lambda::Function')).map(
+        (fn) => (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables,
+      );
+    for (const each of variables(configured)) expect(each.SES_CONFIGURATION_SET).toBe('tollgate-events');
+    for (const each of variables(unset)) expect(each).not.toHaveProperty('SES_CONFIGURATION_SET');
   });
 
   it('warn at synth while the sender address is the placeholder', () => {

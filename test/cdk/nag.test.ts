@@ -37,6 +37,10 @@ describe('cdk-nag AWS Solutions checks', () => {
       context: {
         customDomain: 'access.example.org',
         certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/abc-123',
+        publicBaseUrl: 'https://access.example.org',
+        reportRecipients: 'governance@example.org',
+        sesConfigurationSet: 'tollgate-events',
+        sesSandboxRecipients: 'erin@example.org',
       },
     });
   });
