@@ -1,0 +1,275 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { statuses } from '../../functions/domain/lifecycle';
+import type { Route } from '../../functions/routes';
+import { type ApiClient, call } from '../support/client';
+import {
+  edgyString,
+  expectErrorEnvelope,
+  expectGatewayUnauthorized,
+  fillPath,
+  headerText,
+  hostileSegment,
+  jsonRoutes,
+  pathParams,
+  prototypeKeys,
+} from '../support/hostile';
+import { listAll } from '../support/lists';
+import { startTestRuntime, type TestRuntime } from '../support/runtime';
+import { people } from '../support/seed';
+
+const RUNS = 100;
+
+/** An id of the right shape that names nothing. */
+const NO_SUCH_ID = '01ARZ3NDEKTSV4RRFFQ69G5FAV';
+
+/**
+ * Hand-written, per route (by operationId): a valid body, so that a route's answer to a random id
+ * is about the id and not the body. A body route with path parameters added to the route table
+ * without an entry here fails the first test below.
+ */
+const validBodies: Record<string, unknown> = {
+  decideApproval: { decision: 'approve', comment: null },
+  reportFulfilment: { result: 'done', note: null },
+  submitRequest: {
+    type: 'support',
+    category: 'other',
+    urgency: 'low',
+    description: 'Hostile input should never file this',
+  },
+};
+
+/**
+ * Hand-written, per route with a query schema: whether each parameter's value (as the server
+ * reads it, repeats joined by commas as API Gateway joins them) is acceptable. A parameter not
+ * named here is refused.
+ */
+const queryModels: Record<string, Record<string, (value: string) => boolean>> = {
+  listRequests: {
+    status: (value) => (statuses as readonly string[]).includes(value),
+    mine: (value) => value === 'true' || value === 'false',
+    // Read as a JavaScript number: " 7 ", "1e2" and "0x10" are numbers too.
+    limit: (value) => Number.isInteger(Number(value)) && Number(value) >= 1 && Number(value) <= 100,
+    // An empty cursor is no cursor; anything else random is not one this API signed.
+    cursor: (value) => value === '',
+  },
+};
+
+const routes = jsonRoutes();
+const name = (route: Route) => `${route.method} ${route.path}`;
+
+/** The value as the server sees it: percent-decoded, or as it came when it does not decode. */
+function decoded(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+/** The same text inside a JSON body, to leave out of the stack-trace check where the answer echoes it. */
+const asInJson = (text: string) => JSON.stringify(text).slice(1, -1);
+
+describe('hostile query strings, ids and tokens on every JSON route', () => {
+  let tollgate: TestRuntime;
+  let alex: ApiClient;
+  let auditor: ApiClient;
+
+  beforeAll(async () => {
+    tollgate = await startTestRuntime();
+    alex = await tollgate.as(people.alex);
+    auditor = await tollgate.as(people.aude);
+  });
+
+  afterAll(async () => {
+    await tollgate?.close();
+  });
+
+  const send = (route: Route, path: string, client: ApiClient, headers?: Record<string, string>) =>
+    route.method === 'GET'
+      ? client.get(path, { headers })
+      : client.post(path, validBodies[route.operationId] ?? {}, { headers });
+
+  /** Runs `work` and checks that no ticket appeared meanwhile. */
+  async function storesNothing(work: () => Promise<void>) {
+    const before = (await listAll(auditor)).ids;
+    await work();
+    expect((await listAll(auditor)).ids).toEqual(before);
+  }
+
+  it('has a valid body for every body route and a query model for every route with a query schema', () => {
+    // Prepare
+    const bodyRoutes = routes.filter((route) => route.body !== undefined);
+    const queryRoutes = routes.filter((route) => route.query !== undefined);
+
+    // Act
+    const missing = [
+      ...bodyRoutes.filter((route) => !(route.operationId in validBodies)).map(name),
+      ...queryRoutes.filter((route) => !(route.operationId in queryModels)).map(name),
+    ];
+
+    // Assess
+    expect(queryRoutes.length).toBeGreaterThan(0);
+    expect(missing).toEqual([]);
+  });
+
+  describe.each(
+    routes.filter((route) => pathParams(route).length > 0).map((route) => ({ route, name: name(route) })),
+  )('random ids in $name', ({ route }) => {
+    it('answer 404 in the error envelope, whatever the id: Unicode, broken escapes, 6,000 characters', async () => {
+      await storesNothing(async () => {
+        await fc.assert(
+          fc.asyncProperty(hostileSegment, async (segment) => {
+            // Act
+            const response = await send(route, fillPath(route, segment), alex);
+
+            // Assess
+            expectErrorEnvelope(response, 404, `${route.method} ${fillPath(route, segment).slice(0, 200)}`, {
+              echoed: asInJson(decoded(segment)),
+            });
+          }),
+          { numRuns: RUNS },
+        );
+      });
+    });
+  });
+
+  describe.each(
+    routes.filter((route) => route.method === 'GET').map((route) => ({ route, name: name(route) })),
+  )('hostile query strings on $name', ({ route }) => {
+    const model = route.query ? queryModels[route.operationId] : undefined;
+    const key = fc.oneof(fc.constantFrom(...Object.keys(model ?? {}), ...prototypeKeys, ''), edgyString(10));
+    const value = fc.oneof(
+      edgyString(20),
+      fc.constantFrom(
+        ...statuses,
+        'true',
+        'false',
+        'TRUE',
+        '1',
+        '0',
+        '25',
+        '100',
+        '101',
+        '-1',
+        '1.5',
+        '1e2',
+        ' 7 ',
+        '',
+      ),
+      fc.stringMatching(/^[A-Za-z0-9_-]{10,60}\.[A-Za-z0-9_-]{43}$/),
+      fc.integer({ min: 2000, max: 5000 }).map((length) => 'c'.repeat(length)),
+    );
+
+    it(
+      route.query
+        ? 'are a 400 naming the parameter unless every parameter is known and valid'
+        : 'are ignored: the answer is the one without a query',
+      async () => {
+        // Prepare
+        const path = fillPath(route, NO_SUCH_ID);
+        const baseline = await alex.get(path);
+
+        await storesNothing(async () => {
+          await fc.assert(
+            fc.asyncProperty(
+              fc.array(fc.tuple(key, value), { minLength: 1, maxLength: 4 }),
+              async (pairs) => {
+                const query = new URLSearchParams(pairs).toString();
+                // What the server reads: the query decoded again, repeats joined by commas.
+                const received = new Map<string, string>();
+                for (const [k, v] of new URLSearchParams(query))
+                  received.set(k, received.has(k) ? `${received.get(k)},${v}` : v);
+
+                // Act
+                const response = await alex.get(`${path}?${query}`);
+
+                // Assess
+                const context = `${path}?${query}`;
+                if (!model) {
+                  expect(response.status, `${context} → ${response.text.slice(0, 200)}`).toBe(
+                    baseline.status,
+                  );
+                  return;
+                }
+                const refused = [...received].filter(([k, v]) => !Object.hasOwn(model, k) || !model[k]?.(v));
+                if (refused.length === 0) {
+                  expect(response.status, `${context} → ${response.text.slice(0, 300)}`).toBe(200);
+                  return;
+                }
+                expectErrorEnvelope(response, 400, context);
+                const fields = (response.body as { error: { fields?: object } }).error.fields ?? {};
+                const named = refused.some(([k]) => Object.hasOwn(fields, k === '' ? '(body)' : k));
+                expect(
+                  named,
+                  `${context}: fields ${JSON.stringify(fields)} name none of ${refused.map(([k]) => k)}`,
+                ).toBe(true);
+              },
+            ),
+            {
+              numRuns: RUNS,
+              // Always tried: names that are special on JavaScript objects, alone.
+              examples: prototypeKeys.map((special) => [[[special, '1']]] as [[string, string][]]),
+            },
+          );
+        });
+      },
+    );
+  });
+
+  describe.each(routes.map((route) => ({ route, name: name(route) })))(
+    'hostile tokens on $name',
+    ({ route }) => {
+      it('are the gateway 401, whatever the Authorization header holds', async () => {
+        // Prepare
+        const good = (await tollgate.as(people.alex)).token as string;
+        const [header, payload, signature] = good.split('.') as [string, string, string];
+        const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+        const flip = (text: string, at: number) =>
+          `${text.slice(0, at)}${text[at] === 'A' ? 'B' : 'A'}${text.slice(at + 1)}`;
+        const authorization = fc.oneof(
+          fc.constant(undefined),
+          headerText(),
+          headerText().map((text) => `Bearer ${text.trim()}x`),
+          fc
+            .tuple(headerText(40), headerText(80), headerText(40))
+            .map(
+              (parts) => `Bearer ${parts.map((part) => Buffer.from(part).toString('base64url')).join('.')}`,
+            ),
+          fc.constantFrom(
+            `Bearer ${b64({ alg: 'none' })}.${payload}.`,
+            `Bearer ${b64({ alg: 'HS256', kid: 'tollgate-local-1' })}.${payload}.${signature}`,
+            `Bearer ${header}.${b64({ sub: people.aude, iss: 'tollgate-local', aud: 'tollgate', exp: 4102444800 })}.${signature}`,
+            `Bearer ${header}.${payload}.${flip(signature, 20)}`,
+            `Bearer ${header}.${flip(payload, 10)}.${signature}`,
+            `Bearer ${good} extra`,
+            `Basic ${good}`,
+            `Token ${good}`,
+            good,
+            'Bearer',
+            'Bearer ',
+          ),
+        );
+
+        await storesNothing(async () => {
+          await fc.assert(
+            fc.asyncProperty(authorization, async (value) => {
+              // Act
+              const response = await call(tollgate.url, route.method, fillPath(route, NO_SUCH_ID), {
+                headers: value === undefined ? {} : { authorization: value },
+                ...(route.method === 'POST' ? { json: validBodies[route.operationId] ?? {} } : {}),
+              });
+
+              // Assess
+              expectGatewayUnauthorized(
+                response,
+                `${name(route)} with ${JSON.stringify(value)?.slice(0, 120)}`,
+              );
+            }),
+            { numRuns: RUNS },
+          );
+        });
+      });
+    },
+  );
+});
