@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import type { BundleResults } from './bundles';
 import { ASSUMPTIONS, type CostEstimate, PRICES, PRICES_AS_OF } from './cost';
 import type { LifecycleResult } from './lifecycle';
 import type { Measurement } from './measure';
@@ -21,11 +22,15 @@ export interface Results {
   ratios: RatioResult[];
   lifecycle: LifecycleResult;
   cost: CostEstimate;
+  /** Each Lambda bundle's size and import time (bench/bundles.ts); absent in results from before it. */
+  bundles?: BundleResults;
 }
 
 /** What the measured system and the bench run from (not `bench/results.*`, which every run rewrites). */
 const MEASURED_PATHS = [
   'bin',
+  'lib',
+  'cdk.json',
   'functions',
   'seed',
   'policies',
@@ -82,6 +87,11 @@ export function ratioLabel(ratio: Comparison): string {
 export function verdict(ratio: RatioResult): string {
   if (ratio.pass === null) return '—';
   return `${ratio.pass ? 'pass' : 'FAIL'} (target ≤ ${ratio.target}x)`;
+}
+
+/** The results the last run wrote, so a part measured on its own can replace its section only. */
+export function readResults(benchDir: string): Results {
+  return JSON.parse(readFileSync(join(benchDir, 'results.json'), 'utf8')) as Results;
 }
 
 export function writeResults(benchDir: string, results: Results): void {
@@ -147,6 +157,7 @@ function markdown(results: Results): string {
     ...ratioTable,
     '',
     ...lifecycleSection(results.lifecycle, results.cost),
+    ...(results.bundles ? bundleSection(results.bundles) : []),
   ].join('\n');
 }
 
@@ -263,6 +274,48 @@ function lifecycleSection(lifecycle: LifecycleResult, cost: CostEstimate): strin
     ...costTable,
     '',
     ...targetTable,
+    '',
+  ];
+}
+
+function bundleSection(results: BundleResults): string[] {
+  const { bundles, git, machine } = results;
+  const kib = (bytes: number) => (bytes / 1024).toFixed(1);
+  const labels = bundles.map((bundle) => JSON.stringify(bundle.handler)).join(', ');
+  const top = Math.ceil(Math.max(...bundles.map((bundle) => bundle.importMax)) * 1.1);
+  return [
+    '## Lambda bundles',
+    '',
+    `Measured ${results.date} at commit \`${git.commit.slice(0, 12)}\`${git.dirty ? ' (with uncommitted changes)' : ''} on ${machine.cpu}, ${machine.cores} cores, Node ${machine.node},`,
+    'by `bench/bundles.ts` (`npx tsx bench/bundles.ts` runs it alone and keeps the sections above).',
+    "The app is synthesized as `cdk synth` does it (esbuild, minified ESM, the AWS SDK bundled). Each function's `index.mjs` is",
+    `imported ${bundles[0]?.imports ?? 0} times, each in a fresh \`node\` with the function's environment, as Lambda's init phase loads it`,
+    '(reading the signing secret, from a local stand-in for Secrets Manager). Sizes in KiB without source maps; import times in ms.',
+    '',
+    ...markdownTable(
+      [
+        { title: 'handler', align: 'left' },
+        ...['KiB', 'KiB gzipped', 'import p50', 'import max'].map(
+          (title): Column => ({ title, align: 'right' }),
+        ),
+      ],
+      bundles.map((bundle) => [
+        bundle.handler,
+        kib(bundle.bytes),
+        kib(bundle.gzipBytes),
+        bundle.importP50,
+        bundle.importMax,
+      ]),
+    ),
+    '',
+    '```mermaid',
+    'xychart-beta',
+    '  title "Import time in ms: max (back bar), p50 (front bar)"',
+    `  x-axis [${labels}]`,
+    `  y-axis "ms" 0 --> ${top}`,
+    `  bar [${bundles.map((bundle) => bundle.importMax).join(', ')}]`,
+    `  bar [${bundles.map((bundle) => bundle.importP50).join(', ')}]`,
+    '```',
     '',
   ];
 }

@@ -2,6 +2,7 @@ import { Agent } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LOCAL_TABLE_NAME, localCredentials } from '../functions/local/dynamodb';
+import { measureBundles } from './bundles';
 import { costPerTicket } from './cost';
 import { JsonClient } from './http-client';
 import { runLifecycle } from './lifecycle';
@@ -26,8 +27,8 @@ let interrupted = false;
 
 /**
  * `npm run bench`: runs every scenario against one local system, then the whole ticket lifecycle against a fresh
- * one (the intake scenarios leave thousands of tickets waiting in the approvers' inboxes), and writes
- * bench/results.*.
+ * one (the intake scenarios leave thousands of tickets waiting in the approvers' inboxes), then
+ * measures the Lambda bundles, and writes bench/results.*.
  */
 async function main(): Promise<void> {
   // Taken before the server starts: the commit whose code it loads, even if others commit meanwhile.
@@ -45,7 +46,8 @@ async function main(): Promise<void> {
     const ratios = compare(measurements, comparisons);
     const lifecycle = await withLocalSystem(({ url }) => runLifecycle(url, progress));
     const cost = costPerTicket(lifecycle.perTicket);
-    writeResults(benchDir, { ...run, scenarios: measurements, ratios, lifecycle, cost });
+    const bundles = await measureBundles(progress);
+    writeResults(benchDir, { ...run, scenarios: measurements, ratios, lifecycle, cost, bundles });
 
     console.log('');
     console.table(measurements);

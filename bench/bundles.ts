@@ -1,0 +1,168 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { App, type CfnElement } from 'aws-cdk-lib';
+import { buildApp } from '../lib/app';
+import { percentile, round } from './measure';
+import { Progress } from './progress';
+import { describeRun, type Results, readResults, writeResults } from './report';
+
+const run = promisify(execFile);
+
+/** Fresh processes per bundle: the median is what a cold start's init phase pays, the max its spread. */
+const IMPORTS_PER_BUNDLE = 10;
+
+export interface BundleMeasurement {
+  /** The handler module under functions/handlers. */
+  handler: string;
+  /** The bundle's `index.mjs`, minified, without its source map. */
+  bytes: number;
+  /** The same, gzipped: close to what the deployment package (a zip) holds. */
+  gzipBytes: number;
+  /** Milliseconds to import the bundle in a fresh `node`, over `imports` processes. */
+  importP50: number;
+  importMax: number;
+  imports: number;
+}
+
+export interface BundleResults extends Pick<Results, 'date' | 'git' | 'machine'> {
+  bundles: BundleMeasurement[];
+}
+
+/** Imports the bundle as Lambda's Node runtime would in its init phase, and prints how long that took. */
+const TIMED_IMPORT = `
+const [, file] = process.argv;
+const start = performance.now();
+await import(file);
+process.stdout.write(String(performance.now() - start));
+`;
+
+interface LambdaFunction {
+  Properties: { Code: { S3Key: string }; Environment: { Variables: Record<string, unknown> } };
+}
+
+/**
+ * Synthesizes the app as `cdk synth` does (every function bundled by esbuild) into a temporary
+ * folder, then imports each function's bundle in fresh `node` processes with the environment its
+ * template gives it. Importing runs the bundle's top level as Lambda's init phase does, which
+ * includes reading the signing secret (from a local stand-in for Secrets Manager here).
+ */
+export async function measureBundles(progress: Progress): Promise<BundleResults> {
+  const outdir = mkdtempSync(join(tmpdir(), 'tollgate-bench-bundles-'));
+  const secretsManager = await startSecretsManager();
+  try {
+    console.log('Synthesizing the app with every function bundled…');
+    const { date, git, machine } = describeRun(fileURLToPath(new URL('..', import.meta.url)));
+    const cdkJson = JSON.parse(readFileSync(new URL('../cdk.json', import.meta.url), 'utf8'));
+    const app = new App({ outdir, context: { ...cdkJson.context, senderAddress: 'bench@example.org' } });
+    const { stateless } = buildApp(app);
+    app.synth();
+    const template = readJson(join(outdir, `${stateless.stackName}.template.json`)) as {
+      Resources: Record<string, LambdaFunction>;
+    };
+    const assets = readJson(join(outdir, `${stateless.stackName}.assets.json`)) as {
+      files: Record<string, { source: { path: string } }>;
+    };
+
+    const bundles: BundleMeasurement[] = [];
+    for (const [handler, fn] of stateless.functions) {
+      const resource = template.Resources[
+        stateless.getLogicalId(fn.function.node.defaultChild as CfnElement)
+      ] as LambdaFunction;
+      const asset = assets.files[resource.Properties.Code.S3Key.replace(/\.zip$/, '')];
+      if (!asset) throw new Error(`No bundle for ${handler}`);
+      const file = join(outdir, asset.source.path, 'index.mjs');
+      const code = readFileSync(file);
+      const environment = {
+        PATH: process.env.PATH,
+        ...Object.fromEntries(
+          Object.entries(resource.Properties.Environment.Variables).map(([name, value]) => [
+            name,
+            typeof value === 'string' ? value : `dummy-${name.toLowerCase()}`,
+          ]),
+        ),
+        AWS_REGION: 'eu-west-1',
+        AWS_LAMBDA_FUNCTION_NAME: handler,
+        AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+        AWS_SECRET_ACCESS_KEY: 'example',
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.url,
+      };
+      const times: number[] = [];
+      for (let attempt = 1; attempt <= IMPORTS_PER_BUNDLE; attempt++) {
+        progress.update(handler, attempt - 1, IMPORTS_PER_BUNDLE, 'importing');
+        const { stdout } = await run(
+          process.execPath,
+          ['--input-type=module', '--eval', TIMED_IMPORT, pathToFileURL(file).href],
+          { cwd: join(outdir, asset.source.path), env: environment, timeout: 30_000 },
+        );
+        times.push(Number(stdout));
+      }
+      const sorted = times.sort((a, b) => a - b);
+      const measurement = {
+        handler,
+        bytes: statSync(file).size,
+        gzipBytes: gzipSync(code).length,
+        importP50: round(percentile(sorted, 50)),
+        importMax: round(sorted.at(-1) ?? 0),
+        imports: IMPORTS_PER_BUNDLE,
+      };
+      bundles.push(measurement);
+      progress.finish(
+        `${handler}: ${kib(measurement.bytes)} KiB (${kib(measurement.gzipBytes)} KiB gzipped), import p50 ${measurement.importP50} ms`,
+      );
+    }
+    return { date, git, machine, bundles };
+  } finally {
+    secretsManager.server.close();
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+const kib = (bytes: number): number => Math.round((bytes / 1024) * 10) / 10;
+
+const readJson = (path: string): unknown => JSON.parse(readFileSync(path, 'utf8'));
+
+/** A stand-in for Secrets Manager's GetSecretValue, which every bundle calls while it loads. */
+async function startSecretsManager(): Promise<{ url: string; server: Server }> {
+  const server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => {
+      body += chunk;
+    });
+    request.on('end', () => {
+      const { SecretId } = JSON.parse(body || '{}') as { SecretId?: string };
+      response
+        .writeHead(200, { 'content-type': 'application/x-amz-json-1.1' })
+        .end(
+          JSON.stringify({ ARN: SecretId, Name: 'signing', SecretString: 's'.repeat(64), VersionId: 'v1' }),
+        );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+/**
+ * `npx tsx bench/bundles.ts`: measures the bundles alone and rewrites bench/results.* with them,
+ * keeping every other section as the last `npm run bench` wrote it.
+ */
+async function main(): Promise<void> {
+  const benchDir = fileURLToPath(new URL('.', import.meta.url));
+  const bundles = await measureBundles(new Progress());
+  writeResults(benchDir, { ...readResults(benchDir), bundles });
+  console.table(bundles.bundles);
+  console.log('Wrote the bundles to bench/results.md and bench/results.json');
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}
