@@ -1,4 +1,5 @@
 import { table } from '../functions/adapters/dynamodb/table';
+import { LAMBDA_MEMORY_MB } from '../lib/lambda-sizing';
 import type { PerTicket } from './lifecycle';
 
 /** A list price in USD per unit, as its pricing page states it. */
@@ -53,7 +54,7 @@ export const PRICES = {
 
 /** What the measured counts do not tell: stated next to the figure. */
 export const ASSUMPTIONS = {
-  lambdaMemoryMb: 128,
+  lambdaMemoryMb: LAMBDA_MEMORY_MB,
   /** Milliseconds billed per invocation: each handler makes a few DynamoDB calls of a few ms each. */
   lambdaMs: 100,
   /** The table's global secondary indexes, each projecting ALL attributes. */
