@@ -1,0 +1,582 @@
+import { exportJWK, generateKeyPair, importJWK, SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCAL_AUDIENCE, LOCAL_ISSUER } from '../../functions/local/local-auth';
+import type { OutboxMessage } from '../../functions/local/ses';
+import { deployedRoutes } from '../../functions/routes';
+import { accessBody, specExampleBody } from '../support/bodies';
+import { type ApiClient, apiClient, devToken } from '../support/client';
+import { listAll } from '../support/lists';
+import { startTestRuntime, type TestRuntime } from '../support/runtime';
+import { people } from '../support/seed';
+import { eventually, type Ticket, TollgateClient } from '../support/workflow-client';
+
+/**
+ * Who may do what, route by route and caller by caller, written by hand from the spec (not derived
+ * from the route table) and run against one in-process server.
+ *
+ * The tickets the cells act on (seed/*.json):
+ * - "report": Erin files wiki-read for Alex, her direct report. Erin is excluded from approving
+ *   what she requested, so the stage goes to her manager, Dana. Ian is the wiki's fulfiller.
+ * - "service": Felix files payroll-read for svc:billing-export, which he owns. The owner does not
+ *   approve for their own service account: his manager, Fiona, approves. Ian fulfils payroll.
+ * The service-account columns act on the "service" ticket, every other column on the "report" one.
+ */
+type Caller =
+  | 'requester'
+  | 'beneficiary'
+  | 'serviceAccountOwner'
+  | 'serviceAccountNonOwner'
+  | 'otherEmployee'
+  | 'approver'
+  | 'otherApprover'
+  | 'fulfiller'
+  | 'auditor'
+  | 'security'
+  | 'admin'
+  | 'anonymous'
+  | 'expiredToken'
+  | 'otherKeyToken'
+  | 'suspended'
+  | 'departed';
+
+const callers: Record<Caller, { label: string; identity: string | null; ticket: 'report' | 'service' }> = {
+  requester: {
+    label: 'the requester (Erin, filing for her report)',
+    identity: people.erin,
+    ticket: 'report',
+  },
+  beneficiary: { label: 'the beneficiary (Alex)', identity: people.alex, ticket: 'report' },
+  serviceAccountOwner: {
+    label: "the service account's owner (Felix, who filed for it)",
+    identity: people.felix,
+    ticket: 'service',
+  },
+  serviceAccountNonOwner: {
+    label: 'the owner of another service account (Bo)',
+    identity: people.bo,
+    ticket: 'service',
+  },
+  otherEmployee: { label: 'another employee (Paula)', identity: people.paula, ticket: 'report' },
+  approver: { label: "the ticket's approver (Dana)", identity: people.dana, ticket: 'report' },
+  otherApprover: { label: 'an approver of another ticket (Fiona)', identity: people.fiona, ticket: 'report' },
+  fulfiller: { label: "the ticket's fulfiller (Ian)", identity: people.ian, ticket: 'report' },
+  auditor: { label: 'an auditor (Aude)', identity: people.aude, ticket: 'report' },
+  security: { label: 'a security member (Sara)', identity: people.sara, ticket: 'report' },
+  admin: { label: 'an admin (Ivan)', identity: people.ivan, ticket: 'report' },
+  anonymous: { label: 'an anonymous caller', identity: null, ticket: 'report' },
+  expiredToken: { label: 'a caller with an expired token', identity: null, ticket: 'report' },
+  otherKeyToken: { label: 'a caller with a token signed with another key', identity: null, ticket: 'report' },
+  suspended: { label: 'a suspended identity (Sue)', identity: people.sue, ticket: 'report' },
+  departed: { label: 'a departed identity (Dan)', identity: people.dan, ticket: 'report' },
+};
+
+/**
+ * `status`: the answer. `sees`: for lists and inboxes, whether the cell's ticket (or its task) is
+ * in the answer. `gap`: the spec says so but the server does not yet; the cell runs as a known
+ * failure until it is fixed (then it fails, and the gap is taken out).
+ */
+type Cell = number | { status: number; sees?: boolean; gap?: string };
+
+const unauthenticated = { anonymous: 401, expiredToken: 401, otherKeyToken: 401 } as const;
+/** Spec: "suspended or departed identities get 403". */
+const notActive = { suspended: 403, departed: 403 } as const;
+
+const matrix: Record<string, Record<Caller, Cell>> = {
+  // Files wiki-read for the cell ticket's beneficiary (Alex, or svc:billing-export). Spec: "A caller
+  // may file for themselves, for a service account they own, or for a direct report."
+  'POST /requests': {
+    requester: 201, // Alex is Erin's direct report
+    beneficiary: 201, // for himself
+    serviceAccountOwner: 201, // a service account he owns
+    serviceAccountNonOwner: 403, // owning svc:ci-deployer gives nothing on svc:billing-export
+    otherEmployee: 403,
+    approver: 403, // Alex is Dana's report's report, not a direct report
+    otherApprover: 403,
+    fulfiller: 403,
+    auditor: 403, // oversight roles read; they do not file for others
+    security: 403,
+    admin: 403, // admin manages catalog, directory and policies, not other people's requests
+    ...unauthenticated,
+    ...notActive,
+  },
+  // The list without `mine`: "Tickets the caller may see". Visible: requester, beneficiary (or its
+  // owner), assigned approvers and fulfillers, auditor and security; `mine=true` narrows to requester
+  // and beneficiary, so the list without it includes the tickets one approves or fulfils.
+  'GET /requests': {
+    requester: { status: 200, sees: true },
+    beneficiary: { status: 200, sees: true },
+    serviceAccountOwner: { status: 200, sees: true },
+    serviceAccountNonOwner: { status: 200, sees: false },
+    otherEmployee: { status: 200, sees: false },
+    approver: {
+      status: 200,
+      sees: true,
+      gap: 'lists read the requester and beneficiary indexes only; approvers find their tickets in GET /approvals',
+    },
+    otherApprover: { status: 200, sees: false },
+    fulfiller: {
+      status: 200,
+      sees: true,
+      gap: 'lists read the requester and beneficiary indexes only; fulfillers find their tickets in GET /fulfilments',
+    },
+    auditor: { status: 200, sees: true },
+    security: { status: 200, sees: true },
+    admin: { status: 200, sees: false }, // not in the spec's visibility list
+    ...unauthenticated,
+    ...notActive,
+  },
+  // Spec: "to anyone else it does not exist (404)".
+  'GET /requests/{id}': {
+    requester: 200,
+    beneficiary: 200,
+    serviceAccountOwner: 200, // "its beneficiary (or the beneficiary's owner)"
+    serviceAccountNonOwner: 404,
+    otherEmployee: 404,
+    approver: 200,
+    otherApprover: 404, // approving one ticket shows no other
+    fulfiller: 200, // named as the system's fulfiller from intake on
+    auditor: 200,
+    security: 200,
+    admin: 404, // admin manages configuration; tickets are not theirs to read
+    ...unauthenticated,
+    ...notActive,
+  },
+  // What can be requested and from whom: for every active employee.
+  'GET /catalog': {
+    requester: 200,
+    beneficiary: 200,
+    serviceAccountOwner: 200,
+    serviceAccountNonOwner: 200,
+    otherEmployee: 200,
+    approver: 200,
+    otherApprover: 200,
+    fulfiller: 200,
+    auditor: 200,
+    security: 200,
+    admin: 200,
+    ...unauthenticated,
+    ...notActive,
+  },
+  // Alex's entry: "from whom" a request will be approved is for every active employee to see.
+  'GET /directory/{id}': {
+    requester: 200,
+    beneficiary: 200,
+    serviceAccountOwner: 200,
+    serviceAccountNonOwner: 200,
+    otherEmployee: 200,
+    approver: 200,
+    otherApprover: 200,
+    fulfiller: 200,
+    auditor: 200,
+    security: 200,
+    admin: 200,
+    ...unauthenticated,
+    ...notActive,
+  },
+  // "The caller's pending approval tasks": the cell ticket's task is in the approver's inbox only.
+  'GET /approvals': {
+    requester: { status: 200, sees: false },
+    beneficiary: { status: 200, sees: false },
+    serviceAccountOwner: { status: 200, sees: false }, // the owner does not approve for their own account
+    serviceAccountNonOwner: { status: 200, sees: false },
+    otherEmployee: { status: 200, sees: false },
+    approver: { status: 200, sees: true },
+    otherApprover: { status: 200, sees: false }, // Fiona has the service ticket's task, not this one
+    fulfiller: { status: 200, sees: false },
+    auditor: { status: 200, sees: false },
+    security: { status: 200, sees: false }, // the stage went to a named manager, not to the group
+    admin: { status: 200, sees: false },
+    ...unauthenticated,
+    ...notActive,
+  },
+  // Approves the cell ticket's open stage (a fresh ticket per cell). Those to whom the ticket does
+  // not exist get 404, as for GET; those who may see it but are not its approver get 403.
+  'POST /approvals/{id}/decision': {
+    requester: 403, // "nobody approves a ticket they requested"
+    beneficiary: 403, // "... or benefit from"
+    serviceAccountOwner: 403, // "a service account's owner does not approve access for that account"
+    serviceAccountNonOwner: 404,
+    otherEmployee: 404,
+    approver: 200,
+    otherApprover: 404,
+    // Ian sees the ticket as its fulfiller, so it exists for him: not his stage is a 403, not a 404.
+    fulfiller: 403,
+    auditor: 403, // sees every ticket, decides none
+    security: 403, // sees every ticket; this stage is not the security group's
+    admin: 404,
+    ...unauthenticated,
+    ...notActive,
+  },
+  // "The caller's open fulfilment tasks": the cell ticket, approved, is in its fulfiller's list only.
+  'GET /fulfilments': {
+    requester: { status: 200, sees: false },
+    beneficiary: { status: 200, sees: false },
+    serviceAccountOwner: { status: 200, sees: false },
+    serviceAccountNonOwner: { status: 200, sees: false }, // Bo fulfils GitHub, not payroll
+    otherEmployee: { status: 200, sees: false },
+    approver: { status: 200, sees: false },
+    otherApprover: { status: 200, sees: false },
+    fulfiller: { status: 200, sees: true },
+    auditor: { status: 200, sees: false },
+    security: { status: 200, sees: false },
+    admin: { status: 200, sees: false }, // Ivan fulfils AWS and network tickets, not the wiki
+    ...unauthenticated,
+    ...notActive,
+  },
+  // Reports the cell ticket's fulfilment done (a fresh approved ticket per cell).
+  'POST /requests/{id}/fulfilment': {
+    requester: 403,
+    beneficiary: 403, // "nobody fulfils a grant to themselves"
+    serviceAccountOwner: 403,
+    serviceAccountNonOwner: 404,
+    otherEmployee: 404,
+    approver: 403, // sees the ticket as its approver; is not its fulfiller
+    otherApprover: 404,
+    fulfiller: 200,
+    auditor: 403,
+    security: 403,
+    admin: 404,
+    ...unauthenticated,
+    ...notActive,
+  },
+  // The contract is not secret, but it sits behind the gateway's authorizer like every JSON route.
+  'GET /openapi.json': {
+    requester: 200,
+    beneficiary: 200,
+    serviceAccountOwner: 200,
+    serviceAccountNonOwner: 200,
+    otherEmployee: 200,
+    approver: 200,
+    otherApprover: 200,
+    fulfiller: 200,
+    auditor: 200,
+    security: 200,
+    admin: 200,
+    ...unauthenticated,
+    ...notActive,
+  },
+  // The approver's emailed link, opened with this caller's bearer header (or none). Spec: the link
+  // pages authenticate by "the token in the link", not by a JWT: a mail scanner without any token
+  // must see the page (and change nothing), and a stale or foreign Authorization header changes nothing.
+  'GET /a/{token}': {
+    requester: 200,
+    beneficiary: 200,
+    serviceAccountOwner: 200,
+    serviceAccountNonOwner: 200,
+    otherEmployee: 200,
+    approver: 200,
+    otherApprover: 200,
+    fulfiller: 200,
+    auditor: 200,
+    security: 200,
+    admin: 200,
+    anonymous: 200,
+    expiredToken: 200,
+    otherKeyToken: 200,
+    suspended: 200,
+    departed: 200,
+  },
+  // That page's form, posted with this caller's bearer header (a fresh ticket per cell). The link is
+  // its recipient's credential: whoever holds it acts once, and the decision is always recorded as
+  // the link's recipient (Dana), by link; the email and the page say not to forward it.
+  'POST /a/{token}': {
+    requester: 200,
+    beneficiary: 200,
+    serviceAccountOwner: 200,
+    serviceAccountNonOwner: 200,
+    otherEmployee: 200,
+    approver: 200,
+    otherApprover: 200,
+    fulfiller: 200,
+    auditor: 200,
+    security: 200,
+    admin: 200,
+    anonymous: 200,
+    expiredToken: 200,
+    otherKeyToken: 200,
+    suspended: 200,
+    departed: 200,
+  },
+};
+
+interface Row {
+  route: string;
+  caller: Caller;
+  status: number;
+  sees?: boolean;
+  gap?: string;
+  title: string;
+}
+
+const rows: Row[] = Object.entries(matrix).flatMap(([route, cells]) =>
+  (Object.entries(cells) as [Caller, Cell][]).map(([caller, cell]) => {
+    const { status, sees, gap } =
+      typeof cell === 'number' ? { status: cell, sees: undefined, gap: undefined } : cell;
+    const seen = sees === undefined ? '' : sees ? ', with the ticket in it' : ', without the ticket';
+    return {
+      route,
+      caller,
+      status,
+      sees,
+      gap,
+      title: `${route} as ${callers[caller].label} answers ${status}${seen}${gap ? ` (known gap: ${gap})` : ''}`,
+    };
+  }),
+);
+
+/** The tickets a cell acts on: one pair shared by the reading cells, fresh ones for the cells that act. */
+interface Fixture {
+  ticketId: string;
+  taskId: string;
+  link: string;
+}
+
+describe('authorization matrix: every deployed route × every kind of caller', () => {
+  let tollgate: TestRuntime;
+  let client: TollgateClient;
+  /** The bearer token each caller presents (none for the anonymous one). */
+  const tokens = new Map<Caller, string | undefined>();
+  /** Shared: waiting for approval, and approved and waiting for fulfilment, per kind of ticket. */
+  const shared = {} as Record<'report' | 'service', { pending: Fixture; fulfilling: Fixture }>;
+  /** Fresh tickets for the cells that act, by `route|caller`. */
+  const fresh = new Map<string, Fixture>();
+
+  const approverOf = { report: people.dana, service: people.fiona } as const;
+
+  /**
+   * The outbox, read at most once per 100 ms however many fixtures wait on it: each read parses
+   * every email written so far, and dozens of tickets are prepared at once.
+   */
+  let outboxRead: Promise<OutboxMessage[]> | null = null;
+  const outbox = () => {
+    outboxRead ??= client.outbox().finally(() => setTimeout(() => (outboxRead = null), 100));
+    return outboxRead;
+  };
+  const linkFor = (to: string, ticketId: string, subjectStart: string) =>
+    eventually(async () => {
+      const message = (await outbox()).find(
+        (m) => m.to.includes(to) && m.subject.startsWith(subjectStart) && m.subject.includes(ticketId),
+      );
+      return message?.links[0];
+    }, 60_000);
+
+  async function file(kind: 'report' | 'service'): Promise<Fixture> {
+    const [requester, body] =
+      kind === 'report'
+        ? [people.erin, accessBody({ beneficiary: people.alex })]
+        : [people.felix, { ...specExampleBody }];
+    const created = await client.call<{ id: string }>(requester, 'POST', '/requests', body);
+    if (created.status !== 201) throw new Error(`could not file: ${JSON.stringify(created.body)}`);
+    const ticketId = created.body.id;
+    const link = await linkFor(approverOf[kind], ticketId, 'Approval needed');
+    const inbox = await client.call<{ items: { id: string; ticket: { id: string } }[] }>(
+      approverOf[kind],
+      'GET',
+      '/approvals',
+    );
+    const taskId = inbox.body.items.find((item) => item.ticket.id === ticketId)?.id;
+    if (!taskId) throw new Error(`no approval task for ${ticketId}`);
+    return { ticketId, taskId, link };
+  }
+
+  async function fileApproved(kind: 'report' | 'service'): Promise<Fixture> {
+    const fixture = await file(kind);
+    await client.call(approverOf[kind], 'POST', `/approvals/${fixture.taskId}/decision`, {
+      decision: 'approve',
+    });
+    await linkFor(people.ian, fixture.ticketId, 'To fulfil');
+    return fixture;
+  }
+
+  /** A token like the local issuer's for `subject`, expired or signed with a key the server does not know. */
+  async function badToken(kind: 'expired' | 'otherKey', subject: string): Promise<string> {
+    const now = Math.floor(Date.now() / 1000);
+    const jwk =
+      kind === 'otherKey'
+        ? await exportJWK((await generateKeyPair('ES256', { extractable: true })).privateKey)
+        : (await tollgate.secrets()).jwtPrivateKey;
+    return new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256', kid: 'tollgate-local-1' })
+      .setSubject(subject)
+      .setIssuer(LOCAL_ISSUER)
+      .setAudience(LOCAL_AUDIENCE)
+      .setIssuedAt(now - 7200)
+      .setExpirationTime(kind === 'expired' ? now - 60 : now + 3600)
+      .sign(await importJWK(jwk, 'ES256'));
+  }
+
+  beforeAll(async () => {
+    tollgate = await startTestRuntime();
+    client = new TollgateClient(tollgate.url);
+    for (const [caller, { identity }] of Object.entries(callers) as [Caller, { identity: string | null }][]) {
+      if (identity) tokens.set(caller, await devToken(tollgate.url, identity));
+    }
+    // The bad tokens name the ticket's approver: whoever they name, they are refused.
+    tokens.set('expiredToken', await badToken('expired', people.dana));
+    tokens.set('otherKeyToken', await badToken('otherKey', people.dana));
+    tokens.set('anonymous', undefined);
+
+    const [reportPending, reportFulfilling, servicePending, serviceFulfilling] = await Promise.all([
+      file('report'),
+      fileApproved('report'),
+      file('service'),
+      fileApproved('service'),
+    ]);
+    shared.report = { pending: reportPending, fulfilling: reportFulfilling };
+    shared.service = { pending: servicePending, fulfilling: serviceFulfilling };
+
+    const acting: Record<string, (kind: 'report' | 'service') => Promise<Fixture>> = {
+      'POST /approvals/{id}/decision': file,
+      'POST /requests/{id}/fulfilment': fileApproved,
+      'POST /a/{token}': () => file('report'),
+    };
+    await Promise.all(
+      rows
+        .filter((row) => row.route in acting)
+        .map(async (row) => {
+          const make = acting[row.route] as (kind: 'report' | 'service') => Promise<Fixture>;
+          fresh.set(`${row.route}|${row.caller}`, await make(callers[row.caller].ticket));
+        }),
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    await tollgate?.close();
+  });
+
+  interface Outcome {
+    status: number;
+    sees?: boolean;
+    /** For the cells that act: what the ticket recorded afterwards. */
+    recorded?: { by: string | null; via?: string | null };
+  }
+
+  const ticketAsAuditor = (id: string) => client.ticket(people.aude, id);
+
+  /** How each route is called in a cell: hand-written, one per route of the table. */
+  const act: Record<string, (caller: Caller, api: ApiClient) => Promise<Outcome>> = {
+    'POST /requests': async (caller, api) => {
+      const body =
+        callers[caller].ticket === 'service'
+          ? { ...specExampleBody }
+          : accessBody({ beneficiary: people.alex, justification: 'Read the onboarding pages for Alex' });
+      return { status: (await api.post('/requests', body)).status };
+    },
+    'GET /requests': async (caller, api) => {
+      const first = await api.get('/requests?limit=100');
+      if (first.status !== 200) return { status: first.status };
+      const { ids } = await listAll(api, { limit: '100' });
+      return { status: 200, sees: ids.includes(shared[callers[caller].ticket].pending.ticketId) };
+    },
+    'GET /requests/{id}': async (caller, api) => ({
+      status: (await api.get(`/requests/${shared[callers[caller].ticket].pending.ticketId}`)).status,
+    }),
+    'GET /catalog': async (_caller, api) => ({ status: (await api.get('/catalog')).status }),
+    'GET /directory/{id}': async (_caller, api) => ({
+      status: (await api.get(`/directory/${encodeURIComponent(people.alex)}`)).status,
+    }),
+    'GET /approvals': async (caller, api) => {
+      const response = await api.get<{ items: { ticket: { id: string } }[] }>('/approvals');
+      const id = shared[callers[caller].ticket].pending.ticketId;
+      return {
+        status: response.status,
+        ...(response.status === 200
+          ? { sees: response.body.items.some((item) => item.ticket.id === id) }
+          : {}),
+      };
+    },
+    'POST /approvals/{id}/decision': async (caller, api) => {
+      const { ticketId, taskId } = fresh.get(`POST /approvals/{id}/decision|${caller}`) as Fixture;
+      const response = await api.post(`/approvals/${taskId}/decision`, {
+        decision: 'approve',
+        comment: null,
+      });
+      const stage = (await ticketAsAuditor(ticketId)).approvals[0];
+      return { status: response.status, recorded: { by: stage?.decidedBy ?? null, via: stage?.via ?? null } };
+    },
+    'GET /fulfilments': async (caller, api) => {
+      const response = await api.get<{ items: { ticket: { id: string } }[] }>('/fulfilments');
+      const id = shared[callers[caller].ticket].fulfilling.ticketId;
+      return {
+        status: response.status,
+        ...(response.status === 200
+          ? { sees: response.body.items.some((item) => item.ticket.id === id) }
+          : {}),
+      };
+    },
+    'POST /requests/{id}/fulfilment': async (caller, api) => {
+      const { ticketId } = fresh.get(`POST /requests/{id}/fulfilment|${caller}`) as Fixture;
+      const response = await api.post(`/requests/${ticketId}/fulfilment`, { result: 'done', note: null });
+      const ticket: Ticket = await ticketAsAuditor(ticketId);
+      return { status: response.status, recorded: { by: ticket.fulfilment?.by ?? null } };
+    },
+    'GET /openapi.json': async (_caller, api) => ({ status: (await api.get('/openapi.json')).status }),
+    'GET /a/{token}': async (_caller, api) => {
+      const response = await fetch(shared.report.pending.link, { headers: bearer(api) });
+      return { status: response.status };
+    },
+    'POST /a/{token}': async (caller, api) => {
+      const { ticketId, link } = fresh.get(`POST /a/{token}|${caller}`) as Fixture;
+      const page = await client.openLink(link);
+      const response = await fetch(link, {
+        method: 'POST',
+        headers: { ...bearer(api), 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ csrf: page.csrf ?? '', decision: 'approve' }).toString(),
+      });
+      const stage = (await ticketAsAuditor(ticketId)).approvals[0];
+      return { status: response.status, recorded: { by: stage?.decidedBy ?? null, via: stage?.via ?? null } };
+    },
+  };
+
+  const bearer = (api: ApiClient): Record<string, string> =>
+    api.token === undefined ? {} : { authorization: `Bearer ${api.token}` };
+
+  /** Who a successful action is recorded as: the one person each acting route lets act. */
+  const recordedAs: Record<string, { by: string; via?: string }> = {
+    'POST /approvals/{id}/decision': { by: people.dana, via: 'inbox' },
+    'POST /requests/{id}/fulfilment': { by: people.ian },
+    'POST /a/{token}': { by: people.dana, via: 'link' },
+  };
+
+  it('covers exactly the deployed routes, and every caller on each', () => {
+    // Prepare
+    const deployed = deployedRoutes().map((route) => `${route.method} ${route.path}`);
+
+    // Act
+    const inTable = Object.keys(matrix);
+
+    // Assess
+    expect([...inTable].sort()).toEqual([...deployed].sort());
+    expect(Object.keys(act).sort()).toEqual([...inTable].sort());
+    for (const cells of Object.values(matrix))
+      expect(Object.keys(cells).sort()).toEqual(Object.keys(callers).sort());
+  });
+
+  const check = async ({ route, caller, status, sees }: Row) => {
+    // Prepare
+    const api = apiClient(tollgate.url, tokens.get(caller));
+
+    // Act
+    const outcome = await (act[route] as (caller: Caller, api: ApiClient) => Promise<Outcome>)(caller, api);
+
+    // Assess
+    expect(outcome.status, `${route} as ${caller}`).toBe(status);
+    if (sees !== undefined) expect(outcome.sees, `${route} as ${caller}: the ticket listed`).toBe(sees);
+    const expectedRecord = recordedAs[route];
+    if (outcome.recorded && expectedRecord) {
+      // A refused action records nothing; an accepted one records the one person allowed to act.
+      if (status < 300)
+        expect(outcome.recorded).toEqual(expectedRecord.via ? expectedRecord : { by: expectedRecord.by });
+      else expect(outcome.recorded.by).toBeNull();
+    }
+  };
+
+  // `%s` of the title alone: `$title` would be cut at 40 characters.
+  it.each(rows.filter((row) => !row.gap).map((row) => [row.title, row] as const))('%s', (_title, row) =>
+    check(row),
+  );
+
+  it.fails.each(rows.filter((row) => row.gap).map((row) => [row.title, row] as const))('%s', (_title, row) =>
+    check(row),
+  );
+});
