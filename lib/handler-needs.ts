@@ -48,8 +48,9 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   'http/get-catalog': needs({ table: ['GetItem'], indexes: ['gsi3'] }),
   'http/get-directory-entry': needs({ table: ['GetItem'] }),
   'http/get-request': needs({ table: ['GetItem'] }),
-  // tickets.list over the requester, beneficiary or status partitions; the caller's service accounts.
-  'http/list-requests': needs({ table: ['GetItem'], indexes: ['gsi1', 'gsi2', 'gsi3'] }),
+  // tickets.list over the requester, beneficiary or status partitions and the caller's viewer items
+  // (each ticket then read); the caller's service accounts.
+  'http/list-requests': needs({ table: ['GetItem', 'Query'], indexes: ['gsi1', 'gsi2', 'gsi3'] }),
   // tasks.forAssignee, then tasks.get and tickets.get for each task.
   'http/list-approvals': needs({ table: ['GetItem', 'Query'] }),
   'http/list-fulfilments': needs({ table: ['GetItem', 'Query'] }),
@@ -65,8 +66,8 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   'http/report-fulfilment': needs({ table: ['GetItem', 'PutItem'], workflow: ['SendTaskSuccess'] }),
   // The link, ticket, task, recipient and system read; decides or reports as above; marks the link used.
   'http/link-page': needs({ table: ['GetItem', 'PutItem', 'UpdateItem'], workflow: ['SendTaskSuccess'] }),
-  // The ticket read and saved, the grant put, finished tasks' assignments deleted.
-  'workflow/advance': needs({ table: ['GetItem', 'PutItem', 'DeleteItem'] }),
+  // The ticket read and saved, its viewers batch-written, the grant put, finished tasks' assignments deleted.
+  'workflow/advance': needs({ table: ['GetItem', 'PutItem', 'DeleteItem', 'BatchWriteItem'] }),
   // The ticket, task and system read; the task and its assignments batch-written; a link put per
   // assignee, and an email to each.
   'workflow/notify': needs({ table: ['GetItem', 'PutItem', 'BatchWriteItem'], email: true }),

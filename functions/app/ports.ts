@@ -27,8 +27,11 @@ export interface Directory extends DirectoryView {
   serviceAccountsOwnedBy(ownerId: string): Promise<Identity[]>;
 }
 
-/** One index partition of tickets, newest first. */
-export type TicketPartition = { by: 'requester' | 'beneficiary' | 'status'; value: string };
+/**
+ * One partition of tickets, newest first: by requester, beneficiary or status (ticket indexes), or
+ * by viewer (the approvers and fulfillers a ticket names, kept as derived items).
+ */
+export type TicketPartition = { by: 'requester' | 'beneficiary' | 'status' | 'viewer'; value: string };
 
 /** A ticket without its timeline: what lists carry. */
 export type TicketSummary = Omit<Ticket, 'timeline'>;
@@ -45,6 +48,8 @@ export interface TicketStore {
   create(ticket: Ticket): Promise<void>;
   /** One conditional write: succeeds only if the stored ticket is still at `readVersion`. */
   save(ticket: Ticket, readVersion: number): Promise<void>;
+  /** Records that these people are named on the ticket, so it is listed for them; a repeat is harmless. */
+  addViewers(ticketId: string, identityIds: string[]): Promise<void>;
   /** The union of the partitions, newest first, without duplicates. */
   list(query: {
     partitions: TicketPartition[];

@@ -27,7 +27,8 @@ export interface ListQuery {
 /**
  * Primary course: the tickets the caller may see, newest first, one page at a time. Oversight roles
  * see every ticket (read from the status index); everyone else sees the tickets they requested or
- * benefit from, including those of the service accounts they own.
+ * benefit from, including those of the service accounts they own, and (unless `mine`) those that
+ * name them as an approver or fulfiller.
  */
 export async function listRequests(
   deps: ReadDeps,
@@ -57,6 +58,7 @@ async function partitionsFor(
   return [
     { by: 'requester', value: caller.id },
     ...[caller, ...owned].map((identity): TicketPartition => ({ by: 'beneficiary', value: identity.id })),
+    ...(query.mine ? [] : [{ by: 'viewer', value: caller.id } as const]),
   ];
 }
 

@@ -78,7 +78,15 @@ export async function advance(deps: WorkflowDeps, ticketId: string, after: Miles
         return timeOut(current, at);
     }
   });
-  if (after !== 'intake') await retireTasks(deps, ticket);
+  if (after === 'intake') {
+    const named = [
+      ...ticket.approvals.flatMap((approval) => approval.candidates),
+      ...(ticket.fulfilment?.fulfillers ?? []),
+    ];
+    await deps.tickets.addViewers(ticket.id, named);
+  } else {
+    await retireTasks(deps, ticket);
+  }
   return stepResult(ticket, now);
 }
 

@@ -108,17 +108,9 @@ const matrix: Record<string, Record<Caller, Cell>> = {
     serviceAccountOwner: { status: 200, sees: true },
     serviceAccountNonOwner: { status: 200, sees: false },
     otherEmployee: { status: 200, sees: false },
-    approver: {
-      status: 200,
-      sees: true,
-      gap: 'lists read the requester and beneficiary indexes only; approvers find their tickets in GET /approvals',
-    },
+    approver: { status: 200, sees: true },
     otherApprover: { status: 200, sees: false },
-    fulfiller: {
-      status: 200,
-      sees: true,
-      gap: 'lists read the requester and beneficiary indexes only; fulfillers find their tickets in GET /fulfilments',
-    },
+    fulfiller: { status: 200, sees: true },
     auditor: { status: 200, sees: true },
     security: { status: 200, sees: true },
     admin: { status: 200, sees: false }, // not in the spec's visibility list

@@ -12,6 +12,7 @@
  * | idempotency record   | IDEMPOTENCY#{caller}#{key} | IDEMPOTENCY     |                              |                             |                         |
  * | task (a wait)        | TASK#{taskId}          | TASK                |                              |                             |                         |
  * | assignment           | ASSIGNEE#{identity}    | {kind}#{taskId}     |                              |                             |                         |
+ * | viewer (derived)     | VIEWER#{identity}      | {ticketId}          |                              |                             |                         |
  * | link                 | LINK#{sha256(token)}   | LINK                |                              |                             |                         |
  * | grant                | GRANT#{id}             | GRANT               | HOLDER#{holder} / {id}       | GRANTED#{system} / {id}     | GRANTS / {until}#{id}   |
  *
@@ -78,6 +79,7 @@ export const keys = {
     sk: `${kind}#${taskId}`,
   }),
   link: (hash: string) => ({ pk: `LINK#${hash}`, sk: 'LINK' }),
+  viewer: (identityId: string, ticketId: string) => ({ pk: `VIEWER#${identityId}`, sk: ticketId }),
   grant: (grant: { id: string; holder: string; system: string; until: string }): Keys => ({
     pk: `GRANT#${grant.id}`,
     sk: 'GRANT',

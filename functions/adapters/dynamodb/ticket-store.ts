@@ -3,7 +3,7 @@ import { ConcurrentUpdateError, TicketExistsError } from '../../app/errors';
 import type { TicketPage, TicketPartition, TicketStore } from '../../app/ports';
 import type { Status } from '../../domain/lifecycle';
 import type { Ticket } from '../../domain/ticket';
-import { isConditionalCheckFailure, isStorableKey, withoutKeys } from './client';
+import { batchPut, isConditionalCheckFailure, isStorableKey, withoutKeys } from './client';
 import { keys, ticketPartitionIndex } from './table';
 
 export class DynamoTicketStore implements TicketStore {
@@ -77,12 +77,21 @@ export class DynamoTicketStore implements TicketStore {
     };
   }
 
+  async addViewers(ticketId: string, identityIds: string[]): Promise<void> {
+    const viewers = [...new Set(identityIds)].map((identityId) => ({
+      ...keys.viewer(identityId, ticketId),
+      ticketId,
+    }));
+    await batchPut(this.db, this.tableName, viewers);
+  }
+
   private async queryPartition(
     partition: TicketPartition,
     status: Status | undefined,
     afterId: string | undefined,
     wanted: number,
   ): Promise<Ticket[]> {
+    if (partition.by === 'viewer') return this.queryViewerPartition(partition.value, status, afterId, wanted);
     const { index, prefix } = ticketPartitionIndex[partition.by];
     const filterByStatus = status !== undefined && partition.by !== 'status';
     const found: Ticket[] = [];
@@ -110,6 +119,40 @@ export class DynamoTicketStore implements TicketStore {
         }),
       );
       found.push(...(page.Items ?? []).map((item) => withoutKeys<Ticket>(item)));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && found.length < wanted);
+    return found.slice(0, wanted);
+  }
+
+  /** Viewer items hold only the ticket id: the tickets are read one by one and filtered by status here. */
+  private async queryViewerPartition(
+    identityId: string,
+    status: Status | undefined,
+    afterId: string | undefined,
+    wanted: number,
+  ): Promise<Ticket[]> {
+    const found: Ticket[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: afterId ? 'pk = :pk AND sk < :after' : 'pk = :pk',
+          ExpressionAttributeValues: {
+            ':pk': `VIEWER#${identityId}`,
+            ...(afterId ? { ':after': afterId } : {}),
+          },
+          ScanIndexForward: false,
+          Limit: wanted,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      const tickets = await Promise.all((page.Items ?? []).map((item) => this.get(String(item.ticketId))));
+      found.push(
+        ...tickets.filter(
+          (ticket): ticket is Ticket => ticket !== undefined && (!status || ticket.status === status),
+        ),
+      );
       startKey = page.LastEvaluatedKey;
     } while (startKey && found.length < wanted);
     return found.slice(0, wanted);
