@@ -56,14 +56,14 @@ describe('an approver in a real browser', () => {
 
     // Act
     await page.goto(link);
-    const summary = await page.locator('table').innerText();
+    const summary = (await page.locator('table').textContent()) ?? '';
     await page.getByLabel('Comment').fill('Export job reviewed with Felix');
     await page.getByRole('button', { name: 'Approve' }).click();
 
     // Assess
     expect(summary).toContain('Monthly export job reads payroll totals');
     expect(summary).toContain('high');
-    await expect.poll(() => page.locator('h1').innerText()).toBe('Thank you');
+    await expect.poll(() => page.locator('h1').textContent()).toBe('Thank you');
     const approved = await client.ticketWhen(
       'felix.analyst@example.com',
       ticket.id,
