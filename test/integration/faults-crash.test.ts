@@ -1,6 +1,7 @@
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { describe, expect, it, type TestContext } from 'vitest';
 import { chainProblems } from '../support/chain';
+import { githubFlow } from '../support/seed';
 import { removeDataDir, startTollgate, type TollgateProcess } from '../support/tollgate-process';
 import { eventually, type Ticket, TollgateClient } from '../support/workflow-client';
 
@@ -9,20 +10,13 @@ import { eventually, type Ticket, TollgateClient } from '../support/workflow-cli
  * is restarted without faults on the same data folder, and every ticket still completes exactly once.
  */
 
-const requester = 'alex.dev@example.com';
-const manager = 'erin.lead@example.com';
-const fulfiller = 'ian.helpdesk@example.com';
+const { requester, manager, fulfiller } = githubFlow;
 const otherFulfiller = 'bo.dev@example.com';
 const auditor = 'aude.audit@example.com';
 const STATE_MACHINE = 'arn:aws:states:us-east-1:000000000000:stateMachine:access-request';
 const EXECUTION_PREFIX = 'arn:aws:states:us-east-1:000000000000:execution:access-request:';
 
-const githubWrite = {
-  type: 'access',
-  system: 'github',
-  entitlement: 'github-write',
-  justification: 'Push the release branch for 4.2',
-};
+const githubWrite = githubFlow.request;
 
 const fulfilledTimeline = [
   'submitted',

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient, ScanCommand, type ScanCommandOutput } from '@aws-sdk/client-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
+import { githubFlow } from '../support/seed';
 import { removeDataDir, startTollgate, type TollgateProcess } from '../support/tollgate-process';
 import { eventually, TollgateClient } from '../support/workflow-client';
 
@@ -10,16 +11,9 @@ import { eventually, TollgateClient } from '../support/workflow-client';
  * outside its own email, in the log, the outbox, the API's answers or the stored table.
  */
 
-const requester = 'alex.dev@example.com';
-const manager = 'erin.lead@example.com';
-const fulfiller = 'ian.helpdesk@example.com';
+const { requester, manager, fulfiller } = githubFlow;
 const auditor = 'aude.audit@example.com';
-const body = {
-  type: 'access',
-  system: 'github',
-  entitlement: 'github-write',
-  justification: 'Push the release branch for 4.2',
-};
+const body = githubFlow.request;
 
 /** Any JWS compact serialisation: three base64url parts, the first a JSON header (`{"` is `eyJ`). */
 const JWT_PATTERN = /eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g;

@@ -1,18 +1,12 @@
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
 import { findBrokenLink, type TimelineEvent } from '../../functions/domain/timeline';
+import { githubFlow } from '../support/seed';
 import { removeDataDir, startTollgate, type TollgateProcess } from '../support/tollgate-process';
 import { TollgateClient } from '../support/workflow-client';
 
-const requester = 'alex.dev@example.com';
-const manager = 'erin.lead@example.com';
-const fulfiller = 'ian.helpdesk@example.com';
-const body = {
-  type: 'access',
-  system: 'github',
-  entitlement: 'github-write',
-  justification: 'Push the release branch for 4.2',
-};
+const { requester, manager, fulfiller } = githubFlow;
+const body = githubFlow.request;
 
 const started: TollgateProcess[] = [];
 async function start(options: Parameters<typeof startTollgate>[0] = {}) {

@@ -1,19 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findBrokenLink, type TimelineEvent } from '../../functions/domain/timeline';
+import { githubFlow } from '../support/seed';
 import { removeDataDir, startTollgate, type TollgateProcess } from '../support/tollgate-process';
 import { TollgateClient } from '../support/workflow-client';
 
-const requester = 'alex.dev@example.com';
-const manager = 'erin.lead@example.com';
-const fulfiller = 'ian.helpdesk@example.com';
+const { requester, manager, fulfiller } = githubFlow;
 
-const githubWrite = {
-  type: 'access',
-  system: 'github',
-  entitlement: 'github-write',
-  justification: 'Push the release branch for 4.2',
-};
+const githubWrite = githubFlow.request;
 
 let server: TollgateProcess;
 let client: TollgateClient;

@@ -72,3 +72,16 @@ export function mayFileFor(callerId: string, beneficiary: SeedIdentity): boolean
   if (beneficiary.kind === 'service') return beneficiary.ownerId === callerId;
   return beneficiary.managerId === callerId;
 }
+
+/** The flow most workflow tests walk: Alex asks for github-write, his manager Erin approves, Ian fulfils. */
+export const githubFlow = {
+  requester: people.alex,
+  manager: people.erin,
+  fulfiller: people.ian,
+  request: {
+    type: 'access',
+    system: 'github',
+    entitlement: 'github-write',
+    justification: 'Push the release branch for 4.2',
+  },
+} as const;
