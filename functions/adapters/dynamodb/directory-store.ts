@@ -22,7 +22,8 @@ export class DynamoDirectory implements Directory {
   async identitiesWithRole(role: Role): Promise<Identity[]> {
     const members = await this.queryAll({ pk: `ROLE#${role}` });
     const identities = await Promise.all(members.map((member) => this.identity(String(member.identityId))));
-    return identities.filter((identity): identity is Identity => identity !== undefined);
+    // A membership item outlives a role taken away by a later import: the identity itself decides.
+    return identities.filter((identity): identity is Identity => identity?.roles.includes(role) ?? false);
   }
 
   async directReportsOf(managerId: string): Promise<Identity[]> {
