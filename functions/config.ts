@@ -15,6 +15,8 @@ const configSchema = z.object({
   SES_CONFIGURATION_SET: z.string().optional(),
   /** Where emailed links point: the API's public URL, without a trailing slash. */
   PUBLIC_BASE_URL: z.url().transform((url) => url.replace(/\/+$/, '')),
+  /** How long directory and catalog reads are kept per process; 0 reads the table every time. */
+  DIRECTORY_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
   /** Shortens deadlines and grant lifetimes (local demos and tests); 1 in AWS. */
   TIME_SCALE: z.coerce.number().positive().max(1).default(1),
   /** Local mode only: fault injection for the fault tests. Ignored unless TOLLGATE_LOCAL is true. */
@@ -42,6 +44,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
     sesConfigurationSet: settings.SES_CONFIGURATION_SET,
     publicBaseUrl: settings.PUBLIC_BASE_URL,
     timeScale: settings.TIME_SCALE,
+    directoryCacheMs: settings.DIRECTORY_CACHE_SECONDS * 1000,
     faults: settings.TOLLGATE_LOCAL === 'true' ? settings.TOLLGATE_FAULTS : '',
   };
 }

@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { cachedDirectory } from '../adapters/cached-directory';
 import { HmacCursorCodec } from '../adapters/cursor-codec';
 import { createDocumentClient } from '../adapters/dynamodb/client';
 import { DynamoDirectory } from '../adapters/dynamodb/directory-store';
@@ -28,7 +29,10 @@ function buildDeps(config: Config) {
     settings: { publicBaseUrl: config.publicBaseUrl, timeScale: config.timeScale },
     log: (message: string, details: Record<string, unknown>) => logger.warn(message, details),
     tickets: faults.wrap('tickets', new DynamoTicketStore(db, config.tableName)),
-    directory: faults.wrap('directory', new DynamoDirectory(db, config.tableName)),
+    directory: faults.wrap(
+      'directory',
+      cachedDirectory(new DynamoDirectory(db, config.tableName), config.directoryCacheMs),
+    ),
     idempotency: faults.wrap('idempotency', new DynamoIdempotencyStore(db, config.tableName)),
     tasks: faults.wrap('tasks', new DynamoTaskStore(db, config.tableName)),
     links: faults.wrap('links', new DynamoLinkStore(db, config.tableName)),

@@ -6,6 +6,7 @@ import { InjectedFaults } from '../adapters/faults';
 import { routes } from '../routes';
 import { schedules } from '../schedules';
 import { ACCESS_REQUEST_STATE_MACHINE, stateMachines, workflowTasks } from '../workflow';
+import { ApiFirstGate } from './api-first';
 import { lockDataFolder } from './data-lock';
 import { createDevRoutes, type LocalMetrics } from './dev-routes';
 import { LOCAL_TABLE_NAME, localCredentials, startLocalDynamo } from './dynamodb';
@@ -44,6 +45,7 @@ export async function startLocalRuntime(
   const unlock = lockDataFolder(settings.dataDir);
   const closers: (() => Promise<void> | void)[] = [unlock];
   const running = new RunningJobs();
+  const gate = new ApiFirstGate();
   try {
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
     const secrets = await loadOrCreateSecrets(settings.dataDir);
@@ -109,7 +111,7 @@ export async function startLocalRuntime(
           workflowTasks.map((task) => [task.placeholder, localFunctionArn(task.name)]),
         ),
       })),
-      invokeLambda: counted(await workflowInvoker(running), () => lambda.workflow++),
+      invokeLambda: counted(await workflowInvoker(running, gate), () => lambda.workflow++),
     });
     // Halted executions stop waiting for their task, but the handler runs on: let it finish its
     // writes before SES and DynamoDB close under it.
@@ -142,7 +144,10 @@ export async function startLocalRuntime(
       routes.map(async (route): Promise<ServedRoute> => {
         const handler = await loadHandler(route.handler, devRoutes);
         // The /dev/* routes are local helpers, not Lambda functions of the stack.
-        return { route, handler: route.localOnly ? handler : counted(handler, () => lambda.http++) };
+        return {
+          route,
+          handler: route.localOnly ? handler : gate.api(counted(handler, () => lambda.http++)),
+        };
       }),
     );
     const http = await startHttpServer({ port: httpPort, routes: served, auth, log });
@@ -164,14 +169,14 @@ function counted<A extends unknown[], R>(fn: (...args: A) => R, count: () => voi
 }
 
 /** Stands in for Lambda's invoke: the ARN the ASL names picks the handler module, as in AWS. */
-async function workflowInvoker(running: RunningJobs) {
+async function workflowInvoker(running: RunningJobs, gate: ApiFirstGate) {
   const byArn = new Map<string, (event: unknown) => Promise<unknown>>();
   for (const task of workflowTasks)
     byArn.set(localFunctionArn(task.name), await loadJob(task.handler, running));
   return async (functionName: string, payload: unknown) => {
     const job = byArn.get(functionName);
     if (!job) throw new Error(`No local function ${functionName}`);
-    return job(payload);
+    return gate.step(() => job(payload));
   };
 }
 
