@@ -1,4 +1,4 @@
-import { mkdir, open, readdir, readFile, rename } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type AddressObject, simpleParser } from 'mailparser';
 import MailComposer from 'nodemailer/lib/mail-composer';
@@ -51,17 +51,11 @@ export async function writeToOutbox(
   });
   const raw = await composer.compile().build();
 
-  // Write under a dot-name readOutbox ignores, flush, then rename: a crash leaves either no
-  // message or the whole message, never a truncated one in the listing.
+  // Write under a dot-name readOutbox ignores, then rename: a crash leaves either no message or the
+  // whole message, never a truncated one in the listing (no fsync: see the checkpoint store).
   await mkdir(outboxDir, { recursive: true });
   const temp = join(outboxDir, `.${id}${EML}.tmp`);
-  const file = await open(temp, 'wx');
-  try {
-    await file.writeFile(raw);
-    await file.sync();
-  } finally {
-    await file.close();
-  }
+  await writeFile(temp, raw, { flag: 'wx' });
   beforeCommit?.();
   await rename(temp, join(outboxDir, `${id}${EML}`));
   return id;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
@@ -44,7 +44,12 @@ export interface ExecutionRecord {
   cause?: string;
 }
 
-/** One JSON file per execution under `dir`, replaced atomically (write to a temporary file, fsync, rename). */
+/**
+ * One JSON file per execution under `dir`, replaced atomically (write to a temporary file, rename).
+ * No fsync: what a killed process wrote is in the page cache and survives it; surviving a power
+ * cut is AWS's job in production, not the local runtime's, and an fsync per step was the largest
+ * cost of a workflow step here.
+ */
 export class CheckpointStore {
   private readonly writes = new Map<string, Promise<void>>();
   private tmpCounter = 0;
@@ -89,13 +94,7 @@ export class CheckpointStore {
   private async write(record: ExecutionRecord): Promise<void> {
     const file = join(this.dir, `${createHash('sha256').update(record.executionArn).digest('hex')}.json`);
     const tmp = `${file}.${process.pid}.${this.tmpCounter++}.tmp`;
-    const handle = await open(tmp, 'w');
-    try {
-      await handle.writeFile(JSON.stringify(record));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await writeFile(tmp, JSON.stringify(record));
     await rename(tmp, file);
   }
 }
