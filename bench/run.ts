@@ -110,6 +110,7 @@ async function runScenarios({
 
     const measurements: Measurement[] = [];
     for (const scenario of scenarios) {
+      await workflowsSettled(api, scenario.name);
       const operation = await scenario.setup(context);
       measurements.push(await measure(scenario, operation, COUNTS, progress));
     }
@@ -117,6 +118,33 @@ async function runScenarios({
   } finally {
     api?.close();
     dynamodb?.destroy();
+  }
+}
+
+/**
+ * Locally, workflow steps yield to API requests, so a burst of intakes leaves executions to run
+ * afterwards. Each scenario starts once they have: none is measured against the last one's backlog.
+ */
+async function workflowsSettled(
+  api: JsonClient,
+  next: string,
+  quietMs = 1_000,
+  timeoutMs = 180_000,
+): Promise<void> {
+  const steps = async () => {
+    const { body } = await api.get('/dev/metrics');
+    return (body as { lambda: { workflow: number } }).lambda.workflow;
+  };
+  const deadline = Date.now() + timeoutMs;
+  let last = await steps();
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, quietMs));
+    const now = await steps();
+    if (now === last) return;
+    progress.update(next, 0, 1, `waiting for ${now - last} workflow steps a second to settle`);
+    if (Date.now() > deadline)
+      throw new Error(`Workflows still running ${timeoutMs / 1000} s before ${next}`);
+    last = now;
   }
 }
 
