@@ -48,9 +48,12 @@ export type LinkAction =
   | { decision: 'approve' | 'deny'; comment: string | null }
   | { result: 'done' | 'failed'; note: string | null };
 
-/** Primary course: act once through the link, as its recipient; the link is then spent. */
-export async function actOnLink(deps: LinkDeps, token: string, action: LinkAction): Promise<Ticket> {
-  const { link, recipient } = await viewLink(deps, token);
+/**
+ * Primary course: act once through a link that `viewLink` just checked, as its recipient; the link
+ * is then spent. The decision's own conditional write re-checks the ticket, so a race still loses.
+ */
+export async function actOnLink(deps: LinkDeps, view: LinkView, action: LinkAction): Promise<Ticket> {
+  const { link, recipient } = view;
   const ticket =
     link.purpose === 'approval' && 'decision' in action
       ? await decideApproval(deps, {

@@ -22,10 +22,10 @@ export const handler = middy<HttpEvent, HttpResult, Error, Context>().handler(as
     if (event.requestContext.http.method !== 'POST') {
       return confirmationPage(await viewLink(deps, token), formToken(deps.config.signingSecret, token));
     }
-    await viewLink(deps, token);
+    const view = await viewLink(deps, token);
     const form = readForm(event);
     assertSameSite(event, form, formToken(deps.config.signingSecret, token));
-    const ticket = await actOnLink(deps, token, actionFrom(form));
+    const ticket = await actOnLink(deps, view, actionFrom(form));
     const outcome = ticket.approvals.some((approval) => approval.decision === 'deny') ? 'denied' : 'recorded';
     return messagePage(
       200,
