@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
-import { accountablePersonId, type DirectoryView, type Identity, isActive } from '../domain/directory';
+import { accountablePersonId, type Identity, isActive } from '../domain/directory';
 import { parseDurationSeconds } from '../domain/duration';
 import { ConflictError, ValidationError } from '../domain/errors';
 import { assertMayFileFor } from '../domain/filing';
@@ -122,7 +122,7 @@ async function draftAccessTicket(
 ): Promise<Ticket> {
   const beneficiaryId = body.beneficiary ?? caller.id;
   const [beneficiary, system] = await Promise.all([
-    beneficiaryId === caller.id ? caller : deps.directory.identity(beneficiaryId),
+    deps.directory.identity(beneficiaryId),
     deps.directory.system(body.system),
   ]);
   const fields: Record<string, string> = {};
@@ -142,10 +142,9 @@ async function draftAccessTicket(
   }
   assertMayFileFor(caller, beneficiary);
 
-  const directory = rememberingDirectory(deps.directory, [caller, beneficiary]);
-  const assignment = await resolveManagerStage(directory, { requester: caller, beneficiary });
+  const assignment = await resolveManagerStage(deps.directory, { requester: caller, beneficiary });
   const { decision, approvals } = decisionFor(assignment);
-  const accountable = await directory.identity(accountablePersonId(beneficiary));
+  const accountable = await deps.directory.identity(accountablePersonId(beneficiary));
   const ticket = newTicket(deps, caller, now, {
     type: 'access',
     beneficiary: beneficiary.id,
@@ -227,21 +226,6 @@ function newTicket(deps: SubmitDeps, caller: Identity, now: Date, facts: TicketF
     }),
     version: 1,
     ...facts,
-  };
-}
-
-/** Answers identities already read in this request without reading them again. */
-function rememberingDirectory(directory: DirectoryView, known: Identity[]): DirectoryView {
-  const read = new Map<string, Promise<Identity | undefined>>(
-    known.map((identity) => [identity.id, Promise.resolve(identity)]),
-  );
-  return {
-    identity: (id) => {
-      const found = read.get(id) ?? directory.identity(id);
-      read.set(id, found);
-      return found;
-    },
-    identitiesWithRole: (role) => directory.identitiesWithRole(role),
   };
 }
 
