@@ -1,5 +1,5 @@
+import { TransientError } from '../app/errors';
 import type { Faults } from '../app/ports';
-import { TransientError } from './email/mailer';
 
 /**
  * Local-only fault injection, from TOLLGATE_FAULTS: a comma-separated list of

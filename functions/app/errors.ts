@@ -12,3 +12,11 @@ export class TicketExistsError extends ConflictError {
     super(`Ticket ${ticketId} already exists`);
   }
 }
+
+/**
+ * A failure worth retrying as it is (throttling, a network blip, an injected fault). The name is
+ * what the state machine's Retry matches.
+ */
+export class TransientError extends Error {
+  override readonly name = 'TransientError';
+}

@@ -1,13 +1,10 @@
 import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 
+import { TransientError } from '../../app/errors';
 import type { EmailMessage, Mailer } from '../../app/ports';
 
 export type { EmailMessage, Mailer };
-
-/** A failure worth retrying as is; the name is what a Step Functions `Retry` matches on. */
-export class TransientError extends Error {
-  override readonly name = 'TransientError';
-}
+export { TransientError };
 
 // Error names SES uses when it is asking the caller to slow down.
 const THROTTLING = new Set(['TooManyRequestsException', 'ThrottlingException', 'Throttling']);
