@@ -38,6 +38,19 @@ export class DynamoDirectory implements Directory {
     );
   }
 
+  async isEmpty(): Promise<boolean> {
+    const { Items = [] } = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: 'gsi3',
+        KeyConditionExpression: 'gsi3pk = :pk',
+        ExpressionAttributeValues: { ':pk': 'DIRECTORY' },
+        Limit: 1,
+      }),
+    );
+    return Items.length === 0;
+  }
+
   async allIdentities(): Promise<Identity[]> {
     return (await this.queryAll({ index: 'gsi3', pk: 'DIRECTORY' })).map((item) =>
       withoutKeys<Identity>(item),
