@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validBodiesByCaller } from '../support/bodies';
 import type { ApiClient } from '../support/client';
-import { expectedVerdict, type Verdict } from '../support/intake-model';
+import { expectedVerdict, INTAKE_KEYS, type Verdict } from '../support/intake-model';
 import { listAll } from '../support/lists';
 import { startTestRuntime, type TestRuntime } from '../support/runtime';
 import { people, seedIdentities, seedSystems } from '../support/seed';
@@ -10,21 +10,8 @@ import { settled, waitForTicket } from '../support/tickets';
 
 const statusFor: Record<Verdict, number> = { created: 201, invalid: 400, forbidden: 403 };
 
-const KNOWN_KEYS = [
-  'type',
-  'beneficiary',
-  'system',
-  'entitlement',
-  'justification',
-  'urgency',
-  'duration',
-  'evidence',
-  'category',
-  'description',
-] as const;
-
 /** Values near the edge of what each field accepts, valid and invalid, for the mutations to use. */
-const plausible: Record<(typeof KNOWN_KEYS)[number], fc.Arbitrary<unknown>> = {
+const plausible: Record<(typeof INTAKE_KEYS)[number], fc.Arbitrary<unknown>> = {
   type: fc.constantFrom('access', 'support', 'Access', 'grant', ''),
   beneficiary: fc.constantFrom(
     ...seedIdentities.map((identity) => identity.id),
@@ -94,8 +81,8 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
     }),
     weight: 2,
   },
-  fc.record({ op: fc.constant('delete' as const), key: fc.constantFrom(...KNOWN_KEYS) }),
-  fc.constantFrom(...KNOWN_KEYS).chain((key) =>
+  fc.record({ op: fc.constant('delete' as const), key: fc.constantFrom(...INTAKE_KEYS) }),
+  fc.constantFrom(...INTAKE_KEYS).chain((key) =>
     fc.record({
       op: fc.constant('set' as const),
       key: fc.constant(key),

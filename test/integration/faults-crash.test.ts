@@ -1,7 +1,7 @@
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { describe, expect, it, type TestContext } from 'vitest';
 import { chainProblems } from '../support/chain';
-import { githubFlow } from '../support/seed';
+import { fulfilledTimeline, githubFlow } from '../support/seed';
 import { removeDataDir, startTollgate, type TollgateProcess } from '../support/tollgate-process';
 import { eventually, type Ticket, TollgateClient } from '../support/workflow-client';
 
@@ -17,17 +17,6 @@ const STATE_MACHINE = 'arn:aws:states:us-east-1:000000000000:stateMachine:access
 const EXECUTION_PREFIX = 'arn:aws:states:us-east-1:000000000000:execution:access-request:';
 
 const githubWrite = githubFlow.request;
-
-const fulfilledTimeline = [
-  'submitted',
-  'routed',
-  'stage_opened',
-  'approved',
-  'approved_all',
-  'fulfilment_requested',
-  'fulfilment_reported',
-  'closed',
-];
 
 type Hooks = Pick<TestContext, 'onTestFinished' | 'onTestFailed'>;
 

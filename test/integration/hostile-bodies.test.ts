@@ -16,6 +16,7 @@ import {
   prototypeKeys,
   withLoneSurrogate,
 } from '../support/hostile';
+import { INTAKE_KEYS } from '../support/intake-model';
 import { listAll } from '../support/lists';
 import { startTestRuntime, type TestRuntime } from '../support/runtime';
 import { people } from '../support/seed';
@@ -40,18 +41,7 @@ const shapes: Record<string, BodyShape> = {
   submitRequest: {
     base: accessBody(),
     fieldTypes: { type: ['string'], system: ['string'], entitlement: ['string'], justification: ['string'] },
-    known: [
-      'type',
-      'beneficiary',
-      'system',
-      'entitlement',
-      'justification',
-      'urgency',
-      'duration',
-      'evidence',
-      'category',
-      'description',
-    ],
+    known: INTAKE_KEYS,
   },
   decideApproval: {
     base: { decision: 'approve', comment: 'Looks fine' },

@@ -10,7 +10,9 @@ export type Verdict = 'created' | 'invalid' | 'forbidden';
 
 const URGENCIES = ['low', 'normal', 'high', 'critical'];
 const SUPPORT_CATEGORIES = ['hardware', 'software', 'network', 'account', 'other'];
-const ACCESS_KEYS = [
+
+/** Every field either kind of intake body may carry. */
+export const INTAKE_KEYS = [
   'type',
   'beneficiary',
   'system',
@@ -19,8 +21,13 @@ const ACCESS_KEYS = [
   'urgency',
   'duration',
   'evidence',
-];
-const SUPPORT_KEYS = ['type', 'category', 'urgency', 'description'];
+  'category',
+  'description',
+] as const;
+const ACCESS_KEYS: readonly string[] = INTAKE_KEYS.filter(
+  (key) => key !== 'category' && key !== 'description',
+);
+const SUPPORT_KEYS: readonly string[] = ['type', 'category', 'urgency', 'description'];
 const YEAR_SECONDS = 366 * 24 * 3600;
 
 const isObject = (value: unknown): value is Record<string, unknown> =>

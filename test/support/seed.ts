@@ -85,3 +85,15 @@ export const githubFlow = {
     justification: 'Push the release branch for 4.2',
   },
 } as const;
+
+/** The timeline of a ticket of that flow that closes as fulfilled, event by event. */
+export const fulfilledTimeline = [
+  'submitted',
+  'routed',
+  'stage_opened',
+  'approved',
+  'approved_all',
+  'fulfilment_requested',
+  'fulfilment_reported',
+  'closed',
+];
