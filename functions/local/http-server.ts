@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type {
   APIGatewayProxyEventV2WithJWTAuthorizer,
   APIGatewayProxyStructuredResultV2,
@@ -9,8 +9,30 @@ import type {
 import type { Route } from '../routes';
 import type { LocalAuth } from './local-auth';
 
-/** API Gateway's own request limit; the handlers enforce the contract's 64 KiB themselves. */
+/**
+ * API Gateway's HTTP API quotas, which no setting changes
+ * (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html):
+ * "Payload size: 10 MB" (the handlers enforce the contract's 64 KiB themselves), and "Total combined
+ * size of request line and header values: 10240 bytes". AWS documents no status for the second;
+ * users of deployed APIs report 431 Request Header Fields Too Large with the text "HTTP header is
+ * larger than 10240 bytes.", which is what the local gateway answers.
+ */
 const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
+export const GATEWAY_MAX_REQUEST_LINE_AND_HEADER_BYTES = 10_240;
+
+const HEADERS_TOO_LARGE: APIGatewayProxyStructuredResultV2 = {
+  statusCode: 431,
+  body: JSON.stringify({
+    message: `HTTP header is larger than ${GATEWAY_MAX_REQUEST_LINE_AND_HEADER_BYTES} bytes.`,
+  }),
+};
+
+/**
+ * Node's own parser stops at 16 KiB by default, with a bare error of its own; it reads up to this
+ * much so the gateway's limit above is the one that answers. Past it, `clientError` answers the
+ * gateway's way all the same.
+ */
+const NODE_MAX_HEADER_BYTES = 64 * 1024;
 
 export type HttpHandler = (
   event: APIGatewayProxyEventV2WithJWTAuthorizer,
@@ -39,13 +61,14 @@ export async function startHttpServer(options: {
   log: (line: string) => void;
 }): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   const compiled = options.routes.map(compile);
-  const server = createServer((request, response) => {
+  const server = createServer({ maxHeaderSize: NODE_MAX_HEADER_BYTES }, (request, response) => {
     serve(request, response, compiled, options).catch((error: unknown) => {
       options.log(`local gateway error: ${(error as Error).stack ?? error}`);
       if (!response.headersSent)
         send(response, { statusCode: 500, body: '{"message":"Internal Server Error"}' });
     });
   });
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerUnparsable(error, socket));
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -80,6 +103,10 @@ async function serve(
   routes: CompiledRoute[],
   options: { auth: LocalAuth },
 ): Promise<void> {
+  if (requestLineAndHeaderBytes(request) > GATEWAY_MAX_REQUEST_LINE_AND_HEADER_BYTES) {
+    request.resume();
+    return send(response, HEADERS_TOO_LARGE, request.method === 'HEAD');
+  }
   const url = new URL(request.url ?? '/', 'http://127.0.0.1');
   const method = request.method === 'HEAD' ? 'GET' : (request.method ?? 'GET');
   const candidates = routes.filter((route) => route.pattern.test(url.pathname));
@@ -107,6 +134,32 @@ async function serve(
   const event = toEvent(request, url, match.route, pathParameters, body, claims);
   const result = await match.handler(event, lambdaContext(event.requestContext.requestId));
   send(response, result, request.method === 'HEAD');
+}
+
+/** What API Gateway counts against its limit: `METHOD target HTTP/x.y` and every header's value, in bytes. */
+export function requestLineAndHeaderBytes(request: IncomingMessage): number {
+  let bytes = Buffer.byteLength(`${request.method} ${request.url} HTTP/${request.httpVersion}`, 'latin1');
+  for (let index = 1; index < request.rawHeaders.length; index += 2)
+    bytes += Buffer.byteLength(request.rawHeaders[index] ?? '', 'latin1');
+  return bytes;
+}
+
+/**
+ * A request Node could not parse (headers past its own limit, a malformed request line) gets the
+ * gateway's JSON answer and a closed connection, never Node's bare status line.
+ */
+function answerUnparsable(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (!socket.writable) return void socket.destroy();
+  const [status, reason, body] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', HEADERS_TOO_LARGE.body ?? '']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', '{"message":"Request Timeout"}']
+        : [400, 'Bad Request', '{"message":"Bad Request"}'];
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 /** A segment that is not valid percent-encoded UTF-8 reaches the handler as it came, which finds nothing by it. */

@@ -1,18 +1,21 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { statuses } from '../../functions/domain/lifecycle';
+import { GATEWAY_MAX_REQUEST_LINE_AND_HEADER_BYTES } from '../../functions/local/http-server';
 import type { Route } from '../../functions/routes';
 import { type ApiClient, call } from '../support/client';
 import {
   edgyString,
   expectErrorEnvelope,
   expectGatewayUnauthorized,
+  expectHeadersTooLarge,
   fillPath,
   headerText,
   hostileSegment,
   jsonRoutes,
   pathParams,
   prototypeKeys,
+  sideOfGatewayLimit,
 } from '../support/hostile';
 import { listAll } from '../support/lists';
 import { startTestRuntime, type TestRuntime } from '../support/runtime';
@@ -120,10 +123,14 @@ describe('hostile query strings, ids and tokens on every JSON route', () => {
       await storesNothing(async () => {
         await fc.assert(
           fc.asyncProperty(hostileSegment, async (segment) => {
+            const side = sideOfGatewayLimit(fillPath(route, segment), alex.token);
+            fc.pre(side !== null);
+
             // Act
             const response = await send(route, fillPath(route, segment), alex);
 
             // Assess
+            if (side === 'above') return expectHeadersTooLarge(response, fillPath(route, segment));
             expectErrorEnvelope(response, 404, `${route.method} ${fillPath(route, segment).slice(0, 200)}`, {
               echoed: asInJson(decoded(segment)),
             });
@@ -159,16 +166,21 @@ describe('hostile query strings, ids and tokens on every JSON route', () => {
       ),
       fc.stringMatching(/^[A-Za-z0-9_-]{10,60}\.[A-Za-z0-9_-]{43}$/),
       fc.integer({ min: 2000, max: 5000 }).map((length) => 'c'.repeat(length)),
+      // Past the gateway's limit on its own, as far as past Node's default 16 KiB.
+      fc
+        .integer({ min: GATEWAY_MAX_REQUEST_LINE_AND_HEADER_BYTES, max: 30_000 })
+        .map((length) => 'c'.repeat(length)),
     );
 
     it(
       route.query
-        ? 'are a 400 naming the parameter unless every parameter is known and valid'
-        : 'are ignored: the answer is the one without a query',
+        ? "are a 400 naming the parameter unless every parameter is known and valid, and past the gateway's limit its 431"
+        : "are ignored: the answer is the one without a query, and past the gateway's limit its 431",
       async () => {
         // Prepare
         const path = fillPath(route, NO_SUCH_ID);
         const baseline = await alex.get(path);
+        const tried = { below: 0, above: 0 };
 
         await storesNothing(async () => {
           await fc.assert(
@@ -181,11 +193,16 @@ describe('hostile query strings, ids and tokens on every JSON route', () => {
                 for (const [k, v] of new URLSearchParams(query))
                   received.set(k, received.has(k) ? `${received.get(k)},${v}` : v);
 
+                const side = sideOfGatewayLimit(`${path}?${query}`, alex.token);
+                fc.pre(side !== null);
+                if (side) tried[side]++;
+
                 // Act
                 const response = await alex.get(`${path}?${query}`);
 
                 // Assess
-                const context = `${path}?${query}`;
+                const context = `${path}?${query}`.slice(0, 300);
+                if (side === 'above') return expectHeadersTooLarge(response, context);
                 if (!model) {
                   expect(response.status, `${context} → ${response.text.slice(0, 200)}`).toBe(
                     baseline.status,
@@ -208,11 +225,17 @@ describe('hostile query strings, ids and tokens on every JSON route', () => {
             ),
             {
               numRuns: RUNS,
-              // Always tried: names that are special on JavaScript objects, alone.
-              examples: prototypeKeys.map((special) => [[[special, '1']]] as [[string, string][]]),
+              examples: [
+                // Always tried: names that are special on JavaScript objects, alone.
+                ...prototypeKeys.map((special) => [[[special, '1']]] as [[string, string][]]),
+                // Found by an earlier run: repeated long values, past the gateway's limit together.
+                [Array.from({ length: 4 }, () => ['__proto__', 'c'.repeat(4000)])] as [[string, string][]],
+              ],
             },
           );
         });
+        expect(tried.below, 'queries tried below the limit').toBeGreaterThan(0);
+        expect(tried.above, 'queries tried above the limit').toBeGreaterThan(0);
       },
     );
   });

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { expect } from 'vitest';
+import { GATEWAY_MAX_REQUEST_LINE_AND_HEADER_BYTES as GATEWAY_LIMIT } from '../../functions/local/http-server';
 import { deployedRoutes, type Route } from '../../functions/routes';
 import type { ApiResponse } from './client';
 
@@ -161,4 +162,25 @@ export function expectLinkPage(
   expect(response.headers.get('x-frame-options'), context).toBe('DENY');
   expect(response.text, context).not.toMatch(/<script/i);
   expectNoStackTrace(response.text);
+}
+
+/**
+ * Which side of the gateway's limit on request line and header values a request lands on. Besides
+ * the request line, a client sends header values the gateway counts too: the bearer token and
+ * fetch's own few headers, given room to spare here. A request within that room of the limit could
+ * land on either side, so properties skip it (`fc.pre`) rather than guess; the exact boundary is
+ * tested byte for byte in gateway-limits.test.ts.
+ */
+export function sideOfGatewayLimit(pathAndQuery: string, token?: string): 'below' | 'above' | null {
+  const requestLine = `POST ${pathAndQuery} HTTP/1.1`.length;
+  if (requestLine > GATEWAY_LIMIT) return 'above';
+  return requestLine + (token?.length ?? 0) + 512 <= GATEWAY_LIMIT ? 'below' : null;
+}
+
+/** The gateway's own answer to a request line and headers over its limit. */
+export function expectHeadersTooLarge(response: { status: number; text: string }, context: string): void {
+  expect(response.status, `${context.slice(0, 300)} → ${response.text.slice(0, 200)}`).toBe(431);
+  expect(JSON.parse(response.text)).toEqual({
+    message: `HTTP header is larger than ${GATEWAY_LIMIT} bytes.`,
+  });
 }

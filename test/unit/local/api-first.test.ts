@@ -1,9 +1,18 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiFirstGate } from '../../../functions/local/api-first';
 
 const later = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('workflow steps yield to API requests', () => {
+  // The clock is faked, so what the yield allows is decided by the gate, not by how busy the machine is.
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('runs a step as soon as the API is idle', async () => {
     // Prepare
     const gate = new ApiFirstGate(1_000);
@@ -14,10 +23,11 @@ describe('workflow steps yield to API requests', () => {
     });
     // Act
     const answered = request();
-    await gate.step(async () => {
+    const stepped = gate.step(async () => {
       order.push('step');
     });
-    await answered;
+    await vi.advanceTimersByTimeAsync(30);
+    await Promise.all([answered, stepped]);
     // Assess
     expect(order).toEqual(['api', 'step']);
   });
@@ -26,12 +36,19 @@ describe('workflow steps yield to API requests', () => {
     // Prepare
     const gate = new ApiFirstGate(20);
     const busy = gate.api(() => later(500))();
-    const started = Date.now();
+    let ran = false;
     // Act
-    await gate.step(async () => undefined);
+    const stepped = gate.step(async () => {
+      ran = true;
+    });
+    await vi.advanceTimersByTimeAsync(19);
+    const ranBeforeYield = ran;
+    await vi.advanceTimersByTimeAsync(1);
     // Assess
-    expect(Date.now() - started).toBeLessThan(400);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(15);
+    expect(ranBeforeYield).toBe(false);
+    expect(ran).toBe(true);
+    await stepped;
+    await vi.advanceTimersByTimeAsync(500);
     await busy;
   });
 
@@ -48,8 +65,10 @@ describe('workflow steps yield to API requests', () => {
     const second = gate.step(async () => {
       order.push(2);
     });
+    const failed = expect(first).rejects.toThrow('step failed');
+    await vi.advanceTimersByTimeAsync(20);
     // Assess
-    await expect(first).rejects.toThrow('step failed');
+    await failed;
     await second;
     expect(order).toEqual([1, 2]);
   });
