@@ -103,7 +103,7 @@ describe('local Step Functions service', () => {
 
   /** The token the notify Lambda was given for this ticket, once it has been called. */
   const tokenFor = async (ticket: string): Promise<string> => {
-    const giveUpAt = Date.now() + 5_000;
+    const giveUpAt = Date.now() + 10_000;
     for (;;) {
       const call = invocations.find(
         ({ functionName, payload }) =>
