@@ -12,8 +12,8 @@ import type { IndexName } from '../functions/adapters/dynamodb/table';
  * Adapter methods and the DynamoDB actions they send (functions/adapters/dynamodb/):
  * - GetItem: tickets.get, directory.identity and .system, tasks.get, links.get, idempotency.reserve
  *   (reading the record that won), and every HTTP route's caller lookup (route.ts resolveCaller)
- * - PutItem: tickets.create and .save, links.put, grants.put, idempotency.reserve
- * - UpdateItem: idempotency.complete, links.markUsed
+ * - PutItem: tickets.create and .save, links.put, grants.put, tasks.holdToken, idempotency.reserve
+ * - UpdateItem: idempotency.complete, links.markUsed and .release
  * - DeleteItem: tasks.retire
  * - BatchWriteItem: tasks.put (the task and its assignments), directory.put (seeding only)
  * - Query on the table itself: tasks.forAssignee, directory.identitiesWithRole
@@ -66,11 +66,16 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   'http/report-fulfilment': needs({ table: ['GetItem', 'PutItem'], workflow: ['SendTaskSuccess'] }),
   // The link, ticket, task, recipient and system read; decides or reports as above; marks the link used.
   'http/link-page': needs({ table: ['GetItem', 'PutItem', 'UpdateItem'], workflow: ['SendTaskSuccess'] }),
-  // The ticket read and saved, its viewers batch-written, the grant put, finished tasks' assignments deleted.
-  'workflow/advance': needs({ table: ['GetItem', 'PutItem', 'DeleteItem', 'BatchWriteItem'] }),
+  // The ticket read and saved, its viewers batch-written, the grant put, finished tasks' assignments
+  // deleted; a later stage's people resolved (identities and system read, the security group queried).
+  'workflow/advance': needs({ table: ['GetItem', 'PutItem', 'DeleteItem', 'BatchWriteItem', 'Query'] }),
   // The ticket, task and system read; the task and its assignments batch-written; a link put per
-  // assignee, and an email to each.
-  'workflow/notify': needs({ table: ['GetItem', 'PutItem', 'BatchWriteItem'], email: true }),
+  // assignee, and an email to each; a wait decided before it began answered at once.
+  'workflow/notify': needs({
+    table: ['GetItem', 'PutItem', 'BatchWriteItem'],
+    workflow: ['SendTaskSuccess'],
+    email: true,
+  }),
   'workflow/record-failure': needs({ table: ['GetItem', 'PutItem', 'DeleteItem'] }),
   // Tickets by status, their tasks read; executions started, decisions resent.
   'scheduled/reconcile': needs({

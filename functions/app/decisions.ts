@@ -30,10 +30,11 @@ export async function decideApproval(
   input: { caller: Identity; taskId: string; decision: Decision; comment: string | null; via: Via },
 ): Promise<Ticket> {
   const task = await visibleTask(deps, input.caller, input.taskId, 'approval');
-  const at = deps.clock.now().toISOString();
+  const now = deps.clock.now();
+  const at = now.toISOString();
   const stageIndex = task.stageIndex ?? 0;
   const ticket = await updateTicket(deps.tickets, task.ticketId, (current) => {
-    assertMayDecide(current, stageIndex, input.caller);
+    assertMayDecide(current, stageIndex, input.caller, now);
     return recordDecision(current, stageIndex, {
       by: input.caller.id,
       decision: input.decision,
@@ -52,9 +53,10 @@ export async function reportFulfilment(
   input: { caller: Identity; taskId: string; result: 'done' | 'failed'; note: string | null; via: Via },
 ): Promise<Ticket> {
   const task = await visibleTask(deps, input.caller, input.taskId, 'fulfilment');
-  const at = deps.clock.now().toISOString();
+  const now = deps.clock.now();
+  const at = now.toISOString();
   const ticket = await updateTicket(deps.tickets, task.ticketId, (current) => {
-    assertMayFulfil(current, input.caller);
+    assertMayFulfil(current, input.caller, now);
     return recordFulfilment(current, {
       by: input.caller.id,
       result: input.result,

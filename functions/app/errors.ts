@@ -20,3 +20,16 @@ export class TicketExistsError extends ConflictError {
 export class TransientError extends Error {
   override readonly name = 'TransientError';
 }
+
+/**
+ * The workflow was about to wait without a deadline: a defect, surfaced by name (the state machine
+ * records it as the ticket's failure) rather than turned into a short wait that times out.
+ */
+export class MissingDeadlineError extends Error {
+  override readonly name = 'MissingDeadlineError';
+  constructor(ticketId: string, step: string, stageIndex: number | null) {
+    super(
+      `Ticket ${ticketId} would wait for ${step}${stageIndex === null ? '' : ` (stage ${stageIndex})`} without a deadline`,
+    );
+  }
+}

@@ -49,13 +49,18 @@ export type LinkAction =
   | { result: 'done' | 'failed'; note: string | null };
 
 /**
- * Primary course: act once through a link that `viewLink` just checked, as its recipient; the link
- * is then spent. The decision's own conditional write re-checks the ticket, so a race still loses.
+ * Primary course: spend the link that `viewLink` just checked (a conditional write, so of two uses
+ * exactly one goes on), then act once as its recipient. If the action does not happen, the link is
+ * given back. The decision's own conditional write re-checks the ticket, so a race still loses.
  */
 export async function actOnLink(deps: LinkDeps, view: LinkView, action: LinkAction): Promise<Ticket> {
   const { link, recipient } = view;
-  const ticket =
-    link.purpose === 'approval' && 'decision' in action
+  const kindMatches = link.purpose === 'approval' ? 'decision' in action : 'result' in action;
+  if (!kindMatches) throw new ConflictError(`This link is for ${link.purpose}, not for that action.`);
+  const usedAt = deps.clock.now().toISOString();
+  await deps.links.markUsed(link.hash, usedAt);
+  try {
+    return 'decision' in action
       ? await decideApproval(deps, {
           caller: recipient,
           taskId: link.taskId,
@@ -63,18 +68,17 @@ export async function actOnLink(deps: LinkDeps, view: LinkView, action: LinkActi
           comment: action.comment,
           via: 'link',
         })
-      : link.purpose === 'fulfilment' && 'result' in action
-        ? await reportFulfilment(deps, {
-            caller: recipient,
-            taskId: link.taskId,
-            result: action.result,
-            note: action.note,
-            via: 'link',
-          })
-        : undefined;
-  if (!ticket) throw new ConflictError(`This link is for ${link.purpose}, not for that action.`);
-  await deps.links.markUsed(link.hash, deps.clock.now().toISOString());
-  return ticket;
+      : await reportFulfilment(deps, {
+          caller: recipient,
+          taskId: link.taskId,
+          result: action.result,
+          note: action.note,
+          via: 'link',
+        });
+  } catch (error) {
+    await deps.links.release(link.hash, usedAt);
+    throw error;
+  }
 }
 
 function stillWaiting(ticket: Ticket, task: TaskRecord): boolean {

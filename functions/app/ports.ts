@@ -126,6 +126,11 @@ export interface TaskRecord {
 export interface TaskStore {
   /** Writes the task and one assignment per assignee; a repeat with the same id replaces it. */
   put(task: TaskRecord): Promise<void>;
+  /**
+   * Stores the token that now resumes this task (the task item alone: assignments stay as they
+   * are), so a live execution's token is always the one on record.
+   */
+  holdToken(task: TaskRecord, token: string): Promise<void>;
   get(id: string): Promise<TaskRecord | undefined>;
   forAssignee(identityId: string, kind: TaskKind): Promise<TaskRecord[]>;
   /** Drops the assignments once the wait is over, so inboxes stay short. */
@@ -147,7 +152,10 @@ export interface LinkRecord {
 export interface LinkStore {
   put(link: LinkRecord): Promise<void>;
   get(hash: string): Promise<LinkRecord | undefined>;
+  /** Spends the link, once: throws ConflictError when it was already used. */
   markUsed(hash: string, at: string): Promise<void>;
+  /** Gives a spent link back, when the action it was spent on did not happen. */
+  release(hash: string, usedAt: string): Promise<void>;
 }
 
 export interface GrantRecord {

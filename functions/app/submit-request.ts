@@ -5,7 +5,7 @@ import { parseDurationSeconds } from '../domain/duration';
 import { ConflictError, ValidationError } from '../domain/errors';
 import { assertMayFileFor } from '../domain/filing';
 import { type AccessRequest, requestBodySchema, type SupportRequest } from '../domain/intake';
-import { decisionFor, resolveManagerStage } from '../domain/routing';
+import { routeAccessRequest } from '../domain/routing';
 import { applyChange, fulfilmentRecordFor, type Ticket } from '../domain/ticket';
 import { appendEvent } from '../domain/timeline';
 import { parseOrThrow } from '../domain/validation';
@@ -142,8 +142,12 @@ async function draftAccessTicket(
   }
   assertMayFileFor(caller, beneficiary);
 
-  const assignment = await resolveManagerStage(deps.directory, { requester: caller, beneficiary });
-  const { decision, approvals } = decisionFor(assignment);
+  const { decision, approvals } = await routeAccessRequest(deps.directory, {
+    requester: caller,
+    beneficiary,
+    system,
+    entitlement,
+  });
   const accountable = await deps.directory.identity(accountablePersonId(beneficiary));
   const ticket = newTicket(deps, caller, now, {
     type: 'access',
@@ -160,7 +164,12 @@ async function draftAccessTicket(
   });
   return applyChange(
     ticket,
-    { type: 'routed', at: now.toISOString(), actor: 'tollgate', data: { decision, path: assignment.path } },
+    {
+      type: 'routed',
+      at: now.toISOString(),
+      actor: 'tollgate',
+      data: { decision, path: approvals[0]?.path ?? [] },
+    },
     { decision, approvals },
   );
 }
@@ -173,6 +182,11 @@ async function draftSupportTicket(
 ): Promise<Ticket> {
   const queues = await deps.directory.supportQueues();
   const queue = queues.find((candidate) => candidate.categories.includes(body.category));
+  if (!queue) {
+    throw new ValidationError('No support queue serves this category', {
+      category: `is served by no queue (served: ${[...new Set(queues.flatMap((each) => each.categories))].sort().join(', ')})`,
+    });
+  }
   return newTicket(deps, caller, now, {
     type: 'support',
     beneficiary: caller.id,
@@ -181,7 +195,7 @@ async function draftSupportTicket(
     urgency: body.urgency,
     category: body.category,
     description: body.description,
-    fulfilment: { ...fulfilmentRecordFor(null, queue?.id ?? null), fulfillers: queue?.members ?? [] },
+    fulfilment: { ...fulfilmentRecordFor(null, queue.id), fulfillers: queue.members },
   });
 }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { parseDurationSeconds } from '../domain/duration';
+import { isStageName, resolveStage } from '../domain/routing';
 import { applyChange, type Ticket } from '../domain/ticket';
 import {
   applyApprovals,
@@ -11,10 +11,14 @@ import {
   openFulfilment,
   openStage,
   openStageIndex,
+  recordedAnswer,
+  recordedOutcome,
   recordFailure,
+  stageToOpen,
   timeOut,
 } from '../domain/workflow';
 import { approvalRequestEmail, fulfilmentRequestEmail } from './emails';
+import { MissingDeadlineError } from './errors';
 import type {
   Clock,
   Directory,
@@ -24,8 +28,10 @@ import type {
   Mailer,
   Secrets,
   TaskKind,
+  TaskRecord,
   TaskStore,
   TicketStore,
+  Workflow,
 } from './ports';
 import { updateTicket } from './ticket-updates';
 
@@ -38,6 +44,7 @@ export interface WorkflowDeps {
   grants: GrantStore;
   mailer: Mailer;
   secrets: Secrets;
+  workflow: Workflow;
   faults: Faults;
   /** Where emailed links point, and the factor that shortens every wait in demos and tests. */
   settings: { publicBaseUrl: string; timeScale: number };
@@ -55,38 +62,28 @@ export type Milestone = 'intake' | 'approval' | 'fulfilment' | 'timeout';
 
 /**
  * Primary course: apply what the last milestone means for the ticket (open the first stage, act on
- * a decision, grant or close after fulfilment, close on a timeout) in one conditional write.
- * Safe to repeat: a ticket that already moved on is left as it is.
+ * a decision and open the next stage, grant or close after fulfilment, close on a timeout) in one
+ * conditional write, then write what derives from the committed ticket. Safe to repeat: a ticket
+ * that already moved on is left as it is, and the derived items are written again.
  */
 export async function advance(deps: WorkflowDeps, ticketId: string, after: Milestone): Promise<StepResult> {
   const now = deps.clock.now();
   const at = now.toISOString();
-  const grant = after === 'fulfilment' ? await writeGrantIfTimeBound(deps, ticketId, now) : null;
-  const ticket = await updateTicket(deps.tickets, ticketId, (current) => {
-    switch (after) {
+  const ticket = await updateTicket(deps.tickets, ticketId, async (current) => {
+    // A timeout applies what was recorded before the deadline instead of closing over it.
+    const milestone = after === 'timeout' ? (recordedOutcome(current) ?? after) : after;
+    switch (milestone) {
       case 'intake':
         return fromIntake(deps, current, now);
-      case 'approval': {
-        const { ticket: decided, next } = applyApprovals(current, at);
-        return next === 'fulfilment'
-          ? openFulfilment(decided, deadlineAfter(deps, now, fulfilmentWindowSeconds[current.urgency]), at)
-          : decided;
-      }
+      case 'approval':
+        return afterDecision(deps, current, now);
       case 'fulfilment':
-        return completeFulfilment(current, at, grant);
+        return completeFulfilment(current, now, deps.settings.timeScale);
       case 'timeout':
         return timeOut(current, at);
     }
   });
-  if (after === 'intake') {
-    const named = [
-      ...ticket.approvals.flatMap((approval) => approval.candidates),
-      ...(ticket.fulfilment?.fulfillers ?? []),
-    ];
-    await deps.tickets.addViewers(ticket.id, named);
-  } else {
-    await retireTasks(deps, ticket);
-  }
+  await writeDerivedItems(deps, ticket, after);
   return stepResult(ticket, now);
 }
 
@@ -122,26 +119,56 @@ function fromIntake(deps: WorkflowDeps, ticket: Ticket, now: Date): Ticket {
   }
 }
 
-/** The grant record comes first: its id derives from the ticket, so a retried step rewrites the same one. */
-async function writeGrantIfTimeBound(deps: WorkflowDeps, ticketId: string, now: Date) {
-  const ticket = await deps.tickets.get(ticketId);
-  const seconds = ticket?.duration ? parseDurationSeconds(ticket.duration) : null;
-  if (ticket?.type !== 'access' || ticket.fulfilment?.result !== 'done' || seconds === null) return null;
-  if (ticket.grant) return ticket.grant;
-  const grant = {
-    id: `G${ticket.id}`,
-    from: now.toISOString(),
-    until: deadlineAfter(deps, now, seconds),
-  };
-  deps.faults.crashPoint('during-fulfilment');
-  await deps.grants.put({
-    ...grant,
-    ticketId: ticket.id,
-    holder: ticket.beneficiary,
-    system: ticket.system ?? '',
-    entitlement: ticket.entitlement ?? '',
-  });
-  return grant;
+/**
+ * A denial closes, the last approval opens fulfilment, any other approval opens the next stage
+ * with its people resolved now, passing over whoever decided an earlier stage.
+ */
+async function afterDecision(deps: WorkflowDeps, ticket: Ticket, now: Date): Promise<Ticket> {
+  const at = now.toISOString();
+  const { ticket: decided, next } = applyApprovals(ticket, at);
+  if (next === 'fulfilment') {
+    return openFulfilment(decided, deadlineAfter(deps, now, fulfilmentWindowSeconds[ticket.urgency]), at);
+  }
+  const index = stageToOpen(decided);
+  const stage = decided.approvals[index ?? -1];
+  if (next !== 'approval' || index === null || !stage) return decided;
+  const system = decided.system ? await deps.directory.system(decided.system) : undefined;
+  const decidedBy = decided.approvals.flatMap((approval) => (approval.decidedBy ? [approval.decidedBy] : []));
+  const assignment =
+    system && isStageName(stage.stage)
+      ? await resolveStage(deps.directory, stage.stage, { ...decided, system }, decidedBy)
+      : null;
+  const deadline = deadlineAfter(deps, now, approvalWindowSeconds[ticket.urgency]);
+  return openStage(decided, index, deadline, at, assignment);
+}
+
+/**
+ * Items derived from the committed ticket, never ahead of it: the grant of an active ticket, the
+ * listing of everyone the ticket names, and the retirement of waits that are over.
+ */
+async function writeDerivedItems(deps: WorkflowDeps, ticket: Ticket, after: Milestone): Promise<void> {
+  if (ticket.grant && ticket.status === 'active') {
+    deps.faults.crashPoint('during-fulfilment');
+    await deps.grants.put({
+      ...ticket.grant,
+      ticketId: ticket.id,
+      holder: ticket.beneficiary,
+      system: ticket.system ?? '',
+      entitlement: ticket.entitlement ?? '',
+    });
+  }
+  const open = openStageIndex(ticket);
+  if (after === 'intake') {
+    const named = [
+      ...ticket.approvals.flatMap((approval) => approval.candidates),
+      ...(ticket.fulfilment?.fulfillers ?? []),
+    ];
+    await deps.tickets.addViewers(ticket.id, named);
+  } else {
+    if (open !== null && open > 0)
+      await deps.tickets.addViewers(ticket.id, ticket.approvals[open]?.candidates ?? []);
+    await retireTasks(deps, ticket);
+  }
 }
 
 /** Primary course: record the failure on the ticket, so no execution ends without the ticket knowing. */
@@ -160,37 +187,31 @@ export async function recordWorkflowFailure(
 
 /**
  * Primary course: store the task token, then email each assignee a link of their own. A retry with
- * the same token after everyone was emailed sends nothing twice.
+ * the same token after everyone was emailed sends nothing twice. A retry with a new token after the
+ * wait was already decided (or the ticket moved on) stores that token too and answers it at once
+ * with what is on record, so no execution waits on a token that nobody holds.
  */
 export async function notifyAssignees(
   deps: WorkflowDeps,
-  input: { ticketId: string; kind: TaskKind; taskToken: string },
+  input: { ticketId: string; kind: TaskKind; taskToken: string; stageIndex?: number | null },
 ) {
   const ticket = await deps.tickets.get(input.ticketId);
   if (!ticket) throw new Error(`No ticket ${input.ticketId}`);
-  const stageIndex = input.kind === 'approval' ? openStageIndex(ticket) : null;
-  const deadline =
-    input.kind === 'approval' ? ticket.approvals[stageIndex ?? -1]?.deadline : ticket.fulfilment?.deadline;
-  if (!deadline || nextStepFor(ticket) !== input.kind) return { notified: 0 };
-
+  const stageIndex = input.kind === 'approval' ? (input.stageIndex ?? openStageIndex(ticket)) : null;
   const id = taskId(ticket.id, input.kind, stageIndex);
   const existing = await deps.tasks.get(id);
+  const answer = recordedAnswer(ticket, input.kind, stageIndex);
+  if (answer) {
+    await deps.tasks.holdToken(existing ?? newTask(deps, ticket, input, stageIndex, []), input.taskToken);
+    await deps.workflow.signal(input.taskToken, answer);
+    return { notified: 0 };
+  }
   if (existing?.token === input.taskToken && existing.notifiedAt) return { notified: 0 };
   const assignees =
     input.kind === 'approval'
       ? (ticket.approvals[stageIndex ?? -1]?.candidates ?? [])
       : eligibleFulfillers(ticket);
-  const task = {
-    id,
-    ticketId: ticket.id,
-    kind: input.kind,
-    stageIndex,
-    token: input.taskToken,
-    assignees,
-    deadline,
-    createdAt: deps.clock.now().toISOString(),
-    notifiedAt: null,
-  };
+  const task = newTask(deps, ticket, input, stageIndex, assignees);
   await deps.tasks.put(task);
 
   const system = ticket.system ? await deps.directory.system(ticket.system) : undefined;
@@ -200,20 +221,47 @@ export async function notifyAssignees(
       ticketId: ticket.id,
       taskId: id,
       identity: assignee,
-      expiresAt: deadline,
+      expiresAt: task.deadline,
     });
     const email = (input.kind === 'approval' ? approvalRequestEmail : fulfilmentRequestEmail)({
       ticket,
       system,
       to: assignee,
       url,
-      deadline,
+      deadline: task.deadline,
     });
     await deps.mailer.send(email);
   }
   await deps.tasks.put({ ...task, notifiedAt: deps.clock.now().toISOString() });
   deps.faults.crashPoint(`${input.kind}-notified`);
   return { notified: assignees.length };
+}
+
+function newTask(
+  deps: WorkflowDeps,
+  ticket: Ticket,
+  input: { kind: TaskKind; taskToken: string },
+  stageIndex: number | null,
+  assignees: string[],
+): TaskRecord {
+  return {
+    id: taskId(ticket.id, input.kind, stageIndex),
+    ticketId: ticket.id,
+    kind: input.kind,
+    stageIndex,
+    token: input.taskToken,
+    assignees,
+    deadline: waitDeadline(ticket, input.kind, stageIndex) ?? ticket.updatedAt,
+    createdAt: deps.clock.now().toISOString(),
+    notifiedAt: null,
+  };
+}
+
+/** The final deadline of a wait: a stage's, or the fulfilment's. */
+function waitDeadline(ticket: Ticket, kind: TaskKind, stageIndex: number | null): string | null {
+  return kind === 'approval'
+    ? (ticket.approvals[stageIndex ?? -1]?.deadline ?? null)
+    : (ticket.fulfilment?.deadline ?? null);
 }
 
 export const taskId = (ticketId: string, kind: TaskKind, stageIndex: number | null) =>
@@ -255,15 +303,13 @@ function deadlineAfter(deps: WorkflowDeps, now: Date, seconds: number): string {
   return new Date(now.getTime() + seconds * 1000 * deps.settings.timeScale).toISOString();
 }
 
+/** A wait always has a deadline: a missing one is a defect to surface, never a one-second wait. */
 function stepResult(ticket: Ticket, now: Date): StepResult {
   const next = nextStepFor(ticket);
   const stageIndex = next === 'approval' ? openStageIndex(ticket) : null;
-  const deadline =
-    next === 'approval'
-      ? ticket.approvals[stageIndex ?? -1]?.deadline
-      : next === 'fulfilment'
-        ? ticket.fulfilment?.deadline
-        : null;
-  const timeoutSeconds = deadline ? Math.max(1, Math.ceil((Date.parse(deadline) - now.getTime()) / 1000)) : 1;
+  if (next === 'done') return { ticketId: ticket.id, next, stageIndex, timeoutSeconds: 0 };
+  const deadline = waitDeadline(ticket, next, stageIndex);
+  if (!deadline) throw new MissingDeadlineError(ticket.id, next, stageIndex);
+  const timeoutSeconds = Math.max(1, Math.ceil((Date.parse(deadline) - now.getTime()) / 1000));
   return { ticketId: ticket.id, next, stageIndex, timeoutSeconds };
 }

@@ -45,6 +45,11 @@ export class NoEligibleApproverError extends DomainError {
   readonly code = 'no_eligible_approver';
 }
 
+/** A decision or report after its stage's final deadline: the timeout has the last word. */
+export class DeadlinePassedError extends DomainError {
+  readonly code = 'deadline_passed';
+}
+
 /** An emailed link past its deadline: answered before anything else about the link. */
 export class ExpiredError extends DomainError {
   readonly code = 'expired';

@@ -41,11 +41,13 @@ const transitions: Record<TicketType, Partial<Record<Status, readonly Step[]>>> 
     pending_approval: [
       { to: 'pending_approval' },
       { to: 'fulfilling' },
-      { to: 'closed', closures: ['rejected', 'timed_out', 'cancelled', 'failed'] },
+      // auto_rejected: separation of duties left nobody for a stage that opened later.
+      { to: 'closed', closures: ['rejected', 'auto_rejected', 'timed_out', 'cancelled', 'failed'] },
     ],
     fulfilling: [
       { to: 'active' },
-      { to: 'closed', closures: ['fulfilled', 'failed', 'timed_out', 'cancelled'] },
+      // auto_rejected: nobody left who may fulfil (the fulfillers left or approved alone).
+      { to: 'closed', closures: ['fulfilled', 'failed', 'timed_out', 'cancelled', 'auto_rejected'] },
     ],
     active: [{ to: 'revoking' }],
     revoking: [{ to: 'closed', closures: ['expired', 'revoked', 'failed'] }],

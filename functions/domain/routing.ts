@@ -1,9 +1,39 @@
-import { accountablePersonId, type DirectoryView, type Identity, isActive } from './directory';
-import { NoEligibleApproverError } from './errors';
+import {
+  accountablePersonId,
+  type DirectoryView,
+  type Entitlement,
+  type Identity,
+  isActive,
+  type System,
+} from './directory';
 import type { Approval, Decision } from './ticket';
 
-/** The rule that routes every access ticket until the policy engine decides stages. */
-export const FIRST_STAGE_RULE = { id: 'routing.manager-approval', version: 'routing-v1' } as const;
+/**
+ * The rules that choose approval stages until the policy engine decides them. Each stage names the
+ * rule that asked for it, and the decision records them with the version of this rule set.
+ */
+export const ROUTING_VERSION = 'routing-v2';
+export const stageRules = {
+  manager: 'routing.manager-approval',
+  system_owner: 'routing.admin-system-owner',
+  security: 'routing.critical-admin-security',
+} as const;
+export type StageName = keyof typeof stageRules;
+
+/** Why nobody can act on a ticket: the reason an `auto_rejected` closure carries. */
+export type NobodyEligible = 'no_eligible_approver' | 'no_eligible_fulfiller';
+
+/**
+ * Every access ticket needs the manager; admin rights on a high or critical system also need the
+ * system owner, and on a critical one security as well.
+ */
+export function stagesFor(system: System, entitlement: Entitlement): StageName[] {
+  const stages: StageName[] = ['manager'];
+  if (entitlement.class !== 'admin') return stages;
+  if (system.sensitivity === 'high' || system.sensitivity === 'critical') stages.push('system_owner');
+  if (system.sensitivity === 'critical') stages.push('security');
+  return stages;
+}
 
 export interface StageAssignment {
   stage: string;
@@ -12,69 +42,143 @@ export interface StageAssignment {
   path: string[];
 }
 
+/** The people a ticket is about: none of them approves it. */
+export interface TicketParties {
+  requester: string;
+  beneficiary: string;
+  beneficiaryOwner: string | null;
+}
+
 /**
- * Resolves the manager stage to named people: the accountable person's manager; if that person is
- * excluded (a party to the ticket, already deciding another stage, or not active), their manager,
- * and so on up the chain; when the chain runs out, every active member of `security` who is not
- * excluded, where the first decision wins.
+ * Resolves a stage to named people. `manager` starts at the accountable person's manager,
+ * `system_owner` at the system's owner, `security` at the security group. Anyone excluded (a party
+ * to the ticket, someone deciding another stage, a sole fulfiller) or not active is passed over to
+ * their manager, and so on up the chain; when the chain runs out, every active member of `security`
+ * who is not excluded is asked, and the first decision wins. Null when nobody is left.
  */
-export async function resolveManagerStage(
+export async function resolveStage(
   directory: DirectoryView,
-  parties: { requester: Identity; beneficiary: Identity },
-  alreadyDeciding: readonly string[] = [],
-): Promise<StageAssignment> {
-  const excluded = new Set([
-    parties.requester.id,
-    parties.beneficiary.id,
-    accountablePersonId(parties.beneficiary),
-    ...alreadyDeciding,
+  stage: StageName,
+  ticket: TicketParties & { system: Pick<System, 'ownerId'> },
+  excluded: readonly string[],
+): Promise<StageAssignment | null> {
+  const passedOver = new Set([
+    ticket.requester,
+    ticket.beneficiary,
+    ...(ticket.beneficiaryOwner ? [ticket.beneficiaryOwner] : []),
+    ...excluded,
   ]);
-  const accountable = await directory.identity(accountablePersonId(parties.beneficiary));
   const path: string[] = [];
   const seen = new Set<string>();
-  let candidateId = accountable?.managerId ?? null;
+  let candidateId = stage === 'security' ? null : await chainStart(directory, stage, ticket);
   while (candidateId && !seen.has(candidateId)) {
     seen.add(candidateId);
     const candidate = await directory.identity(candidateId);
-    if (isActive(candidate) && !excluded.has(candidate.id)) {
-      return { stage: 'manager', candidates: [candidate.id], path: [...path, candidate.id] };
+    if (isActive(candidate) && !passedOver.has(candidate.id)) {
+      return { stage, candidates: [candidate.id], path: [...path, candidate.id] };
     }
     path.push(candidateId);
     candidateId = candidate?.managerId ?? null;
   }
   const security = (await directory.identitiesWithRole('security'))
-    .filter((member) => isActive(member) && !excluded.has(member.id))
+    .filter((member) => isActive(member) && !passedOver.has(member.id))
     .map((member) => member.id)
     .sort();
-  if (security.length === 0) {
-    throw new NoEligibleApproverError(
-      'No manager in the chain and no security member is eligible to approve',
-    );
-  }
-  return { stage: 'manager', candidates: security, path: [...path, 'role:security'] };
+  if (security.length === 0) return null;
+  return { stage, candidates: security, path: [...path, 'role:security'] };
 }
 
-export function decisionFor(assignment: StageAssignment): { decision: Decision; approvals: Approval[] } {
+async function chainStart(
+  directory: DirectoryView,
+  stage: Exclude<StageName, 'security'>,
+  ticket: TicketParties & { system: Pick<System, 'ownerId'> },
+): Promise<string | null> {
+  if (stage === 'system_owner') return ticket.system.ownerId;
+  const accountable = await directory.identity(ticket.beneficiaryOwner ?? ticket.beneficiary);
+  return accountable?.managerId ?? null;
+}
+
+/**
+ * The fulfillers who could act on a ticket: the system's fulfillers who are active and are neither
+ * the beneficiary nor its owner. Null when an integration fulfils instead of people.
+ */
+export async function availableFulfillers(
+  directory: DirectoryView,
+  system: System,
+  parties: TicketParties,
+): Promise<string[] | null> {
+  if (system.fulfilment.mode !== 'manual') return null;
+  const people = await Promise.all(system.fulfilment.fulfillers.map((id) => directory.identity(id)));
+  return people
+    .filter(isActive)
+    .map((person) => person.id)
+    .filter((id) => id !== parties.beneficiary && id !== parties.beneficiaryOwner);
+}
+
+export interface Route {
+  decision: Decision;
+  approvals: Approval[];
+}
+
+/**
+ * Routes an access request at intake. The first stage gets its people now; later stages are
+ * resolved when they open (who decided before is known then), but each is tried here already, so a
+ * request nobody could carry through is refused at once with the reason instead of waiting.
+ * A system's sole fulfiller is never the sole approver of a one-stage ticket.
+ */
+export async function routeAccessRequest(
+  directory: DirectoryView,
+  request: { requester: Identity; beneficiary: Identity; system: System; entitlement: Entitlement },
+): Promise<Route> {
+  const stages = stagesFor(request.system, request.entitlement);
+  const ticket: TicketParties & { system: System } = {
+    requester: request.requester.id,
+    beneficiary: request.beneficiary.id,
+    beneficiaryOwner:
+      request.beneficiary.kind === 'service' ? accountablePersonId(request.beneficiary) : null,
+    system: request.system,
+  };
+  const rule = { stages, policyIds: stages.map((stage) => stageRules[stage]), version: ROUTING_VERSION };
+  const fulfillers = await availableFulfillers(directory, request.system, ticket);
+  if (fulfillers?.length === 0) return rejected(rule, 'no_eligible_fulfiller');
+  const soleFulfiller = stages.length === 1 && fulfillers?.length === 1 ? fulfillers : [];
+
+  const assignments: StageAssignment[] = [];
+  for (const stage of stages) {
+    // A later stage cannot go to whoever alone decides an earlier one.
+    const deciding = assignments.flatMap((earlier) =>
+      earlier.candidates.length === 1 ? earlier.candidates : [],
+    );
+    const assignment = await resolveStage(directory, stage, ticket, [...soleFulfiller, ...deciding]);
+    if (!assignment) return rejected(rule, 'no_eligible_approver');
+    assignments.push(assignment);
+  }
   return {
-    decision: {
-      outcome: 'approval_required',
-      stages: [assignment.stage],
-      policyIds: [FIRST_STAGE_RULE.id],
-      version: FIRST_STAGE_RULE.version,
-      reason: null,
-    },
-    approvals: [
-      {
-        stage: assignment.stage,
-        candidates: assignment.candidates,
-        decidedBy: null,
-        decision: null,
-        at: null,
-        comment: null,
-        via: null,
-        deadline: null,
-        path: assignment.path,
-      },
-    ],
+    decision: { outcome: 'approval_required', ...rule, reason: null },
+    approvals: assignments.map((assignment, index) =>
+      index === 0
+        ? pendingApproval(assignment)
+        : pendingApproval({ stage: assignment.stage, candidates: [], path: [] }),
+    ),
   };
 }
+
+function rejected(rule: Omit<Decision, 'outcome' | 'reason'>, reason: NobodyEligible): Route {
+  return { decision: { outcome: 'auto_rejected', ...rule, reason }, approvals: [] };
+}
+
+export function pendingApproval(assignment: StageAssignment): Approval {
+  return {
+    stage: assignment.stage,
+    candidates: assignment.candidates,
+    decidedBy: null,
+    decision: null,
+    at: null,
+    comment: null,
+    via: null,
+    deadline: null,
+    path: assignment.path,
+  };
+}
+
+export const isStageName = (stage: string): stage is StageName => stage in stageRules;

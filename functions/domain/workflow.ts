@@ -1,6 +1,8 @@
 import type { Identity } from './directory';
-import { ConflictError, ForbiddenError } from './errors';
+import { parseDurationSeconds } from './duration';
+import { ConflictError, DeadlinePassedError, ForbiddenError } from './errors';
 import type { Urgency } from './intake';
+import type { NobodyEligible, StageAssignment } from './routing';
 import { applyChange, type Ticket } from './ticket';
 
 /**
@@ -29,9 +31,26 @@ export function openStageIndex(ticket: Ticket): number | null {
   return index === -1 ? null : index;
 }
 
-export function openStage(ticket: Ticket, index: number, deadline: string, at: string): Ticket {
+/**
+ * Opens a stage with its deadline; a later stage also gets the people resolved for it now (the
+ * first got them at intake). Nobody left to ask closes the ticket as `auto_rejected`.
+ */
+export function openStage(
+  ticket: Ticket,
+  index: number,
+  deadline: string,
+  at: string,
+  assignment?: StageAssignment | null,
+): Ticket {
+  if (assignment === null) return closeWithNobodyEligible(ticket, 'no_eligible_approver', at);
   const approvals = ticket.approvals.map((approval, i) =>
-    i === index ? { ...approval, deadline } : approval,
+    i === index
+      ? {
+          ...approval,
+          deadline,
+          ...(assignment ? { candidates: assignment.candidates, path: assignment.path } : {}),
+        }
+      : approval,
   );
   const stage = approvals[index];
   return applyChange(
@@ -41,21 +60,41 @@ export function openStage(ticket: Ticket, index: number, deadline: string, at: s
       at,
       actor: 'tollgate',
       to: 'pending_approval',
-      data: { stage: stage?.stage, candidates: stage?.candidates, deadline },
+      data: { stage: stage?.stage, index, candidates: stage?.candidates, path: stage?.path, deadline },
     },
     { approvals },
   );
+}
+
+/** The stage the workflow must open next: the first undecided one, once every earlier one approved. */
+export function stageToOpen(ticket: Ticket): number | null {
+  const index = openStageIndex(ticket);
+  if (index === null || ticket.approvals.some((approval) => approval.decision === 'deny')) return null;
+  return ticket.approvals[index]?.deadline === null ? index : null;
+}
+
+/** Separation of duties left nobody to approve or fulfil: the ticket closes and says why. */
+export function closeWithNobodyEligible(ticket: Ticket, reason: NobodyEligible, at: string): Ticket {
+  return applyChange(ticket, {
+    type: 'closed',
+    at,
+    actor: 'tollgate',
+    reason,
+    to: 'closed',
+    closure: 'auto_rejected',
+  });
 }
 
 /**
  * Separation of duties at the moment of deciding: only a named candidate of the open stage, never
  * a party to the ticket, and never someone who already decided another stage.
  */
-export function assertMayDecide(ticket: Ticket, stageIndex: number, caller: Identity): void {
+export function assertMayDecide(ticket: Ticket, stageIndex: number, caller: Identity, now: Date): void {
   const stage = ticket.approvals[stageIndex];
   if (!stage?.candidates.includes(caller.id)) {
     throw new ForbiddenError(`${caller.id} is not an approver of this stage`);
   }
+  if (stage.decision === null) assertBeforeDeadline(stage.deadline, now);
   if (openStageIndex(ticket) !== stageIndex) {
     throw new ConflictError(
       stage.decision
@@ -132,20 +171,26 @@ export function nextStepFor(ticket: Ticket): 'approval' | 'fulfilment' | 'done' 
   return 'done';
 }
 
-/** Fulfillers who may act: never the beneficiary, and never the ticket's sole approver. */
+/**
+ * Fulfillers who may act: nobody fulfils a grant to themselves, and the ticket's sole approver
+ * never fulfils it. A support ticket grants nothing: its queue serves everyone, its members too.
+ */
 export function eligibleFulfillers(ticket: Ticket): string[] {
+  const fulfillers = ticket.fulfilment?.fulfillers ?? [];
+  if (ticket.type === 'support') return fulfillers;
   const approvers = new Set(
     ticket.approvals.map((approval) => approval.decidedBy).filter((id) => id !== null),
   );
   const soleApprover = approvers.size === 1 ? [...approvers][0] : undefined;
-  return (ticket.fulfilment?.fulfillers ?? []).filter(
+  return fulfillers.filter(
     (id) => id !== ticket.beneficiary && id !== ticket.beneficiaryOwner && id !== soleApprover,
   );
 }
 
-export function assertMayFulfil(ticket: Ticket, caller: Identity): void {
+export function assertMayFulfil(ticket: Ticket, caller: Identity, now: Date): void {
   if (!ticket.fulfilment?.fulfillers.includes(caller.id))
     throw new ForbiddenError(`${caller.id} is not a fulfiller of this ticket`);
+  if (ticket.fulfilment.result === null) assertBeforeDeadline(ticket.fulfilment.deadline, now);
   if (!eligibleFulfillers(ticket).includes(caller.id)) {
     throw new ForbiddenError('A fulfiller may not fulfil a grant to themselves, nor one they alone approved');
   }
@@ -158,8 +203,12 @@ export function assertMayFulfil(ticket: Ticket, caller: Identity): void {
   }
 }
 
+/** Asks the fulfillers; when separation of duties leaves none of a manual system's, the ticket closes. */
 export function openFulfilment(ticket: Ticket, deadline: string, at: string): Ticket {
   if (!ticket.fulfilment) return ticket;
+  if (ticket.fulfilment.mode === 'manual' && eligibleFulfillers(ticket).length === 0) {
+    return closeWithNobodyEligible(ticket, 'no_eligible_fulfiller', at);
+  }
   return applyChange(
     ticket,
     {
@@ -198,13 +247,14 @@ export function recordFulfilment(
   );
 }
 
-/** After the fulfilment report: time-bound access becomes an active grant, the rest closes. */
-export function completeFulfilment(
-  ticket: Ticket,
-  at: string,
-  grant: { id: string; from: string; until: string } | null,
-): Ticket {
+/**
+ * After the fulfilment report: time-bound access becomes an active grant (its `until` from the
+ * ticket's duration, each second of it lasting `secondScale` real seconds), the rest closes. The
+ * grant's id derives from the ticket, so a repeated step names the same grant.
+ */
+export function completeFulfilment(ticket: Ticket, now: Date, secondScale = 1): Ticket {
   if (ticket.status !== 'fulfilling' || !ticket.fulfilment?.result) return ticket;
+  const at = now.toISOString();
   if (ticket.fulfilment.result === 'failed') {
     return applyChange(ticket, {
       type: 'closed',
@@ -215,7 +265,10 @@ export function completeFulfilment(
       closure: 'failed',
     });
   }
-  if (grant && ticket.type === 'access') {
+  const seconds = ticket.duration ? parseDurationSeconds(ticket.duration) : null;
+  if (seconds !== null && ticket.type === 'access') {
+    const until = new Date(now.getTime() + seconds * 1000 * secondScale).toISOString();
+    const grant = { id: `G${ticket.id}`, from: at, until };
     return applyChange(
       ticket,
       { type: 'granted', at, actor: 'tollgate', to: 'active', data: { grant } },
@@ -225,6 +278,51 @@ export function completeFulfilment(
   return applyChange(ticket, { type: 'closed', at, actor: 'tollgate', to: 'closed', closure: 'fulfilled' });
 }
 
+/**
+ * The final deadline refuses what comes after it, so that a decision and the timeout exclude each
+ * other: what was recorded before it is applied by the timeout step (see recordedOutcome).
+ */
+function assertBeforeDeadline(deadline: string | null, now: Date): void {
+  if (deadline !== null && now.getTime() >= Date.parse(deadline)) {
+    throw new DeadlinePassedError(`The deadline of this step passed at ${deadline}`);
+  }
+}
+
+/**
+ * A decision or fulfilment report on record that the workflow has not acted on yet (its delivery
+ * failed, or it arrived just as the wait timed out): the step it ends is the one to apply.
+ */
+export function recordedOutcome(ticket: Ticket): 'approval' | 'fulfilment' | null {
+  if (ticket.status === 'fulfilling') return ticket.fulfilment?.result ? 'fulfilment' : null;
+  if (ticket.status !== 'pending_approval') return null;
+  const open = openStageIndex(ticket);
+  const waitingStageOpened = open !== null && ticket.approvals[open]?.deadline !== null;
+  const denied = ticket.approvals.some((approval) => approval.decision === 'deny');
+  return denied || !waitingStageOpened ? 'approval' : null;
+}
+
+/**
+ * What is on record for one wait of the workflow (approval stage `stageIndex`, or fulfilment), or
+ * null while that wait still needs a person: a retried notify step answers its new task token with
+ * it at once, rather than leave the execution waiting on a token nobody will use.
+ */
+export function recordedAnswer(
+  ticket: Ticket,
+  kind: 'approval' | 'fulfilment',
+  stageIndex: number | null,
+): Record<string, string> | null {
+  if (kind === 'fulfilment') {
+    const waiting =
+      ticket.status === 'fulfilling' && ticket.fulfilment?.deadline && !ticket.fulfilment.result;
+    if (waiting) return null;
+    return ticket.fulfilment?.result ? { result: ticket.fulfilment.result } : {};
+  }
+  const stage = ticket.approvals[stageIndex ?? -1];
+  if (stage?.deadline && openStageIndex(ticket) === stageIndex) return null;
+  return stage?.decision ? { decision: stage.decision } : {};
+}
+
+/** A wait ended at its final deadline with nothing on record. */
 export function timeOut(ticket: Ticket, at: string): Ticket {
   if (ticket.status !== 'pending_approval' && ticket.status !== 'fulfilling') return ticket;
   const waitingFor = ticket.status === 'pending_approval' ? 'approval' : 'fulfilment';

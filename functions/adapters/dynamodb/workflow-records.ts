@@ -15,7 +15,8 @@ import type {
   TaskRecord,
   TaskStore,
 } from '../../app/ports';
-import { batchPut, isStorableKey, withoutKeys } from './client';
+import { ConflictError } from '../../domain/errors';
+import { batchPut, isConditionalCheckFailure, isStorableKey, withoutKeys } from './client';
 import { keys } from './table';
 
 /** Items derived from tickets: each write is a put of a whole record, so a repeat is harmless. */
@@ -35,6 +36,12 @@ export class DynamoTaskStore implements TaskStore {
       })),
     ];
     await batchPut(this.db, this.tableName, items);
+  }
+
+  async holdToken(task: TaskRecord, token: string): Promise<void> {
+    await this.db.send(
+      new PutCommand({ TableName: this.tableName, Item: { ...keys.task(task.id), ...task, token } }),
+    );
   }
 
   async get(id: string): Promise<TaskRecord | undefined> {
@@ -78,7 +85,7 @@ export class DynamoLinkStore implements LinkStore {
   ) {}
 
   async put(link: LinkRecord): Promise<void> {
-    // usedAt is left absent, not null, so markUsed's if_not_exists can set it exactly once.
+    // usedAt is left absent, not null, so markUsed's condition lets it be set exactly once.
     const { usedAt, ...unused } = link;
     await this.db.send(
       new PutCommand({ TableName: this.tableName, Item: { ...keys.link(link.hash), ...unused } }),
@@ -95,14 +102,37 @@ export class DynamoLinkStore implements LinkStore {
   }
 
   async markUsed(hash: string, at: string): Promise<void> {
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: keys.link(hash),
-        UpdateExpression: 'SET usedAt = if_not_exists(usedAt, :at)',
-        ExpressionAttributeValues: { ':at': at },
-      }),
-    );
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.link(hash),
+          UpdateExpression: 'SET usedAt = :at',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(usedAt)',
+          ExpressionAttributeValues: { ':at': at },
+        }),
+      );
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) throw new ConflictError('This link was already used.');
+      throw error;
+    }
+  }
+
+  async release(hash: string, usedAt: string): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.link(hash),
+          UpdateExpression: 'REMOVE usedAt',
+          ConditionExpression: 'usedAt = :at',
+          ExpressionAttributeValues: { ':at': usedAt },
+        }),
+      );
+    } catch (error) {
+      // Someone else's use in the meantime stays: only our own claim is given back.
+      if (!isConditionalCheckFailure(error)) throw error;
+    }
   }
 }
 

@@ -18,6 +18,7 @@ const statusByCode: Record<string, number> = {
   not_found: 404,
   conflict: 409,
   expired: 410,
+  deadline_passed: 409,
   no_eligible_approver: 409,
 };
 
