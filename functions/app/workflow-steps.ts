@@ -126,7 +126,8 @@ function fromIntake(deps: WorkflowDeps, ticket: Ticket, now: Date): Ticket {
 async function afterDecision(deps: WorkflowDeps, ticket: Ticket, now: Date): Promise<Ticket> {
   const at = now.toISOString();
   const { ticket: decided, next } = applyApprovals(ticket, at);
-  if (next === 'fulfilment') {
+  // Only the write that approves opens fulfilment: a repeated step finds it opened already.
+  if (next === 'fulfilment' && decided !== ticket) {
     return openFulfilment(decided, deadlineAfter(deps, now, fulfilmentWindowSeconds[ticket.urgency]), at);
   }
   const index = stageToOpen(decided);
