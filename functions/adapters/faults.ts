@@ -5,7 +5,8 @@ import type { Faults } from '../app/ports';
  * Local-only fault injection, from TOLLGATE_FAULTS: a comma-separated list of
  * `crash:<point>` (the process kills itself with SIGKILL when it reaches the point) and
  * `fail:<target>[*N]` (the target throws a TransientError, every time or for its first N calls).
- * Targets are adapters (`tickets`, `mailer`, `workflow`, ...) and workflow tasks (`task:advance`, ...).
+ * Targets are adapters (`tickets`, `mailer`, `workflow`, ...), workflow tasks (`task:advance`, ...)
+ * and the named points themselves (`approval-notified`: the step fails after its emails went out).
  */
 export class InjectedFaults implements Faults {
   private readonly crashes = new Set<string>();
@@ -30,10 +31,12 @@ export class InjectedFaults implements Faults {
     }
   }
 
-  crashPoint(name: string): void {
-    if (!this.crashes.has(name)) return;
-    this.log(`TOLLGATE_FAULTS: crashing at ${name}`);
-    process.kill(process.pid, 'SIGKILL');
+  faultPoint(name: string): void {
+    if (this.crashes.has(name)) {
+      this.log(`TOLLGATE_FAULTS: crashing at ${name}`);
+      process.kill(process.pid, 'SIGKILL');
+    }
+    this.failIfSet(name);
   }
 
   /** Throws when the target is set to fail and has failures left. */

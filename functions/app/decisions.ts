@@ -74,7 +74,7 @@ export async function reportFulfilment(
  * reconcile job delivers it later, so the person who decided is not asked to try again.
  */
 async function resume(deps: DecisionDeps, task: TaskRecord, output: Record<string, unknown>): Promise<void> {
-  deps.faults.crashPoint('before-resume');
+  deps.faults.faultPoint('before-resume');
   try {
     await deps.workflow.signal(task.token, output);
   } catch (error) {

@@ -173,7 +173,7 @@ export interface GrantStore {
   put(grant: GrantRecord): Promise<void>;
 }
 
-/** Local-only fault injection: named crash points and failing adapters, for the fault tests. */
+/** Local-only fault injection: named points where the process crashes or the step fails, for the fault tests. */
 export interface Faults {
-  crashPoint(name: string): void;
+  faultPoint(name: string): void;
 }

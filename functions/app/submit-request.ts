@@ -40,7 +40,7 @@ export async function submitRequest(
   submission: Submission,
 ): Promise<{ ticket: Ticket; replayed: boolean }> {
   const result = await storeRequest(deps, submission);
-  deps.faults.crashPoint('after-intake');
+  deps.faults.faultPoint('after-intake');
   try {
     await deps.workflow.start(result.ticket.id);
   } catch (error) {

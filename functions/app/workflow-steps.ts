@@ -149,7 +149,7 @@ async function afterDecision(deps: WorkflowDeps, ticket: Ticket, now: Date): Pro
  */
 async function writeDerivedItems(deps: WorkflowDeps, ticket: Ticket, after: Milestone): Promise<void> {
   if (ticket.grant && ticket.status === 'active') {
-    deps.faults.crashPoint('during-fulfilment');
+    deps.faults.faultPoint('during-fulfilment');
     await deps.grants.put({
       ...ticket.grant,
       ticketId: ticket.id,
@@ -234,7 +234,7 @@ export async function notifyAssignees(
     await deps.mailer.send(email);
   }
   await deps.tasks.put({ ...task, notifiedAt: deps.clock.now().toISOString() });
-  deps.faults.crashPoint(`${input.kind}-notified`);
+  deps.faults.faultPoint(`${input.kind}-notified`);
   return { notified: assignees.length };
 }
 

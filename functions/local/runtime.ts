@@ -71,7 +71,7 @@ export async function startLocalRuntime(
       port: settings.sesPort,
       log,
       beforeCommit: () => {
-        faults.crashPoint('while-emailing');
+        faults.faultPoint('while-emailing');
         emails.sent++;
       },
     });

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { findBrokenLink, type TimelineEvent } from '../../functions/domain/timeline';
 import { githubFlow } from '../support/seed';
 import { removeDataDir, startTollgate, type TollgateProcess } from '../support/tollgate-process';
-import { TollgateClient } from '../support/workflow-client';
+import { eventually, type Ticket, TollgateClient } from '../support/workflow-client';
 
 const { requester, manager, fulfiller } = githubFlow;
 const body = githubFlow.request;
@@ -149,4 +149,154 @@ describe('the workflow under crashes and failures', () => {
     const moved = await after.ticketWhen(requester, ticket.id, (t) => t.status === 'fulfilling');
     expect(moved.timeline.filter((event) => event.type === 'approved')).toHaveLength(1);
   });
+});
+
+/** Resolves once the wall clock is past `iso`: the deadline tests cross a ticket's deadline on purpose. */
+async function pastDeadline(iso: string | null | undefined, plusMs = 0): Promise<void> {
+  const at = Date.parse(iso ?? '') + plusMs;
+  if (Number.isNaN(at)) throw new Error(`not a deadline: ${iso}`);
+  while (Date.now() <= at)
+    await new Promise((resolve) => setTimeout(resolve, Math.max(1, at - Date.now() + 1)));
+}
+
+/** The event after the approval: `approved_all` when the decision was applied, `closed` when the timeout won. */
+const afterApproval = (ticket: Ticket) =>
+  ticket.timeline[ticket.timeline.findIndex((event) => event.type === 'approved') + 1]?.type;
+
+// A critical request waits 4 hours for each step; at this scale, 2.9 seconds.
+const SHORT_DEADLINES = { TOLLGATE_TIME_SCALE: '0.0002' };
+const critical = { ...body, urgency: 'critical' };
+
+describe('decisions against the final deadline', () => {
+  it('applies a decision recorded before the deadline when the process comes back after it', async () => {
+    // Prepare: the approval is recorded, then the process dies before resuming the execution.
+    const crashing = await start({ env: { ...SHORT_DEADLINES, TOLLGATE_FAULTS: 'crash:before-resume' } });
+    const client = new TollgateClient(crashing.url);
+    const { body: ticket } = await client.call<Ticket>(requester, 'POST', '/requests', critical);
+    const link = await client.linkFor(manager, ticket.id, 'Approval needed');
+    const waiting = await client.ticket(requester, ticket.id);
+    await client.submitLink(link, { decision: 'approve' }).catch(() => undefined);
+    await crashing.exited();
+    await pastDeadline(waiting.approvals[0]?.deadline, 500);
+
+    // Act
+    const restarted = await start({ dataDir: crashing.dataDir, env: SHORT_DEADLINES });
+    const after = new TollgateClient(restarted.url);
+    const moved = await after.ticketWhen(requester, ticket.id, (t) => afterApproval(t) !== undefined);
+
+    // Assess
+    expect(moved.approvals[0]).toMatchObject({ decision: 'approve', decidedBy: manager });
+    expect(afterApproval(moved)).toBe('approved_all');
+    expect(moved.closure).not.toBe('timed_out');
+  });
+
+  it('refuses an inbox decision after the deadline with 409 deadline_passed, and the ticket times out', async () => {
+    // Prepare: the process is down across the deadline; when it comes back, the timeout step fails
+    // three times (1 + 2 + 4 seconds of retries), so the ticket waits past its deadline meanwhile.
+    const first = await start({ env: SHORT_DEADLINES });
+    const client = new TollgateClient(first.url);
+    const { body: ticket } = await client.call<Ticket>(requester, 'POST', '/requests', critical);
+    await client.linkFor(manager, ticket.id, 'Approval needed');
+    const waiting = await client.ticket(requester, ticket.id);
+    await first.kill();
+    await pastDeadline(waiting.approvals[0]?.deadline);
+    const restarted = await start({
+      dataDir: first.dataDir,
+      env: { ...SHORT_DEADLINES, TOLLGATE_FAULTS: 'fail:task:advance*3' },
+    });
+    const after = new TollgateClient(restarted.url);
+    const inbox = await after.call<{ items: { id: string }[] }>(manager, 'GET', '/approvals');
+
+    // Act
+    const late = await after.call<{ error: { code: string } }>(
+      manager,
+      'POST',
+      `/approvals/${inbox.body.items[0]?.id}/decision`,
+      { decision: 'approve' },
+    );
+
+    // Assess
+    expect(late.status).toBe(409);
+    expect(late.body.error.code).toBe('deadline_passed');
+    const closed = await after.ticketWhen(requester, ticket.id, (t) => t.status === 'closed');
+    expect(closed.closure).toBe('timed_out');
+    expect(closed.approvals[0]?.decision).toBeNull();
+  }, 60_000);
+
+  it('lets a decision racing the deadline either land and be applied, or be refused and the ticket time out', async () => {
+    // Prepare: six tickets with (nearly) one deadline, decided at offsets around it.
+    const server = await start({ env: SHORT_DEADLINES });
+    const client = new TollgateClient(server.url);
+    const offsets = [-400, -150, -40, 0, 40, 150];
+    const tickets = await Promise.all(
+      offsets.map(async () => (await client.call<Ticket>(requester, 'POST', '/requests', critical)).body),
+    );
+    const tasks = await eventually(async () => {
+      const inbox = await client.call<{ items: { id: string; ticket: { id: string }; deadline: string }[] }>(
+        manager,
+        'GET',
+        '/approvals',
+      );
+      return inbox.body.items.length === tickets.length ? inbox.body.items : undefined;
+    });
+
+    // Act
+    const answers = await Promise.all(
+      tickets.map(async (ticket, index) => {
+        const task = tasks.find((candidate) => candidate.ticket.id === ticket.id);
+        await pastDeadline(task?.deadline, offsets[index]);
+        return client.call(manager, 'POST', `/approvals/${task?.id}/decision`, { decision: 'approve' });
+      }),
+    );
+
+    // Assess: a decision that landed is applied; one refused leaves nothing on record.
+    for (const [index, ticket] of tickets.entries()) {
+      const settled = await client.ticketWhen(
+        requester,
+        ticket.id,
+        (t) => t.status !== 'pending_approval' && t.status !== 'submitted',
+      );
+      const answer = answers[index];
+      const outcome = `offset ${offsets[index]} ms: answer ${answer?.status}, ${settled.status} ${settled.closure}`;
+      if (answer?.status === 200) {
+        expect(settled.approvals[0]?.decision, outcome).toBe('approve');
+        expect(afterApproval(settled), outcome).toBe('approved_all');
+      } else {
+        expect(answer?.status, outcome).toBe(409);
+        expect(settled.approvals[0]?.decision, outcome).toBeNull();
+        expect(settled.closure, outcome).toBe('timed_out');
+      }
+    }
+  }, 60_000);
+});
+
+describe('a notify step retried after its emails went out', () => {
+  it('moves on at once with the decision made before the retry, never waiting out the deadline', async () => {
+    // Prepare: the first notify attempt emails the manager, then fails; Step Functions retries it a
+    // second later with a new task token.
+    const server = await start({
+      env: { TOLLGATE_TIME_SCALE: '0.0001', TOLLGATE_FAULTS: 'fail:approval-notified*1' },
+    });
+    const client = new TollgateClient(server.url);
+    const { body: ticket } = await client.call<Ticket>(requester, 'POST', '/requests', body);
+    const link = await client.linkFor(manager, ticket.id, 'Approval needed');
+
+    // Act
+    const approved = await client.submitLink(link, { decision: 'approve' });
+
+    // Assess
+    expect(approved.status).toBe(200);
+    const moved = await client.ticketWhen(
+      requester,
+      ticket.id,
+      (t) => afterApproval(t) !== undefined,
+      40_000,
+    );
+    const opened = moved.timeline.find((event) => event.type === 'fulfilment_requested') as
+      | { at: string }
+      | undefined;
+    expect(afterApproval(moved)).toBe('approved_all');
+    expect(Date.parse(opened?.at ?? '')).toBeLessThan(Date.parse(moved.approvals[0]?.deadline ?? ''));
+    expect(server.output()).toContain('Injected fault: approval-notified');
+  }, 60_000);
 });

@@ -91,7 +91,7 @@ function system(options: { tickets?: TicketStore } = {}) {
       },
     },
     workflow,
-    faults: { crashPoint: () => undefined },
+    faults: { faultPoint: () => undefined },
     log: () => undefined,
     settings: { publicBaseUrl: 'https://tollgate.example.com', timeScale: 1 },
   };

@@ -13,12 +13,15 @@ export interface Ticket {
     decision: string | null;
     via: string | null;
     comment: string | null;
+    deadline: string | null;
   }[];
   fulfilment: { result: string | null; by: string | null } | null;
   grant: { id: string; from: string; until: string } | null;
   timeline: {
     seq: number;
     type: string;
+    at: string;
+    reason: string | null;
     from: string | null;
     to: string | null;
     prev: string;
