@@ -198,6 +198,77 @@ describe('an access request from intake to closure through emailed links', () =>
   });
 });
 
+describe('a request that needs several approval stages', () => {
+  /** Decides the open stage by its emailed link, as the one person asked, and answers who that was. */
+  async function approveOpenStage(id: string, stage: number): Promise<string> {
+    const waiting = await client.ticketWhen(
+      requester,
+      id,
+      (t) => t.approvals[stage]?.deadline !== null && t.approvals[stage]?.deadline !== undefined,
+    );
+    const [approver] = waiting.approvals[stage]?.candidates ?? [];
+    if (!approver || waiting.approvals[stage]?.candidates.length !== 1) {
+      throw new Error(`stage ${stage} asks ${waiting.approvals[stage]?.candidates}`);
+    }
+    const link = await client.linkFor(approver, id, 'Approval needed');
+    const answer = await client.submitLink(link, { decision: 'approve' });
+    expect(answer.status).toBe(200);
+    return approver;
+  }
+
+  it('opens the system-owner stage after the manager approves, then fulfils time-bound admin access', async () => {
+    // Prepare: admin rights on payroll, a high-sensitivity system.
+    const id = await file({
+      type: 'access',
+      system: 'payroll',
+      entitlement: 'payroll-admin',
+      justification: 'Run the year-end pay run',
+      duration: 'PT4H',
+    });
+
+    // Act
+    const first = await approveOpenStage(id, 0);
+    const second = await approveOpenStage(id, 1);
+    const link = await client.linkFor(fulfiller, id, 'To fulfil');
+    await client.submitLink(link, { result: 'done' });
+
+    // Assess
+    expect([first, second]).toEqual([manager, 'fiona.finance@example.com']);
+    const active = await client.ticketWhen(requester, id, (t) => t.status === 'active');
+    expect(active.approvals.map((approval) => [approval.stage, approval.decidedBy])).toEqual([
+      ['manager', manager],
+      ['system_owner', 'fiona.finance@example.com'],
+    ]);
+    expect(active.timeline.filter((event) => event.type === 'stage_opened')).toHaveLength(2);
+    expect(findBrokenLink(active.timeline as TimelineEvent[])).toBeNull();
+  });
+
+  it('runs three stages on a critical system, the security stage going to a member who decided nothing yet', async () => {
+    // Prepare
+    const id = await file({
+      type: 'access',
+      system: 'aws-prod',
+      entitlement: 'aws-prod-admin',
+      justification: 'Rotate the production KMS keys',
+      duration: 'PT2H',
+    });
+
+    // Act
+    const approvers = [
+      await approveOpenStage(id, 0),
+      await approveOpenStage(id, 1),
+      await approveOpenStage(id, 2),
+    ];
+    const link = await client.linkFor('ivan.it@example.com', id, 'To fulfil');
+    await client.submitLink(link, { result: 'done' });
+
+    // Assess: Sam owns aws-prod and is in security, so security is Sara alone.
+    expect(approvers).toEqual([manager, 'sam.security@example.com', 'sara.secops@example.com']);
+    const active = await client.ticketWhen(requester, id, (t) => t.status === 'active');
+    expect(active.decision).toMatchObject({ stages: ['manager', 'system_owner', 'security'] });
+  });
+});
+
 describe('the state machine file', () => {
   it('is JSONPath, retries every task, sends every failure to RecordFailure, and puts no heartbeat on a wait for a person', () => {
     const asl = JSON.parse(
