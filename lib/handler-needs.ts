@@ -51,7 +51,7 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   // tickets.list over the requester, beneficiary or status partitions and the caller's viewer items
   // (each ticket then read); the caller's service accounts.
   'http/list-requests': needs({ table: ['GetItem', 'Query'], indexes: ['gsi1', 'gsi2', 'gsi3'] }),
-  // tasks.forAssignee, then tasks.get and tickets.get for each task.
+  // tasks.forAssignee (tasks.get for each), then tickets.get for each task until the page is full.
   'http/list-approvals': needs({ table: ['GetItem', 'Query'] }),
   'http/list-fulfilments': needs({ table: ['GetItem', 'Query'] }),
   // Identities, system and (for support) queues; the security group when routing falls back to it;
