@@ -7,6 +7,7 @@ import {
   fulfilmentBodySchema,
   identityResponseSchema,
   inboxSchema,
+  listInboxQuery,
   listRequestsQuery,
   ticketListSchema,
   ticketSchema,
@@ -111,6 +112,7 @@ export const routes: Route[] = [
     auth: 'jwt',
     operationId: 'listApprovals',
     summary: "The caller's pending approval tasks, soonest deadline first",
+    query: listInboxQuery,
     responses: { 200: { description: 'Open approval tasks', schema: inboxSchema }, ...failures },
   },
   {
@@ -137,7 +139,8 @@ export const routes: Route[] = [
     handler: 'http/list-fulfilments',
     auth: 'jwt',
     operationId: 'listFulfilments',
-    summary: "The caller's open fulfilment tasks",
+    summary: "The caller's open fulfilment tasks, soonest deadline first",
+    query: listInboxQuery,
     responses: { 200: { description: 'Open fulfilment tasks', schema: inboxSchema }, ...failures },
   },
   {

@@ -14,7 +14,7 @@ import type { IndexName } from '../functions/adapters/dynamodb/table';
  *   (reading the record that won), and every HTTP route's caller lookup (route.ts resolveCaller)
  * - PutItem: tickets.create and .save, links.put, grants.put, tasks.holdToken, idempotency.reserve
  * - UpdateItem: idempotency.complete, links.markUsed and .release
- * - DeleteItem: tasks.retire
+ * - DeleteItem: tasks.retire, idempotency.release
  * - BatchWriteItem: tasks.put (the task and its assignments), directory.put (seeding only)
  * - Query on the table itself: tasks.forAssignee, directory.identitiesWithRole
  * - Query on gsi1: tickets.list by requester, directory.directReportsOf
@@ -51,13 +51,14 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   // tickets.list over the requester, beneficiary or status partitions and the caller's viewer items
   // (each ticket then read); the caller's service accounts.
   'http/list-requests': needs({ table: ['GetItem', 'Query'], indexes: ['gsi1', 'gsi2', 'gsi3'] }),
-  // tasks.forAssignee, then tasks.get and tickets.get for each task.
+  // tasks.forAssignee (tasks.get for each), then tickets.get for each task until the page is full.
   'http/list-approvals': needs({ table: ['GetItem', 'Query'] }),
   'http/list-fulfilments': needs({ table: ['GetItem', 'Query'] }),
   // Identities, system and (for support) queues; the security group when routing falls back to it;
-  // the idempotency record reserved, the ticket created, the record completed; then StartExecution.
+  // the idempotency record reserved, the ticket created, the record completed (or, for a refused
+  // request, deleted); then StartExecution.
   'http/submit-request': needs({
-    table: ['GetItem', 'PutItem', 'UpdateItem', 'Query'],
+    table: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'],
     indexes: ['gsi3'],
     workflow: ['StartExecution'],
   }),

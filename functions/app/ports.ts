@@ -74,7 +74,13 @@ export interface IdempotencyStore {
    * which is the given one when this call won.
    */
   reserve(record: IdempotencyRecord, now: Date): Promise<IdempotencyRecord>;
-  complete(caller: string, key: string, response: unknown): Promise<void>;
+  /**
+   * Records the response unless one is recorded already, and answers the one recorded: the first
+   * response sent stays the key's answer. Answers `response` when the reservation is gone.
+   */
+  complete(caller: string, key: string, response: unknown): Promise<unknown>;
+  /** Drops the reservation for `ticketId` if it has no response yet, so the key is free again. */
+  release(caller: string, key: string, ticketId: string): Promise<void>;
 }
 
 export interface CursorCodec {

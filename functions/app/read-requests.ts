@@ -29,6 +29,12 @@ export interface ListQuery {
  * see every ticket (read from the status index); everyone else sees the tickets they requested or
  * benefit from, including those of the service accounts they own, and (unless `mine`) those that
  * name them as an approver or fulfiller.
+ *
+ * The partitions are read by who the caller is now, but a ticket is visible by the parties it
+ * recorded: a service account's partition also holds tickets filed while someone else owned it,
+ * which GET /requests/{id} hides from its new owner. So each ticket is checked as that read checks
+ * it, and pages are read on until one visible ticket more than the page is found or none remain:
+ * every page but the last is full, and `next` is only given when a visible ticket follows.
  */
 export async function listRequests(
   deps: ReadDeps,
@@ -36,12 +42,25 @@ export async function listRequests(
   query: ListQuery,
 ): Promise<{ items: TicketSummary[]; next: string | null }> {
   const scope = { status: query.status ?? null, mine: query.mine };
-  const afterId = query.cursor ? cursorPosition(deps.cursors.decode(query.cursor), scope) : undefined;
+  let afterId = query.cursor ? cursorPosition(deps.cursors.decode(query.cursor), scope) : undefined;
   const partitions = await partitionsFor(deps.directory, caller, query);
-  const page = await deps.tickets.list({ partitions, status: query.status, afterId, limit: query.limit });
+  const visible: TicketSummary[] = [];
+  for (;;) {
+    const page = await deps.tickets.list({
+      partitions,
+      status: query.status,
+      afterId,
+      limit: query.limit + 1,
+    });
+    visible.push(...page.items.filter((ticket) => canView(ticket, caller)));
+    if (visible.length > query.limit || !page.lastId) break;
+    afterId = page.lastId;
+  }
+  const items = visible.slice(0, query.limit);
+  const last = items.at(-1);
   return {
-    items: page.items,
-    next: page.lastId ? deps.cursors.encode({ ...scope, after: page.lastId }) : null,
+    items,
+    next: visible.length > query.limit && last ? deps.cursors.encode({ ...scope, after: last.id }) : null,
   };
 }
 

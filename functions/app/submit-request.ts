@@ -1,16 +1,24 @@
-import { createHash } from 'node:crypto';
-import canonicalize from 'canonicalize';
 import { accountablePersonId, type Identity, isActive } from '../domain/directory';
 import { parseDurationSeconds } from '../domain/duration';
-import { ConflictError, ValidationError } from '../domain/errors';
+import { ConflictError, DomainError, ValidationError } from '../domain/errors';
 import { assertMayFileFor } from '../domain/filing';
 import { type AccessRequest, requestBodySchema, type SupportRequest } from '../domain/intake';
 import { routeAccessRequest } from '../domain/routing';
 import { applyChange, fulfilmentRecordFor, type Ticket } from '../domain/ticket';
 import { appendEvent } from '../domain/timeline';
 import { parseOrThrow } from '../domain/validation';
+import { bodyHash } from './body-hash';
 import { TicketExistsError } from './errors';
-import type { Clock, Directory, Faults, IdempotencyStore, Ids, TicketStore, Workflow } from './ports';
+import type {
+  Clock,
+  Directory,
+  Faults,
+  IdempotencyRecord,
+  IdempotencyStore,
+  Ids,
+  TicketStore,
+  Workflow,
+} from './ports';
 
 export interface SubmitDeps {
   clock: Clock;
@@ -56,50 +64,82 @@ async function storeRequest(
   deps: SubmitDeps,
   submission: Submission,
 ): Promise<{ ticket: Ticket; replayed: boolean }> {
-  const body = parseOrThrow(requestBodySchema, submission.body, 'request');
   const now = deps.clock.now();
-  const draft =
-    body.type === 'access'
-      ? await draftAccessTicket(deps, submission.caller, body, now)
-      : await draftSupportTicket(deps, submission.caller, body, now);
-
-  if (!submission.idempotencyKey) {
-    await deps.tickets.create(draft);
-    return { ticket: draft, replayed: false };
-  }
-  return createOnce(deps, submission, draft, now);
+  if (submission.idempotencyKey) return createOnce(deps, submission, submission.idempotencyKey, now);
+  const ticket = await draftTicket(deps, submission, deps.ids.ticketId(), now);
+  await deps.tickets.create(ticket);
+  return { ticket, replayed: false };
 }
 
 /**
- * Reserves (caller, key) with the body's hash and the ticket id before writing the ticket, so a
- * retry after a crash completes that same ticket instead of filing a second one.
+ * The key is decided before the body is even validated: the same body answers the response first
+ * sent, whatever the catalog and directory say now, and another body is a 409 whether or not it is
+ * valid. (caller, key) is reserved with the body's hash and the ticket id before the ticket is
+ * written, so a retry after a crash completes that same ticket instead of filing a second one.
  */
-async function createOnce(deps: SubmitDeps, submission: Submission, draft: Ticket, now: Date) {
+async function createOnce(deps: SubmitDeps, submission: Submission, key: string, now: Date) {
   const caller = submission.caller.id;
-  const key = submission.idempotencyKey as string;
-  const bodyHash = createHash('sha256')
-    .update(canonicalize(submission.body) ?? '')
-    .digest('hex');
-  const record = await deps.idempotency.reserve(
-    {
-      caller,
-      key,
-      bodyHash,
-      ticketId: draft.id,
-      expiresAt: new Date(now.getTime() + IDEMPOTENCY_WINDOW_MS).toISOString(),
-      response: null,
-    },
-    now,
-  );
-  if (record.bodyHash !== bodyHash) {
+  const hash = bodyHash(submission.body);
+  const candidate = {
+    caller,
+    key,
+    bodyHash: hash,
+    ticketId: deps.ids.ticketId(),
+    expiresAt: new Date(now.getTime() + IDEMPOTENCY_WINDOW_MS).toISOString(),
+    response: null,
+  };
+  const record = await deps.idempotency.reserve(candidate, now);
+  if (record.bodyHash !== hash) {
     throw new ConflictError('This Idempotency-Key was already used with a different request body');
   }
   if (record.response) return { ticket: record.response as Ticket, replayed: true };
 
-  const ticket = { ...draft, id: record.ticketId };
-  const stored = await createOrRead(deps.tickets, ticket);
-  await deps.idempotency.complete(caller, key, stored);
-  return { ticket: stored, replayed: stored !== ticket };
+  // A reservation this call did not make was left by an attempt that crashed or is still running:
+  // its ticket may be stored already, and then it is the answer, drafted when the key was first used.
+  const reservedHere = record.ticketId === candidate.ticketId;
+  let stored = reservedHere ? undefined : await deps.tickets.get(record.ticketId);
+  let created = false;
+  if (!stored) {
+    const ticket = await draftOrRelease(deps, submission, record, now);
+    stored = await createOrRead(deps.tickets, ticket);
+    created = stored === ticket;
+  }
+  const response = (await deps.idempotency.complete(caller, key, stored)) as Ticket;
+  return { ticket: response, replayed: !created };
+}
+
+/**
+ * A request refused (invalid, not allowed, not routable) stored nothing, so its reservation is
+ * dropped rather than kept as the key's answer: the corrected request may use the same key, and
+ * the same refused body is simply refused again. Only a refusal frees the key; after any other
+ * failure the ticket may or may not be written, and the reservation is what lets a retry finish it.
+ */
+async function draftOrRelease(
+  deps: SubmitDeps,
+  submission: Submission,
+  record: IdempotencyRecord,
+  now: Date,
+) {
+  try {
+    return await draftTicket(deps, submission, record.ticketId, now);
+  } catch (error) {
+    if (!(error instanceof DomainError)) throw error;
+    await deps.idempotency.release(record.caller, record.key, record.ticketId).catch((failure: Error) =>
+      // The refusal still stands; the key stays reserved until it expires.
+      deps.log('Could not free the Idempotency-Key of a refused request', {
+        ticketId: record.ticketId,
+        error: failure.name,
+      }),
+    );
+    throw error;
+  }
+}
+
+async function draftTicket(deps: SubmitDeps, submission: Submission, id: string, now: Date): Promise<Ticket> {
+  const body = parseOrThrow(requestBodySchema, submission.body, 'request');
+  return body.type === 'access'
+    ? draftAccessTicket(deps, submission.caller, body, id, now)
+    : draftSupportTicket(deps, submission.caller, body, id, now);
 }
 
 async function createOrRead(tickets: TicketStore, ticket: Ticket): Promise<Ticket> {
@@ -118,6 +158,7 @@ async function draftAccessTicket(
   deps: SubmitDeps,
   caller: Identity,
   body: AccessRequest,
+  id: string,
   now: Date,
 ): Promise<Ticket> {
   const beneficiaryId = body.beneficiary ?? caller.id;
@@ -149,7 +190,7 @@ async function draftAccessTicket(
     entitlement,
   });
   const accountable = await deps.directory.identity(accountablePersonId(beneficiary));
-  const ticket = newTicket(deps, caller, now, {
+  const ticket = newTicket(id, caller, now, {
     type: 'access',
     beneficiary: beneficiary.id,
     beneficiaryOwner: beneficiary.kind === 'service' ? beneficiary.ownerId : null,
@@ -178,6 +219,7 @@ async function draftSupportTicket(
   deps: SubmitDeps,
   caller: Identity,
   body: SupportRequest,
+  id: string,
   now: Date,
 ): Promise<Ticket> {
   const queues = await deps.directory.supportQueues();
@@ -187,7 +229,7 @@ async function draftSupportTicket(
       category: `is served by no queue (served: ${[...new Set(queues.flatMap((each) => each.categories))].sort().join(', ')})`,
     });
   }
-  return newTicket(deps, caller, now, {
+  return newTicket(id, caller, now, {
     type: 'support',
     beneficiary: caller.id,
     beneficiaryOwner: null,
@@ -210,10 +252,10 @@ type TicketFacts = Pick<
     >
   >;
 
-function newTicket(deps: SubmitDeps, caller: Identity, now: Date, facts: TicketFacts): Ticket {
+function newTicket(id: string, caller: Identity, now: Date, facts: TicketFacts): Ticket {
   const at = now.toISOString();
   return {
-    id: deps.ids.ticketId(),
+    id,
     status: 'submitted',
     closure: null,
     requester: caller.id,

@@ -158,15 +158,24 @@ export function fulfilmentRecordFor(system: System | null, queue: string | null)
 }
 
 /** Everyone the ticket names in a role: the set that visibility and separation of duties read. */
-export function participants(ticket: Ticket): { approvers: Set<string>; fulfillers: Set<string> } {
+export function participants(ticket: Pick<Ticket, 'approvals' | 'fulfilment'>): {
+  approvers: Set<string>;
+  fulfillers: Set<string>;
+} {
   return {
     approvers: new Set(ticket.approvals.flatMap((approval) => approval.candidates)),
     fulfillers: new Set(ticket.fulfilment?.fulfillers ?? []),
   };
 }
 
+/** What visibility reads: a ticket's parties as recorded on it, which a list's summary carries too. */
+export type TicketParties = Pick<
+  Ticket,
+  'requester' | 'beneficiary' | 'beneficiaryOwner' | 'approvals' | 'fulfilment'
+>;
+
 /** A ticket exists for its parties and for oversight roles; for anyone else it does not. */
-export function canView(ticket: Ticket, viewer: Identity): boolean {
+export function canView(ticket: TicketParties, viewer: Identity): boolean {
   if (viewer.roles.includes('auditor') || viewer.roles.includes('security')) return true;
   const { approvers, fulfillers } = participants(ticket);
   return (

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessBody, specExampleBody } from '../support/bodies';
 import type { ApiClient } from '../support/client';
+import { directoryOf, serviceAccount, system } from '../support/directory';
+import { nestedJson } from '../support/hostile';
 import { listAll } from '../support/lists';
 import { startTestRuntime, type TestRuntime } from '../support/runtime';
 import { people } from '../support/seed';
@@ -14,14 +16,15 @@ interface Ticket {
 }
 
 interface ErrorBody {
-  error: { code: string; message: string };
+  error: { code: string; message: string; fields?: Record<string, string> };
 }
 
 describe('Idempotency-Key on POST /requests', () => {
   let tollgate: TestRuntime;
 
   beforeAll(async () => {
-    tollgate = await startTestRuntime();
+    // Directory and catalog changes must show in the very next request.
+    tollgate = await startTestRuntime({ DIRECTORY_CACHE_SECONDS: '0' });
   });
 
   afterAll(async () => {
@@ -104,6 +107,102 @@ describe('Idempotency-Key on POST /requests', () => {
     expect(first.status, first.text).toBe(201);
     expect(replay.status, replay.text).toBe(201);
     expect(replay.body).toEqual(first.body);
+  });
+
+  it('answers the original response after its entitlement was removed from the catalog', async () => {
+    // Prepare
+    const alex = await tollgate.as(people.alex);
+    const catalog = directoryOf(tollgate);
+    await catalog.put({ systems: [system('idem-wiki', people.erin, people.ian, ['idem-read'])] });
+    const body = accessBody({ system: 'idem-wiki', entitlement: 'idem-read' });
+    const key = randomUUID();
+    const first = await file(alex, key, body);
+    await catalog.put({ systems: [system('idem-wiki', people.erin, people.ian, ['idem-write'])] });
+
+    // Act
+    const replay = await file(alex, key, body);
+    const underAnotherKey = await file(alex, randomUUID(), body);
+
+    // Assess
+    expect(first.status, first.text).toBe(201);
+    expect(replay.status, replay.text).toBe(201);
+    expect(replay.body).toEqual(first.body);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(underAnotherKey.status, underAnotherKey.text).toBe(400);
+  });
+
+  it('answers the original response after the beneficiary changed owner in the directory', async () => {
+    // Prepare
+    const felix = await tollgate.as(people.felix);
+    const directory = directoryOf(tollgate);
+    await directory.put({ identities: [serviceAccount('svc:idem-export', people.felix)] });
+    const body = accessBody({ beneficiary: 'svc:idem-export' });
+    const key = randomUUID();
+    const first = await file(felix, key, body);
+    await directory.put({ identities: [serviceAccount('svc:idem-export', people.bo)] });
+
+    // Act
+    const replay = await file(felix, key, body);
+    const underAnotherKey = await file(felix, randomUUID(), body);
+
+    // Assess
+    expect(first.status, first.text).toBe(201);
+    expect(replay.status, replay.text).toBe(201);
+    expect(replay.body).toEqual(first.body);
+    expect(underAnotherKey.status, underAnotherKey.text).toBe(403);
+  });
+
+  it('answers 409 for the same key with another body even when that body is invalid', async () => {
+    // Prepare
+    const alex = await tollgate.as(people.alex);
+    const key = randomUUID();
+    const first = await file(alex, key, accessBody());
+
+    // Act
+    const conflict = await alex.post<ErrorBody>('/requests', accessBody({ entitlement: 'no-such-thing' }), {
+      headers: { 'idempotency-key': key },
+    });
+
+    // Assess
+    expect(first.status, first.text).toBe(201);
+    expect(conflict.status, conflict.text).toBe(409);
+    expect(conflict.body.error.code).toBe('conflict');
+  });
+
+  it('answers 409 for the same key with a body nested too deep to canonicalize', async () => {
+    // Prepare
+    const alex = await tollgate.as(people.alex);
+    const key = randomUUID();
+    const first = await file(alex, key, accessBody());
+
+    // Act
+    const conflict = await alex.post<ErrorBody>('/requests', undefined, {
+      raw: nestedJson(20_000, 'array'),
+      headers: { 'idempotency-key': key },
+    });
+
+    // Assess
+    expect(first.status, first.text).toBe(201);
+    expect(conflict.status, conflict.text).toBe(409);
+    expect(conflict.body.error.code).toBe('conflict');
+  });
+
+  it('leaves the key of a refused request free for the corrected one', async () => {
+    // Prepare
+    const alex = await tollgate.as(people.alex);
+    const key = randomUUID();
+    const refused = await alex.post<ErrorBody>('/requests', accessBody({ entitlement: 'no-such-thing' }), {
+      headers: { 'idempotency-key': key },
+    });
+
+    // Act
+    const corrected = await file(alex, key, accessBody());
+
+    // Assess
+    expect(refused.status, refused.text).toBe(400);
+    expect(Object.keys(refused.body.error.fields ?? {})).toEqual(['entitlement']);
+    expect(corrected.status, corrected.text).toBe(201);
+    expect(corrected.headers.get('idempotent-replayed')).toBeNull();
   });
 
   it('keeps keys per caller: the same key from two callers files two tickets', async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessBody, supportBody } from '../support/bodies';
 import type { ApiClient } from '../support/client';
+import { directoryOf, serviceAccount } from '../support/directory';
 import { listAll } from '../support/lists';
 import { startTestRuntime, type TestRuntime } from '../support/runtime';
 import { people, services } from '../support/seed';
@@ -33,7 +34,8 @@ describe('GET /requests through the local server', () => {
   const filedByFelix: string[] = [];
 
   beforeAll(async () => {
-    tollgate = await startTestRuntime();
+    // The directory change below must show in the very next request.
+    tollgate = await startTestRuntime({ DIRECTORY_CACHE_SECONDS: '0' });
     felix = await tollgate.as(people.felix);
     auditor = await tollgate.as(people.aude);
     for (let index = 0; index < 7; index++) {
@@ -240,5 +242,53 @@ describe('GET /requests through the local server', () => {
     expect(felixPending.ids).toContain(id);
     expect(felixPending.items.every((item) => item.status === 'pending_approval')).toBe(true);
     expect(felixPending.ids.every((ticketId) => filedByFelix.includes(ticketId))).toBe(true);
+  });
+  describe("after a service account changes owner, the new owner's lists", () => {
+    let bo: ApiClient;
+    /** Bo's own tickets, newest first. */
+    const ownTickets: string[] = [];
+    const filedForTheAccount: string[] = [];
+
+    beforeAll(async () => {
+      // Felix files for an account he owns, between two tickets Bo files; then the account moves to Bo.
+      bo = await tollgate.as(people.bo);
+      const directory = directoryOf(tollgate);
+      await directory.put({ identities: [serviceAccount('svc:list-export', people.felix)] });
+      const file = async (client: ApiClient, body: Record<string, unknown>) => {
+        const created = await client.post<Ticket>('/requests', body);
+        if (created.status !== 201) throw new Error(`could not file: ${created.text}`);
+        return created.body.id;
+      };
+      ownTickets.push(await file(bo, accessBody()));
+      for (let index = 0; index < 3; index++) {
+        filedForTheAccount.push(await file(felix, accessBody({ beneficiary: 'svc:list-export' })));
+      }
+      ownTickets.unshift(await file(bo, accessBody()));
+      await directory.put({ identities: [serviceAccount('svc:list-export', people.bo)] });
+    });
+
+    it('leave out the tickets filed under the previous owner, which GET /requests/{id} hides from him', async () => {
+      // Act
+      const [mine, all, single] = await Promise.all([
+        listAll(bo, { mine: 'true' }),
+        listAll(bo),
+        Promise.all(filedForTheAccount.map((id) => bo.get(`/requests/${id}`))),
+      ]);
+
+      // Assess
+      expect(single.map((response) => response.status)).toEqual([404, 404, 404]);
+      expect(mine.ids).toEqual(ownTickets);
+      expect(all.ids).toEqual(ownTickets);
+    });
+
+    it('page past the tickets left out: each page full, the last one ending with next null', async () => {
+      // Act
+      const { ids, pages } = await listAll(bo, { mine: 'true', limit: '1' });
+
+      // Assess
+      expect(ids).toEqual(ownTickets);
+      expect(pages.map((page) => page.items.length)).toEqual([1, 1]);
+      expect(pages.at(-1)?.next).toBeNull();
+    });
   });
 });

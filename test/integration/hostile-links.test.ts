@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployedRoutes } from '../../functions/routes';
@@ -30,13 +31,33 @@ interface Post {
   site?: string;
 }
 
-/** The host an Origin names, or null when it is not a URL. */
-function hostOf(origin: string): string | null {
+/** The origin an Origin header names, or null when it is not a URL. */
+function originOf(origin: string): string | null {
   try {
-    return new URL(origin).host;
+    return new URL(origin).origin;
   } catch {
     return null;
   }
+}
+
+/** A POST through node:http, which (unlike fetch) sends the Host header it is given, as a proxy would. */
+function postThroughProxy(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(url, { method: 'POST', headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+      );
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
 }
 
 /**
@@ -45,14 +66,14 @@ function hostOf(origin: string): string | null {
  * an action the link is not for (a fulfilment result) 409, no action at all 400. A post that
  * would decide is never generated.
  */
-function expectedStatus(post: Post, csrf: string, host: string): number | 'decides' {
+function expectedStatus(post: Post, csrf: string, publicOrigin: string): number | 'decides' {
   const body = new URLSearchParams(post.pairs).toString();
   if (Buffer.byteLength(body) > MAX_FORM_BYTES) return 413;
   if ((post.contentType ?? '').split(';')[0]?.trim().toLowerCase() !== FORM) return 415;
   const form = new URLSearchParams(body);
   const crossSite =
     (post.site ? post.site !== 'same-origin' && post.site !== 'none' : false) ||
-    (post.origin ? post.origin !== 'null' && hostOf(post.origin) !== host : false);
+    (post.origin ? post.origin !== 'null' && originOf(post.origin) !== publicOrigin : false);
   if (crossSite || form.get('csrf') !== csrf) return 403;
   const decision = form.get('decision');
   if (decision === 'approve' || decision === 'deny') return 'decides';
@@ -155,7 +176,8 @@ describe('hostile requests to the pages behind emailed links', () => {
 
   it('answers hostile forms posted to a live link with 413, 415, 403, 409 or 400 in that order, and never decides', async () => {
     // Prepare
-    const host = new URL(tollgate.url).host;
+    // The local runtime's PUBLIC_BASE_URL is its own URL.
+    const publicOrigin = new URL(tollgate.url).origin;
     const value = fc.oneof(
       edgyString(30),
       fc.constantFrom('approve', 'deny', 'done', 'failed', 'APPROVE', ' approve', ''),
@@ -212,7 +234,7 @@ describe('hostile requests to the pages behind emailed links', () => {
           ...(padding ? ([['pad', 'x'.repeat(padding)]] as [string, string][]) : []),
         ],
       }))
-      .filter((candidate) => expectedStatus(candidate, csrf, host) !== 'decides');
+      .filter((candidate) => expectedStatus(candidate, csrf, publicOrigin) !== 'decides');
 
     await changesNothing(async () => {
       await fc.assert(
@@ -233,7 +255,7 @@ describe('hostile requests to the pages behind emailed links', () => {
 
           // Assess
           const context = `${JSON.stringify(headers)} ${body.slice(0, 200)}`;
-          expectLinkPage(response, expectedStatus(candidate, csrf, host) as number, context);
+          expectLinkPage(response, expectedStatus(candidate, csrf, publicOrigin) as number, context);
         }),
         {
           numRuns: RUNS,
@@ -278,5 +300,56 @@ describe('hostile requests to the pages behind emailed links', () => {
     // Assess: the link was not spent by any of it.
     const decided = await client.submitLink(link, { decision: 'approve' });
     expect(decided.status).toBe(200);
+  });
+  describe('behind a proxy that rewrites Host, as CloudFront does', () => {
+    const rewrittenHost = 'a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com';
+
+    /** A fresh ticket's approval link and its page's csrf value, for a decision of its own. */
+    async function freshLink() {
+      const created = await (await tollgate.as(people.alex)).post<{ id: string }>('/requests', accessBody());
+      const fresh = await client.linkFor(people.erin, created.body.id, 'Approval needed');
+      return { ticketId: created.body.id, link: fresh, csrf: (await client.openLink(fresh)).csrf ?? '' };
+    }
+
+    const decision = async (ticketId: string) =>
+      (await auditor.get<{ approvals: { decision: string | null }[] }>(`/requests/${ticketId}`)).body
+        .approvals[0]?.decision;
+
+    it("accepts a decision posted from PUBLIC_BASE_URL's origin whatever Host reaches the server", async () => {
+      // Prepare
+      const { ticketId, link: fresh, csrf: token } = await freshLink();
+
+      // Act
+      const response = await postThroughProxy(
+        fresh,
+        {
+          host: rewrittenHost,
+          origin: tollgate.url,
+          'sec-fetch-site': 'same-origin',
+          'content-type': FORM,
+        },
+        new URLSearchParams({ csrf: token, decision: 'approve' }).toString(),
+      );
+
+      // Assess
+      expect(response.status, response.text.slice(-400)).toBe(200);
+      expect(await decision(ticketId)).toBe('approve');
+    });
+
+    it('refuses a decision posted from another site, even when the Host it sends names that site', async () => {
+      // Prepare
+      const { ticketId, link: fresh, csrf: token } = await freshLink();
+
+      // Act
+      const response = await postThroughProxy(
+        fresh,
+        { host: 'evil.example', origin: 'http://evil.example', 'content-type': FORM },
+        new URLSearchParams({ csrf: token, decision: 'approve' }).toString(),
+      );
+
+      // Assess
+      expect(response.status, response.text.slice(-400)).toBe(403);
+      expect(await decision(ticketId)).toBeNull();
+    });
   });
 });

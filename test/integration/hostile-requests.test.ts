@@ -47,15 +47,20 @@ const validBodies: Record<string, unknown> = {
  * reads it, repeats joined by commas as API Gateway joins them) is acceptable. A parameter not
  * named here is refused.
  */
+const page = {
+  // Read as a JavaScript number: " 7 ", "1e2" and "0x10" are numbers too.
+  limit: (value: string) => Number.isInteger(Number(value)) && Number(value) >= 1 && Number(value) <= 100,
+  // An empty cursor is no cursor; anything else random is not one this API signed.
+  cursor: (value: string) => value === '',
+};
 const queryModels: Record<string, Record<string, (value: string) => boolean>> = {
   listRequests: {
     status: (value) => (statuses as readonly string[]).includes(value),
     mine: (value) => value === 'true' || value === 'false',
-    // Read as a JavaScript number: " 7 ", "1e2" and "0x10" are numbers too.
-    limit: (value) => Number.isInteger(Number(value)) && Number(value) >= 1 && Number(value) <= 100,
-    // An empty cursor is no cursor; anything else random is not one this API signed.
-    cursor: (value) => value === '',
+    ...page,
   },
+  listApprovals: page,
+  listFulfilments: page,
 };
 
 const routes = jsonRoutes();

@@ -23,12 +23,14 @@ export interface TestRuntime {
 /**
  * The whole local system in this process, as `npm start` runs it, on free ports, with the store in
  * memory and a temporary data folder. Handlers read their configuration from process.env once, so a
- * test file starts one runtime and shares it.
+ * test file starts one runtime and shares it; `env` goes there too, for handler settings such as
+ * DIRECTORY_CACHE_SECONDS.
  */
 export async function startTestRuntime(env: Record<string, string> = {}): Promise<TestRuntime> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tollgate-api-'));
   const logs: string[] = [];
   process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
+  Object.assign(process.env, env);
   let runtime: LocalRuntime;
   try {
     runtime = await startLocalRuntime(

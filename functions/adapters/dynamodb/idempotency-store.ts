@@ -1,4 +1,10 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { IdempotencyRecord, IdempotencyStore } from '../../app/ports';
 import { isConditionalCheckFailure, withoutKeys } from './client';
 import { keys } from './table';
@@ -41,15 +47,41 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
     }
   }
 
-  async complete(caller: string, key: string, response: unknown): Promise<void> {
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: keys.idempotency(caller, key),
-        UpdateExpression: 'SET #response = if_not_exists(#response, :response)',
-        ExpressionAttributeNames: { '#response': 'response' },
-        ExpressionAttributeValues: { ':response': response },
-      }),
-    );
+  async complete(caller: string, key: string, response: unknown): Promise<unknown> {
+    try {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.idempotency(caller, key),
+          UpdateExpression: 'SET #response = if_not_exists(#response, :response)',
+          // Without it an update would create a record of a released key holding only a response.
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#response': 'response' },
+          ExpressionAttributeValues: { ':response': response },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes?.response ?? response;
+    } catch (error) {
+      if (!isConditionalCheckFailure(error)) throw error;
+      return response;
+    }
+  }
+
+  async release(caller: string, key: string, ticketId: string): Promise<void> {
+    try {
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: keys.idempotency(caller, key),
+          ConditionExpression: 'ticketId = :ticketId AND attribute_not_exists(#response)',
+          ExpressionAttributeNames: { '#response': 'response' },
+          ExpressionAttributeValues: { ':ticketId': ticketId },
+        }),
+      );
+    } catch (error) {
+      // Another reservation holds the key by now, or this one was completed: either is kept.
+      if (!isConditionalCheckFailure(error)) throw error;
+    }
   }
 }

@@ -24,7 +24,7 @@ export const handler = middy<HttpEvent, HttpResult, Error, Context>().handler(as
     }
     const view = await viewLink(deps, token);
     const form = readForm(event);
-    assertSameSite(event, form, formToken(deps.config.signingSecret, token));
+    assertSameSite(event, form, formToken(deps.config.signingSecret, token), deps.config.publicBaseUrl);
     const ticket = await actOnLink(deps, view, actionFrom(form));
     const outcome = ticket.approvals.some((approval) => approval.decision === 'deny') ? 'denied' : 'recorded';
     return messagePage(
@@ -55,12 +55,22 @@ function readForm(event: HttpEvent): URLSearchParams {
   return new URLSearchParams(raw);
 }
 
-function assertSameSite(event: HttpEvent, form: URLSearchParams, expected: string): void {
+/**
+ * The page is served at PUBLIC_BASE_URL (where the emailed links point), so a browser posting its
+ * form sends that origin. The Host header is no guide: CloudFront and other proxies in front of
+ * the API rewrite it to the API's own name, which no browser's Origin ever names.
+ */
+function assertSameSite(
+  event: HttpEvent,
+  form: URLSearchParams,
+  expected: string,
+  publicBaseUrl: string,
+): void {
   const site = event.headers?.['sec-fetch-site'];
   const origin = event.headers?.origin;
   const crossSite =
     (site && site !== 'same-origin' && site !== 'none') ||
-    (origin && origin !== 'null' && hostOf(origin) !== event.headers?.host);
+    (origin && origin !== 'null' && originOf(origin) !== new URL(publicBaseUrl).origin);
   const given = Buffer.from(form.get('csrf') ?? '');
   const wanted = Buffer.from(expected);
   if (crossSite || given.length !== wanted.length || !timingSafeEqual(given, wanted)) {
@@ -70,10 +80,10 @@ function assertSameSite(event: HttpEvent, form: URLSearchParams, expected: strin
   }
 }
 
-/** The host an Origin header names; one that is not a URL names no host, so it is not this site. */
-function hostOf(origin: string): string | null {
+/** The origin an Origin header names; one that is not a URL names none, so it is not this site. */
+function originOf(origin: string): string | null {
   try {
-    return new URL(origin).host;
+    return new URL(origin).origin;
   } catch {
     return null;
   }

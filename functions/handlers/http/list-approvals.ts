@@ -1,6 +1,7 @@
 import { listInbox } from '../../app/inbox';
 import { httpRoute, json } from './route';
+import { listInboxQuery } from './schemas';
 
-export const handler = httpRoute({}, async ({ caller }, deps) =>
-  json(200, await listInbox(deps, caller, 'approval')),
+export const handler = httpRoute({ query: listInboxQuery }, async ({ caller, query }, deps) =>
+  json(200, await listInbox(deps, caller, 'approval', query)),
 );

@@ -5,15 +5,22 @@ import { ticketSchema, ticketSummarySchema } from '../../domain/ticket';
 
 /** Request and response shapes of the HTTP contract: the handlers parse with them, the OpenAPI document shows them. */
 
+/** Every list pages the same way: up to 100 items, and the signed cursor of the page before. */
+const page = {
+  limit: z.coerce.number().int().min(1).max(100).default(25),
+  cursor: z.string().max(2048).optional(),
+};
+
 export const listRequestsQuery = z.strictObject({
   status: z.enum(statuses).optional(),
   mine: z
     .enum(['true', 'false'])
     .default('false')
     .transform((value) => value === 'true'),
-  limit: z.coerce.number().int().min(1).max(100).default(25),
-  cursor: z.string().max(2048).optional(),
+  ...page,
 });
+
+export const listInboxQuery = z.strictObject(page);
 
 export const idempotencyKeyHeader = z
   .string()
@@ -85,6 +92,6 @@ export const inboxSchema = z
         deadline: z.string(),
       }),
     ),
-    next: z.null(),
+    next: z.string().nullable(),
   })
   .meta({ id: 'Inbox' });
