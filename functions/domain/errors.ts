@@ -40,11 +40,6 @@ export class InvalidTransitionError extends ConflictError {
   }
 }
 
-/** Nobody in the directory may approve this stage: the request cannot be routed as configured. */
-export class NoEligibleApproverError extends DomainError {
-  readonly code = 'no_eligible_approver';
-}
-
 /** A decision or report after its stage's final deadline: the timeout has the last word. */
 export class DeadlinePassedError extends DomainError {
   readonly code = 'deadline_passed';

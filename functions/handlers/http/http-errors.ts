@@ -19,7 +19,6 @@ const statusByCode: Record<string, number> = {
   conflict: 409,
   expired: 410,
   deadline_passed: 409,
-  no_eligible_approver: 409,
 };
 
 export interface ErrorResponse {
