@@ -155,6 +155,23 @@ async function decide(sys: System, ticket: Ticket, stage: number, who: string, d
   });
 }
 
+/** Erin approves the one stage of Alex's request, and the state machine moves on to fulfilment. */
+async function managerApproves(sys: System, ticket: Ticket) {
+  await decide(sys, ticket, 0, people.erin, 'approve');
+  await advance(sys.deps, ticket.id, 'approval');
+}
+
+async function reportDone(sys: System, ticket: Ticket, fulfiller: string) {
+  await waitBegins(sys, ticket.id, 'fulfilment', null);
+  return reportFulfilment(sys.deps, {
+    caller: await identity(fulfiller),
+    taskId: taskId(ticket.id, 'fulfilment', null),
+    result: 'done',
+    note: null,
+    via: 'inbox',
+  });
+}
+
 const githubWrite = {
   type: 'access',
   system: 'github',
@@ -227,18 +244,10 @@ describe('a decision against the final deadline', () => {
     // Prepare
     const sys = system();
     const ticket = await fileAndOpen(sys, people.alex, githubWrite);
-    await decide(sys, ticket, 0, people.erin, 'approve');
-    await advance(sys.deps, ticket.id, 'approval');
+    await managerApproves(sys, ticket);
     const fulfilling = await stored(sys, ticket.id);
     sys.at(Date.parse(fulfilling.fulfilment?.deadline ?? '') - 1);
-    await waitBegins(sys, ticket.id, 'fulfilment', null);
-    await reportFulfilment(sys.deps, {
-      caller: await identity(people.ian),
-      taskId: taskId(ticket.id, 'fulfilment', null),
-      result: 'done',
-      note: null,
-      via: 'inbox',
-    });
+    await reportDone(sys, ticket, people.ian);
 
     // Act
     sys.later(1000);
@@ -358,14 +367,7 @@ describe('stages after the first', () => {
       await decide(sys, current, stage, current.approvals[stage]?.candidates[0] ?? '', 'approve');
       await advance(sys.deps, ticket.id, 'approval');
     }
-    await waitBegins(sys, ticket.id, 'fulfilment', null);
-    await reportFulfilment(sys.deps, {
-      caller: await identity(people.ivan),
-      taskId: taskId(ticket.id, 'fulfilment', null),
-      result: 'done',
-      note: null,
-      via: 'inbox',
-    });
+    await reportDone(sys, ticket, people.ivan);
     await advance(sys.deps, ticket.id, 'fulfilment');
 
     // Assess: Sam decided as system owner, so the security stage goes to Sara alone.
@@ -422,16 +424,8 @@ describe('derived items follow the ticket', () => {
     });
     const sys = system({ tickets: failing });
     const ticket = await fileAndOpen(sys, people.alex, timeBound);
-    await decide(sys, ticket, 0, people.erin, 'approve');
-    await advance(sys.deps, ticket.id, 'approval');
-    await waitBegins(sys, ticket.id, 'fulfilment', null);
-    await reportFulfilment(sys.deps, {
-      caller: await identity(people.ian),
-      taskId: taskId(ticket.id, 'fulfilment', null),
-      result: 'done',
-      note: null,
-      via: 'inbox',
-    });
+    await managerApproves(sys, ticket);
+    await reportDone(sys, ticket, people.ian);
     failSaves = true;
 
     // Act: the step fails, and the state machine records the failure.
@@ -456,16 +450,8 @@ describe('derived items follow the ticket', () => {
       },
     });
     const ticket = await fileAndOpen(sys, people.alex, timeBound);
-    await decide(sys, ticket, 0, people.erin, 'approve');
-    await advance(sys.deps, ticket.id, 'approval');
-    await waitBegins(sys, ticket.id, 'fulfilment', null);
-    await reportFulfilment(sys.deps, {
-      caller: await identity(people.bo),
-      taskId: taskId(ticket.id, 'fulfilment', null),
-      result: 'done',
-      note: null,
-      via: 'inbox',
-    });
+    await managerApproves(sys, ticket);
+    await reportDone(sys, ticket, people.bo);
     await expect(advance(sys.deps, ticket.id, 'fulfilment')).rejects.toBeInstanceOf(TransientError);
 
     // Act
@@ -513,8 +499,7 @@ describe('a repeated step', () => {
     // Prepare
     const sys = system();
     const ticket = await fileAndOpen(sys, people.alex, githubWrite);
-    await decide(sys, ticket, 0, people.erin, 'approve');
-    await advance(sys.deps, ticket.id, 'approval');
+    await managerApproves(sys, ticket);
     const first = await stored(sys, ticket.id);
 
     // Act
@@ -531,8 +516,7 @@ describe('a wait without a deadline', () => {
     // Prepare: a ticket in fulfilment whose deadline was lost.
     const sys = system();
     const ticket = await fileAndOpen(sys, people.alex, githubWrite);
-    await decide(sys, ticket, 0, people.erin, 'approve');
-    await advance(sys.deps, ticket.id, 'approval');
+    await managerApproves(sys, ticket);
     const fulfilling = await stored(sys, ticket.id);
     await sys.deps.tickets.save(
       { ...fulfilling, fulfilment: fulfilling.fulfilment && { ...fulfilling.fulfilment, deadline: null } },

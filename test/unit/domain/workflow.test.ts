@@ -41,19 +41,7 @@ const manualFulfilment: FulfilmentRecord = {
 
 function waiting(overrides: Partial<Ticket> = {}): Ticket {
   const routed = baseTicket({
-    approvals: [
-      {
-        stage: 'manager',
-        candidates: [lead.id],
-        decidedBy: null,
-        decision: null,
-        at: null,
-        comment: null,
-        via: null,
-        deadline: null,
-        path: [lead.id],
-      },
-    ],
+    approvals: [pendingApproval({ stage: 'manager', candidates: [lead.id], path: [lead.id] })],
     fulfilment: manualFulfilment,
     ...overrides,
   });
