@@ -1,4 +1,11 @@
-import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  DescribeExecutionCommand,
+  ListExecutionsCommand,
+  SFNClient,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
 import { findBrokenLink, type TimelineEvent } from '../../functions/domain/timeline';
 import { githubFlow } from '../support/seed';
@@ -34,6 +41,7 @@ function sfn(endpoint: string) {
 }
 
 const STATE_MACHINE = 'arn:aws:states:us-east-1:000000000000:stateMachine:access-request';
+const EXECUTION_PREFIX = 'arn:aws:states:us-east-1:000000000000:execution:access-request:';
 
 describe('the workflow under crashes and failures', () => {
   it('survives a SIGKILL while a ticket waits for approval: after a restart the emailed link still works and the flow completes', async () => {
@@ -148,5 +156,64 @@ describe('the workflow under crashes and failures', () => {
     expect(recorded.approvals[0]?.decision).toBe('approve');
     const moved = await after.ticketWhen(requester, ticket.id, (t) => t.status === 'fulfilling');
     expect(moved.timeline.filter((event) => event.type === 'approved')).toHaveLength(1);
+  });
+});
+
+describe('the reconcile schedule and executions that ended without their ticket knowing', () => {
+  it('closes a ticket as failed, with the cause, when its execution was stopped while it waited for approval', async () => {
+    // Prepare
+    const server = await start();
+    const client = new TollgateClient(server.url);
+    const { body: ticket } = await client.call<{ id: string }>(requester, 'POST', '/requests', body);
+    await client.linkFor(manager, ticket.id, 'Approval needed');
+    await sfn((await endpoints(server.url)).stepfunctions).send(
+      new StopExecutionCommand({
+        executionArn: `${EXECUTION_PREFIX}${ticket.id}`,
+        error: 'OperatorStopped',
+        cause: 'stopped from the console during an incident',
+      }),
+    );
+
+    // Act
+    const reconciled = await client.reconcile();
+
+    // Assess
+    expect(reconciled).toEqual({ started: 0, resent: 0, failed: 1 });
+    const failed = await client.ticket(requester, ticket.id);
+    expect(failed).toMatchObject({ status: 'closed', closure: 'failed' });
+    expect(failed.timeline.at(-1)).toMatchObject({
+      type: 'closed',
+      actor: 'tollgate',
+      from: 'pending_approval',
+      reason: 'The workflow failed: OperatorStopped',
+      data: {
+        error: 'OperatorStopped',
+        cause: 'The execution ended ABORTED: stopped from the console during an incident',
+      },
+    });
+    expect((await client.call(manager, 'GET', '/approvals')).body).toMatchObject({ items: [] });
+  });
+
+  it('closes a waiting ticket as failed once its execution is gone and the ticket has been quiet for a reconcile period', async () => {
+    // Prepare: time runs 1,000 times faster, so the period is 0.3 s and the schedule runs every second.
+    const env = { TOLLGATE_TIME_SCALE: '0.001' };
+    const first = await start({ env });
+    const before = new TollgateClient(first.url);
+    const { body: ticket } = await before.call<{ id: string }>(requester, 'POST', '/requests', body);
+    await before.ticketWhen(requester, ticket.id, (t) => t.status === 'pending_approval');
+    await first.kill();
+    rmSync(join(first.dataDir, 'stepfunctions'), { recursive: true, force: true });
+
+    // Act
+    const second = await start({ dataDir: first.dataDir, env });
+    const after = new TollgateClient(second.url);
+    const failed = await after.ticketWhen(requester, ticket.id, (t) => t.status === 'closed');
+
+    // Assess
+    expect(failed.closure).toBe('failed');
+    expect(failed.timeline.at(-1)).toMatchObject({
+      from: 'pending_approval',
+      reason: 'The workflow failed: ExecutionMissing',
+    });
   });
 });
