@@ -4,13 +4,14 @@ import {
   DescribeExecutionCommand,
   ListExecutionsCommand,
   SFNClient,
+  StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
 import { findBrokenLink, type TimelineEvent } from '../../functions/domain/timeline';
 import { githubFlow } from '../support/seed';
 import { removeDataDir, startTollgate, type TollgateProcess } from '../support/tollgate-process';
-import { TollgateClient } from '../support/workflow-client';
+import { eventually, TollgateClient } from '../support/workflow-client';
 
 const { requester, manager, fulfiller } = githubFlow;
 const body = githubFlow.request;
@@ -192,6 +193,41 @@ describe('the reconcile schedule and executions that ended without their ticket 
       },
     });
     expect((await client.call(manager, 'GET', '/approvals')).body).toMatchObject({ items: [] });
+  });
+
+  it('does not count an execution that already ended as started, and closes the still-submitted ticket as failed', async () => {
+    // Prepare: the first Step Functions call fails, so the ticket is stored without an execution; one
+    // then runs under its name with input naming no ticket, and fails without touching it.
+    const server = await start({ env: { TOLLGATE_FAULTS: 'fail:workflow*1' } });
+    const client = new TollgateClient(server.url);
+    const { body: ticket } = await client.call<{ id: string }>(requester, 'POST', '/requests', body);
+    const stepFunctions = sfn((await endpoints(server.url)).stepfunctions);
+    await stepFunctions.send(
+      new StartExecutionCommand({
+        stateMachineArn: STATE_MACHINE,
+        name: ticket.id,
+        input: JSON.stringify({ ticketId: 'no-such-ticket' }),
+      }),
+    );
+    const execution = await eventually(async () => {
+      const described = await stepFunctions.send(
+        new DescribeExecutionCommand({ executionArn: `${EXECUTION_PREFIX}${ticket.id}` }),
+      );
+      return described.status === 'RUNNING' ? undefined : described;
+    });
+
+    // Act
+    const reconciled = await client.reconcile();
+
+    // Assess
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'FailureNotRecorded' });
+    expect(reconciled).toEqual({ started: 0, resent: 0, failed: 1 });
+    const failed = await client.ticket(requester, ticket.id);
+    expect(failed).toMatchObject({ status: 'closed', closure: 'failed' });
+    expect(failed.timeline.at(-1)).toMatchObject({
+      from: 'submitted',
+      reason: 'The workflow failed: FailureNotRecorded',
+    });
   });
 
   it('closes a waiting ticket as failed once its execution is gone and the ticket has been quiet for a reconcile period', async () => {
