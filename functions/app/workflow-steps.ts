@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { parseDurationSeconds } from '../domain/duration';
+import { addDuration, parseDuration } from '../domain/duration';
 import { applyChange, type Ticket } from '../domain/ticket';
 import {
   applyApprovals,
@@ -125,13 +125,16 @@ function fromIntake(deps: WorkflowDeps, ticket: Ticket, now: Date): Ticket {
 /** The grant record comes first: its id derives from the ticket, so a retried step rewrites the same one. */
 async function writeGrantIfTimeBound(deps: WorkflowDeps, ticketId: string, now: Date) {
   const ticket = await deps.tickets.get(ticketId);
-  const seconds = ticket?.duration ? parseDurationSeconds(ticket.duration) : null;
-  if (ticket?.type !== 'access' || ticket.fulfilment?.result !== 'done' || seconds === null) return null;
+  const duration = ticket?.duration ? parseDuration(ticket.duration) : null;
+  if (ticket?.type !== 'access' || ticket.fulfilment?.result !== 'done' || duration === null) return null;
   if (ticket.grant) return ticket.grant;
+  // The calendar decides how long the span is (a month from 31 January ends with February); the
+  // time scale then shortens that span.
+  const span = addDuration(now, duration).getTime() - now.getTime();
   const grant = {
     id: `G${ticket.id}`,
     from: now.toISOString(),
-    until: deadlineAfter(deps, now, seconds),
+    until: deadlineAfter(deps, now, span / 1000),
   };
   deps.faults.crashPoint('during-fulfilment');
   await deps.grants.put({
