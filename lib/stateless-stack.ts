@@ -83,6 +83,9 @@ export class StatelessStack extends Stack {
       STATE_MACHINE_ARN: stateMachineArn,
       SENDER_ADDRESS: config.senderAddress,
       ...(config.sesConfigurationSet ? { SES_CONFIGURATION_SET: config.sesConfigurationSet } : {}),
+      ...(config.adminDefaultMaxDuration
+        ? { ADMIN_DEFAULT_MAX_DURATION: config.adminDefaultMaxDuration }
+        : {}),
       PUBLIC_BASE_URL: config.publicBaseUrl ?? this.api.url,
     };
     const emailResources = this.emailResources(config);
