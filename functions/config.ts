@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isDuration } from './domain/duration';
 
 /**
  * The settings every handler reads, parsed once at start-up: a missing or bad one fails the cold
@@ -17,6 +18,14 @@ const configSchema = z.object({
   PUBLIC_BASE_URL: z.url().transform((url) => url.replace(/\/+$/, '')),
   /** How long directory and catalog reads are kept per process; 0 reads the table every time. */
   DIRECTORY_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
+  /**
+   * The cap of an `admin` entitlement without a maxDuration of its own, and its duration when a
+   * request asks for none: ISO 8601, months being calendar months in UTC.
+   */
+  ADMIN_DEFAULT_MAX_DURATION: z
+    .string()
+    .default('P7D')
+    .refine(isDuration, { message: 'must be an ISO 8601 duration such as P7D, PT12H or P1M' }),
   /** Shortens deadlines and grant lifetimes (local demos and tests); 1 in AWS. */
   TIME_SCALE: z.coerce.number().positive().max(1).default(1),
   /** Local mode only: fault injection for the fault tests. Ignored unless TOLLGATE_LOCAL is true. */
@@ -44,6 +53,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
     sesConfigurationSet: settings.SES_CONFIGURATION_SET,
     publicBaseUrl: settings.PUBLIC_BASE_URL,
     timeScale: settings.TIME_SCALE,
+    adminDefaultMaxDuration: settings.ADMIN_DEFAULT_MAX_DURATION,
     directoryCacheMs: settings.DIRECTORY_CACHE_SECONDS * 1000,
     faults: settings.TOLLGATE_LOCAL === 'true' ? settings.TOLLGATE_FAULTS : '',
   };

@@ -16,7 +16,7 @@ export const schedules: Schedule[] = [
     expression: 'rate(5 minutes)',
     handler: 'scheduled/reconcile',
     description:
-      'Start executions for tickets that lack one; resend decisions not yet delivered to their execution',
+      'Start executions for tickets that lack one; resend decisions not yet delivered to their execution; close as failed the tickets whose execution ended without them',
   },
 ];
 

@@ -1,6 +1,7 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import { z } from 'zod';
+import { isDuration } from '../functions/domain/duration';
 
 /**
  * The deployment's settings, read from CDK context (`-c name=value` or the `context` of cdk.json)
@@ -69,6 +70,14 @@ const contextSchema = z
     certificateArn: z
       .string()
       .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[\w-]+$/, 'must be an ACM certificate ARN')
+      .optional(),
+    /**
+     * The cap of `admin` entitlements without a maxDuration of their own, and their duration when
+     * none is asked for (ADMIN_DEFAULT_MAX_DURATION of the functions; P7D when unset).
+     */
+    adminDefaultMaxDuration: z
+      .string()
+      .refine(isDuration, { message: 'must be an ISO 8601 duration such as P7D, PT12H or P1M' })
       .optional(),
     /** How long the functions' and the API's access logs are kept. */
     logRetentionDays: z.coerce

@@ -23,13 +23,27 @@ import type { IndexName } from '../functions/adapters/dynamodb/table';
  */
 export type ItemAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'BatchWriteItem' | 'Query';
 
+/**
+ * Each Step Functions action and the resource type IAM evaluates it against: DescribeExecution
+ * takes an execution (Service Authorization Reference), the others the state machine.
+ */
+export const workflowActionResources = {
+  StartExecution: 'state machine',
+  SendTaskSuccess: 'state machine',
+  DescribeExecution: 'executions',
+} as const;
+export type WorkflowAction = keyof typeof workflowActionResources;
+
 export interface HandlerNeeds {
   /** DynamoDB actions on the table's items; `Query` here means on the table's own key. */
   table: ItemAction[];
   /** The global secondary indexes it queries (Query is the only action on an index). */
   indexes: IndexName[];
-  /** Step Functions actions on the access-request state machine: starting executions, resuming waits. */
-  workflow: ('StartExecution' | 'SendTaskSuccess')[];
+  /**
+   * Step Functions actions on the access-request state machine (starting executions, resuming
+   * waits) or on its executions (describing them).
+   */
+  workflow: WorkflowAction[];
   /** Whether it sends email through SES (ses:SendEmail as the sender's identity). */
   email: boolean;
 }
@@ -78,11 +92,12 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
     email: true,
   }),
   'workflow/record-failure': needs({ table: ['GetItem', 'PutItem', 'DeleteItem'] }),
-  // Tickets by status, their tasks read; executions started, decisions resent.
+  // Tickets by status, their tasks read; executions started, described, decisions resent; the
+  // ticket of an execution that ended without it saved as failed, its tasks' assignments deleted.
   'scheduled/reconcile': needs({
-    table: ['GetItem'],
+    table: ['GetItem', 'PutItem', 'DeleteItem'],
     indexes: ['gsi3'],
-    workflow: ['StartExecution', 'SendTaskSuccess'],
+    workflow: ['StartExecution', 'SendTaskSuccess', 'DescribeExecution'],
   }),
 };
 
@@ -92,11 +107,9 @@ export function needsOf(handler: string): HandlerNeeds {
   return found;
 }
 
-/** The IAM actions of a handler's table and workflow needs, for the stack and the tests alike. */
+/** The IAM actions of a handler's table needs, for the stack and the tests alike. */
 export const tableActionsFor = (handler: string): string[] =>
   needsOf(handler).table.map((action) => `dynamodb:${action}`);
-export const workflowActionsFor = (handler: string): string[] =>
-  needsOf(handler).workflow.map((action) => `states:${action}`);
 
 /**
  * Item actions on the table itself, and Query on each index the handler queries, named one by one
@@ -125,11 +138,25 @@ export function grantTableAccess(grantee: IGrantable, table: ITable, handler: st
  * machine of the execution that issued the token (AccessDenied answers name
  * `arn:aws:states:...:stateMachine:<name>`), and aws-cdk-lib's own `grantTaskResponse` scopes it
  * the same way; so it is scoped to the one state machine rather than granted on `*`.
+ * DescribeExecution on the executions of that one state machine (`execution:<name>:*`): they are
+ * named after tickets, which no policy can list in advance.
  */
-export function grantWorkflowAccess(grantee: IGrantable, stateMachineArn: string, handler: string): void {
-  const actions = workflowActionsFor(handler);
-  if (actions.length === 0) return;
-  grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions, resources: [stateMachineArn] }));
+export function grantWorkflowAccess(
+  grantee: IGrantable,
+  arns: { stateMachine: string; executions: string },
+  handler: string,
+): void {
+  const actions = needsOf(handler).workflow;
+  for (const [resource, arn] of [
+    ['state machine', arns.stateMachine],
+    ['executions', arns.executions],
+  ] as const) {
+    const onResource = actions.filter((action) => workflowActionResources[action] === resource);
+    if (onResource.length === 0) continue;
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({ actions: onResource.map((action) => `states:${action}`), resources: [arn] }),
+    );
+  }
 }
 
 /** ses:SendEmail on the sender's identities (and the configuration set, when one is used). */

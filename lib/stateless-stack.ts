@@ -10,8 +10,19 @@ import { addressOf, type DeployConfig } from './config';
 import { HandlerFunction, handlerId } from './constructs/handler-function';
 import { HandlerSchedules } from './constructs/handler-schedules';
 import { TicketsApi } from './constructs/tickets-api';
-import { stateMachineArnFor, WorkflowStateMachine } from './constructs/workflow-state-machine';
-import { grantEmail, grantTableAccess, grantWorkflowAccess } from './handler-needs';
+import {
+  executionArnsFor,
+  stateMachineArnFor,
+  stateMachineNameFor,
+  WorkflowStateMachine,
+} from './constructs/workflow-state-machine';
+import {
+  grantEmail,
+  grantTableAccess,
+  grantWorkflowAccess,
+  needsOf,
+  workflowActionResources,
+} from './handler-needs';
 
 export interface StatelessStackProps extends StackProps {
   config: DeployConfig;
@@ -58,6 +69,10 @@ export class StatelessStack extends Stack {
 
     // By name, not by reference: the task functions read it too, and the state machine refers to them.
     const stateMachineArn = stateMachineArnFor(this, ACCESS_REQUEST_STATE_MACHINE);
+    const workflowArns = {
+      stateMachine: stateMachineArn,
+      executions: executionArnsFor(this, ACCESS_REQUEST_STATE_MACHINE),
+    };
 
     // What functions/config.ts reads, as it must be in AWS. The API's URL is the API resource's own
     // endpoint, which no route, integration or function precedes: no dependency cycle.
@@ -68,6 +83,9 @@ export class StatelessStack extends Stack {
       STATE_MACHINE_ARN: stateMachineArn,
       SENDER_ADDRESS: config.senderAddress,
       ...(config.sesConfigurationSet ? { SES_CONFIGURATION_SET: config.sesConfigurationSet } : {}),
+      ...(config.adminDefaultMaxDuration
+        ? { ADMIN_DEFAULT_MAX_DURATION: config.adminDefaultMaxDuration }
+        : {}),
       PUBLIC_BASE_URL: config.publicBaseUrl ?? this.api.url,
     };
     const emailResources = this.emailResources(config);
@@ -88,7 +106,10 @@ export class StatelessStack extends Stack {
         ...(scheduled.has(handler) ? { timeout: SCHEDULED_TIMEOUT } : {}),
       });
       grantTableAccess(fn.role, props.table, handler);
-      grantWorkflowAccess(fn.role, stateMachineArn, handler);
+      grantWorkflowAccess(fn.role, workflowArns, handler);
+      if (needsOf(handler).workflow.some((action) => workflowActionResources[action] === 'executions')) {
+        this.acknowledgeExecutionsWildcard(fn);
+      }
       grantEmail(fn.role, emailResources, handler);
       signingSecret.grantRead(fn.role);
       functions.set(handler, fn);
@@ -120,6 +141,21 @@ export class StatelessStack extends Stack {
     new CfnOutput(this, 'StateMachineArn', {
       value: (this.workflows.get(ACCESS_REQUEST_STATE_MACHINE) as WorkflowStateMachine).stateMachine
         .stateMachineArn,
+    });
+  }
+
+  /**
+   * The executions are named after tickets, so no policy can name them one by one: `execution:<state
+   * machine>:*` is the narrowest resource, every execution of the one state machine.
+   */
+  private acknowledgeExecutionsWildcard(fn: HandlerFunction): void {
+    const policy = fn.role.node.tryFindChild('DefaultPolicy');
+    if (!policy) throw new Error(`The role of ${fn.node.id} has no default policy to acknowledge`);
+    const executions = `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${stateMachineNameFor(this, ACCESS_REQUEST_STATE_MACHINE)}:*`;
+    Validations.of(policy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${executions}]`,
+      reason:
+        'DescribeExecution on the executions of the one state machine: they are named after tickets, so none can be named in advance.',
     });
   }
 

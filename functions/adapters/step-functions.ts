@@ -1,5 +1,10 @@
-import { SendTaskSuccessCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type { Workflow } from '../app/ports';
+import {
+  DescribeExecutionCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import type { ExecutionState, Workflow } from '../app/ports';
 
 /** The answers that mean the task no longer waits: it was resumed, timed out, or its execution ended. */
 const GONE = new Set(['TaskDoesNotExist', 'TaskTimedOut', 'InvalidToken']);
@@ -10,8 +15,10 @@ export class StepFunctionsWorkflow implements Workflow {
     private readonly stateMachineArn: string,
   ) {}
 
-  async start(ticketId: string): Promise<void> {
+  async start(ticketId: string): Promise<'started' | 'exists'> {
     try {
+      // Repeating the start of a running execution with the same name and input succeeds, as the
+      // first start did; only a closed one (or other input) answers ExecutionAlreadyExists.
       await this.client.send(
         new StartExecutionCommand({
           stateMachineArn: this.stateMachineArn,
@@ -19,9 +26,32 @@ export class StepFunctionsWorkflow implements Workflow {
           input: JSON.stringify({ ticketId }),
         }),
       );
+      return 'started';
     } catch (error) {
-      // Named after the ticket: an execution that exists is this ticket's, so it has started.
       if ((error as Error).name !== 'ExecutionAlreadyExists') throw error;
+      return 'exists';
+    }
+  }
+
+  async status(ticketId: string): Promise<ExecutionState> {
+    try {
+      const execution = await this.client.send(
+        new DescribeExecutionCommand({ executionArn: executionArnOf(this.stateMachineArn, ticketId) }),
+      );
+      switch (execution.status) {
+        case 'SUCCEEDED':
+        case 'FAILED':
+        case 'ABORTED':
+        case 'TIMED_OUT':
+          return { status: execution.status, error: execution.error ?? null, cause: execution.cause ?? null };
+        default:
+          // RUNNING, and PENDING_REDRIVE: a redrive was asked for, so the execution runs again.
+          return { status: 'RUNNING' };
+      }
+    } catch (error) {
+      // Never started, or closed more than 90 days ago (Step Functions keeps closed executions that long).
+      if ((error as Error).name === 'ExecutionDoesNotExist') return { status: 'absent' };
+      throw error;
     }
   }
 
@@ -35,5 +65,12 @@ export class StepFunctionsWorkflow implements Workflow {
     }
   }
 }
+
+/**
+ * An execution's ARN: the state machine's, with `execution` for `stateMachine` and the execution's
+ * name appended (`arn:aws:states:<region>:<account>:execution:<state machine>:<name>`).
+ */
+export const executionArnOf = (stateMachineArn: string, name: string): string =>
+  `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 
 export const createStepFunctionsClient = () => new SFNClient({});

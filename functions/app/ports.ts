@@ -94,10 +94,28 @@ export interface Secrets {
   linkToken(): string;
 }
 
+/**
+ * How a ticket's execution stands. `absent`: none carries the ticket's name (never started, or
+ * closed so long ago that Step Functions no longer keeps it). An ended one carries the error and
+ * cause it ended with, when it has them (an execution stopped without either has none).
+ */
+export type ExecutionState =
+  | { status: 'absent' }
+  | { status: 'RUNNING' }
+  | {
+      status: 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
+      error: string | null;
+      cause: string | null;
+    };
+
 /** The orchestration: Step Functions in AWS, the local runner on one machine. */
 export interface Workflow {
-  /** Starts the ticket's execution, named after the ticket; one that already exists counts as started. */
-  start(ticketId: string): Promise<void>;
+  /**
+   * Starts the ticket's execution, named after the ticket: `started` also when it is already
+   * running; `exists` when an execution of that name exists but has ended, which status() tells.
+   */
+  start(ticketId: string): Promise<'started' | 'exists'>;
+  status(ticketId: string): Promise<ExecutionState>;
   /** Resumes a waiting task; `gone` when the task no longer waits (already resumed, timed out, stopped). */
   signal(taskToken: string, output: Record<string, unknown>): Promise<'delivered' | 'gone'>;
 }

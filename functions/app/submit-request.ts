@@ -1,8 +1,8 @@
 import { accountablePersonId, type Identity, isActive } from '../domain/directory';
-import { parseDurationSeconds } from '../domain/duration';
 import { ConflictError, DomainError, ValidationError } from '../domain/errors';
 import { assertMayFileFor } from '../domain/filing';
 import { type AccessRequest, requestBodySchema, type SupportRequest } from '../domain/intake';
+import { decideDuration } from '../domain/requested-duration';
 import { routeAccessRequest } from '../domain/routing';
 import { applyChange, fulfilmentRecordFor, type Ticket } from '../domain/ticket';
 import { appendEvent } from '../domain/timeline';
@@ -29,6 +29,8 @@ export interface SubmitDeps {
   workflow: Workflow;
   faults: Faults;
   log: (message: string, details: Record<string, unknown>) => void;
+  /** The cap, and default duration, of admin entitlements without a maxDuration of their own. */
+  settings: { adminDefaultMaxDuration: string };
 }
 
 export interface Submission {
@@ -172,13 +174,19 @@ async function draftAccessTicket(
   const entitlement = system?.entitlements.find((candidate) => candidate.id === body.entitlement);
   if (!system) fields.system = 'is not in the catalog';
   else if (!entitlement) fields.entitlement = `is not an entitlement of ${system.id}`;
-  const duration = body.duration ?? (entitlement?.class === 'admin' ? entitlement.maxDuration : null) ?? null;
-  if (entitlement?.maxDuration && !duration) {
-    fields.duration = `is required: ${entitlement.id} is time-bound (at most ${entitlement.maxDuration})`;
-  } else if (entitlement?.maxDuration && duration && exceeds(duration, entitlement.maxDuration)) {
-    fields.duration = `must be at most ${entitlement.maxDuration} for ${entitlement.id}`;
-  }
-  if (Object.keys(fields).length > 0 || !beneficiary || !system || !entitlement) {
+  const decided =
+    system && entitlement
+      ? decideDuration({
+          requested: body.duration ?? null,
+          systemId: system.id,
+          entitlement,
+          adminDefaultMax: deps.settings.adminDefaultMaxDuration,
+          now,
+        })
+      : null;
+  if (decided && 'problem' in decided) fields.duration = decided.problem;
+  const durationBasis = decided && 'basis' in decided ? decided.basis : null;
+  if (Object.keys(fields).length > 0 || !beneficiary || !system || !entitlement || !durationBasis) {
     throw new ValidationError('The request names something that cannot be requested', fields);
   }
   assertMayFileFor(caller, beneficiary);
@@ -199,7 +207,8 @@ async function draftAccessTicket(
     entitlement: entitlement.id,
     justification: body.justification,
     urgency: body.urgency,
-    duration,
+    duration: durationBasis.applied,
+    durationBasis,
     evidence: body.evidence,
     fulfilment: fulfilmentRecordFor(system, null),
   });
@@ -248,7 +257,14 @@ type TicketFacts = Pick<
   Partial<
     Pick<
       Ticket,
-      'system' | 'entitlement' | 'justification' | 'duration' | 'evidence' | 'category' | 'description'
+      | 'system'
+      | 'entitlement'
+      | 'justification'
+      | 'duration'
+      | 'durationBasis'
+      | 'evidence'
+      | 'category'
+      | 'description'
     >
   >;
 
@@ -263,6 +279,7 @@ function newTicket(id: string, caller: Identity, now: Date, facts: TicketFacts):
     entitlement: null,
     justification: null,
     duration: null,
+    durationBasis: null,
     evidence: [],
     category: null,
     description: null,
@@ -283,9 +300,4 @@ function newTicket(id: string, caller: Identity, now: Date, facts: TicketFacts):
     version: 1,
     ...facts,
   };
-}
-
-function exceeds(duration: string, max: string): boolean {
-  const maxSeconds = parseDurationSeconds(max);
-  return maxSeconds !== null && (parseDurationSeconds(duration) ?? 0) > maxSeconds;
 }

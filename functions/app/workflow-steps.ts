@@ -172,18 +172,24 @@ async function writeDerivedItems(deps: WorkflowDeps, ticket: Ticket, after: Mile
   }
 }
 
-/** Primary course: record the failure on the ticket, so no execution ends without the ticket knowing. */
+/**
+ * Primary course: record the failure on the ticket, so no execution ends without the ticket knowing.
+ * `recorded` is false when the ticket had already moved past where a failure could close it.
+ */
 export async function recordWorkflowFailure(
   deps: WorkflowDeps,
   ticketId: string,
   error: { name: string; cause: string },
-) {
+): Promise<StepResult & { recorded: boolean }> {
   const now = deps.clock.now();
-  const ticket = await updateTicket(deps.tickets, ticketId, (current) =>
-    recordFailure(current, now.toISOString(), error),
-  );
+  let recorded = false;
+  const ticket = await updateTicket(deps.tickets, ticketId, (current) => {
+    const failed = recordFailure(current, now.toISOString(), error);
+    recorded = failed !== current;
+    return failed;
+  });
   await retireTasks(deps, ticket);
-  return stepResult(ticket, now);
+  return { ...stepResult(ticket, now), recorded };
 }
 
 /**

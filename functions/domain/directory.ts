@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isDuration } from './duration';
 
 /** People are identified by email, non-human identities by `svc:NAME`; both lowercased everywhere. */
 export const identityIdSchema = z
@@ -41,14 +42,28 @@ export const fulfilmentSchema = z.discriminatedUnion('mode', [
 ]);
 export type Fulfilment = z.infer<typeof fulfilmentSchema>;
 
-export const systemSchema = z.strictObject({
-  id: z.string().min(1).max(100),
-  name: z.string().min(1).max(200),
-  ownerId: identityIdSchema,
-  sensitivity: z.enum(sensitivities),
-  fulfilment: fulfilmentSchema,
-  entitlements: z.array(entitlementSchema).min(1),
-});
+export const systemSchema = z
+  .strictObject({
+    id: z.string().min(1).max(100),
+    name: z.string().min(1).max(200),
+    ownerId: identityIdSchema,
+    sensitivity: z.enum(sensitivities),
+    fulfilment: fulfilmentSchema,
+    entitlements: z.array(entitlementSchema).min(1),
+  })
+  .superRefine((system, context) => {
+    // Checked here, where the system is known, so the message names both: a cap that cannot be read
+    // would otherwise stop every request for the entitlement, or be taken for no cap at all.
+    system.entitlements.forEach((entitlement, index) => {
+      if (entitlement.maxDuration !== null && !isDuration(entitlement.maxDuration)) {
+        context.addIssue({
+          code: 'custom',
+          path: ['entitlements', index, 'maxDuration'],
+          message: `system ${system.id}, entitlement ${entitlement.id}: maxDuration "${entitlement.maxDuration}" is not an ISO 8601 duration such as P30D, PT8H or P1M`,
+        });
+      }
+    });
+  });
 export type System = z.infer<typeof systemSchema>;
 
 /** The directory facts a rule needs, without saying where they are stored. */

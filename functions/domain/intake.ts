@@ -1,24 +1,16 @@
 import { z } from 'zod';
 import { identityIdSchema } from './directory';
-import { parseDurationSeconds } from './duration';
+import { isDuration } from './duration';
 
 export const urgencies = ['low', 'normal', 'high', 'critical'] as const;
 export type Urgency = (typeof urgencies)[number];
 
 export const supportCategories = ['hardware', 'software', 'network', 'account', 'other'] as const;
 
-const MAX_DURATION_SECONDS = 366 * 24 * 3600;
-
-const durationSchema = z.string().refine(
-  (text) => {
-    const seconds = parseDurationSeconds(text);
-    return seconds !== null && seconds <= MAX_DURATION_SECONDS;
-  },
-  {
-    message:
-      'must be an ISO 8601 duration in weeks, days, hours or minutes (for example P30D or PT8H), at most a year',
-  },
-);
+/** The form only: how long a request may run depends on the entitlement and the calendar (requested-duration.ts). */
+const durationSchema = z.string().refine(isDuration, {
+  message: 'must be an ISO 8601 duration such as P30D, PT8H or P1M',
+});
 
 export const accessRequestSchema = z
   .strictObject({
@@ -32,9 +24,10 @@ export const accessRequestSchema = z
       .min(10, 'must explain the business need in at least 10 characters')
       .max(2000),
     urgency: z.enum(urgencies).default('normal'),
-    duration: durationSchema
-      .optional()
-      .meta({ description: 'ISO 8601 duration; time-bound access when set' }),
+    duration: durationSchema.optional().meta({
+      description:
+        "ISO 8601 duration (months and years are calendar months and years in UTC); time-bound access when set. At most the entitlement's maxDuration and at most a year; the answer's durationBasis says what was applied and why",
+    }),
     evidence: z
       .array(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2000))
       .max(10)

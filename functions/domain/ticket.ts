@@ -9,6 +9,7 @@ import {
   statuses,
   ticketTypes,
 } from './lifecycle';
+import { durationBasisSchema } from './requested-duration';
 import { appendEvent } from './timeline';
 
 export const decisionSchema = z
@@ -87,7 +88,13 @@ const ticketFields = {
   entitlement: z.string().nullable(),
   justification: z.string().nullable(),
   urgency: z.enum(urgencies),
-  duration: z.string().nullable(),
+  duration: z
+    .string()
+    .nullable()
+    .meta({ description: 'The ISO 8601 duration applied; null for standing access' }),
+  durationBasis: durationBasisSchema
+    .nullable()
+    .meta({ description: 'Why `duration` is what it is; null for support tickets' }),
   evidence: z.array(z.string()),
   category: z.string().nullable(),
   description: z.string().nullable(),

@@ -1,5 +1,5 @@
 import type { Identity } from './directory';
-import { parseDurationSeconds } from './duration';
+import { addDuration, parseDuration } from './duration';
 import { ConflictError, DeadlinePassedError, ForbiddenError } from './errors';
 import type { Urgency } from './intake';
 import type { NobodyEligible, StageAssignment } from './routing';
@@ -249,7 +249,7 @@ export function recordFulfilment(
 
 /**
  * After the fulfilment report: time-bound access becomes an active grant (its `until` from the
- * ticket's duration, each second of it lasting `secondScale` real seconds), the rest closes. The
+ * ticket's duration, its span shortened by `secondScale` in demos and tests), the rest closes. The
  * grant's id derives from the ticket, so a repeated step names the same grant.
  */
 export function completeFulfilment(ticket: Ticket, now: Date, secondScale = 1): Ticket {
@@ -265,9 +265,11 @@ export function completeFulfilment(ticket: Ticket, now: Date, secondScale = 1): 
       closure: 'failed',
     });
   }
-  const seconds = ticket.duration ? parseDurationSeconds(ticket.duration) : null;
-  if (seconds !== null && ticket.type === 'access') {
-    const until = new Date(now.getTime() + seconds * 1000 * secondScale).toISOString();
+  const duration = ticket.duration ? parseDuration(ticket.duration) : null;
+  if (duration !== null && ticket.type === 'access') {
+    // The calendar decides the span (a month from 31 January ends with February); the scale shortens it.
+    const span = addDuration(now, duration).getTime() - now.getTime();
+    const until = new Date(now.getTime() + span * secondScale).toISOString();
     const grant = { id: `G${ticket.id}`, from: at, until };
     return applyChange(
       ticket,

@@ -26,7 +26,11 @@ function buildDeps(config: Config) {
     clock: systemClock,
     ids: ulidIds,
     secrets: randomSecrets,
-    settings: { publicBaseUrl: config.publicBaseUrl, timeScale: config.timeScale },
+    settings: {
+      publicBaseUrl: config.publicBaseUrl,
+      timeScale: config.timeScale,
+      adminDefaultMaxDuration: config.adminDefaultMaxDuration,
+    },
     log: (message: string, details: Record<string, unknown>) => logger.warn(message, details),
     tickets: faults.wrap('tickets', new DynamoTicketStore(db, config.tableName)),
     directory: faults.wrap(

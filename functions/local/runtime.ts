@@ -3,6 +3,7 @@ import type { Context } from 'aws-lambda';
 import { createDocumentClient } from '../adapters/dynamodb/client';
 import { DynamoDirectory } from '../adapters/dynamodb/directory-store';
 import { InjectedFaults } from '../adapters/faults';
+import { readConfig } from '../config';
 import { routes } from '../routes';
 import { schedules } from '../schedules';
 import { ACCESS_REQUEST_STATE_MACHINE, stateMachines, workflowTasks } from '../workflow';
@@ -95,6 +96,9 @@ export async function startLocalRuntime(
       AWS_ENDPOINT_URL_SESV2: ses.url,
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? (settings.quiet ? 'ERROR' : 'INFO'),
     });
+    // The handlers read their settings at their first call; reading them here makes a bad one (such
+    // as ADMIN_DEFAULT_MAX_DURATION) stop `npm start` instead of failing requests later.
+    readConfig(process.env);
 
     const directory = new DynamoDirectory(createDocumentClient(), LOCAL_TABLE_NAME);
     const seeded = await seedIfEmpty(directory);

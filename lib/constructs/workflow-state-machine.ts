@@ -30,6 +30,15 @@ export const stateMachineArnFor = (stack: Stack, name: string): string =>
     arnFormat: ArnFormat.COLON_RESOURCE_NAME,
   });
 
+/** Every execution of the state machine: `arn:...:execution:<state machine name>:*`. */
+export const executionArnsFor = (stack: Stack, name: string): string =>
+  stack.formatArn({
+    service: 'states',
+    resource: 'execution',
+    resourceName: `${stateMachineNameFor(stack, name)}:*`,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+
 export interface WorkflowStateMachineProps {
   /** The name functions/workflow.ts gives the state machine. */
   name: string;

@@ -61,6 +61,7 @@ describe('the deployment settings', () => {
       { customDomain: 'access.example.org', certificateArn: 'abc' },
       'certificateArn: must be an ACM certificate ARN',
     ],
+    [{ adminDefaultMaxDuration: '7 days' }, 'adminDefaultMaxDuration: must be an ISO 8601 duration'],
   ])('refuse %o with a message naming the setting', (context, message) => {
     // Act
     const reading = () => configFrom(context);
@@ -112,6 +113,20 @@ describe('the deployment settings', () => {
       );
     for (const each of variables(configured)) expect(each.SES_CONFIGURATION_SET).toBe('tollgate-events');
     for (const each of variables(unset)) expect(each).not.toHaveProperty('SES_CONFIGURATION_SET');
+  });
+
+  it('let adminDefaultMaxDuration cap admin entitlements without a maxDuration, and leave the functions their default when unset', () => {
+    // Act
+    const configured = synth({ context: { adminDefaultMaxDuration: 'P1M' } }).templates.stateless;
+    const unset = synth().templates.stateless;
+
+    // Assess
+    const variables = (template: typeof unset) =>
+      Object.values(resourcesOfType(template, 'AWS::Lambda::Function')).map(
+        (fn) => (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables,
+      );
+    for (const each of variables(configured)) expect(each.ADMIN_DEFAULT_MAX_DURATION).toBe('P1M');
+    for (const each of variables(unset)) expect(each).not.toHaveProperty('ADMIN_DEFAULT_MAX_DURATION');
   });
 
   it('warn at synth while the sender address is the placeholder', () => {

@@ -7,7 +7,7 @@ import { deployedRoutes } from '../../functions/routes';
 import { schedules } from '../../functions/schedules';
 import { workflowTasks } from '../../functions/workflow';
 import type { HandlerFunction } from '../../lib/constructs/handler-function';
-import { handlerNeeds, needsOf, tableActionsFor, workflowActionsFor } from '../../lib/handler-needs';
+import { handlerNeeds, needsOf, tableActionsFor, workflowActionResources } from '../../lib/handler-needs';
 import { resourcesOfType, synth } from './synth';
 
 /**
@@ -137,7 +137,7 @@ describe('least privilege', () => {
           'logs:PutLogEvents on its log group',
           ...tableActionsFor(handler).map((action) => `${action} on the table`),
           ...needs.indexes.map((index) => `dynamodb:Query on index ${index}`),
-          ...workflowActionsFor(handler).map((action) => `${action} on the state machine`),
+          ...needs.workflow.map((action) => `states:${action} on the ${workflowActionResources[action]}`),
           ...(needs.email
             ? ['ses:SendEmail on identity access@example.org', 'ses:SendEmail on identity example.org']
             : []),
@@ -206,6 +206,7 @@ function grantsOf(template: Template, stack: Stack, fn: HandlerFunction): string
     const index = /Tickets.*"\/index\/(\w+)"\]\]\}$/.exec(text)?.[1];
     if (index) return `index ${index}`;
     if (text.endsWith(':stateMachine:Tollgate-Stateless-access-request"]]}')) return 'the state machine';
+    if (text.endsWith(':execution:Tollgate-Stateless-access-request:*"]]}')) return 'the executions';
     const identity = /:ses:.*:identity\/([^"]+)"\]\]\}$/.exec(text)?.[1];
     if (identity) return `identity ${identity}`;
     const configurationSet = /:ses:.*:configuration-set\/([^"]+)"\]\]\}$/.exec(text)?.[1];

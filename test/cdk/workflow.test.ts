@@ -154,6 +154,29 @@ describe('the workflow in the stateless stack', () => {
     ).toEqual([]);
   });
 
+  it('lets the reconcile function describe the executions of the state machine, and no other function describe any', () => {
+    // Prepare
+    const policies = resourcesOfType(synthesized.templates.stateless, 'AWS::IAM::Policy');
+    const roleOf = (handler: string) =>
+      synthesized.stacks.stateless.getLogicalId(
+        synthesized.stacks.stateless.functions.get(handler)?.role.node.defaultChild as CfnElement,
+      );
+
+    // Act
+    const describing = [...synthesized.stacks.stateless.functions.keys()].flatMap((handler) =>
+      statementsOfRole(policies, roleOf(handler))
+        .filter((statement) => asList(statement.Action).includes('states:DescribeExecution'))
+        .map((statement) => ({ handler, statement })),
+    );
+
+    // Assess
+    expect(describing.map(({ handler }) => handler)).toEqual(['scheduled/reconcile']);
+    expect(describing[0]?.statement.Action).toBe('states:DescribeExecution');
+    expect(JSON.stringify(describing[0]?.statement.Resource)).toMatch(
+      new RegExp(`:execution:Tollgate-Stateless-${ACCESS_REQUEST_STATE_MACHINE}:\\*"\\]\\]\\}$`),
+    );
+  });
+
   it('runs every schedule of functions/schedules.ts on its expression, invoking its handler through a role for that function only', () => {
     // Prepare
     const { templates } = synthesized;

@@ -144,6 +144,44 @@ describe('POST /requests through the local server', () => {
       await waitForTicket(alex, created.body.id, settled);
     });
 
+    it('applies ADMIN_DEFAULT_MAX_DURATION to an admin entitlement without a maxDuration, and says so', async () => {
+      // Prepare
+      const alex = await tollgate.as(people.alex);
+
+      // Act
+      const created = await alex.post<TicketBody>('/requests', accessBody({ entitlement: 'wiki-admin' }));
+
+      // Assess
+      expect(created.status, created.text).toBe(201);
+      expect(created.body).toMatchObject({
+        entitlement: 'wiki-admin',
+        duration: 'P7D',
+        durationBasis: {
+          applied: 'P7D',
+          requested: null,
+          cap: { max: 'P7D', from: 'admin_default' },
+          reason: 'admin_default',
+        },
+      });
+      await waitForTicket(alex, created.body.id, settled);
+    });
+
+    it('takes a duration in calendar months and answers that it was applied as requested', async () => {
+      // Prepare
+      const alex = await tollgate.as(people.alex);
+
+      // Act
+      const created = await alex.post<TicketBody>('/requests', accessBody({ duration: 'P1M' }));
+
+      // Assess
+      expect(created.status, created.text).toBe(201);
+      expect(created.body).toMatchObject({
+        duration: 'P1M',
+        durationBasis: { applied: 'P1M', requested: 'P1M', cap: null, reason: 'requested' },
+      });
+      await waitForTicket(alex, created.body.id, settled);
+    });
+
     it('answers 201 for a support request, routed to the queue of its category without approval', async () => {
       // Prepare
       const alex = await tollgate.as(people.alex);
@@ -218,9 +256,9 @@ describe('POST /requests through the local server', () => {
         fields: ['urgency'],
       },
       {
-        name: 'a duration in months',
+        name: 'a duration longer than a year',
         caller: people.alex,
-        body: accessBody({ duration: 'P1M' }),
+        body: accessBody({ duration: 'P13M' }),
         fields: ['duration'],
       },
       {
@@ -325,6 +363,34 @@ describe('POST /requests through the local server', () => {
         expect(await storedIds(client)).toEqual(before);
       },
     );
+
+    it('answers 400 on duration naming the cap, whether the entitlement or ADMIN_DEFAULT_MAX_DURATION sets it', async () => {
+      // Prepare
+      const alex = await tollgate.as(people.alex);
+      const before = await storedIds(alex);
+
+      // Act
+      const overEntitlement = await alex.post<ErrorBody>(
+        '/requests',
+        accessBody({ system: 'payroll', entitlement: 'payroll-write', duration: 'P31D' }),
+      );
+      const overAdminDefault = await alex.post<ErrorBody>(
+        '/requests',
+        accessBody({ entitlement: 'wiki-admin', duration: 'P8D' }),
+      );
+
+      // Assess
+      expect(overEntitlement.status, overEntitlement.text).toBe(400);
+      expect(overEntitlement.body.error.fields).toEqual({
+        duration: 'must be at most P30D for payroll-write',
+      });
+      expect(overAdminDefault.status, overAdminDefault.text).toBe(400);
+      expect(overAdminDefault.body.error.fields).toEqual({
+        duration:
+          'must be at most P7D for wiki-admin (ADMIN_DEFAULT_MAX_DURATION, for admin entitlements without a maximum)',
+      });
+      expect(await storedIds(alex)).toEqual(before);
+    });
 
     it('says what is wrong with a field of the wrong type rather than calling it missing', async () => {
       // Prepare

@@ -138,7 +138,7 @@ interface CrashCase {
   point: string;
   body: Record<string, unknown>;
   /** What the reconcile schedule must do after the restart; null where the flow resumes on its own. */
-  reconcile: { started: number; resent: number } | null;
+  reconcile: { started: number; resent: number; failed: number } | null;
   end: { status: string; closure: string | null; timeline: string[] };
 }
 
@@ -149,7 +149,7 @@ const cases: CrashCase[] = [
     step: 'right after intake, before the execution starts',
     point: 'after-intake',
     body: githubWrite,
-    reconcile: { started: 1, resent: 0 },
+    reconcile: { started: 1, resent: 0, failed: 0 },
     end: fulfilled,
   },
   {
@@ -170,7 +170,7 @@ const cases: CrashCase[] = [
     step: 'between recording the decision and resuming the execution',
     point: 'before-resume',
     body: githubWrite,
-    reconcile: { started: 0, resent: 1 },
+    reconcile: { started: 0, resent: 1, failed: 0 },
     end: fulfilled,
   },
   {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -76,6 +76,30 @@ describe('npm run load-directory', () => {
       stderr: expect.stringContaining('unknown identity ghost@x.com'),
     });
     expect(await directory.allIdentities()).toEqual([]);
+  });
+
+  it('refuses a catalog whose maxDuration cannot be read, naming the system and entitlement, and writes nothing', async () => {
+    // Prepare
+    const catalog = JSON.parse(readFileSync(join(root, 'seed/catalog.json'), 'utf8'));
+    const payroll = catalog.systems.find((system: { id: string }) => system.id === 'payroll');
+    payroll.entitlements.find(
+      (entitlement: { id: string }) => entitlement.id === 'payroll-admin',
+    ).maxDuration = '8 hours';
+    const broken = join(dataDir, 'catalog.json');
+    writeFileSync(broken, JSON.stringify(catalog));
+
+    // Act
+    const attempt = loadDirectory('--catalog', broken);
+
+    // Assess
+    await expect(attempt).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining(
+        'system payroll, entitlement payroll-admin: maxDuration "8 hours" is not an ISO 8601 duration',
+      ),
+    });
+    expect(await directory.allIdentities()).toEqual([]);
+    expect(await directory.catalog()).toEqual([]);
   });
 
   it('loads the demo directory and catalog, so routing and the catalog read them', async () => {

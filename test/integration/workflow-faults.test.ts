@@ -1,4 +1,12 @@
-import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  DescribeExecutionCommand,
+  ListExecutionsCommand,
+  SFNClient,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
 import { findBrokenLink, type TimelineEvent } from '../../functions/domain/timeline';
 import { githubFlow } from '../support/seed';
@@ -34,6 +42,7 @@ function sfn(endpoint: string) {
 }
 
 const STATE_MACHINE = 'arn:aws:states:us-east-1:000000000000:stateMachine:access-request';
+const EXECUTION_PREFIX = 'arn:aws:states:us-east-1:000000000000:execution:access-request:';
 
 describe('the workflow under crashes and failures', () => {
   it('survives a SIGKILL while a ticket waits for approval: after a restart the emailed link still works and the flow completes', async () => {
@@ -292,11 +301,103 @@ describe('a notify step retried after its emails went out', () => {
       (t) => afterApproval(t) !== undefined,
       40_000,
     );
-    const opened = moved.timeline.find((event) => event.type === 'fulfilment_requested') as
-      | { at: string }
-      | undefined;
+    const opened = moved.timeline.find((event) => event.type === 'fulfilment_requested');
     expect(afterApproval(moved)).toBe('approved_all');
     expect(Date.parse(opened?.at ?? '')).toBeLessThan(Date.parse(moved.approvals[0]?.deadline ?? ''));
     expect(server.output()).toContain('Injected fault: approval-notified');
   }, 60_000);
+});
+
+describe('the reconcile schedule and executions that ended without their ticket knowing', () => {
+  it('closes a ticket as failed, with the cause, when its execution was stopped while it waited for approval', async () => {
+    // Prepare
+    const server = await start();
+    const client = new TollgateClient(server.url);
+    const { body: ticket } = await client.call<{ id: string }>(requester, 'POST', '/requests', body);
+    await client.linkFor(manager, ticket.id, 'Approval needed');
+    await sfn((await endpoints(server.url)).stepfunctions).send(
+      new StopExecutionCommand({
+        executionArn: `${EXECUTION_PREFIX}${ticket.id}`,
+        error: 'OperatorStopped',
+        cause: 'stopped from the console during an incident',
+      }),
+    );
+
+    // Act
+    const reconciled = await client.reconcile();
+
+    // Assess
+    expect(reconciled).toEqual({ started: 0, resent: 0, failed: 1 });
+    const failed = await client.ticket(requester, ticket.id);
+    expect(failed).toMatchObject({ status: 'closed', closure: 'failed' });
+    expect(failed.timeline.at(-1)).toMatchObject({
+      type: 'closed',
+      actor: 'tollgate',
+      from: 'pending_approval',
+      reason: 'The workflow failed: OperatorStopped',
+      data: {
+        error: 'OperatorStopped',
+        cause: 'The execution ended ABORTED: stopped from the console during an incident',
+      },
+    });
+    expect((await client.call(manager, 'GET', '/approvals')).body).toMatchObject({ items: [] });
+  });
+
+  it('does not count an execution that already ended as started, and closes the still-submitted ticket as failed', async () => {
+    // Prepare: the first Step Functions call fails, so the ticket is stored without an execution; one
+    // then runs under its name with input naming no ticket, and fails without touching it.
+    const server = await start({ env: { TOLLGATE_FAULTS: 'fail:workflow*1' } });
+    const client = new TollgateClient(server.url);
+    const { body: ticket } = await client.call<{ id: string }>(requester, 'POST', '/requests', body);
+    const stepFunctions = sfn((await endpoints(server.url)).stepfunctions);
+    await stepFunctions.send(
+      new StartExecutionCommand({
+        stateMachineArn: STATE_MACHINE,
+        name: ticket.id,
+        input: JSON.stringify({ ticketId: 'no-such-ticket' }),
+      }),
+    );
+    const execution = await eventually(async () => {
+      const described = await stepFunctions.send(
+        new DescribeExecutionCommand({ executionArn: `${EXECUTION_PREFIX}${ticket.id}` }),
+      );
+      return described.status === 'RUNNING' ? undefined : described;
+    });
+
+    // Act
+    const reconciled = await client.reconcile();
+
+    // Assess
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'FailureNotRecorded' });
+    expect(reconciled).toEqual({ started: 0, resent: 0, failed: 1 });
+    const failed = await client.ticket(requester, ticket.id);
+    expect(failed).toMatchObject({ status: 'closed', closure: 'failed' });
+    expect(failed.timeline.at(-1)).toMatchObject({
+      from: 'submitted',
+      reason: 'The workflow failed: FailureNotRecorded',
+    });
+  });
+
+  it('closes a waiting ticket as failed once its execution is gone and the ticket has been quiet for a reconcile period', async () => {
+    // Prepare: time runs 1,000 times faster, so the period is 0.3 s and the schedule runs every second.
+    const env = { TOLLGATE_TIME_SCALE: '0.001' };
+    const first = await start({ env });
+    const before = new TollgateClient(first.url);
+    const { body: ticket } = await before.call<{ id: string }>(requester, 'POST', '/requests', body);
+    await before.ticketWhen(requester, ticket.id, (t) => t.status === 'pending_approval');
+    await first.kill();
+    rmSync(join(first.dataDir, 'stepfunctions'), { recursive: true, force: true });
+
+    // Act
+    const second = await start({ dataDir: first.dataDir, env });
+    const after = new TollgateClient(second.url);
+    const failed = await after.ticketWhen(requester, ticket.id, (t) => t.status === 'closed');
+
+    // Assess
+    expect(failed.closure).toBe('failed');
+    expect(failed.timeline.at(-1)).toMatchObject({
+      from: 'pending_approval',
+      reason: 'The workflow failed: ExecutionMissing',
+    });
+  });
 });

@@ -16,7 +16,7 @@ import {
 import { randomSecrets, ulidIds } from '../../functions/adapters/system';
 import { decideApproval, reportFulfilment } from '../../functions/app/decisions';
 import { TransientError } from '../../functions/app/errors';
-import type { EmailMessage, TicketStore, Workflow } from '../../functions/app/ports';
+import type { EmailMessage, ExecutionState, TicketStore, Workflow } from '../../functions/app/ports';
 import { submitRequest } from '../../functions/app/submit-request';
 import { advance, notifyAssignees, recordWorkflowFailure, taskId } from '../../functions/app/workflow-steps';
 import type { Identity } from '../../functions/domain/directory';
@@ -40,7 +40,12 @@ class RecordingWorkflow implements Workflow {
   readonly signals: { token: string; output: Record<string, unknown> }[] = [];
   /** Tokens whose wait is over (the execution moved past them): a signal answers `gone`. */
   readonly closed = new Set<string>();
-  async start(): Promise<void> {}
+  async start(): Promise<'started'> {
+    return 'started';
+  }
+  async status(): Promise<ExecutionState> {
+    return { status: 'RUNNING' };
+  }
   async signal(token: string, output: Record<string, unknown>): Promise<'delivered' | 'gone'> {
     if (this.closed.has(token)) return 'gone';
     this.signals.push({ token, output });
@@ -93,7 +98,7 @@ function system(options: { tickets?: TicketStore } = {}) {
     workflow,
     faults: { faultPoint: () => undefined },
     log: () => undefined,
-    settings: { publicBaseUrl: 'https://tollgate.example.com', timeScale: 1 },
+    settings: { publicBaseUrl: 'https://tollgate.example.com', timeScale: 1, adminDefaultMaxDuration: 'P7D' },
   };
   return {
     deps,

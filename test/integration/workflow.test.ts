@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findBrokenLink, type TimelineEvent } from '../../functions/domain/timeline';
+import { durationEnd } from '../support/intake-model';
 import { fulfilledTimeline, githubFlow } from '../support/seed';
 import { removeDataDir, startTollgate, type TollgateProcess } from '../support/tollgate-process';
 import { TollgateClient } from '../support/workflow-client';
@@ -57,6 +58,22 @@ describe('an access request from intake to closure through emailed links', () =>
     expect(ticket.fulfilment).toMatchObject({ result: 'done', by: fulfiller });
     expect(ticket.timeline.map((event) => event.type)).toEqual(fulfilledTimeline);
     expect(findBrokenLink(ticket.timeline as TimelineEvent[])).toBeNull();
+  });
+
+  it('grants a month as a calendar month from fulfilment, the span shortened by the time scale', async () => {
+    // Prepare
+    const id = await file({ ...githubWrite, duration: 'P1M' });
+    await client.submitLink(await client.linkFor(manager, id, 'Approval needed'), { decision: 'approve' });
+
+    // Act
+    await client.submitLink(await client.linkFor(fulfiller, id, 'To fulfil'), { result: 'done' });
+
+    // Assess
+    const ticket = await client.ticketWhen(requester, id, (t) => t.status === 'active');
+    const from = Date.parse(ticket.grant?.from ?? '');
+    const calendarMonth = (durationEnd('P1M', from) ?? 0) - from;
+    expect(calendarMonth / 86_400_000).toBeGreaterThanOrEqual(28);
+    expect(Date.parse(ticket.grant?.until ?? '') - from).toBeCloseTo(calendarMonth * 0.0001, -1);
   });
 
   it('closes as rejected when the manager denies, and asks no fulfiller', async () => {

@@ -28,7 +28,6 @@ const ACCESS_KEYS: readonly string[] = INTAKE_KEYS.filter(
   (key) => key !== 'category' && key !== 'description',
 );
 const SUPPORT_KEYS: readonly string[] = ['type', 'category', 'urgency', 'description'];
-const YEAR_SECONDS = 366 * 24 * 3600;
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -36,14 +35,31 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 const textBetween = (value: unknown, min: number, max: number) =>
   typeof value === 'string' && value.trim().length >= min && value.trim().length <= max;
 
-/** ISO 8601 in weeks, days, hours, minutes, seconds; months and years are refused (their length varies). */
-export function durationSeconds(text: string): number | null {
-  const match = /^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/.exec(text);
+/**
+ * Where an ISO 8601 duration ends when started at `from` (epoch ms): years and months on the UTC
+ * calendar, a day of the month past the end of the target month falling back to its last day; the
+ * rest as exact time. Null for what is not a duration, or a zero one.
+ */
+export function durationEnd(text: string, from: number): number | null {
+  const match = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/.exec(
+    text,
+  );
   if (!match || text === 'P' || text.endsWith('T')) return null;
-  const [w, d, h, m, s] = match.slice(1).map((part) => Number(part ?? 0)) as number[];
-  const total = ((((w ?? 0) * 7 + (d ?? 0)) * 24 + (h ?? 0)) * 60 + (m ?? 0)) * 60 + (s ?? 0);
-  return total > 0 ? total : null;
+  const [y, mo, w, d, h, mi, s] = match.slice(1).map((part) => Number(part ?? 0)) as number[];
+  if ([y, mo, w, d, h, mi, s].every((part) => !part)) return null;
+  const start = new Date(from);
+  const monthIndex = start.getUTCFullYear() * 12 + start.getUTCMonth() + (y ?? 0) * 12 + (mo ?? 0);
+  const year = Math.floor(monthIndex / 12);
+  const month = monthIndex % 12;
+  const daysInMonth = 32 - new Date(Date.UTC(year, month, 32)).getUTCDate();
+  const day = Math.min(start.getUTCDate(), daysInMonth);
+  const timeOfDay = from - Date.UTC(start.getUTCFullYear(), start.getUTCMonth(), start.getUTCDate());
+  const exact = (((w ?? 0) * 7 + (d ?? 0)) * 86_400 + (h ?? 0) * 3600 + (mi ?? 0) * 60 + (s ?? 0)) * 1000;
+  return Date.UTC(year, month, day) + timeOfDay + exact;
 }
+
+/** The default cap (and duration) of admin entitlements without a maxDuration: ADMIN_DEFAULT_MAX_DURATION. */
+const ADMIN_DEFAULT_MAX_DURATION = 'P7D';
 
 function isHttpUrl(value: unknown): boolean {
   if (typeof value !== 'string' || value.length > 2000) return false;
@@ -75,19 +91,23 @@ export function expectedVerdict(callerId: string, body: unknown): Verdict {
   ) {
     return 'invalid';
   }
-  let requested: number | null = null;
+  // Durations compare by where they end when started now (the server's now is a few ms later:
+  // only a request filed across a month's last midnight could tell the two apart).
+  const now = Date.now();
+  let requestedEnd: number | null = null;
   if (body.duration !== undefined) {
-    requested = typeof body.duration === 'string' ? durationSeconds(body.duration) : null;
-    if (requested === null || requested > YEAR_SECONDS) return 'invalid';
+    requestedEnd = typeof body.duration === 'string' ? durationEnd(body.duration, now) : null;
+    if (requestedEnd === null || requestedEnd > (durationEnd('P1Y', now) ?? 0)) return 'invalid';
   }
   const system = seedSystems.find((candidate) => candidate.id === body.system);
   const entitlement = system?.entitlements.find((candidate) => candidate.id === body.entitlement);
   if (!entitlement) return 'invalid';
-  if (entitlement.maxDuration) {
-    const max = durationSeconds(entitlement.maxDuration) ?? 0;
+  const cap =
+    entitlement.maxDuration ?? (entitlement.class === 'admin' ? ADMIN_DEFAULT_MAX_DURATION : undefined);
+  if (cap) {
     // Admin entitlements are time-bound by default: no duration means the maximum.
-    if (requested === null && entitlement.class !== 'admin') return 'invalid';
-    if (requested !== null && requested > max) return 'invalid';
+    if (requestedEnd === null && entitlement.class !== 'admin') return 'invalid';
+    if (requestedEnd !== null && requestedEnd > (durationEnd(cap, now) ?? 0)) return 'invalid';
   }
   if (body.beneficiary !== undefined && typeof body.beneficiary !== 'string') return 'invalid';
   const beneficiaryId =

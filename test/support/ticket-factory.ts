@@ -20,6 +20,7 @@ export function submittedTicket(overrides: Partial<Ticket> = {}): Ticket {
     justification: 'I need to read the onboarding pages',
     urgency: 'normal',
     duration: null,
+    durationBasis: null,
     evidence: [],
     category: null,
     description: null,

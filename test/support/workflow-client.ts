@@ -70,10 +70,11 @@ export class TollgateClient {
   }
 
   /** Runs the reconcile schedule now (local only) and answers what it did. */
-  async reconcile(): Promise<{ started: number; resent: number }> {
+  async reconcile(): Promise<{ started: number; resent: number; failed: number }> {
     const response = await fetch(`${this.url}/dev/schedules/reconcile/run`, { method: 'POST' });
     if (response.status !== 200) throw new Error(`reconcile answered ${response.status}`);
-    return ((await response.json()) as { result: { started: number; resent: number } }).result;
+    return ((await response.json()) as { result: { started: number; resent: number; failed: number } })
+      .result;
   }
 
   /** The local AWS-protocol endpoints (`GET /dev/endpoints`). */

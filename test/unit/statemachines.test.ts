@@ -1,9 +1,20 @@
+import '../../functions/local/stepfunctions/polyfill';
 import { readFileSync } from 'node:fs';
 import aslValidator from 'asl-validator';
+import { StateMachine } from 'aws-local-stepfunctions';
 import { describe, expect, it } from 'vitest';
 import { stateMachines, workflowTasks } from '../../functions/workflow';
 
 const root = new URL('../../', import.meta.url);
+
+interface Catcher {
+  ErrorEquals: string[];
+  Next: string;
+}
+interface State {
+  Type: string;
+  Catch?: Catcher[];
+}
 
 describe.each(stateMachines)('the state machine $name', ({ definitionFile }) => {
   const text = readFileSync(new URL(definitionFile, root), 'utf8');
@@ -20,5 +31,57 @@ describe.each(stateMachines)('the state machine $name', ({ definitionFile }) => 
     const placeholders = new Set([...text.matchAll(/\$\{(\w+)\}/g)].map(([, name]) => name));
     // Assess
     expect([...placeholders].sort()).toEqual(workflowTasks.map((task) => task.placeholder).sort());
+  });
+
+  it('catches States.DataLimitExceeded by name wherever it catches everything, since States.ALL does not match it', () => {
+    // Prepare
+    const states = Object.entries((JSON.parse(text) as { States: Record<string, State> }).States);
+
+    // Act
+    const uncaught = states.flatMap(([name, state]) => {
+      const catchers = state.Catch ?? [];
+      const catchAll = catchers.find((catcher) => catcher.ErrorEquals.includes('States.ALL'));
+      const byName = catchers.find((catcher) => catcher.ErrorEquals.includes('States.DataLimitExceeded'));
+      return catchAll && byName?.Next !== catchAll.Next ? [name] : [];
+    });
+
+    // Assess
+    expect(states.filter(([, state]) => state.Catch).length).toBeGreaterThan(0);
+    expect(uncaught).toEqual([]);
+  });
+});
+
+describe('the access-request state machine run with faked tasks', () => {
+  const definition = readFileSync(new URL('statemachines/access-request.asl.json', root), 'utf8').replaceAll(
+    /\$\{(\w+)\}/g,
+    (_, name: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name}`,
+  );
+  const failing = (name: string) => async () => {
+    throw Object.assign(new Error(`${name} failed`), { name: 'NotFoundError' });
+  };
+
+  it('ends failed in a Fail state of its own when recording a failure fails too, so reconcile can record it', async () => {
+    // Prepare
+    const machine = new StateMachine(JSON.parse(definition), { validationOptions: { noValidate: true } });
+
+    // Act
+    const run = machine.run(
+      { ticketId: 'T-1' },
+      {
+        overrides: {
+          taskResourceLocalHandlers: { Route: failing('Route'), RecordFailure: failing('RecordFailure') },
+        },
+      },
+    );
+    const outcome = await run.result.then(
+      () => null,
+      (error: Error) => error.cause as Error,
+    );
+
+    // Assess
+    expect(outcome).toMatchObject({
+      name: 'FailureNotRecorded',
+      message: expect.stringContaining('reconcile'),
+    });
   });
 });

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { parseDurationSeconds } from '../../../functions/domain/duration';
 import { ValidationError } from '../../../functions/domain/errors';
 import { requestBodySchema } from '../../../functions/domain/intake';
 import { parseOrThrow } from '../../../functions/domain/validation';
@@ -68,18 +67,5 @@ describe('intake validation', () => {
       urgency: 'normal',
       evidence: [],
     });
-  });
-});
-
-describe('durations', () => {
-  it('reads weeks, days, hours, minutes and seconds', () => {
-    expect(parseDurationSeconds('P1W')).toBe(7 * 86400);
-    expect(parseDurationSeconds('P1DT2H30M')).toBe(86400 + 2 * 3600 + 30 * 60);
-    expect(parseDurationSeconds('PT45S')).toBe(45);
-  });
-
-  it('refuses months, years, empty and zero durations', () => {
-    for (const text of ['P1M', 'P1Y', 'P', 'PT', 'P0D', '30 days', 'P1DT'])
-      expect(parseDurationSeconds(text)).toBeNull();
   });
 });

@@ -17,6 +17,7 @@ export function ticket(overrides: Partial<Ticket> = {}): Ticket {
     justification: 'reading the runbooks',
     urgency: 'normal',
     duration: null,
+    durationBasis: null,
     evidence: [],
     category: null,
     description: null,

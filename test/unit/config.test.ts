@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { readConfig } from '../../functions/config';
+
+const required = {
+  TABLE_NAME: 'tollgate',
+  SIGNING_SECRET: 'x'.repeat(32),
+  STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:access-request',
+  SENDER_ADDRESS: 'Tollgate <tollgate@example.com>',
+  PUBLIC_BASE_URL: 'https://access.example.org',
+};
+
+describe('the functions’ settings', () => {
+  it('cap admin entitlements without a maxDuration at P7D unless ADMIN_DEFAULT_MAX_DURATION says otherwise', () => {
+    // Act
+    const defaults = readConfig(required);
+    const set = readConfig({ ...required, ADMIN_DEFAULT_MAX_DURATION: 'P1M' });
+
+    // Assess
+    expect([defaults.adminDefaultMaxDuration, set.adminDefaultMaxDuration]).toEqual(['P7D', 'P1M']);
+  });
+
+  it('refuse an ADMIN_DEFAULT_MAX_DURATION that is not an ISO 8601 duration, naming it', () => {
+    // Act
+    const reading = () => readConfig({ ...required, ADMIN_DEFAULT_MAX_DURATION: '7 days' });
+
+    // Assess
+    expect(reading).toThrow('ADMIN_DEFAULT_MAX_DURATION: must be an ISO 8601 duration');
+  });
+});
