@@ -96,14 +96,19 @@ export class StatelessStack extends Stack {
       ...workflowTasks.map((task) => task.handler),
       ...schedules.map((schedule) => schedule.handler),
     ];
-    const scheduled = new Set(schedules.map((schedule) => schedule.handler));
+    // The workflow tasks' timeouts come from functions/workflow.ts, which the local runtime enforces too.
+    const timeouts = new Map<string, Duration>([
+      ...schedules.map((schedule) => [schedule.handler, SCHEDULED_TIMEOUT] as const),
+      ...workflowTasks.map((task) => [task.handler, Duration.seconds(task.timeoutSeconds)] as const),
+    ]);
     const functions = new Map<string, HandlerFunction>();
     for (const handler of new Set(handlers)) {
+      const timeout = timeouts.get(handler);
       const fn = new HandlerFunction(this, handlerId(handler), {
         handler,
         environment,
         logRetention: config.logRetentionDays,
-        ...(scheduled.has(handler) ? { timeout: SCHEDULED_TIMEOUT } : {}),
+        ...(timeout ? { timeout } : {}),
       });
       grantTableAccess(fn.role, props.table, handler);
       grantWorkflowAccess(fn.role, workflowArns, handler);
