@@ -36,8 +36,33 @@ export const workflowTasks: readonly {
   },
 ];
 
+/**
+ * THE list of state machines. Each is deployed from its ASL file (as `<stack name>-<name>`) and run
+ * locally from the same file; every function is told its ARN in the environment variable
+ * `arnSetting` names, which the handlers read; its role may invoke the tasks its file names; and
+ * each handler may act on it as lib/handler-needs.ts says under its name. A new machine (revocation,
+ * delivery) is an entry here, its ASL file, its tasks above and its needs: no stack code changes.
+ */
 export const stateMachines = [
-  { name: 'access-request', definitionFile: 'statemachines/access-request.asl.json' },
-] as const;
+  {
+    name: 'access-request',
+    definitionFile: 'statemachines/access-request.asl.json',
+    arnSetting: 'STATE_MACHINE_ARN',
+    /** The stack output that gives its ARN (docs/deploy.md names it). */
+    output: 'StateMachineArn',
+  },
+] as const satisfies readonly StateMachineEntry[];
+
+export interface StateMachineEntry {
+  name: string;
+  /** The ASL file, relative to the project root. */
+  definitionFile: string;
+  /** The environment variable that carries its ARN to every function. */
+  arnSetting: string;
+  output?: string;
+}
+
+export type StateMachineName = (typeof stateMachines)[number]['name'];
 
 export const ACCESS_REQUEST_STATE_MACHINE = 'access-request';
+export const accessRequestStateMachine = stateMachines[0];

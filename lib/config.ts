@@ -37,6 +37,18 @@ const retentionValues = Object.values(RetentionDays).filter(
 
 const contextSchema = z
   .object({
+    /**
+     * Leads the name of both stacks (`<prefix>-Stateful`, `<prefix>-Stateless`) and so of every
+     * resource named after them (state machines, their log groups, schedules, exports), so two
+     * deployments with different prefixes can share an account and region.
+     */
+    stackPrefix: z
+      .string()
+      .regex(
+        /^[A-Za-z][A-Za-z0-9-]{0,29}$/,
+        'must be a letter, then up to 29 letters, digits or hyphens (it leads stack and resource names)',
+      )
+      .default('Tollgate'),
     /** The From address of every email; its domain or address must be a verified SES identity. */
     senderAddress: mailbox.default('Tollgate <tollgate@example.com>'),
     /** Where emailed links point. Default: the custom domain if set, else the API's own URL. */

@@ -6,7 +6,7 @@ import { InjectedFaults } from '../adapters/faults';
 import { readConfig } from '../config';
 import { routes } from '../routes';
 import { schedules } from '../schedules';
-import { ACCESS_REQUEST_STATE_MACHINE, stateMachines, workflowTasks } from '../workflow';
+import { stateMachines, workflowTasks } from '../workflow';
 import { ApiFirstGate } from './api-first';
 import { lockDataFolder } from './data-lock';
 import { createDevRoutes, type LocalMetrics } from './dev-routes';
@@ -85,7 +85,12 @@ export async function startLocalRuntime(
       TABLE_NAME: LOCAL_TABLE_NAME,
       CALLER_CLAIM: 'sub',
       SIGNING_SECRET: secrets.signingSecret,
-      STATE_MACHINE_ARN: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${ACCESS_REQUEST_STATE_MACHINE}`,
+      ...Object.fromEntries(
+        stateMachines.map((machine) => [
+          machine.arnSetting,
+          `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${machine.name}`,
+        ]),
+      ),
       SENDER_ADDRESS: 'Tollgate <tollgate@example.com>',
       PUBLIC_BASE_URL: url,
       TIME_SCALE: String(settings.timeScale),

@@ -15,6 +15,7 @@ describe('the deployment settings', () => {
 
     // Assess
     expect(config).toEqual({
+      stackPrefix: 'Tollgate',
       senderAddress: 'Tollgate <tollgate@example.com>',
       reportRecipients: [],
       sesSandboxRecipients: [],
@@ -62,6 +63,9 @@ describe('the deployment settings', () => {
       'certificateArn: must be an ACM certificate ARN',
     ],
     [{ adminDefaultMaxDuration: '7 days' }, 'adminDefaultMaxDuration: must be an ISO 8601 duration'],
+    [{ stackPrefix: 'tollgate_prod' }, 'stackPrefix: must be a letter, then up to 29 letters'],
+    [{ stackPrefix: '2nd' }, 'stackPrefix: must be a letter, then up to 29 letters'],
+    [{ stackPrefix: 'T'.repeat(31) }, 'stackPrefix: must be a letter, then up to 29 letters'],
   ])('refuse %o with a message naming the setting', (context, message) => {
     // Act
     const reading = () => configFrom(context);
