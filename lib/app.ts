@@ -8,6 +8,7 @@ export function buildApp(app: App) {
   const config = readDeployConfig(app.node);
   const stateful = new StatefulStack(app, `${config.stackPrefix}-Stateful`, {
     description: 'Tollgate: the table and the user pool (retained on delete)',
+    oauth: { callbackUrls: config.oauthCallbackUrls, logoutUrls: config.oauthLogoutUrls },
   });
   const stateless = new StatelessStack(app, `${config.stackPrefix}-Stateless`, {
     description: 'Tollgate: the API and its functions',
