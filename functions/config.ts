@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isDuration } from './domain/duration';
+import { accessRequestStateMachine } from './workflow';
 
 /**
  * The settings every handler reads, parsed once at start-up: a missing or bad one fails the cold
@@ -11,7 +12,8 @@ const configSchema = z.object({
   CALLER_CLAIM: z.enum(['sub', 'email']).default('email'),
   /** HMAC key for list cursors and page forms: at least 32 characters. In AWS read from SIGNING_SECRET_ARN (handlers/deps.ts). */
   SIGNING_SECRET: z.string().min(32),
-  STATE_MACHINE_ARN: z.string().startsWith('arn:'),
+  /** The access-request state machine's ARN, in the setting functions/workflow.ts names. */
+  [accessRequestStateMachine.arnSetting]: z.string().startsWith('arn:'),
   SENDER_ADDRESS: z.string().min(3),
   SES_CONFIGURATION_SET: z.string().optional(),
   /** Where emailed links point: the API's public URL, without a trailing slash. */
@@ -48,7 +50,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
     tableName: settings.TABLE_NAME,
     callerClaim: settings.CALLER_CLAIM,
     signingSecret: settings.SIGNING_SECRET,
-    stateMachineArn: settings.STATE_MACHINE_ARN,
+    stateMachineArn: settings[accessRequestStateMachine.arnSetting],
     senderAddress: settings.SENDER_ADDRESS,
     sesConfigurationSet: settings.SES_CONFIGURATION_SET,
     publicBaseUrl: settings.PUBLIC_BASE_URL,

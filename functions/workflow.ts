@@ -1,16 +1,68 @@
 /**
- * THE list of state machines and the Lambda tasks their ASL files name. The CDK stack creates one
- * function per task and substitutes its ARN for the placeholder; the local runtime substitutes a
- * local ARN and runs the same handler module in process.
+ * How long one invocation of a workflow task may run: a few DynamoDB calls, and for notify an
+ * email per assignee. Past it, Lambda stops the function and the state fails with Sandbox.Timedout.
  */
-export const workflowTasks = [
-  { placeholder: 'AdvanceFunctionArn', name: 'advance', handler: 'workflow/advance' },
-  { placeholder: 'NotifyFunctionArn', name: 'notify', handler: 'workflow/notify' },
-  { placeholder: 'RecordFailureFunctionArn', name: 'record-failure', handler: 'workflow/record-failure' },
-] as const;
+const TASK_TIMEOUT_SECONDS = 10;
 
+/**
+ * THE list of state machines and the Lambda tasks their ASL files name. The CDK stack creates one
+ * function per task, with the task's timeout, and substitutes its ARN for the placeholder; the local
+ * runtime substitutes a local ARN, runs the same handler module in process, and fails an invocation
+ * still running after the task's timeout with Sandbox.Timedout, as Lambda does.
+ */
+export const workflowTasks: readonly {
+  placeholder: string;
+  name: string;
+  handler: string;
+  timeoutSeconds: number;
+}[] = [
+  {
+    placeholder: 'AdvanceFunctionArn',
+    name: 'advance',
+    handler: 'workflow/advance',
+    timeoutSeconds: TASK_TIMEOUT_SECONDS,
+  },
+  {
+    placeholder: 'NotifyFunctionArn',
+    name: 'notify',
+    handler: 'workflow/notify',
+    timeoutSeconds: TASK_TIMEOUT_SECONDS,
+  },
+  {
+    placeholder: 'RecordFailureFunctionArn',
+    name: 'record-failure',
+    handler: 'workflow/record-failure',
+    timeoutSeconds: TASK_TIMEOUT_SECONDS,
+  },
+];
+
+/**
+ * THE list of state machines. Each is deployed from its ASL file (as `<stack name>-<name>`) and run
+ * locally from the same file; every function is told its ARN in the environment variable
+ * `arnSetting` names, which the handlers read; its role may invoke the tasks its file names; and
+ * each handler may act on it as lib/handler-needs.ts says under its name. A new machine (revocation,
+ * delivery) is an entry here, its ASL file, its tasks above and its needs: no stack code changes.
+ */
 export const stateMachines = [
-  { name: 'access-request', definitionFile: 'statemachines/access-request.asl.json' },
-] as const;
+  {
+    name: 'access-request',
+    definitionFile: 'statemachines/access-request.asl.json',
+    arnSetting: 'STATE_MACHINE_ARN',
+    /** The stack output that gives its ARN (docs/deploy.md names it). */
+    output: 'StateMachineArn',
+  },
+] as const satisfies readonly StateMachineEntry[];
+
+export interface StateMachineEntry {
+  name: string;
+  /** The ASL file, relative to the project root. */
+  definitionFile: string;
+  /** The environment variable that carries its ARN to every function. */
+  arnSetting: string;
+  output?: string;
+}
+
+export type StateMachineName = (typeof stateMachines)[number]['name'];
 
 export const ACCESS_REQUEST_STATE_MACHINE = 'access-request';
+export const accessRequestStateMachine = stateMachines[0];

@@ -6,10 +6,11 @@ import { StatelessStack } from './stateless-stack';
 /** The Tollgate app: the stateful stack (table, users) and the stateless one that uses it. */
 export function buildApp(app: App) {
   const config = readDeployConfig(app.node);
-  const stateful = new StatefulStack(app, 'Tollgate-Stateful', {
+  const stateful = new StatefulStack(app, `${config.stackPrefix}-Stateful`, {
     description: 'Tollgate: the table and the user pool (retained on delete)',
+    oauth: { callbackUrls: config.oauthCallbackUrls, logoutUrls: config.oauthLogoutUrls },
   });
-  const stateless = new StatelessStack(app, 'Tollgate-Stateless', {
+  const stateless = new StatelessStack(app, `${config.stackPrefix}-Stateless`, {
     description: 'Tollgate: the API and its functions',
     config,
     table: stateful.table,

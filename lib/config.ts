@@ -31,12 +31,48 @@ const addressList = z
   )
   .pipe(z.array(z.email('must be a list of email addresses')));
 
+/**
+ * Where Cognito may send a browser back to after sign-in or sign-out: an absolute URI without a
+ * fragment, https except `http://localhost` for testing (CreateUserPoolClient, CallbackURLs).
+ */
+const isRedirectUrl = (value: string): boolean => {
+  if (!URL.canParse(value) || value.includes('#')) return false;
+  const url = new URL(value);
+  return url.protocol === 'https:' || (url.protocol === 'http:' && url.hostname === 'localhost');
+};
+
+/** A list of redirect URLs; on the command line, comma-separated. */
+const redirectUrlList = z
+  .union([z.array(z.string()), z.string()])
+  .transform((value) =>
+    (Array.isArray(value) ? value : value.split(',')).map((url) => url.trim()).filter((url) => url !== ''),
+  )
+  .pipe(
+    z.array(
+      z.string().refine(isRedirectUrl, {
+        message: 'must be an absolute https:// URL (http:// only for localhost), without a #fragment',
+      }),
+    ),
+  );
+
 const retentionValues = Object.values(RetentionDays).filter(
   (days): days is number => typeof days === 'number',
 );
 
 const contextSchema = z
   .object({
+    /**
+     * Leads the name of both stacks (`<prefix>-Stateful`, `<prefix>-Stateless`) and so of every
+     * resource named after them (state machines, their log groups, schedules, exports), so two
+     * deployments with different prefixes can share an account and region.
+     */
+    stackPrefix: z
+      .string()
+      .regex(
+        /^[A-Za-z][A-Za-z0-9-]{0,29}$/,
+        'must be a letter, then up to 29 letters, digits or hyphens (it leads stack and resource names)',
+      )
+      .default('Tollgate'),
     /** The From address of every email; its domain or address must be a verified SES identity. */
     senderAddress: mailbox.default('Tollgate <tollgate@example.com>'),
     /** Where emailed links point. Default: the custom domain if set, else the API's own URL. */
@@ -79,6 +115,14 @@ const contextSchema = z
       .string()
       .refine(isDuration, { message: 'must be an ISO 8601 duration such as P7D, PT12H or P1M' })
       .optional(),
+    /**
+     * Where the app client may send a browser back to after signing in with the authorization-code
+     * flow (the web console, with PKCE). None: the client has no OAuth flow, only the command-line
+     * sign-in of docs/deploy.md.
+     */
+    oauthCallbackUrls: redirectUrlList.default([]),
+    /** Where the app client may send a browser back to after signing out. */
+    oauthLogoutUrls: redirectUrlList.default([]),
     /** How long the functions' and the API's access logs are kept. */
     logRetentionDays: z.coerce
       .number()
@@ -88,6 +132,13 @@ const contextSchema = z
       .default(RetentionDays.THREE_MONTHS),
   })
   .superRefine((settings, context) => {
+    if (settings.oauthLogoutUrls.length > 0 && settings.oauthCallbackUrls.length === 0) {
+      context.addIssue({
+        code: 'custom',
+        path: ['oauthLogoutUrls'],
+        message: 'logout URLs need oauthCallbackUrls: without them the app client has no sign-in flow',
+      });
+    }
     if (Boolean(settings.customDomain) !== Boolean(settings.certificateArn)) {
       context.addIssue({
         code: 'custom',

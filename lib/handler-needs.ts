@@ -1,6 +1,7 @@
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IndexName } from '../functions/adapters/dynamodb/table';
+import type { StateMachineName } from '../functions/workflow';
 
 /**
  * What each handler module does with AWS, and so exactly what its function may do: the stack
@@ -24,13 +25,17 @@ import type { IndexName } from '../functions/adapters/dynamodb/table';
 export type ItemAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'BatchWriteItem' | 'Query';
 
 /**
- * Each Step Functions action and the resource type IAM evaluates it against: DescribeExecution
- * takes an execution (Service Authorization Reference), the others the state machine.
+ * Each Step Functions action and the resource type IAM evaluates it against: DescribeExecution and
+ * StopExecution take an execution (they name one by its ARN; aws-cdk-lib's `grantExecution` scopes
+ * them to `execution:<name>:*` likewise), the others the state machine (the task-token actions as
+ * aws-cdk-lib's `grantTaskResponse` scopes SendTaskSuccess and SendTaskFailure).
  */
 export const workflowActionResources = {
   StartExecution: 'state machine',
   SendTaskSuccess: 'state machine',
+  SendTaskFailure: 'state machine',
   DescribeExecution: 'executions',
+  StopExecution: 'executions',
 } as const;
 export type WorkflowAction = keyof typeof workflowActionResources;
 
@@ -40,10 +45,11 @@ export interface HandlerNeeds {
   /** The global secondary indexes it queries (Query is the only action on an index). */
   indexes: IndexName[];
   /**
-   * Step Functions actions on the access-request state machine (starting executions, resuming
-   * waits) or on its executions (describing them).
+   * Step Functions actions on each state machine of functions/workflow.ts, by its name: on the
+   * machine (starting executions, resuming or failing waits) or on its executions (describing,
+   * stopping them).
    */
-  workflow: WorkflowAction[];
+  workflow: Partial<Record<StateMachineName, WorkflowAction[]>>;
   /** Whether it sends email through SES (ses:SendEmail as the sender's identity). */
   email: boolean;
 }
@@ -51,7 +57,7 @@ export interface HandlerNeeds {
 const needs = (partial: Partial<HandlerNeeds>): HandlerNeeds => ({
   table: [],
   indexes: [],
-  workflow: [],
+  workflow: {},
   email: false,
   ...partial,
 });
@@ -74,13 +80,22 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   'http/submit-request': needs({
     table: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'],
     indexes: ['gsi3'],
-    workflow: ['StartExecution'],
+    workflow: { 'access-request': ['StartExecution'] },
   }),
   // The task and ticket read, the ticket saved with the decision or report, the waiting execution resumed.
-  'http/decide-approval': needs({ table: ['GetItem', 'PutItem'], workflow: ['SendTaskSuccess'] }),
-  'http/report-fulfilment': needs({ table: ['GetItem', 'PutItem'], workflow: ['SendTaskSuccess'] }),
+  'http/decide-approval': needs({
+    table: ['GetItem', 'PutItem'],
+    workflow: { 'access-request': ['SendTaskSuccess'] },
+  }),
+  'http/report-fulfilment': needs({
+    table: ['GetItem', 'PutItem'],
+    workflow: { 'access-request': ['SendTaskSuccess'] },
+  }),
   // The link, ticket, task, recipient and system read; decides or reports as above; marks the link used.
-  'http/link-page': needs({ table: ['GetItem', 'PutItem', 'UpdateItem'], workflow: ['SendTaskSuccess'] }),
+  'http/link-page': needs({
+    table: ['GetItem', 'PutItem', 'UpdateItem'],
+    workflow: { 'access-request': ['SendTaskSuccess'] },
+  }),
   // The ticket read and saved, its viewers batch-written, the grant put, finished tasks' assignments
   // deleted; a later stage's people resolved (identities and system read, the security group queried).
   'workflow/advance': needs({ table: ['GetItem', 'PutItem', 'DeleteItem', 'BatchWriteItem', 'Query'] }),
@@ -88,16 +103,28 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   // assignee, and an email to each; a wait decided before it began answered at once.
   'workflow/notify': needs({
     table: ['GetItem', 'PutItem', 'BatchWriteItem'],
-    workflow: ['SendTaskSuccess'],
+    workflow: { 'access-request': ['SendTaskSuccess'] },
     email: true,
   }),
   'workflow/record-failure': needs({ table: ['GetItem', 'PutItem', 'DeleteItem'] }),
   // Tickets by status, their tasks read; executions started, described, decisions resent; the
   // ticket of an execution that ended without it saved as failed, its tasks' assignments deleted.
+  // StopExecution and SendTaskFailure are granted ahead of the code that calls them: reconcile is
+  // where tickets and executions that disagree are settled, so it is the handler that will stop the
+  // execution of a ticket that closed without it, and fail a wait whose ticket no longer waits
+  // (no use case calls either yet).
   'scheduled/reconcile': needs({
     table: ['GetItem', 'PutItem', 'DeleteItem'],
     indexes: ['gsi3'],
-    workflow: ['StartExecution', 'SendTaskSuccess', 'DescribeExecution'],
+    workflow: {
+      'access-request': [
+        'StartExecution',
+        'SendTaskSuccess',
+        'SendTaskFailure',
+        'DescribeExecution',
+        'StopExecution',
+      ],
+    },
   }),
 };
 
@@ -132,32 +159,48 @@ export function grantTableAccess(grantee: IGrantable, table: ITable, handler: st
   }
 }
 
+/** The ARNs a state machine's grants name: the machine, and every one of its executions. */
+export interface StateMachineArns {
+  name: StateMachineName;
+  stateMachine: string;
+  executions: string;
+}
+
 /**
- * StartExecution on the state machine; SendTaskSuccess on it too. The Service Authorization
- * Reference lists no resource type for SendTaskSuccess, yet IAM evaluates it against the state
- * machine of the execution that issued the token (AccessDenied answers name
- * `arn:aws:states:...:stateMachine:<name>`), and aws-cdk-lib's own `grantTaskResponse` scopes it
- * the same way; so it is scoped to the one state machine rather than granted on `*`.
- * DescribeExecution on the executions of that one state machine (`execution:<name>:*`): they are
- * named after tickets, which no policy can list in advance.
+ * For each state machine the handler acts on: StartExecution, SendTaskSuccess and SendTaskFailure on
+ * the state machine. The Service Authorization Reference lists no resource type for the task-token
+ * actions, yet IAM evaluates them against the state machine of the execution that issued the token
+ * (AccessDenied answers name `arn:aws:states:...:stateMachine:<name>`), and aws-cdk-lib's own
+ * `grantTaskResponse` scopes them the same way; so they are scoped to the one state machine rather
+ * than granted on `*`. DescribeExecution and StopExecution on the executions of that one state
+ * machine (`execution:<name>:*`): they are named after tickets, which no policy can list in advance.
  */
 export function grantWorkflowAccess(
   grantee: IGrantable,
-  arns: { stateMachine: string; executions: string },
+  machines: StateMachineArns[],
   handler: string,
 ): void {
-  const actions = needsOf(handler).workflow;
-  for (const [resource, arn] of [
-    ['state machine', arns.stateMachine],
-    ['executions', arns.executions],
-  ] as const) {
-    const onResource = actions.filter((action) => workflowActionResources[action] === resource);
-    if (onResource.length === 0) continue;
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new PolicyStatement({ actions: onResource.map((action) => `states:${action}`), resources: [arn] }),
-    );
+  const needed = needsOf(handler).workflow;
+  for (const machine of machines) {
+    const actions = needed[machine.name] ?? [];
+    for (const [resource, arn] of [
+      ['state machine', machine.stateMachine],
+      ['executions', machine.executions],
+    ] as const) {
+      const onResource = actions.filter((action) => workflowActionResources[action] === resource);
+      if (onResource.length === 0) continue;
+      grantee.grantPrincipal.addToPrincipalPolicy(
+        new PolicyStatement({ actions: onResource.map((action) => `states:${action}`), resources: [arn] }),
+      );
+    }
   }
 }
+
+/** The state machines whose executions a handler acts on (each needs its `execution:<name>:*` acknowledged). */
+export const executionsActedOnBy = (handler: string): StateMachineName[] =>
+  Object.entries(needsOf(handler).workflow)
+    .filter(([, actions]) => actions?.some((action) => workflowActionResources[action] === 'executions'))
+    .map(([name]) => name as StateMachineName);
 
 /** ses:SendEmail on the sender's identities (and the configuration set, when one is used). */
 export function grantEmail(grantee: IGrantable, resources: string[], handler: string): void {

@@ -4,6 +4,7 @@ import {
   ClientAttributes,
   FeaturePlan,
   Mfa,
+  OAuthScope,
   UserPool,
   type UserPoolClient,
 } from 'aws-cdk-lib/aws-cognito';
@@ -12,6 +13,11 @@ import type { Construct } from 'constructs';
 import { table as schema } from '../functions/adapters/dynamodb/table';
 
 const stringKey = (name: string) => ({ name, type: AttributeType.STRING });
+
+export interface StatefulStackProps extends StackProps {
+  /** Where the app client may redirect after sign-in and sign-out (the deployment settings). */
+  oauth: { callbackUrls: string[]; logoutUrls: string[] };
+}
 
 /**
  * What must outlive any redeploy: the table (the tickets, the directory, the audit trail) and the
@@ -23,7 +29,7 @@ export class StatefulStack extends Stack {
   readonly userPool: UserPool;
   readonly userPoolClient: UserPoolClient;
 
-  constructor(scope: Construct, id: string, props?: StackProps) {
+  constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
 
     // Keys and indexes come from the schema module that the local store and every query also read.
@@ -73,10 +79,25 @@ export class StatefulStack extends Stack {
         'The Plus feature plan (threat protection) is billed per monthly active user with no free tier; MFA is required for everyone instead. docs/deploy.md says how to switch a pool to Plus.',
     });
 
+    const { callbackUrls, logoutUrls } = props.oauth;
     this.userPoolClient = this.userPool.addClient('ApiClient', {
       // Command-line and script clients: no client secret, and sign-in by password (TLS to Cognito) or SRP.
       authFlows: { userPassword: true, userSrp: true },
       generateSecret: false,
+      // The web console signs in with the authorization-code flow and PKCE (a public client: no secret),
+      // back to the URLs the settings name. Never the implicit flow (tokens in the URL), and never
+      // aws-cdk-lib's defaults, which are both flows and the placeholder https://example.com. Without
+      // callback URLs the client has no OAuth flow at all.
+      ...(callbackUrls.length > 0
+        ? {
+            oAuth: {
+              flows: { authorizationCodeGrant: true },
+              scopes: [OAuthScope.OPENID, OAuthScope.EMAIL, OAuthScope.PROFILE],
+              callbackUrls,
+              ...(logoutUrls.length > 0 ? { logoutUrls } : {}),
+            },
+          }
+        : { disableOAuth: true }),
       preventUserExistenceErrors: true,
       // The email claim is the caller's directory id, so only an administrator may change it.
       writeAttributes: new ClientAttributes().withStandardAttributes({ fullname: true }),

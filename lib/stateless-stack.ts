@@ -5,7 +5,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { deployedRoutes } from '../functions/routes';
 import { schedules } from '../functions/schedules';
-import { ACCESS_REQUEST_STATE_MACHINE, stateMachines, workflowTasks } from '../functions/workflow';
+import { type StateMachineName, stateMachines, workflowTasks } from '../functions/workflow';
 import { addressOf, type DeployConfig } from './config';
 import { HandlerFunction, handlerId } from './constructs/handler-function';
 import { HandlerSchedules } from './constructs/handler-schedules';
@@ -17,11 +17,12 @@ import {
   WorkflowStateMachine,
 } from './constructs/workflow-state-machine';
 import {
+  executionsActedOnBy,
   grantEmail,
   grantTableAccess,
   grantWorkflowAccess,
   needsOf,
-  workflowActionResources,
+  type StateMachineArns,
 } from './handler-needs';
 
 export interface StatelessStackProps extends StackProps {
@@ -67,12 +68,12 @@ export class StatelessStack extends Stack {
         : {}),
     });
 
-    // By name, not by reference: the task functions read it too, and the state machine refers to them.
-    const stateMachineArn = stateMachineArnFor(this, ACCESS_REQUEST_STATE_MACHINE);
-    const workflowArns = {
-      stateMachine: stateMachineArn,
-      executions: executionArnsFor(this, ACCESS_REQUEST_STATE_MACHINE),
-    };
+    // By name, not by reference: the task functions read them too, and each state machine refers to them.
+    const workflowArns: StateMachineArns[] = stateMachines.map((machine) => ({
+      name: machine.name,
+      stateMachine: stateMachineArnFor(this, machine.name),
+      executions: executionArnsFor(this, machine.name),
+    }));
 
     // What functions/config.ts reads, as it must be in AWS. The API's URL is the API resource's own
     // endpoint, which no route, integration or function precedes: no dependency cycle.
@@ -80,7 +81,10 @@ export class StatelessStack extends Stack {
       TABLE_NAME: props.table.tableName,
       CALLER_CLAIM: 'email',
       SIGNING_SECRET_ARN: signingSecret.secretArn,
-      STATE_MACHINE_ARN: stateMachineArn,
+      // Each state machine's ARN in the setting functions/workflow.ts names for it.
+      ...Object.fromEntries(
+        stateMachines.map((machine) => [machine.arnSetting, stateMachineArnFor(this, machine.name)]),
+      ),
       SENDER_ADDRESS: config.senderAddress,
       ...(config.sesConfigurationSet ? { SES_CONFIGURATION_SET: config.sesConfigurationSet } : {}),
       ...(config.adminDefaultMaxDuration
@@ -96,19 +100,24 @@ export class StatelessStack extends Stack {
       ...workflowTasks.map((task) => task.handler),
       ...schedules.map((schedule) => schedule.handler),
     ];
-    const scheduled = new Set(schedules.map((schedule) => schedule.handler));
+    // The workflow tasks' timeouts come from functions/workflow.ts, which the local runtime enforces too.
+    const timeouts = new Map<string, Duration>([
+      ...schedules.map((schedule) => [schedule.handler, SCHEDULED_TIMEOUT] as const),
+      ...workflowTasks.map((task) => [task.handler, Duration.seconds(task.timeoutSeconds)] as const),
+    ]);
     const functions = new Map<string, HandlerFunction>();
     for (const handler of new Set(handlers)) {
+      const timeout = timeouts.get(handler);
       const fn = new HandlerFunction(this, handlerId(handler), {
         handler,
         environment,
         logRetention: config.logRetentionDays,
-        ...(scheduled.has(handler) ? { timeout: SCHEDULED_TIMEOUT } : {}),
+        ...(timeout ? { timeout } : {}),
       });
       grantTableAccess(fn.role, props.table, handler);
       grantWorkflowAccess(fn.role, workflowArns, handler);
-      if (needsOf(handler).workflow.some((action) => workflowActionResources[action] === 'executions')) {
-        this.acknowledgeExecutionsWildcard(fn);
+      for (const machine of executionsActedOnBy(handler)) {
+        this.acknowledgeExecutionsWildcard(fn, handler, machine);
       }
       grantEmail(fn.role, emailResources, handler);
       signingSecret.grantRead(fn.role);
@@ -138,24 +147,29 @@ export class StatelessStack extends Stack {
         value: this.api.domainName.regionalDomainName,
       });
     }
-    new CfnOutput(this, 'StateMachineArn', {
-      value: (this.workflows.get(ACCESS_REQUEST_STATE_MACHINE) as WorkflowStateMachine).stateMachine
-        .stateMachineArn,
-    });
+    for (const machine of stateMachines) {
+      if (!machine.output) continue;
+      new CfnOutput(this, machine.output, {
+        value: (this.workflows.get(machine.name) as WorkflowStateMachine).stateMachine.stateMachineArn,
+      });
+    }
   }
 
   /**
    * The executions are named after tickets, so no policy can name them one by one: `execution:<state
    * machine>:*` is the narrowest resource, every execution of the one state machine.
    */
-  private acknowledgeExecutionsWildcard(fn: HandlerFunction): void {
+  private acknowledgeExecutionsWildcard(
+    fn: HandlerFunction,
+    handler: string,
+    machine: StateMachineName,
+  ): void {
     const policy = fn.role.node.tryFindChild('DefaultPolicy');
     if (!policy) throw new Error(`The role of ${fn.node.id} has no default policy to acknowledge`);
-    const executions = `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${stateMachineNameFor(this, ACCESS_REQUEST_STATE_MACHINE)}:*`;
+    const executions = `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${stateMachineNameFor(this, machine)}:*`;
     Validations.of(policy).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${executions}]`,
-      reason:
-        'DescribeExecution on the executions of the one state machine: they are named after tickets, so none can be named in advance.',
+      reason: `Actions on the executions of the state machine ${machine} only (${needsOf(handler).workflow[machine]?.join(', ')}): they are named after tickets, so none can be named in advance.`,
     });
   }
 

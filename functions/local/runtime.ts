@@ -6,12 +6,13 @@ import { InjectedFaults } from '../adapters/faults';
 import { readConfig } from '../config';
 import { routes } from '../routes';
 import { schedules } from '../schedules';
-import { ACCESS_REQUEST_STATE_MACHINE, stateMachines, workflowTasks } from '../workflow';
+import { stateMachines, workflowTasks } from '../workflow';
 import { ApiFirstGate } from './api-first';
 import { lockDataFolder } from './data-lock';
 import { createDevRoutes, type LocalMetrics } from './dev-routes';
 import { LOCAL_TABLE_NAME, localCredentials, startLocalDynamo } from './dynamodb';
 import { type HttpHandler, type ServedRoute, startHttpServer } from './http-server';
+import { type LocalFunction, localLambdaInvoker } from './lambda';
 import { createLocalAuth } from './local-auth';
 import { resolvePort } from './ports';
 import { startScheduler } from './scheduler';
@@ -84,7 +85,12 @@ export async function startLocalRuntime(
       TABLE_NAME: LOCAL_TABLE_NAME,
       CALLER_CLAIM: 'sub',
       SIGNING_SECRET: secrets.signingSecret,
-      STATE_MACHINE_ARN: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${ACCESS_REQUEST_STATE_MACHINE}`,
+      ...Object.fromEntries(
+        stateMachines.map((machine) => [
+          machine.arnSetting,
+          `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${machine.name}`,
+        ]),
+      ),
       SENDER_ADDRESS: 'Tollgate <tollgate@example.com>',
       PUBLIC_BASE_URL: url,
       TIME_SCALE: String(settings.timeScale),
@@ -172,24 +178,33 @@ function counted<A extends unknown[], R>(fn: (...args: A) => R, count: () => voi
   };
 }
 
-/** Stands in for Lambda's invoke: the ARN the ASL names picks the handler module, as in AWS. */
+/**
+ * Stands in for Lambda's invoke: the ARN the ASL names picks the handler module, as in AWS, and the
+ * task's timeout in functions/workflow.ts (the one the stack gives its function) fails a hung step
+ * with Sandbox.Timedout, as Lambda does.
+ */
 async function workflowInvoker(running: RunningJobs, gate: ApiFirstGate) {
-  const byArn = new Map<string, (event: unknown) => Promise<unknown>>();
-  for (const task of workflowTasks)
-    byArn.set(localFunctionArn(task.name), await loadJob(task.handler, running));
-  return async (functionName: string, payload: unknown) => {
-    const job = byArn.get(functionName);
-    if (!job) throw new Error(`No local function ${functionName}`);
-    return gate.step(() => job(payload));
-  };
+  const functions = new Map<string, LocalFunction>();
+  for (const task of workflowTasks) {
+    functions.set(localFunctionArn(task.name), {
+      run: await loadHandlerCall(task.handler),
+      timeoutSeconds: task.timeoutSeconds,
+    });
+  }
+  return localLambdaInvoker(functions, gate, (invocation) => running.track(invocation));
 }
 
 async function loadJob(
   handlerPath: string,
   running: RunningJobs,
 ): Promise<(event: unknown) => Promise<unknown>> {
+  const call = await loadHandlerCall(handlerPath);
+  return (event) => running.track(call(event));
+}
+
+async function loadHandlerCall(handlerPath: string): Promise<(event: unknown) => Promise<unknown>> {
   const handler = await importHandler<(event: unknown, context: Context) => Promise<unknown>>(handlerPath);
-  return (event) => running.track(handler(event, { awsRequestId: crypto.randomUUID() } as Context));
+  return (event) => handler(event, { awsRequestId: crypto.randomUUID() } as Context);
 }
 
 /** Workflow and schedule handler runs in progress, so closing can wait for them. */

@@ -64,6 +64,9 @@ export class HandlerFunction extends Construct {
         // The exact SDK versions the tests ran with, not whichever the Lambda runtime carries today.
         bundleAwsSDK: true,
         minify: true,
+        // Minifying renames classes; the state machine's Retry and Catch match errors by the name Lambda reports
+        // (the thrown error's `name`, which DomainError takes from its class), and tickets record it on failure.
+        keepNames: true,
         sourceMap: true,
         sourcesContent: false,
         forceDockerBundling: false,

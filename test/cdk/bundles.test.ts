@@ -1,15 +1,24 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { type AttributeValue, DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { CfnElement } from 'aws-cdk-lib';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDocumentClient } from '../../functions/adapters/dynamodb/client';
+import { table as schema } from '../../functions/adapters/dynamodb/table';
+import { DynamoTicketStore } from '../../functions/adapters/dynamodb/ticket-store';
+import { pendingApproval } from '../../functions/domain/routing';
+import type { Ticket } from '../../functions/domain/ticket';
+import { LOCAL_TABLE_NAME, localCredentials, startLocalDynamo } from '../../functions/local/dynamodb';
 import { schedules } from '../../functions/schedules';
-import { workflowTasks } from '../../functions/workflow';
+import { stateMachines, workflowTasks } from '../../functions/workflow';
+import { people } from '../support/seed';
+import { submittedTicket } from '../support/ticket-factory';
 import { synth } from './synth';
 
 const run = promisify(execFile);
@@ -65,16 +74,294 @@ const environmentOf = (fn: LambdaFunction): Record<string, string> =>
     ]),
   );
 
+/**
+ * Calls the bundle's handler once as Lambda's Node.js runtime would, and prints what the runtime reports to
+ * Step Functions: the `errorType` of a thrown error is its `name` (aws-lambda-nodejs-runtime-interface-client,
+ * Errors.js `toRapidResponse`), and Step Functions matches `ErrorEquals` against that error type.
+ */
+const INVOKE_BUNDLE = `
+const [, file, exportName, event] = process.argv;
+const handler = (await import(file))[exportName];
+const context = {
+  awsRequestId: 'request-1',
+  functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
+  getRemainingTimeInMillis: () => 10000,
+};
+let answer;
+try {
+  await handler(JSON.parse(event), context);
+  answer = { errorType: 'none' };
+} catch (error) {
+  answer = { errorType: error.name, errorMessage: error.message };
+}
+console.log('\\nTOLLGATE-ANSWER ' + JSON.stringify(answer));
+`;
+
+interface Bundle {
+  logicalId: string;
+  resource: LambdaFunction;
+  folder: string;
+  file: string;
+  exportName: string;
+}
+
+/** Runs the bundle's handler on the event in a clean Node process; answers the error type Lambda would report. */
+async function invokeBundle(
+  bundle: Bundle,
+  event: unknown,
+  environment: Record<string, string>,
+): Promise<string> {
+  const { stdout } = await run(
+    process.execPath,
+    ['--input-type=module', '--eval', INVOKE_BUNDLE, bundle.file, bundle.exportName, JSON.stringify(event)],
+    {
+      cwd: bundle.folder,
+      timeout: 60_000,
+      env: {
+        PATH: process.env.PATH,
+        ...environmentOf(bundle.resource),
+        AWS_LAMBDA_FUNCTION_NAME: bundle.logicalId,
+        ...environment,
+      },
+    },
+  );
+  const line = stdout.split('\n').find((candidate) => candidate.startsWith('TOLLGATE-ANSWER '));
+  if (!line) throw new Error(`${bundle.logicalId} printed no answer:\n${stdout}`);
+  return (JSON.parse(line.slice('TOLLGATE-ANSWER '.length)) as { errorType: string }).errorType;
+}
+
+/**
+ * The error names each workflow task's states retry or catch by name (not the `States.*`, `Lambda.*` and
+ * `Sandbox.*` names that Step Functions and Lambda give), by the handler module of the task each state invokes.
+ */
+function errorNamesMatchedByTask(): Map<string, Set<string>> {
+  const byHandler = new Map<string, Set<string>>();
+  for (const machine of stateMachines) {
+    const definition = JSON.parse(
+      readFileSync(new URL(`../../${machine.definitionFile}`, import.meta.url), 'utf8'),
+    ) as { States: Record<string, AslState> };
+    for (const state of Object.values(definition.States)) {
+      const placeholder = /^\$\{(\w+)\}$/.exec(String(state.Parameters?.FunctionName ?? ''))?.[1];
+      const task = workflowTasks.find((candidate) => candidate.placeholder === placeholder);
+      if (!task) continue;
+      const names = byHandler.get(task.handler) ?? new Set<string>();
+      for (const matcher of [...(state.Retry ?? []), ...(state.Catch ?? [])]) {
+        for (const name of matcher.ErrorEquals) {
+          if (!/^(States|Lambda|Sandbox)\./.test(name)) names.add(name);
+        }
+      }
+      byHandler.set(task.handler, names);
+    }
+  }
+  return byHandler;
+}
+
+interface AslState {
+  Parameters?: { FunctionName?: string };
+  Retry?: { ErrorEquals: string[] }[];
+  Catch?: { ErrorEquals: string[] }[];
+}
+
+/** One way to make a task's own code throw an error: the event, and what the services answer meanwhile. */
+interface WayToThrow {
+  when: string;
+  event: (ticketId: string) => unknown;
+  /** Every conditional save of the ticket loses to another writer, which changes the ticket just before. */
+  concurrentWriter?: boolean;
+  environment?: Record<string, string>;
+}
+
+/** Local fault injection (functions/adapters/faults.ts): the only source of a TransientError in these tasks. */
+const injectedFault = (task: string, event: (ticketId: string) => unknown): WayToThrow => ({
+  when: `TOLLGATE_FAULTS fails the task ${task}`,
+  event,
+  environment: { TOLLGATE_LOCAL: 'true', TOLLGATE_FAULTS: `fail:task:${task}` },
+});
+
+const advanceEvent = (ticketId: string) => ({ ticketId, after: 'timeout' });
+const recordFailureEvent = (ticketId: string) => ({
+  ticketId,
+  error: { Error: 'States.Timeout', Cause: '' },
+});
+const notifyEvent = (ticketId: string) => ({
+  ticketId,
+  kind: 'approval',
+  taskToken: 'token-1',
+  stageIndex: 0,
+});
+
+/**
+ * How each workflow task comes to throw each error its states match by name, through the task's own code; or why
+ * it never does. A name the ASL starts matching for a task needs an entry here, or the test fails.
+ */
+const waysToThrow: Record<string, Record<string, WayToThrow | { never: string }>> = {
+  'workflow/advance': {
+    ConcurrentUpdateError: {
+      when: 'another writer wins every save of the ticket',
+      event: advanceEvent,
+      concurrentWriter: true,
+    },
+    TransientError: injectedFault('advance', advanceEvent),
+  },
+  'workflow/record-failure': {
+    ConcurrentUpdateError: {
+      when: 'another writer wins every save of the ticket',
+      event: recordFailureEvent,
+      concurrentWriter: true,
+    },
+    TransientError: injectedFault('record-failure', recordFailureEvent),
+  },
+  'workflow/notify': {
+    TransientError: { when: 'SES throttles the email', event: notifyEvent },
+    ConcurrentUpdateError: {
+      never:
+        'notify never saves the ticket: it reads it and writes the task, its assignments and the links, none of them on a version condition',
+    },
+  },
+};
+
+/** A ticket whose first approval stage is open, waiting for Erin. */
+function ticketWaitingForApproval(): Ticket {
+  return submittedTicket({
+    status: 'pending_approval',
+    approvals: [
+      {
+        ...pendingApproval({ stage: 'manager', candidates: [people.erin], path: [people.erin] }),
+        deadline: new Date(Date.now() + 86_400_000).toISOString(),
+      },
+    ],
+  });
+}
+
+/**
+ * What the bundles reach instead of AWS: the embedded DynamoDB (behind a proxy that can play a concurrent
+ * writer), an SESv2 endpoint that throttles every send, and Secrets Manager for the signing secret.
+ */
+async function startStandIns() {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-bundle-errors-'));
+  const dynamo = await startLocalDynamo({ dataDir, store: 'memory', port: 0 });
+  const client = new DynamoDBClient({
+    endpoint: dynamo.url,
+    region: 'eu-west-1',
+    credentials: localCredentials,
+  });
+  let concurrentWriter = false;
+  const proxy = await listen(async (request, body, response) => {
+    const target = String(request.headers['x-amz-target'] ?? '');
+    const input = JSON.parse(body || '{}') as {
+      Item?: Record<string, unknown>;
+      ConditionExpression?: string;
+    };
+    if (concurrentWriter && target.endsWith('.PutItem') && input.ConditionExpression?.includes('#version')) {
+      // Someone else saves the ticket first, so the save read at the old version loses, as in DynamoDB.
+      await client.send(
+        new UpdateItemCommand({
+          TableName: LOCAL_TABLE_NAME,
+          Key: {
+            [schema.partitionKey]: input.Item?.[schema.partitionKey] as AttributeValue,
+            [schema.sortKey]: input.Item?.[schema.sortKey] as AttributeValue,
+          },
+          UpdateExpression: 'SET #version = #version + :one',
+          ExpressionAttributeNames: { '#version': 'version' },
+          ExpressionAttributeValues: { ':one': { N: '1' } },
+        }),
+      );
+    }
+    const headers = Object.fromEntries(
+      Object.entries(request.headers).filter(
+        (entry): entry is [string, string] =>
+          typeof entry[1] === 'string' && !/^(host|content-length)$/.test(entry[0]),
+      ),
+    );
+    const answer = await fetch(dynamo.url, { method: 'POST', headers, body });
+    response
+      .writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' })
+      .end(await answer.text());
+  });
+  const ses = await listen(async (_request, _body, response) => {
+    response
+      .writeHead(429, { 'content-type': 'application/json', 'x-amzn-errortype': 'TooManyRequestsException' })
+      .end(JSON.stringify({ message: 'Maximum sending rate exceeded.' }));
+  });
+  const secretsManager = await startSecretsManager();
+  return {
+    putTicket: (ticket: Ticket) =>
+      new DynamoTicketStore(createDocumentClient(client), LOCAL_TABLE_NAME).create(ticket),
+    environment(way: WayToThrow): Record<string, string> {
+      concurrentWriter = way.concurrentWriter === true;
+      return {
+        // What CloudFormation fills in, for the values the template leaves to it.
+        TABLE_NAME: LOCAL_TABLE_NAME,
+        STATE_MACHINE_ARN:
+          'arn:aws:states:eu-west-1:123456789012:stateMachine:Tollgate-Stateless-access-request',
+        PUBLIC_BASE_URL: 'https://abcdef1234.execute-api.eu-west-1.amazonaws.com',
+        AWS_REGION: 'eu-west-1',
+        AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+        AWS_SECRET_ACCESS_KEY: 'example',
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.url,
+        AWS_ENDPOINT_URL_DYNAMODB: proxy.url,
+        AWS_ENDPOINT_URL_SESV2: ses.url,
+        POWERTOOLS_LOG_LEVEL: 'ERROR',
+        ...way.environment,
+      };
+    },
+    async close() {
+      client.destroy();
+      for (const server of [proxy.server, ses.server, secretsManager.server]) server.close();
+      await dynamo.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A local HTTP server answering each request, with its body read, through `answer`. */
+async function listen(
+  answer: (request: IncomingMessage, body: string, response: ServerResponse) => Promise<void>,
+): Promise<{ url: string; server: Server }> {
+  const server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => {
+      body += chunk;
+    });
+    request.on('end', () => {
+      answer(request, body, response).catch((error: unknown) => {
+        response.writeHead(500).end(String(error));
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
 describe('the Lambda bundles', () => {
   const outdir = mkdtempSync(join(tmpdir(), 'tollgate-bundles-'));
+  let synthesized: ReturnType<typeof synth>;
+  let template: { Resources: Record<string, LambdaFunction> };
+  let assets: { files: Record<string, { source: { path: string } }> };
+  beforeAll(() => {
+    synthesized = synth({ asTheCli: true, outdir });
+    template = JSON.parse(readFileSync(join(outdir, 'Tollgate-Stateless.template.json'), 'utf8'));
+    assets = JSON.parse(readFileSync(join(outdir, 'Tollgate-Stateless.assets.json'), 'utf8'));
+  }, 180_000);
   afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+  /** The function of a handler module as the template has it: its logical id, bundle folder and handler export. */
+  const bundleOf = (handler: string) => {
+    const fn = synthesized.stacks.stateless.functions.get(handler)?.function.node.defaultChild as CfnElement;
+    const logicalId = synthesized.stacks.stateless.getLogicalId(fn);
+    const resource = template.Resources[logicalId] as LambdaFunction;
+    const folder = join(
+      outdir,
+      assets.files[resource.Properties.Code.S3Key.replace(/\.zip$/, '')]?.source.path ?? '',
+    );
+    const [file, exportName] = resource.Properties.Handler.split('.') as [string, string];
+    return { logicalId, resource, folder, file: pathToFileURL(join(folder, `${file}.mjs`)).href, exportName };
+  };
 
   it('each load in a clean Node process with the environment of its function, reading the signing secret: API, workflow task and schedule functions alike', async () => {
     // Prepare
-    const { stacks } = synth({ asTheCli: true, outdir });
-    const template = JSON.parse(readFileSync(join(outdir, 'Tollgate-Stateless.template.json'), 'utf8'));
-    const assets = JSON.parse(readFileSync(join(outdir, 'Tollgate-Stateless.assets.json'), 'utf8'));
-    const functions = Object.entries(template.Resources as Record<string, LambdaFunction>).filter(
+    const { stacks } = synthesized;
+    const functions = Object.entries(template.Resources).filter(
       ([, resource]) => resource.Type === 'AWS::Lambda::Function',
     );
     const secretsManager = await startSecretsManager();
@@ -82,7 +369,10 @@ describe('the Lambda bundles', () => {
     // Act
     const outcomes = await Promise.all(
       functions.map(async ([logicalId, fn]) => {
-        const folder = join(outdir, assets.files[fn.Properties.Code.S3Key.replace(/\.zip$/, '')].source.path);
+        const folder = join(
+          outdir,
+          assets.files[fn.Properties.Code.S3Key.replace(/\.zip$/, '')]?.source.path ?? '',
+        );
         const [file, exportName] = fn.Properties.Handler.split('.') as [string, string];
         try {
           await run(
@@ -129,5 +419,47 @@ describe('the Lambda bundles', () => {
     expect(functions).toHaveLength(stacks.stateless.functions.size);
     expect(outcomes.filter((outcome) => outcome.failure)).toEqual([]);
     expect(secretsManager.read).toEqual(functions.map(() => 'dummy-signing_secret_arn'));
+  }, 180_000);
+
+  it('throw, from each workflow task bundle, every error its states retry or catch by name, under that name', async () => {
+    // Prepare
+    const matched = errorNamesMatchedByTask();
+    const aws = await startStandIns();
+    const ticket = ticketWaitingForApproval();
+    await aws.putTicket(ticket);
+
+    // Act
+    const answers: Record<string, string> = {};
+    const undriven: string[] = [];
+    try {
+      for (const task of workflowTasks) {
+        for (const name of matched.get(task.handler) ?? []) {
+          const way = waysToThrow[task.handler]?.[name];
+          if (!way) undriven.push(`${name} from ${task.handler}`);
+          if (!way || 'never' in way) continue;
+          answers[`${task.handler} when ${way.when}`] = await invokeBundle(
+            bundleOf(task.handler),
+            way.event(ticket.id),
+            aws.environment(way),
+          );
+        }
+      }
+    } finally {
+      await aws.close();
+    }
+
+    // Assess
+    expect(undriven).toEqual([]);
+    expect(answers).toEqual(
+      Object.fromEntries(
+        workflowTasks.flatMap((task) =>
+          [...(matched.get(task.handler) ?? [])].flatMap((name) => {
+            const way = waysToThrow[task.handler]?.[name];
+            return way && !('never' in way) ? [[`${task.handler} when ${way.when}`, name]] : [];
+          }),
+        ),
+      ),
+    );
+    expect(Object.keys(answers).length).toBeGreaterThanOrEqual(workflowTasks.length);
   }, 180_000);
 });

@@ -15,9 +15,12 @@ describe('the deployment settings', () => {
 
     // Assess
     expect(config).toEqual({
+      stackPrefix: 'Tollgate',
       senderAddress: 'Tollgate <tollgate@example.com>',
       reportRecipients: [],
       sesSandboxRecipients: [],
+      oauthCallbackUrls: [],
+      oauthLogoutUrls: [],
       logRetentionDays: 90,
     });
   });
@@ -62,6 +65,22 @@ describe('the deployment settings', () => {
       'certificateArn: must be an ACM certificate ARN',
     ],
     [{ adminDefaultMaxDuration: '7 days' }, 'adminDefaultMaxDuration: must be an ISO 8601 duration'],
+    [
+      { oauthCallbackUrls: 'http://console.example.org/callback' },
+      'oauthCallbackUrls.0: must be an absolute https:// URL (http:// only for localhost), without a #fragment',
+    ],
+    [
+      { oauthCallbackUrls: 'https://console.example.org/#/callback' },
+      'oauthCallbackUrls.0: must be an absolute https:// URL (http:// only for localhost), without a #fragment',
+    ],
+    [{ oauthCallbackUrls: 'console.example.org' }, 'oauthCallbackUrls.0: must be an absolute https:// URL'],
+    [
+      { oauthLogoutUrls: 'https://console.example.org/' },
+      'oauthLogoutUrls: logout URLs need oauthCallbackUrls: without them the app client has no sign-in flow',
+    ],
+    [{ stackPrefix: 'tollgate_prod' }, 'stackPrefix: must be a letter, then up to 29 letters'],
+    [{ stackPrefix: '2nd' }, 'stackPrefix: must be a letter, then up to 29 letters'],
+    [{ stackPrefix: 'T'.repeat(31) }, 'stackPrefix: must be a letter, then up to 29 letters'],
   ])('refuse %o with a message naming the setting', (context, message) => {
     // Act
     const reading = () => configFrom(context);

@@ -137,7 +137,11 @@ describe('least privilege', () => {
           'logs:PutLogEvents on its log group',
           ...tableActionsFor(handler).map((action) => `${action} on the table`),
           ...needs.indexes.map((index) => `dynamodb:Query on index ${index}`),
-          ...needs.workflow.map((action) => `states:${action} on the ${workflowActionResources[action]}`),
+          ...Object.entries(needs.workflow).flatMap(([machine, actions]) =>
+            (actions ?? []).map(
+              (action) => `states:${action} on the ${workflowActionResources[action]} of ${machine}`,
+            ),
+          ),
           ...(needs.email
             ? ['ses:SendEmail on identity access@example.org', 'ses:SendEmail on identity example.org']
             : []),
@@ -205,8 +209,10 @@ function grantsOf(template: Template, stack: Stack, fn: HandlerFunction): string
       return 'the table';
     const index = /Tickets.*"\/index\/(\w+)"\]\]\}$/.exec(text)?.[1];
     if (index) return `index ${index}`;
-    if (text.endsWith(':stateMachine:Tollgate-Stateless-access-request"]]}')) return 'the state machine';
-    if (text.endsWith(':execution:Tollgate-Stateless-access-request:*"]]}')) return 'the executions';
+    const machine = /:stateMachine:Tollgate-Stateless-([\w-]+)"\]\]\}$/.exec(text)?.[1];
+    if (machine) return `the state machine of ${machine}`;
+    const executionsOf = /:execution:Tollgate-Stateless-([\w-]+):\*"\]\]\}$/.exec(text)?.[1];
+    if (executionsOf) return `the executions of ${executionsOf}`;
     const identity = /:ses:.*:identity\/([^"]+)"\]\]\}$/.exec(text)?.[1];
     if (identity) return `identity ${identity}`;
     const configurationSet = /:ses:.*:configuration-set\/([^"]+)"\]\]\}$/.exec(text)?.[1];

@@ -41,6 +41,9 @@ describe('cdk-nag AWS Solutions checks', () => {
         reportRecipients: 'governance@example.org',
         sesConfigurationSet: 'tollgate-events',
         sesSandboxRecipients: 'erin@example.org',
+        oauthCallbackUrls: 'https://console.example.org/callback',
+        oauthLogoutUrls: 'https://console.example.org/',
+        stackPrefix: 'Staging',
       },
     });
   });

@@ -83,4 +83,43 @@ describe('the stateful stack', () => {
     expect(clients[0]?.Properties.WriteAttributes).toEqual(['name']);
     expect(clients[0]?.Properties.GenerateSecret).toBe(false);
   });
+
+  it('offers no OAuth flow at all, and so no implicit flow and no placeholder callback URL, while no callback URL is set', () => {
+    // Act
+    const [client] = Object.values(resourcesOfType(stateful, 'AWS::Cognito::UserPoolClient'));
+
+    // Assess
+    expect(client?.Properties.ExplicitAuthFlows).toEqual([
+      'ALLOW_USER_PASSWORD_AUTH',
+      'ALLOW_USER_SRP_AUTH',
+      'ALLOW_REFRESH_TOKEN_AUTH',
+    ]);
+    expect(client?.Properties.AllowedOAuthFlowsUserPoolClient).toBe(false);
+    expect(client?.Properties).not.toHaveProperty('AllowedOAuthFlows');
+    expect(client?.Properties).not.toHaveProperty('CallbackURLs');
+    expect(client?.Properties).not.toHaveProperty('LogoutURLs');
+  });
+
+  it('offers only the authorization-code flow, back to the callback and logout URLs the settings give, when they are set', () => {
+    // Act
+    const { templates } = synth({
+      context: {
+        oauthCallbackUrls: 'https://console.example.org/callback, http://localhost:5173/callback',
+        oauthLogoutUrls: 'https://console.example.org/',
+      },
+    });
+    const clients = Object.values(resourcesOfType(templates.stateful, 'AWS::Cognito::UserPoolClient'));
+
+    // Assess
+    expect(clients).toHaveLength(1);
+    expect(clients[0]?.Properties).toMatchObject({
+      AllowedOAuthFlowsUserPoolClient: true,
+      AllowedOAuthFlows: ['code'],
+      AllowedOAuthScopes: ['openid', 'email', 'profile'],
+      CallbackURLs: ['https://console.example.org/callback', 'http://localhost:5173/callback'],
+      LogoutURLs: ['https://console.example.org/'],
+      SupportedIdentityProviders: ['COGNITO'],
+      GenerateSecret: false,
+    });
+  });
 });

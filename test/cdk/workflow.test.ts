@@ -171,9 +171,38 @@ describe('the workflow in the stateless stack', () => {
 
     // Assess
     expect(describing.map(({ handler }) => handler)).toEqual(['scheduled/reconcile']);
-    expect(describing[0]?.statement.Action).toBe('states:DescribeExecution');
+    expect(describing[0]?.statement.Action).toEqual(['states:DescribeExecution', 'states:StopExecution']);
     expect(JSON.stringify(describing[0]?.statement.Resource)).toMatch(
       new RegExp(`:execution:Tollgate-Stateless-${ACCESS_REQUEST_STATE_MACHINE}:\\*"\\]\\]\\}$`),
+    );
+  });
+
+  it('lets the reconcile function, and no other, stop executions of the state machine and fail its waiting tasks', () => {
+    // Prepare
+    const policies = resourcesOfType(synthesized.templates.stateless, 'AWS::IAM::Policy');
+    const roleOf = (handler: string) =>
+      synthesized.stacks.stateless.getLogicalId(
+        synthesized.stacks.stateless.functions.get(handler)?.role.node.defaultChild as CfnElement,
+      );
+
+    // Act
+    const granted = (action: string) =>
+      [...synthesized.stacks.stateless.functions.keys()].flatMap((handler) =>
+        statementsOfRole(policies, roleOf(handler))
+          .filter((statement) => asList(statement.Action).includes(action))
+          .map((statement) => ({ handler, resource: JSON.stringify(statement.Resource) })),
+      );
+
+    // Assess
+    const stopping = granted('states:StopExecution');
+    expect(stopping.map(({ handler }) => handler)).toEqual(['scheduled/reconcile']);
+    expect(stopping[0]?.resource).toMatch(
+      new RegExp(`:execution:Tollgate-Stateless-${ACCESS_REQUEST_STATE_MACHINE}:\\*"\\]\\]\\}$`),
+    );
+    const failing = granted('states:SendTaskFailure');
+    expect(failing.map(({ handler }) => handler)).toEqual(['scheduled/reconcile']);
+    expect(failing[0]?.resource).toMatch(
+      new RegExp(`:stateMachine:Tollgate-Stateless-${ACCESS_REQUEST_STATE_MACHINE}"\\]\\]\\}$`),
     );
   });
 

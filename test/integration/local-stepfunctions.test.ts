@@ -20,10 +20,17 @@ import {
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ApiFirstGate } from '../../functions/local/api-first';
+import { localLambdaInvoker } from '../../functions/local/lambda';
 import { type LocalStepFunctions, startLocalStepFunctions } from '../../functions/local/stepfunctions';
 
 const fixtures = join(import.meta.dirname, '../fixtures/statemachines');
-const substitutions = { GreetFunction: 'greet', FlakyFunction: 'flaky', NotifyFunction: 'notify-approver' };
+const substitutions = {
+  GreetFunction: 'greet',
+  FlakyFunction: 'flaky',
+  NotifyFunction: 'notify-approver',
+  HungFunction: 'hung',
+};
 const stateMachines = [
   { name: 'greet', definitionPath: join(fixtures, 'greet.asl.json'), substitutions },
   { name: 'flaky', definitionPath: join(fixtures, 'flaky.asl.json'), substitutions },
@@ -34,6 +41,8 @@ const stateMachines = [
     definitionPath: join(fixtures, 'execution-deadline.asl.json'),
     substitutions,
   },
+  { name: 'hung', definitionPath: join(fixtures, 'hung.asl.json'), substitutions },
+  { name: 'hung-notify', definitionPath: join(fixtures, 'hung-notify.asl.json'), substitutions },
 ];
 
 type Lambda = (payload: unknown) => Promise<unknown>;
@@ -44,6 +53,10 @@ describe('local Step Functions service', () => {
   let client: SFNClient;
   let lambdas: Record<string, Lambda>;
   const invocations: { functionName: string; payload: unknown }[] = [];
+  const hungLambda = localLambdaInvoker(
+    new Map([['hung', { run: (payload: unknown) => (lambdas.hung as Lambda)(payload), timeoutSeconds: 1 }]]),
+    new ApiFirstGate(),
+  );
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'tollgate-sfn-'));
@@ -53,6 +66,8 @@ describe('local Step Functions service', () => {
       stateMachines,
       invokeLambda: async (functionName, payload) => {
         invocations.push({ functionName, payload });
+        // Through the local runtime's own Lambda stand-in, which holds each function to its timeout.
+        if (functionName === 'hung') return hungLambda(functionName, payload);
         const lambda = lambdas[functionName];
         if (!lambda) throw new Error(`no Lambda ${functionName} in this test`);
         return lambda(payload);
@@ -167,6 +182,38 @@ describe('local Step Functions service', () => {
 
     // Assess
     expect(execution).toMatchObject({ status: 'FAILED', error: 'AccountMissing', cause: 'no such account' });
+  });
+
+  it('fails a task whose function runs past its Lambda timeout with Sandbox.Timedout, which the state retries and then catches', async () => {
+    // Prepare
+    lambdas.hung = () => new Promise(() => {});
+
+    // Act
+    const execution = await finished(await start('hung', { id: 8 }));
+
+    // Assess
+    expect(invocations.map(({ functionName }) => functionName)).toEqual(['hung', 'hung']);
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(JSON.parse(execution.output ?? '')).toEqual({
+      id: 8,
+      failure: { Error: 'Sandbox.Timedout', Cause: 'Task timed out after 1.00 seconds' },
+      outcome: 'recovered',
+    });
+  });
+
+  it('fails a wait whose notify function runs past its Lambda timeout with Sandbox.Timedout, not States.Timeout', async () => {
+    // Prepare
+    lambdas.hung = () => new Promise(() => {});
+
+    // Act
+    const execution = await finished(await start('hung-notify', {}));
+
+    // Assess
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(JSON.parse(execution.output ?? '')).toMatchObject({
+      failure: { Error: 'Sandbox.Timedout' },
+      outcome: 'recovered',
+    });
   });
 
   it('resumes a waitForTaskToken task with the output of SendTaskSuccess at its ResultPath', async () => {
@@ -389,6 +436,11 @@ describe('local Step Functions service', () => {
       {
         name: 'execution-deadline',
         stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:execution-deadline',
+      },
+      { name: 'hung', stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:hung' },
+      {
+        name: 'hung-notify',
+        stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:hung-notify',
       },
     ]);
   });

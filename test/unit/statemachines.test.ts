@@ -13,8 +13,27 @@ interface Catcher {
 }
 interface State {
   Type: string;
+  Resource?: string;
+  Retry?: { ErrorEquals: string[] }[];
   Catch?: Catcher[];
 }
+
+/**
+ * Lambda's own failures, retried on every Lambda task (every workflow step is idempotent): the service
+ * exceptions of Step Functions' "Handle transient Lambda service exceptions" best practice
+ * (Lambda.ClientExecutionTimeoutException, ServiceException, AWSLambdaException, SdkClientException), throttling
+ * (Lambda.TooManyRequestsException), what Step Functions reports an unhandled Lambda error as (Lambda.Unknown,
+ * out-of-memory and older timeouts included), and Lambda's own name for a function timeout (Sandbox.Timedout).
+ */
+const lambdaFailures = [
+  'Lambda.ClientExecutionTimeoutException',
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  'Lambda.Unknown',
+  'Sandbox.Timedout',
+];
 
 describe.each(stateMachines)('the state machine $name', ({ definitionFile }) => {
   const text = readFileSync(new URL(definitionFile, root), 'utf8');
@@ -48,6 +67,22 @@ describe.each(stateMachines)('the state machine $name', ({ definitionFile }) => 
     // Assess
     expect(states.filter(([, state]) => state.Catch).length).toBeGreaterThan(0);
     expect(uncaught).toEqual([]);
+  });
+
+  it("retries Lambda's own failures, timeouts included, in every Lambda task", () => {
+    // Prepare
+    const states = Object.entries((JSON.parse(text) as { States: Record<string, State> }).States);
+    const tasks = states.filter(([, state]) => state.Resource?.startsWith('arn:aws:states:::lambda:invoke'));
+
+    // Act
+    const missing = tasks.flatMap(([name, state]) => {
+      const retried = new Set((state.Retry ?? []).flatMap((retrier) => retrier.ErrorEquals));
+      return lambdaFailures.filter((error) => !retried.has(error)).map((error) => `${name}: ${error}`);
+    });
+
+    // Assess
+    expect(tasks.length).toBeGreaterThan(0);
+    expect(missing).toEqual([]);
   });
 });
 
