@@ -63,7 +63,9 @@ describe('cfn-lint', () => {
 
     // Assess
     expect(findings).toBe('');
-  });
+    // Two synths and cfn-lint over four templates: about 12 seconds on a quiet machine. The bound
+    // guards against a hang and leaves a loaded one room.
+  }, 90_000);
 
   it('reports an error in a template', async () => {
     // Prepare
