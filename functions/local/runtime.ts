@@ -125,8 +125,9 @@ export async function startLocalRuntime(
     closers.unshift(() => running.settle());
     closers.unshift(stepFunctions.close);
 
-    const scheduler = startScheduler({
+    const scheduler = await startScheduler({
       timeScale: settings.timeScale,
+      stateFile: join(settings.dataDir, 'scheduler.json'),
       log,
       schedules: await Promise.all(
         schedules.map(async (schedule) => ({

@@ -1,6 +1,7 @@
 import './polyfill';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type RunOptions, StateMachine } from 'aws-local-stepfunctions';
+import { sleepUntil } from '../timers';
 import type {
   CheckpointStore,
   ClosedToken,
@@ -16,7 +17,6 @@ import {
   type LoadedStateMachine,
   TIMEOUT_PARAMETER,
 } from './definition';
-import { sleepUntil } from './timers';
 
 type TaskHandlers = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>;
 type LibraryJson = Parameters<TaskHandlers[string]>[0];
