@@ -27,6 +27,12 @@ export type ClosedToken = 'answered' | 'timedOut' | 'abandoned';
 export interface ExecutionRecord {
   executionArn: string;
   stateMachineArn: string;
+  /**
+   * SHA-256 of the definition the execution started with (see DefinitionVersions), which it keeps
+   * until it ends. Absent in checkpoints written before definitions were kept: those resume on the
+   * current definition.
+   */
+  definitionHash?: string;
   name: string;
   /** The execution input exactly as given to StartExecution. */
   input: string;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { CheckpointStore, type ExecutionRecord, type ExecutionStatus, type Json } from './checkpoints';
 import { type LoadedStateMachine, loadStateMachine, StateMachineDefinitionError } from './definition';
+import { DefinitionVersions } from './definition-versions';
 import {
   type Action,
   type ApiRequest,
@@ -81,6 +82,7 @@ export async function startLocalStepFunctions(opts: LocalStepFunctionsOptions): 
   }
 
   const { store, records } = await CheckpointStore.open(join(opts.dataDir, 'stepfunctions', 'executions'));
+  const versions = new DefinitionVersions(join(opts.dataDir, 'stepfunctions', 'definitions'));
   const tokens = new Map<string, string>();
   const counts: StepFunctionsCounts = { stateTransitions: 0, executionsStarted: 0 };
   const deps: RunnerDeps = {
@@ -156,6 +158,7 @@ export async function startLocalStepFunctions(opts: LocalStepFunctionsOptions): 
       const record: ExecutionRecord = {
         executionArn,
         stateMachineArn: machine.arn,
+        definitionHash: machine.definitionHash,
         name,
         input,
         status: 'RUNNING',
@@ -167,6 +170,7 @@ export async function startLocalStepFunctions(opts: LocalStepFunctionsOptions): 
       };
       const runner = new ExecutionRunner(record, deps);
       executions.set(executionArn, runner);
+      await versions.keep(machine);
       await store.save(record);
       counts.executionsStarted++;
       runner.start(machine);
@@ -275,12 +279,22 @@ export async function startLocalStepFunctions(opts: LocalStepFunctionsOptions): 
   const server = await serveJson10(opts.port, actions, log);
   for (const runner of executions.values()) {
     if (runner.record.status !== 'RUNNING') continue;
-    const machine = machines.get(runner.record.stateMachineArn);
-    if (!machine) {
+    const current = machines.get(runner.record.stateMachineArn);
+    if (!current) {
       log(`stepfunctions: not resuming ${runner.record.executionArn}: its state machine is not configured`);
       continue;
     }
-    log(`stepfunctions: resuming ${runner.record.executionArn} at "${runner.record.current.state}"`);
+    const { definitionHash } = runner.record;
+    let machine = definitionHash === undefined ? current : await versions.load(definitionHash, current);
+    if (!machine) {
+      log(
+        `stepfunctions: ${runner.record.executionArn} started with definition ${definitionHash}, which is no longer stored: it resumes on the current one`,
+      );
+      machine = current;
+    }
+    log(
+      `stepfunctions: resuming ${runner.record.executionArn} at "${runner.record.current.state}"${machine === current ? '' : ` on the definition it started with (${definitionHash})`}`,
+    );
     runner.start(machine);
   }
   log(`stepfunctions: listening on ${server.url}`);
