@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { HistoryEvent } from './history';
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 
@@ -48,6 +49,10 @@ export interface ExecutionRecord {
   output?: string;
   error?: string;
   cause?: string;
+  /** What GetExecutionHistory answers, oldest first, at most MAX_HISTORY_EVENTS (absent in older checkpoints). */
+  history?: HistoryEvent[];
+  /** The id of the last event, which keeps counting when the oldest events are dropped. */
+  lastEventId?: number;
 }
 
 /**

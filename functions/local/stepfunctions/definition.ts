@@ -43,6 +43,8 @@ export interface LoadedStateMachine {
   /** What the library runs: top-level transitions end the run at a goto task, timeouts neutralised. */
   libraryDefinition: StateMachineDefinition;
   lambdaTasks: Map<string, LambdaTask>;
+  /** The `Type` of each top-level state, for the history's `<Type>StateEntered` events. */
+  stateTypes: Map<string, string>;
   /** Goto task name → the top-level state it stands for. */
   gotos: Map<string, string>;
 }
@@ -107,6 +109,12 @@ export function loadDefinition(name: string, text: string, arn: string, source: 
     timeoutSeconds: typeof timeoutSeconds === 'number' ? timeoutSeconds : undefined,
     libraryDefinition: library as unknown as StateMachineDefinition,
     lambdaTasks,
+    stateTypes: new Map(
+      Object.entries(definition.States as Record<string, AslObject>).map(([stateName, state]) => [
+        stateName,
+        String(state.Type),
+      ]),
+    ),
     gotos,
   };
 }

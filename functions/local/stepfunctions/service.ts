@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { CheckpointStore, type ExecutionRecord, type ExecutionStatus, type Json } from './checkpoints';
 import { type LoadedStateMachine, loadStateMachine, StateMachineDefinitionError } from './definition';
 import { DefinitionVersions } from './definition-versions';
+import { executionStarted, stateEntered, toApiEvent } from './history';
 import {
   type Action,
   type ApiRequest,
@@ -87,6 +88,7 @@ export async function startLocalStepFunctions(opts: LocalStepFunctionsOptions): 
   const counts: StepFunctionsCounts = { stateTransitions: 0, executionsStarted: 0 };
   const deps: RunnerDeps = {
     store,
+    region,
     counts,
     invokeLambda: opts.invokeLambda,
     log,
@@ -168,6 +170,8 @@ export async function startLocalStepFunctions(opts: LocalStepFunctionsOptions): 
         waits: [],
         closedTokens: {},
       };
+      executionStarted(record);
+      stateEntered(record, machine.stateTypes.get(machine.startAt) ?? 'Task', machine.startAt, parsedInput);
       const runner = new ExecutionRunner(record, deps);
       executions.set(executionArn, runner);
       await versions.keep(machine);
@@ -211,15 +215,7 @@ export async function startLocalStepFunctions(opts: LocalStepFunctionsOptions): 
       if (statusFilter !== undefined && !STATUSES.includes(statusFilter as ExecutionStatus)) {
         throw new ValidationException(`Value '${statusFilter}' at 'statusFilter' is not a valid status`);
       }
-      const maxResults = request.maxResults ?? 0;
-      if (
-        typeof maxResults !== 'number' ||
-        !Number.isInteger(maxResults) ||
-        maxResults < 0 ||
-        maxResults > MAX_PAGE_SIZE
-      ) {
-        throw new ValidationException(`Value at 'maxResults' must be an integer from 0 to ${MAX_PAGE_SIZE}`);
-      }
+      const maxResults = pageSizeField(request);
       const after = decodePageToken(stringField(request, 'nextToken'));
       const matching = [...executions.values()]
         .map((runner) => runner.record)
@@ -227,7 +223,7 @@ export async function startLocalStepFunctions(opts: LocalStepFunctionsOptions): 
         .filter((record) => statusFilter === undefined || record.status === statusFilter)
         .sort(newestFirst)
         .filter((record) => after === undefined || newestFirst(record, after) > 0);
-      const page = matching.slice(0, maxResults === 0 ? DEFAULT_PAGE_SIZE : maxResults);
+      const page = matching.slice(0, maxResults);
       const last = page.at(-1);
       return {
         executions: page.map((record) => ({
@@ -239,6 +235,29 @@ export async function startLocalStepFunctions(opts: LocalStepFunctionsOptions): 
           stopDate: record.stopDate === undefined ? undefined : seconds(record.stopDate),
         })),
         nextToken: last && page.length < matching.length ? encodePageToken(last) : undefined,
+      };
+    },
+
+    GetExecutionHistory: async (request) => {
+      const { record } = executionFor(request);
+      const maxResults = pageSizeField(request);
+      const reverseOrder = booleanField(request, 'reverseOrder') ?? false;
+      const includeExecutionData = booleanField(request, 'includeExecutionData') ?? true;
+      const nextToken = stringField(request, 'nextToken');
+      const after = nextToken === undefined ? undefined : decodeHistoryToken(nextToken, record, reverseOrder);
+      const ordered = reverseOrder ? [...(record.history ?? [])].reverse() : (record.history ?? []);
+      const remaining =
+        after === undefined
+          ? ordered
+          : ordered.filter((event) => (reverseOrder ? event.id < after : event.id > after));
+      const page = remaining.slice(0, maxResults);
+      const last = page.at(-1);
+      return {
+        events: page.map((event) => toApiEvent(event, includeExecutionData)),
+        nextToken:
+          last && page.length < remaining.length
+            ? encodeHistoryToken(record.executionArn, last.id, reverseOrder)
+            : undefined,
       };
     },
 
@@ -321,6 +340,27 @@ function stringField(request: ApiRequest, key: string): string | undefined {
   return value;
 }
 
+function booleanField(request: ApiRequest, key: string): boolean | undefined {
+  const value = request[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'boolean') throw new ValidationException(`Value at '${key}' must be a boolean`);
+  return value;
+}
+
+/** `maxResults`: 0 or absent is the default page of 100, as in AWS; at most 1000. */
+function pageSizeField(request: ApiRequest): number {
+  const maxResults = request.maxResults ?? 0;
+  if (
+    typeof maxResults !== 'number' ||
+    !Number.isInteger(maxResults) ||
+    maxResults < 0 ||
+    maxResults > MAX_PAGE_SIZE
+  ) {
+    throw new ValidationException(`Value at 'maxResults' must be an integer from 0 to ${MAX_PAGE_SIZE}`);
+  }
+  return maxResults === 0 ? DEFAULT_PAGE_SIZE : maxResults;
+}
+
 function arnField(request: ApiRequest, key: string): string {
   const value = stringField(request, key);
   if (value === undefined) throw new ValidationException(`Value null at '${key}' must not be null`);
@@ -349,6 +389,30 @@ function decodePageToken(
     if (typeof startDate === 'number' && typeof executionArn === 'string') return { startDate, executionArn };
   } catch {
     // Not ours: answered below like any other token this endpoint did not hand out.
+  }
+  throw new InvalidToken(`Invalid Token: '${token}'`);
+}
+
+/** A history page token names its execution, its direction and the last event it answered. */
+function encodeHistoryToken(executionArn: string, lastId: number, reverseOrder: boolean): string {
+  return Buffer.from(JSON.stringify(['history', executionArn, lastId, reverseOrder])).toString('base64url');
+}
+
+function decodeHistoryToken(token: string, record: ExecutionRecord, reverseOrder: boolean): number {
+  try {
+    const [kind, executionArn, lastId, reversed] = JSON.parse(
+      Buffer.from(token, 'base64url').toString('utf8'),
+    ) as unknown[];
+    if (
+      kind === 'history' &&
+      executionArn === record.executionArn &&
+      reversed === reverseOrder &&
+      typeof lastId === 'number'
+    ) {
+      return lastId;
+    }
+  } catch {
+    // Not ours: answered below.
   }
   throw new InvalidToken(`Invalid Token: '${token}'`);
 }
