@@ -131,4 +131,19 @@ describe('local Step Functions across a change of the definition', () => {
     // Assess
     expect(JSON.parse(execution.output ?? '')).toEqual({ decision: { approved: true }, ranOn: 'B' });
   });
+
+  it('starts many executions at once on a definition that is not stored yet', async () => {
+    // Prepare
+    await writeFile(definitionPath, definition('A', 'Approved'));
+    const { service: started, client: sfn } = await startService();
+    const stateMachineArn = started.stateMachineArn('approval');
+
+    // Act
+    const starts = await Promise.allSettled(
+      Array.from({ length: 8 }, () => sfn.send(new StartExecutionCommand({ stateMachineArn, input: '{}' }))),
+    );
+
+    // Assess
+    expect(starts.filter((start) => start.status === 'rejected')).toEqual([]);
+  });
 });

@@ -8,21 +8,32 @@ import { type LoadedStateMachine, loadDefinition } from './definition';
  * end with the definition it started with, as a Standard execution does in Step Functions.
  */
 export class DefinitionVersions {
-  private readonly kept = new Set<string>();
+  /** One write per version, shared by the executions that start while it is under way. */
+  private readonly kept = new Map<string, Promise<void>>();
   private readonly loaded = new Map<string, LoadedStateMachine>();
+  private temporaryCounter = 0;
 
   constructor(private readonly dir: string) {}
 
   /** Stores `machine`'s definition unless it is stored already; resolves once it is on disk. */
-  async keep(machine: LoadedStateMachine): Promise<void> {
-    if (this.kept.has(machine.definitionHash)) return;
+  keep(machine: LoadedStateMachine): Promise<void> {
+    const hash = machine.definitionHash;
+    let kept = this.kept.get(hash);
+    if (!kept) {
+      kept = this.write(hash, machine.definition);
+      this.kept.set(hash, kept);
+      this.loaded.set(hash, machine);
+      kept.catch(() => this.kept.delete(hash));
+    }
+    return kept;
+  }
+
+  private async write(hash: string, definition: string): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-    const file = this.fileOf(machine.definitionHash);
-    const temporary = `${file}.${process.pid}.tmp`;
-    await writeFile(temporary, machine.definition);
+    const file = this.fileOf(hash);
+    const temporary = `${file}.${process.pid}.${this.temporaryCounter++}.tmp`;
+    await writeFile(temporary, definition);
     await rename(temporary, file);
-    this.kept.add(machine.definitionHash);
-    this.loaded.set(machine.definitionHash, machine);
   }
 
   /** The stored version `hash` of the state machine `current` (for its name and ARN); undefined when it is not stored. */
@@ -38,7 +49,7 @@ export class DefinitionVersions {
       throw error;
     }
     const machine = loadDefinition(current.name, text, current.arn, this.fileOf(hash));
-    this.kept.add(hash);
+    this.kept.set(hash, Promise.resolve());
     this.loaded.set(hash, machine);
     return machine;
   }
