@@ -1,14 +1,31 @@
+import {
+  awsCron,
+  type CronExpression,
+  type CronSchedule,
+  checkTimeZone,
+  type RateExpression,
+  rateSeconds,
+  ScheduleExpressionError,
+} from './schedule-expressions';
+
 /**
- * THE schedule list. The CDK stack creates one EventBridge Scheduler schedule per entry; the local
- * runtime runs the same handlers on the same rates (shortened by TOLLGATE_TIME_SCALE).
+ * THE schedule list. The CDK stack creates one EventBridge Scheduler schedule per entry, with its
+ * expression and time zone; the local runtime runs the same handlers when Scheduler would: `rate()`
+ * shortened by TOLLGATE_TIME_SCALE, `cron()` at its wall-clock times, never scaled.
  */
-export interface Schedule {
+export type Schedule = {
   name: string;
-  /** EventBridge Scheduler `rate(...)` expression. */
-  expression: `rate(${number} ${'minute' | 'minutes' | 'hour' | 'hours' | 'day' | 'days'})`;
   handler: string;
   description: string;
-}
+} & (
+  | { expression: RateExpression; timeZone?: never }
+  | {
+      /** AWS's six fields: minutes hours day-of-month month day-of-week (1 = Sunday) year. */
+      expression: CronExpression;
+      /** IANA time zone the cron is read in (Scheduler's ScheduleExpressionTimezone), e.g. Europe/Berlin. */
+      timeZone: string;
+    }
+);
 
 export const schedules: Schedule[] = [
   {
@@ -20,10 +37,22 @@ export const schedules: Schedule[] = [
   },
 ];
 
-const UNIT_SECONDS = { minute: 60, hour: 3600, day: 86400 } as const;
+export type Cadence = { kind: 'rate'; seconds: number } | { kind: 'cron'; cron: CronSchedule };
 
-export function rateSeconds(expression: Schedule['expression']): number {
-  const match = /^rate\((\d+) (minute|hour|day)s?\)$/.exec(expression);
-  if (!match) throw new Error(`Not a rate expression: ${expression}`);
-  return Number(match[1]) * UNIT_SECONDS[match[2] as keyof typeof UNIT_SECONDS];
+/** How a schedule repeats; throws a ScheduleExpressionError naming the schedule when AWS would refuse it. */
+export function cadenceOf(schedule: Schedule): Cadence {
+  try {
+    if (schedule.expression.startsWith('rate(')) {
+      if (schedule.timeZone !== undefined) checkTimeZone(schedule.timeZone);
+      return { kind: 'rate', seconds: rateSeconds(schedule.expression as RateExpression) };
+    }
+    if (schedule.timeZone === undefined) {
+      throw new ScheduleExpressionError('a cron() schedule names its time zone (timeZone)');
+    }
+    return { kind: 'cron', cron: awsCron(schedule.expression as CronExpression, schedule.timeZone) };
+  } catch (error) {
+    throw new ScheduleExpressionError(`Schedule "${schedule.name}": ${(error as Error).message}`);
+  }
 }
+
+export { rateSeconds } from './schedule-expressions';

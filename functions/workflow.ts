@@ -9,6 +9,14 @@ const TASK_TIMEOUT_SECONDS = 10;
  * function per task, with the task's timeout, and substitutes its ARN for the placeholder; the local
  * runtime substitutes a local ARN, runs the same handler module in process, and fails an invocation
  * still running after the task's timeout with Sandbox.Timedout, as Lambda does.
+ *
+ * Task inputs stay backward compatible. An execution runs to its end on the definition it started
+ * with (Step Functions keeps it, and so does the local service across restarts), but each task runs
+ * the newest handler (the ASL names the functions unqualified, i.e. `$LATEST`). So a handler must
+ * accept every Payload an older definition may still send: a new Payload field is optional in the
+ * handler's zod schema, and no field is renamed or removed while executions that send it may be
+ * in flight (for a ticket: until its final deadline has passed). The same holds for what a task
+ * answers, which the older definition's ResultSelector and Choice states read.
  */
 export const workflowTasks: readonly {
   placeholder: string;

@@ -61,8 +61,9 @@ export async function startHttpServer(options: {
   log: (line: string) => void;
 }): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   const compiled = options.routes.map(compile);
+  let port = 0;
   const server = createServer({ maxHeaderSize: NODE_MAX_HEADER_BYTES }, (request, response) => {
-    serve(request, response, compiled, options).catch((error: unknown) => {
+    serve(request, response, compiled, { auth: options.auth, port }).catch((error: unknown) => {
       options.log(`local gateway error: ${(error as Error).stack ?? error}`);
       if (!response.headersSent)
         send(response, { statusCode: 500, body: '{"message":"Internal Server Error"}' });
@@ -74,7 +75,8 @@ export async function startHttpServer(options: {
     server.once('error', reject);
     server.listen(options.port, '127.0.0.1', () => resolve());
   });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  port = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}`;
   return {
     server,
     url,
@@ -101,7 +103,7 @@ async function serve(
   request: IncomingMessage,
   response: ServerResponse,
   routes: CompiledRoute[],
-  options: { auth: LocalAuth },
+  options: { auth: LocalAuth; port: number },
 ): Promise<void> {
   if (requestLineAndHeaderBytes(request) > GATEWAY_MAX_REQUEST_LINE_AND_HEADER_BYTES) {
     request.resume();
@@ -117,6 +119,10 @@ async function serve(
       statusCode: status,
       body: JSON.stringify({ message: status === 404 ? 'Not Found' : 'Method Not Allowed' }),
     });
+  }
+  if (match.route.localOnly && !isLoopbackHost(request.headers.host, options.port)) {
+    request.resume();
+    return send(response, FOREIGN_HOST);
   }
   const body = await readBody(request);
   if (body === null)
@@ -135,6 +141,31 @@ async function serve(
   const result = await match.handler(event, lambdaContext(event.requestContext.requestId));
   send(response, result, request.method === 'HEAD');
 }
+
+/**
+ * The `/dev/*` routes mint tokens and show the outbox. Listening on loopback keeps other machines
+ * out, but not a web page whose name the attacker re-points at 127.0.0.1 (DNS rebinding): the
+ * browser then sends that name as the Host. Only a loopback name passes, with this server's port
+ * or none (a browser sends none only for port 80, which it would not connect here for).
+ */
+const LOOPBACK_HOSTNAMES = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+export function isLoopbackHost(host: string | undefined, port: number): boolean {
+  const match = /^(\[[^\]]*\]|[^:]*)(?::(\d+))?$/.exec(host?.trim().toLowerCase() ?? '');
+  if (!match || !LOOPBACK_HOSTNAMES.has(match[1] ?? '')) return false;
+  return match[2] === undefined || Number(match[2]) === port;
+}
+
+const FOREIGN_HOST: APIGatewayProxyStructuredResultV2 = {
+  statusCode: 403,
+  body: JSON.stringify({
+    error: {
+      code: 'forbidden_host',
+      message:
+        'The /dev/* routes answer only requests addressed to a loopback name (127.0.0.1, localhost or [::1]) with this port in the Host header',
+    },
+  }),
+};
 
 /** What API Gateway counts against its limit: `METHOD target HTTP/x.y` and every header's value, in bytes. */
 export function requestLineAndHeaderBytes(request: IncomingMessage): number {

@@ -14,7 +14,7 @@ import { LOCAL_TABLE_NAME, localCredentials, startLocalDynamo } from './dynamodb
 import { type HttpHandler, type ServedRoute, startHttpServer } from './http-server';
 import { type LocalFunction, localLambdaInvoker } from './lambda';
 import { createLocalAuth } from './local-auth';
-import { resolvePort } from './ports';
+import { listeningOn, resolvePort } from './ports';
 import { startScheduler } from './scheduler';
 import { loadOrCreateSecrets } from './secrets';
 import { seedIfEmpty } from './seed';
@@ -58,25 +58,25 @@ export async function startLocalRuntime(
     const url = `http://127.0.0.1:${httpPort}`;
     const outboxDir = join(settings.dataDir, 'outbox');
 
-    const dynamo = await startLocalDynamo({
-      dataDir: settings.dataDir,
-      store: settings.store,
-      port: settings.dynamodbPort,
-    });
+    const dynamo = await listeningOn('TOLLGATE_DYNAMODB_PORT', settings.dynamodbPort, () =>
+      startLocalDynamo({ dataDir: settings.dataDir, store: settings.store, port: settings.dynamodbPort }),
+    );
     closers.unshift(dynamo.close);
     const faults = new InjectedFaults(process.env.TOLLGATE_FAULTS ?? '', log);
     // For GET /dev/metrics. SES bills per recipient; every message here has one (each person gets their own link).
     const emails = { sent: 0 };
     const lambda = { http: 0, workflow: 0, scheduled: 0 };
-    const ses = await startLocalSes({
-      outboxDir,
-      port: settings.sesPort,
-      log,
-      beforeCommit: () => {
-        faults.faultPoint('while-emailing');
-        emails.sent++;
-      },
-    });
+    const ses = await listeningOn('TOLLGATE_SES_PORT', settings.sesPort, () =>
+      startLocalSes({
+        outboxDir,
+        port: settings.sesPort,
+        log,
+        beforeCommit: () => {
+          faults.faultPoint('while-emailing');
+          emails.sent++;
+        },
+      }),
+    );
     closers.unshift(ses.close);
     const stepFunctionsUrl = `http://127.0.0.1:${stepFunctionsPort}`;
 
@@ -109,27 +109,31 @@ export async function startLocalRuntime(
     const directory = new DynamoDirectory(createDocumentClient(), LOCAL_TABLE_NAME);
     const seeded = await seedIfEmpty(directory);
 
-    const stepFunctions = await startLocalStepFunctions({
-      dataDir: settings.dataDir,
-      port: stepFunctionsPort,
-      region: REGION,
-      log,
-      stateMachines: stateMachines.map((machine) => ({
-        name: machine.name,
-        definitionPath: new URL(machine.definitionFile, ROOT).pathname,
-        substitutions: Object.fromEntries(
-          workflowTasks.map((task) => [task.placeholder, localFunctionArn(task.name)]),
-        ),
-      })),
-      invokeLambda: counted(await workflowInvoker(running, gate), () => lambda.workflow++),
-    });
+    const invokeWorkflowTask = counted(await workflowInvoker(running, gate), () => lambda.workflow++);
+    const stepFunctions = await listeningOn('TOLLGATE_SFN_PORT', stepFunctionsPort, () =>
+      startLocalStepFunctions({
+        dataDir: settings.dataDir,
+        port: stepFunctionsPort,
+        region: REGION,
+        log,
+        stateMachines: stateMachines.map((machine) => ({
+          name: machine.name,
+          definitionPath: new URL(machine.definitionFile, ROOT).pathname,
+          substitutions: Object.fromEntries(
+            workflowTasks.map((task) => [task.placeholder, localFunctionArn(task.name)]),
+          ),
+        })),
+        invokeLambda: invokeWorkflowTask,
+      }),
+    );
     // Halted executions stop waiting for their task, but the handler runs on: let it finish its
     // writes before SES and DynamoDB close under it.
     closers.unshift(() => running.settle());
     closers.unshift(stepFunctions.close);
 
-    const scheduler = startScheduler({
+    const scheduler = await startScheduler({
       timeScale: settings.timeScale,
+      stateFile: join(settings.dataDir, 'scheduler.json'),
       log,
       schedules: await Promise.all(
         schedules.map(async (schedule) => ({
@@ -160,7 +164,9 @@ export async function startLocalRuntime(
         };
       }),
     );
-    const http = await startHttpServer({ port: httpPort, routes: served, auth, log });
+    const http = await listeningOn('PORT', httpPort, () =>
+      startHttpServer({ port: httpPort, routes: served, auth, log }),
+    );
     closers.unshift(http.close);
 
     return { url, endpoints, outboxDir, seeded, close: () => closeAll(closers) };

@@ -1,9 +1,10 @@
-import { ArnFormat, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Stack, TimeZone } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { type IScheduleTarget, Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
-import { rateSeconds, type Schedule as ScheduleEntry } from '../../functions/schedules';
+import { shortestCronIntervalSeconds } from '../../functions/schedule-expressions';
+import { cadenceOf, type Schedule as ScheduleEntry } from '../../functions/schedules';
 import { handlerId } from './handler-function';
 
 /** How often Scheduler retries an invocation that Lambda refused (throttled, or a service error). */
@@ -15,8 +16,23 @@ export interface HandlerSchedulesProps {
 }
 
 /**
+ * How long Scheduler keeps trying one run: until the next is due (the rate, or the shortest gap
+ * between two fire times of a cron), within the 60 seconds to a day that Scheduler accepts.
+ */
+export function retryWindowSeconds(entry: ScheduleEntry): number {
+  const cadence = cadenceOf(entry);
+  const period =
+    cadence.kind === 'rate'
+      ? cadence.seconds
+      : (shortestCronIntervalSeconds(entry.expression as `cron(${string})`, entry.timeZone ?? 'UTC') ??
+        86_400);
+  return Math.min(86_400, Math.max(60, period));
+}
+
+/**
  * One EventBridge Scheduler schedule per entry of functions/schedules.ts, on the entry's own `rate`
- * expression, invoking its handler's function with a role of its own that Scheduler may assume
+ * or `cron` expression (a cron in the entry's time zone, `ScheduleExpressionTimezone`; an expression
+ * Scheduler would refuse stops the synth), invoking its handler's function with a role of its own that Scheduler may assume
  * only for schedules of this account's default group, and that may invoke only that function (not aws-scheduler-targets' LambdaInvoke, whose role
  * may also invoke every version and alias, `<arn>:*`).
  *
@@ -62,8 +78,7 @@ export class HandlerSchedules extends Construct {
           role,
           retryPolicy: {
             maximumRetryAttempts: RETRY_ATTEMPTS,
-            // Scheduler accepts 60 seconds to a day.
-            maximumEventAgeInSeconds: Math.min(86_400, Math.max(60, rateSeconds(entry.expression))),
+            maximumEventAgeInSeconds: retryWindowSeconds(entry),
           },
         }),
       };
@@ -72,7 +87,10 @@ export class HandlerSchedules extends Construct {
         new Schedule(this, handlerId(entry.name), {
           scheduleName,
           description: entry.description,
-          schedule: ScheduleExpression.expression(entry.expression),
+          schedule: ScheduleExpression.expression(
+            entry.expression,
+            entry.timeZone === undefined ? undefined : TimeZone.of(entry.timeZone),
+          ),
           target,
         }),
       );

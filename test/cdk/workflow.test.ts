@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { CfnElement } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { rateSeconds, schedules } from '../../functions/schedules';
+import { schedules } from '../../functions/schedules';
 import { ACCESS_REQUEST_STATE_MACHINE, stateMachines, workflowTasks } from '../../functions/workflow';
 import { handlerId } from '../../lib/constructs/handler-function';
+import { retryWindowSeconds } from '../../lib/constructs/handler-schedules';
 import { placeholdersOf } from '../../lib/constructs/workflow-state-machine';
 import { type Resources, resourcesOfType, synth } from './synth';
 
@@ -230,7 +231,7 @@ describe('the workflow in the stateless stack', () => {
       expect(properties.Target.Arn).toEqual({ 'Fn::GetAtt': [functionId(schedule.handler), 'Arn'] });
       expect(properties.Target.RetryPolicy).toEqual({
         MaximumRetryAttempts: 2,
-        MaximumEventAgeInSeconds: Math.min(86_400, Math.max(60, rateSeconds(schedule.expression))),
+        MaximumEventAgeInSeconds: retryWindowSeconds(schedule),
       });
       const roleId = properties.Target.RoleArn['Fn::GetAtt'][0];
       expect(JSON.stringify(roles[roleId]?.Properties.AssumeRolePolicyDocument)).toContain(

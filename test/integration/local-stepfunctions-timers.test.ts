@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { sleepUntil } from '../../functions/local/stepfunctions/timers';
+import { sleepUntil } from '../../functions/local/timers';
 
 const DAY_MS = 24 * 3600 * 1000;
 

@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { newDataDir, removeDataDir, startTollgate } from '../support/tollgate-process';
 
@@ -19,4 +21,47 @@ describe('npm start', () => {
       removeDataDir(dataDir);
     }
   });
+
+  /** A port something else already listens on. */
+  const occupiedPort = async (): Promise<{ port: number; server: Server }> => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const address = server.address();
+    return { port: typeof address === 'object' && address ? address.port : 0, server };
+  };
+
+  it.each([
+    ['PORT', '3000'],
+    ['TOLLGATE_SFN_PORT', 'PORT+2'],
+  ])(
+    'exits 1 naming %s when its port is already in use, without a stack trace',
+    async (setting, fallback) => {
+      // Prepare
+      const dataDir = newDataDir();
+      const { port, server } = await occupiedPort();
+      const ports = { TOLLGATE_DYNAMODB_PORT: '0', TOLLGATE_SFN_PORT: '0', TOLLGATE_SES_PORT: '0' };
+
+      // Act
+      const starting = startTollgate({ dataDir, env: { ...ports, [setting]: String(port) } });
+
+      // Assess
+      try {
+        const failure = await starting.then(
+          () => undefined,
+          (error: Error) => error.message,
+        );
+        expect(failure).toMatch(
+          new RegExp(
+            `exited \\(1\\) before it was ready:[\\s\\S]*Port ${port} is already in use .* so ${setting} \\(default ${fallback.replace('+', '\\+')}\\) cannot listen there\\. Stop that program, or set ${setting} to a free port`,
+          ),
+        );
+        expect(failure).not.toMatch(/EADDRINUSE|\n\s+at /);
+      } finally {
+        await starting.then((started) => started.kill()).catch(() => undefined);
+        server.close();
+        removeDataDir(dataDir);
+      }
+    },
+  );
 });

@@ -10,6 +10,8 @@ export class InvalidTaskInputError extends Error {
 /**
  * Wraps a use case as a state-machine task: the payload parsed (a bad one fails by name, never
  * retried), errors left to propagate with their names so the ASL's Retry and Catch match them.
+ * Executions started on an older definition call the newest handler: a field added to a task's
+ * schema is optional, and none is removed or renamed (see functions/workflow.ts).
  */
 export function workflowTask<S extends z.ZodType, R>(
   name: string,

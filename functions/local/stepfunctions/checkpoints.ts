@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { HistoryEvent } from './history';
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 
@@ -27,6 +28,12 @@ export type ClosedToken = 'answered' | 'timedOut' | 'abandoned';
 export interface ExecutionRecord {
   executionArn: string;
   stateMachineArn: string;
+  /**
+   * SHA-256 of the definition the execution started with (see DefinitionVersions), which it keeps
+   * until it ends. Absent in checkpoints written before definitions were kept: those resume on the
+   * current definition.
+   */
+  definitionHash?: string;
   name: string;
   /** The execution input exactly as given to StartExecution. */
   input: string;
@@ -42,6 +49,10 @@ export interface ExecutionRecord {
   output?: string;
   error?: string;
   cause?: string;
+  /** What GetExecutionHistory answers, oldest first, at most MAX_HISTORY_EVENTS (absent in older checkpoints). */
+  history?: HistoryEvent[];
+  /** The id of the last event, which keeps counting when the oldest events are dropped. */
+  lastEventId?: number;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import aslValidator from 'asl-validator';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
@@ -32,12 +33,18 @@ export interface LoadedStateMachine {
   name: string;
   arn: string;
   createdAt: number;
+  /** The definition as it runs here (placeholders substituted): what an execution keeps for its whole life. */
+  definition: string;
+  /** SHA-256 of `definition`, hex: the version an execution started with. */
+  definitionHash: string;
   startAt: string;
   /** Execution-level TimeoutSeconds, enforced by the service as an absolute deadline. */
   timeoutSeconds: number | undefined;
   /** What the library runs: top-level transitions end the run at a goto task, timeouts neutralised. */
   libraryDefinition: StateMachineDefinition;
   lambdaTasks: Map<string, LambdaTask>;
+  /** The `Type` of each top-level state, for the history's `<Type>StateEntered` events. */
+  stateTypes: Map<string, string>;
   /** Goto task name → the top-level state it stands for. */
   gotos: Map<string, string>;
 }
@@ -52,6 +59,12 @@ export async function loadStateMachine(
   arn: string,
 ): Promise<LoadedStateMachine> {
   const text = substitute(await readFile(definitionPath, 'utf8'), substitutions, definitionPath);
+  return loadDefinition(name, text, arn, definitionPath);
+}
+
+/** Loads a definition whose placeholders are already substituted; `source` names it in errors. */
+export function loadDefinition(name: string, text: string, arn: string, source: string): LoadedStateMachine {
+  const definitionPath = source;
   let definition: AslObject;
   try {
     definition = JSON.parse(text) as AslObject;
@@ -90,10 +103,18 @@ export async function loadStateMachine(
     name,
     arn,
     createdAt: Date.now(),
+    definition: text,
+    definitionHash: createHash('sha256').update(text).digest('hex'),
     startAt: definition.StartAt as string,
     timeoutSeconds: typeof timeoutSeconds === 'number' ? timeoutSeconds : undefined,
     libraryDefinition: library as unknown as StateMachineDefinition,
     lambdaTasks,
+    stateTypes: new Map(
+      Object.entries(definition.States as Record<string, AslObject>).map(([stateName, state]) => [
+        stateName,
+        String(state.Type),
+      ]),
+    ),
     gotos,
   };
 }

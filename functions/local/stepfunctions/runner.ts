@@ -1,6 +1,7 @@
 import './polyfill';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type RunOptions, StateMachine } from 'aws-local-stepfunctions';
+import { sleepUntil } from '../timers';
 import type {
   CheckpointStore,
   ClosedToken,
@@ -16,7 +17,7 @@ import {
   type LoadedStateMachine,
   TIMEOUT_PARAMETER,
 } from './definition';
-import { sleepUntil } from './timers';
+import { executionEnded, stateEntered, stateExited, taskEvents } from './history';
 
 type TaskHandlers = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>;
 type LibraryJson = Parameters<TaskHandlers[string]>[0];
@@ -75,6 +76,8 @@ export async function libraryTimeoutErrorMaker(): Promise<() => Error> {
 
 export interface RunnerDeps {
   store: CheckpointStore;
+  /** For the region of TaskScheduled events. */
+  region: string;
   counts: { stateTransitions: number };
   invokeLambda: (functionName: string, payload: unknown) => Promise<unknown>;
   log: (line: string) => void;
@@ -151,6 +154,9 @@ export class ExecutionRunner {
   /** Persists the answer before the caller acknowledges it, then hands it to the waiting task if it runs. */
   async answer(wait: WaitCheckpoint, answer: TaskAnswer): Promise<void> {
     wait.answer = answer;
+    const events = this.waitEvents();
+    if ('output' in answer) events.succeeded(answer.output);
+    else events.failed(answer.error, answer.cause);
     await this.deps.store.save(this.record);
     this.waiters.get(wait.token)?.deliver(answer);
   }
@@ -175,11 +181,15 @@ export class ExecutionRunner {
         const outcome = await this.runCurrentState(machine);
         // A stop, the execution deadline or halt() may have ended the execution while the run was settling.
         if (this.record.status !== 'RUNNING' || this.halted || outcome.kind === 'interrupted') continue;
+        const { state } = this.record.current;
         if (outcome.kind === 'next') {
           for (const wait of [...this.record.waits]) this.closeWait(wait);
+          stateExited(this.record, typeOf(machine, state), state, outcome.input);
           this.record.current = { state: outcome.state, input: outcome.input };
+          stateEntered(this.record, typeOf(machine, outcome.state), outcome.state, outcome.input);
           await this.deps.store.save(this.record);
         } else if (outcome.kind === 'succeeded') {
+          stateExited(this.record, typeOf(machine, state), state, outcome.output);
           await this.finish('SUCCEEDED', { output: JSON.stringify(outcome.output) });
         } else {
           await this.finish('FAILED', { error: outcome.error, cause: outcome.cause });
@@ -310,17 +320,22 @@ export class ExecutionRunner {
     scope: RunScope,
   ): Promise<LibraryJson> {
     const { functionName, payload, timeoutSeconds } = readLambdaParameters(stateName, task, parameters);
+    const events = taskEvents(this.record, 'invoke', this.deps.region);
+    events.scheduled(withoutInternalParameters(parameters), timeoutSeconds);
     const call = this.callLambda(functionName, payload);
-    const result =
-      timeoutSeconds === undefined ? await call : await this.withTimeout(call, timeoutSeconds, scope.signal);
-    // The shape of the Lambda integration's answer, so ResultSelector/OutputPath written for AWS work unchanged.
-    return {
-      ExecutedVersion: '$LATEST',
-      Payload: result,
-      SdkHttpMetadata: { HttpStatusCode: 200 },
-      SdkResponseMetadata: { RequestId: randomUUID() },
-      StatusCode: 200,
-    };
+    let result: Json;
+    try {
+      result =
+        timeoutSeconds === undefined
+          ? await call
+          : await this.withTimeout(call, timeoutSeconds, scope.signal);
+    } catch (error) {
+      events.failed((error as Error).name, (error as Error).message);
+      throw error;
+    }
+    const answer = lambdaIntegrationResult(result);
+    events.succeeded(answer);
+    return answer;
   }
 
   private async waitForToken(
@@ -348,6 +363,7 @@ export class ExecutionRunner {
       };
       this.record.waits.push(wait);
       this.deps.onToken(wait.token, this.record.executionArn);
+      this.waitEvents().scheduled(withoutInternalParameters(parameters), timeoutSeconds);
       // Token and deadline are durable before the Lambda hands the token to anyone.
       await this.deps.store.save(this.record);
     }
@@ -355,15 +371,20 @@ export class ExecutionRunner {
     // The task may settle (time out) while the Lambda runs: keep that from counting as unhandled meanwhile.
     settled.catch(() => {});
     if (!wait.notified) {
+      let submitted: Json | undefined;
       try {
-        await this.callLambda(functionName, payload);
+        submitted = lambdaIntegrationResult(await this.callLambda(functionName, payload));
       } catch (error) {
         if (wait.answer === undefined && !wait.timedOut) {
           this.closeWait(wait);
+          this.waitEvents().failed((error as Error).name, (error as Error).message);
           throw error;
         }
       }
       wait.notified = true;
+      if (submitted !== undefined && wait.answer === undefined && !wait.timedOut) {
+        this.waitEvents().submitted(submitted);
+      }
       await this.deps.store.save(this.record);
     }
     return settled;
@@ -406,6 +427,7 @@ export class ExecutionRunner {
         waiter.cancel();
         if (wait.deadline !== null && Date.now() >= wait.deadline) {
           wait.timedOut = true;
+          this.waitEvents().failed('States.Timeout');
           await this.deps.store.save(this.record).then(() => reject(this.deps.timeoutError()), reject);
         } else {
           this.deps.log(`stepfunctions: ${this.record.executionArn} re-arms its wait in "${wait.state}"`);
@@ -442,6 +464,10 @@ export class ExecutionRunner {
     }
   }
 
+  private waitEvents() {
+    return taskEvents(this.record, 'invoke.waitForTaskToken', this.deps.region);
+  }
+
   private closeWait(wait: WaitCheckpoint): void {
     this.waiters.get(wait.token)?.cancel();
     this.record.closedTokens[wait.token] = wait.timedOut
@@ -458,11 +484,31 @@ export class ExecutionRunner {
   ): Promise<void> {
     for (const wait of [...this.record.waits]) this.closeWait(wait);
     Object.assign(this.record, { status, stopDate: Date.now() }, result);
+    executionEnded(this.record, result);
     await this.deps.store.save(this.record);
     this.deps.log(
       `stepfunctions: ${this.record.executionArn} ${status}${result.error ? ` (${result.error})` : ''}`,
     );
   }
+}
+
+const typeOf = (machine: LoadedStateMachine, state: string) => machine.stateTypes.get(state) ?? 'Task';
+
+/** The shape of the Lambda integration's answer, so ResultSelector/OutputPath written for AWS work unchanged. */
+function lambdaIntegrationResult(payload: Json): Json {
+  return {
+    ExecutedVersion: '$LATEST',
+    Payload: payload,
+    SdkHttpMetadata: { HttpStatusCode: 200 },
+    SdkResponseMetadata: { RequestId: randomUUID() },
+    StatusCode: 200,
+  };
+}
+
+/** The resolved Parameters as the ASL wrote them, without what this service adds to carry TimeoutSecondsPath. */
+function withoutInternalParameters(parameters: LibraryJson): Json {
+  const { [TIMEOUT_PARAMETER]: _timeout, ...rest } = (parameters ?? {}) as Record<string, Json>;
+  return rest;
 }
 
 function readLambdaParameters(

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { CheckpointStore, type ExecutionRecord, type ExecutionStatus, type Json } from './checkpoints';
 import { type LoadedStateMachine, loadStateMachine, StateMachineDefinitionError } from './definition';
+import { DefinitionVersions } from './definition-versions';
+import { executionStarted, stateEntered, toApiEvent } from './history';
 import {
   type Action,
   type ApiRequest,
@@ -81,10 +83,12 @@ export async function startLocalStepFunctions(opts: LocalStepFunctionsOptions): 
   }
 
   const { store, records } = await CheckpointStore.open(join(opts.dataDir, 'stepfunctions', 'executions'));
+  const versions = new DefinitionVersions(join(opts.dataDir, 'stepfunctions', 'definitions'));
   const tokens = new Map<string, string>();
   const counts: StepFunctionsCounts = { stateTransitions: 0, executionsStarted: 0 };
   const deps: RunnerDeps = {
     store,
+    region,
     counts,
     invokeLambda: opts.invokeLambda,
     log,
@@ -156,6 +160,7 @@ export async function startLocalStepFunctions(opts: LocalStepFunctionsOptions): 
       const record: ExecutionRecord = {
         executionArn,
         stateMachineArn: machine.arn,
+        definitionHash: machine.definitionHash,
         name,
         input,
         status: 'RUNNING',
@@ -165,8 +170,11 @@ export async function startLocalStepFunctions(opts: LocalStepFunctionsOptions): 
         waits: [],
         closedTokens: {},
       };
+      executionStarted(record);
+      stateEntered(record, machine.stateTypes.get(machine.startAt) ?? 'Task', machine.startAt, parsedInput);
       const runner = new ExecutionRunner(record, deps);
       executions.set(executionArn, runner);
+      await versions.keep(machine);
       await store.save(record);
       counts.executionsStarted++;
       runner.start(machine);
@@ -207,15 +215,7 @@ export async function startLocalStepFunctions(opts: LocalStepFunctionsOptions): 
       if (statusFilter !== undefined && !STATUSES.includes(statusFilter as ExecutionStatus)) {
         throw new ValidationException(`Value '${statusFilter}' at 'statusFilter' is not a valid status`);
       }
-      const maxResults = request.maxResults ?? 0;
-      if (
-        typeof maxResults !== 'number' ||
-        !Number.isInteger(maxResults) ||
-        maxResults < 0 ||
-        maxResults > MAX_PAGE_SIZE
-      ) {
-        throw new ValidationException(`Value at 'maxResults' must be an integer from 0 to ${MAX_PAGE_SIZE}`);
-      }
+      const maxResults = pageSizeField(request);
       const after = decodePageToken(stringField(request, 'nextToken'));
       const matching = [...executions.values()]
         .map((runner) => runner.record)
@@ -223,7 +223,7 @@ export async function startLocalStepFunctions(opts: LocalStepFunctionsOptions): 
         .filter((record) => statusFilter === undefined || record.status === statusFilter)
         .sort(newestFirst)
         .filter((record) => after === undefined || newestFirst(record, after) > 0);
-      const page = matching.slice(0, maxResults === 0 ? DEFAULT_PAGE_SIZE : maxResults);
+      const page = matching.slice(0, maxResults);
       const last = page.at(-1);
       return {
         executions: page.map((record) => ({
@@ -235,6 +235,29 @@ export async function startLocalStepFunctions(opts: LocalStepFunctionsOptions): 
           stopDate: record.stopDate === undefined ? undefined : seconds(record.stopDate),
         })),
         nextToken: last && page.length < matching.length ? encodePageToken(last) : undefined,
+      };
+    },
+
+    GetExecutionHistory: async (request) => {
+      const { record } = executionFor(request);
+      const maxResults = pageSizeField(request);
+      const reverseOrder = booleanField(request, 'reverseOrder') ?? false;
+      const includeExecutionData = booleanField(request, 'includeExecutionData') ?? true;
+      const nextToken = stringField(request, 'nextToken');
+      const after = nextToken === undefined ? undefined : decodeHistoryToken(nextToken, record, reverseOrder);
+      const ordered = reverseOrder ? [...(record.history ?? [])].reverse() : (record.history ?? []);
+      const remaining =
+        after === undefined
+          ? ordered
+          : ordered.filter((event) => (reverseOrder ? event.id < after : event.id > after));
+      const page = remaining.slice(0, maxResults);
+      const last = page.at(-1);
+      return {
+        events: page.map((event) => toApiEvent(event, includeExecutionData)),
+        nextToken:
+          last && page.length < remaining.length
+            ? encodeHistoryToken(record.executionArn, last.id, reverseOrder)
+            : undefined,
       };
     },
 
@@ -275,12 +298,22 @@ export async function startLocalStepFunctions(opts: LocalStepFunctionsOptions): 
   const server = await serveJson10(opts.port, actions, log);
   for (const runner of executions.values()) {
     if (runner.record.status !== 'RUNNING') continue;
-    const machine = machines.get(runner.record.stateMachineArn);
-    if (!machine) {
+    const current = machines.get(runner.record.stateMachineArn);
+    if (!current) {
       log(`stepfunctions: not resuming ${runner.record.executionArn}: its state machine is not configured`);
       continue;
     }
-    log(`stepfunctions: resuming ${runner.record.executionArn} at "${runner.record.current.state}"`);
+    const { definitionHash } = runner.record;
+    let machine = definitionHash === undefined ? current : await versions.load(definitionHash, current);
+    if (!machine) {
+      log(
+        `stepfunctions: ${runner.record.executionArn} started with definition ${definitionHash}, which is no longer stored: it resumes on the current one`,
+      );
+      machine = current;
+    }
+    log(
+      `stepfunctions: resuming ${runner.record.executionArn} at "${runner.record.current.state}"${machine === current ? '' : ` on the definition it started with (${definitionHash})`}`,
+    );
     runner.start(machine);
   }
   log(`stepfunctions: listening on ${server.url}`);
@@ -305,6 +338,27 @@ function stringField(request: ApiRequest, key: string): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') throw new ValidationException(`Value at '${key}' must be a string`);
   return value;
+}
+
+function booleanField(request: ApiRequest, key: string): boolean | undefined {
+  const value = request[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'boolean') throw new ValidationException(`Value at '${key}' must be a boolean`);
+  return value;
+}
+
+/** `maxResults`: 0 or absent is the default page of 100, as in AWS; at most 1000. */
+function pageSizeField(request: ApiRequest): number {
+  const maxResults = request.maxResults ?? 0;
+  if (
+    typeof maxResults !== 'number' ||
+    !Number.isInteger(maxResults) ||
+    maxResults < 0 ||
+    maxResults > MAX_PAGE_SIZE
+  ) {
+    throw new ValidationException(`Value at 'maxResults' must be an integer from 0 to ${MAX_PAGE_SIZE}`);
+  }
+  return maxResults === 0 ? DEFAULT_PAGE_SIZE : maxResults;
 }
 
 function arnField(request: ApiRequest, key: string): string {
@@ -335,6 +389,30 @@ function decodePageToken(
     if (typeof startDate === 'number' && typeof executionArn === 'string') return { startDate, executionArn };
   } catch {
     // Not ours: answered below like any other token this endpoint did not hand out.
+  }
+  throw new InvalidToken(`Invalid Token: '${token}'`);
+}
+
+/** A history page token names its execution, its direction and the last event it answered. */
+function encodeHistoryToken(executionArn: string, lastId: number, reverseOrder: boolean): string {
+  return Buffer.from(JSON.stringify(['history', executionArn, lastId, reverseOrder])).toString('base64url');
+}
+
+function decodeHistoryToken(token: string, record: ExecutionRecord, reverseOrder: boolean): number {
+  try {
+    const [kind, executionArn, lastId, reversed] = JSON.parse(
+      Buffer.from(token, 'base64url').toString('utf8'),
+    ) as unknown[];
+    if (
+      kind === 'history' &&
+      executionArn === record.executionArn &&
+      reversed === reverseOrder &&
+      typeof lastId === 'number'
+    ) {
+      return lastId;
+    }
+  } catch {
+    // Not ours: answered below.
   }
   throw new InvalidToken(`Invalid Token: '${token}'`);
 }
