@@ -33,8 +33,6 @@ let interrupted = false;
 async function main(): Promise<void> {
   // Taken before the server starts: the commit whose code it loads, even if others commit meanwhile.
   const run = describeRun(repoRoot);
-  // The SDK's notice about future Node versions is noise in the bench's output, as in the server's.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   process.once('SIGINT', () => {
     interrupted = true;
     progress.clear();

@@ -49,7 +49,6 @@ export async function startLocalRuntime(
   const running = new RunningJobs();
   const gate = new ApiFirstGate();
   try {
-    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
     const secrets = await loadOrCreateSecrets(settings.dataDir);
     const [httpPort, stepFunctionsPort] = [
       await resolvePort(settings.port),

@@ -1,4 +1,3 @@
-import '../../functions/local/stepfunctions/polyfill';
 import { readFileSync } from 'node:fs';
 import aslValidator from 'asl-validator';
 import { StateMachine } from 'aws-local-stepfunctions';

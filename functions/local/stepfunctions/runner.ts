@@ -1,4 +1,3 @@
-import './polyfill';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type RunOptions, StateMachine } from 'aws-local-stepfunctions';
 import { sleepUntil } from '../timers';
