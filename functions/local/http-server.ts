@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type {
   APIGatewayProxyEventV2WithJWTAuthorizer,
@@ -55,14 +55,16 @@ interface CompiledRoute extends ServedRoute {
  * hands the very event Lambda would receive to the same handler.
  */
 export async function startHttpServer(options: {
-  port: number;
+  /** Listening already (see openHttpPort), created with `gatewayServerOptions`. */
+  server: Server;
   routes: ServedRoute[];
   auth: LocalAuth;
   log: (line: string) => void;
 }): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   const compiled = options.routes.map(compile);
-  let port = 0;
-  const server = createServer({ maxHeaderSize: NODE_MAX_HEADER_BYTES }, (request, response) => {
+  const { server } = options;
+  const { port } = server.address() as AddressInfo;
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
     serve(request, response, compiled, { auth: options.auth, port }).catch((error: unknown) => {
       options.log(`local gateway error: ${(error as Error).stack ?? error}`);
       if (!response.headersSent)
@@ -71,11 +73,6 @@ export async function startHttpServer(options: {
   });
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerUnparsable(error, socket));
   server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, '127.0.0.1', () => resolve());
-  });
-  port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
   return {
     server,
@@ -87,6 +84,9 @@ export async function startHttpServer(options: {
       }),
   };
 }
+
+/** How the gateway's server is created: Node's header limit above API Gateway's, so the gateway answers it. */
+export const gatewayServerOptions = { maxHeaderSize: NODE_MAX_HEADER_BYTES };
 
 function compile(served: ServedRoute): CompiledRoute {
   const names: string[] = [];

@@ -1,20 +1,29 @@
-import { createServer } from 'node:net';
+import { createServer, type Server, type ServerOptions } from 'node:http';
 
 /**
- * Port 0 means any free port. The handlers' settings need every service's URL before the first
- * handler runs (the workflow resumes waiting executions as soon as it starts), so free ports are
- * chosen up front.
+ * An HTTP server listening from the moment the runtime starts, its request handler attached once
+ * the service behind it is ready. The handlers' settings need every service's URL before the first
+ * handler runs (the workflow resumes waiting executions as soon as it starts), so the port must be
+ * known early; holding it from then on (rather than probing a free one and listening later) keeps
+ * another process from taking a port 0 picked meanwhile.
  */
-export async function resolvePort(port: number): Promise<number> {
-  if (port !== 0) return port;
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
+export async function openHttpPort(
+  setting: PortSetting,
+  port: number,
+  options: ServerOptions = {},
+): Promise<{ server: Server; port: number }> {
+  const server = createServer(options);
+  await listeningOn(
+    setting,
+    port,
+    () =>
+      new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, '127.0.0.1', () => resolve());
+      }),
+  );
+  const address = server.address();
+  return { server, port: typeof address === 'object' && address ? address.port : port };
 }
 
 /** A port setting of `npm start`, named as the person sets it. */

@@ -11,10 +11,10 @@ import { ApiFirstGate } from './api-first';
 import { lockDataFolder } from './data-lock';
 import { createDevRoutes, type LocalMetrics } from './dev-routes';
 import { LOCAL_TABLE_NAME, localCredentials, startLocalDynamo } from './dynamodb';
-import { type HttpHandler, type ServedRoute, startHttpServer } from './http-server';
+import { gatewayServerOptions, type HttpHandler, type ServedRoute, startHttpServer } from './http-server';
 import { type LocalFunction, localLambdaInvoker } from './lambda';
 import { createLocalAuth } from './local-auth';
-import { listeningOn, resolvePort } from './ports';
+import { listeningOn, openHttpPort } from './ports';
 import { startScheduler } from './scheduler';
 import { loadOrCreateSecrets } from './secrets';
 import { seedIfEmpty } from './seed';
@@ -50,11 +50,13 @@ export async function startLocalRuntime(
   const gate = new ApiFirstGate();
   try {
     const secrets = await loadOrCreateSecrets(settings.dataDir);
-    const [httpPort, stepFunctionsPort] = [
-      await resolvePort(settings.port),
-      await resolvePort(settings.stepFunctionsPort),
-    ];
-    const url = `http://127.0.0.1:${httpPort}`;
+    const gateway = await openHttpPort('PORT', settings.port, gatewayServerOptions);
+    closers.unshift(() => new Promise<void>((resolve) => gateway.server.close(() => resolve())));
+    const stepFunctionsEndpoint = await openHttpPort('TOLLGATE_SFN_PORT', settings.stepFunctionsPort);
+    closers.unshift(
+      () => new Promise<void>((resolve) => stepFunctionsEndpoint.server.close(() => resolve())),
+    );
+    const url = `http://127.0.0.1:${gateway.port}`;
     const outboxDir = join(settings.dataDir, 'outbox');
 
     const dynamo = await listeningOn('TOLLGATE_DYNAMODB_PORT', settings.dynamodbPort, () =>
@@ -77,7 +79,7 @@ export async function startLocalRuntime(
       }),
     );
     closers.unshift(ses.close);
-    const stepFunctionsUrl = `http://127.0.0.1:${stepFunctionsPort}`;
+    const stepFunctionsUrl = `http://127.0.0.1:${stepFunctionsEndpoint.port}`;
 
     Object.assign(process.env, {
       TOLLGATE_LOCAL: 'true',
@@ -109,22 +111,20 @@ export async function startLocalRuntime(
     const seeded = await seedIfEmpty(directory);
 
     const invokeWorkflowTask = counted(await workflowInvoker(running, gate), () => lambda.workflow++);
-    const stepFunctions = await listeningOn('TOLLGATE_SFN_PORT', stepFunctionsPort, () =>
-      startLocalStepFunctions({
-        dataDir: settings.dataDir,
-        port: stepFunctionsPort,
-        region: REGION,
-        log,
-        stateMachines: stateMachines.map((machine) => ({
-          name: machine.name,
-          definitionPath: new URL(machine.definitionFile, ROOT).pathname,
-          substitutions: Object.fromEntries(
-            workflowTasks.map((task) => [task.placeholder, localFunctionArn(task.name)]),
-          ),
-        })),
-        invokeLambda: invokeWorkflowTask,
-      }),
-    );
+    const stepFunctions = await startLocalStepFunctions({
+      dataDir: settings.dataDir,
+      port: stepFunctionsEndpoint.server,
+      region: REGION,
+      log,
+      stateMachines: stateMachines.map((machine) => ({
+        name: machine.name,
+        definitionPath: new URL(machine.definitionFile, ROOT).pathname,
+        substitutions: Object.fromEntries(
+          workflowTasks.map((task) => [task.placeholder, localFunctionArn(task.name)]),
+        ),
+      })),
+      invokeLambda: invokeWorkflowTask,
+    });
     // Halted executions stop waiting for their task, but the handler runs on: let it finish its
     // writes before SES and DynamoDB close under it.
     closers.unshift(() => running.settle());
@@ -163,9 +163,7 @@ export async function startLocalRuntime(
         };
       }),
     );
-    const http = await listeningOn('PORT', httpPort, () =>
-      startHttpServer({ port: httpPort, routes: served, auth, log }),
-    );
+    const http = await startHttpServer({ server: gateway.server, routes: served, auth, log });
     closers.unshift(http.close);
 
     return { url, endpoints, outboxDir, seeded, close: () => closeAll(closers) };

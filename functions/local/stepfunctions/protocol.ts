@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -56,13 +56,17 @@ export type Action = (request: ApiRequest) => Promise<object>;
 const TARGET_PREFIX = 'AWSStepFunctions.';
 const CONTENT_TYPE = 'application/x-amz-json-1.0';
 
-/** Serves `actions` over the AWS JSON 1.0 protocol (`X-Amz-Target: AWSStepFunctions.<Action>`) on loopback. */
+/**
+ * Serves `actions` over the AWS JSON 1.0 protocol (`X-Amz-Target: AWSStepFunctions.<Action>`) on
+ * loopback: on `listen`, a port, or a server listening already (see functions/local/ports.ts).
+ */
 export async function serveJson10(
-  port: number,
+  listen: number | Server,
   actions: Record<string, Action>,
   log: (line: string) => void,
 ): Promise<{ url: string; close(): Promise<void> }> {
-  const server = createServer((request, response) => {
+  const server = typeof listen === 'number' ? createServer() : listen;
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
     answer(request, actions)
       .then((body) => send(response, 200, body))
       .catch((error: unknown) => {
@@ -80,10 +84,12 @@ export async function serveJson10(
         });
       });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
+  if (typeof listen === 'number') {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(listen, '127.0.0.1', () => resolve());
+    });
+  }
   const { port: boundPort } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${boundPort}`,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { CheckpointStore, type ExecutionRecord, type ExecutionStatus, type Json } from './checkpoints';
 import { type LoadedStateMachine, loadStateMachine, StateMachineDefinitionError } from './definition';
@@ -31,8 +32,8 @@ export interface LocalStateMachine {
 export interface LocalStepFunctionsOptions {
   /** Checkpoints go under `join(dataDir, 'stepfunctions')`. */
   dataDir: string;
-  /** 0 picks any free port; listens on 127.0.0.1 only. */
-  port: number;
+  /** 0 picks any free port; listens on 127.0.0.1 only. Or a server listening already, held from start-up. */
+  port: number | Server;
   /** For ARNs; default us-east-1 (the account is always 000000000000). */
   region?: string;
   stateMachines: LocalStateMachine[];
