@@ -1,10 +1,9 @@
 import type { Status } from '../domain/lifecycle';
-import type { ExecutionState, TicketStore, TicketSummary, Workflow } from './ports';
+import type { ExecutionState, TicketStore, TicketSummary } from './ports';
 import { recordWorkflowFailure, taskId, type WorkflowDeps } from './workflow-steps';
 
-export interface ReconcileDeps extends WorkflowDeps {
-  workflow: Workflow;
-}
+/** Reconcile records failures as the workflow's own step does, so it needs what that step needs. */
+export type ReconcileDeps = WorkflowDeps;
 
 export interface ReconcileResult {
   started: number;
