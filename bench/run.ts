@@ -120,7 +120,7 @@ async function runScenarios({
 }
 
 /**
- * Locally, workflow steps yield to API requests, so a burst of intakes leaves executions to run
+ * Locally, workflow steps give way to API requests (functions/local/workflow-pool.ts), so a burst of intakes leaves executions to run
  * afterwards. Each scenario starts once they have: none is measured against the last one's backlog.
  */
 async function workflowsSettled(

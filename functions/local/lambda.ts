@@ -21,8 +21,8 @@ export class LambdaTimeoutError extends Error {
 }
 
 /**
- * Invokes the function named by ARN. Lambda's clock starts when the function starts: after the gate
- * lets the step run (workflow steps take turns locally, see ApiFirstGate), not while it waits its turn.
+ * Invokes the function named by ARN. Lambda's clock starts when the function starts: after the pool
+ * lets the step run (workflow steps share a bounded pool locally, see WorkflowPool), not while it waits its turn.
  * A function still running at its timeout fails the invocation with LambdaTimeoutError; in process
  * nothing can kill it, so it runs on, but its result is dropped and the next step does not wait for it.
  * `track` sees each invocation as it ends for the caller (so closing waits for running steps, not
@@ -30,13 +30,13 @@ export class LambdaTimeoutError extends Error {
  */
 export function localLambdaInvoker(
   functions: ReadonlyMap<string, LocalFunction>,
-  gate: { step<T>(job: () => Promise<T>): Promise<T> },
+  pool: { step<T>(job: () => Promise<T>): Promise<T> },
   track: <T>(invocation: Promise<T>) => Promise<T> = (invocation) => invocation,
 ): (functionName: string, payload: unknown) => Promise<unknown> {
   return async (functionName, payload) => {
     const fn = functions.get(functionName);
     if (!fn) throw new Error(`No local function ${functionName}`);
-    return gate.step(() => track(withTimeout(fn.run(payload), fn.timeoutSeconds)));
+    return pool.step(() => track(withTimeout(fn.run(payload), fn.timeoutSeconds)));
   };
 }
 

@@ -7,7 +7,6 @@ import { readConfig } from '../config';
 import { routes } from '../routes';
 import { schedules } from '../schedules';
 import { stateMachines, workflowTasks } from '../workflow';
-import { ApiFirstGate } from './api-first';
 import { lockDataFolder } from './data-lock';
 import { createDevRoutes, type LocalMetrics } from './dev-routes';
 import { LOCAL_TABLE_NAME, localCredentials, startLocalDynamo } from './dynamodb';
@@ -21,6 +20,7 @@ import { seedIfEmpty } from './seed';
 import { startLocalSes } from './ses';
 import type { LocalSettings } from './settings';
 import { startLocalStepFunctions } from './stepfunctions';
+import { WorkflowPool } from './workflow-pool';
 
 export interface LocalRuntime {
   url: string;
@@ -47,7 +47,7 @@ export async function startLocalRuntime(
   const unlock = lockDataFolder(settings.dataDir);
   const closers: (() => Promise<void> | void)[] = [unlock];
   const running = new RunningJobs();
-  const gate = new ApiFirstGate();
+  const pool = new WorkflowPool();
   try {
     const secrets = await loadOrCreateSecrets(settings.dataDir);
     const gateway = await openHttpPort('PORT', settings.port, gatewayServerOptions);
@@ -110,7 +110,7 @@ export async function startLocalRuntime(
     const directory = new DynamoDirectory(createDocumentClient(), LOCAL_TABLE_NAME);
     const seeded = await seedIfEmpty(directory);
 
-    const invokeWorkflowTask = counted(await workflowInvoker(running, gate), () => lambda.workflow++);
+    const invokeWorkflowTask = counted(await workflowInvoker(running, pool), () => lambda.workflow++);
     const stepFunctions = await startLocalStepFunctions({
       dataDir: settings.dataDir,
       port: stepFunctionsEndpoint.server,
@@ -159,7 +159,7 @@ export async function startLocalRuntime(
         // The /dev/* routes are local helpers, not Lambda functions of the stack.
         return {
           route,
-          handler: route.localOnly ? handler : gate.api(counted(handler, () => lambda.http++)),
+          handler: route.localOnly ? handler : pool.api(counted(handler, () => lambda.http++)),
         };
       }),
     );
@@ -186,7 +186,7 @@ function counted<A extends unknown[], R>(fn: (...args: A) => R, count: () => voi
  * task's timeout in functions/workflow.ts (the one the stack gives its function) fails a hung step
  * with Sandbox.Timedout, as Lambda does.
  */
-async function workflowInvoker(running: RunningJobs, gate: ApiFirstGate) {
+async function workflowInvoker(running: RunningJobs, pool: WorkflowPool) {
   const functions = new Map<string, LocalFunction>();
   for (const task of workflowTasks) {
     functions.set(localFunctionArn(task.name), {
@@ -194,7 +194,7 @@ async function workflowInvoker(running: RunningJobs, gate: ApiFirstGate) {
       timeoutSeconds: task.timeoutSeconds,
     });
   }
-  return localLambdaInvoker(functions, gate, (invocation) => running.track(invocation));
+  return localLambdaInvoker(functions, pool, (invocation) => running.track(invocation));
 }
 
 async function loadJob(

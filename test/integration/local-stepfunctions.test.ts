@@ -20,7 +20,7 @@ import {
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ApiFirstGate } from '../../functions/local/api-first';
+import { WorkflowPool } from '../../functions/local/workflow-pool';
 import { localLambdaInvoker } from '../../functions/local/lambda';
 import { type LocalStepFunctions, startLocalStepFunctions } from '../../functions/local/stepfunctions';
 
@@ -55,7 +55,7 @@ describe('local Step Functions service', () => {
   const invocations: { functionName: string; payload: unknown }[] = [];
   const hungLambda = localLambdaInvoker(
     new Map([['hung', { run: (payload: unknown) => (lambdas.hung as Lambda)(payload), timeoutSeconds: 1 }]]),
-    new ApiFirstGate(),
+    new WorkflowPool(),
   );
 
   beforeAll(async () => {

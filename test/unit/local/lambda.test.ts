@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ApiFirstGate } from '../../../functions/local/api-first';
+import { WorkflowPool } from '../../../functions/local/workflow-pool';
 import { type LocalFunction, localLambdaInvoker } from '../../../functions/local/lambda';
 
 const later = (ms: number, value: unknown = null) =>
@@ -17,7 +17,7 @@ describe('the local Lambda stand-in', () => {
   });
 
   const invokerOf = (functions: Record<string, LocalFunction>) =>
-    localLambdaInvoker(new Map(Object.entries(functions)), new ApiFirstGate());
+    localLambdaInvoker(new Map(Object.entries(functions)), new WorkflowPool({ idle: 1, busy: 1 }));
 
   it('fails a function still running at its timeout with Sandbox.Timedout, as Lambda reports it', async () => {
     // Prepare
