@@ -32,18 +32,20 @@ afterAll(async () => {
   if (server) removeDataDir(server.dataDir);
 });
 
-/** The task tokens the local Step Functions service handed out, from its execution checkpoints. */
+/** The task tokens the local Step Functions service handed out, from its running and archived executions. */
 function taskTokensIn(dataDir: string): string[] {
-  const dir = join(dataDir, 'stepfunctions', 'executions');
-  return readdirSync(dir)
-    .filter((name) => name.endsWith('.json'))
-    .flatMap((name) => {
-      const record = JSON.parse(readFileSync(join(dir, name), 'utf8')) as {
-        waits: { token: string }[];
-        closedTokens: Record<string, string>;
-      };
-      return [...record.waits.map((wait) => wait.token), ...Object.keys(record.closedTokens)];
-    });
+  return ['executions', 'archive'].flatMap((folder) => {
+    const dir = join(dataDir, 'stepfunctions', folder);
+    return readdirSync(dir)
+      .filter((name) => name.endsWith('.json'))
+      .flatMap((name) => {
+        const record = JSON.parse(readFileSync(join(dir, name), 'utf8')) as {
+          waits: { token: string }[];
+          closedTokens: Record<string, string>;
+        };
+        return [...record.waits.map((wait) => wait.token), ...Object.keys(record.closedTokens)];
+      });
+  });
 }
 
 const linkToken = (url: string) => /\/a\/([^/?#]+)/.exec(url)?.[1] ?? '';

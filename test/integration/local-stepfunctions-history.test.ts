@@ -233,12 +233,14 @@ describe('GetExecutionHistory for a ticket that went through the whole workflow'
     const unknown = `${executionArn}-missing`;
 
     // Act
-    const badToken = sfn.send(new GetExecutionHistoryCommand({ executionArn, nextToken: 'not-ours' }));
-    const missing = sfn.send(new GetExecutionHistoryCommand({ executionArn: unknown }));
+    const [badToken, missing] = await Promise.allSettled([
+      sfn.send(new GetExecutionHistoryCommand({ executionArn, nextToken: 'not-ours' })),
+      sfn.send(new GetExecutionHistoryCommand({ executionArn: unknown })),
+    ]);
 
     // Assess
-    await expect(badToken).rejects.toBeInstanceOf(InvalidToken);
-    await expect(missing).rejects.toBeInstanceOf(ExecutionDoesNotExist);
+    expect(badToken).toMatchObject({ status: 'rejected', reason: expect.any(InvalidToken) });
+    expect(missing).toMatchObject({ status: 'rejected', reason: expect.any(ExecutionDoesNotExist) });
   });
 
   it('answers aws stepfunctions get-execution-history, the CLI paging through it', async () => {

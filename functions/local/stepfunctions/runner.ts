@@ -1,15 +1,15 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { type RunOptions, StateMachine } from 'aws-local-stepfunctions';
 import { sleepUntil } from '../timers';
 import type {
   CheckpointStore,
-  ClosedToken,
   ExecutionRecord,
   ExecutionStatus,
   Json,
   TaskAnswer,
   WaitCheckpoint,
 } from './checkpoints';
+import { executionKey } from './checkpoints';
 import {
   type LambdaTask,
   LIBRARY_TASK_TIMEOUT_SECONDS,
@@ -17,6 +17,7 @@ import {
   TIMEOUT_PARAMETER,
 } from './definition';
 import { executionEnded, stateEntered, stateExited, taskEvents } from './history';
+import { mintTaskToken } from './task-tokens';
 
 type TaskHandlers = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>;
 type LibraryJson = Parameters<TaskHandlers[string]>[0];
@@ -27,10 +28,6 @@ type LibraryRun = ReturnType<StateMachine['run']>;
  * the library's own task timer (LIBRARY_TASK_TIMEOUT_SECONDS) would fail it.
  */
 const REARM_AFTER_MS = (LIBRARY_TASK_TIMEOUT_SECONDS - 24 * 3600) * 1000;
-
-export const TASK_TOKEN_PATTERN = /^[A-Za-z0-9_-]{128}$/;
-
-const mintTaskToken = () => randomBytes(96).toString('base64url');
 
 /** A task failure whose `name` ASL Retry/Catch match, as Step Functions does with a Lambda's error type. */
 export class TaskFailure extends Error {
@@ -81,7 +78,8 @@ export interface RunnerDeps {
   invokeLambda: (functionName: string, payload: unknown) => Promise<unknown>;
   log: (line: string) => void;
   timeoutError: () => Error;
-  onToken: (token: string, executionArn: string) => void;
+  /** Called once the ended execution is archived: it leaves memory. */
+  onArchived: (record: ExecutionRecord) => void;
 }
 
 /** What one library run (one top-level state) ended with. */
@@ -114,11 +112,15 @@ export class ExecutionRunner {
   private abortRun: (() => void) | undefined;
   private halted = false;
   private driving: Promise<void> = Promise.resolve();
+  /** The execution's checkpoint name, which its task tokens carry. */
+  readonly key: string;
 
   constructor(
     readonly record: ExecutionRecord,
     private readonly deps: RunnerDeps,
-  ) {}
+  ) {
+    this.key = executionKey(record.executionArn);
+  }
 
   start(machine: LoadedStateMachine): void {
     this.driving = this.drive(machine).catch((error: unknown) => {
@@ -141,13 +143,6 @@ export class ExecutionRunner {
     const finished = this.finish('ABORTED', { error, cause });
     this.abortRun?.();
     await finished;
-  }
-
-  findToken(token: string): { wait: WaitCheckpoint } | { closed: ClosedToken } | undefined {
-    const wait = this.record.waits.find((candidate) => candidate.token === token);
-    if (wait) return { wait };
-    const closed = this.record.closedTokens[token];
-    return closed ? { closed } : undefined;
   }
 
   /** Persists the answer before the caller acknowledges it, then hands it to the waiting task if it runs. */
@@ -224,12 +219,13 @@ export class ExecutionRunner {
     };
     // Parameters are resolved, and the handler then called, in one synchronous stretch: the token minted when
     // Parameters read `$$.Task.Token` is the one the handler claims.
+    const { key } = this;
     const context = {
       Execution: { Id: this.record.executionArn, Name: this.record.name },
       StateMachine: { Id: machine.arn, Name: machine.name },
       Task: {
         get Token() {
-          pendingToken ??= mintTaskToken();
+          pendingToken ??= mintTaskToken(key);
           return pendingToken;
         },
       },
@@ -355,13 +351,12 @@ export class ExecutionRunner {
         }
       }
       wait = {
-        token: claimedToken ?? mintTaskToken(),
+        token: claimedToken ?? mintTaskToken(this.key),
         state: stateName,
         deadline: timeoutSeconds === undefined ? null : Date.now() + timeoutSeconds * 1000,
         notified: false,
       };
       this.record.waits.push(wait);
-      this.deps.onToken(wait.token, this.record.executionArn);
       this.waitEvents().scheduled(withoutInternalParameters(parameters), timeoutSeconds);
       // Token and deadline are durable before the Lambda hands the token to anyone.
       await this.deps.store.save(this.record);
@@ -484,7 +479,8 @@ export class ExecutionRunner {
     for (const wait of [...this.record.waits]) this.closeWait(wait);
     Object.assign(this.record, { status, stopDate: Date.now() }, result);
     executionEnded(this.record, result);
-    await this.deps.store.save(this.record);
+    await this.deps.store.archive(this.record);
+    this.deps.onArchived(this.record);
     this.deps.log(
       `stepfunctions: ${this.record.executionArn} ${status}${result.error ? ` (${result.error})` : ''}`,
     );

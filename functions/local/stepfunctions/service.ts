@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { CheckpointStore, type ExecutionRecord, type ExecutionStatus, type Json } from './checkpoints';
+import {
+  type ArchivedSummary,
+  CheckpointStore,
+  type ExecutionRecord,
+  type ExecutionStatus,
+  executionKey,
+  findToken,
+  type Json,
+} from './checkpoints';
 import { type LoadedStateMachine, loadStateMachine, StateMachineDefinitionError } from './definition';
 import { DefinitionVersions } from './definition-versions';
 import { executionStarted, stateEntered, toApiEvent } from './history';
@@ -21,7 +29,8 @@ import {
   TaskTimedOut,
   ValidationException,
 } from './protocol';
-import { ExecutionRunner, libraryTimeoutErrorMaker, type RunnerDeps, TASK_TOKEN_PATTERN } from './runner';
+import { ExecutionRunner, libraryTimeoutErrorMaker, type RunnerDeps } from './runner';
+import { executionKeyOfToken, TASK_TOKEN_PATTERN } from './task-tokens';
 
 export interface LocalStateMachine {
   name: string;
@@ -50,6 +59,8 @@ export interface StepFunctionsCounts {
   /** States entered, and retries of a state, as Step Functions bills Standard workflows. */
   stateTransitions: number;
   executionsStarted: number;
+  /** Running now: the executions this service keeps in memory (finished ones are archived on disk). */
+  executionsRunning: number;
 }
 
 export interface LocalStepFunctions {
@@ -83,10 +94,13 @@ export async function startLocalStepFunctions(opts: LocalStepFunctionsOptions): 
     machines.set(arn, await loadStateMachine(name, definitionPath, substitutions, arn));
   }
 
-  const { store, records } = await CheckpointStore.open(join(opts.dataDir, 'stepfunctions', 'executions'));
+  const { store, running } = await CheckpointStore.open(join(opts.dataDir, 'stepfunctions'));
   const versions = new DefinitionVersions(join(opts.dataDir, 'stepfunctions', 'definitions'));
-  const tokens = new Map<string, string>();
-  const counts: StepFunctionsCounts = { stateTransitions: 0, executionsStarted: 0 };
+  const counts: StepFunctionsCounts = { stateTransitions: 0, executionsStarted: 0, executionsRunning: 0 };
+  /** Running executions by key (see executionKey); finished ones are read from the archive. */
+  const executions = new Map<string, ExecutionRunner>();
+  /** Tokens minted before tokens named their execution, of the executions still running: key by token. */
+  const olderTokens = new Map<string, string>();
   const deps: RunnerDeps = {
     store,
     region,
@@ -94,15 +108,31 @@ export async function startLocalStepFunctions(opts: LocalStepFunctionsOptions): 
     invokeLambda: opts.invokeLambda,
     log,
     timeoutError: await libraryTimeoutErrorMaker(),
-    onToken: (token, executionArn) => tokens.set(token, executionArn),
+    onArchived: (record) => {
+      const key = executionKey(record.executionArn);
+      executions.delete(key);
+      for (const token of Object.keys(record.closedTokens)) olderTokens.delete(token);
+      counts.executionsRunning = executions.size;
+    },
   };
-  const executions = new Map<string, ExecutionRunner>();
-  for (const record of records) {
-    executions.set(record.executionArn, new ExecutionRunner(record, deps));
+  for (const record of running) {
+    const runner = new ExecutionRunner(record, deps);
+    executions.set(runner.key, runner);
     for (const token of [...record.waits.map((wait) => wait.token), ...Object.keys(record.closedTokens)]) {
-      tokens.set(token, record.executionArn);
+      if (executionKeyOfToken(token) !== runner.key) olderTokens.set(token, runner.key);
     }
   }
+  counts.executionsRunning = executions.size;
+
+  /** The execution, running (with its runner) or archived, or undefined. */
+  const findExecution = async (
+    key: string,
+  ): Promise<{ record: ExecutionRecord; runner?: ExecutionRunner } | undefined> => {
+    const runner = executions.get(key);
+    if (runner) return { record: runner.record, runner };
+    const record = await store.archived(key);
+    return record && { record };
+  };
 
   const machineFor = (request: ApiRequest): LoadedStateMachine => {
     const arn = arnField(request, 'stateMachineArn');
@@ -110,19 +140,18 @@ export async function startLocalStepFunctions(opts: LocalStepFunctionsOptions): 
     if (!machine) throw new StateMachineDoesNotExist(`State Machine Does Not Exist: '${arn}'`);
     return machine;
   };
-  const executionFor = (request: ApiRequest): ExecutionRunner => {
+  const executionFor = async (request: ApiRequest) => {
     const arn = arnField(request, 'executionArn');
-    const runner = executions.get(arn);
-    if (!runner) throw new ExecutionDoesNotExist(`Execution Does Not Exist: '${arn}'`);
-    return runner;
+    const found = await findExecution(executionKey(arn));
+    if (!found) throw new ExecutionDoesNotExist(`Execution Does Not Exist: '${arn}'`);
+    return found;
   };
-  const waitingTask = (request: ApiRequest) => {
+  const waitingTask = async (request: ApiRequest) => {
     const token = stringField(request, 'taskToken');
     if (token === undefined || !TASK_TOKEN_PATTERN.test(token)) throw new InvalidToken('Invalid Token');
-    const executionArn = tokens.get(token);
-    const runner = executionArn === undefined ? undefined : executions.get(executionArn);
-    const found = runner?.findToken(token);
-    if (!runner || !found) throw new TaskDoesNotExist('Task Does Not Exist');
+    const execution = await findExecution(olderTokens.get(token) ?? executionKeyOfToken(token));
+    const found = execution && findToken(execution.record, token);
+    if (!execution || !found) throw new TaskDoesNotExist('Task Does Not Exist');
     if ('closed' in found) {
       if (found.closed === 'answered')
         throw new TaskDoesNotExist('Task Does Not Exist: it was already answered');
@@ -133,7 +162,9 @@ export async function startLocalStepFunctions(opts: LocalStepFunctionsOptions): 
     if (wait.timedOut || (wait.deadline !== null && Date.now() >= wait.deadline)) {
       throw new TaskTimedOut('Task Timed Out: its deadline has passed');
     }
-    return { runner, wait };
+    // An open wait belongs to a running execution: finishing closes every wait before archiving.
+    if (!execution.runner) throw new TaskDoesNotExist('Task Does Not Exist');
+    return { runner: execution.runner, wait };
   };
 
   const actions: Record<string, Action> = {
@@ -149,7 +180,10 @@ export async function startLocalStepFunctions(opts: LocalStepFunctionsOptions): 
       const name = stringField(request, 'name') ?? randomUUID();
       if (!EXECUTION_NAME.test(name)) throw new InvalidName(`Invalid Name: '${name}'`);
       const executionArn = `arn:aws:states:${region}:${ACCOUNT}:execution:${machine.name}:${name}`;
-      const existing = executions.get(executionArn)?.record;
+      const key = executionKey(executionArn);
+      // Running ones are looked up again after reading the archive: another start may have begun meanwhile.
+      const existing =
+        executions.get(key)?.record ?? (await store.archived(key)) ?? executions.get(key)?.record;
       if (existing) {
         // As in AWS: repeating the start of a running execution with the same input is idempotent.
         if (existing.status === 'RUNNING' && existing.input === input) {
@@ -174,7 +208,8 @@ export async function startLocalStepFunctions(opts: LocalStepFunctionsOptions): 
       executionStarted(record);
       stateEntered(record, machine.stateTypes.get(machine.startAt) ?? 'Task', machine.startAt, parsedInput);
       const runner = new ExecutionRunner(record, deps);
-      executions.set(executionArn, runner);
+      executions.set(key, runner);
+      counts.executionsRunning = executions.size;
       await versions.keep(machine);
       await store.save(record);
       counts.executionsStarted++;
@@ -184,7 +219,7 @@ export async function startLocalStepFunctions(opts: LocalStepFunctionsOptions): 
     },
 
     DescribeExecution: async (request) => {
-      const { record } = executionFor(request);
+      const { record } = await executionFor(request);
       return {
         executionArn: record.executionArn,
         stateMachineArn: record.stateMachineArn,
@@ -218,8 +253,13 @@ export async function startLocalStepFunctions(opts: LocalStepFunctionsOptions): 
       }
       const maxResults = pageSizeField(request);
       const after = decodePageToken(stringField(request, 'nextToken'));
-      const matching = [...executions.values()]
-        .map((runner) => runner.record)
+      const listed = new Map<string, ArchivedSummary>();
+      if (statusFilter !== 'RUNNING') {
+        for (const summary of await store.archivedSummaries()) listed.set(summary.executionArn, summary);
+      }
+      // After the archive: one archived while it was read is listed as it is now.
+      for (const { record } of executions.values()) listed.set(record.executionArn, record);
+      const matching = [...listed.values()]
         .filter((record) => record.stateMachineArn === machine.arn)
         .filter((record) => statusFilter === undefined || record.status === statusFilter)
         .sort(newestFirst)
@@ -240,7 +280,7 @@ export async function startLocalStepFunctions(opts: LocalStepFunctionsOptions): 
     },
 
     GetExecutionHistory: async (request) => {
-      const { record } = executionFor(request);
+      const { record } = await executionFor(request);
       const maxResults = pageSizeField(request);
       const reverseOrder = booleanField(request, 'reverseOrder') ?? false;
       const includeExecutionData = booleanField(request, 'includeExecutionData') ?? true;
@@ -263,13 +303,13 @@ export async function startLocalStepFunctions(opts: LocalStepFunctionsOptions): 
     },
 
     StopExecution: async (request) => {
-      const runner = executionFor(request);
-      await runner.stop(stringField(request, 'error'), stringField(request, 'cause'));
-      return { stopDate: seconds(runner.record.stopDate ?? Date.now()) };
+      const { record, runner } = await executionFor(request);
+      await runner?.stop(stringField(request, 'error'), stringField(request, 'cause'));
+      return { stopDate: seconds(record.stopDate ?? Date.now()) };
     },
 
     SendTaskSuccess: async (request) => {
-      const { runner, wait } = waitingTask(request);
+      const { runner, wait } = await waitingTask(request);
       const output = stringField(request, 'output');
       let parsedOutput: Json;
       try {
@@ -282,7 +322,7 @@ export async function startLocalStepFunctions(opts: LocalStepFunctionsOptions): 
     },
 
     SendTaskFailure: async (request) => {
-      const { runner, wait } = waitingTask(request);
+      const { runner, wait } = await waitingTask(request);
       await runner.answer(wait, {
         error: stringField(request, 'error') ?? '',
         cause: stringField(request, 'cause') ?? '',
@@ -291,7 +331,7 @@ export async function startLocalStepFunctions(opts: LocalStepFunctionsOptions): 
     },
 
     SendTaskHeartbeat: async (request) => {
-      waitingTask(request);
+      await waitingTask(request);
       return {};
     },
   };
@@ -375,7 +415,7 @@ function newestFirst(a: Pick<ExecutionRecord, 'startDate' | 'executionArn'>, b: 
   return a.executionArn < b.executionArn ? 1 : a.executionArn > b.executionArn ? -1 : 0;
 }
 
-function encodePageToken(record: ExecutionRecord): string {
+function encodePageToken(record: Pick<ExecutionRecord, 'startDate' | 'executionArn'>): string {
   return Buffer.from(JSON.stringify([record.startDate, record.executionArn])).toString('base64url');
 }
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { WorkflowPool } from '../../../functions/local/workflow-pool';
 import { type LocalFunction, localLambdaInvoker } from '../../../functions/local/lambda';
+import { WorkflowPool } from '../../../functions/local/workflow-pool';
 
 const later = (ms: number, value: unknown = null) =>
   new Promise((resolve) => setTimeout(() => resolve(value), ms));
