@@ -1,4 +1,5 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -174,5 +175,26 @@ describe('local Step Functions: finished executions leave memory for an archive 
     // Assess
     expect(archived).toHaveLength(1);
     expect(waiting.token).toMatch(/^[A-Za-z0-9_-]{128}$/);
+  });
+
+  it('still answers a waiting task whose token was minted before tokens named their execution', async () => {
+    // Prepare: a checkpoint as earlier versions wrote it, with a token of 96 random bytes.
+    const first = await startService();
+    const arn = first.service.stateMachineArn('approval');
+    const { executionArn, token } = await startWaiting(first.client, arn, 'T-older');
+    await service?.close();
+    service = undefined;
+    const runningDir = join(dataDir, 'stepfunctions', 'executions');
+    const [file] = await readdir(runningDir);
+    const olderToken = randomBytes(96).toString('base64url');
+    const checkpoint = await readFile(join(runningDir, file as string), 'utf8');
+    await writeFile(join(runningDir, file as string), checkpoint.replaceAll(token, olderToken));
+    // Act
+    const again = await startService();
+    await again.client.send(
+      new SendTaskSuccessCommand({ taskToken: olderToken, output: '{"approved":true}' }),
+    );
+    // Assess
+    expect((await succeeded(again.client, executionArn)).status).toBe('SUCCEEDED');
   });
 });
