@@ -336,6 +336,7 @@ function difference(after: LocalMetrics, before: LocalMetrics): LocalMetrics {
     stepfunctions: {
       stateTransitions: after.stepfunctions.stateTransitions - before.stepfunctions.stateTransitions,
       executionsStarted: after.stepfunctions.executionsStarted - before.stepfunctions.executionsStarted,
+      executionsRunning: after.stepfunctions.executionsRunning - before.stepfunctions.executionsRunning,
     },
     lambda: {
       http: after.lambda.http - before.lambda.http,

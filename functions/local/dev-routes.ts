@@ -30,7 +30,7 @@ export interface LocalMetrics {
   dynamodb: Record<string, number>;
   /** The puts and deletes inside those BatchWriteItem requests: each is billed as a write of its own. */
   dynamodbBatchWriteItems: number;
-  stepfunctions: { stateTransitions: number; executionsStarted: number };
+  stepfunctions: { stateTransitions: number; executionsStarted: number; executionsRunning: number };
   /** `http`: deployed routes (not `/dev/*`); `workflow`: the state machine's tasks; `scheduled`: schedule runs. */
   lambda: { http: number; workflow: number; scheduled: number };
   ses: { emails: number };
