@@ -6,8 +6,8 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 
 export interface LocalSystem {
-  /** Resolves once the server printed `READY <url>`. */
-  ready: Promise<{ url: string; dynamodbUrl: string }>;
+  /** Resolves once the server printed `READY <url>`; `dataDir` is its data folder (the outbox is in it). */
+  ready: Promise<{ url: string; dynamodbUrl: string; dataDir: string }>;
   /** Stops the server and removes its data folder; safe to call more than once. */
   stop(): Promise<void>;
 }
@@ -50,7 +50,7 @@ export function launchLocalSystem(repoRoot: string): LocalSystem {
     stopping ??= stopChild(child).then(() => rmSync(dataDir, { recursive: true, force: true }));
     return stopping;
   };
-  const ready = waitForReady(child, () => stderrTail.join('\n'));
+  const ready = waitForReady(child, () => stderrTail.join('\n')).then((urls) => ({ ...urls, dataDir }));
   return { ready, stop };
 }
 

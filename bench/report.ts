@@ -6,6 +6,7 @@ import type { BundleResults } from './bundles';
 import { ASSUMPTIONS, type CostEstimate, PRICES, PRICES_AS_OF } from './cost';
 import type { LifecycleResult } from './lifecycle';
 import type { Measurement } from './measure';
+import type { OpenLoopResult, SustainedResult } from './open-loop';
 import type { Comparison } from './scenarios';
 
 export interface RatioResult extends Comparison {
@@ -22,6 +23,10 @@ export interface Results {
   ratios: RatioResult[];
   lifecycle: LifecycleResult;
   cost: CostEstimate;
+  /** The highest arrival rate held, and its store writes; absent in results from before it. */
+  sustained?: SustainedResult;
+  /** Intake and the first email with the workflow running, at half the sustained rate. */
+  openLoop?: OpenLoopResult;
   /** Each Lambda bundle's size and import time (bench/bundles.ts); absent in results from before it. */
   bundles?: BundleResults;
 }
@@ -157,6 +162,9 @@ function markdown(results: Results): string {
     ...ratioTable,
     '',
     ...lifecycleSection(results.lifecycle, results.cost),
+    ...(results.sustained && results.openLoop
+      ? underLoadSection(results.sustained, results.openLoop, results.scenarios, results.lifecycle)
+      : []),
     ...(results.bundles ? bundleSection(results.bundles) : []),
   ].join('\n');
 }
@@ -274,6 +282,116 @@ function lifecycleSection(lifecycle: LifecycleResult, cost: CostEstimate): strin
     ...costTable,
     '',
     ...targetTable,
+    '',
+  ];
+}
+
+/** Issue 10's targets under load. */
+export const UNDER_LOAD_TARGETS = {
+  intakeOverPutItemP50: 4,
+  firstEmailP99Ms: 1000,
+  writesShareOfPutItem: 0.5,
+  writesPerTicket: 20,
+};
+
+function underLoadSection(
+  sustained: SustainedResult,
+  openLoop: OpenLoopResult,
+  scenarios: Measurement[],
+  lifecycle: LifecycleResult,
+): string[] {
+  const t = UNDER_LOAD_TARGETS;
+  const putItem8 = scenarios.find((scenario) => scenario.name === 'PutItem ×8');
+  const run = sustained.sustained;
+  const intakeRatio = Math.round((openLoop.intake.p50 / openLoop.putItem.p50) * 100) / 100;
+  const writesShare = putItem8 ? Math.round((run.writesPerSecond / putItem8.throughput) * 100) / 100 : null;
+  const passFail = (pass: boolean) => (pass ? 'pass' : 'FAIL');
+  const latencyRow = (name: string, l: OpenLoopResult['intake']) => [
+    name,
+    l.count,
+    l.p50,
+    l.p90,
+    l.p99,
+    l.max,
+  ];
+  return [
+    '## Under load, with the workflow running',
+    '',
+    "Open loop: access requests arrive on a fixed schedule, whatever the answers' speed, from Alex and Bo, while Erin and the fulfillers",
+    'act on each email as it lands in the outbox (opening its link and submitting the form), so every ticket runs its whole workflow',
+    'beside the arrivals. Between every two intakes a bare PutItem goes to the same store: both are measured under the same load.',
+    '',
+    `Sustained rate: probes of ${sustained.probes.length} rising rates (20 s each, the next 1.5 times the last) until one did not hold,`,
+    'then 60 s at the highest that did. A rate holds when every intake answers 201, the executions running do not grow',
+    '(least-squares slope over the second half under 5% of the arrival rate) and every ticket closes once arrivals stop.',
+    '',
+    ...markdownTable(
+      [
+        ...['tickets/s', 'seconds'].map((title): Column => ({ title, align: 'right' })),
+        { title: 'held', align: 'left' },
+        ...['backlog growth/s', 'store writes/s'].map((title): Column => ({ title, align: 'right' })),
+      ],
+      [
+        ...sustained.probes.map((probe) => [
+          probe.rate,
+          20,
+          probe.held ? 'yes' : 'no',
+          probe.backlogGrowthPerSecond,
+          probe.writesPerSecond,
+        ]),
+        [
+          `**${run.rate}**`,
+          run.seconds,
+          run.held ? 'yes' : 'no',
+          run.backlogGrowthPerSecond,
+          run.writesPerSecond,
+        ],
+      ],
+    ),
+    '',
+    `Latencies in ms at ${openLoop.rate} tickets/s (half the sustained rate) for ${openLoop.seconds} s:`,
+    '',
+    ...markdownTable(
+      [
+        { title: 'call', align: 'left' },
+        ...['count', 'p50', 'p90', 'p99', 'max'].map((title): Column => ({ title, align: 'right' })),
+      ],
+      [
+        latencyRow('intake (`POST /requests`)', openLoop.intake),
+        latencyRow('PutItem, interleaved', openLoop.putItem),
+        latencyRow("201 to the approver's email", openLoop.firstEmail),
+      ],
+    ),
+    '',
+    ...markdownTable(
+      [
+        { title: "issue 10's target", align: 'left' },
+        { title: 'measured', align: 'right' },
+        { title: 'verdict', align: 'left' },
+      ],
+      [
+        [
+          `intake p50 within ${t.intakeOverPutItemP50}x of PutItem's under the same load`,
+          `${intakeRatio}x`,
+          passFail(intakeRatio <= t.intakeOverPutItemP50),
+        ],
+        [
+          `201 to first email p99 under ${t.firstEmailP99Ms} ms`,
+          openLoop.firstEmail.p99,
+          passFail(openLoop.firstEmail.p99 < t.firstEmailP99Ms),
+        ],
+        [
+          `store writes/s at the sustained rate at least ${t.writesShareOfPutItem * 100}% of PutItem ×8's calls/s${putItem8 ? ` (${putItem8.throughput})` : ''}`,
+          writesShare === null ? 'n/a' : `${Math.round(writesShare * 100)}%`,
+          writesShare === null ? '—' : passFail(writesShare >= t.writesShareOfPutItem),
+        ],
+        [
+          `writes per ticket ${t.writesPerTicket} or fewer`,
+          lifecycle.perTicket.writes,
+          passFail(lifecycle.perTicket.writes <= t.writesPerTicket),
+        ],
+      ],
+    ),
     '',
   ];
 }

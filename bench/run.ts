@@ -7,13 +7,16 @@ import { costPerTicket } from './cost';
 import { JsonClient } from './http-client';
 import { runLifecycle } from './lifecycle';
 import { type LocalSystem, launchLocalSystem } from './local-system';
-import { type Measurement, measure } from './measure';
+import { type Measurement, measure, round } from './measure';
+import { findSustainedRate, runOpenLoop } from './open-loop';
 import { Progress } from './progress';
 import { compare, describeRun, ratioLabel, verdict, writeResults } from './report';
 import { type BenchContext, comparisons, scenarios } from './scenarios';
 
 /** Per scenario: with 1000 calls p99 rests on the 10 slowest, and the run stays near a minute on two busy cores. */
 const COUNTS = { warmup: 50, requests: 1000 };
+/** The open loop at half the sustained rate: long enough for a p99 over a thousand-odd arrivals at the rates seen here. */
+const OPEN_LOOP_SECONDS = 30;
 /** Enough connections for the most concurrent scenario, so no client waits for a socket. */
 const MAX_CLIENTS = Math.max(...scenarios.map((scenario) => scenario.clients));
 
@@ -42,10 +45,28 @@ async function main(): Promise<void> {
   try {
     const measurements = await withLocalSystem(runScenarios);
     const ratios = compare(measurements, comparisons);
-    const lifecycle = await withLocalSystem(({ url }) => runLifecycle(url, progress));
+    const { lifecycle, sustained, openLoop } = await withLocalSystem(async (system) => {
+      const lifecycle = await runLifecycle(system.url, progress);
+      const sustained = await findSustainedRate(system, progress);
+      const openLoop = await runOpenLoop(
+        system,
+        { rate: round(sustained.sustained.rate / 2), seconds: OPEN_LOOP_SECONDS },
+        progress,
+      );
+      return { lifecycle, sustained, openLoop };
+    });
     const cost = costPerTicket(lifecycle.perTicket);
     const bundles = await measureBundles(progress);
-    writeResults(benchDir, { ...run, scenarios: measurements, ratios, lifecycle, cost, bundles });
+    writeResults(benchDir, {
+      ...run,
+      scenarios: measurements,
+      ratios,
+      lifecycle,
+      cost,
+      sustained,
+      openLoop,
+      bundles,
+    });
 
     console.log('');
     console.table(measurements);
@@ -56,6 +77,11 @@ async function main(): Promise<void> {
         `${perTicket.stateTransitions} state transitions, ${perTicket.writes} writes, ${perTicket.reads} reads, ` +
         `${perTicket.emails} emails, $${cost.total.toFixed(6)}`,
     );
+    console.log(
+      `Sustained: ${sustained.sustained.rate} tickets/s (${sustained.sustained.held ? 'held' : 'NOT held'}), ` +
+        `${sustained.sustained.writesPerSecond} store writes/s; at ${openLoop.rate} tickets/s intake p50 ` +
+        `${openLoop.intake.p50} ms vs PutItem ${openLoop.putItem.p50} ms, 201 to first email p99 ${openLoop.firstEmail.p99} ms`,
+    );
     console.log('Wrote bench/results.md and bench/results.json');
   } catch (error) {
     // After a Ctrl-C the failures are only the server going away underneath us.
@@ -65,7 +91,7 @@ async function main(): Promise<void> {
 
 /** Starts a local system with its own data, runs `work` against it, and stops it. */
 async function withLocalSystem<T>(
-  work: (system: { url: string; dynamodbUrl: string }) => Promise<T>,
+  work: (system: { url: string; dynamodbUrl: string; dataDir: string }) => Promise<T>,
 ): Promise<T> {
   console.log('Starting the local system…');
   const system = launchLocalSystem(repoRoot);
@@ -108,7 +134,6 @@ async function runScenarios({
 
     const measurements: Measurement[] = [];
     for (const scenario of scenarios) {
-      await workflowsSettled(api, scenario.name);
       const operation = await scenario.setup(context);
       measurements.push(await measure(scenario, operation, COUNTS, progress));
     }
@@ -116,33 +141,6 @@ async function runScenarios({
   } finally {
     api?.close();
     dynamodb?.destroy();
-  }
-}
-
-/**
- * Locally, workflow steps give way to API requests (functions/local/workflow-pool.ts), so a burst of intakes leaves executions to run
- * afterwards. Each scenario starts once they have: none is measured against the last one's backlog.
- */
-async function workflowsSettled(
-  api: JsonClient,
-  next: string,
-  quietMs = 1_000,
-  timeoutMs = 180_000,
-): Promise<void> {
-  const steps = async () => {
-    const { body } = await api.get('/dev/metrics');
-    return (body as { lambda: { workflow: number } }).lambda.workflow;
-  };
-  const deadline = Date.now() + timeoutMs;
-  let last = await steps();
-  for (;;) {
-    await new Promise((resolve) => setTimeout(resolve, quietMs));
-    const now = await steps();
-    if (now === last) return;
-    progress.update(next, 0, 1, `waiting for ${now - last} workflow steps a second to settle`);
-    if (Date.now() > deadline)
-      throw new Error(`Workflows still running ${timeoutMs / 1000} s before ${next}`);
-    last = now;
   }
 }
 

@@ -11,10 +11,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { simpleParser } from 'mailparser';
 import { chainProblems } from '../test/support/chain';
 import {
   newDataDir,
@@ -23,6 +21,7 @@ import {
   type TollgateProcess,
 } from '../test/support/tollgate-process';
 import { type Ticket, TollgateClient } from '../test/support/workflow-client';
+import { type EmailedAction, watchOutbox } from './outbox-watcher';
 
 const ROOT = new URL('../', import.meta.url).pathname;
 const setting = (name: string, fallback: number) => {
@@ -58,12 +57,6 @@ interface Filing {
   /** Set once the API answered 201 (the first time, or a replay of the Idempotency-Key after a crash). */
   id?: string;
   attempts: number;
-}
-
-interface Action {
-  kind: 'approval' | 'fulfilment';
-  ticketId: string;
-  link: string;
 }
 
 /** The system under test: one process at a time on one data folder, killed and restarted at random. */
@@ -199,30 +192,9 @@ async function main(): Promise<void> {
   }, 1000 / RATE);
 
   // Approvers and fulfillers: read new emails from the outbox folder, open each link, decide.
-  const seen = new Set<string>();
-  const actions: Action[] = [];
-  let reading = true;
-  const reader = (async () => {
-    while (reading) {
-      const names = (await readdir(outboxDir).catch(() => [] as string[]))
-        .filter((name) => name.endsWith('.eml') && !name.startsWith('.') && !seen.has(name))
-        .sort();
-      for (const name of names) {
-        seen.add(name);
-        const mail = await simpleParser(await readFile(join(outboxDir, name)));
-        const subject = /^(Approval needed|To fulfil): .*\((\w+)\)$/.exec(mail.subject ?? '');
-        const link = /href="([^"]*\/a\/[A-Za-z0-9_-]+)"/.exec(mail.html || '')?.[1];
-        if (!subject?.[2] || !link) continue;
-        actions.push({
-          kind: subject[1] === 'Approval needed' ? 'approval' : 'fulfilment',
-          ticketId: subject[2],
-          link,
-        });
-      }
-      await sleep(500);
-    }
-  })();
-  const act = async (action: Action) => {
+  const actions: EmailedAction[] = [];
+  const reader = watchOutbox(outboxDir, (action) => actions.push(action), 500);
+  const act = async (action: EmailedAction) => {
     const done = `${action.ticketId}.${action.kind}`;
     while (!decided.has(done) && Date.now() < graceEnds) {
       try {
@@ -280,9 +252,8 @@ async function main(): Promise<void> {
   await Promise.all(filingsInFlight);
   while (Date.now() < graceEnds && !(await allClosed(await system.client()))) await sleep(1000);
   const graceUsedS = Math.round(GRACE_S - Math.max(0, (graceEnds - Date.now()) / 1000));
-  reading = false;
   acting = false;
-  await Promise.all([reader, ...participants]);
+  await Promise.all([reader.stop(), ...participants]);
   clearInterval(sampler);
   clearInterval(progress);
 
@@ -349,7 +320,7 @@ async function main(): Promise<void> {
 }
 
 /** Opens the page (as a mail client's user would), then posts its form; answers the final status. */
-async function decideByLink(client: TollgateClient, action: Action): Promise<number> {
+async function decideByLink(client: TollgateClient, action: EmailedAction): Promise<number> {
   const link = client.onThisServer(action.link);
   const page = await client.openLink(link);
   if (page.status !== 200) return page.status;
