@@ -17,7 +17,7 @@ import type {
 } from '../../app/ports';
 import { ConflictError } from '../../domain/errors';
 import { batchPut, isConditionalCheckFailure, isStorableKey, withoutKeys } from './client';
-import { keys } from './table';
+import { keys, partitionQuery } from './table';
 
 /** Items derived from tickets: each write is a put of a whole record, so a repeat is harmless. */
 
@@ -56,8 +56,7 @@ export class DynamoTaskStore implements TaskStore {
     const { Items = [] } = await this.db.send(
       new QueryCommand({
         TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :kind)',
-        ExpressionAttributeValues: { ':pk': `ASSIGNEE#${identityId}`, ':kind': `${kind}#` },
+        ...partitionQuery('assignee', identityId, { op: 'begins_with', value: `${kind}#` }),
       }),
     );
     const tasks = await Promise.all(Items.map((item) => this.get(String(item.taskId))));
