@@ -16,7 +16,7 @@ const ticketFacts = [
  * (UpdateTable, and so CloudFormation), and an index's keys and projection cannot change once it
  * exists (only a delete and a new create can); so every access pattern the open issues (11-18) need
  * is served here, and later features add items and keys in these indexes, not indexes. DynamoDB
- * allows 20 indexes per table and 100 INCLUDE attributes over all of them: this uses 6 and 16.
+ * allows 20 indexes per table and 100 INCLUDE attributes over all of them: this uses 7 and 17.
  *
  * ## Items
  *
@@ -29,8 +29,7 @@ const ticketFacts = [
  * | support queue                     | QUEUE#{id}                 | QUEUE         |
  * | idempotency record                | IDEMPOTENCY#{caller}#{key} | IDEMPOTENCY   |
  * | task (a wait)                     | TASK#{taskId}              | TASK          |
- * | assignment (a task's, per person)  | ASSIGNEE#{identity}        | {kind}#{taskId} |
- * | link                              | LINK#{sha256(token)}       | LINK          |
+ * | link (one per person asked)       | LINK#{sha256(token)}       | LINK          |
  * | viewer (derived)                  | VIEWER#{identity}          | {ticketId}    |
  * | grant                             | GRANT#{id}                 | GRANT         |
  *
@@ -56,6 +55,7 @@ const ticketFacts = [
  * |       |                                                     | RESOLVED#{yyyy-mm-dd}  | tickets once resolved (domain `resolvedAt`)   | ticket id            |
  * |       |                                                     | REVOKE_DUE             | grants while time-bound and not revoked       | {until}#{grant id}   |
  * | gsi6  | KEYS_ONLY                                           | CHANGED#{yyyy-mm-ddThh}| tickets, by the hour of their last change     | ticket id            |
+ * | gsi7  | INCLUDE taskId                                      | INBOX#{identity}       | links, until their task retires               | {kind}#{task id}     |
  *
  * Why these projections. No index projects ALL, so a ticket write reaches an index only when its
  * key there moves (a status change, the resolution, the first change in an hour: a delete and a
@@ -70,8 +70,10 @@ const ticketFacts = [
  * (adapters/cached-directory.ts), and an ALL or a wide INCLUDE would copy every ticket into gsi3.
  *
  * Ticket ids are ULIDs: an index sorted by ticket id lists newest first, and a period of submission
- * is a range of ids. Viewer items stay items: a ticket names several approvers and fulfillers but
- * can be in one partition of an index.
+ * is a range of ids. A link is its recipient's inbox entry: a link is written for each person asked
+ * anyway, so the inbox costs no write of its own, and retiring a task takes its links out of gsi7.
+ * Viewer items stay items: a ticket names several approvers and fulfillers but can be in one
+ * partition of an index, and fulfillers see a ticket from intake, before any link names them.
  *
  * ## Access patterns
  *
@@ -88,7 +90,8 @@ const ticketFacts = [
  * | a beneficiary's tickets in flight: what they are about to hold (policy, 11), what a departure cancels (12) | gsi5 INFLIGHT#{beneficiary} | keys; tickets by BatchGetItem   |
  * | a period's resolved tickets, a day at a time (analytics rollups, 16)             | gsi5 RESOLVED#{yyyy-mm-dd}                         | keys; tickets by BatchGetItem                |
  * | tickets changed since the last audit checkpoint (14): each hour from the checkpoint's, a superset by under an hour | gsi6 CHANGED#{yyyy-mm-ddThh} | keys; tickets by BatchGetItem for their chain heads |
- * | a person's open approval or fulfilment tasks (inboxes); a departed approver's open stages (12) | table, ASSIGNEE#{identity}, sort key begins {kind}# | task ids; tasks by GetItem         |
+ * | a person's open approval or fulfilment tasks (inboxes); a departed approver's open stages (12) | gsi7 INBOX#{identity}, sort key begins {kind}# | task ids; tasks by BatchGetItem     |
+ * | a task's inbox entries, when it retires                                          | gsi7 INBOX#{assignee}, sort key {kind}#{taskId}    | the links' keys                              |
  * | a manager's direct reports (a manager change, 12)                                | gsi1 MANAGER#{id}                                  | keys; identities by BatchGetItem             |
  * | an owner's service accounts (GET /requests; flagged when the owner departs, 12)  | gsi2 OWNER#{id}                                    | keys; identities by BatchGetItem             |
  * | the directory; the catalog; the support queues                                   | gsi3 DIRECTORY, CATALOG, QUEUES                    | keys; items by BatchGetItem                  |
@@ -118,6 +121,7 @@ export const table = {
     { name: 'gsi4', partitionKey: 'gsi4pk', sortKey: 'gsi4sk', projected: ticketFacts },
     { name: 'gsi5', partitionKey: 'gsi5pk', sortKey: 'gsi5sk', projected: [] },
     { name: 'gsi6', partitionKey: 'gsi6pk', sortKey: 'gsi6sk', projected: [] },
+    { name: 'gsi7', partitionKey: 'gsi7pk', sortKey: 'gsi7sk', projected: ['taskId'] },
   ],
 } as const;
 
@@ -162,9 +166,9 @@ export const partitions = {
   resolved: { index: 'gsi5', prefix: 'RESOLVED#' },
   revocationDue: { index: 'gsi5', prefix: 'REVOKE_DUE' },
   changed: { index: 'gsi6', prefix: 'CHANGED#' },
+  inbox: { index: 'gsi7', prefix: 'INBOX#' },
   viewer: { index: null, prefix: 'VIEWER#' },
   role: { index: null, prefix: 'ROLE#' },
-  assignee: { index: null, prefix: 'ASSIGNEE#' },
 } as const satisfies Record<string, { index: IndexName | null; prefix: string }>;
 
 export type PartitionName = keyof typeof partitions;
@@ -207,7 +211,7 @@ function inPartition(name: IndexPartitionName, value: string, sort: string): Par
 }
 
 /** A key of the table itself, in one of its queried partitions. */
-const inTablePartition = (name: 'viewer' | 'role' | 'assignee', value: string, sort: string): Keys => ({
+const inTablePartition = (name: 'viewer' | 'role', value: string, sort: string): Keys => ({
   pk: `${partitions[name].prefix}${value}`,
   sk: sort,
 });
@@ -253,8 +257,9 @@ export const keys = {
   }),
   task: (id: string): Keys => ({ pk: `TASK#${id}`, sk: 'TASK' }),
   link: (hash: string): Keys => ({ pk: `LINK#${hash}`, sk: 'LINK' }),
-  assignment: (identityId: string, kind: string, taskId: string): Keys =>
-    inTablePartition('assignee', identityId, `${kind}#${taskId}`),
+  /** On a link: lists its task in the recipient's inbox until the task retires. */
+  inboxEntry: (identityId: string, kind: string, taskId: string): Partial<Keys> =>
+    inPartition('inbox', identityId, inboxSort(kind, taskId)),
   viewer: (identityId: string, ticketId: string): Keys => inTablePartition('viewer', identityId, ticketId),
   grant: (grant: { id: string; holder: string; system: string; until: string }): Keys => ({
     pk: `GRANT#${grant.id}`,
@@ -265,6 +270,9 @@ export const keys = {
     ...inPartition('revocationDue', '', `${grant.until}#${grant.id}`),
   }),
 };
+
+/** A task's place in its assignees' inboxes: under its kind, by task id. */
+export const inboxSort = (kind: string, taskId: string) => `${kind}#${taskId}`;
 
 /** Attribute definitions, key schemas and projections in the shape of CreateTable, for the local bootstrap. */
 export function createTableInput(tableName: string) {
