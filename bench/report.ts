@@ -276,7 +276,7 @@ function lifecycleSection(lifecycle: LifecycleResult, cost: CostEstimate): strin
     '',
     `Assumed: ${ASSUMPTIONS.lambdaMemoryMb} MB and ${ASSUMPTIONS.lambdaMs} ms billed per Lambda invocation.`,
     `Every write is charged as a write of the ticket item (${t.ticketBytes} bytes: ${cost.unitsPerWrite} WRU) and every read as a strongly consistent read of it (${cost.unitsPerRead} RRU): an upper bound, the ticket being the largest item.`,
-    `Every write is charged again for each of the ${ASSUMPTIONS.indexes} global secondary indexes (projection ALL): also an upper bound, as only ticket and grant items carry index keys.`,
+    `Every write is charged again as moving its key in each of the ${ASSUMPTIONS.indexes} global secondary indexes (a delete and a put of an index item under 1 KB, as none projects ALL: 2 WRU): also an upper bound, as most writes move no index key.`,
     'Not counted: storage, CloudWatch Logs, data transfer, Secrets Manager.',
     '',
     ...costTable,

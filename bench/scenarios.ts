@@ -113,12 +113,14 @@ async function storedTicket(context: BenchContext): Promise<Record<string, Attri
 }
 
 /**
- * The ticket under its own keys. Index keys are kept (DynamoDB maintains the indexes on every put,
- * as it does for a ticket) but moved to a BENCH partition so copies never show up in real listings.
+ * The ticket under its own keys. The index keys it carries are kept (DynamoDB maintains those
+ * indexes on every put, as it does for a ticket) but moved to a BENCH partition so copies never
+ * show up in real listings.
  */
 function benchCopy(ticket: Record<string, AttributeValue>, unique: string): Record<string, AttributeValue> {
   const item: Record<string, AttributeValue> = { ...ticket, [table.partitionKey]: { S: `BENCH#${unique}` } };
   for (const index of table.indexes) {
+    if (!(index.partitionKey in ticket)) continue;
     item[index.partitionKey] = { S: 'BENCH' };
     item[index.sortKey] = { S: unique };
   }

@@ -13,16 +13,26 @@ import type { StateMachineName } from '../functions/workflow';
  * Adapter methods and the DynamoDB actions they send (functions/adapters/dynamodb/):
  * - GetItem: tickets.get, directory.identity and .system, tasks.get, links.get, idempotency.reserve
  *   (reading the record that won), and every HTTP route's caller lookup (route.ts resolveCaller)
- * - PutItem: tickets.create and .save, links.put, grants.put, tasks.holdToken, idempotency.reserve
- * - UpdateItem: idempotency.complete, links.markUsed and .release
- * - DeleteItem: tasks.retire, idempotency.release
- * - BatchWriteItem: tasks.put (the task and its assignments), directory.put (seeding only)
- * - Query on the table itself: tasks.forAssignee, directory.identitiesWithRole
+ * - BatchGetItem: the items behind every list: tickets.list, tasks.forAssignee, directory.catalog,
+ *   .supportQueues, .serviceAccountsOwnedBy, .identitiesWithRole, .allIdentities
+ * - PutItem: tickets.create and .save, tasks.put, links.put, grants.put, idempotency.reserve
+ * - UpdateItem: idempotency.complete, links.markUsed and .release, tasks.retire (links leave the inbox)
+ * - DeleteItem: idempotency.release
+ * - BatchWriteItem: tickets.addViewers, directory.put (seeding only)
+ * - Query on the table itself: tickets.list by viewer, directory.identitiesWithRole
  * - Query on gsi1: tickets.list by requester, directory.directReportsOf
  * - Query on gsi2: tickets.list by beneficiary, directory.serviceAccountsOwnedBy
- * - Query on gsi3: tickets.list by status, directory.catalog, .supportQueues, .allIdentities
+ * - Query on gsi3: tickets.list by status, directory.catalog, .supportQueues, .allIdentities, .isEmpty
+ * - Query on gsi7: tasks.forAssignee and .retire (the inbox entries on links)
  */
-export type ItemAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'BatchWriteItem' | 'Query';
+export type ItemAction =
+  | 'GetItem'
+  | 'BatchGetItem'
+  | 'PutItem'
+  | 'UpdateItem'
+  | 'DeleteItem'
+  | 'BatchWriteItem'
+  | 'Query';
 
 /**
  * Each Step Functions action and the resource type IAM evaluates it against: DescribeExecution and
@@ -65,20 +75,24 @@ const needs = (partial: Partial<HandlerNeeds>): HandlerNeeds => ({
 export const handlerNeeds: Record<string, HandlerNeeds> = {
   // The caller lookup, then the use case's reads.
   'http/get-openapi': needs({ table: ['GetItem'] }),
-  'http/get-catalog': needs({ table: ['GetItem'], indexes: ['gsi3'] }),
+  'http/get-catalog': needs({ table: ['GetItem', 'BatchGetItem'], indexes: ['gsi3'] }),
   'http/get-directory-entry': needs({ table: ['GetItem'] }),
   'http/get-request': needs({ table: ['GetItem'] }),
-  // tickets.list over the requester, beneficiary or status partitions and the caller's viewer items
-  // (each ticket then read); the caller's service accounts.
-  'http/list-requests': needs({ table: ['GetItem', 'Query'], indexes: ['gsi1', 'gsi2', 'gsi3'] }),
-  // tasks.forAssignee (tasks.get for each), then tickets.get for each task until the page is full.
-  'http/list-approvals': needs({ table: ['GetItem', 'Query'] }),
-  'http/list-fulfilments': needs({ table: ['GetItem', 'Query'] }),
+  // tickets.list over the requester, beneficiary or status partitions and the caller's viewer items,
+  // the tickets of each page batch-read; the caller's service accounts.
+  'http/list-requests': needs({
+    table: ['GetItem', 'BatchGetItem', 'Query'],
+    indexes: ['gsi1', 'gsi2', 'gsi3'],
+  }),
+  // tasks.forAssignee (the inbox entries, then their tasks batch-read), then tickets.get for each
+  // task until the page is full.
+  'http/list-approvals': needs({ table: ['GetItem', 'BatchGetItem'], indexes: ['gsi7'] }),
+  'http/list-fulfilments': needs({ table: ['GetItem', 'BatchGetItem'], indexes: ['gsi7'] }),
   // Identities, system and (for support) queues; the security group when routing falls back to it;
   // the idempotency record reserved, the ticket created, the record completed (or, for a refused
   // request, deleted); then StartExecution.
   'http/submit-request': needs({
-    table: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'],
+    table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'],
     indexes: ['gsi3'],
     workflow: { 'access-request': ['StartExecution'] },
   }),
@@ -96,26 +110,31 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
     table: ['GetItem', 'PutItem', 'UpdateItem'],
     workflow: { 'access-request': ['SendTaskSuccess'] },
   }),
-  // The ticket read and saved, its viewers batch-written, the grant put, finished tasks' assignments
-  // deleted; a later stage's people resolved (identities and system read, the security group queried).
-  'workflow/advance': needs({ table: ['GetItem', 'PutItem', 'DeleteItem', 'BatchWriteItem', 'Query'] }),
-  // The ticket, task and system read; the task and its assignments batch-written; a link put per
-  // assignee, and an email to each; a wait decided before it began answered at once.
+  // The ticket read and saved, its viewers batch-written, the grant put, finished tasks' links taken
+  // out of the inboxes (found on gsi7, then updated); a later stage's people resolved (identities and
+  // system read, the security group queried and batch-read).
+  'workflow/advance': needs({
+    table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem', 'Query'],
+    indexes: ['gsi7'],
+  }),
+  // The ticket, task and system read; the task put; a link put per assignee, and an email to each;
+  // a wait decided before it began answered at once.
   'workflow/notify': needs({
-    table: ['GetItem', 'PutItem', 'BatchWriteItem'],
+    table: ['GetItem', 'PutItem'],
     workflow: { 'access-request': ['SendTaskSuccess'] },
     email: true,
   }),
-  'workflow/record-failure': needs({ table: ['GetItem', 'PutItem', 'DeleteItem'] }),
-  // Tickets by status, their tasks read; executions started, described, decisions resent; the
-  // ticket of an execution that ended without it saved as failed, its tasks' assignments deleted.
+  'workflow/record-failure': needs({ table: ['GetItem', 'PutItem', 'UpdateItem'], indexes: ['gsi7'] }),
+  // Tickets by status (batch-read), their tasks read; executions started, described, decisions resent;
+  // the ticket of an execution that ended without it saved as failed, its tasks' links taken out of
+  // the inboxes.
   // StopExecution and SendTaskFailure are granted ahead of the code that calls them: reconcile is
   // where tickets and executions that disagree are settled, so it is the handler that will stop the
   // execution of a ticket that closed without it, and fail a wait whose ticket no longer waits
   // (no use case calls either yet).
   'scheduled/reconcile': needs({
-    table: ['GetItem', 'PutItem', 'DeleteItem'],
-    indexes: ['gsi3'],
+    table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem'],
+    indexes: ['gsi3', 'gsi7'],
     workflow: {
       'access-request': [
         'StartExecution',

@@ -8,9 +8,9 @@ import {
   UserPool,
   type UserPoolClient,
 } from 'aws-cdk-lib/aws-cognito';
-import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
-import { table as schema } from '../functions/adapters/dynamodb/table';
+import { projectionOf, table as schema } from '../functions/adapters/dynamodb/table';
 
 const stringKey = (name: string) => ({ name, type: AttributeType.STRING });
 
@@ -44,10 +44,13 @@ export class StatefulStack extends Stack {
       encryption: TableEncryption.AWS_MANAGED,
     });
     for (const index of schema.indexes) {
+      const projection = projectionOf(index);
       this.table.addGlobalSecondaryIndex({
         indexName: index.name,
         partitionKey: stringKey(index.partitionKey),
         sortKey: stringKey(index.sortKey),
+        projectionType: ProjectionType[projection.type],
+        ...(projection.type === 'INCLUDE' ? { nonKeyAttributes: projection.attributes } : {}),
       });
     }
 

@@ -148,16 +148,12 @@ export interface TaskRecord {
 }
 
 export interface TaskStore {
-  /** Writes the task and one assignment per assignee; a repeat with the same id replaces it. */
+  /** Writes the task; a repeat with the same id replaces it. */
   put(task: TaskRecord): Promise<void>;
-  /**
-   * Stores the token that now resumes this task (the task item alone: assignments stay as they
-   * are), so a live execution's token is always the one on record.
-   */
-  holdToken(task: TaskRecord, token: string): Promise<void>;
   get(id: string): Promise<TaskRecord | undefined>;
+  /** The tasks of this kind that an identity was sent a link for and that have not retired. */
   forAssignee(identityId: string, kind: TaskKind): Promise<TaskRecord[]>;
-  /** Drops the assignments once the wait is over, so inboxes stay short. */
+  /** Takes the task off its assignees' inboxes once the wait is over, so inboxes stay short. */
   retire(task: TaskRecord): Promise<void>;
 }
 
@@ -174,6 +170,7 @@ export interface LinkRecord {
 }
 
 export interface LinkStore {
+  /** Stores the link, which also lists its task in the recipient's inbox until the task retires. */
   put(link: LinkRecord): Promise<void>;
   get(hash: string): Promise<LinkRecord | undefined>;
   /** Spends the link, once: throws ConflictError when it was already used. */

@@ -209,7 +209,10 @@ export async function notifyAssignees(
   const existing = await deps.tasks.get(id);
   const answer = recordedAnswer(ticket, input.kind, stageIndex);
   if (answer) {
-    await deps.tasks.holdToken(existing ?? newTask(deps, ticket, input, stageIndex, []), input.taskToken);
+    await deps.tasks.put({
+      ...(existing ?? newTask(deps, ticket, input, stageIndex, [])),
+      token: input.taskToken,
+    });
     await deps.workflow.signal(input.taskToken, answer);
     return { notified: 0 };
   }

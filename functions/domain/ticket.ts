@@ -164,6 +164,14 @@ export function fulfilmentRecordFor(system: System | null, queue: string | null)
   };
 }
 
+/**
+ * When the ticket was resolved, or null while it is in flight. The spec's resolution: access granted
+ * or the ticket closed, whichever came first; a later revocation does not move it.
+ */
+export function resolvedAt(ticket: Pick<Ticket, 'timeline'>): string | null {
+  return ticket.timeline.find((event) => event.to === 'active' || event.to === 'closed')?.at ?? null;
+}
+
 /** Everyone the ticket names in a role: the set that visibility and separation of duties read. */
 export function participants(ticket: Pick<Ticket, 'approvals' | 'fulfilment'>): {
   approvers: Set<string>;

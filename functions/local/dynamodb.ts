@@ -2,7 +2,14 @@ import { mkdirSync } from 'node:fs';
 import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  type KeySchemaElement,
+  type Projection,
+  type TableDescription,
+} from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { createTableInput } from '../adapters/dynamodb/table';
 
@@ -36,22 +43,25 @@ export async function startLocalDynamo(options: { dataDir: string; store: 'disk'
     server.listen(options.port, '127.0.0.1', () => resolve());
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const close = () =>
+    new Promise<void>((resolve) => {
+      // The SDK keeps connections alive: close idle ones now, and let a request still in flight
+      // finish before its connection closes (dynalite fails requests it has not finished once
+      // its database is closed), instead of waiting 5 s for the keep-alive timeout.
+      server.keepAliveTimeout = 1;
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
   const client = new DynamoDBClient({ endpoint: url, region: 'us-east-1', credentials: localCredentials });
-  await ensureTable(client);
-  client.destroy();
-  return {
-    url,
-    counts,
-    close: () =>
-      new Promise<void>((resolve) => {
-        // The SDK keeps connections alive: close idle ones now, and let a request still in flight
-        // finish before its connection closes (dynalite fails requests it has not finished once
-        // its database is closed), instead of waiting 5 s for the keep-alive timeout.
-        server.keepAliveTimeout = 1;
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      }),
-  };
+  try {
+    await ensureTable(client, options.dataDir);
+  } catch (error) {
+    await close();
+    throw error;
+  } finally {
+    client.destroy();
+  }
+  return { url, counts, close };
 }
 
 function countRequest(request: IncomingMessage, counts: DynamoCounts): void {
@@ -76,11 +86,48 @@ function countRequest(request: IncomingMessage, counts: DynamoCounts): void {
 
 export const localCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
-async function ensureTable(client: DynamoDBClient): Promise<void> {
+export class StaleLocalTableError extends Error {
+  constructor(dataDir: string, found: string[], wanted: string[]) {
+    super(
+      `The table in the data folder ${dataDir} has other indexes than functions/adapters/dynamodb/table.ts defines ` +
+        `(it has ${found.join('; ') || 'none'}; the schema wants ${wanted.join('; ')}), and the local store cannot ` +
+        'change the indexes of a table. Move that folder aside to start afresh, or set TOLLGATE_DATA_DIR.',
+    );
+    this.name = 'StaleLocalTableError';
+  }
+}
+
+/**
+ * Creates the table from the schema, or checks that the one found on disk was created from this
+ * schema: a table from an earlier schema would answer queries on its indexes wrongly or not at all.
+ */
+async function ensureTable(client: DynamoDBClient, dataDir: string): Promise<void> {
+  const wanted = createTableInput(LOCAL_TABLE_NAME);
+  let found: TableDescription | undefined;
   try {
-    await client.send(new DescribeTableCommand({ TableName: LOCAL_TABLE_NAME }));
+    found = (await client.send(new DescribeTableCommand({ TableName: LOCAL_TABLE_NAME }))).Table;
   } catch (error) {
     if ((error as Error).name !== 'ResourceNotFoundException') throw error;
-    await client.send(new CreateTableCommand(createTableInput(LOCAL_TABLE_NAME)));
+    await client.send(new CreateTableCommand(wanted));
+    return;
   }
+  const have = describeIndexes(found?.GlobalSecondaryIndexes ?? []);
+  const want = describeIndexes(wanted.GlobalSecondaryIndexes);
+  if (JSON.stringify(have) !== JSON.stringify(want)) throw new StaleLocalTableError(dataDir, have, want);
+}
+
+/** Each index's name, keys and projection, in one comparable line, sorted by name. */
+function describeIndexes(
+  indexes: { IndexName?: string; KeySchema?: KeySchemaElement[]; Projection?: Projection }[],
+): string[] {
+  return indexes
+    .map(({ IndexName, KeySchema = [], Projection }) =>
+      [
+        IndexName,
+        KeySchema.map((key) => `${key.AttributeName} ${key.KeyType}`).join(', '),
+        Projection?.ProjectionType,
+        ...[...(Projection?.NonKeyAttributes ?? [])].sort(),
+      ].join(' '),
+    )
+    .sort();
 }

@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { table as schema } from '../../functions/adapters/dynamodb/table';
+import { createTableInput, table as schema } from '../../functions/adapters/dynamodb/table';
 import { resourcesOfType, synth } from './synth';
 
 describe('the stateful stack', () => {
@@ -9,12 +9,9 @@ describe('the stateful stack', () => {
     stateful = synth().templates.stateful;
   });
 
-  it('builds the table with the keys and indexes of the schema module', () => {
-    // Prepare
-    const keySchema = (partitionKey: string, sortKey: string) => [
-      { AttributeName: partitionKey, KeyType: 'HASH' },
-      { AttributeName: sortKey, KeyType: 'RANGE' },
-    ];
+  it('builds the table with the keys, indexes and projections the local store is created with', () => {
+    // Prepare: what the local bootstrap creates, from the same schema module
+    const local = createTableInput('tollgate');
 
     // Act
     const tables = Object.values(resourcesOfType(stateful, 'AWS::DynamoDB::Table'));
@@ -22,14 +19,10 @@ describe('the stateful stack', () => {
     // Assess
     expect(tables).toHaveLength(1);
     const properties = tables[0]?.Properties as Record<string, unknown>;
-    expect(properties.KeySchema).toEqual(keySchema(schema.partitionKey, schema.sortKey));
-    expect(properties.GlobalSecondaryIndexes).toEqual(
-      schema.indexes.map((index) => ({
-        IndexName: index.name,
-        KeySchema: keySchema(index.partitionKey, index.sortKey),
-        Projection: { ProjectionType: 'ALL' },
-      })),
-    );
+    expect(properties.KeySchema).toEqual(local.KeySchema);
+    expect(properties.AttributeDefinitions).toEqual(expect.arrayContaining(local.AttributeDefinitions));
+    expect(properties.AttributeDefinitions).toHaveLength(local.AttributeDefinitions.length);
+    expect(properties.GlobalSecondaryIndexes).toEqual(local.GlobalSecondaryIndexes);
     expect(properties.TimeToLiveSpecification).toEqual({
       AttributeName: schema.timeToLiveAttribute,
       Enabled: true,

@@ -1,5 +1,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { type Keys, keyAttributes } from './table';
 
 /**
  * One document client per process. The endpoint comes from the SDK's own settings
@@ -27,8 +35,56 @@ export const isStorableKey = (key: { pk: string }): boolean =>
 
 /** Strips the key attributes so what leaves the adapter is the domain object alone. */
 export function withoutKeys<T>(item: Record<string, unknown>): T {
-  const { pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, gsi3pk, gsi3sk, ...rest } = item;
-  return rest as T;
+  return Object.fromEntries(Object.entries(item).filter(([name]) => !keyAttributes.has(name))) as T;
+}
+
+/** The table key of an item read from an index, whose projection always carries it. */
+export const tableKeyOf = (item: Record<string, unknown>): Keys => ({
+  pk: String(item.pk),
+  sk: String(item.sk),
+});
+
+/** Every item a Query matches, page after page. */
+export async function queryAll(
+  db: DynamoDBDocumentClient,
+  input: QueryCommandInput,
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await db.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return items;
+}
+
+/**
+ * Reads items by key, 100 a request (BatchGetItem's most), resending whatever DynamoDB leaves
+ * unprocessed under load; answers them in the order of `keys`, leaving out any not stored.
+ */
+export async function batchGet(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  keys: Keys[],
+): Promise<Record<string, unknown>[]> {
+  const id = (key: Record<string, unknown>) => `${key.pk}\n${key.sk}`;
+  // BatchGetItem refuses a request that names one key twice.
+  const unique = [...new Map(keys.map((key) => [id(key), { pk: key.pk, sk: key.sk }])).values()];
+  const found = new Map<string, Record<string, unknown>>();
+  for (let start = 0; start < unique.length; start += 100) {
+    let pending: Record<string, unknown>[] | undefined = unique.slice(start, start + 100);
+    while (pending && pending.length > 0) {
+      const result: BatchGetCommandOutput = await db.send(
+        new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending } } }),
+      );
+      for (const item of result.Responses?.[tableName] ?? []) found.set(id(item), item);
+      pending = result.UnprocessedKeys?.[tableName]?.Keys;
+    }
+  }
+  return keys
+    .map((key) => found.get(id(key)))
+    .filter((item): item is Record<string, unknown> => item !== undefined);
 }
 
 /** Puts items 25 at a time, resending whatever DynamoDB leaves unprocessed under load. */

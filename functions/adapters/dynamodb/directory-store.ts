@@ -1,8 +1,8 @@
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Directory, SupportQueue } from '../../app/ports';
 import type { Identity, Role, System } from '../../domain/directory';
-import { batchPut, isStorableKey, withoutKeys } from './client';
-import { keys } from './table';
+import { batchGet, batchPut, isStorableKey, queryAll, tableKeyOf, withoutKeys } from './client';
+import { type Keys, keys, type PartitionName, partitionQuery } from './table';
 
 /** Directory and catalog live in the ticket table, each read by one named query. */
 export class DynamoDirectory implements Directory {
@@ -20,41 +20,31 @@ export class DynamoDirectory implements Directory {
   }
 
   async identitiesWithRole(role: Role): Promise<Identity[]> {
-    const members = await this.queryAll({ pk: `ROLE#${role}` });
-    const identities = await Promise.all(members.map((member) => this.identity(String(member.identityId))));
+    const members = await queryAll(this.db, { TableName: this.tableName, ...partitionQuery('role', role) });
+    const identities = await this.read<Identity>(
+      members.map((member) => keys.identityId(String(member.identityId))),
+    );
     // A membership item outlives a role taken away by a later import: the identity itself decides.
-    return identities.filter((identity): identity is Identity => identity?.roles.includes(role) ?? false);
+    return identities.filter((identity) => identity.roles.includes(role));
   }
 
   async directReportsOf(managerId: string): Promise<Identity[]> {
-    return (await this.queryAll({ index: 'gsi1', pk: `MANAGER#${managerId}` })).map((item) =>
-      withoutKeys<Identity>(item),
-    );
+    return this.itemsIn<Identity>('manager', managerId);
   }
 
   async serviceAccountsOwnedBy(ownerId: string): Promise<Identity[]> {
-    return (await this.queryAll({ index: 'gsi2', pk: `OWNER#${ownerId}` })).map((item) =>
-      withoutKeys<Identity>(item),
-    );
+    return this.itemsIn<Identity>('owner', ownerId);
   }
 
   async isEmpty(): Promise<boolean> {
     const { Items = [] } = await this.db.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: 'gsi3',
-        KeyConditionExpression: 'gsi3pk = :pk',
-        ExpressionAttributeValues: { ':pk': 'DIRECTORY' },
-        Limit: 1,
-      }),
+      new QueryCommand({ TableName: this.tableName, ...partitionQuery('directory', ''), Limit: 1 }),
     );
     return Items.length === 0;
   }
 
   async allIdentities(): Promise<Identity[]> {
-    return (await this.queryAll({ index: 'gsi3', pk: 'DIRECTORY' })).map((item) =>
-      withoutKeys<Identity>(item),
-    );
+    return this.itemsIn<Identity>('directory', '');
   }
 
   async system(id: string): Promise<System | undefined> {
@@ -65,13 +55,11 @@ export class DynamoDirectory implements Directory {
   }
 
   async catalog(): Promise<System[]> {
-    return (await this.queryAll({ index: 'gsi3', pk: 'CATALOG' })).map((item) => withoutKeys<System>(item));
+    return this.itemsIn<System>('catalog', '');
   }
 
   async supportQueues(): Promise<SupportQueue[]> {
-    return (await this.queryAll({ index: 'gsi3', pk: 'QUEUES' })).map((item) =>
-      withoutKeys<SupportQueue>(item),
-    );
+    return this.itemsIn<SupportQueue>('queues', '');
   }
 
   /** Writes identities (with their role memberships), systems and queues; used by seeding and imports. */
@@ -94,26 +82,16 @@ export class DynamoDirectory implements Directory {
     await batchPut(this.db, this.tableName, items);
   }
 
-  private async queryAll(query: {
-    index?: 'gsi1' | 'gsi2' | 'gsi3';
-    pk: string;
-  }): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: query.index,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': query.index ? `${query.index}pk` : 'pk' },
-          ExpressionAttributeValues: { ':pk': query.pk },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return items;
+  /** The items of an index partition: its keys from the index, the items themselves from the table. */
+  private async itemsIn<T>(partition: PartitionName, value: string): Promise<T[]> {
+    const entries = await queryAll(this.db, {
+      TableName: this.tableName,
+      ...partitionQuery(partition, value),
+    });
+    return this.read<T>(entries.map(tableKeyOf));
+  }
+
+  private async read<T>(itemKeys: Keys[]): Promise<T[]> {
+    return (await batchGet(this.db, this.tableName, itemKeys)).map((item) => withoutKeys<T>(item));
   }
 }

@@ -1,22 +1,111 @@
+import { resolvedAt, type Ticket } from '../../domain/ticket';
+
+/** A ticket's parties and what it asks for: set at intake and never changed. */
+const ticketFacts = [
+  'requester',
+  'beneficiary',
+  'system',
+  'entitlement',
+] as const satisfies readonly (keyof Ticket)[];
+
 /**
  * THE single-table schema: the CDK table, the local store's bootstrap and every query read this
- * module, so keys and indexes are defined exactly once.
+ * module, so keys, indexes and projections are defined exactly once.
  *
- * | item                 | pk                     | sk                  | gsi1 (pk / sk)               | gsi2 (pk / sk)              | gsi3 (pk / sk)          |
- * |----------------------|------------------------|---------------------|------------------------------|-----------------------------|-------------------------|
- * | ticket               | TICKET#{id}            | TICKET              | REQUESTER#{id} / {ticketId}  | BENEFICIARY#{id} / {ticketId} | STATUS#{status} / {ticketId} |
- * | identity             | IDENTITY#{id}          | IDENTITY            | MANAGER#{managerId} / {id}   | OWNER#{ownerId} / {id}      | DIRECTORY / {id}        |
- * | role membership      | ROLE#{role}            | IDENTITY#{id}       |                              |                             |                         |
- * | system (+ entitlements inside) | SYSTEM#{id}  | SYSTEM              |                              |                             | CATALOG / {id}          |
- * | support queue        | QUEUE#{id}             | QUEUE               |                              |                             | QUEUES / {id}           |
- * | idempotency record   | IDEMPOTENCY#{caller}#{key} | IDEMPOTENCY     |                              |                             |                         |
- * | task (a wait)        | TASK#{taskId}          | TASK                |                              |                             |                         |
- * | assignment           | ASSIGNEE#{identity}    | {kind}#{taskId}     |                              |                             |                         |
- * | viewer (derived)     | VIEWER#{identity}      | {ticketId}          |                              |                             |                         |
- * | link                 | LINK#{sha256(token)}   | LINK                |                              |                             |                         |
- * | grant                | GRANT#{id}             | GRANT               | HOLDER#{holder} / {id}       | GRANTED#{system} / {id}     | GRANTS / {until}#{id}   |
+ * The indexes are final. A deployed table creates or deletes one global secondary index per update
+ * (UpdateTable, and so CloudFormation), and an index's keys and projection cannot change once it
+ * exists (only a delete and a new create can); so every access pattern the open issues (11-18) need
+ * is served here, and later features add items and keys in these indexes, not indexes. DynamoDB
+ * allows 20 indexes per table and 100 INCLUDE attributes over all of them: this uses 7 and 17.
  *
- * Ticket ids are ULIDs, so sorting an index by ticket id descending lists newest first.
+ * ## Items
+ *
+ * | item                              | pk                         | sk            |
+ * |-----------------------------------|----------------------------|---------------|
+ * | ticket                            | TICKET#{id}                | TICKET        |
+ * | identity                          | IDENTITY#{id}              | IDENTITY      |
+ * | role membership                   | ROLE#{role}                | IDENTITY#{id} |
+ * | system (its entitlements inside)  | SYSTEM#{id}                | SYSTEM        |
+ * | support queue                     | QUEUE#{id}                 | QUEUE         |
+ * | idempotency record                | IDEMPOTENCY#{caller}#{key} | IDEMPOTENCY   |
+ * | task (a wait)                     | TASK#{taskId}              | TASK          |
+ * | link (one per person asked)       | LINK#{sha256(token)}       | LINK          |
+ * | viewer (derived)                  | VIEWER#{identity}          | {ticketId}    |
+ * | grant                             | GRANT#{id}                 | GRANT         |
+ *
+ * ## Indexes
+ *
+ * Every index is sparse (an item is in it only while it carries that index's two keys, which the
+ * key builders below set only on the items that qualify) and overloaded: one partition per pattern,
+ * at most one per item in each index.
+ *
+ * | index | projection                                          | partition              | holds                                         | sorted by            |
+ * |-------|-----------------------------------------------------|------------------------|-----------------------------------------------|----------------------|
+ * | gsi1  | INCLUDE requester, beneficiary, system, entitlement | REQUESTER#{id}         | tickets                                       | ticket id            |
+ * |       |                                                     | MANAGER#{id}           | identities with a manager                     | identity id          |
+ * |       |                                                     | HOLDER#{id}            | grants                                        | grant id             |
+ * | gsi2  | INCLUDE requester, beneficiary, system, entitlement | BENEFICIARY#{id}       | tickets                                       | ticket id            |
+ * |       |                                                     | OWNER#{id}             | service accounts                              | identity id          |
+ * | gsi3  | INCLUDE requester, beneficiary, system, entitlement | STATUS#{status}        | tickets                                       | ticket id            |
+ * |       |                                                     | DIRECTORY              | identities                                    | identity id          |
+ * |       |                                                     | CATALOG, QUEUES        | systems, support queues                       | their id             |
+ * | gsi4  | INCLUDE requester, beneficiary, system, entitlement | SYSTEM#{system}        | access tickets                                | ticket id            |
+ * |       |                                                     | GRANTED#{system}       | grants                                        | grant id             |
+ * | gsi5  | KEYS_ONLY                                           | INFLIGHT#{beneficiary} | tickets until resolved                        | ticket id            |
+ * |       |                                                     | RESOLVED#{yyyy-mm-dd}  | tickets once resolved (domain `resolvedAt`)   | ticket id            |
+ * |       |                                                     | REVOKE_DUE             | grants while time-bound and not revoked       | {until}#{grant id}   |
+ * | gsi6  | KEYS_ONLY                                           | CHANGED#{yyyy-mm-ddThh}| tickets, by the hour of their last change     | ticket id            |
+ * | gsi7  | INCLUDE taskId                                      | INBOX#{identity}       | links, until their task retires               | {kind}#{task id}     |
+ *
+ * Why these projections. No index projects ALL, so a ticket write reaches an index only when its
+ * key there moves (a status change, the resolution, the first change in an hour: a delete and a
+ * put in that index), and an update that changes neither a key nor a projected attribute writes no
+ * index at all: a decision, a fulfilment report or a later change within the hour write the ticket
+ * alone. Each index item stays under 1 KB, one write unit. Lists take keys from the index and read
+ * the items by BatchGetItem: a list is read far less often than a ticket is written, and the items
+ * read are current rather than the index's copy. The four facts projected in gsi1-gsi4 are set at
+ * intake and never change, so projecting them adds no index write; the auditor's search (issue 14)
+ * filters on them in the index before it reads a ticket. Directory, catalog and queue lists read
+ * their items by BatchGetItem too: they are small and cached per process
+ * (adapters/cached-directory.ts), and an ALL or a wide INCLUDE would copy every ticket into gsi3.
+ *
+ * Ticket ids are ULIDs: an index sorted by ticket id lists newest first, and a period of submission
+ * is a range of ids. A link is its recipient's inbox entry: a link is written for each person asked
+ * anyway, so the inbox costs no write of its own, and retiring a task takes its links out of gsi7.
+ * Viewer items stay items: a ticket names several approvers and fulfillers but can be in one
+ * partition of an index, and fulfillers see a ticket from intake, before any link names them.
+ *
+ * ## Access patterns
+ *
+ * | pattern (issue)                                                                  | served by                                          | the query reads, then                        |
+ * |----------------------------------------------------------------------------------|----------------------------------------------------|----------------------------------------------|
+ * | a ticket, task, link, identity, system, idempotency record or grant by id        | table, GetItem                                     | the item                                     |
+ * | a requester's tickets, newest first (GET /requests), or in a period (auditor, 14, 18) | gsi1 REQUESTER#{id}, ids below the cursor or in the period | keys, facts to filter on; tickets by BatchGetItem |
+ * | a beneficiary's tickets, and those of the service accounts one owns              | gsi2 BENEFICIARY#{id}                              | as above                                     |
+ * | tickets by status (oversight; reconcile's in-flight tickets; auditor, 14)         | gsi3 STATUS#{status}                               | as above                                     |
+ * | tickets submitted in a period (volume 16, simulation 11, export 14)              | gsi3 STATUS#{status}, each status over the period's ids | as above                                |
+ * | tickets that name a person as approver or fulfiller                              | table, VIEWER#{identity}                           | ticket ids; tickets by BatchGetItem          |
+ * | an auditor's search by system, entitlement and period (14, 18)                   | gsi4 SYSTEM#{system}, entitlement filtered in the index | keys; tickets by BatchGetItem           |
+ * | an auditor's search by person, system and period (14, 18)                        | gsi1 and gsi2 for the person, system filtered in the index | keys; tickets by BatchGetItem        |
+ * | a beneficiary's tickets in flight: what they are about to hold (policy, 11), what a departure cancels (12) | gsi5 INFLIGHT#{beneficiary} | keys; tickets by BatchGetItem   |
+ * | a period's resolved tickets, a day at a time (analytics rollups, 16)             | gsi5 RESOLVED#{yyyy-mm-dd}                         | keys; tickets by BatchGetItem                |
+ * | tickets changed since the last audit checkpoint (14): each hour from the checkpoint's, a superset by under an hour | gsi6 CHANGED#{yyyy-mm-ddThh} | keys; tickets by BatchGetItem for their chain heads |
+ * | a person's open approval or fulfilment tasks (inboxes); a departed approver's open stages (12) | gsi7 INBOX#{identity}, sort key begins {kind}# | task ids; tasks by BatchGetItem     |
+ * | a task's inbox entries, when it retires                                          | gsi7 INBOX#{assignee}, sort key {kind}#{taskId}    | the links' keys                              |
+ * | a manager's direct reports (a manager change, 12)                                | gsi1 MANAGER#{id}                                  | keys; identities by BatchGetItem             |
+ * | an owner's service accounts (GET /requests; flagged when the owner departs, 12)  | gsi2 OWNER#{id}                                    | keys; identities by BatchGetItem             |
+ * | the directory; the catalog; the support queues                                   | gsi3 DIRECTORY, CATALOG, QUEUES                    | keys; items by BatchGetItem                  |
+ * | a role's members (the security group)                                            | table, ROLE#{role}                                 | identity ids; identities by BatchGetItem     |
+ * | a holder's grants (GET /grants?identity=; what they hold, 11; a departure, 12, 13) | gsi1 HOLDER#{id}, system and entitlement filtered in the index | keys; grants by BatchGetItem |
+ * | a system's grants (GET /grants?system=, 13)                                      | gsi4 GRANTED#{system}                              | keys; grants by BatchGetItem                 |
+ * | grants due for revocation (the sweep, 13)                                        | gsi5 REVOKE_DUE, sort key up to now                | keys                                         |
+ * | later items, keyed into these indexes by the issue that adds them:               |                                                    |                                              |
+ * | deliveries due for retry (webhooks out, 15)                                      | gsi5 DELIVERY_DUE / {nextAttemptAt}#{id}, up to now | keys; deliveries by BatchGetItem            |
+ * | deliveries by status (GET /webhooks/deliveries?status=, 15, 18)                  | gsi3 DELIVERY#{status} / {id}                      | keys; deliveries by BatchGetItem             |
+ * | grants' and policies' chains changed since the last checkpoint (13, 14)          | gsi6 CHANGED#{yyyy-mm-ddThh} / {id}                | keys; items by BatchGetItem                  |
+ * | satisfaction by the day feedback was given (16)                                  | gsi5 FEEDBACK#{yyyy-mm-dd}, on TICKET#{id} / FEEDBACK | keys; feedback by BatchGetItem            |
+ * | a ticket by number, TG-{n} (14)                                                  | table, NUMBER#{n}: the item that allocates the number holds the ticket id | the ticket id        |
+ * | policy versions, snapshots, jobs, daily rollups, reports, checkpoints, sessions, delegations, webhook ids (11-17) | table, by key; lists by sort key in a partition of their own | the items |
  */
 export const table = {
   logicalName: 'Tickets',
@@ -24,92 +113,173 @@ export const table = {
   sortKey: 'sk',
   /** Epoch seconds after which DynamoDB deletes the item (on items that should expire). */
   timeToLiveAttribute: 'ttl',
+  /** `projected`: what an index holds besides the keys, KEYS_ONLY when nothing (see the table above). */
   indexes: [
-    { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
-    { name: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
-    { name: 'gsi3', partitionKey: 'gsi3pk', sortKey: 'gsi3sk' },
+    { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk', projected: ticketFacts },
+    { name: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk', projected: ticketFacts },
+    { name: 'gsi3', partitionKey: 'gsi3pk', sortKey: 'gsi3sk', projected: ticketFacts },
+    { name: 'gsi4', partitionKey: 'gsi4pk', sortKey: 'gsi4sk', projected: ticketFacts },
+    { name: 'gsi5', partitionKey: 'gsi5pk', sortKey: 'gsi5sk', projected: [] },
+    { name: 'gsi6', partitionKey: 'gsi6pk', sortKey: 'gsi6sk', projected: [] },
+    { name: 'gsi7', partitionKey: 'gsi7pk', sortKey: 'gsi7sk', projected: ['taskId'] },
   ],
 } as const;
 
 export type IndexName = (typeof table.indexes)[number]['name'];
+type Index = (typeof table.indexes)[number];
+type IndexKeyAttribute = Index['partitionKey'] | Index['sortKey'];
 
-export interface Keys {
-  pk: string;
-  sk: string;
-  gsi1pk?: string;
-  gsi1sk?: string;
-  gsi2pk?: string;
-  gsi2sk?: string;
-  gsi3pk?: string;
-  gsi3sk?: string;
+/** What an index holds besides the keys, as CreateTable and CloudFormation name it. */
+export function projectionOf(
+  index: Index,
+): { type: 'KEYS_ONLY' } | { type: 'INCLUDE'; attributes: string[] } {
+  return index.projected.length === 0
+    ? { type: 'KEYS_ONLY' }
+    : { type: 'INCLUDE', attributes: [...index.projected] };
 }
 
+/** Every attribute that is a key of the table or of an index: what adapters strip off an item. */
+export const keyAttributes: ReadonlySet<string> = new Set([
+  table.partitionKey,
+  table.sortKey,
+  ...table.indexes.flatMap((index) => [index.partitionKey, index.sortKey]),
+]);
+
+/**
+ * Each partition that a query reads, named by what it holds: in an index, or in the table itself
+ * (`index: null`). The key builders and the queries both read it, so a partition's place is
+ * written once. A prefix without `#` is a whole partition key.
+ */
+export const partitions = {
+  requester: { index: 'gsi1', prefix: 'REQUESTER#' },
+  manager: { index: 'gsi1', prefix: 'MANAGER#' },
+  holder: { index: 'gsi1', prefix: 'HOLDER#' },
+  beneficiary: { index: 'gsi2', prefix: 'BENEFICIARY#' },
+  owner: { index: 'gsi2', prefix: 'OWNER#' },
+  status: { index: 'gsi3', prefix: 'STATUS#' },
+  directory: { index: 'gsi3', prefix: 'DIRECTORY' },
+  catalog: { index: 'gsi3', prefix: 'CATALOG' },
+  queues: { index: 'gsi3', prefix: 'QUEUES' },
+  systemTickets: { index: 'gsi4', prefix: 'SYSTEM#' },
+  systemGrants: { index: 'gsi4', prefix: 'GRANTED#' },
+  inFlight: { index: 'gsi5', prefix: 'INFLIGHT#' },
+  resolved: { index: 'gsi5', prefix: 'RESOLVED#' },
+  revocationDue: { index: 'gsi5', prefix: 'REVOKE_DUE' },
+  changed: { index: 'gsi6', prefix: 'CHANGED#' },
+  inbox: { index: 'gsi7', prefix: 'INBOX#' },
+  viewer: { index: null, prefix: 'VIEWER#' },
+  role: { index: null, prefix: 'ROLE#' },
+} as const satisfies Record<string, { index: IndexName | null; prefix: string }>;
+
+export type PartitionName = keyof typeof partitions;
+type IndexPartitionName = {
+  [Name in PartitionName]: (typeof partitions)[Name]['index'] extends null ? never : Name;
+}[PartitionName];
+
+/** The key attributes of the partition's index, or of the table for a partition of the table. */
+export function keyAttributesOf(name: PartitionName): { partitionKey: string; sortKey: string } {
+  const { index } = partitions[name];
+  return table.indexes.find((candidate) => candidate.name === index) ?? table;
+}
+
+/** How a query narrows a partition on its sort key. */
+export type SortCondition = { op: '<' | '=' | 'begins_with'; value: string };
+
+/** The parts of a Query input that read one partition, narrowed by `sort` when given. */
+export function partitionQuery(name: PartitionName, value: string, sort?: SortCondition) {
+  const { index, prefix } = partitions[name];
+  const { partitionKey, sortKey } = keyAttributesOf(name);
+  const onSortKey = !sort
+    ? ''
+    : sort.op === 'begins_with'
+      ? ' AND begins_with(#sk, :sk)'
+      : ` AND #sk ${sort.op} :sk`;
+  return {
+    ...(index ? { IndexName: index } : {}),
+    KeyConditionExpression: `#pk = :pk${onSortKey}`,
+    ExpressionAttributeNames: { '#pk': partitionKey, ...(sort ? { '#sk': sortKey } : {}) },
+    ExpressionAttributeValues: { ':pk': `${prefix}${value}`, ...(sort ? { ':sk': sort.value } : {}) },
+  };
+}
+
+export type Keys = { pk: string; sk: string } & Partial<Record<IndexKeyAttribute, string>>;
+
+/** The two attributes that put an item in a partition of an index, at `sort` in it. */
+function inPartition(name: IndexPartitionName, value: string, sort: string): Partial<Keys> {
+  const { partitionKey, sortKey } = keyAttributesOf(name);
+  return { [partitionKey]: `${partitions[name].prefix}${value}`, [sortKey]: sort };
+}
+
+/** A key of the table itself, in one of its queried partitions. */
+const inTablePartition = (name: 'viewer' | 'role', value: string, sort: string): Keys => ({
+  pk: `${partitions[name].prefix}${value}`,
+  sk: sort,
+});
+
+/** ISO 8601 UTC times cut to the day (yyyy-mm-dd) and to the hour (yyyy-mm-ddThh). */
+const day = (at: string) => at.slice(0, 10);
+const hour = (at: string) => at.slice(0, 13);
+
 export const keys = {
-  ticket: (ticket: { id: string; requester: string; beneficiary: string; status: string }): Keys => ({
-    pk: `TICKET#${ticket.id}`,
-    sk: 'TICKET',
-    gsi1pk: `REQUESTER#${ticket.requester}`,
-    gsi1sk: ticket.id,
-    gsi2pk: `BENEFICIARY#${ticket.beneficiary}`,
-    gsi2sk: ticket.id,
-    gsi3pk: `STATUS#${ticket.status}`,
-    gsi3sk: ticket.id,
-  }),
-  ticketId: (id: string) => ({ pk: `TICKET#${id}`, sk: 'TICKET' }),
+  ticket: (
+    ticket: Pick<Ticket, 'id' | 'requester' | 'beneficiary' | 'status' | 'system' | 'updatedAt' | 'timeline'>,
+  ): Keys => {
+    const resolved = resolvedAt(ticket);
+    return {
+      ...keys.ticketId(ticket.id),
+      ...inPartition('requester', ticket.requester, ticket.id),
+      ...inPartition('beneficiary', ticket.beneficiary, ticket.id),
+      ...inPartition('status', ticket.status, ticket.id),
+      ...(ticket.system ? inPartition('systemTickets', ticket.system, ticket.id) : {}),
+      ...(resolved
+        ? inPartition('resolved', day(resolved), ticket.id)
+        : inPartition('inFlight', ticket.beneficiary, ticket.id)),
+      // By the hour, so the many changes of a ticket within one hour move its entry once.
+      ...inPartition('changed', hour(ticket.updatedAt), ticket.id),
+    };
+  },
+  ticketId: (id: string): Keys => ({ pk: `TICKET#${id}`, sk: 'TICKET' }),
   identity: (identity: { id: string; managerId: string | null; ownerId: string | null }): Keys => ({
-    pk: `IDENTITY#${identity.id}`,
-    sk: 'IDENTITY',
-    ...(identity.managerId ? { gsi1pk: `MANAGER#${identity.managerId}`, gsi1sk: identity.id } : {}),
-    ...(identity.ownerId ? { gsi2pk: `OWNER#${identity.ownerId}`, gsi2sk: identity.id } : {}),
-    gsi3pk: 'DIRECTORY',
-    gsi3sk: identity.id,
+    ...keys.identityId(identity.id),
+    ...(identity.managerId ? inPartition('manager', identity.managerId, identity.id) : {}),
+    ...(identity.ownerId ? inPartition('owner', identity.ownerId, identity.id) : {}),
+    ...inPartition('directory', '', identity.id),
   }),
-  identityId: (id: string) => ({ pk: `IDENTITY#${id}`, sk: 'IDENTITY' }),
-  roleMembership: (role: string, identityId: string): Keys => ({
-    pk: `ROLE#${role}`,
-    sk: `IDENTITY#${identityId}`,
+  identityId: (id: string): Keys => ({ pk: `IDENTITY#${id}`, sk: 'IDENTITY' }),
+  roleMembership: (role: string, identityId: string): Keys =>
+    inTablePartition('role', role, `IDENTITY#${identityId}`),
+  system: (id: string): Keys => ({ ...keys.systemId(id), ...inPartition('catalog', '', id) }),
+  systemId: (id: string): Keys => ({ pk: `SYSTEM#${id}`, sk: 'SYSTEM' }),
+  supportQueue: (id: string): Keys => ({ pk: `QUEUE#${id}`, sk: 'QUEUE', ...inPartition('queues', '', id) }),
+  idempotency: (caller: string, key: string): Keys => ({
+    pk: `IDEMPOTENCY#${caller}#${key}`,
+    sk: 'IDEMPOTENCY',
   }),
-  system: (id: string): Keys => ({ pk: `SYSTEM#${id}`, sk: 'SYSTEM', gsi3pk: 'CATALOG', gsi3sk: id }),
-  systemId: (id: string) => ({ pk: `SYSTEM#${id}`, sk: 'SYSTEM' }),
-  supportQueue: (id: string): Keys => ({ pk: `QUEUE#${id}`, sk: 'QUEUE', gsi3pk: 'QUEUES', gsi3sk: id }),
-  idempotency: (caller: string, key: string) => ({ pk: `IDEMPOTENCY#${caller}#${key}`, sk: 'IDEMPOTENCY' }),
-  task: (id: string) => ({ pk: `TASK#${id}`, sk: 'TASK' }),
-  assignment: (identityId: string, kind: string, taskId: string) => ({
-    pk: `ASSIGNEE#${identityId}`,
-    sk: `${kind}#${taskId}`,
-  }),
-  link: (hash: string) => ({ pk: `LINK#${hash}`, sk: 'LINK' }),
-  viewer: (identityId: string, ticketId: string) => ({ pk: `VIEWER#${identityId}`, sk: ticketId }),
+  task: (id: string): Keys => ({ pk: `TASK#${id}`, sk: 'TASK' }),
+  link: (hash: string): Keys => ({ pk: `LINK#${hash}`, sk: 'LINK' }),
+  /** On a link: lists its task in the recipient's inbox until the task retires. */
+  inboxEntry: (identityId: string, kind: string, taskId: string): Partial<Keys> =>
+    inPartition('inbox', identityId, inboxSort(kind, taskId)),
+  viewer: (identityId: string, ticketId: string): Keys => inTablePartition('viewer', identityId, ticketId),
   grant: (grant: { id: string; holder: string; system: string; until: string }): Keys => ({
     pk: `GRANT#${grant.id}`,
     sk: 'GRANT',
-    gsi1pk: `HOLDER#${grant.holder}`,
-    gsi1sk: grant.id,
-    gsi2pk: `GRANTED#${grant.system}`,
-    gsi2sk: grant.id,
-    gsi3pk: 'GRANTS',
-    gsi3sk: `${grant.until}#${grant.id}`,
+    ...inPartition('holder', grant.holder, grant.id),
+    ...inPartition('systemGrants', grant.system, grant.id),
+    // Every grant stored today is time-bound and active; the revocation (issue 13) drops this key.
+    ...inPartition('revocationDue', '', `${grant.until}#${grant.id}`),
   }),
 };
 
-/** Which index serves each ticket partition of the TicketStore port. */
-export const ticketPartitionIndex = {
-  requester: { index: 'gsi1', prefix: 'REQUESTER#' },
-  beneficiary: { index: 'gsi2', prefix: 'BENEFICIARY#' },
-  status: { index: 'gsi3', prefix: 'STATUS#' },
-} as const satisfies Record<string, { index: IndexName; prefix: string }>;
+/** A task's place in its assignees' inboxes: under its kind, by task id. */
+export const inboxSort = (kind: string, taskId: string) => `${kind}#${taskId}`;
 
-/** Attribute definitions and key schemas in the shape of CreateTable, for the local bootstrap. */
+/** Attribute definitions, key schemas and projections in the shape of CreateTable, for the local bootstrap. */
 export function createTableInput(tableName: string) {
-  const attributeNames = [
-    table.partitionKey,
-    table.sortKey,
-    ...table.indexes.flatMap((i) => [i.partitionKey, i.sortKey]),
-  ];
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST' as const,
-    AttributeDefinitions: attributeNames.map((name) => ({
+    AttributeDefinitions: [...keyAttributes].map((name) => ({
       AttributeName: name,
       AttributeType: 'S' as const,
     })),
@@ -117,13 +287,19 @@ export function createTableInput(tableName: string) {
       { AttributeName: table.partitionKey, KeyType: 'HASH' as const },
       { AttributeName: table.sortKey, KeyType: 'RANGE' as const },
     ],
-    GlobalSecondaryIndexes: table.indexes.map((index) => ({
-      IndexName: index.name,
-      KeySchema: [
-        { AttributeName: index.partitionKey, KeyType: 'HASH' as const },
-        { AttributeName: index.sortKey, KeyType: 'RANGE' as const },
-      ],
-      Projection: { ProjectionType: 'ALL' as const },
-    })),
+    GlobalSecondaryIndexes: table.indexes.map((index) => {
+      const projection = projectionOf(index);
+      return {
+        IndexName: index.name,
+        KeySchema: [
+          { AttributeName: index.partitionKey, KeyType: 'HASH' as const },
+          { AttributeName: index.sortKey, KeyType: 'RANGE' as const },
+        ],
+        Projection:
+          projection.type === 'INCLUDE'
+            ? { ProjectionType: projection.type, NonKeyAttributes: projection.attributes }
+            : { ProjectionType: projection.type },
+      };
+    }),
   };
 }

@@ -3,8 +3,8 @@ import { ConcurrentUpdateError, TicketExistsError } from '../../app/errors';
 import type { TicketPage, TicketPartition, TicketStore } from '../../app/ports';
 import type { Status } from '../../domain/lifecycle';
 import type { Ticket } from '../../domain/ticket';
-import { batchPut, isConditionalCheckFailure, isStorableKey, withoutKeys } from './client';
-import { keys, ticketPartitionIndex } from './table';
+import { batchGet, batchPut, isConditionalCheckFailure, isStorableKey, withoutKeys } from './client';
+import { keyAttributesOf, keys, partitionQuery } from './table';
 
 export class DynamoTicketStore implements TicketStore {
   constructor(
@@ -78,81 +78,37 @@ export class DynamoTicketStore implements TicketStore {
   }
 
   async addViewers(ticketId: string, identityIds: string[]): Promise<void> {
-    const viewers = [...new Set(identityIds)].map((identityId) => ({
-      ...keys.viewer(identityId, ticketId),
-      ticketId,
-    }));
+    const viewers = [...new Set(identityIds)].map((identityId) => keys.viewer(identityId, ticketId));
     await batchPut(this.db, this.tableName, viewers);
   }
 
+  /**
+   * Each page of index (or viewer) entries names tickets by id, newest first; the tickets themselves
+   * are read by BatchGetItem, so the status filter sees each ticket as it is now.
+   */
   private async queryPartition(
     partition: TicketPartition,
     status: Status | undefined,
     afterId: string | undefined,
     wanted: number,
   ): Promise<Ticket[]> {
-    if (partition.by === 'viewer') return this.queryViewerPartition(partition.value, status, afterId, wanted);
-    const { index, prefix } = ticketPartitionIndex[partition.by];
-    const filterByStatus = status !== undefined && partition.by !== 'status';
+    // The port's partitions are the schema's of the same names, each sorted by ticket id.
+    const { sortKey } = keyAttributesOf(partition.by);
     const found: Ticket[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.db.send(
         new QueryCommand({
           TableName: this.tableName,
-          IndexName: index,
-          KeyConditionExpression: afterId ? '#pk = :pk AND #sk < :after' : '#pk = :pk',
-          ExpressionAttributeNames: {
-            '#pk': `${index}pk`,
-            ...(afterId ? { '#sk': `${index}sk` } : {}),
-            ...(filterByStatus ? { '#status': 'status' } : {}),
-          },
-          ExpressionAttributeValues: {
-            ':pk': `${prefix}${partition.value}`,
-            ...(afterId ? { ':after': afterId } : {}),
-            ...(filterByStatus ? { ':status': status } : {}),
-          },
-          ...(filterByStatus ? { FilterExpression: '#status = :status' } : {}),
+          ...partitionQuery(partition.by, partition.value, afterId ? { op: '<', value: afterId } : undefined),
           ScanIndexForward: false,
           Limit: wanted,
           ExclusiveStartKey: startKey,
         }),
       );
-      found.push(...(page.Items ?? []).map((item) => withoutKeys<Ticket>(item)));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey && found.length < wanted);
-    return found.slice(0, wanted);
-  }
-
-  /** Viewer items hold only the ticket id: the tickets are read one by one and filtered by status here. */
-  private async queryViewerPartition(
-    identityId: string,
-    status: Status | undefined,
-    afterId: string | undefined,
-    wanted: number,
-  ): Promise<Ticket[]> {
-    const found: Ticket[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: afterId ? 'pk = :pk AND sk < :after' : 'pk = :pk',
-          ExpressionAttributeValues: {
-            ':pk': `VIEWER#${identityId}`,
-            ...(afterId ? { ':after': afterId } : {}),
-          },
-          ScanIndexForward: false,
-          Limit: wanted,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      const tickets = await Promise.all((page.Items ?? []).map((item) => this.get(String(item.ticketId))));
-      found.push(
-        ...tickets.filter(
-          (ticket): ticket is Ticket => ticket !== undefined && (!status || ticket.status === status),
-        ),
-      );
+      const ids = (page.Items ?? []).map((entry) => keys.ticketId(String(entry[sortKey])));
+      const tickets = (await batchGet(this.db, this.tableName, ids)).map((item) => withoutKeys<Ticket>(item));
+      found.push(...tickets.filter((ticket) => !status || ticket.status === status));
       startKey = page.LastEvaluatedKey;
     } while (startKey && found.length < wanted);
     return found.slice(0, wanted);

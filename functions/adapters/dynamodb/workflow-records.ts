@@ -1,11 +1,4 @@
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type {
   GrantRecord,
   GrantStore,
@@ -16,8 +9,15 @@ import type {
   TaskStore,
 } from '../../app/ports';
 import { ConflictError } from '../../domain/errors';
-import { batchPut, isConditionalCheckFailure, isStorableKey, withoutKeys } from './client';
-import { keys } from './table';
+import {
+  batchGet,
+  isConditionalCheckFailure,
+  isStorableKey,
+  queryAll,
+  tableKeyOf,
+  withoutKeys,
+} from './client';
+import { inboxSort, keyAttributesOf, keys, partitionQuery } from './table';
 
 /** Items derived from tickets: each write is a put of a whole record, so a repeat is harmless. */
 
@@ -28,19 +28,8 @@ export class DynamoTaskStore implements TaskStore {
   ) {}
 
   async put(task: TaskRecord): Promise<void> {
-    const items = [
-      { ...keys.task(task.id), ...task },
-      ...task.assignees.map((assignee) => ({
-        ...keys.assignment(assignee, task.kind, task.id),
-        taskId: task.id,
-      })),
-    ];
-    await batchPut(this.db, this.tableName, items);
-  }
-
-  async holdToken(task: TaskRecord, token: string): Promise<void> {
     await this.db.send(
-      new PutCommand({ TableName: this.tableName, Item: { ...keys.task(task.id), ...task, token } }),
+      new PutCommand({ TableName: this.tableName, Item: { ...keys.task(task.id), ...task } }),
     );
   }
 
@@ -52,28 +41,53 @@ export class DynamoTaskStore implements TaskStore {
     return Item ? withoutKeys<TaskRecord>(Item) : undefined;
   }
 
+  /**
+   * The person's inbox entries are their links (see DynamoLinkStore.put), each naming its task; a
+   * notify step that ran again sent a second link for the same task.
+   */
   async forAssignee(identityId: string, kind: TaskKind): Promise<TaskRecord[]> {
-    const { Items = [] } = await this.db.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :kind)',
-        ExpressionAttributeValues: { ':pk': `ASSIGNEE#${identityId}`, ':kind': `${kind}#` },
-      }),
-    );
-    const tasks = await Promise.all(Items.map((item) => this.get(String(item.taskId))));
-    return tasks.filter((task): task is TaskRecord => task !== undefined);
+    const entries = await queryAll(this.db, {
+      TableName: this.tableName,
+      ...partitionQuery('inbox', identityId, { op: 'begins_with', value: inboxSort(kind, '') }),
+    });
+    const taskIds = new Set(entries.map((entry) => String(entry.taskId)));
+    const tasks = await batchGet(this.db, this.tableName, [...taskIds].map(keys.task));
+    return tasks.map((task) => withoutKeys<TaskRecord>(task));
   }
 
+  /**
+   * Takes the task's links out of their recipients' inboxes; the links themselves are kept and
+   * answer as before. The index is read to find them, so a repeat finds none and writes nothing.
+   * In AWS a link written within the last second may not be in the index yet and stays listed:
+   * the inbox leaves out any task whose ticket no longer waits for it.
+   */
   async retire(task: TaskRecord): Promise<void> {
-    await Promise.all(
-      task.assignees.map((assignee) =>
-        this.db.send(
-          new DeleteCommand({
-            TableName: this.tableName,
-            Key: keys.assignment(assignee, task.kind, task.id),
-          }),
-        ),
+    const { partitionKey, sortKey } = keyAttributesOf('inbox');
+    const entries = await Promise.all(
+      [...new Set(task.assignees)].map((assignee) =>
+        queryAll(this.db, {
+          TableName: this.tableName,
+          ...partitionQuery('inbox', assignee, { op: '=', value: inboxSort(task.kind, task.id) }),
+        }),
       ),
+    );
+    await Promise.all(
+      entries.flat().map(async (entry) => {
+        try {
+          await this.db.send(
+            new UpdateCommand({
+              TableName: this.tableName,
+              Key: tableKeyOf(entry),
+              UpdateExpression: 'REMOVE #pk, #sk',
+              // Without it an update would create an item holding nothing but a key.
+              ConditionExpression: 'attribute_exists(pk)',
+              ExpressionAttributeNames: { '#pk': partitionKey, '#sk': sortKey },
+            }),
+          );
+        } catch (error) {
+          if (!isConditionalCheckFailure(error)) throw error;
+        }
+      }),
     );
   }
 }
@@ -84,11 +98,19 @@ export class DynamoLinkStore implements LinkStore {
     private readonly tableName: string,
   ) {}
 
+  /** The link is also its recipient's inbox entry for the task, until the task retires. */
   async put(link: LinkRecord): Promise<void> {
     // usedAt is left absent, not null, so markUsed's condition lets it be set exactly once.
     const { usedAt, ...unused } = link;
     await this.db.send(
-      new PutCommand({ TableName: this.tableName, Item: { ...keys.link(link.hash), ...unused } }),
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...keys.link(link.hash),
+          ...keys.inboxEntry(link.identity, link.purpose, link.taskId),
+          ...unused,
+        },
+      }),
     );
   }
 

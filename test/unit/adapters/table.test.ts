@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import {
+  createTableInput,
+  keys,
+  partitionQuery,
+  partitions,
+  table,
+} from '../../../functions/adapters/dynamodb/table';
+import { applyChange, type Ticket } from '../../../functions/domain/ticket';
+import { submittedTicket } from '../../support/ticket-factory';
+
+/** The ticket after one more change, made at `at`. */
+const moved = (ticket: Ticket, at: string, change: Partial<Parameters<typeof applyChange>[1]>): Ticket =>
+  applyChange(ticket, { type: 'step', at, actor: 'tollgate', ...change });
+
+describe('the table schema', () => {
+  it('keeps within DynamoDB quotas and projects no index ALL', () => {
+    // Act
+    const { GlobalSecondaryIndexes: indexes } = createTableInput('tollgate');
+
+    // Assess: 20 indexes a table; 100 INCLUDE attributes over all of them, at most 20 in one
+    expect(indexes.length).toBeLessThanOrEqual(20);
+    expect(indexes.map((index) => index.Projection.ProjectionType)).not.toContain('ALL');
+    const included = indexes.map((index) => index.Projection.NonKeyAttributes?.length ?? 0);
+    expect(included.reduce((sum, count) => sum + count, 0)).toBeLessThanOrEqual(100);
+    expect(Math.max(...included)).toBeLessThanOrEqual(20);
+  });
+
+  it('places every partition that a query reads in the table or in one of its indexes', () => {
+    // Prepare
+    const indexNames = table.indexes.map((index) => index.name);
+
+    for (const [name, { index }] of Object.entries(partitions)) {
+      // Act
+      const query = partitionQuery(name as keyof typeof partitions, 'x');
+
+      // Assess
+      if (index) expect(indexNames, name).toContain(query.IndexName);
+      else expect(query, name).not.toHaveProperty('IndexName');
+    }
+  });
+
+  it('files a ticket under its beneficiary while in flight, then under the day it was resolved, which a revocation does not move', () => {
+    // Prepare
+    const submitted = submittedTicket({ beneficiary: 'bo.dev@example.com' });
+    const fulfilling = moved(submitted, '2026-11-30T09:00:00.000Z', { to: 'fulfilling' });
+    const active = moved(fulfilling, '2026-11-30T23:59:00.000Z', { to: 'active' });
+    const revoking = moved(active, '2026-12-07T23:59:00.000Z', { to: 'revoking' });
+
+    // Act
+    const [whileInFlight, onceGranted, whileRevoking] = [fulfilling, active, revoking].map(keys.ticket);
+
+    // Assess
+    expect(whileInFlight).toMatchObject({ gsi5pk: 'INFLIGHT#bo.dev@example.com', gsi5sk: submitted.id });
+    expect(onceGranted).toMatchObject({ gsi5pk: 'RESOLVED#2026-11-30', gsi5sk: submitted.id });
+    expect(whileRevoking).toMatchObject({ gsi5pk: 'RESOLVED#2026-11-30' });
+  });
+
+  it('files a ticket under the hour of its last change, so changes within an hour leave its entry in place', () => {
+    // Prepare
+    const submitted = submittedTicket();
+    const first = moved(submitted, '2026-11-30T09:05:00.000Z', { to: 'pending_approval' });
+    const second = moved(first, '2026-11-30T09:55:00.000Z', {});
+    const third = moved(second, '2026-11-30T10:01:00.000Z', {});
+
+    // Act
+    const [a, b, c] = [first, second, third].map((ticket) => keys.ticket(ticket).gsi6pk);
+
+    // Assess
+    expect([a, b, c]).toEqual(['CHANGED#2026-11-30T09', 'CHANGED#2026-11-30T09', 'CHANGED#2026-11-30T10']);
+  });
+
+  it('files an access ticket under its system and a support ticket under none', () => {
+    // Act
+    const access = keys.ticket(submittedTicket({ system: 'github' }));
+    const support = keys.ticket(submittedTicket({ type: 'support', system: null, entitlement: null }));
+
+    // Assess
+    expect(access).toMatchObject({ gsi4pk: 'SYSTEM#github' });
+    expect(support).not.toHaveProperty('gsi4pk');
+    expect(support).not.toHaveProperty('gsi4sk');
+  });
+
+  it('lists an identity under its manager and owner only when it has them', () => {
+    // Act
+    const person = keys.identity({
+      id: 'alex.dev@example.com',
+      managerId: 'erin.lead@example.com',
+      ownerId: null,
+    });
+    const account = keys.identity({ id: 'svc-billing', managerId: null, ownerId: 'alex.dev@example.com' });
+
+    // Assess
+    expect(person).toMatchObject({ gsi1pk: 'MANAGER#erin.lead@example.com', gsi3pk: 'DIRECTORY' });
+    expect(person).not.toHaveProperty('gsi2pk');
+    expect(account).toMatchObject({ gsi2pk: 'OWNER#alex.dev@example.com', gsi3pk: 'DIRECTORY' });
+    expect(account).not.toHaveProperty('gsi1pk');
+  });
+
+  it('sorts grants due for revocation by the end of their access', () => {
+    // Act
+    const grant = keys.grant({
+      id: 'g1',
+      holder: 'alex.dev@example.com',
+      system: 'github',
+      until: '2026-12-01T00:00:00.000Z',
+    });
+
+    // Assess
+    expect(grant).toMatchObject({ gsi5pk: 'REVOKE_DUE', gsi5sk: '2026-12-01T00:00:00.000Z#g1' });
+  });
+});
