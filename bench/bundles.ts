@@ -10,8 +10,8 @@ import { gzipSync } from 'node:zlib';
 import { App, type CfnElement } from 'aws-cdk-lib';
 import { buildApp } from '../lib/app';
 import { percentile, round } from './measure';
-import { Progress } from './progress';
-import { describeRun, type Results, readResults, writeResults } from './report';
+import type { Progress } from './progress';
+import { describeRun, type RunStamp } from './report';
 
 const run = promisify(execFile);
 
@@ -31,7 +31,7 @@ export interface BundleMeasurement {
   imports: number;
 }
 
-export interface BundleResults extends Pick<Results, 'date' | 'git' | 'machine'> {
+export interface BundleResults extends RunStamp {
   bundles: BundleMeasurement[];
 }
 
@@ -146,23 +146,4 @@ async function startSecretsManager(): Promise<{ url: string; server: Server }> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
-}
-
-/**
- * `npx tsx bench/bundles.ts`: measures the bundles alone and rewrites bench/results.* with them,
- * keeping every other section as the last `npm run bench` wrote it.
- */
-async function main(): Promise<void> {
-  const benchDir = fileURLToPath(new URL('.', import.meta.url));
-  const bundles = await measureBundles(new Progress());
-  writeResults(benchDir, { ...readResults(benchDir), bundles });
-  console.table(bundles.bundles);
-  console.log('Wrote the bundles to bench/results.md and bench/results.json');
-}
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  main().catch((error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-  });
 }

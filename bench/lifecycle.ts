@@ -1,7 +1,11 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
-import type { LocalMetrics } from '../functions/local/dev-routes';
+import {
+  DescribeExecutionCommand,
+  type DescribeExecutionCommandOutput,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
+import type { LocalMemory, LocalMetrics } from '../functions/local/dev-routes';
 import { localCredentials } from '../functions/local/dynamodb';
 import { ACCESS_REQUEST_STATE_MACHINE } from '../functions/workflow';
 import { JsonClient, type JsonResponse } from './http-client';
@@ -68,7 +72,7 @@ export interface LifecycleResult {
   perTicket: PerTicket;
 }
 
-interface Ticket {
+export interface Ticket {
   id: string;
   status: string;
   closure: string | null;
@@ -86,23 +90,13 @@ interface InboxItem {
  * local Step Functions endpoint), so the counted tickets' figures hold only the flow's own work.
  */
 export async function runLifecycle(url: string, progress: Progress): Promise<LifecycleResult> {
-  const api = new JsonClient(url, LIFECYCLE.pipelines + 2);
-  const endpoints = (await expectOk(api.get('/dev/endpoints'), 'GET /dev/endpoints')) as {
-    stepfunctions: string;
-  };
-  const sfn = new SFNClient({
-    endpoint: endpoints.stepfunctions,
-    region: 'us-east-1',
-    credentials: localCredentials,
-  });
+  const flow = await Flow.open(url, LIFECYCLE.pipelines);
   try {
-    const flow = new Flow(api, sfn, await tokensFor(api, [...REQUESTERS, APPROVER, FULFILLER]));
     const counted = await countPerTicket(flow, progress);
     const timed = await runPipelines(flow, progress);
     return { ...timed, countedTickets: LIFECYCLE.countedTickets, perTicket: counted };
   } finally {
-    api.close();
-    sfn.destroy();
+    flow.close();
   }
 }
 
@@ -136,39 +130,17 @@ async function countPerTicket(flow: Flow, progress: Progress): Promise<PerTicket
   return perTicket(deltas, ticketBytes);
 }
 
-/**
- * `pipelines` requesters, each filing its next ticket when the last one closed, while one approver and one
- * fulfiller work through their inboxes: tickets per second, and each ticket's time from intake to closure.
- */
+/** Tickets per second through `LIFECYCLE.pipelines` pipelines, and each ticket's time from intake to closure. */
 async function runPipelines(
   flow: Flow,
   progress: Progress,
 ): Promise<Omit<LifecycleResult, 'countedTickets' | 'perTicket'>> {
-  let next = 0;
   const durations: number[] = [];
-  let allClosed = false;
-  const requester = async () => {
-    while (next < LIFECYCLE.tickets) {
-      const who = REQUESTERS[next++ % REQUESTERS.length] as string;
-      const id = await flow.file(who);
-      await flow.executionEnded(id);
-      durations.push(intakeToClosure(await flow.closedTicket(who, id)));
-      progress.update('lifecycle, pipelined', durations.length, LIFECYCLE.tickets, 'tickets closed');
-    }
-  };
-  const worker = async (work: () => Promise<number>) => {
-    while (!allClosed) {
-      if ((await work()) === 0) await sleep(POLL_MS);
-    }
-  };
   const start = performance.now();
-  await Promise.all([
-    Promise.all(Array.from({ length: LIFECYCLE.pipelines }, requester)).finally(() => {
-      allClosed = true;
-    }),
-    worker(() => flow.approveInbox()),
-    worker(() => flow.fulfilInbox()),
-  ]);
+  await closeTickets(flow, LIFECYCLE.tickets, LIFECYCLE.pipelines, (ticket) => {
+    durations.push(intakeToClosure(ticket));
+    progress.update('lifecycle, pipelined', durations.length, LIFECYCLE.tickets, 'tickets closed');
+  });
   const seconds = (performance.now() - start) / 1000;
   progress.finish(`lifecycle: ${LIFECYCLE.tickets} tickets through ${LIFECYCLE.pipelines} pipelines`);
   const sorted = durations.sort((a, b) => a - b);
@@ -184,20 +156,92 @@ async function runPipelines(
   };
 }
 
+/**
+ * Takes `tickets` tickets from intake to closure: `pipelines` requesters, each filing its next ticket when its
+ * last one closed, while one approver and one fulfiller work through their inboxes. `closed` gets each ticket
+ * once its execution has ended.
+ */
+export async function closeTickets(
+  flow: Flow,
+  tickets: number,
+  pipelines: number,
+  closed: (ticket: Ticket) => void,
+): Promise<void> {
+  let next = 0;
+  let allClosed = false;
+  const requester = async () => {
+    while (next < tickets) {
+      const who = REQUESTERS[next++ % REQUESTERS.length] as string;
+      const id = await flow.file(who);
+      await flow.executionEnded(id);
+      closed(await flow.closedTicket(who, id));
+    }
+  };
+  const worker = async (work: () => Promise<number>) => {
+    while (!allClosed) {
+      if ((await work()) === 0) await sleep(POLL_MS);
+    }
+  };
+  await Promise.all([
+    Promise.all(Array.from({ length: pipelines }, requester)).finally(() => {
+      allClosed = true;
+    }),
+    worker(() => flow.approveInbox()),
+    worker(() => flow.fulfilInbox()),
+  ]);
+}
+
 /** The calls each person makes, checked, so a broken flow stops the bench instead of skewing its figures. */
-class Flow {
+export class Flow {
   /** Executions are named after their ticket. */
   private readonly executionArnPrefix =
     `arn:aws:states:us-east-1:000000000000:execution:${ACCESS_REQUEST_STATE_MACHINE}`;
 
-  constructor(
+  private constructor(
     private readonly api: JsonClient,
     private readonly sfn: SFNClient,
     private readonly tokens: Map<string, string>,
   ) {}
 
+  /** Signs the scripted people in to the local system at `url`, with connections for `pipelines` requesters. */
+  static async open(url: string, pipelines: number): Promise<Flow> {
+    // The approver and the fulfiller work alongside the requesters.
+    const api = new JsonClient(url, pipelines + 2);
+    try {
+      const endpoints = (await expectOk(api.get('/dev/endpoints'), 'GET /dev/endpoints')) as {
+        stepfunctions: string;
+      };
+      const sfn = new SFNClient({
+        endpoint: endpoints.stepfunctions,
+        region: 'us-east-1',
+        credentials: localCredentials,
+      });
+      return new Flow(api, sfn, await tokensFor(api, [...REQUESTERS, APPROVER, FULFILLER]));
+    } catch (error) {
+      api.close();
+      throw error;
+    }
+  }
+
+  close(): void {
+    this.api.close();
+    this.sfn.destroy();
+  }
+
   async metrics(): Promise<LocalMetrics> {
     return (await expectOk(this.api.get('/dev/metrics'), 'GET /dev/metrics')) as LocalMetrics;
+  }
+
+  async memory(): Promise<LocalMemory> {
+    return (await expectOk(this.api.get('/dev/memory'), 'GET /dev/memory')) as LocalMemory;
+  }
+
+  /** Waits until no execution is running: each ended one has left memory for the archive. */
+  async noneRunning(): Promise<void> {
+    await this.poll(async () => {
+      const { executionsRunning } = (await this.metrics()).stepfunctions;
+      return executionsRunning === 0 ? true : undefined;
+    }, 'no execution running');
   }
 
   async file(requester: string): Promise<string> {
@@ -256,12 +300,14 @@ class Flow {
     }, `more than ${count} emails`);
   }
 
+  execution(executionArn: string): Promise<DescribeExecutionCommandOutput> {
+    return this.sfn.send(new DescribeExecutionCommand({ executionArn }));
+  }
+
   /** Waits until the ticket's execution has ended: from then on it does nothing more. */
   async executionEnded(ticketId: string): Promise<void> {
     const status = await this.poll(async () => {
-      const { status } = await this.sfn.send(
-        new DescribeExecutionCommand({ executionArn: `${this.executionArnPrefix}:${ticketId}` }),
-      );
+      const { status } = await this.execution(`${this.executionArnPrefix}:${ticketId}`);
       return status === 'RUNNING' ? undefined : status;
     }, `the end of ticket ${ticketId}'s execution`);
     if (status !== 'SUCCEEDED') throw new Error(`Ticket ${ticketId}'s execution ended ${status}`);

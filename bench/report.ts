@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import type { BundleResults } from './bundles';
 import { ASSUMPTIONS, type CostEstimate, PRICES, PRICES_AS_OF } from './cost';
 import type { LifecycleResult } from './lifecycle';
-import type { Measurement } from './measure';
+import { type Measurement, round } from './measure';
+import { MEMORY_TARGET_BYTES, type MemoryReading, type MemoryResult } from './memory';
 import type { OpenLoopResult, SustainedResult } from './open-loop';
+import { RESTART_TARGET_RATIO, type RestartResult } from './restart';
 import type { Comparison } from './scenarios';
 
 export interface RatioResult extends Comparison {
@@ -29,7 +31,14 @@ export interface Results {
   openLoop?: OpenLoopResult;
   /** Each Lambda bundle's size and import time (bench/bundles.ts); absent in results from before it. */
   bundles?: BundleResults;
+  /** Heap growth per finished execution (bench/memory.ts); absent in results from before it. */
+  memory?: MemoryResult;
+  /** Start-up time with archived executions (bench/restart.ts); absent in results from before it. */
+  restart?: RestartResult;
 }
+
+/** When, at which commit and on what machine a part of the bench ran. */
+export type RunStamp = Pick<Results, 'date' | 'git' | 'machine'>;
 
 /** What the measured system and the bench run from (not `bench/results.*`, which every run rewrites). */
 const MEASURED_PATHS = [
@@ -45,7 +54,7 @@ const MEASURED_PATHS = [
   'bench/*.ts',
 ];
 
-export function describeRun(repoRoot: string): Pick<Results, 'date' | 'git' | 'machine'> {
+export function describeRun(repoRoot: string): RunStamp {
   const git = (...args: string[]) => execFileSync('git', args, { cwd: repoRoot, encoding: 'utf8' }).trim();
   return {
     date: new Date().toISOString(),
@@ -104,8 +113,15 @@ export function writeResults(benchDir: string, results: Results): void {
   writeFileSync(join(benchDir, 'results.md'), markdown(results));
 }
 
+/** When, at which commit and on what machine: each part's section starts with it. */
+function measuredOn({ date, git, machine }: RunStamp): string {
+  return (
+    `Measured ${date} at commit \`${git.commit.slice(0, 12)}\`${git.dirty ? ' (with uncommitted changes)' : ''}` +
+    ` on ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.platform}.`
+  );
+}
+
 function markdown(results: Results): string {
-  const { machine, git } = results;
   const scenarioTable = markdownTable(
     [
       { title: 'scenario', align: 'left' },
@@ -138,9 +154,9 @@ function markdown(results: Results): string {
   return [
     '# Bench results',
     '',
-    `Measured ${results.date} at commit \`${git.commit.slice(0, 12)}\`${git.dirty ? ' (with uncommitted changes)' : ''}`,
-    `on ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.platform}.`,
-    'Written by `npm run bench`; `results.json` holds the same figures.',
+    measuredOn(results),
+    'Written by `npm run bench`; `results.json` holds the same figures. `npm run bench -- <part> ...` runs only the',
+    'parts named (`latency`: the scenarios and the lifecycle; `bundles`, `memory`, `restart`) and keeps the other sections.',
     '',
     'Intake is `POST /requests` through the local system (`bin/local.ts`, dynalite on disk); PutItem is a',
     'bare PutItem of a copy of a stored ticket on the same store, in the same run. Latencies in ms,',
@@ -165,6 +181,8 @@ function markdown(results: Results): string {
     ...(results.sustained && results.openLoop
       ? underLoadSection(results.sustained, results.openLoop, results.scenarios, results.lifecycle)
       : []),
+    ...(results.memory ? memorySection(results.memory) : []),
+    ...(results.restart ? restartSection(results.restart) : []),
     ...(results.bundles ? bundleSection(results.bundles) : []),
   ].join('\n');
 }
@@ -397,15 +415,14 @@ function underLoadSection(
 }
 
 function bundleSection(results: BundleResults): string[] {
-  const { bundles, git, machine } = results;
+  const { bundles } = results;
   const kib = (bytes: number) => (bytes / 1024).toFixed(1);
   const labels = bundles.map((bundle) => JSON.stringify(bundle.handler)).join(', ');
   const top = Math.ceil(Math.max(...bundles.map((bundle) => bundle.importMax)) * 1.1);
   return [
     '## Lambda bundles',
     '',
-    `Measured ${results.date} at commit \`${git.commit.slice(0, 12)}\`${git.dirty ? ' (with uncommitted changes)' : ''} on ${machine.cpu}, ${machine.cores} cores, Node ${machine.node},`,
-    'by `bench/bundles.ts` (`npx tsx bench/bundles.ts` runs it alone and keeps the sections above).',
+    `${measuredOn(results)} By \`bench/bundles.ts\`.`,
     "The app is synthesized as `cdk synth` does it (esbuild, minified ESM, the AWS SDK bundled). Each function's `index.mjs` is",
     `imported ${bundles[0]?.imports ?? 0} times, each in a fresh \`node\` with the function's environment, as Lambda's init phase loads it`,
     '(reading the signing secret, from a local stand-in for Secrets Manager). Sizes in KiB without source maps; import times in ms.',
@@ -434,6 +451,82 @@ function bundleSection(results: BundleResults): string[] {
     `  bar [${bundles.map((bundle) => bundle.importMax).join(', ')}]`,
     `  bar [${bundles.map((bundle) => bundle.importP50).join(', ')}]`,
     '```',
+    '',
+  ];
+}
+
+function memorySection(memory: MemoryResult): string[] {
+  const kib = (bytes: number) => Math.round(bytes / 1024);
+  const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
+  /** Growth of a reading's figure since the reading before, per execution finished in between. */
+  const perExecution =
+    (figure: (reading: MemoryReading) => number, rounded: (value: number) => number) =>
+    (reading: MemoryReading, index: number) => {
+      const previous = memory.readings[index - 1];
+      if (!previous) return '';
+      return rounded((figure(reading) - figure(previous)) / (reading.executions - previous.executions));
+    };
+  const heapGrowth = perExecution((reading) => reading.heapUsed, Math.round);
+  const queries = perExecution((reading) => reading.queries, round);
+  return [
+    '## Memory per finished execution',
+    '',
+    measuredOn(memory),
+    `The local system runs under \`node --expose-gc\`. \`GET /dev/memory\` (local only) makes the server's process run a last-resort full GC (collections repeated until nothing more is freed) and answer its \`process.memoryUsage()\`; the bench checks that the answer names the server's pid.`,
+    "The figure is `heapUsed`: V8's heap of that one process, which holds the store (dynalite), the Step Functions service, SES, the scheduler and the handlers alike, so it counts whatever any of them keeps per ticket.",
+    "Memory outside V8's heap (LevelDB's native caches, buffers) shows only in the resident set (RSS), listed but not judged.",
+    `Tickets go through the whole lifecycle as above (${memory.pipelines} pipelines; one execution each): ${memory.warmupTickets} to warm up, then ${memory.tickets} more in ${memory.readings.length - 1} batches.`,
+    `Each reading is taken with no execution running, the lowest heap of three, each after its own GC; "executions" counts those started since start-up, all of them finished.`,
+    '',
+    ...markdownTable(
+      [
+        'executions',
+        'heap used, KiB',
+        'RSS, MiB',
+        'heap growth per execution since the last reading, bytes',
+        'DynamoDB Queries per execution since the last reading',
+      ].map((title): Column => ({ title, align: 'right' })),
+      memory.readings.map((reading, index) => [
+        reading.executions,
+        kib(reading.heapUsed),
+        mib(reading.rss),
+        heapGrowth(reading, index),
+        queries(reading, index),
+      ]),
+    ),
+    '',
+    `Heap growth from the first reading to the last: **${memory.bytesPerExecution} bytes per finished execution**; issue 10's target is under ${MEMORY_TARGET_BYTES} bytes (0.2 KB): **${memory.pass ? 'pass' : 'FAIL'}**.`,
+    '',
+  ];
+}
+
+function restartSection(restart: RestartResult): string[] {
+  return [
+    '## Restart with archived executions',
+    '',
+    measuredOn(restart),
+    'Time from spawning the local system (`node --import tsx bin/local.ts`) to its `READY` line, on two data folders it had started on before, so both are seeded alike and neither pays for seeding:',
+    `one with no executions, and one with ${restart.realTickets} real tickets closed and ${restart.archived.toLocaleString('en-US')} archived executions synthesized from their ${restart.realTickets} archived executions:`,
+    "copies under new names (so new ARNs, and new file names, each the SHA-256 of its ARN), written through the service's own `CheckpointStore.archive`: a file each in `stepfunctions/archive/` and a line each in its `index.jsonl`.",
+    `The starts alternate, ${restart.rounds} on each folder. At each start with the archive, the running service answered DescribeExecution of a synthesized execution (\`${restart.synthesizedArn}\`) as SUCCEEDED.`,
+    '',
+    ...markdownTable(
+      [
+        { title: 'data folder', align: 'left' },
+        { title: 'starts, ms', align: 'left' },
+        { title: 'median, ms', align: 'right' },
+      ],
+      [
+        ['no executions', restart.noExecutionsMs.join(', '), restart.noExecutionsMedian],
+        [
+          `${restart.archived.toLocaleString('en-US')} archived executions`,
+          restart.archivedMs.join(', '),
+          restart.archivedMedian,
+        ],
+      ],
+    ),
+    '',
+    `Medians' ratio: **${restart.ratio}x**; issue 10's target is within ${RESTART_TARGET_RATIO}x: **${restart.pass ? 'pass' : 'FAIL'}**.`,
     '',
   ];
 }

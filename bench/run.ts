@@ -6,16 +6,27 @@ import { measureBundles } from './bundles';
 import { costPerTicket } from './cost';
 import { JsonClient } from './http-client';
 import { runLifecycle } from './lifecycle';
-import { type LocalSystem, launchLocalSystem } from './local-system';
+import { type LocalSystem, launchLocalSystem, type WithLocalSystem } from './local-system';
 import { type Measurement, measure, round } from './measure';
+import { MEMORY_TARGET_BYTES, measureMemory } from './memory';
 import { findSustainedRate, runOpenLoop } from './open-loop';
 import { Progress } from './progress';
-import { compare, describeRun, ratioLabel, verdict, writeResults } from './report';
+import {
+  compare,
+  describeRun,
+  type Results,
+  type RunStamp,
+  ratioLabel,
+  readResults,
+  verdict,
+  writeResults,
+} from './report';
+import { measureRestart, RESTART_TARGET_RATIO } from './restart';
 import { type BenchContext, comparisons, scenarios } from './scenarios';
 
 /** Per scenario: with 1000 calls p99 rests on the 10 slowest, and the run stays near a minute on two busy cores. */
 const COUNTS = { warmup: 50, requests: 1000 };
-/** The open loop at half the sustained rate: long enough for a p99 over a thousand-odd arrivals at the rates seen here. */
+/** The open loop at half the sustained rate: long enough for a p99 over a few hundred arrivals. */
 const OPEN_LOOP_SECONDS = 30;
 /** Enough connections for the most concurrent scenario, so no client waits for a socket. */
 const MAX_CLIENTS = Math.max(...scenarios.map((scenario) => scenario.clients));
@@ -28,12 +39,23 @@ const progress = new Progress();
 let current: LocalSystem | undefined;
 let interrupted = false;
 
+/** The parts of the bench, in the order they run. */
+const PARTS = ['latency', 'load', 'bundles', 'memory', 'restart'] as const;
+type Part = (typeof PARTS)[number];
+
 /**
- * `npm run bench`: runs every scenario against one local system, then the whole ticket lifecycle against a fresh
- * one (the intake scenarios leave thousands of tickets waiting in the approvers' inboxes), then
- * measures the Lambda bundles, and writes bench/results.*.
+ * `npm run bench`: runs every part and writes bench/results.*. `npm run bench -- memory restart` runs only the
+ * parts named; the others keep what the last run wrote.
+ * - latency: every scenario against one local system, then the whole ticket lifecycle against a fresh one (the
+ *   intake scenarios leave thousands of tickets waiting in the approvers' inboxes);
+ * - load: the highest arrival rate held with people acting on their emails, then intake and the first email
+ *   under an open loop at half that rate;
+ * - bundles: the Lambda bundles' sizes and import times;
+ * - memory: heap growth per finished execution;
+ * - restart: start-up time with 10,000 archived executions against none.
  */
 async function main(): Promise<void> {
+  const parts = selectedParts(process.argv.slice(2));
   // Taken before the server starts: the commit whose code it loads, even if others commit meanwhile.
   const run = describeRun(repoRoot);
   process.once('SIGINT', () => {
@@ -43,45 +65,30 @@ async function main(): Promise<void> {
     void (current?.stop() ?? Promise.resolve()).then(() => process.exit(130));
   });
   try {
-    const measurements = await withLocalSystem(runScenarios);
-    const ratios = compare(measurements, comparisons);
-    const { lifecycle, sustained, openLoop } = await withLocalSystem(async (system) => {
-      const lifecycle = await runLifecycle(system.url, progress);
-      const sustained = await findSustainedRate(system, progress);
-      const openLoop = await runOpenLoop(
-        system,
-        { rate: round(sustained.sustained.rate / 2), seconds: OPEN_LOOP_SECONDS },
-        progress,
+    const everyPart = parts.size === PARTS.length;
+    let results: Results = parts.has('latency')
+      ? { ...(everyPart ? {} : readResults(benchDir)), ...(await measureLatency(run)) }
+      : readResults(benchDir);
+    if (parts.has('load')) results = { ...results, ...(await measureUnderLoad()) };
+    if (parts.has('bundles')) results = { ...results, bundles: await measureBundles(progress) };
+    if (parts.has('memory')) {
+      const memory = await measureMemory(withLocalSystem, run, progress);
+      console.log(
+        `Memory: the heap after GC grew ${memory.bytesPerExecution} bytes per finished execution  ` +
+          `${memory.pass ? 'pass' : 'FAIL'} (target < ${MEMORY_TARGET_BYTES} bytes)`,
       );
-      return { lifecycle, sustained, openLoop };
-    });
-    const cost = costPerTicket(lifecycle.perTicket);
-    const bundles = await measureBundles(progress);
-    writeResults(benchDir, {
-      ...run,
-      scenarios: measurements,
-      ratios,
-      lifecycle,
-      cost,
-      sustained,
-      openLoop,
-      bundles,
-    });
-
-    console.log('');
-    console.table(measurements);
-    for (const ratio of ratios) console.log(`${ratioLabel(ratio)}: ${ratio.value}x  ${verdict(ratio)}`);
-    const { perTicket, ticketsPerSecond, p50, p99 } = lifecycle;
-    console.log(
-      `Lifecycle: ${ticketsPerSecond} tickets/s, intake to closed p50 ${p50} ms, p99 ${p99} ms; per ticket ` +
-        `${perTicket.stateTransitions} state transitions, ${perTicket.writes} writes, ${perTicket.reads} reads, ` +
-        `${perTicket.emails} emails, $${cost.total.toFixed(6)}`,
-    );
-    console.log(
-      `Sustained: ${sustained.sustained.rate} tickets/s (${sustained.sustained.held ? 'held' : 'NOT held'}), ` +
-        `${sustained.sustained.writesPerSecond} store writes/s; at ${openLoop.rate} tickets/s intake p50 ` +
-        `${openLoop.intake.p50} ms vs PutItem ${openLoop.putItem.p50} ms, 201 to first email p99 ${openLoop.firstEmail.p99} ms`,
-    );
+      results = { ...results, memory };
+    }
+    if (parts.has('restart')) {
+      const restart = await measureRestart(withLocalSystem, run, progress);
+      console.log(
+        `Restart: READY in ${restart.archivedMedian} ms with ${restart.archived} archived executions, ` +
+          `${restart.noExecutionsMedian} ms with none: ${restart.ratio}x  ` +
+          `${restart.pass ? 'pass' : 'FAIL'} (target ≤ ${RESTART_TARGET_RATIO}x)`,
+      );
+      results = { ...results, restart };
+    }
+    writeResults(benchDir, results);
     console.log('Wrote bench/results.md and bench/results.json');
   } catch (error) {
     // After a Ctrl-C the failures are only the server going away underneath us.
@@ -89,22 +96,69 @@ async function main(): Promise<void> {
   }
 }
 
-/** Starts a local system with its own data, runs `work` against it, and stops it. */
-async function withLocalSystem<T>(
-  work: (system: { url: string; dynamodbUrl: string; dataDir: string }) => Promise<T>,
-): Promise<T> {
+function selectedParts(names: string[]): Set<Part> {
+  const unknown = names.filter((name) => !(PARTS as readonly string[]).includes(name));
+  if (unknown.length > 0) {
+    throw new Error(`No bench part named ${unknown.join(', ')}: the parts are ${PARTS.join(', ')}`);
+  }
+  return new Set(names.length === 0 ? PARTS : (names as Part[]));
+}
+
+/** The latency scenarios and their ratios, then the whole lifecycle and its cost. */
+async function measureLatency(
+  run: RunStamp,
+): Promise<Pick<Results, keyof RunStamp | 'scenarios' | 'ratios' | 'lifecycle' | 'cost'>> {
+  const measurements = await withLocalSystem(runScenarios);
+  const ratios = compare(measurements, comparisons);
+  const lifecycle = await withLocalSystem(({ url }) => runLifecycle(url, progress));
+  const cost = costPerTicket(lifecycle.perTicket);
+
+  console.log('');
+  console.table(measurements);
+  for (const ratio of ratios) console.log(`${ratioLabel(ratio)}: ${ratio.value}x  ${verdict(ratio)}`);
+  const { perTicket, ticketsPerSecond, p50, p99 } = lifecycle;
+  console.log(
+    `Lifecycle: ${ticketsPerSecond} tickets/s, intake to closed p50 ${p50} ms, p99 ${p99} ms; per ticket ` +
+      `${perTicket.stateTransitions} state transitions, ${perTicket.writes} writes, ${perTicket.reads} reads, ` +
+      `${perTicket.emails} emails, $${cost.total.toFixed(6)}`,
+  );
+  return { ...run, scenarios: measurements, ratios, lifecycle, cost };
+}
+
+/** The sustained rate, then the open loop at half of it, on one fresh system. */
+async function measureUnderLoad(): Promise<Pick<Results, 'sustained' | 'openLoop'>> {
+  return withLocalSystem(async (system) => {
+    const sustained = await findSustainedRate(system, progress);
+    const openLoop = await runOpenLoop(
+      system,
+      { rate: round(sustained.sustained.rate / 2), seconds: OPEN_LOOP_SECONDS },
+      progress,
+    );
+    console.log(
+      `Sustained: ${sustained.sustained.rate} tickets/s (${sustained.sustained.held ? 'held' : 'NOT held'}), ` +
+        `${sustained.sustained.writesPerSecond} store writes/s; at ${openLoop.rate} tickets/s intake p50 ` +
+        `${openLoop.intake.p50} ms vs PutItem ${openLoop.putItem.p50} ms, 201 to first email p99 ${openLoop.firstEmail.p99} ms`,
+    );
+    return { sustained, openLoop };
+  });
+}
+
+/** Starts a local system (with its own data unless `options` name a folder), runs `work` against it, and stops it. */
+const withLocalSystem: WithLocalSystem = async (work, options) => {
   console.log('Starting the local system…');
-  const system = launchLocalSystem(repoRoot);
+  const system = launchLocalSystem(repoRoot, options);
   current = system;
   try {
     const ready = await system.ready;
-    console.log(`Local system at ${ready.url}, DynamoDB at ${ready.dynamodbUrl}`);
+    console.log(
+      `Local system at ${ready.url}, DynamoDB at ${ready.dynamodbUrl}, ready in ${Math.round(ready.startupMs)} ms`,
+    );
     return await work(ready);
   } finally {
     await system.stop();
     current = undefined;
   }
-}
+};
 
 /** The latency scenarios, each with its setup, against one system. */
 async function runScenarios({

@@ -251,6 +251,21 @@ export const routes: Route[] = [
   },
   {
     method: 'GET',
+    path: '/dev/memory',
+    handler: 'local/dev-routes#memory',
+    auth: 'none',
+    localOnly: true,
+    operationId: 'devMemory',
+    summary:
+      "Local mode only: the process's memory in bytes (`process.memoryUsage()`), after a full garbage collection when node runs with `--expose-gc`",
+    responses: {
+      200: {
+        description: '`{"collected", "pid", "rss", "heapTotal", "heapUsed", "external", "arrayBuffers"}`',
+      },
+    },
+  },
+  {
+    method: 'GET',
     path: '/dev/schedules',
     handler: 'local/dev-routes#schedules',
     auth: 'none',

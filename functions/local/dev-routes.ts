@@ -36,6 +36,14 @@ export interface LocalMetrics {
   ses: { emails: number };
 }
 
+/** This process's memory, as `GET /dev/memory` answers it: `process.memoryUsage()` in bytes. */
+export interface LocalMemory extends NodeJS.MemoryUsage {
+  /** Whether a full garbage collection ran first: only when node runs with `--expose-gc`. */
+  collected: boolean;
+  /** The process measured: the whole local system runs in this one. */
+  pid: number;
+}
+
 /** The local-only `/dev/*` routes: helpers for demos and tests that the AWS stack never has. */
 export function createDevRoutes(deps: {
   auth: LocalAuth;
@@ -94,6 +102,14 @@ export function createDevRoutes(deps: {
     outbox: () => respond(async () => ({ messages: await readOutbox(deps.outboxDir) })),
     endpoints: () => respond(async () => deps.endpoints),
     metrics: () => respond(async () => deps.metrics()),
+    memory: () =>
+      respond(async (): Promise<LocalMemory> => {
+        // Without a collection first, heapUsed includes garbage and says little about what is retained. A
+        // last-resort collection repeats until nothing more is freed (weak references and finalizers included),
+        // as V8 does before giving up for lack of memory: one major collection leaves readings hundreds of KB apart.
+        globalThis.gc?.({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+        return { collected: globalThis.gc !== undefined, pid: process.pid, ...process.memoryUsage() };
+      }),
     schedules: () => respond(async () => ({ schedules: deps.scheduler.list() })),
     runSchedule: (event) =>
       respond(async () => {

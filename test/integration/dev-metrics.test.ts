@@ -1,6 +1,6 @@
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalMetrics } from '../../functions/local/dev-routes';
+import type { LocalMemory, LocalMetrics } from '../../functions/local/dev-routes';
 import { startTestRuntime, type TestRuntime } from '../support/runtime';
 import { eventually, TollgateClient } from '../support/workflow-client';
 
@@ -145,5 +145,21 @@ describe('GET /dev/metrics', () => {
     };
     const total = Object.values(writes).reduce((sum, count) => sum + count, 0);
     expect(total, JSON.stringify(writes)).toBeLessThanOrEqual(20);
+  });
+});
+
+describe('GET /dev/memory', () => {
+  it('answers the memory of the process the local system runs in, collecting first only where node exposes gc', async () => {
+    // Act
+    const response = await fetch(`${system.url}/dev/memory`);
+
+    // Assess
+    expect(response.status).toBe(200);
+    const memory = (await response.json()) as LocalMemory;
+    // The runtime runs in this test's process, which vitest starts without --expose-gc.
+    expect(memory.pid).toBe(process.pid);
+    expect(memory.collected).toBe(globalThis.gc !== undefined);
+    expect(memory.heapUsed).toBeGreaterThan(0);
+    expect(memory.rss).toBeGreaterThanOrEqual(memory.heapUsed);
   });
 });
