@@ -227,8 +227,8 @@ function latencies(values: number[]): Latencies {
   };
 }
 
-/** Rates tried while looking for the sustained one: each 1.5 times the last, from 4 tickets a second. */
-const PROBE = { firstRate: 4, factor: 1.5, seconds: 20, maxProbes: 6 };
+/** Rates tried while looking for the sustained one: each 1.5 times the last, from 2 tickets a second. */
+export const PROBE = { firstRate: 2, factor: 1.5, seconds: 20, maxProbes: 8 };
 
 export interface SustainedResult {
   probes: Pick<OpenLoopResult, 'rate' | 'held' | 'backlogGrowthPerSecond' | 'writesPerSecond'>[];

@@ -7,7 +7,7 @@ import { ASSUMPTIONS, type CostEstimate, PRICES, PRICES_AS_OF } from './cost';
 import type { LifecycleResult } from './lifecycle';
 import { type Measurement, round } from './measure';
 import { MEMORY_TARGET_BYTES, type MemoryReading, type MemoryResult } from './memory';
-import type { OpenLoopResult, SustainedResult } from './open-loop';
+import { type OpenLoopResult, PROBE, type SustainedResult } from './open-loop';
 import { RESTART_TARGET_RATIO, type RestartResult } from './restart';
 import type { Comparison } from './scenarios';
 
@@ -339,7 +339,7 @@ function underLoadSection(
     'act on each email as it lands in the outbox (opening its link and submitting the form), so every ticket runs its whole workflow',
     'beside the arrivals. Between every two intakes a bare PutItem goes to the same store: both are measured under the same load.',
     '',
-    `Sustained rate: probes of ${sustained.probes.length} rising rates (20 s each, the next 1.5 times the last) until one did not hold,`,
+    `Sustained rate: probes at rising rates from ${PROBE.firstRate} tickets/s (${PROBE.seconds} s each, the next ${PROBE.factor} times the last) until one did not hold,`,
     'then 60 s at the highest that did. A rate holds when every intake answers 201, the executions running do not grow',
     '(least-squares slope over the second half under 5% of the arrival rate) and every ticket closes once arrivals stop.',
     '',
@@ -352,7 +352,7 @@ function underLoadSection(
       [
         ...sustained.probes.map((probe) => [
           probe.rate,
-          20,
+          PROBE.seconds,
           probe.held ? 'yes' : 'no',
           probe.backlogGrowthPerSecond,
           probe.writesPerSecond,
