@@ -1,7 +1,8 @@
-import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalMemory, LocalMetrics } from '../../functions/local/dev-routes';
 import { startTestRuntime, type TestRuntime } from '../support/runtime';
+import { localSfnClient } from '../support/sfn';
 import { eventually, TollgateClient } from '../support/workflow-client';
 
 const requester = 'alex.dev@example.com';
@@ -36,11 +37,7 @@ async function inboxTask(as: string, path: string, ticketId: string): Promise<st
 }
 
 async function executionEnded(ticketId: string): Promise<string> {
-  const sfn = new SFNClient({
-    endpoint: system.runtime.endpoints.stepfunctions,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  const sfn = localSfnClient(system.runtime.endpoints.stepfunctions);
   try {
     return await eventually(async () => {
       const { status } = await sfn.send(

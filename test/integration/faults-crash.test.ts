@@ -1,7 +1,8 @@
-import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ListExecutionsCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { describe, expect, it, type TestContext } from 'vitest';
 import { chainProblems } from '../support/chain';
 import { fulfilledTimeline, githubFlow } from '../support/seed';
+import { localSfnClient } from '../support/sfn';
 import { removeDataDir, startTollgate, type TollgateProcess } from '../support/tollgate-process';
 import { eventually, type Ticket, TollgateClient } from '../support/workflow-client';
 
@@ -46,11 +47,7 @@ async function start(hooks: Hooks, options: Parameters<typeof startTollgate>[0] 
 }
 
 function stepFunctions(endpoint: string) {
-  return new SFNClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  return localSfnClient(endpoint);
 }
 
 /** The happy path as the people in it walk it: file, approve by the emailed link, fulfil by the emailed link. */

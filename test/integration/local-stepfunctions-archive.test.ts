@@ -8,12 +8,13 @@ import {
   GetExecutionHistoryCommand,
   ListExecutionsCommand,
   SendTaskSuccessCommand,
-  SFNClient,
+  type SFNClient,
   StartExecutionCommand,
   TaskDoesNotExist,
 } from '@aws-sdk/client-sfn';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type LocalStepFunctions, startLocalStepFunctions } from '../../functions/local/stepfunctions';
+import { localSfnClient } from '../support/sfn';
 
 const approval = join(import.meta.dirname, '../fixtures/statemachines/approval.asl.json');
 
@@ -50,12 +51,7 @@ describe('local Step Functions: finished executions leave memory for an archive 
       },
     });
     client?.destroy();
-    client = new SFNClient({
-      endpoint: service.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      maxAttempts: 1,
-    });
+    client = localSfnClient(service.url, { maxAttempts: 1 });
     return { service, client };
   };
 

@@ -8,11 +8,12 @@ import {
   DescribeExecutionCommand,
   type DescribeExecutionCommandOutput,
   SendTaskSuccessCommand,
-  SFNClient,
+  type SFNClient,
   StartExecutionCommand,
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { localSfnClient } from '../support/sfn';
 
 const serveScript = join(import.meta.dirname, '../fixtures/statemachines/serve-approval.ts');
 const approvalArn = 'arn:aws:states:us-east-1:000000000000:stateMachine:approval';
@@ -69,12 +70,7 @@ describe('local Step Functions durability across kill -9', () => {
         }
       });
     });
-    const client = new SFNClient({
-      endpoint: await url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      maxAttempts: 1,
-    });
+    const client = localSfnClient(await url, { maxAttempts: 1 });
     const started: Child = {
       process: child,
       client,

@@ -10,7 +10,7 @@ import {
   type HistoryEvent,
   InvalidToken,
   SendTaskSuccessCommand,
-  SFNClient,
+  type SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -20,10 +20,10 @@ import type { ExecutionRecord } from '../../functions/local/stepfunctions/checkp
 import { appendEvent, MAX_HISTORY_EVENTS } from '../../functions/local/stepfunctions/history';
 import { startTestRuntime, type TestRuntime } from '../support/runtime';
 import { githubFlow } from '../support/seed';
+import { localSfnClient } from '../support/sfn';
 import { eventually, TollgateClient } from '../support/workflow-client';
 
 const run = promisify(execFile);
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 /** The states a history enters, in order. */
 const statesEntered = (events: { type?: string; stateEnteredEventDetails?: { name?: string } }[]) =>
@@ -48,12 +48,7 @@ describe('GetExecutionHistory for a ticket that went through the whole workflow'
       decision: 'approve',
     });
     await client.submitLink(await client.linkFor(fulfiller, ticketId, 'To fulfil'), { result: 'done' });
-    sfn = new SFNClient({
-      endpoint: system.runtime.endpoints.stepfunctions,
-      region: 'us-east-1',
-      credentials,
-      maxAttempts: 1,
-    });
+    sfn = localSfnClient(system.runtime.endpoints.stepfunctions, { maxAttempts: 1 });
     executionArn = executionArnOf(
       'arn:aws:states:us-east-1:000000000000:stateMachine:access-request',
       ticketId,
@@ -300,7 +295,7 @@ describe('the history of an execution across a restart', () => {
       },
     });
     sfn?.destroy();
-    sfn = new SFNClient({ endpoint: service.url, region: 'us-east-1', credentials, maxAttempts: 1 });
+    sfn = localSfnClient(service.url, { maxAttempts: 1 });
     return { service, sfn };
   };
 

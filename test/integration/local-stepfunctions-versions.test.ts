@@ -5,11 +5,12 @@ import {
   DescribeExecutionCommand,
   type DescribeExecutionCommandOutput,
   SendTaskSuccessCommand,
-  SFNClient,
+  type SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type LocalStepFunctions, startLocalStepFunctions } from '../../functions/local/stepfunctions';
+import { localSfnClient } from '../support/sfn';
 
 /** The ASL placeholder the service substitutes (spelt out: it is not a template string). */
 const NOTIFY_PLACEHOLDER = ['$', '{NotifyFunction}'].join('');
@@ -62,12 +63,7 @@ describe('local Step Functions across a change of the definition', () => {
       },
     });
     client?.destroy();
-    client = new SFNClient({
-      endpoint: service.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      maxAttempts: 1,
-    });
+    client = localSfnClient(service.url, { maxAttempts: 1 });
     return { service, client };
   };
 

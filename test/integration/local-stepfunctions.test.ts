@@ -12,7 +12,7 @@ import {
   SendTaskFailureCommand,
   SendTaskHeartbeatCommand,
   SendTaskSuccessCommand,
-  SFNClient,
+  type SFNClient,
   StartExecutionCommand,
   StateMachineDoesNotExist,
   StopExecutionCommand,
@@ -23,6 +23,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { localLambdaInvoker } from '../../functions/local/lambda';
 import { type LocalStepFunctions, startLocalStepFunctions } from '../../functions/local/stepfunctions';
 import { WorkflowPool } from '../../functions/local/workflow-pool';
+import { localSfnClient } from '../support/sfn';
 
 const fixtures = join(import.meta.dirname, '../fixtures/statemachines');
 const substitutions = {
@@ -73,12 +74,7 @@ describe('local Step Functions service', () => {
         return lambda(payload);
       },
     });
-    client = new SFNClient({
-      endpoint: service.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      maxAttempts: 1,
-    });
+    client = localSfnClient(service.url, { maxAttempts: 1 });
   });
 
   afterAll(async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   SendTaskSuccessCommand,
-  SFNClient,
+  type SFNClient,
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executionArnOf, StepFunctionsWorkflow } from '../../functions/adapters/step-functions';
 import type { ExecutionState } from '../../functions/app/ports';
 import { type LocalStepFunctions, startLocalStepFunctions } from '../../functions/local/stepfunctions';
+import { localSfnClient } from '../support/sfn';
 import { eventually } from '../support/workflow-client';
 
 const definitionPath = join(import.meta.dirname, '../fixtures/statemachines/ticket.asl.json');
@@ -39,12 +40,7 @@ describe('the Step Functions workflow adapter', () => {
         return {};
       },
     });
-    client = new SFNClient({
-      endpoint: service.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      maxAttempts: 1,
-    });
+    client = localSfnClient(service.url, { maxAttempts: 1 });
     stateMachineArn = service.stateMachineArn('tickets');
     workflow = new StepFunctionsWorkflow(client, stateMachineArn);
   });

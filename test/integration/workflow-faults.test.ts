@@ -3,13 +3,13 @@ import { join } from 'node:path';
 import {
   DescribeExecutionCommand,
   ListExecutionsCommand,
-  SFNClient,
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { findBrokenLink, type TimelineEvent } from '../../functions/domain/timeline';
 import { githubFlow } from '../support/seed';
+import { localSfnClient } from '../support/sfn';
 import { removeDataDir, startTollgate, type TollgateProcess } from '../support/tollgate-process';
 import { eventually, type Ticket, TollgateClient } from '../support/workflow-client';
 
@@ -38,11 +38,7 @@ async function endpoints(url: string): Promise<{ stepfunctions: string }> {
 }
 
 function sfn(endpoint: string) {
-  return new SFNClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  return localSfnClient(endpoint);
 }
 
 const STATE_MACHINE = 'arn:aws:states:us-east-1:000000000000:stateMachine:access-request';
