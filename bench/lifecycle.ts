@@ -38,6 +38,10 @@ const READS = ['GetItem', 'Query', 'Scan', 'BatchGetItem'];
 /** BatchWriteItem requests are left out: the writes inside them are counted one by one. */
 const WRITES = ['PutItem', 'UpdateItem', 'DeleteItem'];
 
+/** The store's writes the metrics count: puts, updates, deletes, and each item of a BatchWriteItem. */
+export const storeWrites = (metrics: LocalMetrics): number =>
+  WRITES.reduce((total, name) => total + (metrics.dynamodb[name] ?? 0), 0) + metrics.dynamodbBatchWriteItems;
+
 /** What one ticket from intake to closure makes the system do: means over the counted tickets. */
 export interface PerTicket {
   stateTransitions: number;
@@ -409,7 +413,7 @@ function perTicket(deltas: LocalMetrics[], ticketBytes: number): PerTicket {
     workflowInvocations: mean((delta) => delta.lambda.workflow),
     httpInvocations: mean((delta) => delta.lambda.http),
     dynamodb,
-    writes: round(sum(WRITES) + batchWriteItems),
+    writes: mean(storeWrites),
     batchWriteRequests: dynamodb.BatchWriteItem ?? 0,
     batchWriteItems,
     reads: sum(READS),

@@ -7,6 +7,7 @@ import type { LocalMetrics } from '../functions/local/dev-routes';
 import { LOCAL_TABLE_NAME, localCredentials } from '../functions/local/dynamodb';
 import { TollgateClient } from '../test/support/workflow-client';
 import { JsonClient } from './http-client';
+import { storeWrites } from './lifecycle';
 import { percentile, round } from './measure';
 import { type EmailedAction, watchOutbox } from './outbox-watcher';
 import type { Progress } from './progress';
@@ -186,7 +187,7 @@ export async function runOpenLoop(
     backlog,
     backlogGrowthPerSecond: round(growth),
     held: failures.length === 0 && drained && growth <= HELD_GROWTH_SHARE * load.rate,
-    writesPerSecond: round((writes(during) - writes(before)) / arrivalSeconds),
+    writesPerSecond: round((storeWrites(during) - storeWrites(before)) / arrivalSeconds),
   };
 }
 
@@ -199,12 +200,6 @@ async function drain(metrics: () => Promise<LocalMetrics>, runningBefore: number
   }
   return false;
 }
-
-const writes = (metrics: LocalMetrics) =>
-  (metrics.dynamodb.PutItem ?? 0) +
-  (metrics.dynamodb.UpdateItem ?? 0) +
-  (metrics.dynamodb.DeleteItem ?? 0) +
-  metrics.dynamodbBatchWriteItems;
 
 /** The least-squares slope of the running executions over time. */
 function growthPerSecond(samples: { atS: number; running: number }[]): number {
