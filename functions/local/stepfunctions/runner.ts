@@ -79,7 +79,7 @@ export interface RunnerDeps {
   log: (line: string) => void;
   timeoutError: () => Error;
   /** Called once the ended execution is archived: it leaves memory. */
-  onArchived: (record: ExecutionRecord) => void;
+  onArchived: (runner: ExecutionRunner) => void;
 }
 
 /** What one library run (one top-level state) ended with. */
@@ -480,7 +480,7 @@ export class ExecutionRunner {
     Object.assign(this.record, { status, stopDate: Date.now() }, result);
     executionEnded(this.record, result);
     await this.deps.store.archive(this.record);
-    this.deps.onArchived(this.record);
+    this.deps.onArchived(this);
     this.deps.log(
       `stepfunctions: ${this.record.executionArn} ${status}${result.error ? ` (${result.error})` : ''}`,
     );

@@ -96,9 +96,15 @@ export async function startLocalStepFunctions(opts: LocalStepFunctionsOptions): 
 
   const { store, running } = await CheckpointStore.open(join(opts.dataDir, 'stepfunctions'));
   const versions = new DefinitionVersions(join(opts.dataDir, 'stepfunctions', 'definitions'));
-  const counts: StepFunctionsCounts = { stateTransitions: 0, executionsStarted: 0, executionsRunning: 0 };
   /** Running executions by key (see executionKey); finished ones are read from the archive. */
   const executions = new Map<string, ExecutionRunner>();
+  const counts: StepFunctionsCounts = {
+    stateTransitions: 0,
+    executionsStarted: 0,
+    get executionsRunning() {
+      return executions.size;
+    },
+  };
   /** Tokens minted before tokens named their execution, of the executions still running: key by token. */
   const olderTokens = new Map<string, string>();
   const deps: RunnerDeps = {
@@ -108,11 +114,9 @@ export async function startLocalStepFunctions(opts: LocalStepFunctionsOptions): 
     invokeLambda: opts.invokeLambda,
     log,
     timeoutError: await libraryTimeoutErrorMaker(),
-    onArchived: (record) => {
-      const key = executionKey(record.executionArn);
+    onArchived: ({ key, record }) => {
       executions.delete(key);
       for (const token of Object.keys(record.closedTokens)) olderTokens.delete(token);
-      counts.executionsRunning = executions.size;
     },
   };
   for (const record of running) {
@@ -122,7 +126,6 @@ export async function startLocalStepFunctions(opts: LocalStepFunctionsOptions): 
       if (executionKeyOfToken(token) !== runner.key) olderTokens.set(token, runner.key);
     }
   }
-  counts.executionsRunning = executions.size;
 
   /** The execution, running (with its runner) or archived, or undefined. */
   const findExecution = async (
@@ -209,7 +212,6 @@ export async function startLocalStepFunctions(opts: LocalStepFunctionsOptions): 
       stateEntered(record, machine.stateTypes.get(machine.startAt) ?? 'Task', machine.startAt, parsedInput);
       const runner = new ExecutionRunner(record, deps);
       executions.set(key, runner);
-      counts.executionsRunning = executions.size;
       await versions.keep(machine);
       await store.save(record);
       counts.executionsStarted++;
