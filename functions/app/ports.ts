@@ -1,5 +1,8 @@
 import type { DirectoryView, Identity, Role, System } from '../domain/directory';
 import type { Status } from '../domain/lifecycle';
+import type { PolicyInputs } from '../domain/policy/inputs';
+import type { PolicyAction, PolicyAnswers } from '../domain/policy/outcome';
+import type { Policies } from '../domain/policy/policy-set';
 import type { Ticket } from '../domain/ticket';
 
 export interface Clock {
@@ -31,7 +34,10 @@ export interface Directory extends DirectoryView {
  * One partition of tickets, newest first: by requester, beneficiary or status (ticket indexes), or
  * by viewer (the approvers and fulfillers a ticket names, kept as derived items).
  */
-export type TicketPartition = { by: 'requester' | 'beneficiary' | 'status' | 'viewer'; value: string };
+export type TicketPartition = {
+  by: 'requester' | 'beneficiary' | 'status' | 'viewer' | 'inFlight';
+  value: string;
+};
 
 /** A ticket without its timeline: what lists carry. */
 export type TicketSummary = Omit<Ticket, 'timeline'>;
@@ -192,6 +198,61 @@ export interface GrantRecord {
 export interface GrantStore {
   /** Idempotent: the grant id derives from the ticket, so a repeat writes the same record. */
   put(grant: GrantRecord): Promise<void>;
+  /** The entitlement ids of the grants an identity holds (until their revocation is confirmed). */
+  entitlementsHeldBy(holder: string): Promise<string[]>;
+}
+
+/** A policy set compiled for this process: the questions it answers cost no parsing. */
+export interface PolicyEvaluator {
+  readonly version: string;
+  evaluate(inputs: PolicyInputs, actions: readonly PolicyAction[]): PolicyAnswers['actions'];
+}
+
+/** The live policy set; a new version is picked up within seconds of being published. */
+export interface PolicyEngine {
+  live(): Promise<PolicyEvaluator>;
+}
+
+export interface PolicyVersion {
+  version: string;
+  policies: Policies;
+  /** When and by whom it was first stored; the baseline from `policies/` has neither. */
+  createdAt: string | null;
+  createdBy: string | null;
+}
+
+export interface PolicyChange {
+  at: string;
+  by: string;
+  from: string;
+  to: string;
+}
+
+/** Policy sets by version (content-addressed, kept for ever) and the pointer to the live one. */
+export interface PolicyStore {
+  /** The version published last, or undefined while the baseline from `policies/` is live. */
+  liveVersion(): Promise<string | undefined>;
+  get(version: string): Promise<PolicyVersion | undefined>;
+  /**
+   * Stores the version and makes it live, with the audit event of the change, only if `change.from`
+   * is still live; throws ConflictError otherwise. Storing a version again is harmless.
+   */
+  publish(version: PolicyVersion, change: PolicyChange, baselineVersion: string): Promise<void>;
+}
+
+/** Every input a policy decision saw, kept by its hash so history never changes under it. */
+export interface PolicySnapshot {
+  hash: string;
+  inputs: PolicyInputs;
+  /** The policy set version that decided on these inputs first, and when. */
+  version: string;
+  at: string;
+}
+
+export interface SnapshotStore {
+  /** Idempotent: a snapshot is content-addressed, so the same inputs write the same item. */
+  put(snapshot: PolicySnapshot): Promise<void>;
+  get(hash: string): Promise<PolicySnapshot | undefined>;
 }
 
 /** Local-only fault injection: named points where the process crashes or the step fails, for the fault tests. */

@@ -9,6 +9,7 @@ import { appendEvent } from '../domain/timeline';
 import { parseOrThrow } from '../domain/validation';
 import { bodyHash } from './body-hash';
 import { TicketExistsError } from './errors';
+import { decideByPolicy, type PolicyDeps } from './policy-decisions';
 import type {
   Clock,
   Directory,
@@ -20,7 +21,7 @@ import type {
   Workflow,
 } from './ports';
 
-export interface SubmitDeps {
+export interface SubmitDeps extends PolicyDeps {
   clock: Clock;
   ids: Ids;
   directory: Directory;
@@ -189,14 +190,33 @@ async function draftAccessTicket(
   if (Object.keys(fields).length > 0 || !beneficiary || !system || !entitlement || !durationBasis) {
     throw new ValidationError('The request names something that cannot be requested', fields);
   }
-  assertMayFileFor(caller, beneficiary);
+  await assertMayFileFor(caller, beneficiary, deps.directory);
 
-  const { decision, approvals } = await routeAccessRequest(deps.directory, {
-    requester: caller,
-    beneficiary,
-    system,
+  const request = { requester: caller, beneficiary, system, entitlement };
+  const policy = await decideByPolicy(
+    deps,
+    {
+      ...request,
+      urgency: body.urgency,
+      duration: body.duration ?? null,
+      justification: body.justification,
+      evidenceCount: body.evidence.length,
+      ticketId: id,
+    },
+    now,
+  );
+  const capped = decideDuration({
+    requested: body.duration ?? null,
+    systemId: system.id,
     entitlement,
+    adminDefaultMax: deps.settings.adminDefaultMaxDuration,
+    policyCap: policy.cap,
+    now,
   });
+  if ('problem' in capped) {
+    throw new ValidationError('The duration is longer than policy allows', { duration: capped.problem });
+  }
+  const { decision, approvals } = await routeAccessRequest(deps.directory, request, policy);
   const accountable = await deps.directory.identity(accountablePersonId(beneficiary));
   const ticket = newTicket(id, caller, now, {
     type: 'access',
@@ -207,8 +227,8 @@ async function draftAccessTicket(
     entitlement: entitlement.id,
     justification: body.justification,
     urgency: body.urgency,
-    duration: durationBasis.applied,
-    durationBasis,
+    duration: capped.basis.applied,
+    durationBasis: capped.basis,
     evidence: body.evidence,
     fulfilment: fulfilmentRecordFor(system, null),
   });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { isStageName, resolveStage } from '../domain/routing';
+import { isStageName } from '../domain/policy/outcome';
+import { resolveStage } from '../domain/routing';
 import { applyChange, type Ticket } from '../domain/ticket';
 import {
   applyApprovals,
@@ -14,11 +15,13 @@ import {
   recordedAnswer,
   recordedOutcome,
   recordFailure,
+  refuseBeforeFulfilment,
   stageToOpen,
   timeOut,
 } from '../domain/workflow';
 import { approvalRequestEmail, fulfilmentRequestEmail } from './emails';
 import { MissingDeadlineError } from './errors';
+import { type PolicyDeps, refusalBeforeFulfilment } from './policy-decisions';
 import type {
   Clock,
   Directory,
@@ -66,7 +69,11 @@ export type Milestone = 'intake' | 'approval' | 'fulfilment' | 'timeout';
  * conditional write, then write what derives from the committed ticket. Safe to repeat: a ticket
  * that already moved on is left as it is, and the derived items are written again.
  */
-export async function advance(deps: WorkflowDeps, ticketId: string, after: Milestone): Promise<StepResult> {
+export async function advance(
+  deps: WorkflowDeps & PolicyDeps,
+  ticketId: string,
+  after: Milestone,
+): Promise<StepResult> {
   const now = deps.clock.now();
   const at = now.toISOString();
   const ticket = await updateTicket(deps.tickets, ticketId, async (current) => {
@@ -87,7 +94,7 @@ export async function advance(deps: WorkflowDeps, ticketId: string, after: Miles
   return stepResult(ticket, now);
 }
 
-function fromIntake(deps: WorkflowDeps, ticket: Ticket, now: Date): Ticket {
+async function fromIntake(deps: WorkflowDeps & PolicyDeps, ticket: Ticket, now: Date): Promise<Ticket> {
   if (ticket.status !== 'submitted') return ticket;
   const at = now.toISOString();
   const fulfilmentDeadline = deadlineAfter(deps, now, fulfilmentWindowSeconds[ticket.urgency]);
@@ -100,10 +107,11 @@ function fromIntake(deps: WorkflowDeps, ticket: Ticket, now: Date): Ticket {
   }
   switch (ticket.decision?.outcome) {
     case 'auto_approved':
-      return openFulfilment(
+      return openCheckedFulfilment(
+        deps,
         applyChange(ticket, { type: 'auto_approved', at, actor: 'tollgate', to: 'fulfilling' }),
         fulfilmentDeadline,
-        at,
+        now,
       );
     case 'auto_rejected':
       return applyChange(ticket, {
@@ -123,12 +131,17 @@ function fromIntake(deps: WorkflowDeps, ticket: Ticket, now: Date): Ticket {
  * A denial closes, the last approval opens fulfilment, any other approval opens the next stage
  * with its people resolved now, passing over whoever decided an earlier stage.
  */
-async function afterDecision(deps: WorkflowDeps, ticket: Ticket, now: Date): Promise<Ticket> {
+async function afterDecision(deps: WorkflowDeps & PolicyDeps, ticket: Ticket, now: Date): Promise<Ticket> {
   const at = now.toISOString();
   const { ticket: decided, next } = applyApprovals(ticket, at);
   // Only the write that approves opens fulfilment: a repeated step finds it opened already.
   if (next === 'fulfilment' && decided !== ticket) {
-    return openFulfilment(decided, deadlineAfter(deps, now, fulfilmentWindowSeconds[ticket.urgency]), at);
+    return openCheckedFulfilment(
+      deps,
+      decided,
+      deadlineAfter(deps, now, fulfilmentWindowSeconds[ticket.urgency]),
+      now,
+    );
   }
   const index = stageToOpen(decided);
   const stage = decided.approvals[index ?? -1];
@@ -141,6 +154,18 @@ async function afterDecision(deps: WorkflowDeps, ticket: Ticket, now: Date): Pro
       : null;
   const deadline = deadlineAfter(deps, now, approvalWindowSeconds[ticket.urgency]);
   return openStage(decided, index, deadline, at, assignment);
+}
+
+/** Toxic combinations and departures are checked again right before anyone provisions access. */
+async function openCheckedFulfilment(
+  deps: PolicyDeps,
+  approved: Ticket,
+  deadline: string,
+  now: Date,
+): Promise<Ticket> {
+  const at = now.toISOString();
+  const refusal = await refusalBeforeFulfilment(deps, approved, now);
+  return refusal ? refuseBeforeFulfilment(approved, refusal, at) : openFulfilment(approved, deadline, at);
 }
 
 /**

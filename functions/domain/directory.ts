@@ -33,6 +33,8 @@ export const entitlementSchema = z.strictObject({
   name: z.string().min(1).max(200),
   class: z.enum(entitlementClasses),
   maxDuration: z.string().nullable().default(null),
+  /** Entitlements nobody should hold together with this one (toxic combinations); read both ways. */
+  conflictsWith: z.array(z.string().min(1).max(100)).max(100).default([]),
 });
 export type Entitlement = z.infer<typeof entitlementSchema>;
 

@@ -14,16 +14,20 @@ export const durationBasisSchema = z
     cap: z
       .object({
         max: z.string(),
-        from: z.enum(['entitlement', 'admin_default']).meta({
+        from: z.enum(['entitlement', 'admin_default', 'policy']).meta({
           description:
-            "`entitlement`: the entitlement's maxDuration; `admin_default`: the ADMIN_DEFAULT_MAX_DURATION setting, for an admin entitlement without one",
+            "`entitlement`: the entitlement's maxDuration; `admin_default`: the ADMIN_DEFAULT_MAX_DURATION setting, for an admin entitlement without one; `policy`: a policy's @maxDuration",
         }),
+        policyId: z
+          .string()
+          .optional()
+          .meta({ description: 'The policy that set the cap, when `from` is `policy`' }),
       })
       .nullable()
       .meta({ description: `The longest duration allowed; null: none but ${LONGEST_REQUEST}` }),
-    reason: z.enum(['requested', 'entitlement_default', 'admin_default', 'standing']).meta({
+    reason: z.enum(['requested', 'entitlement_default', 'admin_default', 'policy_default', 'standing']).meta({
       description:
-        '`requested`: as asked, within the cap; `entitlement_default` and `admin_default`: nothing was asked for an admin entitlement, so it runs for its cap; `standing`: nothing was asked and nothing caps it',
+        '`requested`: as asked, within the cap; `entitlement_default`, `admin_default` and `policy_default`: nothing was asked for an admin entitlement, so it runs for its cap; `standing`: nothing was asked and nothing caps it',
     }),
   })
   .meta({ id: 'DurationBasis', description: 'Which duration a request was given, and why' });
@@ -45,6 +49,8 @@ export function decideDuration(input: {
   entitlement: Pick<Entitlement, 'id' | 'class' | 'maxDuration'>;
   /** The ADMIN_DEFAULT_MAX_DURATION setting. */
   adminDefaultMax: string;
+  /** The tightest cap the policies that decided the request set, if any did. */
+  policyCap?: { max: string; policyId: string } | null;
   now: Date;
 }): { basis: DurationBasis } | { problem: string } {
   const { entitlement, now } = input;
@@ -56,7 +62,9 @@ export function decideDuration(input: {
       const which =
         cap.from === 'admin_default'
           ? ' (ADMIN_DEFAULT_MAX_DURATION, for admin entitlements without a maximum)'
-          : '';
+          : cap.from === 'policy'
+            ? ` (policy ${cap.policyId})`
+            : '';
       return { problem: `must be at most ${cap.max} for ${entitlement.id}${which}` };
     }
     if (endsAfter(now, requested, parseDuration(LONGEST_REQUEST) as Duration)) {
@@ -65,20 +73,41 @@ export function decideDuration(input: {
     return { basis: basis(input.requested, input.requested, cap, 'requested') };
   }
   if (cap && entitlement.class === 'admin') {
-    const reason = cap.from === 'entitlement' ? 'entitlement_default' : 'admin_default';
+    const reason = defaultReasons[cap.from];
     return { basis: basis(cap.max, null, cap, reason) };
   }
   if (cap) return { problem: `is required: ${entitlement.id} is time-bound (at most ${cap.max})` };
   return { basis: basis(null, null, null, 'standing') };
 }
 
+const defaultReasons = {
+  entitlement: 'entitlement_default',
+  admin_default: 'admin_default',
+  policy: 'policy_default',
+} as const;
+
 interface Cap {
   max: string;
-  from: 'entitlement' | 'admin_default';
+  from: 'entitlement' | 'admin_default' | 'policy';
+  policyId?: string;
   duration: Duration;
 }
 
+/** The tightest of the catalog's cap and the policies' cap, compared by where they end from `now`. */
 function capOf(input: Parameters<typeof decideDuration>[0]): Cap | null {
+  const catalogCap = catalogCapOf(input);
+  const policy = input.policyCap ? parseDuration(input.policyCap.max) : null;
+  if (!input.policyCap || !policy) return catalogCap;
+  const policyCap: Cap = {
+    max: input.policyCap.max,
+    from: 'policy',
+    policyId: input.policyCap.policyId,
+    duration: policy,
+  };
+  return catalogCap && !endsAfter(input.now, catalogCap.duration, policy) ? catalogCap : policyCap;
+}
+
+function catalogCapOf(input: Parameters<typeof decideDuration>[0]): Cap | null {
   const { entitlement } = input;
   const [max, from] = entitlement.maxDuration
     ? [entitlement.maxDuration, 'entitlement' as const]
@@ -105,6 +134,6 @@ const basis = (
 ): DurationBasis => ({
   applied,
   requested,
-  cap: cap ? { max: cap.max, from: cap.from } : null,
+  cap: cap ? { max: cap.max, from: cap.from, ...(cap.policyId ? { policyId: cap.policyId } : {}) } : null,
   reason,
 });

@@ -6,34 +6,11 @@ import {
   isActive,
   type System,
 } from './directory';
+import type { PolicyOutcome, StageName } from './policy/outcome';
 import type { Approval, Decision } from './ticket';
-
-/**
- * The rules that choose approval stages until the policy engine decides them. Each stage names the
- * rule that asked for it, and the decision records them with the version of this rule set.
- */
-export const ROUTING_VERSION = 'routing-v2';
-export const stageRules = {
-  manager: 'routing.manager-approval',
-  system_owner: 'routing.admin-system-owner',
-  security: 'routing.critical-admin-security',
-} as const;
-export type StageName = keyof typeof stageRules;
 
 /** Why nobody can act on a ticket: the reason an `auto_rejected` closure carries. */
 export type NobodyEligible = 'no_eligible_approver' | 'no_eligible_fulfiller';
-
-/**
- * Every access ticket needs the manager; admin rights on a high or critical system also need the
- * system owner, and on a critical one security as well.
- */
-export function stagesFor(system: System, entitlement: Entitlement): StageName[] {
-  const stages: StageName[] = ['manager'];
-  if (entitlement.class !== 'admin') return stages;
-  if (system.sensitivity === 'high' || system.sensitivity === 'critical') stages.push('system_owner');
-  if (system.sensitivity === 'critical') stages.push('security');
-  return stages;
-}
 
 export interface StageAssignment {
   stage: string;
@@ -121,16 +98,17 @@ export interface Route {
 }
 
 /**
- * Routes an access request at intake. The first stage gets its people now; later stages are
- * resolved when they open (who decided before is known then), but each is tried here already, so a
- * request nobody could carry through is refused at once with the reason instead of waiting.
- * A system's sole fulfiller is never the sole approver of a one-stage ticket.
+ * Routes an access request at intake, on the stages policy asked for. The first stage gets its
+ * people now; later stages are resolved when they open (who decided before is known then), but
+ * each is tried here already, so a request nobody could carry through is refused at once with the
+ * reason instead of waiting. A system's sole fulfiller is never the sole approver of a one-stage
+ * ticket, and a request that policy approves or refuses asks nobody.
  */
 export async function routeAccessRequest(
   directory: DirectoryView,
   request: { requester: Identity; beneficiary: Identity; system: System; entitlement: Entitlement },
+  policy: PolicyOutcome & { inputs: string },
 ): Promise<Route> {
-  const stages = stagesFor(request.system, request.entitlement);
   const ticket: TicketParties & { system: System } = {
     requester: request.requester.id,
     beneficiary: request.beneficiary.id,
@@ -138,9 +116,21 @@ export async function routeAccessRequest(
       request.beneficiary.kind === 'service' ? accountablePersonId(request.beneficiary) : null,
     system: request.system,
   };
-  const rule = { stages, policyIds: stages.map((stage) => stageRules[stage]), version: ROUTING_VERSION };
+  const decision: Decision = {
+    outcome: policy.outcome,
+    stages: policy.stages.map((stage) => stage.stage),
+    policyIds: policy.policyIds,
+    version: policy.version,
+    reason: policy.reason,
+    askedBy: Object.fromEntries(policy.stages.map((stage) => [stage.stage, stage.policyIds])),
+    cap: policy.cap,
+    inputs: policy.inputs,
+  };
+  if (policy.outcome === 'auto_rejected') return { decision, approvals: [] };
   const fulfillers = await availableFulfillers(directory, request.system, ticket);
-  if (fulfillers?.length === 0) return rejected(rule, 'no_eligible_fulfiller');
+  if (fulfillers?.length === 0) return rejected(decision, 'no_eligible_fulfiller');
+  if (policy.outcome === 'auto_approved') return { decision, approvals: [] };
+  const stages = policy.stages.map((stage) => stage.stage);
   const soleFulfiller = stages.length === 1 && fulfillers?.length === 1 ? fulfillers : [];
 
   const assignments: StageAssignment[] = [];
@@ -150,11 +140,11 @@ export async function routeAccessRequest(
       earlier.candidates.length === 1 ? earlier.candidates : [],
     );
     const assignment = await resolveStage(directory, stage, ticket, [...soleFulfiller, ...deciding]);
-    if (!assignment) return rejected(rule, 'no_eligible_approver');
+    if (!assignment) return rejected(decision, 'no_eligible_approver');
     assignments.push(assignment);
   }
   return {
-    decision: { outcome: 'approval_required', ...rule, reason: null },
+    decision,
     approvals: assignments.map((assignment, index) =>
       index === 0
         ? pendingApproval(assignment)
@@ -163,8 +153,9 @@ export async function routeAccessRequest(
   };
 }
 
-function rejected(rule: Omit<Decision, 'outcome' | 'reason'>, reason: NobodyEligible): Route {
-  return { decision: { outcome: 'auto_rejected', ...rule, reason }, approvals: [] };
+/** Separation of duties left nobody: refused with that reason, whatever policy said. */
+function rejected(decision: Decision, reason: NobodyEligible): Route {
+  return { decision: { ...decision, outcome: 'auto_rejected', reason }, approvals: [] };
 }
 
 export function pendingApproval(assignment: StageAssignment): Approval {
@@ -180,5 +171,3 @@ export function pendingApproval(assignment: StageAssignment): Approval {
     path: assignment.path,
   };
 }
-
-export const isStageName = (stage: string): stage is StageName => stage in stageRules;

@@ -19,6 +19,19 @@ export const decisionSchema = z
     policyIds: z.array(z.string()),
     version: z.string(),
     reason: z.string().nullable(),
+    askedBy: z
+      .record(z.string(), z.array(z.string()))
+      .default({})
+      .meta({ description: 'Each stage, with the policies that asked for it' }),
+    cap: z
+      .object({ max: z.string(), policyId: z.string() })
+      .nullable()
+      .default(null)
+      .meta({ description: 'The tightest duration cap a policy set, and which policy' }),
+    inputs: z.string().nullable().default(null).meta({
+      description:
+        'SHA-256 of the snapshot of every input the policies saw (GET /policies/inputs/{hash}); null for tickets decided before policies',
+    }),
   })
   .meta({
     id: 'Decision',

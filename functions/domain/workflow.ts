@@ -86,6 +86,31 @@ export function closeWithNobodyEligible(ticket: Ticket, reason: NobodyEligible, 
 }
 
 /**
+ * Policy, asked again before provisioning, refuses what it would now refuse at intake: the ticket
+ * closes as `auto_rejected` with the policy's reason, naming the policies, version and inputs.
+ */
+export function refuseBeforeFulfilment(
+  ticket: Ticket,
+  refusal: { reason: string | null; policyIds: string[]; version: string; inputs: string },
+  at: string,
+): Ticket {
+  return applyChange(ticket, {
+    type: 'closed',
+    at,
+    actor: 'tollgate',
+    reason: refusal.reason,
+    to: 'closed',
+    closure: 'auto_rejected',
+    data: {
+      check: 'before_fulfilment',
+      policyIds: refusal.policyIds,
+      version: refusal.version,
+      inputs: refusal.inputs,
+    },
+  });
+}
+
+/**
  * Separation of duties at the moment of deciding: only a named candidate of the open stage, never
  * a party to the ticket, and never someone who already decided another stage.
  */

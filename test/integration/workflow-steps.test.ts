@@ -25,6 +25,7 @@ import type { Ticket } from '../../functions/domain/ticket';
 import { findBrokenLink, type TimelineEvent } from '../../functions/domain/timeline';
 import { LOCAL_TABLE_NAME, localCredentials, startLocalDynamo } from '../../functions/local/dynamodb';
 import { seedIfEmpty } from '../../functions/local/seed';
+import { localPolicyDeps } from '../support/policies';
 import { people } from '../support/seed';
 
 /**
@@ -100,8 +101,9 @@ function system(options: { tickets?: TicketStore } = {}) {
     log: () => undefined,
     settings: { publicBaseUrl: 'https://tollgate.example.com', timeScale: 1, adminDefaultMaxDuration: 'P7D' },
   };
+  const clock = { now: () => now };
   return {
-    deps,
+    deps: { ...deps, ...localPolicyDeps(db, clock) },
     emails,
     workflow,
     at: (iso: string | number) => {

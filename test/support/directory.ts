@@ -48,6 +48,7 @@ export function system(id: string, ownerId: string, fulfiller: string, entitleme
       name: entitlement,
       class: 'read',
       maxDuration: null,
+      conflictsWith: [],
     })),
   };
 }

@@ -66,11 +66,15 @@ export function seedIdentity(id: string): SeedIdentity {
   return identity;
 }
 
-/** Who `callerId` may file for per the spec: themselves, a service account they own, a direct report. */
+/**
+ * Who `callerId` may file for: themselves, a service account they own (or whose departed or
+ * suspended owner reports to them), a direct report.
+ */
 export function mayFileFor(callerId: string, beneficiary: SeedIdentity): boolean {
   if (beneficiary.id === callerId) return true;
-  if (beneficiary.kind === 'service') return beneficiary.ownerId === callerId;
-  return beneficiary.managerId === callerId;
+  if (beneficiary.kind !== 'service') return beneficiary.managerId === callerId;
+  const owner = seedIdentities.find((candidate) => candidate.id === beneficiary.ownerId);
+  return beneficiary.ownerId === callerId || (owner?.status !== 'active' && owner?.managerId === callerId);
 }
 
 /** The flow most workflow tests walk: Alex asks for github-write, his manager Erin approves, Ian fulfils. */

@@ -32,6 +32,10 @@ const ticketFacts = [
  * | link (one per person asked)       | LINK#{sha256(token)}       | LINK          |
  * | viewer (derived)                  | VIEWER#{identity}          | {ticketId}    |
  * | grant                             | GRANT#{id}                 | GRANT         |
+ * | policy set version                | POLICYSET#{version}        | POLICYSET     |
+ * | the live policy set's version     | POLICIES                   | LIVE          |
+ * | policy change (audited)           | POLICIES                   | CHANGE#{at}#{version} |
+ * | policy inputs snapshot            | SNAPSHOT#{sha256}          | SNAPSHOT      |
  *
  * ## Indexes
  *
@@ -257,6 +261,15 @@ export const keys = {
   }),
   task: (id: string): Keys => ({ pk: `TASK#${id}`, sk: 'TASK' }),
   link: (hash: string): Keys => ({ pk: `LINK#${hash}`, sk: 'LINK' }),
+  policyVersion: (version: string): Keys => ({ pk: `POLICYSET#${version}`, sk: 'POLICYSET' }),
+  livePolicies: (): Keys => ({ pk: 'POLICIES', sk: 'LIVE' }),
+  /** In the changes since the last audit checkpoint (gsi6), like tickets. */
+  policyChange: (at: string, version: string): Keys => ({
+    pk: 'POLICIES',
+    sk: `CHANGE#${at}#${version}`,
+    ...inPartition('changed', hour(at), `POLICIES#${at}#${version}`),
+  }),
+  snapshot: (hash: string): Keys => ({ pk: `SNAPSHOT#${hash}`, sk: 'SNAPSHOT' }),
   /** On a link: lists its task in the recipient's inbox until the task retires. */
   inboxEntry: (identityId: string, kind: string, taskId: string): Partial<Keys> =>
     inPartition('inbox', identityId, inboxSort(kind, taskId)),

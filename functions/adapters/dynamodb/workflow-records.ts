@@ -169,4 +169,13 @@ export class DynamoGrantStore implements GrantStore {
       new PutCommand({ TableName: this.tableName, Item: { ...keys.grant(grant), ...grant } }),
     );
   }
+
+  async entitlementsHeldBy(holder: string): Promise<string[]> {
+    const entries = await queryAll(this.db, {
+      TableName: this.tableName,
+      ...partitionQuery('holder', holder),
+    });
+    // gsi1 projects the entitlement, so the grants themselves need not be read.
+    return [...new Set(entries.map((entry) => String(entry.entitlement)))];
+  }
 }

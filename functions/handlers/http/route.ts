@@ -25,7 +25,9 @@ export interface HttpRequest<Q> {
   correlationId: string;
 }
 
-interface RouteOptions<Q extends z.ZodType> {
+interface RouteOptions<Q extends z.ZodType, D extends Deps> {
+  /** The deps the use case needs, when more than the common ones (policy-deps.ts: only some functions carry Cedar). */
+  deps?: () => D;
   /** Parsed from the query string; failures are 400s naming the parameter. */
   query?: Q;
   /** Whether the route reads a JSON body (413 past 64 KiB, 415 for another media type). */
@@ -37,14 +39,14 @@ interface RouteOptions<Q extends z.ZodType> {
  * verified JWT claims and the directory, the body and query parsed, and every error mapped to the
  * contract's envelope. The same function runs in Lambda and behind the local server.
  */
-export function httpRoute<Q extends z.ZodType = z.ZodType<Record<string, never>>>(
-  options: RouteOptions<Q>,
-  useCase: (request: HttpRequest<z.output<Q>>, deps: Deps) => Promise<HttpResult>,
+export function httpRoute<Q extends z.ZodType = z.ZodType<Record<string, never>>, D extends Deps = Deps>(
+  options: RouteOptions<Q, D>,
+  useCase: (request: HttpRequest<z.output<Q>>, deps: D) => Promise<HttpResult>,
 ) {
   return middy<HttpEvent, HttpResult, Error, Context>().handler(async (event) => {
     const correlationId = event.requestContext.requestId;
     try {
-      const deps = getDeps();
+      const deps = (options.deps ?? getDeps)() as D;
       const caller = await resolveCaller(event, deps);
       const request: HttpRequest<z.output<Q>> = {
         caller,

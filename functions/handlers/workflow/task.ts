@@ -13,13 +13,15 @@ export class InvalidTaskInputError extends Error {
  * Executions started on an older definition call the newest handler: a field added to a task's
  * schema is optional, and none is removed or renamed (see functions/workflow.ts).
  */
-export function workflowTask<S extends z.ZodType, R>(
+export function workflowTask<S extends z.ZodType, R, D extends Deps = Deps>(
   name: string,
   schema: S,
-  useCase: (input: z.output<S>, deps: Deps) => Promise<R>,
+  useCase: (input: z.output<S>, deps: D) => Promise<R>,
+  /** The deps the step needs, when more than the common ones (policy-deps.ts). */
+  depsFor: () => D = getDeps as () => D,
 ) {
   return middy<unknown, R, Error, Context>().handler(async (payload) => {
-    const deps = getDeps();
+    const deps = depsFor();
     const parsed = schema.safeParse(payload);
     if (!parsed.success) throw new InvalidTaskInputError(`${name}: ${parsed.error.message}`);
     try {

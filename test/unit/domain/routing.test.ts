@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DirectoryView, Identity, System } from '../../../functions/domain/directory';
-import {
-  ROUTING_VERSION,
-  resolveStage,
-  routeAccessRequest,
-  stageRules,
-} from '../../../functions/domain/routing';
+import type { PolicyOutcome, StageName } from '../../../functions/domain/policy/outcome';
+import { resolveStage, routeAccessRequest } from '../../../functions/domain/routing';
 import { directoryOf, person, serviceAccount } from './fixtures';
 
 const chief = person('chief@x.com');
@@ -45,10 +41,23 @@ function system(overrides: Partial<System> = {}): System {
     sensitivity: 'low',
     fulfilment: { mode: 'manual', fulfillers: [helpdesk.id, operator.id] },
     entitlements: [
-      { id: 'vault-read', name: 'Read', class: 'read', maxDuration: null },
-      { id: 'vault-admin', name: 'Admin', class: 'admin', maxDuration: 'P1D' },
+      { id: 'vault-read', name: 'Read', class: 'read', maxDuration: null, conflictsWith: [] },
+      { id: 'vault-admin', name: 'Admin', class: 'admin', maxDuration: 'P1D', conflictsWith: [] },
     ],
     ...overrides,
+  };
+}
+
+/** What policy answered: these stages, each asked for by a rule named after it. */
+function asking(...stages: StageName[]): PolicyOutcome & { inputs: string } {
+  return {
+    outcome: 'approval_required',
+    stages: stages.map((stage) => ({ stage, policyIds: [`rule-${stage}`] })),
+    policyIds: stages.map((stage) => `rule-${stage}`),
+    version: 'v-test',
+    reason: null,
+    cap: null,
+    inputs: 'inputs-hash',
   };
 }
 
@@ -161,52 +170,70 @@ describe('peers', () => {
 describe('the stages of an access request', () => {
   const everyone = directoryOf(chief, lead, dev, owner, helpdesk, operator, securityA, securityB);
 
-  it('asks only the manager for anything but admin rights on a high or critical system', async () => {
+  it('asks the manager when policy asks for the manager stage alone, and records the policy that asked', async () => {
     // Act
-    const route = await routeAccessRequest(everyone, {
-      requester: dev,
-      beneficiary: dev,
-      system: system({ sensitivity: 'critical' }),
-      entitlement: readAccess,
-    });
+    const route = await routeAccessRequest(
+      everyone,
+      {
+        requester: dev,
+        beneficiary: dev,
+        system: system({ sensitivity: 'critical' }),
+        entitlement: readAccess,
+      },
+      asking('manager'),
+    );
     // Assess
     expect(route.decision).toEqual({
       outcome: 'approval_required',
       stages: ['manager'],
-      policyIds: [stageRules.manager],
-      version: ROUTING_VERSION,
+      policyIds: ['rule-manager'],
+      version: 'v-test',
       reason: null,
+      askedBy: { manager: ['rule-manager'] },
+      cap: null,
+      inputs: 'inputs-hash',
     });
     expect(route.approvals).toEqual([
       expect.objectContaining({ stage: 'manager', candidates: [lead.id], decidedBy: null, deadline: null }),
     ]);
   });
 
-  it('adds the system owner for admin rights on a high system, resolved when that stage opens', async () => {
+  it('resolves the system owner stage when it opens, not at intake', async () => {
     // Act
-    const route = await routeAccessRequest(everyone, {
-      requester: dev,
-      beneficiary: dev,
-      system: system({ sensitivity: 'high' }),
-      entitlement: adminAccess,
-    });
+    const route = await routeAccessRequest(
+      everyone,
+      {
+        requester: dev,
+        beneficiary: dev,
+        system: system({ sensitivity: 'high' }),
+        entitlement: adminAccess,
+      },
+      asking('manager', 'system_owner'),
+    );
     // Assess
     expect(route.decision.stages).toEqual(['manager', 'system_owner']);
-    expect(route.decision.policyIds).toEqual([stageRules.manager, stageRules.system_owner]);
+    expect(route.decision.askedBy).toEqual({
+      manager: ['rule-manager'],
+      system_owner: ['rule-system_owner'],
+    });
     expect(route.approvals.map((approval) => [approval.stage, approval.candidates])).toEqual([
       ['manager', [lead.id]],
       ['system_owner', []],
     ]);
   });
 
-  it('adds the system owner and security for admin rights on a critical system', async () => {
+  it('keeps the stages in the order policy asked for them', async () => {
     // Act
-    const route = await routeAccessRequest(everyone, {
-      requester: dev,
-      beneficiary: dev,
-      system: system({ sensitivity: 'critical' }),
-      entitlement: adminAccess,
-    });
+    const route = await routeAccessRequest(
+      everyone,
+      {
+        requester: dev,
+        beneficiary: dev,
+        system: system({ sensitivity: 'critical' }),
+        entitlement: adminAccess,
+      },
+      asking('manager', 'system_owner', 'security'),
+    );
     // Assess
     expect(route.decision.stages).toEqual(['manager', 'system_owner', 'security']);
   });
@@ -217,12 +244,16 @@ describe('the stages of an access request', () => {
     const directory = directoryOf(chief, lead, helpdesk, report, securityA);
     const soleFulfiller = system({ fulfilment: { mode: 'manual', fulfillers: [helpdesk.id] } });
     // Act
-    const route = await routeAccessRequest(directory, {
-      requester: report,
-      beneficiary: report,
-      system: soleFulfiller,
-      entitlement: readAccess,
-    });
+    const route = await routeAccessRequest(
+      directory,
+      {
+        requester: report,
+        beneficiary: report,
+        system: soleFulfiller,
+        entitlement: readAccess,
+      },
+      asking('manager'),
+    );
     // Assess: the helpdesk’s manager approves, so the helpdesk can fulfil.
     expect(route.approvals[0]?.candidates).toEqual([lead.id]);
     expect(route.approvals[0]?.path).toEqual([helpdesk.id, lead.id]);
@@ -233,24 +264,32 @@ describe('the stages of an access request', () => {
     const report = person('report@x.com', { managerId: helpdesk.id });
     const directory = directoryOf(chief, lead, helpdesk, operator, report, securityA);
     // Act
-    const route = await routeAccessRequest(directory, {
-      requester: report,
-      beneficiary: report,
-      system: system(),
-      entitlement: readAccess,
-    });
+    const route = await routeAccessRequest(
+      directory,
+      {
+        requester: report,
+        beneficiary: report,
+        system: system(),
+        entitlement: readAccess,
+      },
+      asking('manager'),
+    );
     // Assess
     expect(route.approvals[0]?.candidates).toEqual([helpdesk.id]);
   });
 
   it('rejects at once with no_eligible_fulfiller when the only fulfiller is the beneficiary', async () => {
     // Act
-    const route = await routeAccessRequest(everyone, {
-      requester: helpdesk,
-      beneficiary: helpdesk,
-      system: system({ fulfilment: { mode: 'manual', fulfillers: [helpdesk.id] } }),
-      entitlement: readAccess,
-    });
+    const route = await routeAccessRequest(
+      everyone,
+      {
+        requester: helpdesk,
+        beneficiary: helpdesk,
+        system: system({ fulfilment: { mode: 'manual', fulfillers: [helpdesk.id] } }),
+        entitlement: readAccess,
+      },
+      asking('manager'),
+    );
     // Assess
     expect(route.decision).toMatchObject({ outcome: 'auto_rejected', reason: 'no_eligible_fulfiller' });
     expect(route.approvals).toEqual([]);
@@ -261,12 +300,16 @@ describe('the stages of an access request', () => {
     const gone = { ...operator, status: 'departed' as const };
     const directory = directoryOf(chief, lead, dev, owner, gone, securityA);
     // Act
-    const route = await routeAccessRequest(directory, {
-      requester: dev,
-      beneficiary: dev,
-      system: system({ fulfilment: { mode: 'manual', fulfillers: [gone.id] } }),
-      entitlement: readAccess,
-    });
+    const route = await routeAccessRequest(
+      directory,
+      {
+        requester: dev,
+        beneficiary: dev,
+        system: system({ fulfilment: { mode: 'manual', fulfillers: [gone.id] } }),
+        entitlement: readAccess,
+      },
+      asking('manager'),
+    );
     // Assess
     expect(route.decision.reason).toBe('no_eligible_fulfiller');
   });
@@ -276,12 +319,16 @@ describe('the stages of an access request', () => {
     const securityOwner = person('owner@x.com', { managerId: chief.id, roles: ['security'] });
     const directory = directoryOf(chief, lead, dev, securityOwner, helpdesk, operator);
     // Act
-    const route = await routeAccessRequest(directory, {
-      requester: dev,
-      beneficiary: dev,
-      system: system({ sensitivity: 'critical' }),
-      entitlement: adminAccess,
-    });
+    const route = await routeAccessRequest(
+      directory,
+      {
+        requester: dev,
+        beneficiary: dev,
+        system: system({ sensitivity: 'critical' }),
+        entitlement: adminAccess,
+      },
+      asking('manager', 'system_owner', 'security'),
+    );
     // Assess
     expect(route.decision).toMatchObject({
       outcome: 'auto_rejected',
