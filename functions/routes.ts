@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { replacePoliciesSchema } from './app/policies';
 import { requestBodySchema } from './domain/intake';
 import {
   catalogSchema,
@@ -9,6 +10,8 @@ import {
   inboxSchema,
   listInboxQuery,
   listRequestsQuery,
+  policySetSchema,
+  policySnapshotSchema,
   ticketListSchema,
   ticketSchema,
 } from './handlers/http/schemas';
@@ -18,7 +21,7 @@ import {
  * local-only ones), the local server serves every entry, and the OpenAPI document is generated from it.
  */
 export interface Route {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT';
   path: string;
   /** Module under functions/handlers (Lambda) or functions/local (local-only routes), without extension. */
   handler: string;
@@ -195,6 +198,59 @@ export const routes: Route[] = [
     operationId: 'getOpenApi',
     summary: 'This document',
     responses: { 200: { description: 'The OpenAPI 3.1 document' }, ...failures },
+  },
+  {
+    method: 'GET',
+    path: '/policies',
+    handler: 'http/get-policies',
+    auth: 'jwt',
+    operationId: 'getPolicies',
+    summary: 'The live policy set and its version (admin, auditor, security); the ETag is the version',
+    responses: { 200: { description: 'The live set', schema: policySetSchema }, ...failures },
+  },
+  {
+    method: 'PUT',
+    path: '/policies',
+    handler: 'http/put-policies',
+    auth: 'jwt',
+    operationId: 'putPolicies',
+    summary: 'Replace the live policy set (admin): checked against the schema, stored under its version',
+    body: replacePoliciesSchema,
+    headers: { 'If-Match': 'The version being replaced, as GET /policies answers it' },
+    responses: {
+      200: { description: 'The new live set', schema: policySetSchema },
+      ...failures,
+      409: { description: 'The live set is no longer the version in If-Match', schema: errorSchema },
+      413: { description: 'Body over 1 MiB', schema: errorSchema },
+      415: { description: 'Body is not application/json', schema: errorSchema },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/policies/{version}',
+    handler: 'http/get-policy-version',
+    auth: 'jwt',
+    operationId: 'getPolicyVersion',
+    summary: 'Any policy set ever live, by version (admin, auditor, security)',
+    responses: {
+      200: { description: 'That set', schema: policySetSchema },
+      ...failures,
+      404: { description: 'No set has this version', schema: errorSchema },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/policies/inputs/{hash}',
+    handler: 'http/get-policy-inputs',
+    auth: 'jwt',
+    operationId: 'getPolicyInputs',
+    summary:
+      "Every input a policy decision saw, by the hash a ticket's decision names (admin, auditor, security)",
+    responses: {
+      200: { description: 'The snapshot', schema: policySnapshotSchema },
+      ...failures,
+      404: { description: 'No snapshot has this hash', schema: errorSchema },
+    },
   },
   {
     method: 'POST',

@@ -205,12 +205,19 @@ export interface GrantStore {
 /** A policy set compiled for this process: the questions it answers cost no parsing. */
 export interface PolicyEvaluator {
   readonly version: string;
+  readonly policies: Policies;
   evaluate(inputs: PolicyInputs, actions: readonly PolicyAction[]): PolicyAnswers['actions'];
 }
 
 /** The live policy set; a new version is picked up within seconds of being published. */
 export interface PolicyEngine {
   live(): Promise<PolicyEvaluator>;
+  /** The set from the project's `policies/` folder: live until another is published. */
+  readonly baseline: PolicyEvaluator & { policies: Policies };
+  /** Checks a candidate set against the schema; throws a ValidationError naming each problem. */
+  compile(policies: Policies): PolicyEvaluator;
+  /** Makes the next live() read the pointer again (after this process published a version). */
+  forget(): void;
 }
 
 export interface PolicyVersion {

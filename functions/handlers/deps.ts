@@ -5,6 +5,7 @@ import { HmacCursorCodec } from '../adapters/cursor-codec';
 import { createDocumentClient } from '../adapters/dynamodb/client';
 import { DynamoDirectory } from '../adapters/dynamodb/directory-store';
 import { DynamoIdempotencyStore } from '../adapters/dynamodb/idempotency-store';
+import { DynamoSnapshotStore } from '../adapters/dynamodb/policy-store';
 import { DynamoTicketStore } from '../adapters/dynamodb/ticket-store';
 import { DynamoGrantStore, DynamoLinkStore, DynamoTaskStore } from '../adapters/dynamodb/workflow-records';
 import { SesMailer } from '../adapters/email/mailer';
@@ -41,6 +42,7 @@ function buildDeps(config: Config) {
     tasks: faults.wrap('tasks', new DynamoTaskStore(db, config.tableName)),
     links: faults.wrap('links', new DynamoLinkStore(db, config.tableName)),
     grants: faults.wrap('grants', new DynamoGrantStore(db, config.tableName)),
+    snapshots: faults.wrap('snapshots', new DynamoSnapshotStore(db, config.tableName)),
     cursors: new HmacCursorCodec(config.signingSecret),
     mailer: faults.wrap(
       'mailer',

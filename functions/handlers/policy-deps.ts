@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { LivePolicies } from '../adapters/cedar/live-policies';
 import { compilePolicyFolder } from '../adapters/cedar/policy-files';
 import { createDocumentClient } from '../adapters/dynamodb/client';
-import { DynamoPolicyStore, DynamoSnapshotStore } from '../adapters/dynamodb/policy-store';
+import { DynamoPolicyStore } from '../adapters/dynamodb/policy-store';
 import { type Deps, getDeps } from './deps';
 
 /**
@@ -25,7 +25,6 @@ function buildPolicyDeps(deps: Deps) {
   return {
     policyStore: store,
     policies: new LivePolicies(store, { ...folder, compiled }, deps.clock),
-    snapshots: deps.faults.wrap('snapshots', new DynamoSnapshotStore(db, deps.config.tableName)),
   };
 }
 

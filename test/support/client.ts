@@ -60,6 +60,8 @@ export function apiClient(baseUrl: string, token?: string) {
       call<T>(baseUrl, 'GET', path, withToken(options)),
     post: <T = unknown>(path: string, json?: unknown, options?: RequestOptions) =>
       call<T>(baseUrl, 'POST', path, withToken({ ...(json === undefined ? {} : { json }), ...options })),
+    put: <T = unknown>(path: string, json?: unknown, options?: RequestOptions) =>
+      call<T>(baseUrl, 'PUT', path, withToken({ ...(json === undefined ? {} : { json }), ...options })),
   };
 }
 

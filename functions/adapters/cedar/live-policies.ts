@@ -1,4 +1,5 @@
 import type { Clock, PolicyEngine, PolicyStore } from '../../app/ports';
+import type { Policies } from '../../domain/policy/policy-set';
 import { CompiledPolicySet } from './engine';
 import type { PolicyFolder } from './policy-files';
 
@@ -17,20 +18,24 @@ export class LivePolicies implements PolicyEngine {
 
   constructor(
     private readonly store: PolicyStore,
-    private readonly baseline: PolicyFolder & { compiled: CompiledPolicySet },
+    private readonly baselineSet: PolicyFolder & { compiled: CompiledPolicySet },
     private readonly clock: Clock,
     private readonly refreshMs = POLICY_REFRESH_MS,
   ) {
-    this.current = baseline.compiled;
+    this.current = baselineSet.compiled;
   }
 
-  get baselineVersion(): string {
-    return this.baseline.compiled.version;
+  get baseline(): CompiledPolicySet {
+    return this.baselineSet.compiled;
   }
 
-  /** The schema every version is checked against: the one the code that builds the inputs was written for. */
-  get schema(): string {
-    return this.baseline.schema;
+  /** Every version is checked against the baseline's schema: the one the code that builds the inputs was written for. */
+  compile(policies: Policies): CompiledPolicySet {
+    return CompiledPolicySet.compile(this.baselineSet.schema, policies);
+  }
+
+  forget(): void {
+    this.checkedAt = Number.NEGATIVE_INFINITY;
   }
 
   live(): Promise<CompiledPolicySet> {
@@ -42,16 +47,16 @@ export class LivePolicies implements PolicyEngine {
   }
 
   private async refresh(): Promise<CompiledPolicySet> {
-    const version = (await this.store.liveVersion()) ?? this.baseline.compiled.version;
-    if (version !== this.current.version) this.current = await this.compile(version);
+    const version = (await this.store.liveVersion()) ?? this.baseline.version;
+    if (version !== this.current.version) this.current = await this.compileVersion(version);
     this.checkedAt = this.clock.now().getTime();
     return this.current;
   }
 
-  private async compile(version: string): Promise<CompiledPolicySet> {
-    if (version === this.baseline.compiled.version) return this.baseline.compiled;
+  private async compileVersion(version: string): Promise<CompiledPolicySet> {
+    if (version === this.baseline.version) return this.baseline;
     const stored = await this.store.get(version);
     if (!stored) throw new Error(`The live policy set names version ${version}, which is not stored`);
-    return CompiledPolicySet.compile(this.baseline.schema, stored.policies);
+    return this.compile(stored.policies);
   }
 }

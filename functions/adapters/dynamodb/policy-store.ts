@@ -1,9 +1,4 @@
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  TransactWriteCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type {
   PolicyChange,
   PolicySnapshot,
@@ -38,8 +33,10 @@ export class DynamoPolicyStore implements PolicyStore {
 
   /**
    * The version first (content-addressed: a version stored before keeps who stored it first), then
-   * the pointer and the audit event in one transaction, on the condition that the pointer still
-   * names `change.from` (or is absent while the baseline is live).
+   * the pointer, on the condition that it still names `change.from` (or is absent while the baseline
+   * is live). The pointer is the authority: the change is appended to its own list in that same
+   * conditional write, so no change goes unrecorded; the change item written after it is a copy
+   * that puts the change among the items an audit checkpoint reads (gsi6), harmless to repeat.
    */
   async publish(version: PolicyVersion, change: PolicyChange, baselineVersion: string): Promise<void> {
     try {
@@ -53,42 +50,40 @@ export class DynamoPolicyStore implements PolicyStore {
     } catch (error) {
       if (!isConditionalCheckFailure(error)) throw error;
     }
-    const fromBaseline = change.from === baselineVersion;
     try {
       await this.db.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: {
-                  ...keys.livePolicies(),
-                  version: change.to,
-                  changedAt: change.at,
-                  changedBy: change.by,
-                },
-                ConditionExpression: fromBaseline
-                  ? 'attribute_not_exists(pk) OR #version = :from'
-                  : '#version = :from',
-                ExpressionAttributeNames: { '#version': 'version' },
-                ExpressionAttributeValues: { ':from': change.from },
-              },
-            },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { ...keys.policyChange(change.at, change.to), type: 'policies_changed', ...change },
-              },
-            },
-          ],
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.livePolicies(),
+          UpdateExpression:
+            'SET #version = :to, changedAt = :at, changedBy = :by, changes = list_append(if_not_exists(changes, :none), :change)',
+          ConditionExpression:
+            change.from === baselineVersion
+              ? 'attribute_not_exists(pk) OR #version = :from'
+              : '#version = :from',
+          ExpressionAttributeNames: { '#version': 'version' },
+          ExpressionAttributeValues: {
+            ':to': change.to,
+            ':from': change.from,
+            ':at': change.at,
+            ':by': change.by,
+            ':none': [],
+            ':change': [change],
+          },
         }),
       );
     } catch (error) {
-      if (error instanceof Error && error.name === 'TransactionCanceledException') {
+      if (isConditionalCheckFailure(error)) {
         throw new ConflictError(`The live policy set is no longer ${change.from}`);
       }
       throw error;
     }
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...keys.policyChange(change.at, change.to), type: 'policies_changed', ...change },
+      }),
+    );
   }
 }
 

@@ -33,7 +33,7 @@ const ticketFacts = [
  * | viewer (derived)                  | VIEWER#{identity}          | {ticketId}    |
  * | grant                             | GRANT#{id}                 | GRANT         |
  * | policy set version                | POLICYSET#{version}        | POLICYSET     |
- * | the live policy set's version     | POLICIES                   | LIVE          |
+ * | the live policy set's version, with every change (the authority) | POLICIES | LIVE |
  * | policy change (audited)           | POLICIES                   | CHANGE#{at}#{version} |
  * | policy inputs snapshot            | SNAPSHOT#{sha256}          | SNAPSHOT      |
  *

@@ -32,6 +32,8 @@ interface RouteOptions<Q extends z.ZodType, D extends Deps> {
   query?: Q;
   /** Whether the route reads a JSON body (413 past 64 KiB, 415 for another media type). */
   jsonBody?: boolean;
+  /** A larger body limit than the contract's 64 KiB, for the routes that take one (PUT /policies). */
+  maxBodyBytes?: number;
 }
 
 /**
@@ -50,7 +52,7 @@ export function httpRoute<Q extends z.ZodType = z.ZodType<Record<string, never>>
       const caller = await resolveCaller(event, deps);
       const request: HttpRequest<z.output<Q>> = {
         caller,
-        body: options.jsonBody ? parseJsonBody(event) : undefined,
+        body: options.jsonBody ? parseJsonBody(event, options.maxBodyBytes ?? MAX_BODY_BYTES) : undefined,
         params: (event.pathParameters ?? {}) as Record<string, string>,
         query: options.query
           ? parseOrThrow(options.query, event.queryStringParameters ?? {}, 'query')
@@ -90,11 +92,12 @@ async function resolveCaller(event: HttpEvent, deps: Deps): Promise<Identity> {
   return caller;
 }
 
-function parseJsonBody(event: HttpEvent): unknown {
+function parseJsonBody(event: HttpEvent, maxBytes: number): unknown {
   const raw = event.body ?? '';
   const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
-  if (bytes.length > MAX_BODY_BYTES) {
-    throw new HttpError(413, 'payload_too_large', `The body is over ${MAX_BODY_BYTES / 1024} KiB`);
+  if (bytes.length > maxBytes) {
+    const limit = maxBytes >= 1024 * 1024 ? `${maxBytes / 1024 / 1024} MiB` : `${maxBytes / 1024} KiB`;
+    throw new HttpError(413, 'payload_too_large', `The body is over ${limit}`);
   }
   const contentType = (event.headers?.['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
   if (contentType !== 'application/json') {

@@ -95,3 +95,28 @@ export const inboxSchema = z
     next: z.string().nullable(),
   })
   .meta({ id: 'Inbox' });
+
+export const policySetSchema = z
+  .object({
+    version: z.string().meta({ description: 'SHA-256 of the canonical set; the ETag of GET /policies' }),
+    policies: z.record(z.string(), z.string()).meta({ description: 'Policy id to its Cedar text' }),
+    createdAt: z.string().nullable(),
+    createdBy: z.string().nullable(),
+    live: z.boolean(),
+    baseline: z.boolean().meta({ description: "The set from the project's policies/ folder" }),
+  })
+  .meta({ id: 'PolicySet' });
+
+export const policySnapshotSchema = z
+  .object({
+    hash: z.string(),
+    inputs: z.object({
+      principal: z.object({ type: z.string(), id: z.string() }),
+      resource: z.object({ type: z.string(), id: z.string() }),
+      context: z.record(z.string(), z.unknown()),
+      entities: z.array(z.record(z.string(), z.unknown())),
+    }),
+    version: z.string(),
+    at: z.string(),
+  })
+  .meta({ id: 'PolicySnapshot', description: 'Every input Cedar saw for a decision, as it was then' });
