@@ -1,5 +1,5 @@
 import type { Identity } from '../domain/directory';
-import { NotFoundError } from '../domain/errors';
+import { ForbiddenError, NotFoundError } from '../domain/errors';
 import { canView, type Ticket } from '../domain/ticket';
 import {
   assertMayDecide,
@@ -9,7 +9,16 @@ import {
   recordFulfilment,
   type Via,
 } from '../domain/workflow';
-import type { Clock, Faults, TaskKind, TaskRecord, TaskStore, TicketStore, Workflow } from './ports';
+import type {
+  Clock,
+  Faults,
+  SecurityEvents,
+  TaskKind,
+  TaskRecord,
+  TaskStore,
+  TicketStore,
+  Workflow,
+} from './ports';
 import { updateTicket } from './ticket-updates';
 
 export interface DecisionDeps {
@@ -18,6 +27,7 @@ export interface DecisionDeps {
   tasks: TaskStore;
   workflow: Workflow;
   faults: Faults;
+  securityEvents: SecurityEvents;
   log: (message: string, details: Record<string, unknown>) => void;
 }
 
@@ -28,6 +38,13 @@ export interface DecisionDeps {
 export async function decideApproval(
   deps: DecisionDeps,
   input: { caller: Identity; taskId: string; decision: Decision; comment: string | null; via: Via },
+): Promise<Ticket> {
+  return reportingRefusals(deps, 'decision_refused', input, () => recordApproval(deps, input));
+}
+
+async function recordApproval(
+  deps: DecisionDeps,
+  input: Parameters<typeof decideApproval>[1],
 ): Promise<Ticket> {
   const task = await visibleTask(deps, input.caller, input.taskId, 'approval');
   const now = deps.clock.now();
@@ -52,6 +69,10 @@ export async function reportFulfilment(
   deps: DecisionDeps,
   input: { caller: Identity; taskId: string; result: 'done' | 'failed'; note: string | null; via: Via },
 ): Promise<Ticket> {
+  return reportingRefusals(deps, 'fulfilment_refused', input, () => recordReport(deps, input));
+}
+
+async function recordReport(deps: DecisionDeps, input: Parameters<typeof reportFulfilment>[1]): Promise<Ticket> {
   const task = await visibleTask(deps, input.caller, input.taskId, 'fulfilment');
   const now = deps.clock.now();
   const at = now.toISOString();
@@ -68,6 +89,39 @@ export async function reportFulfilment(
   await resume(deps, task, { result: input.result });
   return ticket;
 }
+
+/**
+ * Someone not entitled to decide (or report) was refused, and the ticket was not touched: the
+ * refusal is logged and kept for security as it happened, then answered as it was (403 or 404).
+ */
+async function reportingRefusals(
+  deps: DecisionDeps,
+  type: 'decision_refused' | 'fulfilment_refused',
+  input: { caller: Identity; taskId: string },
+  act: () => Promise<Ticket>,
+): Promise<Ticket> {
+  try {
+    return await act();
+  } catch (error) {
+    if (!(error instanceof ForbiddenError) && !(error instanceof NotFoundError)) throw error;
+    const event = {
+      type,
+      at: deps.clock.now().toISOString(),
+      actor: input.caller.id,
+      ticketId: error instanceof ForbiddenError ? await ticketOf(deps, input.taskId) : null,
+      taskId: input.taskId,
+      answered: error instanceof ForbiddenError ? (403 as const) : (404 as const),
+      reason: error.message,
+    };
+    deps.log('Refused an action on a ticket: recorded for security', { ...event });
+    await deps.securityEvents.record(event).catch((failure: Error) =>
+      deps.log('Could not record a refusal for security', { taskId: input.taskId, error: failure.name }),
+    );
+    throw error;
+  }
+}
+
+const ticketOf = async (deps: DecisionDeps, taskId: string) => (await deps.tasks.get(taskId))?.ticketId ?? null;
 
 /**
  * The decision is already safe on the ticket; if the execution cannot be reached now, the

@@ -266,3 +266,20 @@ export interface SnapshotStore {
 export interface Faults {
   faultPoint(name: string): void;
 }
+
+/** Something security should see: an attempt refused by authorization or separation of duties. */
+export interface SecurityEvent {
+  type: 'decision_refused' | 'fulfilment_refused';
+  at: string;
+  actor: string;
+  ticketId: string | null;
+  taskId: string;
+  /** 403 when the actor could see the ticket, 404 when it does not exist for them. */
+  answered: 403 | 404;
+  reason: string;
+}
+
+export interface SecurityEvents {
+  /** Kept by day, so security can count and read them; never fails the refusal it records. */
+  record(event: SecurityEvent): Promise<void>;
+}

@@ -6,6 +6,7 @@ import { createDocumentClient } from '../adapters/dynamodb/client';
 import { DynamoDirectory } from '../adapters/dynamodb/directory-store';
 import { DynamoIdempotencyStore } from '../adapters/dynamodb/idempotency-store';
 import { DynamoSnapshotStore } from '../adapters/dynamodb/policy-store';
+import { DynamoSecurityEvents } from '../adapters/dynamodb/security-events';
 import { DynamoTicketStore } from '../adapters/dynamodb/ticket-store';
 import { DynamoGrantStore, DynamoLinkStore, DynamoTaskStore } from '../adapters/dynamodb/workflow-records';
 import { SesMailer } from '../adapters/email/mailer';
@@ -43,6 +44,7 @@ function buildDeps(config: Config) {
     links: faults.wrap('links', new DynamoLinkStore(db, config.tableName)),
     grants: faults.wrap('grants', new DynamoGrantStore(db, config.tableName)),
     snapshots: faults.wrap('snapshots', new DynamoSnapshotStore(db, config.tableName)),
+    securityEvents: new DynamoSecurityEvents(db, config.tableName),
     cursors: new HmacCursorCodec(config.signingSecret),
     mailer: faults.wrap(
       'mailer',

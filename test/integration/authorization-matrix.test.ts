@@ -86,6 +86,25 @@ const unauthenticated = { anonymous: 401, expiredToken: 401, otherKeyToken: 401 
 /** Spec: "suspended or departed identities get 403". */
 const notActive = { suspended: 403, departed: 403 } as const;
 
+/** 200 for admin, auditor and security; 403 for every other active caller. */
+function oversightOnly(): Record<Caller, Cell> {
+  return {
+    requester: 403,
+    beneficiary: 403,
+    serviceAccountOwner: 403,
+    serviceAccountNonOwner: 403,
+    otherEmployee: 403,
+    approver: 403,
+    otherApprover: 403,
+    fulfiller: 403,
+    auditor: 200,
+    security: 200,
+    admin: 200,
+    ...unauthenticated,
+    ...notActive,
+  };
+}
+
 const matrix: Record<string, Record<Caller, Cell>> = {
   // Files wiki-read for the cell ticket's beneficiary (Alex, or svc:billing-export). Spec: "A caller
   // may file for themselves, for a service account they own, or for a direct report."
@@ -252,6 +271,12 @@ const matrix: Record<string, Record<Caller, Cell>> = {
     ...unauthenticated,
     ...notActive,
   },
+  // Policies and the inputs of decisions are for the people who oversee them (issue 11); only an
+  // admin replaces the set (the admin's cell publishes the live set again, which changes nothing).
+  'GET /policies': oversightOnly(),
+  'GET /policies/{version}': oversightOnly(),
+  'GET /policies/inputs/{hash}': oversightOnly(),
+  'PUT /policies': { ...oversightOnly(), auditor: 403, security: 403 },
   // The approver's emailed link, opened with this caller's bearer header (or none). Spec: the link
   // pages authenticate by "the token in the link", not by a JWT: a mail scanner without any token
   // must see the page (and change nothing), and a stale or foreign Authorization header changes nothing.
@@ -454,6 +479,14 @@ describe('authorization matrix: every deployed route × every kind of caller', (
   }
 
   const ticketAsAuditor = (id: string) => client.ticket(people.aude, id);
+  const livePolicies = async () =>
+    (
+      await client.call<{ version: string; policies: Record<string, string> }>(
+        people.aude,
+        'GET',
+        '/policies',
+      )
+    ).body;
 
   /** How each route is called in a cell: hand-written, one per route of the table. */
   const act: Record<string, (caller: Caller, api: ApiClient) => Promise<Outcome>> = {
@@ -497,6 +530,21 @@ describe('authorization matrix: every deployed route × every kind of caller', (
       return { status: response.status, recorded: { by: ticket.fulfilment?.by ?? null } };
     },
     'GET /openapi.json': async (_caller, api) => ({ status: (await api.get('/openapi.json')).status }),
+    'GET /policies': async (_caller, api) => ({ status: (await api.get('/policies')).status }),
+    'GET /policies/{version}': async (_caller, api) => {
+      const { version } = await livePolicies();
+      return { status: (await api.get(`/policies/${version}`)).status };
+    },
+    'GET /policies/inputs/{hash}': async (caller, api) => {
+      const ticket = await ticketAsAuditor(shared[callers[caller].ticket].pending.ticketId);
+      const { inputs } = ticket.decision as { inputs: string };
+      return { status: (await api.get(`/policies/inputs/${inputs}`)).status };
+    },
+    'PUT /policies': async (_caller, api) => {
+      const { version, policies } = await livePolicies();
+      const response = await api.put('/policies', { policies }, { headers: { 'if-match': `"${version}"` } });
+      return { status: response.status };
+    },
     'GET /a/{token}': async (_caller, api) => {
       const response = await fetch(shared.report.pending.link, { headers: bearer(api) });
       return { status: response.status };

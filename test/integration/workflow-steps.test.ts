@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../functions/adapters/dynamodb/client';
 import { DynamoDirectory } from '../../functions/adapters/dynamodb/directory-store';
 import { DynamoIdempotencyStore } from '../../functions/adapters/dynamodb/idempotency-store';
+import { DynamoSecurityEvents } from '../../functions/adapters/dynamodb/security-events';
 import { DynamoTicketStore } from '../../functions/adapters/dynamodb/ticket-store';
 import {
   DynamoGrantStore,
@@ -90,6 +91,7 @@ function system(options: { tickets?: TicketStore } = {}) {
     tasks: new DynamoTaskStore(db, LOCAL_TABLE_NAME),
     links: new DynamoLinkStore(db, LOCAL_TABLE_NAME),
     grants: new DynamoGrantStore(db, LOCAL_TABLE_NAME),
+    securityEvents: new DynamoSecurityEvents(db, LOCAL_TABLE_NAME),
     mailer: {
       send: async (message: EmailMessage) => {
         emails.push(message);

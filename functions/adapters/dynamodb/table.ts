@@ -36,6 +36,7 @@ const ticketFacts = [
  * | the live policy set's version, with every change (the authority) | POLICIES | LIVE |
  * | policy change (audited)           | POLICIES                   | CHANGE#{at}#{version} |
  * | policy inputs snapshot            | SNAPSHOT#{sha256}          | SNAPSHOT      |
+ * | security event (a refusal)        | SECURITY#{yyyy-mm-dd}      | {at}#{actor}#{task id} |
  *
  * ## Indexes
  *
@@ -270,6 +271,11 @@ export const keys = {
     ...inPartition('changed', hour(at), `POLICIES#${at}#${version}`),
   }),
   snapshot: (hash: string): Keys => ({ pk: `SNAPSHOT#${hash}`, sk: 'SNAPSHOT' }),
+  /** By day: security reads and counts a day's refusals with one Query. */
+  securityEvent: (event: { at: string; actor: string; taskId: string }): Keys => ({
+    pk: `SECURITY#${day(event.at)}`,
+    sk: `${event.at}#${event.actor}#${event.taskId}`,
+  }),
   /** On a link: lists its task in the recipient's inbox until the task retires. */
   inboxEntry: (identityId: string, kind: string, taskId: string): Partial<Keys> =>
     inPartition('inbox', identityId, inboxSort(kind, taskId)),
