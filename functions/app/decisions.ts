@@ -72,7 +72,10 @@ export async function reportFulfilment(
   return reportingRefusals(deps, 'fulfilment_refused', input, () => recordReport(deps, input));
 }
 
-async function recordReport(deps: DecisionDeps, input: Parameters<typeof reportFulfilment>[1]): Promise<Ticket> {
+async function recordReport(
+  deps: DecisionDeps,
+  input: Parameters<typeof reportFulfilment>[1],
+): Promise<Ticket> {
   const task = await visibleTask(deps, input.caller, input.taskId, 'fulfilment');
   const now = deps.clock.now();
   const at = now.toISOString();
@@ -114,14 +117,17 @@ async function reportingRefusals(
       reason: error.message,
     };
     deps.log('Refused an action on a ticket: recorded for security', { ...event });
-    await deps.securityEvents.record(event).catch((failure: Error) =>
-      deps.log('Could not record a refusal for security', { taskId: input.taskId, error: failure.name }),
-    );
+    await deps.securityEvents
+      .record(event)
+      .catch((failure: Error) =>
+        deps.log('Could not record a refusal for security', { taskId: input.taskId, error: failure.name }),
+      );
     throw error;
   }
 }
 
-const ticketOf = async (deps: DecisionDeps, taskId: string) => (await deps.tasks.get(taskId))?.ticketId ?? null;
+const ticketOf = async (deps: DecisionDeps, taskId: string) =>
+  (await deps.tasks.get(taskId))?.ticketId ?? null;
 
 /**
  * The decision is already safe on the ticket; if the execution cannot be reached now, the

@@ -25,8 +25,15 @@ interface TaskEmail {
   deadline: string;
 }
 
-/** The email asking one approver for a decision, with their own link. */
-export function approvalRequestEmail({ ticket, system, to, url, deadline }: TaskEmail): EmailMessage {
+/** The email asking one approver for a decision, with their own link; `why` says what policy asked of them. */
+export function approvalRequestEmail({
+  ticket,
+  system,
+  to,
+  url,
+  deadline,
+  why,
+}: TaskEmail & { why: string }): EmailMessage {
   return taskEmail(
     { ticket, system, to, url, deadline },
     {
@@ -34,7 +41,8 @@ export function approvalRequestEmail({ ticket, system, to, url, deadline }: Task
       title: 'Your approval is needed',
       intro: [
         `${ticket.requester} asks for ${ticket.entitlement} on ${system?.name ?? ticket.system} for ${ticket.beneficiary}.`,
-        'You are asked as a named approver. The link opens a page where you review the request and approve or deny it; opening it decides nothing.',
+        why,
+        'The link opens a page where you review the request and approve or deny it; opening it decides nothing.',
       ],
       action: 'Review and decide',
     },

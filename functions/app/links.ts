@@ -3,6 +3,7 @@ import { ConflictError, ExpiredError, ForbiddenError, NotFoundError } from '../d
 import type { Ticket } from '../domain/ticket';
 import { nextStepFor, openStageIndex } from '../domain/workflow';
 import { type DecisionDeps, decideApproval, reportFulfilment } from './decisions';
+import { approvalExplanation } from './explanations';
 import type { Directory, LinkRecord, LinkStore, TaskRecord } from './ports';
 import { hashLinkToken } from './workflow-steps';
 
@@ -17,6 +18,8 @@ export interface LinkView {
   task: TaskRecord;
   system: System | undefined;
   recipient: Identity;
+  /** For an approval: why this person is asked, and which rules asked for the stage. */
+  why: string | null;
 }
 
 /**
@@ -41,7 +44,11 @@ export async function viewLink(deps: LinkDeps, token: string): Promise<LinkView>
   if (recipient.status !== 'active')
     throw new ForbiddenError(`The account of ${recipient.id} is ${recipient.status}.`);
   const system = ticket.system ? await deps.directory.system(ticket.system) : undefined;
-  return { link, ticket, task, system, recipient };
+  const why =
+    link.purpose === 'approval'
+      ? await approvalExplanation(deps.directory, ticket, task.stageIndex ?? 0, system)
+      : null;
+  return { link, ticket, task, system, recipient, why };
 }
 
 export type LinkAction =

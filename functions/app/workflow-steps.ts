@@ -21,6 +21,7 @@ import {
 } from '../domain/workflow';
 import { approvalRequestEmail, fulfilmentRequestEmail } from './emails';
 import { MissingDeadlineError } from './errors';
+import { approvalExplanation } from './explanations';
 import { type PolicyDeps, refusalBeforeFulfilment } from './policy-decisions';
 import type {
   Clock,
@@ -250,6 +251,10 @@ export async function notifyAssignees(
   await deps.tasks.put(task);
 
   const system = ticket.system ? await deps.directory.system(ticket.system) : undefined;
+  const why =
+    input.kind === 'approval'
+      ? await approvalExplanation(deps.directory, ticket, stageIndex ?? 0, system)
+      : '';
   for (const assignee of assignees) {
     const url = await mintLink(deps, {
       purpose: input.kind,
@@ -258,13 +263,9 @@ export async function notifyAssignees(
       identity: assignee,
       expiresAt: task.deadline,
     });
-    const email = (input.kind === 'approval' ? approvalRequestEmail : fulfilmentRequestEmail)({
-      ticket,
-      system,
-      to: assignee,
-      url,
-      deadline: task.deadline,
-    });
+    const request = { ticket, system, to: assignee, url, deadline: task.deadline };
+    const email =
+      input.kind === 'approval' ? approvalRequestEmail({ ...request, why }) : fulfilmentRequestEmail(request);
     await deps.mailer.send(email);
   }
   await deps.tasks.put({ ...task, notifiedAt: deps.clock.now().toISOString() });

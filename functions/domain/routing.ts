@@ -123,6 +123,7 @@ export async function routeAccessRequest(
     version: policy.version,
     reason: policy.reason,
     askedBy: Object.fromEntries(policy.stages.map((stage) => [stage.stage, stage.policyIds])),
+    policyReasons: policy.reasons,
     cap: policy.cap,
     inputs: policy.inputs,
   };

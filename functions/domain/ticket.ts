@@ -23,6 +23,10 @@ export const decisionSchema = z
       .record(z.string(), z.array(z.string()))
       .default({})
       .meta({ description: 'Each stage, with the policies that asked for it' }),
+    policyReasons: z
+      .record(z.string(), z.string())
+      .default({})
+      .meta({ description: "Each determining policy's reason, in the words of its @reason annotation" }),
     cap: z
       .object({ max: z.string(), policyId: z.string() })
       .nullable()

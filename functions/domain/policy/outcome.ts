@@ -50,6 +50,8 @@ export interface PolicyOutcome {
   version: string;
   /** What the requester reads: the determining policies' reasons. */
   reason: string | null;
+  /** Each determining policy's own reason (its `@reason`), for explaining a stage by the rules that asked for it. */
+  reasons: Record<string, string>;
   /** The tightest duration cap among the policies that applied, if any did set one. */
   cap: DurationCap | null;
 }
@@ -76,6 +78,9 @@ export function decideOutcome(answers: PolicyAnswers, now: Date): PolicyOutcome 
     policyIds: [...new Set(policies.map((policy) => policy.id))],
     version,
     reason: reasonOf(policies),
+    reasons: Object.fromEntries(
+      policies.flatMap((policy) => (policy.reason ? [[policy.id, policy.reason]] : [])),
+    ),
     cap: kind === 'auto_rejected' ? null : tightestCap(policies, now),
   });
   if (actions.autoReject.allowed) return outcome('auto_rejected', actions.autoReject.policies);

@@ -45,7 +45,10 @@ function whyAsked(view: LinkView): string {
     stage?.path.at(-1) === 'role:security'
       ? 'a member of the security group (the first decision wins)'
       : `the ${stage?.stage} approver`;
-  return `You are asked as ${role}${passedOver.length ? `; passed over: ${passedOver.join(', ')} (party to the request or not available)` : ''}.`;
+  const passed = passedOver.length
+    ? ` Passed over on the way to you: ${passedOver.join(', ')} (party to the request or not available).`
+    : '';
+  return `${view.why ?? `You are asked as ${role}.`}${passed}`;
 }
 
 /** The confirmation page: everything needed to decide, and a form that is the only way to decide. */
@@ -65,7 +68,7 @@ export function confirmationPage(view: LinkView, csrf: string): HttpResult {
           ['Evidence', ticket.evidence.join(' ') || 'none'],
           [
             'Policy said',
-            `${ticket.decision?.outcome ?? ''} by ${ticket.decision?.policyIds.join(', ') ?? ''} (${ticket.decision?.version ?? ''})`,
+            `${ticket.decision?.outcome ?? ''} by ${ticket.decision?.policyIds.join(', ') ?? ''} (policy set ${ticket.decision?.version.slice(0, 12) ?? ''})`,
           ],
         ] as [string, string][])
       : ([

@@ -56,6 +56,7 @@ function asking(...stages: StageName[]): PolicyOutcome & { inputs: string } {
     policyIds: stages.map((stage) => `rule-${stage}`),
     version: 'v-test',
     reason: null,
+    reasons: {},
     cap: null,
     inputs: 'inputs-hash',
   };
@@ -190,6 +191,7 @@ describe('the stages of an access request', () => {
       version: 'v-test',
       reason: null,
       askedBy: { manager: ['rule-manager'] },
+      policyReasons: {},
       cap: null,
       inputs: 'inputs-hash',
     });
