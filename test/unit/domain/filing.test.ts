@@ -26,7 +26,7 @@ describe('who may file for whom', () => {
     expect(await mayFileFor(dev, robot, directory)).toBe(true);
   });
 
-  it("lets the manager of a departed owner file for the service account, so an orphan can still be asked for", async () => {
+  it('lets the manager of a departed owner file for the service account, so an orphan can still be asked for', async () => {
     expect(await mayFileFor(lead, orphan, directory)).toBe(true);
     expect(await mayFileFor(peer, orphan, directory)).toBe(false);
   });
