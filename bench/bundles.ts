@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -23,8 +23,16 @@ export interface BundleMeasurement {
   handler: string;
   /** The bundle's `index.mjs`, minified, without its source map. */
   bytes: number;
-  /** The same, gzipped: close to what the deployment package (a zip) holds. */
+  /** The same, gzipped: close to what the deployment package (a zip) holds for it. */
   gzipBytes: number;
+  /**
+   * Every file the function deploys but the source map: the bundle, and for a function that decides
+   * by policy Cedar's node module (its 4.3 MB wasm) and the policies/ folder. Absent in results from
+   * before the functions carried more than their bundle.
+   */
+  packageBytes?: number;
+  /** The same, each file gzipped: close to the deployment package (a zip, each file deflated). */
+  packageGzipBytes?: number;
   /** Milliseconds to import the bundle in a fresh `node`, over `imports` processes. */
   importP50: number;
   importMax: number;
@@ -35,7 +43,11 @@ export interface BundleResults extends RunStamp {
   bundles: BundleMeasurement[];
 }
 
-/** Imports the bundle as Lambda's Node runtime would in its init phase, and prints how long that took. */
+/**
+ * Imports the bundle as Lambda's Node runtime would in its init phase, and prints how long that took:
+ * for a function that decides by policy, loading Cedar from its node_modules (which compiles the
+ * wasm) is part of it; compiling the policies waits for the first invocation.
+ */
 const TIMED_IMPORT = `
 const [, file] = process.argv;
 const start = performance.now();
@@ -77,8 +89,10 @@ export async function measureBundles(progress: Progress): Promise<BundleResults>
       ] as LambdaFunction;
       const asset = assets.files[resource.Properties.Code.S3Key.replace(/\.zip$/, '')];
       if (!asset) throw new Error(`No bundle for ${handler}`);
-      const file = join(outdir, asset.source.path, 'index.mjs');
+      const folder = join(outdir, asset.source.path);
+      const file = join(folder, 'index.mjs');
       const code = readFileSync(file);
+      const deployed = filesIn(folder).filter((path) => !path.endsWith('.map'));
       const environment = {
         PATH: process.env.PATH,
         ...Object.fromEntries(
@@ -89,6 +103,7 @@ export async function measureBundles(progress: Progress): Promise<BundleResults>
         ),
         AWS_REGION: 'eu-west-1',
         AWS_LAMBDA_FUNCTION_NAME: handler,
+        LAMBDA_TASK_ROOT: folder,
         AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
         AWS_SECRET_ACCESS_KEY: 'example',
         AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.url,
@@ -99,7 +114,7 @@ export async function measureBundles(progress: Progress): Promise<BundleResults>
         const { stdout } = await run(
           process.execPath,
           ['--input-type=module', '--eval', TIMED_IMPORT, pathToFileURL(file).href],
-          { cwd: join(outdir, asset.source.path), env: environment, timeout: 30_000 },
+          { cwd: folder, env: environment, timeout: 30_000 },
         );
         times.push(Number(stdout));
       }
@@ -108,13 +123,18 @@ export async function measureBundles(progress: Progress): Promise<BundleResults>
         handler,
         bytes: statSync(file).size,
         gzipBytes: gzipSync(code).length,
+        packageBytes: deployed.reduce((total, path) => total + statSync(join(folder, path)).size, 0),
+        packageGzipBytes: deployed.reduce(
+          (total, path) => total + gzipSync(readFileSync(join(folder, path))).length,
+          0,
+        ),
         importP50: round(percentile(sorted, 50)),
         importMax: round(sorted.at(-1) ?? 0),
         imports: IMPORTS_PER_BUNDLE,
       };
       bundles.push(measurement);
       progress.finish(
-        `${handler}: ${kib(measurement.bytes)} KiB (${kib(measurement.gzipBytes)} KiB gzipped), import p50 ${measurement.importP50} ms`,
+        `${handler}: ${kib(measurement.bytes)} KiB (${kib(measurement.gzipBytes)} KiB gzipped), deploys ${kib(measurement.packageBytes)} KiB (${kib(measurement.packageGzipBytes)} KiB gzipped), import p50 ${measurement.importP50} ms`,
       );
     }
     return { date, git, machine, bundles };
@@ -127,6 +147,12 @@ export async function measureBundles(progress: Progress): Promise<BundleResults>
 const kib = (bytes: number): number => Math.round((bytes / 1024) * 10) / 10;
 
 const readJson = (path: string): unknown => JSON.parse(readFileSync(path, 'utf8'));
+
+/** Every file under a folder, by its path in it. */
+const filesIn = (folder: string): string[] =>
+  readdirSync(folder, { recursive: true, encoding: 'utf8' }).filter((path) =>
+    statSync(join(folder, path)).isFile(),
+  );
 
 /** A stand-in for Secrets Manager's GetSecretValue, which every bundle calls while it loads. */
 async function startSecretsManager(): Promise<{ url: string; server: Server }> {

@@ -12,18 +12,28 @@ import type { StateMachineName } from '../functions/workflow';
  *
  * Adapter methods and the DynamoDB actions they send (functions/adapters/dynamodb/):
  * - GetItem: tickets.get, directory.identity and .system, tasks.get, links.get, idempotency.reserve
- *   (reading the record that won), and every HTTP route's caller lookup (route.ts resolveCaller)
+ *   (reading the record that won), policyStore.liveVersion (the live-policy pointer) and .get (a
+ *   stored policy version), snapshots.get, and every HTTP route's caller lookup (route.ts resolveCaller)
  * - BatchGetItem: the items behind every list: tickets.list, tasks.forAssignee, directory.catalog,
  *   .supportQueues, .serviceAccountsOwnedBy, .identitiesWithRole, .allIdentities
- * - PutItem: tickets.create and .save, tasks.put, links.put, grants.put, idempotency.reserve
+ * - PutItem: tickets.create and .save, tasks.put, links.put, grants.put, idempotency.reserve,
+ *   snapshots.put, policyStore.publish (the version; the pointer and its audit event then go in one
+ *   TransactWriteItems, which no deployed handler sends yet)
  * - UpdateItem: idempotency.complete, links.markUsed and .release, tasks.retire (links leave the inbox)
  * - DeleteItem: idempotency.release
  * - BatchWriteItem: tickets.addViewers, directory.put (seeding only)
  * - Query on the table itself: tickets.list by viewer, directory.identitiesWithRole
- * - Query on gsi1: tickets.list by requester, directory.directReportsOf
+ * - Query on gsi1: tickets.list by requester, directory.directReportsOf, grants.entitlementsHeldBy
+ *   (HOLDER#: the index projects the entitlement, so no item is read)
  * - Query on gsi2: tickets.list by beneficiary, directory.serviceAccountsOwnedBy
  * - Query on gsi3: tickets.list by status, directory.catalog, .supportQueues, .allIdentities, .isEmpty
+ * - Query on gsi5: tickets.list in flight (INFLIGHT#{beneficiary}: what they are about to hold)
  * - Query on gsi7: tasks.forAssignee and .retire (the inbox entries on links)
+ *
+ * A decision by policy (app/policy-decisions.ts, behind the handlers with `policies`) reads the
+ * live-policy pointer (and a newly published version) by GetItem, the people involved by GetItem,
+ * the catalog (gsi3, then BatchGetItem), the beneficiary's grants (gsi1) and tickets in flight
+ * (gsi5, then BatchGetItem), and puts the snapshot of its inputs (PutItem).
  */
 export type ItemAction =
   | 'GetItem'
@@ -62,6 +72,12 @@ export interface HandlerNeeds {
   workflow: Partial<Record<StateMachineName, WorkflowAction[]>>;
   /** Whether it sends email through SES (ses:SendEmail as the sender's identity). */
   email: boolean;
+  /**
+   * Whether it decides by policy (handlers/policy-deps.ts): the function carries Cedar (a 4.3 MB
+   * wasm, installed into the asset as a node module rather than bundled) and the project's
+   * `policies/` folder, which it compiles as the baseline at its first invocation. Only these do.
+   */
+  policies: boolean;
 }
 
 const needs = (partial: Partial<HandlerNeeds>): HandlerNeeds => ({
@@ -69,6 +85,7 @@ const needs = (partial: Partial<HandlerNeeds>): HandlerNeeds => ({
   indexes: [],
   workflow: {},
   email: false,
+  policies: false,
   ...partial,
 });
 
@@ -89,12 +106,15 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   'http/list-approvals': needs({ table: ['GetItem', 'BatchGetItem'], indexes: ['gsi7'] }),
   'http/list-fulfilments': needs({ table: ['GetItem', 'BatchGetItem'], indexes: ['gsi7'] }),
   // Identities, system and (for support) queues; the security group when routing falls back to it;
-  // the idempotency record reserved, the ticket created, the record completed (or, for a refused
+  // the decision by policy (the live pointer and any newer version read, the catalog, the
+  // beneficiary's grants on gsi1 and tickets in flight on gsi5, batch-read; the snapshot put); the
+  // idempotency record reserved, the ticket created, the record completed (or, for a refused
   // request, deleted); then StartExecution.
   'http/submit-request': needs({
     table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'],
-    indexes: ['gsi3'],
+    indexes: ['gsi1', 'gsi3', 'gsi5'],
     workflow: { 'access-request': ['StartExecution'] },
+    policies: true,
   }),
   // The task and ticket read, the ticket saved with the decision or report, the waiting execution resumed.
   'http/decide-approval': needs({
@@ -112,10 +132,13 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   }),
   // The ticket read and saved, its viewers batch-written, the grant put, finished tasks' links taken
   // out of the inboxes (found on gsi7, then updated); a later stage's people resolved (identities and
-  // system read, the security group queried and batch-read).
+  // system read, the security group queried and batch-read); before fulfilment opens, policy asked
+  // again (as at intake: the live pointer, the people, the catalog on gsi3, the beneficiary's grants
+  // on gsi1 and tickets in flight on gsi5; a refusal's snapshot put).
   'workflow/advance': needs({
     table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem', 'Query'],
-    indexes: ['gsi7'],
+    indexes: ['gsi1', 'gsi3', 'gsi5', 'gsi7'],
+    policies: true,
   }),
   // The ticket, task and system read; the task put; a link put per assignee, and an email to each;
   // a wait decided before it began answered at once.

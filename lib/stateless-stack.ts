@@ -113,6 +113,7 @@ export class StatelessStack extends Stack {
         environment,
         logRetention: config.logRetentionDays,
         ...(timeout ? { timeout } : {}),
+        policies: needsOf(handler).policies,
       });
       grantTableAccess(fn.role, props.table, handler);
       grantWorkflowAccess(fn.role, workflowArns, handler);

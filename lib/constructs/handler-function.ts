@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -20,12 +21,56 @@ export interface HandlerFunctionProps {
   logRetention: RetentionDays;
   /** How long one invocation may run: 10 seconds unless the handler's kind needs longer. */
   timeout?: Duration;
+  /**
+   * Whether the handler decides by policy (lib/handler-needs.ts `policies`): its asset then carries
+   * Cedar as a node module and the project's `policies/` folder. False unless given.
+   */
+  policies?: boolean;
 }
+
+/**
+ * The Cedar package, as package.json names it: imported as `@cedar-policy/cedar-wasm/nodejs`, a
+ * CommonJS module that reads its wasm from `__dirname` when loaded, so esbuild must not inline it
+ * into the ESM bundle. It is installed next to the bundle instead (`node_modules/`, the exact version
+ * of package.json and package-lock.json), where the bundle's bare import finds it through the
+ * package's `exports` map.
+ */
+export const CEDAR_PACKAGE = '@cedar-policy/cedar-wasm';
+
+/** The folder of Cedar policies and schema, in the project and in the asset alike (handlers/policy-deps.ts). */
+export const POLICY_FOLDER = 'policies';
+
+/** A path as one word of a POSIX shell command. */
+const quoted = (path: string): string => `'${path.replaceAll("'", "'\\''")}'`;
+
+/**
+ * The bundling additions of a function that decides by policy: Cedar kept out of esbuild and
+ * installed by `npm ci` into the asset, and `policies/` copied next to the handler, where
+ * policy-deps.ts reads it from LAMBDA_TASK_ROOT. Not kept in the asset: the project's whole lock
+ * file, which `npm ci` needs, and the package's `esm/` and `web/` builds, each with its own copy of
+ * the 4.3 MB wasm (the handlers import `nodejs/` only; a bundle that imported another build would
+ * fail to load, which test/cdk/bundles.test.ts would show).
+ */
+const policyBundling = {
+  nodeModules: [CEDAR_PACKAGE],
+  // Nothing of npm's own that reaches out besides the install itself.
+  environment: { npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' },
+  commandHooks: {
+    beforeBundling: (): string[] => [],
+    beforeInstall: (): string[] => [],
+    afterBundling: (inputDir: string, outputDir: string): string[] => [
+      `cp -R ${quoted(join(inputDir, POLICY_FOLDER))} ${quoted(join(outputDir, POLICY_FOLDER))}`,
+      `rm -f ${quoted(join(outputDir, 'package-lock.json'))}`,
+      `rm -rf ${['esm', 'web'].map((build) => quoted(join(outputDir, 'node_modules', CEDAR_PACKAGE, build))).join(' ')}`,
+    ],
+  },
+};
 
 /**
  * One Lambda function for one handler module, the same way for every kind of handler (HTTP,
  * workflow task, schedule): bundled by the local esbuild as ESM, with its own log group and a
- * role that holds nothing until the stack grants it what the handler needs.
+ * role that holds nothing until the stack grants it what the handler needs. A handler that
+ * decides by policy carries Cedar and the policies besides (see `policyBundling`); no other does.
  */
 export class HandlerFunction extends Construct {
   readonly function: NodejsFunction;
@@ -71,6 +116,7 @@ export class HandlerFunction extends Construct {
         sourcesContent: false,
         forceDockerBundling: false,
         logLevel: LogLevel.WARNING,
+        ...(props.policies ? policyBundling : {}),
       },
     });
     Validations.of(this.function).acknowledge({

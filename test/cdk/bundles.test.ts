@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { type AttributeValue, DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
@@ -17,18 +17,42 @@ import type { Ticket } from '../../functions/domain/ticket';
 import { LOCAL_TABLE_NAME, localCredentials, startLocalDynamo } from '../../functions/local/dynamodb';
 import { schedules } from '../../functions/schedules';
 import { stateMachines, workflowTasks } from '../../functions/workflow';
+import { CEDAR_PACKAGE, POLICY_FOLDER } from '../../lib/constructs/handler-function';
+import { needsOf } from '../../lib/handler-needs';
 import { people } from '../support/seed';
 import { submittedTicket } from '../support/ticket-factory';
 import { synth } from './synth';
 
 const run = promisify(execFile);
 
-/** Imports the bundle as Lambda's Node runtime would, and fails unless it exports the handler the template names. */
+/**
+ * Imports the bundle as Lambda's Node runtime would, and fails unless it exports the handler the template names;
+ * prints the CommonJS modules Node loaded from disk meanwhile (an ESM bundle inlines everything else).
+ */
 const IMPORT_BUNDLE = `
 const [, file, exportName] = process.argv;
 const loaded = await import(file);
 if (typeof loaded[exportName] !== 'function') throw new Error('The bundle exports no function ' + exportName);
+const { createRequire } = await import('node:module');
+console.log('\\nTOLLGATE-COMMONJS ' + JSON.stringify(Object.keys(createRequire(import.meta.url).cache)));
 `;
+
+/** Where a function that decides by policy loads Cedar from: the node module installed in its asset. */
+const CEDAR_MODULE = join('node_modules', CEDAR_PACKAGE, 'nodejs', 'cedar_wasm.js');
+const CEDAR_WASM = join('node_modules', CEDAR_PACKAGE, 'nodejs', 'cedar_wasm_bg.wasm');
+
+/** Every file under a folder, by its path in it. */
+const filesIn = (folder: string): string[] =>
+  readdirSync(folder, { recursive: true, encoding: 'utf8' }).filter((path) =>
+    statSync(join(folder, path)).isFile(),
+  );
+
+/** What a function's asset (its deployment package, unzipped) weighs. */
+const bytesOf = (folder: string): number =>
+  filesIn(folder).reduce((total, path) => total + statSync(join(folder, path)).size, 0);
+
+/** The project's policies/ folder: what each function that decides by policy must carry as it is. */
+const PROJECT_POLICIES = new URL(`../../${POLICY_FOLDER}/`, import.meta.url);
 
 interface LambdaFunction {
   Type: string;
@@ -89,8 +113,8 @@ const context = {
 };
 let answer;
 try {
-  await handler(JSON.parse(event), context);
-  answer = { errorType: 'none' };
+  const result = await handler(JSON.parse(event), context);
+  answer = { errorType: 'none', statusCode: result?.statusCode };
 } catch (error) {
   answer = { errorType: error.name, errorMessage: error.message };
 }
@@ -105,12 +129,21 @@ interface Bundle {
   exportName: string;
 }
 
-/** Runs the bundle's handler on the event in a clean Node process; answers the error type Lambda would report. */
+/** What one invocation came to: the error type Lambda would report, and an HTTP handler's status code. */
+interface Answer {
+  errorType: string;
+  statusCode?: number;
+}
+
+/**
+ * Runs the bundle's handler on the event in a clean Node process, in its asset folder, which is LAMBDA_TASK_ROOT
+ * as in Lambda unless `environment` says otherwise; answers what Lambda would report.
+ */
 async function invokeBundle(
   bundle: Bundle,
   event: unknown,
   environment: Record<string, string>,
-): Promise<string> {
+): Promise<Answer> {
   const { stdout } = await run(
     process.execPath,
     ['--input-type=module', '--eval', INVOKE_BUNDLE, bundle.file, bundle.exportName, JSON.stringify(event)],
@@ -121,13 +154,15 @@ async function invokeBundle(
         PATH: process.env.PATH,
         ...environmentOf(bundle.resource),
         AWS_LAMBDA_FUNCTION_NAME: bundle.logicalId,
+        LAMBDA_TASK_ROOT: bundle.folder,
         ...environment,
       },
     },
   );
   const line = stdout.split('\n').find((candidate) => candidate.startsWith('TOLLGATE-ANSWER '));
   if (!line) throw new Error(`${bundle.logicalId} printed no answer:\n${stdout}`);
-  return (JSON.parse(line.slice('TOLLGATE-ANSWER '.length)) as { errorType: string }).errorType;
+  const { errorType, statusCode } = JSON.parse(line.slice('TOLLGATE-ANSWER '.length)) as Answer;
+  return statusCode === undefined ? { errorType } : { errorType, statusCode };
 }
 
 /**
@@ -217,6 +252,26 @@ const waysToThrow: Record<string, Record<string, WayToThrow | { never: string }>
       never:
         'notify never saves the ticket: it reads it and writes the task, its assignments and the links, none of them on a version condition',
     },
+  },
+};
+
+/**
+ * For each handler that decides by policy, an invocation that goes no further than its deps (where policy-deps.ts
+ * reads and compiles the policies/ folder, or fails the invocation) and what it answers once they are built. A
+ * handler that starts deciding by policy needs an entry here, or the test fails.
+ */
+const firstInvocations: Record<string, { event: unknown; withPolicies: Answer; withoutPolicies: Answer }> = {
+  // The deps, then the caller, whom an event without the authorizer's claims does not name.
+  'http/submit-request': {
+    event: { requestContext: { requestId: 'request-1' }, headers: {} },
+    withPolicies: { errorType: 'none', statusCode: 401 },
+    withoutPolicies: { errorType: 'none', statusCode: 500 },
+  },
+  // The deps, then the payload, which names no ticket.
+  'workflow/advance': {
+    event: {},
+    withPolicies: { errorType: 'InvalidTaskInputError' },
+    withoutPolicies: { errorType: 'Error' },
   },
 };
 
@@ -375,7 +430,7 @@ describe('the Lambda bundles', () => {
         );
         const [file, exportName] = fn.Properties.Handler.split('.') as [string, string];
         try {
-          await run(
+          const { stdout } = await run(
             process.execPath,
             [
               '--input-type=module',
@@ -393,15 +448,18 @@ describe('the Lambda bundles', () => {
                 ...environmentOf(fn),
                 AWS_REGION: 'eu-west-1',
                 AWS_LAMBDA_FUNCTION_NAME: logicalId,
+                LAMBDA_TASK_ROOT: folder,
                 AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
                 AWS_SECRET_ACCESS_KEY: 'example',
                 AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.url,
               },
             },
           );
-          return { logicalId, failure: null };
+          const line = stdout.split('\n').find((candidate) => candidate.startsWith('TOLLGATE-COMMONJS '));
+          const commonJs = JSON.parse(line?.slice('TOLLGATE-COMMONJS '.length) ?? 'null') as string[] | null;
+          return { logicalId, folder, failure: null, commonJs };
         } catch (error) {
-          return { logicalId, failure: (error as { stderr?: string }).stderr || String(error) };
+          return { logicalId, folder, failure: (error as { stderr?: string }).stderr || String(error) };
         }
       }),
     );
@@ -419,6 +477,145 @@ describe('the Lambda bundles', () => {
     expect(functions).toHaveLength(stacks.stateless.functions.size);
     expect(outcomes.filter((outcome) => outcome.failure)).toEqual([]);
     expect(secretsManager.read).toEqual(functions.map(() => 'dummy-signing_secret_arn'));
+    // Cedar, from the function's own asset, is the one module Node loads besides the bundle, and only where the
+    // handler decides by policy.
+    const deciding = new Set(
+      [...stacks.stateless.functions]
+        .filter(([handler]) => needsOf(handler).policies)
+        .map(([, fn]) => stacks.stateless.getLogicalId(fn.function.node.defaultChild as CfnElement)),
+    );
+    expect(deciding.size).toBeGreaterThan(0);
+    expect(Object.fromEntries(outcomes.map((outcome) => [outcome.logicalId, outcome.commonJs]))).toEqual(
+      Object.fromEntries(
+        outcomes.map(({ logicalId, folder }) => [
+          logicalId,
+          deciding.has(logicalId) ? [join(realpathSync(folder), CEDAR_MODULE)] : [],
+        ]),
+      ),
+    );
+  }, 180_000);
+
+  it('carry Cedar and the policies/ folder where the handler decides by policy, and neither elsewhere', () => {
+    // Prepare
+    const handlers = [...synthesized.stacks.stateless.functions.keys()];
+    const policyFiles = readdirSync(PROJECT_POLICIES).sort();
+    const cedarVersion = (
+      JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+        dependencies: Record<string, string>;
+      }
+    ).dependencies[CEDAR_PACKAGE];
+
+    // Act
+    const carried = Object.fromEntries(
+      handlers.map((handler) => {
+        const { folder } = bundleOf(handler);
+        const files = filesIn(folder);
+        const manifest = join('node_modules', CEDAR_PACKAGE, 'package.json');
+        const installed = files.includes(manifest)
+          ? (JSON.parse(readFileSync(join(folder, manifest), 'utf8')) as { version: string }).version
+          : 'none';
+        return [
+          handler,
+          {
+            cedar: installed,
+            wasm: files.filter((path) => path.endsWith('.wasm')),
+            policies: files
+              .filter((path) => path.startsWith(`${POLICY_FOLDER}${sep}`))
+              .map((path) => path.slice(POLICY_FOLDER.length + 1))
+              .sort(),
+            policiesAsInTheProject: files
+              .filter((path) => path.startsWith(`${POLICY_FOLDER}${sep}`))
+              .every(
+                (path) =>
+                  readFileSync(join(folder, path), 'utf8') ===
+                  readFileSync(new URL(path.slice(POLICY_FOLDER.length + 1), PROJECT_POLICIES), 'utf8'),
+              ),
+            bytes: bytesOf(folder),
+          },
+        ];
+      }),
+    );
+
+    // Assess
+    const deciding = handlers.filter((handler) => needsOf(handler).policies);
+    // The flag follows the code: the handler modules that take their deps from policy-deps.ts.
+    expect(deciding).toEqual(
+      handlers.filter((handler) =>
+        /from '\.\.\/policy-deps'/.test(
+          readFileSync(new URL(`../../functions/handlers/${handler}.ts`, import.meta.url), 'utf8'),
+        ),
+      ),
+    );
+    expect(deciding.length).toBeGreaterThan(0);
+    expect(policyFiles).toContain('schema.cedarschema');
+    for (const handler of handlers) {
+      const { bytes, ...carries } = carried[handler] as { bytes: number };
+      expect(carries, handler).toEqual(
+        deciding.includes(handler)
+          ? { cedar: cedarVersion, wasm: [CEDAR_WASM], policies: policyFiles, policiesAsInTheProject: true }
+          : { cedar: 'none', wasm: [], policies: [], policiesAsInTheProject: true },
+      );
+    }
+    // Cedar's 4.3 MB of wasm is most of what a deciding function deploys; the others stay at their bundle's size.
+    const sizes = (chosen: string[]) =>
+      chosen.map((handler) => (carried[handler] as { bytes: number }).bytes);
+    expect(Math.max(...sizes(handlers.filter((handler) => !deciding.includes(handler))))).toBeLessThan(
+      Math.min(...sizes(deciding)) / 2,
+    );
+  });
+
+  it('decide by policy from their own asset: each deciding function compiles the policies/ beside its bundle at its first invocation', async () => {
+    // Prepare
+    const deciding = [...synthesized.stacks.stateless.functions.keys()].filter(
+      (handler) => needsOf(handler).policies,
+    );
+    const secretsManager = await startSecretsManager();
+    const elsewhere = mkdtempSync(join(tmpdir(), 'tollgate-no-policies-'));
+    const environment = (taskRoot?: string): Record<string, string> => ({
+      TABLE_NAME: LOCAL_TABLE_NAME,
+      STATE_MACHINE_ARN:
+        'arn:aws:states:eu-west-1:123456789012:stateMachine:Tollgate-Stateless-access-request',
+      PUBLIC_BASE_URL: 'https://abcdef1234.execute-api.eu-west-1.amazonaws.com',
+      AWS_REGION: 'eu-west-1',
+      AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'example',
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.url,
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      ...(taskRoot ? { LAMBDA_TASK_ROOT: taskRoot } : {}),
+    });
+
+    // Act
+    const answers: Record<string, { beside: Answer; without: Answer } | 'no first invocation'> = {};
+    try {
+      for (const handler of deciding) {
+        const first = firstInvocations[handler];
+        if (!first) {
+          answers[handler] = 'no first invocation';
+          continue;
+        }
+        answers[handler] = {
+          beside: await invokeBundle(bundleOf(handler), first.event, environment()),
+          // The control: the same bundle where LAMBDA_TASK_ROOT holds no policies/ fails instead.
+          without: await invokeBundle(bundleOf(handler), first.event, environment(elsewhere)),
+        };
+      }
+    } finally {
+      secretsManager.server.close();
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
+
+    // Assess
+    expect(answers).toEqual(
+      Object.fromEntries(
+        deciding.map((handler) => [
+          handler,
+          {
+            beside: firstInvocations[handler]?.withPolicies,
+            without: firstInvocations[handler]?.withoutPolicies,
+          },
+        ]),
+      ),
+    );
   }, 180_000);
 
   it('throw, from each workflow task bundle, every error its states retry or catch by name, under that name', async () => {
@@ -437,11 +634,9 @@ describe('the Lambda bundles', () => {
           const way = waysToThrow[task.handler]?.[name];
           if (!way) undriven.push(`${name} from ${task.handler}`);
           if (!way || 'never' in way) continue;
-          answers[`${task.handler} when ${way.when}`] = await invokeBundle(
-            bundleOf(task.handler),
-            way.event(ticket.id),
-            aws.environment(way),
-          );
+          answers[`${task.handler} when ${way.when}`] = (
+            await invokeBundle(bundleOf(task.handler), way.event(ticket.id), aws.environment(way))
+          ).errorType;
         }
       }
     } finally {
