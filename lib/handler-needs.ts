@@ -17,9 +17,9 @@ import type { StateMachineName } from '../functions/workflow';
  * - BatchGetItem: the items behind every list: tickets.list, tasks.forAssignee, directory.catalog,
  *   .supportQueues, .serviceAccountsOwnedBy, .identitiesWithRole, .allIdentities
  * - PutItem: tickets.create and .save, tasks.put, links.put, grants.put, idempotency.reserve,
- *   snapshots.put, policyStore.publish (the version; the pointer and its audit event then go in one
- *   TransactWriteItems, which no deployed handler sends yet)
- * - UpdateItem: idempotency.complete, links.markUsed and .release, tasks.retire (links leave the inbox)
+ *   snapshots.put, policyStore.publish (the version, then the change item), securityEvents.record
+ * - UpdateItem: idempotency.complete, links.markUsed and .release, tasks.retire (links leave the inbox),
+ *   policyStore.publish (the live pointer, with the change appended, on the version it replaces)
  * - DeleteItem: idempotency.release
  * - BatchWriteItem: tickets.addViewers, directory.put (seeding only)
  * - Query on the table itself: tickets.list by viewer, directory.identitiesWithRole
@@ -116,7 +116,15 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
     workflow: { 'access-request': ['StartExecution'] },
     policies: true,
   }),
-  // The task and ticket read, the ticket saved with the decision or report, the waiting execution resumed.
+  // The caller; the live pointer and, when it names a published version, that version (compiled with
+  // Cedar, so these carry it); PUT stores the version, moves the pointer and puts the change item.
+  'http/get-policies': needs({ table: ['GetItem'], policies: true }),
+  'http/get-policy-version': needs({ table: ['GetItem'], policies: true }),
+  'http/put-policies': needs({ table: ['GetItem', 'PutItem', 'UpdateItem'], policies: true }),
+  // The caller and the snapshot: no Cedar.
+  'http/get-policy-inputs': needs({ table: ['GetItem'] }),
+  // The task and ticket read, the ticket saved with the decision or report, the waiting execution resumed;
+  // a refusal put for security.
   'http/decide-approval': needs({
     table: ['GetItem', 'PutItem'],
     workflow: { 'access-request': ['SendTaskSuccess'] },

@@ -267,6 +267,17 @@ const firstInvocations: Record<string, { event: unknown; withPolicies: Answer; w
     withPolicies: { errorType: 'none', statusCode: 401 },
     withoutPolicies: { errorType: 'none', statusCode: 500 },
   },
+  // The policy routes: the deps, then the caller, as for intake.
+  ...Object.fromEntries(
+    ['http/get-policies', 'http/get-policy-version', 'http/put-policies'].map((handler) => [
+      handler,
+      {
+        event: { requestContext: { requestId: 'request-1' }, headers: {} },
+        withPolicies: { errorType: 'none', statusCode: 401 },
+        withoutPolicies: { errorType: 'none', statusCode: 500 },
+      },
+    ]),
+  ),
   // The deps, then the payload, which names no ticket.
   'workflow/advance': {
     event: {},
