@@ -8,6 +8,7 @@ import type { LifecycleResult } from './lifecycle';
 import { type Measurement, round } from './measure';
 import { MEMORY_TARGET_BYTES, type MemoryReading, type MemoryResult } from './memory';
 import { type OpenLoopResult, PROBE, type SustainedResult } from './open-loop';
+import { POLICY_TARGETS, type PolicyResults } from './policies';
 import { RESTART_TARGET_RATIO, type RestartResult } from './restart';
 import type { Comparison } from './scenarios';
 
@@ -35,6 +36,8 @@ export interface Results {
   memory?: MemoryResult;
   /** Start-up time with archived executions (bench/restart.ts); absent in results from before it. */
   restart?: RestartResult;
+  /** Cedar per call and per decision (bench/policies.ts); absent in results from before it. */
+  policies?: PolicyResults;
 }
 
 /** When, at which commit and on what machine a part of the bench ran. */
@@ -184,7 +187,42 @@ function markdown(results: Results): string {
     ...(results.memory ? memorySection(results.memory) : []),
     ...(results.restart ? restartSection(results.restart) : []),
     ...(results.bundles ? bundleSection(results.bundles) : []),
+    ...(results.policies ? policySection(results.policies) : []),
   ].join('\n');
+}
+
+function policySection(results: PolicyResults): string[] {
+  const target = (size: number) =>
+    size === 100
+      ? `call p99 < ${POLICY_TARGETS[100].callP99} ms, decision p99 < ${POLICY_TARGETS[100].decisionP99} ms`
+      : `decision p99 < ${POLICY_TARGETS[1000].decisionP99} ms`;
+  return [
+    '## Policy decisions (Cedar)',
+    '',
+    measuredOn(results),
+    'The set is checked and parsed once; a decision asks each of its five actions once, on inputs built',
+    'as intake builds them (the demo policies plus generated ones reading the same attributes). In ms.',
+    '',
+    ...markdownTable(
+      [
+        { title: 'policies', align: 'right' },
+        ...['compile', 'call p50', 'call p99', 'decision p50', 'decision p99'].map(
+          (title): Column => ({ title, align: 'right' }),
+        ),
+        { title: 'target (issue 11)', align: 'left' },
+      ],
+      results.sets.map((set) => [
+        set.policies,
+        set.compileMs,
+        set.call.p50,
+        set.call.p99,
+        set.decision.p50,
+        set.decision.p99,
+        `${target(set.policies)}: ${set.pass ? 'met' : 'missed'}`,
+      ]),
+    ),
+    '',
+  ];
 }
 
 function lifecycleSection(lifecycle: LifecycleResult, cost: CostEstimate): string[] {

@@ -10,6 +10,7 @@ import { type LocalSystem, launchLocalSystem, type WithLocalSystem } from './loc
 import { type Measurement, measure, round } from './measure';
 import { MEMORY_TARGET_BYTES, measureMemory } from './memory';
 import { findSustainedRate, runOpenLoop } from './open-loop';
+import { measurePolicies } from './policies';
 import { Progress } from './progress';
 import {
   compare,
@@ -40,7 +41,7 @@ let current: LocalSystem | undefined;
 let interrupted = false;
 
 /** The parts of the bench, in the order they run. */
-const PARTS = ['latency', 'load', 'bundles', 'memory', 'restart'] as const;
+const PARTS = ['latency', 'load', 'bundles', 'memory', 'restart', 'policies'] as const;
 type Part = (typeof PARTS)[number];
 
 /**
@@ -52,7 +53,8 @@ type Part = (typeof PARTS)[number];
  *   under an open loop at half that rate;
  * - bundles: the Lambda bundles' sizes and import times;
  * - memory: heap growth per finished execution;
- * - restart: start-up time with 10,000 archived executions against none.
+ * - restart: start-up time with 10,000 archived executions against none;
+ * - policies: Cedar's time per call and per decision at 100 and 1,000 policies, in this process.
  */
 async function main(): Promise<void> {
   const parts = selectedParts(process.argv.slice(2));
@@ -87,6 +89,16 @@ async function main(): Promise<void> {
           `${restart.pass ? 'pass' : 'FAIL'} (target ≤ ${RESTART_TARGET_RATIO}x)`,
       );
       results = { ...results, restart };
+    }
+    if (parts.has('policies')) {
+      const policies = measurePolicies(`${repoRoot}policies`, run, progress);
+      for (const set of policies.sets) {
+        console.log(
+          `Policies: ${set.policies} policies, per call p50 ${set.call.p50} ms p99 ${set.call.p99} ms, ` +
+            `per decision p50 ${set.decision.p50} ms p99 ${set.decision.p99} ms  ${set.pass ? 'pass' : 'FAIL'}`,
+        );
+      }
+      results = { ...results, policies };
     }
     writeResults(benchDir, results);
     console.log('Wrote bench/results.md and bench/results.json');
