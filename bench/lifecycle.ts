@@ -240,6 +240,11 @@ export class Flow {
     return (await expectOk(this.api.get('/dev/memory'), 'GET /dev/memory')) as LocalMemory;
   }
 
+  /** Runs a schedule now (local only), as its timer would. */
+  async runSchedule(name: string): Promise<void> {
+    await expectOk(this.api.post(`/dev/schedules/${name}/run`, {}), `POST /dev/schedules/${name}/run`);
+  }
+
   /** Waits until no execution is running: each ended one has left memory for the archive. */
   async noneRunning(): Promise<void> {
     await this.poll(async () => {
