@@ -12,11 +12,12 @@ import { type Deps, getDeps } from './deps';
  *
  * The baseline is the project's `policies/` folder, read and checked once per process (a bad set
  * stops the function from starting, naming the policy, line and problem): in Lambda the bundle
- * carries it next to the handler, locally it is read from the project.
+ * carries it next to the handler, locally it is read from the project, or from the folder
+ * TOLLGATE_POLICIES_DIR names (`npm start` only).
  */
 const policyFolder = process.env.LAMBDA_TASK_ROOT
   ? `${process.env.LAMBDA_TASK_ROOT}/policies`
-  : fileURLToPath(new URL('../../policies', import.meta.url));
+  : (process.env.TOLLGATE_POLICIES_DIR ?? fileURLToPath(new URL('../../policies', import.meta.url)));
 
 function buildPolicyDeps(deps: Deps) {
   const { folder, compiled } = compilePolicyFolder(policyFolder);

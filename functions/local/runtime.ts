@@ -16,6 +16,7 @@ import { createLocalAuth } from './local-auth';
 import { listeningOn, openHttpPort } from './ports';
 import { startScheduler } from './scheduler';
 import { loadOrCreateSecrets } from './secrets';
+import { getPolicyDeps } from '../handlers/policy-deps';
 import { seedIfEmpty } from './seed';
 import { startLocalSes } from './ses';
 import type { LocalSettings } from './settings';
@@ -106,6 +107,8 @@ export async function startLocalRuntime(
     // The handlers read their settings at their first call; reading them here makes a bad one (such
     // as ADMIN_DEFAULT_MAX_DURATION) stop `npm start` instead of failing requests later.
     readConfig(process.env);
+    // Likewise the policies: a set Cedar refuses stops `npm start` naming the policy, file, line and problem.
+    getPolicyDeps();
 
     const directory = new DynamoDirectory(createDocumentClient(), LOCAL_TABLE_NAME);
     const seeded = await seedIfEmpty(directory);

@@ -1,5 +1,8 @@
 import { once } from 'node:events';
+import { cpSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { newDataDir, removeDataDir, startTollgate } from '../support/tollgate-process';
 
@@ -16,6 +19,35 @@ describe('npm start', () => {
       await expect(starting).rejects.toThrow(
         /exited \(1\) before it was ready:[\s\S]*ADMIN_DEFAULT_MAX_DURATION: must be an ISO 8601 duration/,
       );
+    } finally {
+      await starting.then((started) => started.kill()).catch(() => undefined);
+      removeDataDir(dataDir);
+    }
+  });
+
+  it('refuses a policy set Cedar refuses, naming the policy, file, line and problem, before serving anything', async () => {
+    // Prepare: the project's policies, one of them with an attribute the schema does not have, on line 3
+    const dataDir = newDataDir();
+    const policiesDir = join(dataDir, 'policies');
+    cpSync(fileURLToPath(new URL('../../policies', import.meta.url)), policiesDir, { recursive: true });
+    writeFileSync(
+      join(policiesDir, 'typo.cedar'),
+      '@id("typo")\npermit (principal, action == Tollgate::Action::"autoApprove", resource)\nwhen { resource.klass == "read" };\n',
+    );
+
+    // Act
+    const starting = startTollgate({ dataDir, env: { TOLLGATE_POLICIES_DIR: policiesDir } });
+
+    // Assess
+    try {
+      const failure = await starting.then(
+        () => undefined,
+        (error: Error) => error.message,
+      );
+      expect(failure).toMatch(
+        /exited \(1\) before it was ready:[\s\S]*policy typo \(typo\.cedar, line 3\): .*klass/,
+      );
+      expect(failure).not.toMatch(/\n\s+at /);
     } finally {
       await starting.then((started) => started.kill()).catch(() => undefined);
       removeDataDir(dataDir);
