@@ -1,9 +1,7 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_TABLE_NAME, localCredentials } from '../../functions/local/dynamodb';
 import { startTestRuntime, type TestRuntime } from '../support/runtime';
 import { people } from '../support/seed';
+import { partitionItems } from '../support/table';
 import { waitForTicket } from '../support/tickets';
 import { eventually } from '../support/workflow-client';
 
@@ -261,7 +259,7 @@ describe('policy decides, through the local server', () => {
       );
       const old = await admin.get<PolicySet>(`/policies/${before.body.version}`);
       expect(old.body).toMatchObject({ live: false, baseline: true });
-      const changes = await policyChanges(tollgate.runtime.endpoints.dynamodb);
+      const changes = await partitionItems(tollgate.runtime.endpoints.dynamodb, 'POLICIES', 'CHANGE#');
       expect(changes).toContainEqual(
         expect.objectContaining({ by: people.ivan, from: before.body.version, to: put.body.version }),
       );
@@ -287,19 +285,3 @@ describe('policy decides, through the local server', () => {
     });
   });
 });
-
-async function policyChanges(endpoint: string) {
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: localCredentials });
-  try {
-    const { Items } = await DynamoDBDocumentClient.from(client).send(
-      new QueryCommand({
-        TableName: LOCAL_TABLE_NAME,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :change)',
-        ExpressionAttributeValues: { ':pk': 'POLICIES', ':change': 'CHANGE#' },
-      }),
-    );
-    return Items ?? [];
-  } finally {
-    client.destroy();
-  }
-}

@@ -1,10 +1,8 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_TABLE_NAME, localCredentials } from '../../functions/local/dynamodb';
 import { accessBody } from '../support/bodies';
 import { startTestRuntime, type TestRuntime } from '../support/runtime';
 import { people } from '../support/seed';
+import { partitionItems } from '../support/table';
 import { eventually } from '../support/workflow-client';
 
 interface Ticket {
@@ -38,25 +36,8 @@ describe('a decision by someone not entitled to make it', () => {
     await tollgate?.close();
   });
 
-  const securityEvents = async () => {
-    const client = new DynamoDBClient({
-      endpoint: tollgate.runtime.endpoints.dynamodb,
-      region: 'us-east-1',
-      credentials: localCredentials,
-    });
-    try {
-      const { Items } = await DynamoDBDocumentClient.from(client).send(
-        new QueryCommand({
-          TableName: LOCAL_TABLE_NAME,
-          KeyConditionExpression: 'pk = :day',
-          ExpressionAttributeValues: { ':day': `SECURITY#${new Date().toISOString().slice(0, 10)}` },
-        }),
-      );
-      return Items ?? [];
-    } finally {
-      client.destroy();
-    }
-  };
+  const securityEvents = () =>
+    partitionItems(tollgate.runtime.endpoints.dynamodb, `SECURITY#${new Date().toISOString().slice(0, 10)}`);
 
   it('is refused with 403 to someone who sees the ticket, 404 to someone who does not, and each is kept for security', async () => {
     // Act: Ian sees the ticket as its fulfiller; Paula does not see it at all

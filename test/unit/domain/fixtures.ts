@@ -1,4 +1,5 @@
 import type { DirectoryView, Identity } from '../../../functions/domain/directory';
+import type { PolicyOutcome, StageName } from '../../../functions/domain/policy/outcome';
 
 export function person(id: string, overrides: Partial<Identity> = {}): Identity {
   return {
@@ -26,5 +27,19 @@ export function directoryOf(...identities: Identity[]): DirectoryView & { byId: 
     byId,
     identity: async (id) => byId.get(id),
     identitiesWithRole: async (role) => identities.filter((identity) => identity.roles.includes(role)),
+  };
+}
+
+/** What policy answered: these stages, each asked for by a rule named after it. */
+export function asking(...stages: StageName[]): PolicyOutcome & { inputs: string } {
+  return {
+    outcome: 'approval_required',
+    stages: stages.map((stage) => ({ stage, policyIds: [`rule-${stage}`] })),
+    policyIds: stages.map((stage) => `rule-${stage}`),
+    version: 'v-test',
+    reason: null,
+    reasons: {},
+    cap: null,
+    inputs: 'inputs-hash',
   };
 }

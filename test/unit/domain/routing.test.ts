@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DirectoryView, Identity, System } from '../../../functions/domain/directory';
-import type { PolicyOutcome, StageName } from '../../../functions/domain/policy/outcome';
 import { resolveStage, routeAccessRequest } from '../../../functions/domain/routing';
-import { directoryOf, person, serviceAccount } from './fixtures';
+import { asking, directoryOf, person, serviceAccount } from './fixtures';
 
 const chief = person('chief@x.com');
 const lead = person('lead@x.com', { managerId: chief.id });
@@ -45,20 +44,6 @@ function system(overrides: Partial<System> = {}): System {
       { id: 'vault-admin', name: 'Admin', class: 'admin', maxDuration: 'P1D', conflictsWith: [] },
     ],
     ...overrides,
-  };
-}
-
-/** What policy answered: these stages, each asked for by a rule named after it. */
-function asking(...stages: StageName[]): PolicyOutcome & { inputs: string } {
-  return {
-    outcome: 'approval_required',
-    stages: stages.map((stage) => ({ stage, policyIds: [`rule-${stage}`] })),
-    policyIds: stages.map((stage) => `rule-${stage}`),
-    version: 'v-test',
-    reason: null,
-    reasons: {},
-    cap: null,
-    inputs: 'inputs-hash',
   };
 }
 

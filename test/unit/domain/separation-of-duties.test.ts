@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Identity, System } from '../../../functions/domain/directory';
-import type { PolicyOutcome, StageName } from '../../../functions/domain/policy/outcome';
+import type { StageName } from '../../../functions/domain/policy/outcome';
 import { resolveStage, routeAccessRequest } from '../../../functions/domain/routing';
 import type { Ticket } from '../../../functions/domain/ticket';
 import {
@@ -11,7 +11,7 @@ import {
   recordDecision,
 } from '../../../functions/domain/workflow';
 import { submittedTicket } from '../../support/ticket-factory';
-import { directoryOf, person, serviceAccount } from './fixtures';
+import { asking, directoryOf, person, serviceAccount } from './fixtures';
 
 /**
  * Separation of duties over generated directories, catalogs and requests: whoever policy asks for,
@@ -87,19 +87,6 @@ const world: fc.Arbitrary<World> = fc.integer({ min: 3, max: 9 }).chain((size) =
     });
 });
 
-function asking(stages: StageName[]): PolicyOutcome & { inputs: string } {
-  return {
-    outcome: 'approval_required',
-    stages: stages.map((stage) => ({ stage, policyIds: [`rule-${stage}`] })),
-    policyIds: stages.map((stage) => `rule-${stage}`),
-    version: 'v',
-    reason: null,
-    reasons: {},
-    cap: null,
-    inputs: 'h',
-  };
-}
-
 type Walk = { refused: string } | { ticket: Ticket; deciders: string[] };
 
 /** Routes the request at intake, then opens each stage as the workflow does and lets a candidate decide it. */
@@ -109,7 +96,7 @@ async function walk(w: World): Promise<Walk> {
   const route = await routeAccessRequest(
     directory,
     { requester: w.requester, beneficiary: w.beneficiary, system: w.system, entitlement },
-    asking(w.stages),
+    asking(...w.stages),
   );
   if (route.decision.outcome === 'auto_rejected') return { refused: route.decision.reason ?? '' };
   let ticket: Ticket = submittedTicket({
