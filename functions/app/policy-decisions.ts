@@ -87,24 +87,14 @@ async function readPeople(directory: Directory, question: AccessQuestion): Promi
  * not yet fulfilled (other than the one being decided).
  */
 async function holdingsOf(deps: PolicyDeps, beneficiary: string, exceptTicketId?: string): Promise<string[]> {
-  const approved: string[] = [];
-  let afterId: string | undefined;
-  do {
-    const page = await deps.tickets.list({
-      partitions: [{ by: 'inFlight', value: beneficiary }],
-      status: 'fulfilling',
-      limit: 100,
-      ...(afterId ? { afterId } : {}),
-    });
-    for (const ticket of page.items) {
-      if (ticket.id !== exceptTicketId && ticket.type === 'access' && ticket.entitlement) {
-        approved.push(ticket.entitlement);
-      }
-    }
-    afterId = page.lastId ?? undefined;
-  } while (afterId);
-  const granted = await deps.grants.entitlementsHeldBy(beneficiary);
-  return [...new Set([...granted, ...approved])].sort();
+  const [granted, approved] = await Promise.all([
+    deps.grants.entitlementsHeldBy(beneficiary),
+    deps.tickets.entitlementsApprovedFor(beneficiary),
+  ]);
+  const about = approved
+    .filter((ticket) => ticket.ticketId !== exceptTicketId)
+    .map((ticket) => ticket.entitlement);
+  return [...new Set([...granted, ...about])].sort();
 }
 
 /**

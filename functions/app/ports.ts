@@ -35,7 +35,7 @@ export interface Directory extends DirectoryView {
  * by viewer (the approvers and fulfillers a ticket names, kept as derived items).
  */
 export type TicketPartition = {
-  by: 'requester' | 'beneficiary' | 'status' | 'viewer' | 'inFlight';
+  by: 'requester' | 'beneficiary' | 'status' | 'viewer';
   value: string;
 };
 
@@ -54,6 +54,11 @@ export interface TicketStore {
   create(ticket: Ticket): Promise<void>;
   /** One conditional write: succeeds only if the stored ticket is still at `readVersion`. */
   save(ticket: Ticket, readVersion: number): Promise<void>;
+  /**
+   * The entitlements of a beneficiary's tickets that are approved and not yet fulfilled: what they
+   * are about to hold, for policies to see.
+   */
+  entitlementsApprovedFor(beneficiary: string): Promise<{ ticketId: string; entitlement: string }[]>;
   /** Records that these people are named on the ticket, so it is listed for them; a repeat is harmless. */
   addViewers(ticketId: string, identityIds: string[]): Promise<void>;
   /** The union of the partitions, newest first, without duplicates. */

@@ -56,7 +56,7 @@ const ticketFacts = [
  * |       |                                                     | CATALOG, QUEUES        | systems, support queues                       | their id             |
  * | gsi4  | INCLUDE requester, beneficiary, system, entitlement | SYSTEM#{system}        | access tickets                                | ticket id            |
  * |       |                                                     | GRANTED#{system}       | grants                                        | grant id             |
- * | gsi5  | KEYS_ONLY                                           | INFLIGHT#{beneficiary} | tickets until resolved                        | ticket id            |
+ * | gsi5  | KEYS_ONLY                                           | INFLIGHT#{beneficiary} | tickets until resolved                        | {status}#{ticket id} |
  * |       |                                                     | RESOLVED#{yyyy-mm-dd}  | tickets once resolved (domain `resolvedAt`)   | ticket id            |
  * |       |                                                     | REVOKE_DUE             | grants while time-bound and not revoked       | {until}#{grant id}   |
  * | gsi6  | KEYS_ONLY                                           | CHANGED#{yyyy-mm-ddThh}| tickets, by the hour of their last change     | ticket id            |
@@ -92,7 +92,7 @@ const ticketFacts = [
  * | tickets that name a person as approver or fulfiller                              | table, VIEWER#{identity}                           | ticket ids; tickets by BatchGetItem          |
  * | an auditor's search by system, entitlement and period (14, 18)                   | gsi4 SYSTEM#{system}, entitlement filtered in the index | keys; tickets by BatchGetItem           |
  * | an auditor's search by person, system and period (14, 18)                        | gsi1 and gsi2 for the person, system filtered in the index | keys; tickets by BatchGetItem        |
- * | a beneficiary's tickets in flight: what they are about to hold (policy, 11), what a departure cancels (12) | gsi5 INFLIGHT#{beneficiary} | keys; tickets by BatchGetItem   |
+ * | a beneficiary's tickets in flight: what they are about to hold (policy, 11: sort key begins `fulfilling#`), what a departure cancels (12) | gsi5 INFLIGHT#{beneficiary} | keys; tickets by BatchGetItem |
  * | a period's resolved tickets, a day at a time (analytics rollups, 16)             | gsi5 RESOLVED#{yyyy-mm-dd}                         | keys; tickets by BatchGetItem                |
  * | tickets changed since the last audit checkpoint (14): each hour from the checkpoint's, a superset by under an hour | gsi6 CHANGED#{yyyy-mm-ddThh} | keys; tickets by BatchGetItem for their chain heads |
  * | a person's open approval or fulfilment tasks (inboxes); a departed approver's open stages (12) | gsi7 INBOX#{identity}, sort key begins {kind}# | task ids; tasks by BatchGetItem     |
@@ -238,7 +238,9 @@ export const keys = {
       ...(ticket.system ? inPartition('systemTickets', ticket.system, ticket.id) : {}),
       ...(resolved
         ? inPartition('resolved', day(resolved), ticket.id)
-        : inPartition('inFlight', ticket.beneficiary, ticket.id)),
+        : // By status, so that what a beneficiary is about to hold is one narrow Query, however many
+          // of their tickets wait for approval; a status change moves the entry within the partition.
+          inPartition('inFlight', ticket.beneficiary, `${ticket.status}#${ticket.id}`)),
       // By the hour, so the many changes of a ticket within one hour move its entry once.
       ...inPartition('changed', hour(ticket.updatedAt), ticket.id),
     };

@@ -3,7 +3,15 @@ import { ConcurrentUpdateError, TicketExistsError } from '../../app/errors';
 import type { TicketPage, TicketPartition, TicketStore } from '../../app/ports';
 import type { Status } from '../../domain/lifecycle';
 import type { Ticket } from '../../domain/ticket';
-import { batchGet, batchPut, isConditionalCheckFailure, isStorableKey, withoutKeys } from './client';
+import {
+  batchGet,
+  batchPut,
+  isConditionalCheckFailure,
+  isStorableKey,
+  queryAll,
+  tableKeyOf,
+  withoutKeys,
+} from './client';
 import { keyAttributesOf, keys, partitionQuery } from './table';
 
 export class DynamoTicketStore implements TicketStore {
@@ -51,6 +59,23 @@ export class DynamoTicketStore implements TicketStore {
       if (isConditionalCheckFailure(error)) throw new ConcurrentUpdateError(ticket.id);
       throw error;
     }
+  }
+
+  async entitlementsApprovedFor(beneficiary: string): Promise<{ ticketId: string; entitlement: string }[]> {
+    const entries = await queryAll(this.db, {
+      TableName: this.tableName,
+      ...partitionQuery('inFlight', beneficiary, { op: 'begins_with', value: 'fulfilling#' }),
+    });
+    const tickets = await batchGet(
+      this.db,
+      this.tableName,
+      entries.map((entry) => tableKeyOf(entry)),
+    );
+    // Read as they are now: one that moved on since the index was read is not about to be held any more.
+    return tickets
+      .map((item) => withoutKeys<Ticket>(item))
+      .filter((ticket) => ticket.status === 'fulfilling' && ticket.type === 'access' && ticket.entitlement)
+      .map((ticket) => ({ ticketId: ticket.id, entitlement: ticket.entitlement as string }));
   }
 
   /**
