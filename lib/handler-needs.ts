@@ -11,18 +11,22 @@ import type { StateMachineName } from '../functions/workflow';
  * stops) calling one. A handler missing here stops `cdk synth`.
  *
  * Adapter methods and the DynamoDB actions they send (functions/adapters/dynamodb/):
- * - GetItem: tickets.get, directory.identity and .system, tasks.get, links.get, idempotency.reserve
+ * - GetItem: tickets.get, directory.identity and .system, tasks.get, links.get, jobs.get, idempotency.reserve
  *   (reading the record that won), and every HTTP route's caller lookup (route.ts resolveCaller)
  * - BatchGetItem: the items behind every list: tickets.list, tasks.forAssignee, directory.catalog,
- *   .supportQueues, .serviceAccountsOwnedBy, .identitiesWithRole, .allIdentities
- * - PutItem: tickets.create and .save, tasks.put, links.put, grants.put, idempotency.reserve
- * - UpdateItem: idempotency.complete, links.markUsed and .release, tasks.retire (links leave the inbox)
+ *   .supportQueues, .serviceAccountsOwnedBy, .identitiesWithRole, .allIdentities; history.page (the
+ *   tickets of a page), snapshots.getMany
+ * - PutItem: tickets.create and .save, tasks.put, links.put, grants.put, idempotency.reserve,
+ *   jobs.create, policyStore.store
+ * - UpdateItem: idempotency.complete, links.markUsed and .release, tasks.retire (links leave the inbox),
+ *   jobs.advance and .fail
  * - DeleteItem: idempotency.release
  * - BatchWriteItem: tickets.addViewers, directory.put (seeding only)
  * - Query on the table itself: tickets.list by viewer, directory.identitiesWithRole
  * - Query on gsi1: tickets.list by requester, directory.directReportsOf
  * - Query on gsi2: tickets.list by beneficiary, directory.serviceAccountsOwnedBy
- * - Query on gsi3: tickets.list by status, directory.catalog, .supportQueues, .allIdentities, .isEmpty
+ * - Query on gsi3: tickets.list by status, directory.catalog, .supportQueues, .allIdentities, .isEmpty,
+ *   history.count and .page (each status over a period's ids)
  * - Query on gsi7: tasks.forAssignee and .retire (the inbox entries on links)
  */
 export type ItemAction =
@@ -125,6 +129,22 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
     email: true,
   }),
   'workflow/record-failure': needs({ table: ['GetItem', 'PutItem', 'UpdateItem'], indexes: ['gsi7'] }),
+  // A policy simulation (app/simulations.ts). Starting one: the caller looked up, the candidate
+  // version put (content-addressed, not live), the job put, then StartExecution of the simulation
+  // machine (a job that could not start is marked failed: UpdateItem).
+  'http/start-policy-simulation': needs({
+    table: ['GetItem', 'PutItem', 'UpdateItem'],
+    workflow: { 'policy-simulation': ['StartExecution'] },
+  }),
+  // The caller looked up, the job read.
+  'http/get-policy-simulation': needs({ table: ['GetItem'] }),
+  // The job and the candidate version read; the period's tickets counted (first step) and a page of
+  // them read on gsi3, the tickets and their snapshots batch-read; the step written on the job.
+  'workflow/simulate-page': needs({
+    table: ['GetItem', 'BatchGetItem', 'UpdateItem'],
+    indexes: ['gsi3'],
+  }),
+  'workflow/simulation-failed': needs({ table: ['UpdateItem'] }),
   // Tickets by status (batch-read), their tasks read; executions started, described, decisions resent;
   // the ticket of an execution that ended without it saved as failed, its tasks' links taken out of
   // the inboxes.

@@ -294,6 +294,8 @@ async function startStandIns() {
         TABLE_NAME: LOCAL_TABLE_NAME,
         STATE_MACHINE_ARN:
           'arn:aws:states:eu-west-1:123456789012:stateMachine:Tollgate-Stateless-access-request',
+        POLICY_SIMULATION_STATE_MACHINE_ARN:
+          'arn:aws:states:eu-west-1:123456789012:stateMachine:Tollgate-Stateless-policy-simulation',
         PUBLIC_BASE_URL: 'https://abcdef1234.execute-api.eu-west-1.amazonaws.com',
         AWS_REGION: 'eu-west-1',
         AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',

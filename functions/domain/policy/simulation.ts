@@ -114,9 +114,9 @@ export const simulationTallySchema = z
     examined: z.number().int().meta({ description: 'Access tickets submitted in the period' }),
     replayed: z.number().int().meta({ description: 'Those whose recorded inputs were replayed' }),
     changed: z.number().int().meta({ description: 'Replayed tickets whose outcome the candidate changes' }),
-    movedWhileRunning: z.number().int().meta({
+    movedWhileRunning: z.number().int().nullable().meta({
       description:
-        'Tickets left out because their status changed while the simulation read them (run it again to include them)',
+        'Tickets of the period left out because their status changed while the simulation read them (run it again to include them); null when they could not be counted',
     }),
     outcomes: z
       .array(
@@ -175,15 +175,13 @@ export const emptyTally = (): SimulationTally => ({
 /** One ticket of a page, as it adds to the tally. */
 export type TallyEntry =
   | { kind: 'replayed'; comparison: Comparison }
-  | { kind: 'not_replayable'; ticketId: string; reason: NotReplayableReason }
-  | { kind: 'moved' };
+  | { kind: 'not_replayable'; ticketId: string; reason: NotReplayableReason };
 
 /**
  * Adds one ticket to a tally, leaving the given tally as it was. Rows are found by their keys and
  * keep at most EXAMPLES_PER_ROW ticket ids, so a tally stays small however many tickets it counts.
  */
 export function addToTally(tally: SimulationTally, entry: TallyEntry): SimulationTally {
-  if (entry.kind === 'moved') return { ...tally, movedWhileRunning: tally.movedWhileRunning + 1 };
   if (entry.kind === 'not_replayable') {
     return {
       ...tally,
@@ -249,6 +247,20 @@ const whatPeopleDid: Record<Happened, string> = {
   closed_undecided: 'closed before people decided',
 };
 const tickets = (count: number) => `${count} ticket${count === 1 ? '' : 's'}`;
+
+/**
+ * The finished tally: the tickets of the period (counted when the simulation began) that no page
+ * read are those whose status changed while it ran, from a status not read yet to one read already.
+ */
+export function finishTally(
+  tally: SimulationTally,
+  tickets: { inPeriod: number | null; read: number },
+): SimulationTally {
+  return {
+    ...tally,
+    movedWhileRunning: tickets.inPeriod === null ? null : Math.max(0, tickets.inPeriod - tickets.read),
+  };
+}
 
 /**
  * The changes in sentences, one per candidate outcome, largest first: "would auto-approve 40

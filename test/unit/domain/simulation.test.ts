@@ -7,6 +7,7 @@ import {
   describeChanges,
   EXAMPLES_PER_ROW,
   emptyTally,
+  finishTally,
   type ReplayedTicket,
   type SimulationTally,
   whatHappened,
@@ -212,10 +213,9 @@ describe('the tally of a simulation', () => {
     const tally = tallyOf(
       { kind: 'not_replayable', ticketId: 'OLD1', reason: 'no_snapshot' },
       { kind: 'not_replayable', ticketId: 'OLD2', reason: 'no_snapshot' },
-      { kind: 'moved' },
     );
     // Assess
-    expect(tally).toMatchObject({ examined: 2, replayed: 0, changed: 0, movedWhileRunning: 1 });
+    expect(tally).toMatchObject({ examined: 2, replayed: 0, changed: 0 });
     expect(tally.notReplayable).toEqual([{ reason: 'no_snapshot', count: 2, examples: ['OLD1', 'OLD2'] }]);
   });
 
@@ -225,6 +225,16 @@ describe('the tally of a simulation', () => {
     // Assess
     expect(tally.outcomes[0]?.count).toBe(25);
     expect(tally.outcomes[0]?.examples).toEqual(Array.from({ length: 10 }, (_, index) => `T${index}`));
+  });
+
+  it('counts the tickets of the period that no page read as moved while it ran, when they were counted', () => {
+    // Prepare
+    const tally = tallyOf(replayed({ ticketId: 'A1' }));
+    // Act
+    const counted = finishTally(tally, { inPeriod: 3, read: 1 });
+    const uncounted = finishTally(tally, { inPeriod: null, read: 1 });
+    // Assess
+    expect([counted.movedWhileRunning, uncounted.movedWhileRunning]).toEqual([2, null]);
   });
 
   it('leaves the tally it was given as it was', () => {
