@@ -137,3 +137,74 @@ describe('the access-request state machine run with faked tasks', () => {
     });
   });
 });
+
+type RunOptions = NonNullable<Parameters<StateMachine['run']>[1]>;
+type FakedTasks = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>;
+/** What a faked task takes and answers: JSON, as the library types it. */
+type JSONValue = Parameters<FakedTasks[string]>[0];
+
+describe('the policy-simulation state machine run with faked tasks', () => {
+  const definition = readFileSync(
+    new URL('statemachines/policy-simulation.asl.json', root),
+    'utf8',
+  ).replaceAll(/\$\{(\w+)\}/g, (_, name: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name}`);
+  const machine = () => new StateMachine(JSON.parse(definition), { validationOptions: { noValidate: true } });
+  /** What the function is invoked with: the Payload of the resolved Parameters. */
+  const payloadOf = (parameters: JSONValue) => (parameters as { Payload: JSONValue }).Payload;
+  /** What the Lambda integration hands on: the function's answer under `Payload`. */
+  const page = (done: boolean, pagesRead: number) => ({
+    Payload: {
+      done,
+      cursor: done ? null : { partition: 0, after: `T${pagesRead}` },
+      progress: { done: pagesRead, total: 3 },
+    },
+  });
+
+  it('runs a step per page until a step answers that the job is done', async () => {
+    // Prepare
+    const steps: unknown[] = [];
+    const simulatePage = async (input: JSONValue) => {
+      steps.push(payloadOf(input));
+      return page(steps.length === 3, steps.length);
+    };
+
+    // Act
+    const output = await machine().run(
+      { jobId: 'J-1' },
+      { overrides: { taskResourceLocalHandlers: { SimulatePage: simulatePage } } },
+    ).result;
+
+    // Assess
+    expect(steps).toEqual([{ jobId: 'J-1' }, { jobId: 'J-1' }, { jobId: 'J-1' }]);
+    expect(output).toMatchObject({ jobId: 'J-1', page: { done: true, progress: { done: 3, total: 3 } } });
+  });
+
+  it('marks the job failed with the error of a step that fails for good, and ends failed', async () => {
+    // Prepare
+    const marked: unknown[] = [];
+    const failing = async () => {
+      throw Object.assign(new Error('The candidate policy set is not stored'), { name: 'NotFoundError' });
+    };
+    const markFailed = async (input: JSONValue) => {
+      marked.push(payloadOf(input));
+      return { Payload: { recorded: true } };
+    };
+
+    // Act
+    const outcome = await machine()
+      .run(
+        { jobId: 'J-2' },
+        { overrides: { taskResourceLocalHandlers: { SimulatePage: failing, MarkFailed: markFailed } } },
+      )
+      .result.then(
+        () => null,
+        (error: Error) => error.cause as Error,
+      );
+
+    // Assess
+    expect(marked).toEqual([
+      { jobId: 'J-2', error: { Error: 'NotFoundError', Cause: expect.stringContaining('not stored') } },
+    ]);
+    expect(outcome).toMatchObject({ name: 'SimulationFailed' });
+  });
+});
