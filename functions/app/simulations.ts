@@ -14,6 +14,7 @@ import {
 import { parseOrThrow } from '../domain/validation';
 import type {
   Clock,
+  Faults,
   HistoryCursor,
   HistoryEntry,
   Ids,
@@ -183,6 +184,7 @@ export interface SimulationStepDeps {
   snapshots: SnapshotStore;
   jobs: JobStore;
   history: TicketHistory;
+  faults: Faults;
   settings: { simulationPageSize: number };
 }
 
@@ -229,6 +231,7 @@ export async function simulatePage(deps: SimulationStepDeps, jobId: string): Pro
     updatedAt: deps.clock.now().toISOString(),
   };
   if (!(await deps.jobs.advance(job.id, job.steps, step))) return stepOf(await readJob(deps.jobs, jobId));
+  deps.faults.faultPoint('simulation-page-written');
   return { done: finished, cursor: step.cursor, progress: step.progress };
 }
 
