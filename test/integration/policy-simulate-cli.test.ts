@@ -67,7 +67,8 @@ describe('npm run policy:simulate', () => {
     const run = await policySimulate(['--policies', folder, '--since', '1d', '--url', tollgate.url]);
 
     // Assess
-    console.log(run.stdout); console.log(run.stderr);
+    console.log(run.stdout);
+    console.log(run.stderr);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('3 access tickets examined, 3 replayed, 2 would be decided otherwise');
     expect(run.stdout).toContain(
