@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isDuration } from './domain/duration';
-import { accessRequestStateMachine } from './workflow';
+import { accessRequestStateMachine, policySimulationStateMachine } from './workflow';
 
 /**
  * The settings every handler reads, parsed once at start-up: a missing or bad one fails the cold
@@ -14,6 +14,10 @@ const configSchema = z.object({
   SIGNING_SECRET: z.string().min(32),
   /** The access-request state machine's ARN, in the setting functions/workflow.ts names. */
   [accessRequestStateMachine.arnSetting]: z.string().startsWith('arn:'),
+  /** The policy-simulation state machine's ARN, likewise. */
+  [policySimulationStateMachine.arnSetting]: z.string().startsWith('arn:'),
+  /** Tickets a simulation step reads (at most 100, BatchGetItem's most); fewer in tests, to see it page. */
+  SIMULATION_PAGE_SIZE: z.coerce.number().int().min(1).max(100).default(100),
   SENDER_ADDRESS: z.string().min(3),
   SES_CONFIGURATION_SET: z.string().optional(),
   /** Where emailed links point: the API's public URL, without a trailing slash. */
@@ -51,6 +55,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
     callerClaim: settings.CALLER_CLAIM,
     signingSecret: settings.SIGNING_SECRET,
     stateMachineArn: settings[accessRequestStateMachine.arnSetting],
+    simulationStateMachineArn: settings[policySimulationStateMachine.arnSetting],
+    simulationPageSize: settings.SIMULATION_PAGE_SIZE,
     senderAddress: settings.SENDER_ADDRESS,
     sesConfigurationSet: settings.SES_CONFIGURATION_SET,
     publicBaseUrl: settings.PUBLIC_BASE_URL,

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { replacePoliciesSchema } from './app/policies';
+import { simulationRequestSchema } from './app/simulations';
 import { requestBodySchema } from './domain/intake';
 import {
   catalogSchema,
@@ -8,10 +9,12 @@ import {
   fulfilmentBodySchema,
   identityResponseSchema,
   inboxSchema,
+  jobStartedSchema,
   listInboxQuery,
   listRequestsQuery,
   policySetSchema,
   policySnapshotSchema,
+  simulationSchema,
   ticketListSchema,
   ticketSchema,
 } from './handlers/http/schemas';
@@ -236,6 +239,35 @@ export const routes: Route[] = [
       200: { description: 'That set', schema: policySetSchema },
       ...failures,
       404: { description: 'No set has this version', schema: errorSchema },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/policies/simulations',
+    handler: 'http/start-policy-simulation',
+    auth: 'jwt',
+    operationId: 'startPolicySimulation',
+    summary:
+      'Replay the recorded inputs of past tickets against a candidate policy set, as a job (admin, auditor, security); the candidate is stored under its version, never made live',
+    body: simulationRequestSchema,
+    responses: {
+      202: { description: 'The job, started: GET /policies/simulations/{id}', schema: jobStartedSchema },
+      ...failures,
+      413: { description: 'Body over 1 MiB', schema: errorSchema },
+      415: { description: 'Body is not application/json', schema: errorSchema },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/policies/simulations/{id}',
+    handler: 'http/get-policy-simulation',
+    auth: 'jwt',
+    operationId: 'getPolicySimulation',
+    summary: 'A simulation job: queued, running, done or failed, its progress, and its result once done',
+    responses: {
+      200: { description: 'The job', schema: simulationSchema },
+      ...failures,
+      404: { description: 'No simulation has this id', schema: errorSchema },
     },
   },
   {

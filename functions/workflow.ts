@@ -5,6 +5,13 @@
 const TASK_TIMEOUT_SECONDS = 10;
 
 /**
+ * A simulation step reads a page of tickets and their snapshots and asks Cedar five questions about
+ * each (well under a second for 100 tickets); its first step also counts the period's tickets, which
+ * for a large history takes a few seconds more.
+ */
+const SIMULATION_STEP_TIMEOUT_SECONDS = 60;
+
+/**
  * THE list of state machines and the Lambda tasks their ASL files name. The CDK stack creates one
  * function per task, with the task's timeout, and substitutes its ARN for the placeholder; the local
  * runtime substitutes a local ARN, runs the same handler module in process, and fails an invocation
@@ -42,6 +49,18 @@ export const workflowTasks: readonly {
     handler: 'workflow/record-failure',
     timeoutSeconds: TASK_TIMEOUT_SECONDS,
   },
+  {
+    placeholder: 'SimulatePageFunctionArn',
+    name: 'simulate-page',
+    handler: 'workflow/simulate-page',
+    timeoutSeconds: SIMULATION_STEP_TIMEOUT_SECONDS,
+  },
+  {
+    placeholder: 'SimulationFailedFunctionArn',
+    name: 'simulation-failed',
+    handler: 'workflow/simulation-failed',
+    timeoutSeconds: TASK_TIMEOUT_SECONDS,
+  },
 ];
 
 /**
@@ -59,6 +78,13 @@ export const stateMachines = [
     /** The stack output that gives its ARN (docs/deploy.md names it). */
     output: 'StateMachineArn',
   },
+  {
+    /** A policy simulation (POST /policies/simulations): a page of past tickets per step, looped until done. */
+    name: 'policy-simulation',
+    definitionFile: 'statemachines/policy-simulation.asl.json',
+    arnSetting: 'POLICY_SIMULATION_STATE_MACHINE_ARN',
+    output: 'PolicySimulationStateMachineArn',
+  },
 ] as const satisfies readonly StateMachineEntry[];
 
 export interface StateMachineEntry {
@@ -74,3 +100,4 @@ export type StateMachineName = (typeof stateMachines)[number]['name'];
 
 export const ACCESS_REQUEST_STATE_MACHINE = 'access-request';
 export const accessRequestStateMachine = stateMachines[0];
+export const policySimulationStateMachine = stateMachines[1];

@@ -11,23 +11,27 @@ import type { StateMachineName } from '../functions/workflow';
  * stops) calling one. A handler missing here stops `cdk synth`.
  *
  * Adapter methods and the DynamoDB actions they send (functions/adapters/dynamodb/):
- * - GetItem: tickets.get, directory.identity and .system, tasks.get, links.get, idempotency.reserve
+ * - GetItem: tickets.get, directory.identity and .system, tasks.get, links.get, jobs.get, idempotency.reserve
  *   (reading the record that won), policyStore.liveVersion (the live-policy pointer) and .get (a
  *   stored policy version), snapshots.get, and every HTTP route's caller lookup (route.ts resolveCaller)
  * - BatchGetItem: the items behind every list: tickets.list, tasks.forAssignee, directory.catalog,
- *   .supportQueues, .serviceAccountsOwnedBy, .identitiesWithRole, .allIdentities
+ *   .supportQueues, .serviceAccountsOwnedBy, .identitiesWithRole, .allIdentities; history.page (the
+ *   tickets of a page), snapshots.getMany, tickets.entitlementsApprovedFor
  * - PutItem: tickets.create and .save, tasks.put, links.put, grants.put, idempotency.reserve,
- *   snapshots.put, policyStore.publish (the version, then the change item), securityEvents.record
+ *   snapshots.put, policyStore.publish and .store (the version, then the change item),
+ *   securityEvents.record, jobs.create
  * - UpdateItem: idempotency.complete, links.markUsed and .release, tasks.retire (links leave the inbox),
- *   policyStore.publish (the live pointer, with the change appended, on the version it replaces)
+ *   policyStore.publish (the live pointer, with the change appended, on the version it replaces),
+ *   jobs.advance and .fail
  * - DeleteItem: idempotency.release
  * - BatchWriteItem: tickets.addViewers, directory.put (seeding only)
  * - Query on the table itself: tickets.list by viewer, directory.identitiesWithRole
  * - Query on gsi1: tickets.list by requester, directory.directReportsOf, grants.entitlementsHeldBy
  *   (HOLDER#: the index projects the entitlement, so no item is read)
  * - Query on gsi2: tickets.list by beneficiary, directory.serviceAccountsOwnedBy
- * - Query on gsi3: tickets.list by status, directory.catalog, .supportQueues, .allIdentities, .isEmpty
- * - Query on gsi5: tickets.list in flight (INFLIGHT#{beneficiary}: what they are about to hold)
+ * - Query on gsi3: tickets.list by status, directory.catalog, .supportQueues, .allIdentities, .isEmpty,
+ *   history.count and .page (each status over a period's ids)
+ * - Query on gsi5: tickets.entitlementsApprovedFor (INFLIGHT#{beneficiary}, sort key from `fulfilling#`)
  * - Query on gsi7: tasks.forAssignee and .retire (the inbox entries on links)
  *
  * A decision by policy (app/policy-decisions.ts, behind the handlers with `policies`) reads the
@@ -156,6 +160,24 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
     email: true,
   }),
   'workflow/record-failure': needs({ table: ['GetItem', 'PutItem', 'UpdateItem'], indexes: ['gsi7'] }),
+  // A policy simulation (app/simulations.ts). Starting one: the caller looked up, the candidate
+  // version put (content-addressed, not live), the job put, then StartExecution of the simulation
+  // machine (a job that could not start is marked failed: UpdateItem).
+  'http/start-policy-simulation': needs({
+    table: ['GetItem', 'PutItem', 'UpdateItem'],
+    workflow: { 'policy-simulation': ['StartExecution'] },
+    policies: true,
+  }),
+  // The caller looked up, the job read.
+  'http/get-policy-simulation': needs({ table: ['GetItem'] }),
+  // The job and the candidate version read; the period's tickets counted (first step) and a page of
+  // them read on gsi3, the tickets and their snapshots batch-read; the step written on the job.
+  'workflow/simulate-page': needs({
+    table: ['GetItem', 'BatchGetItem', 'UpdateItem'],
+    indexes: ['gsi3'],
+    policies: true,
+  }),
+  'workflow/simulation-failed': needs({ table: ['UpdateItem'] }),
   // Tickets by status (batch-read), their tasks read; executions started, described, decisions resent;
   // the ticket of an execution that ended without it saved as failed, its tasks' links taken out of
   // the inboxes.

@@ -4,7 +4,7 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import type { ExecutionState, Workflow } from '../app/ports';
+import type { ExecutionState, JobRunner, Workflow } from '../app/ports';
 
 /** The answers that mean the task no longer waits: it was resumed, timed out, or its execution ended. */
 const GONE = new Set(['TaskDoesNotExist', 'TaskTimedOut', 'InvalidToken']);
@@ -62,6 +62,29 @@ export class StepFunctionsWorkflow implements Workflow {
     } catch (error) {
       if (GONE.has((error as Error).name)) return 'gone';
       throw error;
+    }
+  }
+}
+
+/** A job's state machine: one execution per job, named after it, whose steps read the job item. */
+export class StepFunctionsJobRunner implements JobRunner {
+  constructor(
+    private readonly client: SFNClient,
+    private readonly stateMachineArn: string,
+  ) {}
+
+  async start(jobId: string): Promise<void> {
+    try {
+      await this.client.send(
+        new StartExecutionCommand({
+          stateMachineArn: this.stateMachineArn,
+          name: jobId,
+          input: JSON.stringify({ jobId }),
+        }),
+      );
+    } catch (error) {
+      // Started before, and ended already: the job item says how it went.
+      if ((error as Error).name !== 'ExecutionAlreadyExists') throw error;
     }
   }
 }

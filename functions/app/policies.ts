@@ -12,6 +12,9 @@ export interface PolicyAdminDeps {
   snapshots: SnapshotStore;
 }
 
+/** The largest policy set the API takes (PUT /policies, a simulation's candidate): the spec's 1 MiB. */
+export const POLICY_SET_MAX_BYTES = 1024 * 1024;
+
 /** Who reads policies and the inputs of past decisions: the people who oversee them. */
 const OVERSIGHT: readonly Role[] = ['admin', 'auditor', 'security'];
 

@@ -12,6 +12,8 @@ export interface Clock {
 export interface Ids {
   /** A ULID: sortable by creation time, and a valid Step Functions execution name. */
   ticketId(): string;
+  /** A ULID too: a job's execution is named after it. */
+  jobId(): string;
 }
 
 export interface SupportQueue {
@@ -250,6 +252,11 @@ export interface PolicyStore {
    * is still live; throws ConflictError otherwise. Storing a version again is harmless.
    */
   publish(version: PolicyVersion, change: PolicyChange, baselineVersion: string): Promise<void>;
+  /**
+   * Stores a version without making it live (a simulation's candidate). Content-addressed: a
+   * version stored before keeps who stored it first.
+   */
+  store(version: PolicyVersion): Promise<void>;
 }
 
 /** Every input a policy decision saw, kept by its hash so history never changes under it. */
@@ -265,6 +272,92 @@ export interface SnapshotStore {
   /** Idempotent: a snapshot is content-addressed, so the same inputs write the same item. */
   put(snapshot: PolicySnapshot): Promise<void>;
   get(hash: string): Promise<PolicySnapshot | undefined>;
+  /** The snapshots of these hashes that are stored, by hash. */
+  getMany(hashes: readonly string[]): Promise<Map<string, PolicySnapshot>>;
+}
+
+export type JobStatus = 'queued' | 'running' | 'done' | 'failed';
+
+/**
+ * Long work (policy simulation, later audit exports) run as a state machine execution named after
+ * the job, one bounded step per task invocation. The job item is the authority: each step reads its
+ * cursor and writes the next one with its results in one conditional write on `steps`, so a retried
+ * or repeated step applies its work once.
+ */
+export interface Job<Params = unknown, Cursor = unknown, Result = unknown> {
+  id: string;
+  kind: 'policy_simulation';
+  status: JobStatus;
+  createdBy: string;
+  createdAt: string;
+  updatedAt: string;
+  params: Params;
+  /** How many items are done, of how many (null while unknown). */
+  progress: { done: number; total: number | null };
+  /** Steps applied so far: the condition of each step's write. */
+  steps: number;
+  /** Where the next step starts; null before the first one and once the job is done. */
+  cursor: Cursor | null;
+  /** The work so far; final once the job is done. */
+  result: Result | null;
+  /** Why it failed: the error's name and message. */
+  error: { name: string; message: string } | null;
+}
+
+export interface JobStore {
+  /** Writes a new job; a job with this id is never overwritten. */
+  create(job: Job): Promise<void>;
+  get(id: string): Promise<Job | undefined>;
+  /**
+   * Writes one step's work (status, progress, cursor, result) if no step was applied since the job
+   * was read at `readSteps`; answers false, writing nothing, when one was.
+   */
+  advance(
+    id: string,
+    readSteps: number,
+    step: Pick<Job, 'status' | 'progress' | 'cursor' | 'result' | 'updatedAt'>,
+  ): Promise<boolean>;
+  /** Marks the job failed unless it is done already; answers whether it did. */
+  fail(id: string, error: { name: string; message: string }, at: string): Promise<boolean>;
+}
+
+/** Starts the execution that runs a job: starting one that was started already is harmless. */
+export interface JobRunner {
+  start(jobId: string): Promise<void>;
+}
+
+/** A period of submission: tickets whose ids (ULIDs) were made from `from` up to `to`. */
+export interface Period {
+  from: Date;
+  to: Date;
+}
+
+/** Where a reading of history stands: which partition, and the last ticket read in it. */
+export interface HistoryCursor {
+  partition: number;
+  after: string | null;
+}
+
+/** A ticket as history pages list it: the status it is listed under, and the ticket as it is now. */
+export interface HistoryEntry {
+  id: string;
+  listedAs: Status;
+  /** Undefined when the ticket item is gone. */
+  ticket:
+    | Pick<Ticket, 'id' | 'type' | 'status' | 'decision' | 'approvals' | 'duration' | 'createdAt'>
+    | undefined;
+}
+
+/** Tickets submitted in a period, read a bounded page at a time, never all at once. */
+export interface TicketHistory {
+  /** How many tickets were submitted in the period, or null if counting them would take too long. */
+  count(period: Period): Promise<number | null>;
+  /** Up to `limit` tickets from `cursor` (null: the start), and the cursor of the rest (null: none left). */
+  page(
+    period: Period,
+    cursor: HistoryCursor | null,
+    limit: number,
+  ): Promise<{ entries: HistoryEntry[]; next: HistoryCursor | null }>;
 }
 
 /** Local-only fault injection: named points where the process crashes or the step fails, for the fault tests. */

@@ -5,14 +5,20 @@ import { HmacCursorCodec } from '../adapters/cursor-codec';
 import { createDocumentClient } from '../adapters/dynamodb/client';
 import { DynamoDirectory } from '../adapters/dynamodb/directory-store';
 import { DynamoIdempotencyStore } from '../adapters/dynamodb/idempotency-store';
+import { DynamoJobStore } from '../adapters/dynamodb/job-store';
 import { DynamoSnapshotStore } from '../adapters/dynamodb/policy-store';
 import { DynamoSecurityEvents } from '../adapters/dynamodb/security-events';
+import { DynamoTicketHistory } from '../adapters/dynamodb/ticket-history';
 import { DynamoTicketStore } from '../adapters/dynamodb/ticket-store';
 import { DynamoGrantStore, DynamoLinkStore, DynamoTaskStore } from '../adapters/dynamodb/workflow-records';
 import { SesMailer } from '../adapters/email/mailer';
 import { InjectedFaults } from '../adapters/faults';
 import { readSecretString } from '../adapters/secrets';
-import { createStepFunctionsClient, StepFunctionsWorkflow } from '../adapters/step-functions';
+import {
+  createStepFunctionsClient,
+  StepFunctionsJobRunner,
+  StepFunctionsWorkflow,
+} from '../adapters/step-functions';
 import { randomSecrets, systemClock, ulidIds } from '../adapters/system';
 import { type Config, readConfig } from '../config';
 
@@ -21,6 +27,7 @@ export const logger = new Logger({ serviceName: 'tollgate' });
 /** Everything a handler needs, built once per process from the configuration. */
 function buildDeps(config: Config) {
   const db = createDocumentClient();
+  const stepFunctions = createStepFunctionsClient();
   const faults = new InjectedFaults(config.faults, (message) => logger.warn(message));
   return {
     config,
@@ -32,6 +39,7 @@ function buildDeps(config: Config) {
       publicBaseUrl: config.publicBaseUrl,
       timeScale: config.timeScale,
       adminDefaultMaxDuration: config.adminDefaultMaxDuration,
+      simulationPageSize: config.simulationPageSize,
     },
     log: (message: string, details: Record<string, unknown>) => logger.warn(message, details),
     tickets: faults.wrap('tickets', new DynamoTicketStore(db, config.tableName)),
@@ -45,14 +53,17 @@ function buildDeps(config: Config) {
     grants: faults.wrap('grants', new DynamoGrantStore(db, config.tableName)),
     snapshots: faults.wrap('snapshots', new DynamoSnapshotStore(db, config.tableName)),
     securityEvents: new DynamoSecurityEvents(db, config.tableName),
+    jobs: faults.wrap('jobs', new DynamoJobStore(db, config.tableName)),
+    history: faults.wrap('history', new DynamoTicketHistory(db, config.tableName)),
     cursors: new HmacCursorCodec(config.signingSecret),
     mailer: faults.wrap(
       'mailer',
       new SesMailer(new SESv2Client({}), config.senderAddress, config.sesConfigurationSet),
     ),
-    workflow: faults.wrap(
-      'workflow',
-      new StepFunctionsWorkflow(createStepFunctionsClient(), config.stateMachineArn),
+    workflow: faults.wrap('workflow', new StepFunctionsWorkflow(stepFunctions, config.stateMachineArn)),
+    simulations: faults.wrap(
+      'simulations',
+      new StepFunctionsJobRunner(stepFunctions, config.simulationStateMachineArn),
     ),
   };
 }

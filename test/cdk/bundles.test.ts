@@ -269,7 +269,7 @@ const firstInvocations: Record<string, { event: unknown; withPolicies: Answer; w
   },
   // The policy routes: the deps, then the caller, as for intake.
   ...Object.fromEntries(
-    ['http/get-policies', 'http/get-policy-version', 'http/put-policies'].map((handler) => [
+    ['http/get-policies', 'http/get-policy-version', 'http/put-policies', 'http/start-policy-simulation'].map((handler) => [
       handler,
       {
         event: { requestContext: { requestId: 'request-1' }, headers: {} },
@@ -278,6 +278,12 @@ const firstInvocations: Record<string, { event: unknown; withPolicies: Answer; w
       },
     ]),
   ),
+  // The deps, then the payload, which names no job.
+  'workflow/simulate-page': {
+    event: {},
+    withPolicies: { errorType: 'InvalidTaskInputError' },
+    withoutPolicies: { errorType: 'Error' },
+  },
   // The deps, then the payload, which names no ticket.
   'workflow/advance': {
     event: {},
@@ -360,6 +366,8 @@ async function startStandIns() {
         TABLE_NAME: LOCAL_TABLE_NAME,
         STATE_MACHINE_ARN:
           'arn:aws:states:eu-west-1:123456789012:stateMachine:Tollgate-Stateless-access-request',
+        POLICY_SIMULATION_STATE_MACHINE_ARN:
+          'arn:aws:states:eu-west-1:123456789012:stateMachine:Tollgate-Stateless-policy-simulation',
         PUBLIC_BASE_URL: 'https://abcdef1234.execute-api.eu-west-1.amazonaws.com',
         AWS_REGION: 'eu-west-1',
         AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',

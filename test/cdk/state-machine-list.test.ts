@@ -41,7 +41,11 @@ describe('a state machine added to functions/workflow.ts', () => {
     ).map((logGroup) => logGroup.Properties.LogGroupName);
 
     // Assess
-    expect(machines).toEqual(['Tollgate-Stateless-access-request', 'Tollgate-Stateless-revocation']);
+    expect(machines).toEqual([
+      'Tollgate-Stateless-access-request',
+      'Tollgate-Stateless-policy-simulation',
+      'Tollgate-Stateless-revocation',
+    ]);
     expect(logGroups).toContain('/aws/vendedlogs/states/Tollgate-Stateless-revocation');
   });
 

@@ -128,31 +128,42 @@ describe('the workflow in the stateless stack', () => {
     expect(TracingConfiguration).toEqual({ Enabled: true });
   });
 
-  it('lets the state machine invoke exactly its task functions, and nothing else but logging and tracing', () => {
+  it('lets each state machine invoke exactly its task functions, and nothing else but logging and tracing', () => {
     // Prepare
-    const roleId = (stateMachine.Properties.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
     const policies = resourcesOfType(synthesized.templates.stateless, 'AWS::IAM::Policy');
+    const machines = resourcesOfType(synthesized.templates.stateless, 'AWS::StepFunctions::StateMachine');
 
-    // Act
-    const statements = statementsOfRole(policies, roleId);
-    const invoking = statements.filter((statement) =>
-      asList(statement.Action).some((action) => action.startsWith('lambda:')),
-    );
-    const others = statements.filter((statement) => !invoking.includes(statement));
+    for (const { name, definitionFile } of stateMachines) {
+      // Act
+      const machine = Object.values(machines).find(
+        (candidate) => candidate.Properties.StateMachineName === `Tollgate-Stateless-${name}`,
+      );
+      if (!machine) throw new Error(`No state machine ${name} in the template`);
+      const roleId = (machine.Properties.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      const statements = statementsOfRole(policies, roleId);
+      const invoking = statements.filter((statement) =>
+        asList(statement.Action).some((action) => action.startsWith('lambda:')),
+      );
+      const others = statements.filter((statement) => !invoking.includes(statement));
 
-    // Assess
-    expect(invoking).toEqual([
-      {
-        Effect: 'Allow',
-        Action: 'lambda:InvokeFunction',
-        Resource: workflowTasks.map((task) => ({ 'Fn::GetAtt': [functionId(task.handler), 'Arn'] })),
-      },
-    ]);
-    expect(
-      others
-        .flatMap((statement) => asList(statement.Action))
-        .filter((action) => !/^(logs|xray):/.test(action)),
-    ).toEqual([]);
+      // Assess
+      const placeholders = placeholdersOf(projectFile(definitionFile));
+      expect(invoking, name).toEqual([
+        {
+          Effect: 'Allow',
+          Action: 'lambda:InvokeFunction',
+          Resource: workflowTasks
+            .filter((task) => placeholders.includes(task.placeholder))
+            .map((task) => ({ 'Fn::GetAtt': [functionId(task.handler), 'Arn'] })),
+        },
+      ]);
+      expect(
+        others
+          .flatMap((statement) => asList(statement.Action))
+          .filter((action) => !/^(logs|xray):/.test(action)),
+        name,
+      ).toEqual([]);
+    }
   });
 
   it('lets the reconcile function describe the executions of the state machine, and no other function describe any', () => {
@@ -247,9 +258,10 @@ describe('the workflow in the stateless stack', () => {
     }
   });
 
-  it('gives the scheduled functions a minute, and the others ten seconds', () => {
+  it('gives the scheduled functions a minute, the workflow tasks the timeout functions/workflow.ts gives them, and the others ten seconds', () => {
     // Prepare
     const scheduled = new Set(schedules.map((schedule) => schedule.handler));
+    const tasks = new Map(workflowTasks.map((task) => [task.handler, task.timeoutSeconds]));
     const functions = resourcesOfType(synthesized.templates.stateless, 'AWS::Lambda::Function');
 
     for (const handler of synthesized.stacks.stateless.functions.keys()) {
@@ -257,7 +269,7 @@ describe('the workflow in the stateless stack', () => {
       const timeout = functions[functionId(handler)]?.Properties.Timeout;
 
       // Assess
-      expect(timeout, handler).toBe(scheduled.has(handler) ? 60 : 10);
+      expect(timeout, handler).toBe(scheduled.has(handler) ? 60 : (tasks.get(handler) ?? 10));
     }
   });
 });

@@ -82,6 +82,12 @@ const callers: Record<Caller, { label: string; identity: string | null; ticket: 
  */
 type Cell = number | { status: number; sees?: boolean; gap?: string };
 
+/** A candidate policy set for the simulation cells: every request asks the manager. */
+const candidatePolicies = {
+  'manager-approval':
+    '@id("manager-approval")\npermit (principal, action == Tollgate::Action::"requireManager", resource);',
+};
+
 const unauthenticated = { anonymous: 401, expiredToken: 401, otherKeyToken: 401 } as const;
 /** Spec: "suspended or departed identities get 403". */
 const notActive = { suspended: 403, departed: 403 } as const;
@@ -277,6 +283,38 @@ const matrix: Record<string, Record<Caller, Cell>> = {
   'GET /policies/{version}': oversightOnly(),
   'GET /policies/inputs/{hash}': oversightOnly(),
   'PUT /policies': { ...oversightOnly(), auditor: 403, security: 403 },
+  // Spec: policy simulation is for "admin, auditor, security"; each accepted call starts a job.
+  'POST /policies/simulations': {
+    requester: 403,
+    beneficiary: 403,
+    serviceAccountOwner: 403,
+    serviceAccountNonOwner: 403,
+    otherEmployee: 403,
+    approver: 403,
+    otherApprover: 403,
+    fulfiller: 403,
+    auditor: 202,
+    security: 202,
+    admin: 202,
+    ...unauthenticated,
+    ...notActive,
+  },
+  // A simulation an admin started: readable by the same roles, whoever started it.
+  'GET /policies/simulations/{id}': {
+    requester: 403,
+    beneficiary: 403,
+    serviceAccountOwner: 403,
+    serviceAccountNonOwner: 403,
+    otherEmployee: 403,
+    approver: 403,
+    otherApprover: 403,
+    fulfiller: 403,
+    auditor: 200,
+    security: 200,
+    admin: 200,
+    ...unauthenticated,
+    ...notActive,
+  },
   // The approver's emailed link, opened with this caller's bearer header (or none). Spec: the link
   // pages authenticate by "the token in the link", not by a JWT: a mail scanner without any token
   // must see the page (and change nothing), and a stale or foreign Authorization header changes nothing.
@@ -362,6 +400,8 @@ describe('authorization matrix: every deployed route × every kind of caller', (
   const shared = {} as Record<'report' | 'service', { pending: Fixture; fulfilling: Fixture }>;
   /** Fresh tickets for the cells that act, by `route|caller`. */
   const fresh = new Map<string, Fixture>();
+  /** A simulation an admin started, for the cells that read one. */
+  let simulationId = '';
 
   const approverOf = { report: people.dana, service: people.fiona } as const;
 
@@ -449,6 +489,10 @@ describe('authorization matrix: every deployed route × every kind of caller', (
       file('service'),
       fileApproved('service'),
     ]);
+    const simulation = await client.call<{ id: string }>(people.ivan, 'POST', '/policies/simulations', {
+      policies: candidatePolicies,
+    });
+    simulationId = simulation.body.id;
     shared.report = { pending: reportPending, fulfilling: reportFulfilling };
     shared.service = { pending: servicePending, fulfilling: serviceFulfilling };
 
@@ -545,6 +589,12 @@ describe('authorization matrix: every deployed route × every kind of caller', (
       const response = await api.put('/policies', { policies }, { headers: { 'if-match': `"${version}"` } });
       return { status: response.status };
     },
+    'POST /policies/simulations': async (_caller, api) => ({
+      status: (await api.post('/policies/simulations', { policies: candidatePolicies })).status,
+    }),
+    'GET /policies/simulations/{id}': async (_caller, api) => ({
+      status: (await api.get(`/policies/simulations/${simulationId}`)).status,
+    }),
     'GET /a/{token}': async (_caller, api) => {
       const response = await fetch(shared.report.pending.link, { headers: bearer(api) });
       return { status: response.status };

@@ -5,6 +5,7 @@ const required = {
   TABLE_NAME: 'tollgate',
   SIGNING_SECRET: 'x'.repeat(32),
   STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:access-request',
+  POLICY_SIMULATION_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:policy-simulation',
   SENDER_ADDRESS: 'Tollgate <tollgate@example.com>',
   PUBLIC_BASE_URL: 'https://access.example.org',
 };

@@ -46,9 +46,12 @@ describe.each(stateMachines)('the state machine $name', ({ definitionFile }) => 
 
   it('names only task functions that the task list defines, so CDK and the local runtime can substitute them', () => {
     // Act
-    const placeholders = new Set([...text.matchAll(/\$\{(\w+)\}/g)].map(([, name]) => name));
+    const placeholders = [...new Set([...text.matchAll(/\$\{(\w+)\}/g)].map(([, name]) => name))];
     // Assess
-    expect([...placeholders].sort()).toEqual(workflowTasks.map((task) => task.placeholder).sort());
+    expect(placeholders.length).toBeGreaterThan(0);
+    expect(placeholders.filter((name) => !workflowTasks.some((task) => task.placeholder === name))).toEqual(
+      [],
+    );
   });
 
   it('catches States.DataLimitExceeded by name wherever it catches everything, since States.ALL does not match it', () => {
@@ -85,6 +88,21 @@ describe.each(stateMachines)('the state machine $name', ({ definitionFile }) => 
   });
 });
 
+describe('the task list', () => {
+  it('has every task named by some state machine, so no function is deployed that nothing invokes', () => {
+    // Prepare
+    const texts = stateMachines.map(({ definitionFile }) =>
+      readFileSync(new URL(definitionFile, root), 'utf8'),
+    );
+    // Act
+    const unused = workflowTasks.filter(
+      (task) => !texts.some((text) => text.includes(`\${${task.placeholder}}`)),
+    );
+    // Assess
+    expect(unused).toEqual([]);
+  });
+});
+
 describe('the access-request state machine run with faked tasks', () => {
   const definition = readFileSync(new URL('statemachines/access-request.asl.json', root), 'utf8').replaceAll(
     /\$\{(\w+)\}/g,
@@ -117,5 +135,76 @@ describe('the access-request state machine run with faked tasks', () => {
       name: 'FailureNotRecorded',
       message: expect.stringContaining('reconcile'),
     });
+  });
+});
+
+type RunOptions = NonNullable<Parameters<StateMachine['run']>[1]>;
+type FakedTasks = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>;
+/** What a faked task takes and answers: JSON, as the library types it. */
+type JSONValue = Parameters<FakedTasks[string]>[0];
+
+describe('the policy-simulation state machine run with faked tasks', () => {
+  const definition = readFileSync(
+    new URL('statemachines/policy-simulation.asl.json', root),
+    'utf8',
+  ).replaceAll(/\$\{(\w+)\}/g, (_, name: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name}`);
+  const machine = () => new StateMachine(JSON.parse(definition), { validationOptions: { noValidate: true } });
+  /** What the function is invoked with: the Payload of the resolved Parameters. */
+  const payloadOf = (parameters: JSONValue) => (parameters as { Payload: JSONValue }).Payload;
+  /** What the Lambda integration hands on: the function's answer under `Payload`. */
+  const page = (done: boolean, pagesRead: number) => ({
+    Payload: {
+      done,
+      cursor: done ? null : { partition: 0, after: `T${pagesRead}` },
+      progress: { done: pagesRead, total: 3 },
+    },
+  });
+
+  it('runs a step per page until a step answers that the job is done', async () => {
+    // Prepare
+    const steps: unknown[] = [];
+    const simulatePage = async (input: JSONValue) => {
+      steps.push(payloadOf(input));
+      return page(steps.length === 3, steps.length);
+    };
+
+    // Act
+    const output = await machine().run(
+      { jobId: 'J-1' },
+      { overrides: { taskResourceLocalHandlers: { SimulatePage: simulatePage } } },
+    ).result;
+
+    // Assess
+    expect(steps).toEqual([{ jobId: 'J-1' }, { jobId: 'J-1' }, { jobId: 'J-1' }]);
+    expect(output).toMatchObject({ jobId: 'J-1', page: { done: true, progress: { done: 3, total: 3 } } });
+  });
+
+  it('marks the job failed with the error of a step that fails for good, and ends failed', async () => {
+    // Prepare
+    const marked: unknown[] = [];
+    const failing = async () => {
+      throw Object.assign(new Error('The candidate policy set is not stored'), { name: 'NotFoundError' });
+    };
+    const markFailed = async (input: JSONValue) => {
+      marked.push(payloadOf(input));
+      return { Payload: { recorded: true } };
+    };
+
+    // Act
+    const outcome = await machine()
+      .run(
+        { jobId: 'J-2' },
+        { overrides: { taskResourceLocalHandlers: { SimulatePage: failing, MarkFailed: markFailed } } },
+      )
+      .result.then(
+        () => null,
+        (error: Error) => error.cause as Error,
+      );
+
+    // Assess
+    expect(marked).toEqual([
+      { jobId: 'J-2', error: { Error: 'NotFoundError', Cause: expect.stringContaining('not stored') } },
+    ]);
+    expect(outcome).toMatchObject({ name: 'SimulationFailed' });
   });
 });

@@ -62,21 +62,33 @@ export async function queryAll(
 /**
  * Reads items by key, 100 a request (BatchGetItem's most), resending whatever DynamoDB leaves
  * unprocessed under load; answers them in the order of `keys`, leaving out any not stored.
+ * `attributes` reads only those (besides the keys); `consistent` reads what was written last.
  */
 export async function batchGet(
   db: DynamoDBDocumentClient,
   tableName: string,
   keys: Keys[],
+  options: { attributes?: readonly string[]; consistent?: boolean } = {},
 ): Promise<Record<string, unknown>[]> {
   const id = (key: Record<string, unknown>) => `${key.pk}\n${key.sk}`;
   // BatchGetItem refuses a request that names one key twice.
   const unique = [...new Map(keys.map((key) => [id(key), { pk: key.pk, sk: key.sk }])).values()];
   const found = new Map<string, Record<string, unknown>>();
+  const projected = options.attributes ? ['pk', 'sk', ...options.attributes] : null;
+  const reading = {
+    ...(projected
+      ? {
+          ProjectionExpression: projected.map((_, index) => `#a${index}`).join(', '),
+          ExpressionAttributeNames: Object.fromEntries(projected.map((name, index) => [`#a${index}`, name])),
+        }
+      : {}),
+    ...(options.consistent ? { ConsistentRead: true } : {}),
+  };
   for (let start = 0; start < unique.length; start += 100) {
     let pending: Record<string, unknown>[] | undefined = unique.slice(start, start + 100);
     while (pending && pending.length > 0) {
       const result: BatchGetCommandOutput = await db.send(
-        new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending } } }),
+        new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending, ...reading } } }),
       );
       for (const item of result.Responses?.[tableName] ?? []) found.set(id(item), item);
       pending = result.UnprocessedKeys?.[tableName]?.Keys;

@@ -7,7 +7,7 @@ import type {
   SnapshotStore,
 } from '../../app/ports';
 import { ConflictError } from '../../domain/errors';
-import { isConditionalCheckFailure, isStorableKey, withoutKeys } from './client';
+import { batchGet, isConditionalCheckFailure, isStorableKey, withoutKeys } from './client';
 import { keys } from './table';
 
 export class DynamoPolicyStore implements PolicyStore {
@@ -31,14 +31,7 @@ export class DynamoPolicyStore implements PolicyStore {
     return Item ? withoutKeys<PolicyVersion>(Item) : undefined;
   }
 
-  /**
-   * The version first (content-addressed: a version stored before keeps who stored it first), then
-   * the pointer, on the condition that it still names `change.from` (or is absent while the baseline
-   * is live). The pointer is the authority: the change is appended to its own list in that same
-   * conditional write, so no change goes unrecorded; the change item written after it is a copy
-   * that puts the change among the items an audit checkpoint reads (gsi6), harmless to repeat.
-   */
-  async publish(version: PolicyVersion, change: PolicyChange, baselineVersion: string): Promise<void> {
+  async store(version: PolicyVersion): Promise<void> {
     try {
       await this.db.send(
         new PutCommand({
@@ -50,6 +43,17 @@ export class DynamoPolicyStore implements PolicyStore {
     } catch (error) {
       if (!isConditionalCheckFailure(error)) throw error;
     }
+  }
+
+  /**
+   * The version first (content-addressed: a version stored before keeps who stored it first), then
+   * the pointer, on the condition that it still names `change.from` (or is absent while the baseline
+   * is live). The pointer is the authority: the change is appended to its own list in that same
+   * conditional write, so no change goes unrecorded; the change item written after it is a copy
+   * that puts the change among the items an audit checkpoint reads (gsi6), harmless to repeat.
+   */
+  async publish(version: PolicyVersion, change: PolicyChange, baselineVersion: string): Promise<void> {
+    await this.store(version);
     try {
       await this.db.send(
         new UpdateCommand({
@@ -114,5 +118,14 @@ export class DynamoSnapshotStore implements SnapshotStore {
       new GetCommand({ TableName: this.tableName, Key: keys.snapshot(hash) }),
     );
     return Item ? withoutKeys<PolicySnapshot>(Item) : undefined;
+  }
+
+  async getMany(hashes: readonly string[]): Promise<Map<string, PolicySnapshot>> {
+    const items = await batchGet(
+      this.db,
+      this.tableName,
+      [...new Set(hashes)].map((hash) => keys.snapshot(hash)).filter(isStorableKey),
+    );
+    return new Map(items.map((item) => [String(item.hash), withoutKeys<PolicySnapshot>(item)]));
   }
 }

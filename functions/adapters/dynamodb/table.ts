@@ -1,3 +1,4 @@
+import { encodeTime } from 'ulid';
 import { resolvedAt, type Ticket } from '../../domain/ticket';
 
 /** A ticket's parties and what it asks for: set at intake and never changed. */
@@ -37,6 +38,7 @@ const ticketFacts = [
  * | policy change (audited)           | POLICIES                   | CHANGE#{at}#{version} |
  * | policy inputs snapshot            | SNAPSHOT#{sha256}          | SNAPSHOT      |
  * | security event (a refusal)        | SECURITY#{yyyy-mm-dd}      | {at}#{actor}#{task id} |
+ * | job (a policy simulation)         | JOB#{id}                   | JOB           |
  *
  * ## Indexes
  *
@@ -111,6 +113,7 @@ const ticketFacts = [
  * | satisfaction by the day feedback was given (16)                                  | gsi5 FEEDBACK#{yyyy-mm-dd}, on TICKET#{id} / FEEDBACK | keys; feedback by BatchGetItem            |
  * | a ticket by number, TG-{n} (14)                                                  | table, NUMBER#{n}: the item that allocates the number holds the ticket id | the ticket id        |
  * | policy versions, snapshots, jobs, daily rollups, reports, checkpoints, sessions, delegations, webhook ids (11-17) | table, by key; lists by sort key in a partition of their own | the items |
+ * | - jobs: a job by id, its progress and result (policy simulation 11; audit exports 14) | table, JOB#{id} / JOB; its id is a ULID and names its execution | the item |
  */
 export const table = {
   logicalName: 'Tickets',
@@ -188,7 +191,9 @@ export function keyAttributesOf(name: PartitionName): { partitionKey: string; so
 }
 
 /** How a query narrows a partition on its sort key. */
-export type SortCondition = { op: '<' | '=' | 'begins_with'; value: string };
+export type SortCondition =
+  | { op: '<' | '=' | 'begins_with'; value: string }
+  | { op: 'between'; low: string; high: string };
 
 /** The parts of a Query input that read one partition, narrowed by `sort` when given. */
 export function partitionQuery(name: PartitionName, value: string, sort?: SortCondition) {
@@ -198,13 +203,26 @@ export function partitionQuery(name: PartitionName, value: string, sort?: SortCo
     ? ''
     : sort.op === 'begins_with'
       ? ' AND begins_with(#sk, :sk)'
-      : ` AND #sk ${sort.op} :sk`;
+      : sort.op === 'between'
+        ? ' AND #sk BETWEEN :low AND :high'
+        : ` AND #sk ${sort.op} :sk`;
+  const sortValues = !sort
+    ? {}
+    : sort.op === 'between'
+      ? { ':low': sort.low, ':high': sort.high }
+      : { ':sk': sort.value };
   return {
     ...(index ? { IndexName: index } : {}),
     KeyConditionExpression: `#pk = :pk${onSortKey}`,
     ExpressionAttributeNames: { '#pk': partitionKey, ...(sort ? { '#sk': sortKey } : {}) },
-    ExpressionAttributeValues: { ':pk': `${prefix}${value}`, ...(sort ? { ':sk': sort.value } : {}) },
+    ExpressionAttributeValues: { ':pk': `${prefix}${value}`, ...sortValues },
   };
+}
+
+/** The key a query of a partition resumes after: the item's key in the partition, and its table key. */
+export function startAfter(name: PartitionName, value: string, sort: string, tableKey: Keys): Keys {
+  const { partitionKey, sortKey } = keyAttributesOf(name);
+  return { ...tableKey, [partitionKey]: `${partitions[name].prefix}${value}`, [sortKey]: sort };
 }
 
 export type Keys = { pk: string; sk: string } & Partial<Record<IndexKeyAttribute, string>>;
@@ -278,6 +296,7 @@ export const keys = {
     pk: `SECURITY#${day(event.at)}`,
     sk: `${event.at}#${event.actor}#${event.taskId}`,
   }),
+  job: (id: string): Keys => ({ pk: `JOB#${id}`, sk: 'JOB' }),
   /** On a link: lists its task in the recipient's inbox until the task retires. */
   inboxEntry: (identityId: string, kind: string, taskId: string): Partial<Keys> =>
     inPartition('inbox', identityId, inboxSort(kind, taskId)),
@@ -291,6 +310,17 @@ export const keys = {
     ...inPartition('revocationDue', '', `${grant.until}#${grant.id}`),
   }),
 };
+
+/**
+ * The ticket ids (ULIDs) made from `from` up to `to`, both included: a ULID starts with its
+ * millisecond timestamp in Crockford base 32, so the ids of a period are a range of sort keys.
+ */
+export function idsSubmitted(period: { from: Date; to: Date }): { low: string; high: string } {
+  return {
+    low: `${encodeTime(period.from.getTime(), 10)}${'0'.repeat(16)}`,
+    high: `${encodeTime(period.to.getTime(), 10)}${'Z'.repeat(16)}`,
+  };
+}
 
 /** A task's place in its assignees' inboxes: under its kind, by task id. */
 export const inboxSort = (kind: string, taskId: string) => `${kind}#${taskId}`;

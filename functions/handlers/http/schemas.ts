@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { identitySchema } from '../../domain/directory';
 import { statuses } from '../../domain/lifecycle';
+import { simulationTallySchema } from '../../domain/policy/simulation';
 import { ticketSchema, ticketSummarySchema } from '../../domain/ticket';
 
 /** Request and response shapes of the HTTP contract: the handlers parse with them, the OpenAPI document shows them. */
@@ -120,3 +121,28 @@ export const policySnapshotSchema = z
     at: z.string(),
   })
   .meta({ id: 'PolicySnapshot', description: 'Every input Cedar saw for a decision, as it was then' });
+
+export const jobStartedSchema = z
+  .object({ id: z.string().meta({ description: 'The job id (a ULID): GET it for progress and result' }) })
+  .meta({ id: 'JobStarted' });
+
+export const simulationSchema = z
+  .object({
+    id: z.string(),
+    status: z.enum(['queued', 'running', 'done', 'failed']),
+    progress: z
+      .object({ done: z.number().int(), total: z.number().int().nullable() })
+      .meta({ description: 'Tickets read, of the tickets submitted in the period (null until counted)' }),
+    result: simulationTallySchema.nullable().meta({ description: 'Set once `status` is `done`' }),
+    candidate: z.string().meta({ description: 'The version of the candidate set (GET /policies/{version})' }),
+    from: z.string(),
+    to: z.string(),
+    createdBy: z.string(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    error: z
+      .object({ name: z.string(), message: z.string() })
+      .nullable()
+      .meta({ description: 'Why it failed, when `status` is `failed`' }),
+  })
+  .meta({ id: 'PolicySimulation', description: 'A simulation job: its progress, and its result once done' });

@@ -1,6 +1,8 @@
+import { ulid } from 'ulid';
 import { describe, expect, it } from 'vitest';
 import {
   createTableInput,
+  idsSubmitted,
   keys,
   partitionQuery,
   partitions,
@@ -108,5 +110,18 @@ describe('the table schema', () => {
 
     // Assess
     expect(grant).toMatchObject({ gsi5pk: 'REVOKE_DUE', gsi5sk: '2026-12-01T00:00:00.000Z#g1' });
+  });
+
+  it('takes the ids of a period as a range: every ULID made in it, and none made a millisecond outside', () => {
+    // Prepare
+    const from = Date.parse('2026-03-01T00:00:00.000Z');
+    const to = Date.parse('2026-03-31T23:59:59.999Z');
+    // Act
+    const { low, high } = idsSubmitted({ from: new Date(from), to: new Date(to) });
+    const inside = [from, from + 1, Date.parse('2026-03-15T12:00:00.000Z'), to].map((at) => ulid(at));
+    const outside = [from - 1, to + 1].map((at) => ulid(at));
+    // Assess
+    expect(inside.every((id) => id >= low && id <= high)).toBe(true);
+    expect(outside.some((id) => id >= low && id <= high)).toBe(false);
   });
 });
