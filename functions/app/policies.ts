@@ -72,14 +72,14 @@ export async function replacePolicies(
   request: { body: unknown; ifMatch: string | undefined },
 ): Promise<PolicySetView> {
   assertRole(caller, ['admin'], 'replace the policies');
+  const { policies } = parseOrThrow(replacePoliciesSchema, request.body, 'request');
+  const candidate = deps.policies.compile(policies);
   if (!request.ifMatch) {
     throw new ValidationError('Say which version you are replacing', {
       'headers.if-match': 'is required: the version of the live set, as GET /policies answers it (its ETag)',
     });
   }
   const expected = request.ifMatch.replace(/^W\//, '').replace(/^"|"$/g, '');
-  const { policies } = parseOrThrow(replacePoliciesSchema, request.body, 'request');
-  const candidate = deps.policies.compile(policies);
   const live = await deps.policies.live();
   if (expected !== live.version) {
     throw new ConflictError(`The live policy set is ${live.version}, not ${expected}: read it again`);

@@ -269,14 +269,16 @@ const firstInvocations: Record<string, { event: unknown; withPolicies: Answer; w
   },
   // The policy routes: the deps, then the caller, as for intake.
   ...Object.fromEntries(
-    ['http/get-policies', 'http/get-policy-version', 'http/put-policies', 'http/start-policy-simulation'].map((handler) => [
-      handler,
-      {
-        event: { requestContext: { requestId: 'request-1' }, headers: {} },
-        withPolicies: { errorType: 'none', statusCode: 401 },
-        withoutPolicies: { errorType: 'none', statusCode: 500 },
-      },
-    ]),
+    ['http/get-policies', 'http/get-policy-version', 'http/put-policies', 'http/start-policy-simulation'].map(
+      (handler) => [
+        handler,
+        {
+          event: { requestContext: { requestId: 'request-1' }, headers: {} },
+          withPolicies: { errorType: 'none', statusCode: 401 },
+          withoutPolicies: { errorType: 'none', statusCode: 500 },
+        },
+      ],
+    ),
   ),
   // The deps, then the payload, which names no job.
   'workflow/simulate-page': {

@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { POLICY_SET_MAX_BYTES } from '../../functions/app/policies';
 import type { Route } from '../../functions/routes';
 import { accessBody } from '../support/bodies';
 import { chainProblems } from '../support/chain';
-import type { ApiClient } from '../support/client';
+import type { ApiClient, RequestOptions } from '../support/client';
 import {
   edgyString,
   expectErrorEnvelope,
@@ -35,7 +36,32 @@ interface BodyShape {
   base: Record<string, unknown>;
   fieldTypes: Record<string, readonly string[]>;
   known: readonly string[];
+  /** The body limit when not the contract's 64 KiB (policy sets: 1 MiB). */
+  maxBytes?: number;
+  /**
+   * Where free text goes, when not in the top-level string fields: the field, how a text is placed in it
+   * (as raw JSON), and the path a 400 names. A policy set's text sits in a map under `policies`.
+   */
+  textSlots?: { field: string; place: (textJson: string) => string; names: string }[];
 }
+
+/** A policy set's body: one policy under its id, where hostile text goes. */
+const policySetShape: BodyShape = {
+  base: { policies: { hostile: 'permit (principal, action, resource);' } },
+  fieldTypes: { policies: ['object'] },
+  known: ['policies'],
+  maxBytes: POLICY_SET_MAX_BYTES,
+  textSlots: [
+    { field: 'policies', place: (textJson) => `{"hostile":${textJson}}`, names: 'policies.hostile' },
+  ],
+};
+
+/** The text slots of a shape: its own, or each top-level field that takes a string. */
+const textSlotsOf = (shape: BodyShape) =>
+  shape.textSlots ??
+  Object.keys(shape.fieldTypes)
+    .filter((field) => shape.fieldTypes[field]?.includes('string'))
+    .map((field) => ({ field, place: (textJson: string) => textJson, names: field }));
 
 const shapes: Record<string, BodyShape> = {
   submitRequest: {
@@ -53,9 +79,19 @@ const shapes: Record<string, BodyShape> = {
     fieldTypes: { result: ['string'], note: ['string', 'null'] },
     known: ['result', 'note'],
   },
+  putPolicies: policySetShape,
+  startPolicySimulation: {
+    ...policySetShape,
+    fieldTypes: { policies: ['object'], from: ['string'], to: ['string'] },
+    known: ['policies', 'from', 'to'],
+  },
 };
 
 const bodyRoutes = jsonRoutes().filter((route) => route.body !== undefined);
+
+/** A raw body sent with the route's own method. */
+const send = (route: Route, caller: ApiClient, path: string, options: RequestOptions) =>
+  route.method === 'PUT' ? caller.put(path, undefined, options) : caller.post(path, undefined, options);
 
 /** A body as sent: its raw text, and what the contract says the answer is. */
 interface HostileBody {
@@ -106,7 +142,8 @@ function hostileBodies(shape: BodyShape): fc.Arbitrary<HostileBody> {
       .map(({ field, depth, kind }) => ({
         label: `${field} nested ${depth} deep`,
         raw: withRawField(shape.base, field, nestedJson(depth, kind)),
-        field,
+        // A map of texts takes an object: its first key's value is then what is wrong.
+        field: kind === 'object' && shape.fieldTypes[field]?.includes('object') ? `${field}.a` : field,
       })),
     // The whole body nested up to 10,000 levels deep.
     fc.integer({ min: 1, max: 10_000 }).map((depth) => ({
@@ -163,6 +200,8 @@ describe('hostile JSON bodies on every JSON-body route', () => {
       caller: erin,
       ticketId: waiting.ticketId,
     };
+    targets.putPolicies = { path: '/policies', caller: await tollgate.as(people.ivan) };
+    targets.startPolicySimulation = { path: '/policies/simulations', caller: auditor };
     targets.reportFulfilment = {
       path: `/requests/${fulfilling.ticketId}/fulfilment`,
       caller: await tollgate.as(people.ian),
@@ -210,7 +249,7 @@ describe('hostile JSON bodies on every JSON-body route', () => {
           await fc.assert(
             fc.asyncProperty(hostileBodies(shape()), async (body) => {
               // Act
-              const response = await caller.post(path, undefined, { raw: body.raw });
+              const response = await send(route, caller, path, { raw: body.raw });
 
               // Assess
               expectErrorEnvelope(response, 400, `${body.label}: ${body.raw.slice(0, 200)}`, {
@@ -223,29 +262,32 @@ describe('hostile JSON bodies on every JSON-body route', () => {
       });
 
       it('answers text with a lone surrogate, in a value or in a key, with a 400 naming where it is, and changes nothing', async () => {
-        const stringFields = Object.keys(shape().fieldTypes).filter((field) =>
-          shape().fieldTypes[field]?.includes('string'),
-        );
+        const slots = textSlotsOf(shape());
         await withoutEffect(route, async ({ path, caller }) => {
           await fc.assert(
             fc.asyncProperty(
               fc.oneof(
                 fc.record({
-                  field: fc.constantFrom(...stringFields),
+                  slot: fc.constantFrom(...slots),
                   text: withLoneSurrogate,
-                  inKey: fc.constant(false),
+                  key: fc.constant(null),
                 }),
-                fc.record({ field: withLoneSurrogate, text: fc.constant('x'), inKey: fc.constant(true) }),
+                fc.record({ slot: fc.constant(null), text: fc.constant('x'), key: withLoneSurrogate }),
               ),
-              async ({ field, text }) => {
+              async ({ slot, text, key }) => {
                 // Prepare
-                const raw = withRawField(shape().base, field, JSON.stringify(text));
+                const field = slot?.field ?? (key as string);
+                const raw = withRawField(
+                  shape().base,
+                  field,
+                  slot ? slot.place(JSON.stringify(text)) : '"x"',
+                );
 
                 // Act
-                const response = await caller.post(path, undefined, { raw });
+                const response = await send(route, caller, path, { raw });
 
                 // Assess
-                expectErrorEnvelope(response, 400, raw, { field });
+                expectErrorEnvelope(response, 400, raw, { field: slot?.names ?? field });
               },
             ),
             { numRuns: RUNS },
@@ -253,35 +295,30 @@ describe('hostile JSON bodies on every JSON-body route', () => {
         });
       });
 
-      it('answers bodies around 64 KiB with a 400 up to the limit and a 413 past it', async () => {
-        const stringFields = Object.keys(shape().fieldTypes).filter((field) =>
-          shape().fieldTypes[field]?.includes('string'),
-        );
+      it('answers bodies around its limit (64 KiB, a policy set 1 MiB) with a 400 up to it and a 413 past it', async () => {
+        const limit = shape().maxBytes ?? MAX_BODY_BYTES;
         await withoutEffect(route, async ({ path, caller }) => {
           await fc.assert(
             fc.asyncProperty(
               fc.record({
-                field: fc.constantFrom(...stringFields),
+                slot: fc.constantFrom(...textSlotsOf(shape())),
                 // Not whitespace: the free-text fields are trimmed, and 64 KiB of blanks is an empty comment.
                 unit: fc.constantFrom('x', 'é', '\u202e', '😀', '\u0000'),
-                bytes: fc.integer({ min: MAX_BODY_BYTES - 1500, max: MAX_BODY_BYTES + 1500 }),
+                bytes: fc.integer({ min: limit - 1500, max: limit + 1500 }),
               }),
-              async ({ field, unit, bytes }) => {
+              async ({ slot, unit, bytes }) => {
                 // Prepare: a string of about `bytes` bytes in one field.
                 const unitBytes = Buffer.byteLength(JSON.stringify(unit)) - 2;
-                const raw = withRawField(
-                  shape().base,
-                  field,
-                  JSON.stringify(unit.repeat(Math.ceil(bytes / unitBytes))),
-                );
+                const text = JSON.stringify(unit.repeat(Math.ceil(bytes / unitBytes)));
+                const raw = withRawField(shape().base, slot.field, slot.place(text));
                 const size = Buffer.byteLength(raw);
 
                 // Act
-                const response = await caller.post(path, undefined, { raw });
+                const response = await send(route, caller, path, { raw });
 
                 // Assess
-                if (size > MAX_BODY_BYTES) expectErrorEnvelope(response, 413, `${size} bytes`);
-                else expectErrorEnvelope(response, 400, `${size} bytes`, { field });
+                if (size > limit) expectErrorEnvelope(response, 413, `${size} bytes`);
+                else expectErrorEnvelope(response, 400, `${size} bytes`, { field: slot.names });
               },
             ),
             { numRuns: RUNS },
@@ -318,7 +355,7 @@ describe('hostile JSON bodies on every JSON-body route', () => {
                 const mediaType = (contentType ?? '').split(';')[0]?.trim().toLowerCase();
 
                 // Act
-                const response = await caller.post(path, undefined, {
+                const response = await send(route, caller, path, {
                   // Without a content type, fetch labels a string text/plain: send bytes instead.
                   raw: contentType === null ? Buffer.from(raw) : raw,
                   contentType,
@@ -345,7 +382,7 @@ describe('hostile JSON bodies on every JSON-body route', () => {
           );
 
           // Act
-          const response = await caller.post(path, undefined, { raw });
+          const response = await send(route, caller, path, { raw });
 
           // Assess
           expect(response.status).toBe(413);

@@ -3,7 +3,6 @@ import { startSimulation } from '../../app/simulations';
 import { getPolicyDeps } from '../policy-deps';
 import { httpRoute, json } from './route';
 
-
 export const handler = httpRoute(
   { jsonBody: true, maxBodyBytes: POLICY_SET_MAX_BYTES, deps: getPolicyDeps },
   async ({ caller, body }, deps) => {

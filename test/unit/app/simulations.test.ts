@@ -163,6 +163,7 @@ describe('a simulation step', () => {
         version: 'v-live',
         reason: null,
         askedBy: {},
+        policyReasons: {},
         cap: null,
         inputs: 'h1',
       },

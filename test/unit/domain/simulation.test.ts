@@ -32,6 +32,7 @@ const candidate = (overrides: Partial<PolicyOutcome> = {}): PolicyOutcome => ({
   policyIds: ['manager-approval'],
   version: 'candidate',
   reason: null,
+  reasons: {},
   cap: null,
   ...overrides,
 });

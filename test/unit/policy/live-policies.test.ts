@@ -16,6 +16,9 @@ function sharedStore() {
       return live;
     },
     get: async (version) => versions.get(version),
+    store: async (version) => {
+      versions.set(version.version, version);
+    },
     publish: async (version) => {
       versions.set(version.version, version);
       live = version.version;
