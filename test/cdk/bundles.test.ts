@@ -246,6 +246,15 @@ const waysToThrow: Record<string, Record<string, WayToThrow | { never: string }>
     },
     TransientError: injectedFault('record-failure', recordFailureEvent),
   },
+  'workflow/simulate-page': {
+    TransientError: injectedFault('simulate-page', () => ({ jobId: 'job-1' })),
+  },
+  'workflow/simulation-failed': {
+    TransientError: injectedFault('simulation-failed', () => ({
+      jobId: 'job-1',
+      error: { Error: 'States.Timeout', Cause: '' },
+    })),
+  },
   'workflow/notify': {
     TransientError: { when: 'SES throttles the email', event: notifyEvent },
     ConcurrentUpdateError: {
@@ -596,6 +605,8 @@ describe('the Lambda bundles', () => {
       TABLE_NAME: LOCAL_TABLE_NAME,
       STATE_MACHINE_ARN:
         'arn:aws:states:eu-west-1:123456789012:stateMachine:Tollgate-Stateless-access-request',
+      POLICY_SIMULATION_STATE_MACHINE_ARN:
+        'arn:aws:states:eu-west-1:123456789012:stateMachine:Tollgate-Stateless-policy-simulation',
       PUBLIC_BASE_URL: 'https://abcdef1234.execute-api.eu-west-1.amazonaws.com',
       AWS_REGION: 'eu-west-1',
       AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',

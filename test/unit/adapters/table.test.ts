@@ -53,7 +53,10 @@ describe('the table schema', () => {
     const [whileInFlight, onceGranted, whileRevoking] = [fulfilling, active, revoking].map(keys.ticket);
 
     // Assess
-    expect(whileInFlight).toMatchObject({ gsi5pk: 'INFLIGHT#bo.dev@example.com', gsi5sk: submitted.id });
+    expect(whileInFlight).toMatchObject({
+      gsi5pk: 'INFLIGHT#bo.dev@example.com',
+      gsi5sk: `fulfilling#${submitted.id}`,
+    });
     expect(onceGranted).toMatchObject({ gsi5pk: 'RESOLVED#2026-11-30', gsi5sk: submitted.id });
     expect(whileRevoking).toMatchObject({ gsi5pk: 'RESOLVED#2026-11-30' });
   });
