@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { InvalidPolicySetError } from '../functions/adapters/cedar/engine';
 import { compilePolicyFolder } from '../functions/adapters/cedar/policy-files';
+import type { SimulationView } from '../functions/app/simulations';
 import { describeProblem, type Policies } from '../functions/domain/policy/policy-set';
-import type { SimulationTally } from '../functions/domain/policy/simulation';
 import { ProgressLine, simulationReport } from './simulation-report';
 
 const usage = `Replays the recorded policy inputs of past tickets against a candidate policy set, and prints
@@ -173,16 +173,7 @@ async function tokenFor(options: Options): Promise<string> {
   return answer.body.token;
 }
 
-interface Simulation {
-  id: string;
-  status: 'queued' | 'running' | 'done' | 'failed';
-  progress: { done: number; total: number | null };
-  result: SimulationTally | null;
-  candidate: string;
-  from: string;
-  to: string;
-  error: { name: string; message: string } | null;
-}
+type Simulation = SimulationView;
 
 async function main(argv: string[]): Promise<number> {
   const options = readOptions(argv, new Date());

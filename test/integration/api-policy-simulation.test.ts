@@ -1,25 +1,17 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetExecutionHistoryCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SimulationView } from '../../functions/app/simulations';
 import type { SimulationTally } from '../../functions/domain/policy/simulation';
-import { LOCAL_TABLE_NAME, localCredentials } from '../../functions/local/dynamodb';
+import { LOCAL_TABLE_NAME } from '../../functions/local/dynamodb';
 import { fileSimulationHistory } from '../support/history';
 import { startTestRuntime, type TestRuntime } from '../support/runtime';
 import { people } from '../support/seed';
 import { localSfnClient } from '../support/sfn';
+import { withLocalTable } from '../support/table';
 import { eventually } from '../support/workflow-client';
 
-interface Simulation {
-  id: string;
-  status: 'queued' | 'running' | 'done' | 'failed';
-  progress: { done: number; total: number | null };
-  result: SimulationTally | null;
-  candidate: string;
-  from: string;
-  to: string;
-  error: { name: string; message: string } | null;
-}
+type Simulation = SimulationView;
 
 interface ErrorBody {
   error: { code: string; message: string; fields?: Record<string, string> };
@@ -333,16 +325,7 @@ describe('policy simulation, through the local server', () => {
 });
 
 async function putItem(tollgate: TestRuntime, item: Record<string, unknown>) {
-  const client = new DynamoDBClient({
-    endpoint: tollgate.runtime.endpoints.dynamodb,
-    region: 'us-east-1',
-    credentials: localCredentials,
-  });
-  try {
-    await DynamoDBDocumentClient.from(client).send(
-      new PutCommand({ TableName: LOCAL_TABLE_NAME, Item: item }),
-    );
-  } finally {
-    client.destroy();
-  }
+  await withLocalTable(tollgate.runtime.endpoints.dynamodb, (db) =>
+    db.send(new PutCommand({ TableName: LOCAL_TABLE_NAME, Item: item })),
+  );
 }

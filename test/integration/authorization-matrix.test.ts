@@ -284,37 +284,9 @@ const matrix: Record<string, Record<Caller, Cell>> = {
   'GET /policies/inputs/{hash}': oversightOnly(),
   'PUT /policies': { ...oversightOnly(), auditor: 403, security: 403 },
   // Spec: policy simulation is for "admin, auditor, security"; each accepted call starts a job.
-  'POST /policies/simulations': {
-    requester: 403,
-    beneficiary: 403,
-    serviceAccountOwner: 403,
-    serviceAccountNonOwner: 403,
-    otherEmployee: 403,
-    approver: 403,
-    otherApprover: 403,
-    fulfiller: 403,
-    auditor: 202,
-    security: 202,
-    admin: 202,
-    ...unauthenticated,
-    ...notActive,
-  },
+  'POST /policies/simulations': { ...oversightOnly(), auditor: 202, security: 202, admin: 202 },
   // A simulation an admin started: readable by the same roles, whoever started it.
-  'GET /policies/simulations/{id}': {
-    requester: 403,
-    beneficiary: 403,
-    serviceAccountOwner: 403,
-    serviceAccountNonOwner: 403,
-    otherEmployee: 403,
-    approver: 403,
-    otherApprover: 403,
-    fulfiller: 403,
-    auditor: 200,
-    security: 200,
-    admin: 200,
-    ...unauthenticated,
-    ...notActive,
-  },
+  'GET /policies/simulations/{id}': oversightOnly(),
   // The approver's emailed link, opened with this caller's bearer header (or none). Spec: the link
   // pages authenticate by "the token in the link", not by a JWT: a mail scanner without any token
   // must see the page (and change nothing), and a stale or foreign Authorization header changes nothing.

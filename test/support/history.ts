@@ -1,8 +1,8 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { LOCAL_TABLE_NAME, localCredentials } from '../../functions/local/dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { LOCAL_TABLE_NAME } from '../../functions/local/dynamodb';
 import type { TestRuntime } from './runtime';
 import { people } from './seed';
+import { withLocalTable } from './table';
 import { waitForTicket } from './tickets';
 import { eventually } from './workflow-client';
 
@@ -59,23 +59,16 @@ export function historyOf(tollgate: TestRuntime) {
     },
     /** Makes a ticket look like one decided before policies kept their inputs. */
     async forgetInputs(ticketId: string) {
-      const client = new DynamoDBClient({
-        endpoint: tollgate.runtime.endpoints.dynamodb,
-        region: 'us-east-1',
-        credentials: localCredentials,
-      });
-      try {
-        await DynamoDBDocumentClient.from(client).send(
+      await withLocalTable(tollgate.runtime.endpoints.dynamodb, (db) =>
+        db.send(
           new UpdateCommand({
             TableName: LOCAL_TABLE_NAME,
             Key: { pk: `TICKET#${ticketId}`, sk: 'TICKET' },
             UpdateExpression: 'SET decision.inputs = :none',
             ExpressionAttributeValues: { ':none': null },
           }),
-        );
-      } finally {
-        client.destroy();
-      }
+        ),
+      );
     },
   };
 }

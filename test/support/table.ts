@@ -2,15 +2,27 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { LOCAL_TABLE_NAME, localCredentials } from '../../functions/local/dynamodb';
 
+/** Runs `work` with a document client on the local table at `endpoint`, then lets the client go. */
+export async function withLocalTable<T>(
+  endpoint: string,
+  work: (db: DynamoDBDocumentClient) => Promise<T>,
+): Promise<T> {
+  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: localCredentials });
+  try {
+    return await work(DynamoDBDocumentClient.from(client));
+  } finally {
+    client.destroy();
+  }
+}
+
 /** The items of one partition of the local table (those whose sort key starts with `sortPrefix`, if given). */
-export async function partitionItems(
+export function partitionItems(
   endpoint: string,
   partitionKey: string,
   sortPrefix?: string,
 ): Promise<Record<string, unknown>[]> {
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: localCredentials });
-  try {
-    const { Items } = await DynamoDBDocumentClient.from(client).send(
+  return withLocalTable(endpoint, async (db) => {
+    const { Items } = await db.send(
       new QueryCommand({
         TableName: LOCAL_TABLE_NAME,
         KeyConditionExpression: sortPrefix ? 'pk = :pk AND begins_with(sk, :prefix)' : 'pk = :pk',
@@ -18,7 +30,5 @@ export async function partitionItems(
       }),
     );
     return Items ?? [];
-  } finally {
-    client.destroy();
-  }
+  });
 }
