@@ -74,3 +74,20 @@ export class JsonClient {
     });
   }
 }
+
+/** The body of a 200 answer; any other status stops the bench with what the server said. */
+export async function expectOk(pending: Promise<JsonResponse>, what: string): Promise<unknown> {
+  const response = await pending;
+  if (response.status !== 200) throw unexpected(what, response);
+  return response.body;
+}
+
+export function unexpected(what: string, response: JsonResponse): Error {
+  return new Error(`${what} answered ${response.status}: ${JSON.stringify(response.body)}`);
+}
+
+/** A bearer token for a seeded identity, from the local system's `POST /dev/token`. */
+export async function devToken(api: JsonClient, identity: string): Promise<string> {
+  const body = await expectOk(api.post('/dev/token', { identity }), `POST /dev/token for ${identity}`);
+  return (body as { token: string }).token;
+}

@@ -8,7 +8,7 @@ import {
 import type { LocalMemory, LocalMetrics } from '../functions/local/dev-routes';
 import { localCredentials } from '../functions/local/dynamodb';
 import { ACCESS_REQUEST_STATE_MACHINE } from '../functions/workflow';
-import { JsonClient, type JsonResponse } from './http-client';
+import { devToken, expectOk, JsonClient, unexpected } from './http-client';
 import { percentile, round } from './measure';
 import type { Progress } from './progress';
 
@@ -355,21 +355,8 @@ export class Flow {
 
 async function tokensFor(api: JsonClient, identities: string[]): Promise<Map<string, string>> {
   const tokens = new Map<string, string>();
-  for (const identity of identities) {
-    const body = await expectOk(api.post('/dev/token', { identity }), 'POST /dev/token');
-    tokens.set(identity, (body as { token: string }).token);
-  }
+  for (const identity of identities) tokens.set(identity, await devToken(api, identity));
   return tokens;
-}
-
-async function expectOk(pending: Promise<JsonResponse>, what: string): Promise<unknown> {
-  const response = await pending;
-  if (response.status !== 200) throw unexpected(what, response);
-  return response.body;
-}
-
-function unexpected(what: string, response: JsonResponse): Error {
-  return new Error(`${what} answered ${response.status}: ${JSON.stringify(response.body)}`);
 }
 
 function intakeToClosure(ticket: Ticket): number {

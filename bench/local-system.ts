@@ -1,10 +1,13 @@
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { localCredentials } from '../functions/local/dynamodb';
 
 export interface LocalSystem {
   /** Resolves once the server printed `READY <url>`. */
@@ -128,4 +131,17 @@ async function stopChild(child: Child): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
   await exited;
   clearTimeout(timer);
+}
+
+/**
+ * A client of the local system's DynamoDB endpoint, keeping up to `maxSockets` connections alive as the API's
+ * clients do, so the bench's own calls pay no more for connections than the system's.
+ */
+export function localDynamoClient(dynamodbUrl: string, maxSockets: number): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint: dynamodbUrl,
+    region: 'us-east-1',
+    credentials: localCredentials,
+    requestHandler: { httpAgent: new Agent({ keepAlive: true, maxSockets }) },
+  });
 }

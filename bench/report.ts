@@ -9,8 +9,10 @@ import { type Measurement, round } from './measure';
 import { MEMORY_TARGET_BYTES, type MemoryReading, type MemoryResult } from './memory';
 import { type OpenLoopResult, PROBE, type SustainedResult } from './open-loop';
 import { POLICY_TARGETS, type PolicyResults } from './policies';
+import { HISTORY } from './recorded-history';
 import { RESTART_TARGET_RATIO, type RestartResult } from './restart';
 import type { Comparison } from './scenarios';
+import { SIMULATION_POLL_MS, type SimulationResult } from './simulation';
 
 export interface RatioResult extends Comparison {
   value: number;
@@ -38,6 +40,8 @@ export interface Results {
   restart?: RestartResult;
   /** Cedar per call and per decision (bench/policies.ts); absent in results from before it. */
   policies?: PolicyResults;
+  /** One policy simulation over a recorded history (bench/simulation.ts); absent in results from before it. */
+  simulation?: SimulationResult;
 }
 
 /** When, at which commit and on what machine a part of the bench ran. */
@@ -159,7 +163,8 @@ function markdown(results: Results): string {
     '',
     measuredOn(results),
     'Written by `npm run bench`; `results.json` holds the same figures. `npm run bench -- <part> ...` runs only the',
-    'parts named (`latency`: the scenarios and the lifecycle; `bundles`, `memory`, `restart`) and keeps the other sections.',
+    'parts named (`latency`: the scenarios and the lifecycle; `load`, `bundles`, `memory`, `restart`, `policies`, `simulation`)',
+    'and keeps the other sections.',
     '',
     'Intake is `POST /requests` through the local system (`bin/local.ts`, dynalite on disk); PutItem is a',
     'bare PutItem of a copy of a stored ticket on the same store, in the same run. Latencies in ms,',
@@ -188,6 +193,7 @@ function markdown(results: Results): string {
     ...(results.restart ? restartSection(results.restart) : []),
     ...(results.bundles ? bundleSection(results.bundles) : []),
     ...(results.policies ? policySection(results.policies) : []),
+    ...(results.simulation ? simulationSection(results.simulation) : []),
   ].join('\n');
 }
 
@@ -221,6 +227,68 @@ function policySection(results: PolicyResults): string[] {
         `${target(set.policies)}: ${set.pass ? 'met' : 'missed'}`,
       ]),
     ),
+    '',
+  ];
+}
+
+function simulationSection(simulation: SimulationResult): string[] {
+  const { history } = simulation;
+  const count = (value: number) => value.toLocaleString('en-US');
+  return [
+    '## Policy simulation',
+    '',
+    measuredOn(simulation),
+    `On a fresh local system, ${count(history.tickets)} access tickets filed over the last ${HISTORY.days} days, recorded without intake by \`bench/recorded-history.ts\`:`,
+    "each scripted with the project's domain code (the demo directory and catalog, the baseline policies, routing, the workflow's steps, people answering",
+    "after minutes or hours) and written with the store's own adapters, as intake and the workflow would have left it.",
+    `They hold ${count(history.snapshots)} distinct policy inputs (snapshots): tickets asking the same in the same circumstances share one.`,
+    `Scripting took ${history.scriptSeconds} s and writing ${history.writeSeconds} s, neither part of the figure.`,
+    '',
+    ...markdownTable(
+      [
+        { title: 'recorded outcome', align: 'left' },
+        { title: 'tickets', align: 'right' },
+      ],
+      Object.entries(history.outcomes).map(([outcome, tickets]) => [outcome, tickets]),
+    ),
+    '',
+    ...markdownTable(
+      [
+        { title: 'status now', align: 'left' },
+        { title: 'tickets', align: 'right' },
+      ],
+      Object.entries(history.statuses).map(([status, tickets]) => [status, tickets ?? 0]),
+    ),
+    '',
+    `Then one simulation through the API (\`POST /policies/simulations\`, then \`GET /policies/simulations/{id}\` every ${SIMULATION_POLL_MS} ms until done)`,
+    `of a candidate that adds ${simulation.added.map((id) => `\`${id}\``).join(', ')} to the baseline, over the default period (90 days).`,
+    'The time runs from the 202 to the first answer that said done; state transitions and SimulatePage invocations are the',
+    "difference of `GET /dev/metrics` across it, the transitions priced at Step Functions' list price. The local system runs",
+    "with `--no-turbo-inline-js-wasm-calls`: without it, Node 22's V8 aborted the process within the first few thousand tickets",
+    '(see `bench/simulation.ts`).',
+    '',
+    ...markdownTable(
+      ['tickets', 'seconds', 'tickets/s', 'pages', 'state transitions', 'transitions, USD'].map(
+        (title): Column => ({ title, align: 'right' }),
+      ),
+      [
+        [
+          simulation.examined,
+          simulation.seconds,
+          simulation.ticketsPerSecond,
+          simulation.pages,
+          simulation.stateTransitions,
+          usd(simulation.transitionsUsd),
+        ],
+      ],
+    ),
+    '',
+    `The result: ${simulation.examined} examined, ${simulation.replayed} replayed, ${simulation.changed} would be decided otherwise, ` +
+      `${simulation.notReplayable} not replayable, ${simulation.movedWhileRunning ?? 'uncounted'} left out for moving while it ran. The candidate:`,
+    '',
+    ...(simulation.changes.length > 0
+      ? simulation.changes.map((sentence) => `- ${sentence}`)
+      : ['- would change no outcome']),
     '',
   ];
 }

@@ -1,12 +1,11 @@
-import { Agent } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { LOCAL_TABLE_NAME, localCredentials } from '../functions/local/dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LOCAL_TABLE_NAME } from '../functions/local/dynamodb';
 import { measureBundles } from './bundles';
 import { costPerTicket } from './cost';
-import { JsonClient } from './http-client';
+import { devToken, JsonClient } from './http-client';
 import { runLifecycle } from './lifecycle';
-import { type LocalSystem, launchLocalSystem, type WithLocalSystem } from './local-system';
+import { type LocalSystem, launchLocalSystem, localDynamoClient, type WithLocalSystem } from './local-system';
 import { type Measurement, measure, round } from './measure';
 import { MEMORY_TARGET_BYTES, measureMemory } from './memory';
 import { findSustainedRate, runOpenLoop } from './open-loop';
@@ -24,6 +23,7 @@ import {
 } from './report';
 import { measureRestart, RESTART_TARGET_RATIO } from './restart';
 import { type BenchContext, comparisons, scenarios } from './scenarios';
+import { measureSimulation } from './simulation';
 
 /** Per scenario: with 1000 calls p99 rests on the 10 slowest, and the run stays near a minute on two busy cores. */
 const COUNTS = { warmup: 50, requests: 1000 };
@@ -41,7 +41,7 @@ let current: LocalSystem | undefined;
 let interrupted = false;
 
 /** The parts of the bench, in the order they run. */
-const PARTS = ['latency', 'load', 'bundles', 'memory', 'restart', 'policies'] as const;
+const PARTS = ['latency', 'load', 'bundles', 'memory', 'restart', 'policies', 'simulation'] as const;
 type Part = (typeof PARTS)[number];
 
 /**
@@ -54,7 +54,8 @@ type Part = (typeof PARTS)[number];
  * - bundles: the Lambda bundles' sizes and import times;
  * - memory: heap growth per finished execution;
  * - restart: start-up time with 10,000 archived executions against none;
- * - policies: Cedar's time per call and per decision at 100 and 1,000 policies, in this process.
+ * - policies: Cedar's time per call and per decision at 100 and 1,000 policies, in this process;
+ * - simulation: one policy simulation over 10,000 recorded tickets, in tickets per second and state transitions.
  */
 async function main(): Promise<void> {
   const parts = selectedParts(process.argv.slice(2));
@@ -99,6 +100,15 @@ async function main(): Promise<void> {
         );
       }
       results = { ...results, policies };
+    }
+    if (parts.has('simulation')) {
+      const simulation = await measureSimulation(withLocalSystem, `${repoRoot}policies`, run, progress);
+      console.log(
+        `Simulation: ${simulation.examined} tickets in ${simulation.seconds} s, ${simulation.ticketsPerSecond} tickets/s; ` +
+          `${simulation.pages} pages, ${simulation.stateTransitions} state transitions ($${simulation.transitionsUsd.toFixed(4)}); ` +
+          `${simulation.changed} would change`,
+      );
+      results = { ...results, simulation };
     }
     writeResults(benchDir, results);
     console.log('Wrote bench/results.md and bench/results.json');
@@ -184,13 +194,8 @@ async function runScenarios({
   let dynamodb: DynamoDBClient | undefined;
   try {
     api = new JsonClient(url, MAX_CLIENTS);
-    dynamodb = new DynamoDBClient({
-      endpoint: dynamodbUrl,
-      region: 'us-east-1',
-      credentials: localCredentials,
-      // Keep-alive like the API's clients, so both sides of each ratio pay the same for connections.
-      requestHandler: { httpAgent: new Agent({ keepAlive: true, maxSockets: MAX_CLIENTS }) },
-    });
+    // Keep-alive like the API's clients, so both sides of each ratio pay the same for connections.
+    dynamodb = localDynamoClient(dynamodbUrl, MAX_CLIENTS);
     const context: BenchContext = {
       api,
       dynamodb,
@@ -216,13 +221,7 @@ async function tokensForSeededPeople(api: JsonClient): Promise<string[]> {
   if (status !== 200) throw new Error(`GET /dev/identities answered ${status}`);
   const identities = (body as { identities: { id: string; kind: string; status: string }[] }).identities;
   const people = identities.filter((identity) => identity.kind === 'human' && identity.status === 'active');
-  return Promise.all(
-    people.slice(0, MAX_CLIENTS).map(async ({ id }) => {
-      const response = await api.post('/dev/token', { identity: id });
-      if (response.status !== 200) throw new Error(`POST /dev/token for ${id} answered ${response.status}`);
-      return (response.body as { token: string }).token;
-    }),
-  );
+  return Promise.all(people.slice(0, MAX_CLIENTS).map(({ id }) => devToken(api, id)));
 }
 
 main().catch((error: unknown) => {

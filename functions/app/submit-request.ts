@@ -288,7 +288,8 @@ type TicketFacts = Pick<
     >
   >;
 
-function newTicket(id: string, caller: Identity, now: Date, facts: TicketFacts): Ticket {
+/** A ticket as intake first writes it, `submitted` with its first event; the bench records history with it too. */
+export function newTicket(id: string, caller: Identity, now: Date, facts: TicketFacts): Ticket {
   const at = now.toISOString();
   return {
     id,
