@@ -263,9 +263,7 @@ function simulationSection(simulation: SimulationResult): string[] {
     `Then one simulation through the API (\`POST /policies/simulations\`, then \`GET /policies/simulations/{id}\` every ${SIMULATION_POLL_MS} ms until done)`,
     `of a candidate that adds ${simulation.added.map((id) => `\`${id}\``).join(', ')} to the baseline, over the default period (90 days).`,
     'The time runs from the 202 to the first answer that said done; state transitions and SimulatePage invocations are the',
-    "difference of `GET /dev/metrics` across it, the transitions priced at Step Functions' list price. The local system runs",
-    "with `--no-turbo-inline-js-wasm-calls`: without it, Node 22's V8 aborted the process within the first few thousand tickets",
-    '(see `bench/simulation.ts`).',
+    "difference of `GET /dev/metrics` across it, the transitions priced at Step Functions' list price.",
     '',
     ...markdownTable(
       ['tickets', 'seconds', 'tickets/s', 'pages', 'state transitions', 'transitions, USD'].map(

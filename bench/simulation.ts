@@ -11,15 +11,6 @@ import type { Progress } from './progress';
 import { type RecordedHistory, recordHistory } from './recorded-history';
 import type { RunStamp } from './report';
 
-/**
- * Node 22's V8 (12.4) inlines the call from CompiledPolicySet.evaluate into Cedar's wasm, and aborts the whole
- * process ("Fatal error ... unreachable code" in Deoptimizer::DoComputeBuiltinContinuation) when that code is
- * deoptimized while the call runs: it did so within the first few thousand tickets of every simulation tried
- * (2026-12-03), and never with the inlining off. Off here, until the local system (and the functions that
- * decide by policy) no longer meet it: the calls it touches each take milliseconds of wasm, which the inlining
- * does not shorten.
- */
-const NODE_FLAGS = ['--no-turbo-inline-js-wasm-calls'];
 /** The demo admin, one of the oversight roles that may simulate. */
 const SIMULATING_AS = 'ivan.it@example.com';
 /** How often the bench asks how the simulation stands: the figure is at most this late. */
@@ -82,84 +73,81 @@ export async function measureSimulation(
   progress: Progress,
 ): Promise<SimulationResult> {
   const { compiled: baseline } = compilePolicyFolder(policiesFolder);
-  return withLocalSystem(
-    async ({ url, dynamodbUrl }) => {
-      const history = await recordHistory(dynamodbUrl, baseline, progress);
-      const api = new JsonClient(url, 1);
-      try {
-        const auth = { authorization: `Bearer ${await devToken(api, SIMULATING_AS)}` };
-        const live = (await expectOk(api.get('/policies', auth), 'GET /policies')) as {
-          version: string;
-          policies: Record<string, string>;
-        };
-        if (live.version !== history.version) {
-          throw new Error(
-            `The local system's live policies are ${live.version}, not the baseline that decided the history (${history.version})`,
-          );
-        }
-        const metrics = async () =>
-          (await expectOk(api.get('/dev/metrics'), 'GET /dev/metrics')) as LocalMetrics;
-
-        const before = await metrics();
-        const started = await api.post(
-          '/policies/simulations',
-          { policies: { ...live.policies, ...ADDED_POLICIES } },
-          auth,
+  return withLocalSystem(async ({ url, dynamodbUrl }) => {
+    const history = await recordHistory(dynamodbUrl, baseline, progress);
+    const api = new JsonClient(url, 1);
+    try {
+      const auth = { authorization: `Bearer ${await devToken(api, SIMULATING_AS)}` };
+      const live = (await expectOk(api.get('/policies', auth), 'GET /policies')) as {
+        version: string;
+        policies: Record<string, string>;
+      };
+      if (live.version !== history.version) {
+        throw new Error(
+          `The local system's live policies are ${live.version}, not the baseline that decided the history (${history.version})`,
         );
-        if (started.status !== 202) throw unexpected('POST /policies/simulations', started);
-        const startedAt = performance.now();
-        const simulation = await followUntilEnded(
-          api,
-          auth,
-          (started.body as { id: string }).id,
-          history.tickets,
-          progress,
-        );
-        const seconds = (performance.now() - startedAt) / 1000;
-        const after = await metrics();
-
-        if (simulation.status === 'failed' || !simulation.result) {
-          throw new Error(
-            `Simulation ${simulation.id} failed: ${simulation.error?.name}: ${simulation.error?.message}`,
-          );
-        }
-        // The reconcile schedule first runs 5 minutes after start: it closes the recorded tickets still waiting
-        // (they have no execution), changing the history under the simulation.
-        if (after.lambda.scheduled !== 0) {
-          throw new Error(
-            'The reconcile schedule ran before the simulation ended: this part must end within 5 minutes of start',
-          );
-        }
-        const result = simulation.result;
-        if (result.examined !== history.tickets) {
-          throw new Error(
-            `The simulation examined ${result.examined} of the ${history.tickets} recorded tickets`,
-          );
-        }
-        const stateTransitions = after.stepfunctions.stateTransitions - before.stepfunctions.stateTransitions;
-        progress.finish(`simulation: ${result.examined} tickets replayed`);
-        return {
-          ...stamp,
-          history,
-          added: Object.keys(ADDED_POLICIES),
-          seconds: round(seconds),
-          ticketsPerSecond: round(result.examined / seconds),
-          pages: after.lambda.workflow - before.lambda.workflow,
-          stateTransitions,
-          transitionsUsd: stateTransitions * PRICES.stateTransition.usd,
-          examined: result.examined,
-          replayed: result.replayed,
-          changed: result.changed,
-          notReplayable: result.notReplayable.reduce((sum, row) => sum + row.count, 0),
-          movedWhileRunning: result.movedWhileRunning,
-          changes: describeChanges(result),
-        };
-      } finally {
-        api.close();
       }
-    },
-    { nodeFlags: NODE_FLAGS },
-  );
+      const metrics = async () =>
+        (await expectOk(api.get('/dev/metrics'), 'GET /dev/metrics')) as LocalMetrics;
+
+      const before = await metrics();
+      const started = await api.post(
+        '/policies/simulations',
+        { policies: { ...live.policies, ...ADDED_POLICIES } },
+        auth,
+      );
+      if (started.status !== 202) throw unexpected('POST /policies/simulations', started);
+      const startedAt = performance.now();
+      const simulation = await followUntilEnded(
+        api,
+        auth,
+        (started.body as { id: string }).id,
+        history.tickets,
+        progress,
+      );
+      const seconds = (performance.now() - startedAt) / 1000;
+      const after = await metrics();
+
+      if (simulation.status === 'failed' || !simulation.result) {
+        throw new Error(
+          `Simulation ${simulation.id} failed: ${simulation.error?.name}: ${simulation.error?.message}`,
+        );
+      }
+      // The reconcile schedule first runs 5 minutes after start: it closes the recorded tickets still waiting
+      // (they have no execution), changing the history under the simulation.
+      if (after.lambda.scheduled !== 0) {
+        throw new Error(
+          'The reconcile schedule ran before the simulation ended: this part must end within 5 minutes of start',
+        );
+      }
+      const result = simulation.result;
+      if (result.examined !== history.tickets) {
+        throw new Error(
+          `The simulation examined ${result.examined} of the ${history.tickets} recorded tickets`,
+        );
+      }
+      const stateTransitions = after.stepfunctions.stateTransitions - before.stepfunctions.stateTransitions;
+      progress.finish(`simulation: ${result.examined} tickets replayed`);
+      return {
+        ...stamp,
+        history,
+        added: Object.keys(ADDED_POLICIES),
+        seconds: round(seconds),
+        ticketsPerSecond: round(result.examined / seconds),
+        pages: after.lambda.workflow - before.lambda.workflow,
+        stateTransitions,
+        transitionsUsd: stateTransitions * PRICES.stateTransition.usd,
+        examined: result.examined,
+        replayed: result.replayed,
+        changed: result.changed,
+        notReplayable: result.notReplayable.reduce((sum, row) => sum + row.count, 0),
+        movedWhileRunning: result.movedWhileRunning,
+        changes: describeChanges(result),
+      };
+    } finally {
+      api.close();
+    }
+  });
 }
 
 /** Polls the simulation until it is done or failed, with a progress line once per page replayed. */

@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import { parseDuration } from '../../domain/duration';
 import { ValidationError } from '../../domain/errors';
@@ -16,6 +17,15 @@ import {
   type PolicyProblem,
   policySetVersion,
 } from '../../domain/policy/policy-set';
+
+/**
+ * Node 22's V8 (12.4, also Lambda's nodejs22.x) inlines calls from optimised JavaScript into Cedar's wasm, and
+ * aborts the whole process ("Fatal error ... unreachable code" in Deoptimizer::DoComputeBuiltinContinuation)
+ * when such code is deoptimised during the call: the local system died under a few thousand decisions (a
+ * simulation, the intake bench), every time, and never with the inlining off. It is off for the process before
+ * Cedar is first called; the calls it touches each take a millisecond of wasm, which inlining does not shorten.
+ */
+setFlagsFromString('--no-turbo-inline-js-wasm-calls');
 
 /** A policy set that Cedar refused: each problem names the policy, the line and Cedar's message. */
 export class InvalidPolicySetError extends ValidationError {
