@@ -32,6 +32,7 @@ import { applyChange, fulfilmentRecordFor, type Ticket } from '../functions/doma
 import {
   applyApprovals,
   approvalWindowSeconds,
+  closeAsPolicyRefused,
   completeFulfilment,
   eligibleFulfillers,
   fulfilmentWindowSeconds,
@@ -381,14 +382,7 @@ class HistoryScript {
     const at = new Date(startedAt).toISOString();
     switch (ticket.decision?.outcome) {
       case 'auto_rejected':
-        ticket = applyChange(ticket, {
-          type: 'closed',
-          at,
-          actor: 'tollgate',
-          reason: ticket.decision.reason,
-          to: 'closed',
-          closure: 'auto_rejected',
-        });
+        ticket = closeAsPolicyRefused(ticket, at);
         break;
       case 'auto_approved':
         ticket = this.openFulfilment(

@@ -5,6 +5,7 @@ import { applyChange, type Ticket } from '../domain/ticket';
 import {
   applyApprovals,
   approvalWindowSeconds,
+  closeAsPolicyRefused,
   completeFulfilment,
   eligibleFulfillers,
   fulfilmentWindowSeconds,
@@ -115,14 +116,7 @@ async function fromIntake(deps: WorkflowDeps & PolicyDeps, ticket: Ticket, now: 
         now,
       );
     case 'auto_rejected':
-      return applyChange(ticket, {
-        type: 'closed',
-        at,
-        actor: 'tollgate',
-        reason: ticket.decision.reason,
-        to: 'closed',
-        closure: 'auto_rejected',
-      });
+      return closeAsPolicyRefused(ticket, at);
     default:
       return openStage(ticket, 0, deadlineAfter(deps, now, approvalWindowSeconds[ticket.urgency]), at);
   }

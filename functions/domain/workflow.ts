@@ -85,6 +85,18 @@ export function closeWithNobodyEligible(ticket: Ticket, reason: NobodyEligible, 
   });
 }
 
+/** Policy refused the request at intake: the workflow closes it with the policy's reason. */
+export function closeAsPolicyRefused(ticket: Ticket, at: string): Ticket {
+  return applyChange(ticket, {
+    type: 'closed',
+    at,
+    actor: 'tollgate',
+    reason: ticket.decision?.reason ?? null,
+    to: 'closed',
+    closure: 'auto_rejected',
+  });
+}
+
 /**
  * Policy, asked again before provisioning, refuses what it would now refuse at intake: the ticket
  * closes as `auto_rejected` with the policy's reason, naming the policies, version and inputs.

@@ -197,6 +197,18 @@ interface AslState {
   Catch?: { ErrorEquals: string[] }[];
 }
 
+/** What CloudFormation fills in for a function, for the values the template leaves to it; and stand-in credentials. */
+const filledInByCloudFormation = {
+  TABLE_NAME: LOCAL_TABLE_NAME,
+  STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:123456789012:stateMachine:Tollgate-Stateless-access-request',
+  POLICY_SIMULATION_STATE_MACHINE_ARN:
+    'arn:aws:states:eu-west-1:123456789012:stateMachine:Tollgate-Stateless-policy-simulation',
+  PUBLIC_BASE_URL: 'https://abcdef1234.execute-api.eu-west-1.amazonaws.com',
+  AWS_REGION: 'eu-west-1',
+  AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+  AWS_SECRET_ACCESS_KEY: 'example',
+};
+
 /** One way to make a task's own code throw an error: the event, and what the services answer meanwhile. */
 interface WayToThrow {
   when: string;
@@ -373,16 +385,7 @@ async function startStandIns() {
     environment(way: WayToThrow): Record<string, string> {
       concurrentWriter = way.concurrentWriter === true;
       return {
-        // What CloudFormation fills in, for the values the template leaves to it.
-        TABLE_NAME: LOCAL_TABLE_NAME,
-        STATE_MACHINE_ARN:
-          'arn:aws:states:eu-west-1:123456789012:stateMachine:Tollgate-Stateless-access-request',
-        POLICY_SIMULATION_STATE_MACHINE_ARN:
-          'arn:aws:states:eu-west-1:123456789012:stateMachine:Tollgate-Stateless-policy-simulation',
-        PUBLIC_BASE_URL: 'https://abcdef1234.execute-api.eu-west-1.amazonaws.com',
-        AWS_REGION: 'eu-west-1',
-        AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-        AWS_SECRET_ACCESS_KEY: 'example',
+        ...filledInByCloudFormation,
         AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.url,
         AWS_ENDPOINT_URL_DYNAMODB: proxy.url,
         AWS_ENDPOINT_URL_SESV2: ses.url,
@@ -602,15 +605,7 @@ describe('the Lambda bundles', () => {
     const secretsManager = await startSecretsManager();
     const elsewhere = mkdtempSync(join(tmpdir(), 'tollgate-no-policies-'));
     const environment = (taskRoot?: string): Record<string, string> => ({
-      TABLE_NAME: LOCAL_TABLE_NAME,
-      STATE_MACHINE_ARN:
-        'arn:aws:states:eu-west-1:123456789012:stateMachine:Tollgate-Stateless-access-request',
-      POLICY_SIMULATION_STATE_MACHINE_ARN:
-        'arn:aws:states:eu-west-1:123456789012:stateMachine:Tollgate-Stateless-policy-simulation',
-      PUBLIC_BASE_URL: 'https://abcdef1234.execute-api.eu-west-1.amazonaws.com',
-      AWS_REGION: 'eu-west-1',
-      AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-      AWS_SECRET_ACCESS_KEY: 'example',
+      ...filledInByCloudFormation,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.url,
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       ...(taskRoot ? { LAMBDA_TASK_ROOT: taskRoot } : {}),
