@@ -31,6 +31,8 @@ function buildDeps(config: Config) {
   const faults = new InjectedFaults(config.faults, (message) => logger.warn(message));
   return {
     config,
+    /** The one DynamoDB client of the process, for deps built on top of these (policy-deps.ts). */
+    db,
     faults,
     clock: systemClock,
     ids: ulidIds,

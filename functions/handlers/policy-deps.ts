@@ -1,7 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { LivePolicies } from '../adapters/cedar/live-policies';
 import { compilePolicyFolder } from '../adapters/cedar/policy-files';
-import { createDocumentClient } from '../adapters/dynamodb/client';
 import { DynamoPolicyStore } from '../adapters/dynamodb/policy-store';
 import { type Deps, getDeps } from './deps';
 
@@ -21,8 +20,7 @@ const policyFolder = process.env.LAMBDA_TASK_ROOT
 
 function buildPolicyDeps(deps: Deps) {
   const { folder, compiled } = compilePolicyFolder(policyFolder);
-  const db = createDocumentClient();
-  const store = new DynamoPolicyStore(db, deps.config.tableName);
+  const store = new DynamoPolicyStore(deps.db, deps.config.tableName);
   return {
     policyStore: store,
     policies: new LivePolicies(store, { ...folder, compiled }, deps.clock),
