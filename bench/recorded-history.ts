@@ -20,10 +20,10 @@ import type { Urgency } from '../functions/domain/intake';
 import type { Status } from '../functions/domain/lifecycle';
 import { type PolicyInputs, peopleToRead, policyInputs } from '../functions/domain/policy/inputs';
 import {
+  type ActionAnswer,
   decideOutcome,
   isStageName,
-  type PolicyAnswers,
-  policyActions,
+  type PolicyAction,
 } from '../functions/domain/policy/outcome';
 import type { Outcome } from '../functions/domain/policy/simulation';
 import { decideDuration } from '../functions/domain/requested-duration';
@@ -227,7 +227,7 @@ class HistoryScript {
   /** How each requester asks for each entitlement for each beneficiary, the first time and mostly after. */
   private readonly habits = new Map<string, Asking>();
   /** Cedar's answers by snapshot hash: the same inputs get the same answers, and asking Cedar is most of the work. */
-  private readonly answers = new Map<string, PolicyAnswers['actions']>();
+  private readonly answers = new Map<string, ActionAnswer>();
 
   private constructor(
     private readonly baseline: CompiledPolicySet,
@@ -321,7 +321,8 @@ class HistoryScript {
       });
       const hash = snapshotHash(inputs);
       const outcome = decideOutcome(
-        { version: this.baseline.version, actions: this.answersTo(hash, inputs) },
+        this.baseline.version,
+        (action) => this.answerTo(hash, inputs, action),
         now,
       );
       const capped = decideDuration({ ...asked, policyCap: outcome.cap });
@@ -487,13 +488,14 @@ class HistoryScript {
     return new Date(from + seconds * 1000).toISOString();
   }
 
-  private answersTo(hash: string, inputs: PolicyInputs): PolicyAnswers['actions'] {
-    let answers = this.answers.get(hash);
-    if (!answers) {
-      answers = this.baseline.evaluate(inputs, policyActions);
-      this.answers.set(hash, answers);
+  private answerTo(hash: string, inputs: PolicyInputs, action: PolicyAction): ActionAnswer {
+    const key = `${hash}/${action}`;
+    let answer = this.answers.get(key);
+    if (!answer) {
+      answer = this.baseline.ask(inputs, action);
+      this.answers.set(key, answer);
     }
-    return answers;
+    return answer;
   }
 
   /** What the beneficiary held or was about to hold when the ticket was filed. */

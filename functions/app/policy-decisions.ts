@@ -3,7 +3,7 @@ import canonicalize from 'canonicalize';
 import type { Entitlement, Identity, System } from '../domain/directory';
 import type { Urgency } from '../domain/intake';
 import { type PolicyInputs, peopleToRead, policyInputs } from '../domain/policy/inputs';
-import { decideOutcome, type PolicyOutcome, policyActions } from '../domain/policy/outcome';
+import { decideOutcome, type PolicyOutcome } from '../domain/policy/outcome';
 import type { Ticket } from '../domain/ticket';
 import type {
   Directory,
@@ -63,10 +63,7 @@ async function askPolicies(
     deps.policies.live(),
   ]);
   const inputs = policyInputs({ ...question, people, catalog, holds, now });
-  const outcome = decideOutcome(
-    { version: evaluator.version, actions: evaluator.evaluate(inputs, policyActions) },
-    now,
-  );
+  const outcome = decideOutcome(evaluator.version, (action) => evaluator.ask(inputs, action), now);
   const snapshot = { hash: snapshotHash(inputs), inputs, version: evaluator.version, at: now.toISOString() };
   return { outcome, snapshot };
 }

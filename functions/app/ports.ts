@@ -1,7 +1,7 @@
 import type { DirectoryView, Identity, Role, System } from '../domain/directory';
 import type { Status } from '../domain/lifecycle';
 import type { PolicyInputs } from '../domain/policy/inputs';
-import type { PolicyAction, PolicyAnswers } from '../domain/policy/outcome';
+import type { ActionAnswer, PolicyAction } from '../domain/policy/outcome';
 import type { Policies } from '../domain/policy/policy-set';
 import type { Ticket } from '../domain/ticket';
 
@@ -213,7 +213,7 @@ export interface GrantStore {
 export interface PolicyEvaluator {
   readonly version: string;
   readonly policies: Policies;
-  evaluate(inputs: PolicyInputs, actions: readonly PolicyAction[]): PolicyAnswers['actions'];
+  ask(inputs: PolicyInputs, action: PolicyAction): ActionAnswer;
 }
 
 /** The live policy set; a new version is picked up within seconds of being published. */

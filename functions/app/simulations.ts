@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Identity, Role } from '../domain/directory';
 import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors';
-import { decideOutcome, policyActions } from '../domain/policy/outcome';
+import { decideOutcome, type PolicyOutcome } from '../domain/policy/outcome';
 import { policySetSchema } from '../domain/policy/policy-set';
 import {
   addToTally,
@@ -248,15 +248,18 @@ function replay(
     return { kind: 'not_replayable', ticketId: ticket.id, reason: 'no_snapshot' };
   const snapshot = snapshots.get(hash);
   if (!snapshot) return { kind: 'not_replayable', ticketId: ticket.id, reason: 'snapshot_missing' };
-  let actions: ReturnType<PolicyEvaluator['evaluate']>;
+  let outcome: PolicyOutcome;
   try {
-    actions = candidate.evaluate(snapshot.inputs, policyActions);
+    outcome = decideOutcome(
+      candidate.version,
+      (action) => candidate.ask(snapshot.inputs, action),
+      new Date(ticket.createdAt),
+    );
   } catch (error) {
     // Inputs recorded under an older schema that the candidate's cannot read: that ticket only.
     if ((error as Error).name !== 'PolicyEvaluationError') throw error;
     return { kind: 'not_replayable', ticketId: ticket.id, reason: 'evaluation_failed' };
   }
-  const outcome = decideOutcome({ version: candidate.version, actions }, new Date(ticket.createdAt));
   return { kind: 'replayed', comparison: compare(ticket, outcome) };
 }
 

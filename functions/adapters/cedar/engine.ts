@@ -8,7 +8,6 @@ import {
   actionUid,
   type DeterminingPolicy,
   type PolicyAction,
-  type PolicyAnswers,
 } from '../../domain/policy/outcome';
 import {
   describeProblem,
@@ -113,14 +112,8 @@ export class CompiledPolicySet {
     return new CompiledPolicySet(version, policies, annotations);
   }
 
-  /** Asks each action about the same request: the policies that made each apply, with their annotations. */
-  evaluate(inputs: PolicyInputs, actions: readonly PolicyAction[]): PolicyAnswers['actions'] {
-    const answers = {} as PolicyAnswers['actions'];
-    for (const action of actions) answers[action] = this.ask(inputs, action);
-    return answers;
-  }
-
-  private ask(inputs: PolicyInputs, action: PolicyAction): ActionAnswer {
+  /** Whether `action` applies to the request: the policies that made it so, with their annotations. */
+  ask(inputs: PolicyInputs, action: PolicyAction): ActionAnswer {
     const answer = cedar.statefulIsAuthorized({
       principal: inputs.principal,
       action: actionUid(action),

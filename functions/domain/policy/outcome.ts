@@ -11,7 +11,6 @@ export const stageActions = {
 } as const;
 export type StageName = keyof typeof stageActions;
 export type PolicyAction = (typeof outcomeActions)[number] | (typeof stageActions)[StageName];
-export const policyActions: readonly PolicyAction[] = [...outcomeActions, ...Object.values(stageActions)];
 export const actionUid = (action: PolicyAction) => ({ type: entityTypes.action, id: action });
 
 export const isStageName = (stage: string): stage is StageName => stage in stageActions;
@@ -31,10 +30,8 @@ export interface ActionAnswer {
   policies: DeterminingPolicy[];
 }
 
-export interface PolicyAnswers {
-  version: string;
-  actions: Record<PolicyAction, ActionAnswer>;
-}
+/** One question to a policy set about one request: does `action` apply, and which policies made it so. */
+export type AskPolicies = (action: PolicyAction) => ActionAnswer;
 
 export interface DurationCap {
   max: string;
@@ -63,9 +60,9 @@ export const NO_POLICY_APPLIES = 'no policy allows this request';
  * Primary course: autoReject wins over everything, then autoApprove; otherwise every allowed
  * require* action adds its stage. A request no policy speaks for is refused rather than let through.
  * Caps come from every policy that applied to the outcome, and the tightest wins (measured from `now`).
+ * Only the questions the outcome depends on are asked, in that order: each is a Cedar call.
  */
-export function decideOutcome(answers: PolicyAnswers, now: Date): PolicyOutcome {
-  const { actions, version } = answers;
+export function decideOutcome(version: string, ask: AskPolicies, now: Date): PolicyOutcome {
   const reasonOf = (policies: DeterminingPolicy[]) =>
     policies.flatMap((policy) => (policy.reason ? [policy.reason] : [])).join('; ') || null;
   const outcome = (
@@ -83,11 +80,14 @@ export function decideOutcome(answers: PolicyAnswers, now: Date): PolicyOutcome 
     ),
     cap: kind === 'auto_rejected' ? null : tightestCap(policies, now),
   });
-  if (actions.autoReject.allowed) return outcome('auto_rejected', actions.autoReject.policies);
-  if (actions.autoApprove.allowed) return outcome('auto_approved', actions.autoApprove.policies);
+  const rejected = ask('autoReject');
+  if (rejected.allowed) return outcome('auto_rejected', rejected.policies);
+  const approved = ask('autoApprove');
+  if (approved.allowed) return outcome('auto_approved', approved.policies);
   const stages = (Object.entries(stageActions) as [StageName, PolicyAction][])
-    .filter(([, action]) => actions[action].allowed)
-    .map(([stage, action]) => ({ stage, policies: actions[action].policies }));
+    .map(([stage, action]) => ({ stage, answer: ask(action) }))
+    .filter(({ answer }) => answer.allowed)
+    .map(({ stage, answer }) => ({ stage, policies: answer.policies }));
   if (stages.length === 0) return { ...outcome('auto_rejected', []), reason: NO_POLICY_APPLIES };
   return outcome(
     'approval_required',

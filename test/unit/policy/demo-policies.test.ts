@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compilePolicyFolder } from '../../../functions/adapters/cedar/policy-files';
 import type { Entitlement, Identity, System } from '../../../functions/domain/directory';
 import { policyInputs } from '../../../functions/domain/policy/inputs';
-import { decideOutcome, policyActions } from '../../../functions/domain/policy/outcome';
+import { decideOutcome } from '../../../functions/domain/policy/outcome';
 import { policiesFolder } from '../../support/policies';
 import { person, serviceAccount } from '../domain/fixtures';
 
@@ -56,7 +56,7 @@ function decide(request: {
     holds: request.holds ?? [],
     now,
   });
-  return decideOutcome({ version: compiled.version, actions: compiled.evaluate(inputs, policyActions) }, now);
+  return decideOutcome(compiled.version, (action) => compiled.ask(inputs, action), now);
 }
 
 const read = entitlement('read');
