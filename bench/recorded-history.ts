@@ -8,6 +8,7 @@ import { DynamoTicketStore } from '../functions/adapters/dynamodb/ticket-store';
 import { snapshotHash } from '../functions/app/policy-decisions';
 import type { PolicySnapshot } from '../functions/app/ports';
 import { newTicket } from '../functions/app/submit-request';
+import { deadlinesFrom, defaultDeadlines, type WaitDeadlines } from '../functions/domain/deadlines';
 import {
   accountablePersonId,
   type DirectoryView,
@@ -31,11 +32,9 @@ import { resolveStage, routeAccessRequest } from '../functions/domain/routing';
 import { applyChange, fulfilmentRecordFor, type Ticket } from '../functions/domain/ticket';
 import {
   applyApprovals,
-  approvalWindowSeconds,
   closeAsPolicyRefused,
   completeFulfilment,
   eligibleFulfillers,
-  fulfilmentWindowSeconds,
   openFulfilment,
   openStage,
   openStageIndex,
@@ -392,7 +391,7 @@ class HistoryScript {
         );
         break;
       default:
-        ticket = openStage(ticket, 0, this.deadline(startedAt, approvalWindowSeconds[ticket.urgency]), at);
+        ticket = openStage(ticket, 0, this.deadlines('approval', ticket, startedAt), at);
     }
     while (ticket.status === 'pending_approval') {
       const next = await this.awaitDecision(ticket);
@@ -434,7 +433,7 @@ class HistoryScript {
     return openStage(
       applied,
       nextIndex,
-      this.deadline(stepAt, approvalWindowSeconds[applied.urgency]),
+      this.deadlines('approval', applied, stepAt),
       new Date(stepAt).toISOString(),
       assignment,
     );
@@ -469,8 +468,7 @@ class HistoryScript {
   }
 
   private openFulfilment(approved: Ticket, at: number): Ticket {
-    const deadline = this.deadline(at, fulfilmentWindowSeconds[approved.urgency]);
-    return openFulfilment(approved, deadline, new Date(at).toISOString());
+    return openFulfilment(approved, this.deadlines('fulfilment', approved, at), new Date(at).toISOString());
   }
 
   /** When a person answers a wait opened at `openedAt`, or null if they never do. */
@@ -484,8 +482,9 @@ class HistoryScript {
     return openedAt + Math.round(fastestMs * (slowestMs / fastestMs) ** this.random());
   }
 
-  private deadline(from: number, seconds: number): string {
-    return new Date(from + seconds * 1000).toISOString();
+  /** A wait's checkpoints by the defaults; only the final one is played (nobody here needs reminding). */
+  private deadlines(wait: 'approval' | 'fulfilment', ticket: Ticket, from: number): WaitDeadlines {
+    return deadlinesFrom(defaultDeadlines[wait][ticket.urgency], new Date(from), 1);
   }
 
   private answerTo(hash: string, inputs: PolicyInputs, action: PolicyAction): ActionAnswer {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { deadlineSettingsSchema } from './domain/deadlines';
 import { isDuration } from './domain/duration';
 import { accessRequestStateMachine, policySimulationStateMachine } from './workflow';
 
@@ -32,6 +33,23 @@ const configSchema = z.object({
     .string()
     .default('P7D')
     .refine(isDuration, { message: 'must be an ISO 8601 duration such as P7D, PT12H or P1M' }),
+  /**
+   * The checkpoints of each wait by urgency, as JSON naming only what differs from the defaults
+   * (functions/domain/deadlines.ts): reminder, escalation and final deadline of approvals and
+   * fulfilment; first response, resolution and final deadline of support tickets.
+   */
+  DEADLINES: z
+    .string()
+    .default('{}')
+    .transform((text, context) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        context.addIssue({ code: 'custom', message: 'must be JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(deadlineSettingsSchema),
   /** Shortens deadlines and grant lifetimes (local demos and tests); 1 in AWS. */
   TIME_SCALE: z.coerce.number().positive().max(1).default(1),
   /** Local mode only: fault injection for the fault tests. Ignored unless TOLLGATE_LOCAL is true. */
@@ -61,6 +79,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
     sesConfigurationSet: settings.SES_CONFIGURATION_SET,
     publicBaseUrl: settings.PUBLIC_BASE_URL,
     timeScale: settings.TIME_SCALE,
+    deadlines: settings.DEADLINES,
     adminDefaultMaxDuration: settings.ADMIN_DEFAULT_MAX_DURATION,
     directoryCacheMs: settings.DIRECTORY_CACHE_SECONDS * 1000,
     faults: settings.TOLLGATE_LOCAL === 'true' ? settings.TOLLGATE_FAULTS : '',

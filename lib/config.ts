@@ -1,6 +1,7 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import { z } from 'zod';
+import { deadlineSettingsSchema } from '../functions/domain/deadlines';
 import { isDuration } from '../functions/domain/duration';
 
 /**
@@ -114,6 +115,28 @@ const contextSchema = z
     adminDefaultMaxDuration: z
       .string()
       .refine(isDuration, { message: 'must be an ISO 8601 duration such as P7D, PT12H or P1M' })
+      .optional(),
+    /**
+     * Reminder, escalation and final deadline of each wait by urgency, naming only what differs
+     * from functions/domain/deadlines.ts (DEADLINES of the functions). Given as JSON with `-c`, or
+     * as an object in cdk.json.
+     */
+    deadlines: z
+      .unknown()
+      .transform((value, context) => {
+        if (typeof value !== 'string') return value;
+        try {
+          return JSON.parse(value) as unknown;
+        } catch {
+          context.addIssue({
+            code: 'custom',
+            message:
+              'must be JSON such as {"approval":{"high":{"reminder":"PT4H","escalation":"PT8H","final":"PT12H"}}}',
+          });
+          return z.NEVER;
+        }
+      })
+      .pipe(deadlineSettingsSchema)
       .optional(),
     /**
      * Where the app client may send a browser back to after signing in with the authorization-code

@@ -90,6 +90,7 @@ export class StatelessStack extends Stack {
       ...(config.adminDefaultMaxDuration
         ? { ADMIN_DEFAULT_MAX_DURATION: config.adminDefaultMaxDuration }
         : {}),
+      ...(config.deadlines ? { DEADLINES: JSON.stringify(config.deadlines) } : {}),
       PUBLIC_BASE_URL: config.publicBaseUrl ?? this.api.url,
     };
     const emailResources = this.emailResources(config);

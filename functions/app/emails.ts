@@ -1,5 +1,7 @@
+import type { WaitPhase } from '../domain/deadlines';
 import type { System } from '../domain/directory';
 import type { Ticket } from '../domain/ticket';
+import type { TimelineEvent } from '../domain/timeline';
 import type { EmailMessage } from './ports';
 import { renderEmail } from './render-email';
 
@@ -23,7 +25,19 @@ interface TaskEmail {
   to: string;
   url: string;
   deadline: string;
+  /** Which phase of the wait asks: the first request, the reminder, or the escalation. */
+  phase: WaitPhase;
 }
+
+/** How each phase of a wait begins its subject, and what it says first. */
+const phaseWords: Record<WaitPhase, { prefix: string; lead: string | null }> = {
+  asked: { prefix: '', lead: null },
+  reminded: { prefix: 'Reminder: ', lead: 'This is a reminder: nobody has acted on this yet.' },
+  escalated: {
+    prefix: 'Escalated: ',
+    lead: 'Nobody acted on this in time, so it now comes to you as well; whoever acts first decides.',
+  },
+};
 
 /** The email asking one approver for a decision, with their own link; `why` says what policy asked of them. */
 export function approvalRequestEmail({
@@ -32,14 +46,17 @@ export function approvalRequestEmail({
   to,
   url,
   deadline,
+  phase,
   why,
 }: TaskEmail & { why: string }): EmailMessage {
+  const words = phaseWords[phase];
   return taskEmail(
     { ticket, system, to, url, deadline },
     {
-      subject: `Approval needed: ${ticket.entitlement} for ${ticket.beneficiary} (${ticket.id})`,
+      subject: `${words.prefix}Approval needed: ${ticket.entitlement} for ${ticket.beneficiary} (${ticket.id})`,
       title: 'Your approval is needed',
       intro: [
+        ...(words.lead ? [words.lead] : []),
         `${ticket.requester} asks for ${ticket.entitlement} on ${system?.name ?? ticket.system} for ${ticket.beneficiary}.`,
         why,
         'The link opens a page where you review the request and approve or deny it; opening it decides nothing.',
@@ -50,17 +67,29 @@ export function approvalRequestEmail({
 }
 
 /** The email asking one fulfiller to do the work and report it, with their own link. */
-export function fulfilmentRequestEmail({ ticket, system, to, url, deadline }: TaskEmail): EmailMessage {
+export function fulfilmentRequestEmail({
+  ticket,
+  system,
+  to,
+  url,
+  deadline,
+  phase,
+}: TaskEmail): EmailMessage {
   const work =
     ticket.type === 'access'
       ? `grant ${ticket.entitlement} on ${system?.name ?? ticket.system} to ${ticket.beneficiary}`
       : `resolve a ${ticket.category} support ticket`;
+  const lead =
+    ticket.type === 'support' && phase !== 'asked'
+      ? `This ticket has passed its ${phase === 'reminded' ? 'first-response' : 'resolution'} service level.`
+      : phaseWords[phase].lead;
   return taskEmail(
     { ticket, system, to, url, deadline },
     {
-      subject: `To fulfil: ${ticket.entitlement ?? ticket.category} for ${ticket.beneficiary} (${ticket.id})`,
+      subject: `${phaseWords[phase].prefix}To fulfil: ${ticket.entitlement ?? ticket.category} for ${ticket.beneficiary} (${ticket.id})`,
       title: 'Work to fulfil',
       intro: [
+        ...(lead ? [lead] : []),
         `Please ${work}, then report the result from the page behind the link: done or failed, with a note.`,
       ],
       action: 'Report fulfilment',
@@ -68,8 +97,100 @@ export function fulfilmentRequestEmail({ ticket, system, to, url, deadline }: Ta
   );
 }
 
+/** A fulfilment escalated to the system's owner: they chase it; the link stays with the fulfillers. */
+export function fulfilmentOverdueEmail({
+  ticket,
+  system,
+  to,
+  deadline,
+}: Omit<TaskEmail, 'url' | 'phase'>): EmailMessage {
+  const rendered = renderEmail({
+    title: 'Fulfilment is overdue',
+    intro: [
+      `${ticket.entitlement} on ${system?.name ?? ticket.system} for ${ticket.beneficiary} was approved and has not been provisioned yet.`,
+      `You own ${system?.name ?? ticket.system}: please see that its fulfillers (${(ticket.fulfilment?.fulfillers ?? []).join(', ')}) act before ${deadline}, when the request times out.`,
+    ],
+    rows: summaryRows(ticket, system),
+    actions: [],
+    footer: 'Tollgate sends this because the fulfilment passed its escalation time.',
+  });
+  return {
+    to: [to],
+    subject: `Escalated: fulfilment overdue for ${ticket.beneficiary} (${ticket.id})`,
+    ...rendered,
+  };
+}
+
+/** What the requester is told of each event that changes where their request stands. */
+function noticeWords(ticket: Ticket, event: TimelineEvent): { subject: string; lines: string[] } {
+  const approvers = ticket.approvals
+    .filter((approval) => approval.decision === 'approve')
+    .map((approval) => `${approval.decidedBy} (${approval.stage})`);
+  const to = Array.isArray(event.data.to) ? event.data.to.join(', ') : '';
+  switch (event.type) {
+    case 'approved_all':
+      return {
+        subject: 'Approved',
+        lines: [`Approved by ${approvers.join(', ')}. It goes to fulfilment now.`],
+      };
+    case 'escalated':
+      return {
+        subject: 'Escalated',
+        lines: [
+          to
+            ? `Nobody acted in time, so it was escalated to ${to}.`
+            : 'Nobody acted in time, and there was nobody eligible to escalate it to.',
+        ],
+      };
+    case 'granted':
+      return { subject: 'Fulfilled', lines: [`Access is granted until ${ticket.grant?.until}.`] };
+    default:
+      return closureWords(ticket, event);
+  }
+}
+
+function closureWords(ticket: Ticket, event: TimelineEvent): { subject: string; lines: string[] } {
+  const because = event.reason ? [`Reason: ${event.reason}`] : [];
+  switch (ticket.closure) {
+    case 'rejected':
+      return { subject: 'Denied', lines: [`Denied by ${event.actor}.`, ...because] };
+    case 'timed_out':
+      return {
+        subject: 'Timed out',
+        lines: ['Nobody acted before the final deadline, so it closed.', ...because],
+      };
+    case 'fulfilled':
+      return { subject: 'Fulfilled', lines: ['It was fulfilled and is closed.'] };
+    case 'failed':
+      return { subject: 'Failed', lines: ['It could not be completed and is closed.', ...because] };
+    default:
+      return { subject: `Closed (${ticket.closure})`, lines: because };
+  }
+}
+
+/** Tells the requester where their request now stands; it carries no link that acts on anything. */
+export function requesterNotice(
+  ticket: Ticket,
+  system: System | undefined,
+  event: TimelineEvent,
+): EmailMessage {
+  const words = noticeWords(ticket, event);
+  const what =
+    ticket.type === 'access'
+      ? `${ticket.entitlement} for ${ticket.beneficiary}`
+      : `${ticket.category} support`;
+  const rendered = renderEmail({
+    title: `Your request: ${words.subject.toLowerCase()}`,
+    intro: words.lines,
+    rows: summaryRows(ticket, system),
+    actions: [],
+    footer: 'Tollgate tells you each time your request moves on.',
+  });
+  return { to: [ticket.requester], subject: `${words.subject}: ${what} (${ticket.id})`, ...rendered };
+}
+
 function taskEmail(
-  { ticket, system, to, url, deadline }: TaskEmail,
+  { ticket, system, to, url, deadline }: Omit<TaskEmail, 'phase'>,
   words: { subject: string; title: string; intro: string[]; action: string },
 ): EmailMessage {
   const rendered = renderEmail({

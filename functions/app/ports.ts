@@ -1,3 +1,4 @@
+import type { WaitPhase } from '../domain/deadlines';
 import type { DirectoryView, Identity, Role, System } from '../domain/directory';
 import type { Status } from '../domain/lifecycle';
 import type { PolicyInputs } from '../domain/policy/inputs';
@@ -158,6 +159,11 @@ export interface TaskRecord {
   createdAt: string;
   /** Set once every assignee was emailed, so a retried step does not email them twice. */
   notifiedAt: string | null;
+  /**
+   * The phase of the wait (asked, reminded, escalated) those emails went out for: a later phase
+   * emails again, with new links. Absent on tasks written before reminders: `asked`.
+   */
+  phase?: WaitPhase;
 }
 
 export interface TaskStore {

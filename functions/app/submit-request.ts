@@ -307,6 +307,8 @@ export function newTicket(id: string, caller: Identity, now: Date, facts: Ticket
     decision: null,
     approvals: [],
     grant: null,
+    assignee: null,
+    sla: null,
     createdAt: at,
     updatedAt: at,
     timeline: appendEvent([], {

@@ -1,26 +1,39 @@
 import { createHash } from 'node:crypto';
+import {
+  checkpointDue,
+  type DeadlineSettings,
+  deadlinesFrom,
+  type WaitDeadlines,
+  type WaitPhase,
+} from '../domain/deadlines';
+import { isActive } from '../domain/directory';
 import { isStageName } from '../domain/policy/outcome';
-import { resolveStage } from '../domain/routing';
+import { escalateStage, resolveStage } from '../domain/routing';
 import { applyChange, type Ticket } from '../domain/ticket';
 import {
   applyApprovals,
-  approvalWindowSeconds,
   closeAsPolicyRefused,
   completeFulfilment,
   eligibleFulfillers,
-  fulfilmentWindowSeconds,
   nextStepFor,
+  nextWakeUp,
   openFulfilment,
   openStage,
   openStageIndex,
+  openWait,
+  passCheckpoint,
   recordedAnswer,
   recordedOutcome,
   recordFailure,
   refuseBeforeFulfilment,
   stageToOpen,
-  timeOut,
 } from '../domain/workflow';
-import { approvalRequestEmail, fulfilmentRequestEmail } from './emails';
+import {
+  approvalRequestEmail,
+  fulfilmentOverdueEmail,
+  fulfilmentRequestEmail,
+  requesterNotice,
+} from './emails';
 import { MissingDeadlineError } from './errors';
 import { approvalExplanation } from './explanations';
 import { type PolicyDeps, refusalBeforeFulfilment } from './policy-decisions';
@@ -51,8 +64,11 @@ export interface WorkflowDeps {
   secrets: Secrets;
   workflow: Workflow;
   faults: Faults;
-  /** Where emailed links point, and the factor that shortens every wait in demos and tests. */
-  settings: { publicBaseUrl: string; timeScale: number };
+  /**
+   * Where emailed links point, the checkpoints of each wait by urgency, and the factor that
+   * shortens every wait in demos and tests.
+   */
+  settings: { publicBaseUrl: string; timeScale: number; deadlines: DeadlineSettings };
 }
 
 /** What the state machine reads to choose its next state and how long the next wait may last. */
@@ -63,7 +79,11 @@ export interface StepResult {
   timeoutSeconds: number;
 }
 
-export type Milestone = 'intake' | 'approval' | 'fulfilment' | 'timeout';
+/**
+ * What the workflow just went through. `deadline`: a wait's timer ran out at one of its checkpoints
+ * (`timeout` is its name in definitions older than reminders, whose executions may still run).
+ */
+export type Milestone = 'intake' | 'approval' | 'fulfilment' | 'deadline' | 'timeout';
 
 /**
  * Primary course: apply what the last milestone means for the ticket (open the first stage, act on
@@ -77,10 +97,12 @@ export async function advance(
   after: Milestone,
 ): Promise<StepResult> {
   const now = deps.clock.now();
-  const at = now.toISOString();
+  let lastSeqBefore = 0;
   const ticket = await updateTicket(deps.tickets, ticketId, async (current) => {
-    // A timeout applies what was recorded before the deadline instead of closing over it.
-    const milestone = after === 'timeout' ? (recordedOutcome(current) ?? after) : after;
+    lastSeqBefore = current.timeline.at(-1)?.seq ?? 0;
+    // A checkpoint applies what was recorded before it instead of reminding or closing over it.
+    const deadline = after === 'deadline' || after === 'timeout';
+    const milestone = deadline ? (recordedOutcome(current) ?? 'deadline') : after;
     switch (milestone) {
       case 'intake':
         return fromIntake(deps, current, now);
@@ -88,22 +110,22 @@ export async function advance(
         return afterDecision(deps, current, now);
       case 'fulfilment':
         return completeFulfilment(current, now, deps.settings.timeScale);
-      case 'timeout':
-        return timeOut(current, at);
+      case 'deadline':
+        return passCheckpoint(current, now, await escalationTargets(deps, current, now));
     }
   });
   await writeDerivedItems(deps, ticket, after);
+  await tellRequester(deps, ticket, lastSeqBefore);
   return stepResult(ticket, now);
 }
 
 async function fromIntake(deps: WorkflowDeps & PolicyDeps, ticket: Ticket, now: Date): Promise<Ticket> {
   if (ticket.status !== 'submitted') return ticket;
   const at = now.toISOString();
-  const fulfilmentDeadline = deadlineAfter(deps, now, fulfilmentWindowSeconds[ticket.urgency]);
   if (ticket.type === 'support') {
     return openFulfilment(
       applyChange(ticket, { type: 'queued', at, actor: 'tollgate', to: 'fulfilling' }),
-      fulfilmentDeadline,
+      waitDeadlines(deps, ticket, 'support', now),
       at,
     );
   }
@@ -112,13 +134,12 @@ async function fromIntake(deps: WorkflowDeps & PolicyDeps, ticket: Ticket, now: 
       return openCheckedFulfilment(
         deps,
         applyChange(ticket, { type: 'auto_approved', at, actor: 'tollgate', to: 'fulfilling' }),
-        fulfilmentDeadline,
         now,
       );
     case 'auto_rejected':
       return closeAsPolicyRefused(ticket, at);
     default:
-      return openStage(ticket, 0, deadlineAfter(deps, now, approvalWindowSeconds[ticket.urgency]), at);
+      return openStage(ticket, 0, waitDeadlines(deps, ticket, 'approval', now), at);
   }
 }
 
@@ -130,14 +151,7 @@ async function afterDecision(deps: WorkflowDeps & PolicyDeps, ticket: Ticket, no
   const at = now.toISOString();
   const { ticket: decided, next } = applyApprovals(ticket, at);
   // Only the write that approves opens fulfilment: a repeated step finds it opened already.
-  if (next === 'fulfilment' && decided !== ticket) {
-    return openCheckedFulfilment(
-      deps,
-      decided,
-      deadlineAfter(deps, now, fulfilmentWindowSeconds[ticket.urgency]),
-      now,
-    );
-  }
+  if (next === 'fulfilment' && decided !== ticket) return openCheckedFulfilment(deps, decided, now);
   const index = stageToOpen(decided);
   const stage = decided.approvals[index ?? -1];
   if (next !== 'approval' || index === null || !stage) return decided;
@@ -147,20 +161,45 @@ async function afterDecision(deps: WorkflowDeps & PolicyDeps, ticket: Ticket, no
     system && isStageName(stage.stage)
       ? await resolveStage(deps.directory, stage.stage, { ...decided, system }, decidedBy)
       : null;
-  const deadline = deadlineAfter(deps, now, approvalWindowSeconds[ticket.urgency]);
-  return openStage(decided, index, deadline, at, assignment);
+  return openStage(decided, index, waitDeadlines(deps, ticket, 'approval', now), at, assignment);
 }
 
 /** Toxic combinations and departures are checked again right before anyone provisions access. */
 async function openCheckedFulfilment(
-  deps: PolicyDeps,
+  deps: WorkflowDeps & PolicyDeps,
   approved: Ticket,
-  deadline: string,
   now: Date,
 ): Promise<Ticket> {
   const at = now.toISOString();
   const refusal = await refusalBeforeFulfilment(deps, approved, now);
-  return refusal ? refuseBeforeFulfilment(approved, refusal, at) : openFulfilment(approved, deadline, at);
+  if (refusal) return refuseBeforeFulfilment(approved, refusal, at);
+  return openFulfilment(approved, waitDeadlines(deps, approved, 'fulfilment', now), at);
+}
+
+/** The checkpoints of a wait that opens now, by the ticket's urgency. */
+function waitDeadlines(
+  deps: WorkflowDeps,
+  ticket: Ticket,
+  wait: keyof DeadlineSettings,
+  now: Date,
+): WaitDeadlines {
+  return deadlinesFrom(deps.settings.deadlines[wait][ticket.urgency], now, deps.settings.timeScale);
+}
+
+/**
+ * Who an escalation due now reaches: an approval stage's approvers' managers (routing's rules:
+ * past anyone excluded, then the security group), a fulfilment's system owner. None for the
+ * other checkpoints, and for a support ticket, whose escalation is its resolution SLA.
+ */
+async function escalationTargets(deps: WorkflowDeps, ticket: Ticket, now: Date): Promise<string[]> {
+  const wait = openWait(ticket);
+  if (!wait || checkpointDue(wait, now) !== 'escalation' || ticket.type === 'support') return [];
+  if (wait.kind === 'fulfilment') {
+    const system = ticket.system ? await deps.directory.system(ticket.system) : undefined;
+    const owner = system ? await deps.directory.identity(system.ownerId) : undefined;
+    return isActive(owner) && owner.id !== ticket.beneficiary ? [owner.id] : [];
+  }
+  return escalateStage(deps.directory, ticket, openStageIndex(ticket) ?? 0);
 }
 
 /**
@@ -192,6 +231,20 @@ async function writeDerivedItems(deps: WorkflowDeps, ticket: Ticket, after: Mile
   }
 }
 
+/** What the requester hears of, by email, besides the timeline: how their request is going. */
+const toldToRequester = new Set(['approved_all', 'escalated', 'granted', 'closed']);
+
+/**
+ * Emails the requester about the events this step committed. Sent after the commit, so a crash
+ * in between loses the email (the timeline still has the event) rather than sending it twice.
+ */
+async function tellRequester(deps: WorkflowDeps, ticket: Ticket, afterSeq: number): Promise<void> {
+  const events = ticket.timeline.filter((event) => event.seq > afterSeq && toldToRequester.has(event.type));
+  if (events.length === 0) return;
+  const system = ticket.system ? await deps.directory.system(ticket.system) : undefined;
+  for (const event of events) await deps.mailer.send(requesterNotice(ticket, system, event));
+}
+
 /**
  * Primary course: record the failure on the ticket, so no execution ends without the ticket knowing.
  * `recorded` is false when the ticket had already moved past where a failure could close it.
@@ -203,20 +256,26 @@ export async function recordWorkflowFailure(
 ): Promise<StepResult & { recorded: boolean }> {
   const now = deps.clock.now();
   let recorded = false;
+  let lastSeqBefore = 0;
   const ticket = await updateTicket(deps.tickets, ticketId, (current) => {
+    lastSeqBefore = current.timeline.at(-1)?.seq ?? 0;
     const failed = recordFailure(current, now.toISOString(), error);
     recorded = failed !== current;
     return failed;
   });
   await retireTasks(deps, ticket);
+  await tellRequester(deps, ticket, lastSeqBefore);
   return { ...stepResult(ticket, now), recorded };
 }
 
 /**
- * Primary course: store the task token, then email each assignee a link of their own. A retry with
- * the same token after everyone was emailed sends nothing twice. A retry with a new token after the
- * wait was already decided (or the ticket moved on) stores that token too and answers it at once
- * with what is on record, so no execution waits on a token that nobody holds.
+ * Primary course: store the task token, then email each assignee a link of their own, as the
+ * wait's phase asks: the first request, a reminder to the same people, or the escalation to those
+ * it reached (earlier links stay valid). A retry after everyone was emailed for this phase sends
+ * nothing twice, and a wait that resumes in the same phase (its timer woke early) only keeps the
+ * new token. A retry with a new token after the wait was already decided (or the ticket moved on)
+ * stores that token too and answers it at once with what is on record, so no execution waits on
+ * a token that nobody holds.
  */
 export async function notifyAssignees(
   deps: WorkflowDeps,
@@ -236,35 +295,62 @@ export async function notifyAssignees(
     await deps.workflow.signal(input.taskToken, answer);
     return { notified: 0 };
   }
-  if (existing?.token === input.taskToken && existing.notifiedAt) return { notified: 0 };
+  const phase = openWait(ticket)?.phase ?? 'asked';
+  if (existing?.notifiedAt && (existing.phase ?? 'asked') === phase) {
+    if (existing.token !== input.taskToken) await deps.tasks.put({ ...existing, token: input.taskToken });
+    return { notified: 0 };
+  }
   const assignees =
     input.kind === 'approval'
       ? (ticket.approvals[stageIndex ?? -1]?.candidates ?? [])
       : eligibleFulfillers(ticket);
-  const task = newTask(deps, ticket, input, stageIndex, assignees);
+  const task = { ...newTask(deps, ticket, input, stageIndex, assignees), phase };
   await deps.tasks.put(task);
+  const recipients = await emailPhase(deps, ticket, task, phase);
+  await deps.tasks.put({ ...task, notifiedAt: deps.clock.now().toISOString() });
+  deps.faults.faultPoint(`${input.kind}-notified`);
+  return { notified: recipients };
+}
 
+/**
+ * The emails of one phase of a wait. An approval escalation asks the people it reached, with links
+ * of their own; a fulfilment escalation tells the system owner, who cannot report the work unless
+ * they are an eligible fulfiller too. Answers how many were emailed.
+ */
+async function emailPhase(
+  deps: WorkflowDeps,
+  ticket: Ticket,
+  task: TaskRecord,
+  phase: WaitPhase,
+): Promise<number> {
+  const wait = openWait(ticket);
   const system = ticket.system ? await deps.directory.system(ticket.system) : undefined;
+  const linked =
+    phase === 'escalated' && task.kind === 'approval'
+      ? (wait?.escalatedTo ?? []).filter((id) => task.assignees.includes(id))
+      : task.assignees;
   const why =
-    input.kind === 'approval'
-      ? await approvalExplanation(deps.directory, ticket, stageIndex ?? 0, system)
+    task.kind === 'approval'
+      ? await approvalExplanation(deps.directory, ticket, task.stageIndex ?? 0, system)
       : '';
-  for (const assignee of assignees) {
+  for (const assignee of linked) {
     const url = await mintLink(deps, {
-      purpose: input.kind,
+      purpose: task.kind,
       ticketId: ticket.id,
-      taskId: id,
+      taskId: task.id,
       identity: assignee,
       expiresAt: task.deadline,
     });
-    const request = { ticket, system, to: assignee, url, deadline: task.deadline };
-    const email =
-      input.kind === 'approval' ? approvalRequestEmail({ ...request, why }) : fulfilmentRequestEmail(request);
-    await deps.mailer.send(email);
+    const request = { ticket, system, to: assignee, url, deadline: task.deadline, phase };
+    await deps.mailer.send(
+      task.kind === 'approval' ? approvalRequestEmail({ ...request, why }) : fulfilmentRequestEmail(request),
+    );
   }
-  await deps.tasks.put({ ...task, notifiedAt: deps.clock.now().toISOString() });
-  deps.faults.faultPoint(`${input.kind}-notified`);
-  return { notified: assignees.length };
+  const told = phase === 'escalated' && task.kind === 'fulfilment' ? (wait?.escalatedTo ?? []) : [];
+  for (const owner of told) {
+    await deps.mailer.send(fulfilmentOverdueEmail({ ticket, system, to: owner, deadline: task.deadline }));
+  }
+  return linked.length + told.length;
 }
 
 function newTask(
@@ -329,17 +415,17 @@ async function retireTasks(deps: WorkflowDeps, ticket: Ticket): Promise<void> {
   }
 }
 
-function deadlineAfter(deps: WorkflowDeps, now: Date, seconds: number): string {
-  return new Date(now.getTime() + seconds * 1000 * deps.settings.timeScale).toISOString();
-}
-
-/** A wait always has a deadline: a missing one is a defect to surface, never a one-second wait. */
+/**
+ * A wait always has a deadline: a missing one is a defect to surface, never a one-second wait. Its
+ * timer runs to the next checkpoint (a reminder, an escalation or the final deadline), all kept on
+ * the ticket as absolute times, so a retried or resumed step never moves them.
+ */
 function stepResult(ticket: Ticket, now: Date): StepResult {
   const next = nextStepFor(ticket);
   const stageIndex = next === 'approval' ? openStageIndex(ticket) : null;
   if (next === 'done') return { ticketId: ticket.id, next, stageIndex, timeoutSeconds: 0 };
-  const deadline = waitDeadline(ticket, next, stageIndex);
-  if (!deadline) throw new MissingDeadlineError(ticket.id, next, stageIndex);
-  const timeoutSeconds = Math.max(1, Math.ceil((Date.parse(deadline) - now.getTime()) / 1000));
+  const wakeUp = waitDeadline(ticket, next, stageIndex) ? nextWakeUp(ticket) : null;
+  if (!wakeUp) throw new MissingDeadlineError(ticket.id, next, stageIndex);
+  const timeoutSeconds = Math.max(1, Math.ceil((Date.parse(wakeUp) - now.getTime()) / 1000));
   return { ticketId: ticket.id, next, stageIndex, timeoutSeconds };
 }

@@ -65,6 +65,46 @@ export async function resolveStage(
   return { stage, candidates: security, path: [...path, 'role:security'] };
 }
 
+/**
+ * Who an approval stage escalates to: each approver's manager, up the chain past anyone who is
+ * not active, is a party to the ticket, decided another stage or is asked already; where no chain
+ * yields anyone, the security group's eligible members. Empty when nobody is left to ask.
+ */
+export async function escalateStage(
+  directory: DirectoryView,
+  ticket: TicketParties & { approvals: readonly Approval[] },
+  index: number,
+): Promise<string[]> {
+  const stage = ticket.approvals[index];
+  if (!stage) return [];
+  const passedOver = new Set([
+    ticket.requester,
+    ticket.beneficiary,
+    ...(ticket.beneficiaryOwner ? [ticket.beneficiaryOwner] : []),
+    ...ticket.approvals.flatMap((approval) => (approval.decidedBy ? [approval.decidedBy] : [])),
+    ...stage.candidates,
+  ]);
+  const managers = new Set<string>();
+  for (const approver of stage.candidates) {
+    const seen = new Set<string>([approver]);
+    let candidateId = (await directory.identity(approver))?.managerId ?? null;
+    while (candidateId && !seen.has(candidateId)) {
+      seen.add(candidateId);
+      const candidate = await directory.identity(candidateId);
+      if (isActive(candidate) && !passedOver.has(candidate.id)) {
+        managers.add(candidate.id);
+        break;
+      }
+      candidateId = candidate?.managerId ?? null;
+    }
+  }
+  if (managers.size > 0) return [...managers].sort();
+  return (await directory.identitiesWithRole('security'))
+    .filter((member) => isActive(member) && !passedOver.has(member.id))
+    .map((member) => member.id)
+    .sort();
+}
+
 async function chainStart(
   directory: DirectoryView,
   stage: Exclude<StageName, 'security'>,
@@ -169,6 +209,10 @@ export function pendingApproval(assignment: StageAssignment): Approval {
     comment: null,
     via: null,
     deadline: null,
+    reminderAt: null,
+    escalationAt: null,
+    phase: 'asked',
+    escalatedTo: [],
     path: assignment.path,
   };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { waitPhases } from './deadlines';
 import type { Identity, System } from './directory';
 import { urgencies } from './intake';
 import {
@@ -43,6 +44,24 @@ export const decisionSchema = z
   });
 export type Decision = z.infer<typeof decisionSchema>;
 
+/** The checkpoints of a wait for people before its final deadline, and how far it has gone. */
+const waitFields = {
+  reminderAt: z
+    .string()
+    .nullable()
+    .default(null)
+    .meta({ description: 'When the people asked are reminded (support: the first-response SLA)' }),
+  escalationAt: z.string().nullable().default(null).meta({
+    description:
+      "When the wait escalates: an approval stage to its approvers' managers, a fulfilment to the system owner (support: the resolution SLA)",
+  }),
+  phase: z.enum(waitPhases).default('asked'),
+  escalatedTo: z
+    .array(z.string())
+    .default([])
+    .meta({ description: 'Who the escalation asked or told, at escalationAt' }),
+};
+
 export const approvalSchema = z
   .object({
     stage: z.string(),
@@ -55,7 +74,8 @@ export const approvalSchema = z
     deadline: z
       .string()
       .nullable()
-      .meta({ description: 'When the stage times out; set when the stage opens' }),
+      .meta({ description: 'The final deadline: when the stage times out; set when the stage opens' }),
+    ...waitFields,
     /** Why these people were asked: the named approver, and anyone passed over on the way. */
     path: z.array(z.string()),
   })
@@ -71,7 +91,8 @@ export const fulfilmentRecordSchema = z
     by: z.string().nullable(),
     at: z.string().nullable(),
     note: z.string().nullable(),
-    deadline: z.string().nullable(),
+    deadline: z.string().nullable().meta({ description: 'The final deadline: when the work times out' }),
+    ...waitFields,
   })
   .meta({ id: 'Fulfilment' });
 export type FulfilmentRecord = z.infer<typeof fulfilmentRecordSchema>;
@@ -90,6 +111,16 @@ export const timelineEventSchema = z
     hash: z.string().meta({ description: "SHA-256 of the event's RFC 8785 canonical JSON without `hash`" }),
   })
   .meta({ id: 'TimelineEvent' });
+
+export const slaSchema = z
+  .object({
+    firstResponseDue: z.string(),
+    resolutionDue: z.string(),
+    firstResponseAt: z.string().nullable(),
+    breaches: z.array(z.object({ sla: z.enum(['first_response', 'resolution']), at: z.string() })),
+  })
+  .meta({ id: 'Sla' });
+export type Sla = z.infer<typeof slaSchema>;
 
 const ticketFields = {
   id: z.string().meta({ description: 'A ULID' }),
@@ -119,6 +150,15 @@ const ticketFields = {
   approvals: z.array(approvalSchema),
   fulfilment: fulfilmentRecordSchema.nullable(),
   grant: z.object({ id: z.string(), from: z.string(), until: z.string() }).nullable(),
+  assignee: z
+    .string()
+    .nullable()
+    .default(null)
+    .meta({ description: 'Support: the queue member who took the ticket' }),
+  sla: slaSchema
+    .nullable()
+    .default(null)
+    .meta({ description: 'Support: its service levels, set when it is queued' }),
   createdAt: z.string(),
   updatedAt: z.string(),
   /** Optimistic-concurrency counter: every change is one conditional write on the previous value. */
@@ -178,6 +218,10 @@ export function fulfilmentRecordFor(system: System | null, queue: string | null)
     at: null,
     note: null,
     deadline: null,
+    reminderAt: null,
+    escalationAt: null,
+    phase: 'asked',
+    escalatedTo: [],
   };
 }
 

@@ -1,7 +1,7 @@
+import { checkpointDue, nextCheckpoint, type WaitDeadlines, type WaitState } from './deadlines';
 import type { Identity } from './directory';
 import { addDuration, parseDuration } from './duration';
 import { ConflictError, DeadlinePassedError, ForbiddenError } from './errors';
-import type { Urgency } from './intake';
 import type { NobodyEligible, StageAssignment } from './routing';
 import { applyChange, type Ticket } from './ticket';
 
@@ -9,17 +9,6 @@ import { applyChange, type Ticket } from './ticket';
  * The rules of the approval and fulfilment steps. Handlers record what a person decided; the
  * workflow applies what follows from it. Both go through these functions, so the rules live here.
  */
-
-const HOUR = 3600;
-
-/** How long a stage may wait for its approver, and a fulfiller for the work: shorter when urgent. */
-export const approvalWindowSeconds: Record<Urgency, number> = {
-  critical: 4 * HOUR,
-  high: 24 * HOUR,
-  normal: 72 * HOUR,
-  low: 120 * HOUR,
-};
-export const fulfilmentWindowSeconds: Record<Urgency, number> = approvalWindowSeconds;
 
 export type Decision = 'approve' | 'deny';
 export type Via = 'link' | 'inbox';
@@ -38,7 +27,7 @@ export function openStageIndex(ticket: Ticket): number | null {
 export function openStage(
   ticket: Ticket,
   index: number,
-  deadline: string,
+  deadlines: WaitDeadlines,
   at: string,
   assignment?: StageAssignment | null,
 ): Ticket {
@@ -47,7 +36,9 @@ export function openStage(
     i === index
       ? {
           ...approval,
-          deadline,
+          ...deadlines,
+          phase: 'asked' as const,
+          escalatedTo: [],
           ...(assignment ? { candidates: assignment.candidates, path: assignment.path } : {}),
         }
       : approval,
@@ -60,7 +51,7 @@ export function openStage(
       at,
       actor: 'tollgate',
       to: 'pending_approval',
-      data: { stage: stage?.stage, index, candidates: stage?.candidates, path: stage?.path, deadline },
+      data: { stage: stage?.stage, index, candidates: stage?.candidates, path: stage?.path, ...deadlines },
     },
     { approvals },
   );
@@ -240,21 +231,33 @@ export function assertMayFulfil(ticket: Ticket, caller: Identity, now: Date): vo
   }
 }
 
-/** Asks the fulfillers; when separation of duties leaves none of a manual system's, the ticket closes. */
-export function openFulfilment(ticket: Ticket, deadline: string, at: string): Ticket {
+/**
+ * Asks the fulfillers; when separation of duties leaves none of a manual system's, the ticket
+ * closes. A support ticket's first two checkpoints are its service levels, kept as `sla` too.
+ */
+export function openFulfilment(ticket: Ticket, deadlines: WaitDeadlines, at: string): Ticket {
   if (!ticket.fulfilment) return ticket;
   if (ticket.fulfilment.mode === 'manual' && eligibleFulfillers(ticket).length === 0) {
     return closeWithNobodyEligible(ticket, 'no_eligible_fulfiller', at);
   }
+  const sla =
+    ticket.type === 'support'
+      ? {
+          firstResponseDue: deadlines.reminderAt,
+          resolutionDue: deadlines.escalationAt,
+          firstResponseAt: null,
+          breaches: [],
+        }
+      : ticket.sla;
   return applyChange(
     ticket,
     {
       type: 'fulfilment_requested',
       at,
       actor: 'tollgate',
-      data: { fulfillers: eligibleFulfillers(ticket), deadline },
+      data: { fulfillers: eligibleFulfillers(ticket), ...deadlines },
     },
-    { fulfilment: { ...ticket.fulfilment, deadline } },
+    { fulfilment: { ...ticket.fulfilment, ...deadlines, phase: 'asked', escalatedTo: [] }, sla },
   );
 }
 
@@ -387,4 +390,99 @@ export function recordFailure(ticket: Ticket, at: string, error: { name: string;
     closure: 'failed',
     data: { error: error.name, cause: error.cause.slice(0, 500) },
   });
+}
+
+/** The wait for people the ticket is in, if it is in one: an opened approval stage, or its fulfilment. */
+export function openWait(ticket: Ticket): (WaitState & { kind: 'approval' | 'fulfilment' }) | null {
+  const index = openStageIndex(ticket);
+  const stage = ticket.approvals[index ?? -1];
+  if (stage?.deadline) return { ...stage, kind: 'approval' };
+  if (ticket.status === 'fulfilling' && ticket.fulfilment?.deadline && !ticket.fulfilment.result) {
+    return { ...ticket.fulfilment, kind: 'fulfilment' };
+  }
+  return null;
+}
+
+/** The instant the workflow must next look at the ticket's wait: its next checkpoint. */
+export function nextWakeUp(ticket: Ticket): string | null {
+  const wait = openWait(ticket);
+  return wait ? nextCheckpoint(wait) : null;
+}
+
+/**
+ * A checkpoint of the open wait has passed with nothing on record. A reminder asks the same people
+ * again; an escalation asks (approval) or tells (fulfilment) `escalateTo` as well; the final
+ * deadline closes the ticket as `timed_out`. A support ticket's first two checkpoints are its
+ * service levels: passing one with the work not done is a breach, recorded when it happens.
+ * Nothing passed (a timer that woke early): the ticket is left as it is.
+ */
+export function passCheckpoint(ticket: Ticket, now: Date, escalateTo: readonly string[]): Ticket {
+  const wait = openWait(ticket);
+  const checkpoint = wait ? checkpointDue(wait, now) : null;
+  if (!wait || !checkpoint) return ticket;
+  const at = now.toISOString();
+  if (checkpoint === 'final') return timeOut(ticket, at);
+  const phase = checkpoint === 'reminder' ? ('reminded' as const) : ('escalated' as const);
+  const advanced = { phase, ...(phase === 'escalated' ? { escalatedTo: [...escalateTo] } : {}) };
+  if (wait.kind === 'approval') {
+    const index = openStageIndex(ticket) ?? -1;
+    const approvals = ticket.approvals.map((stage, i) =>
+      i === index
+        ? {
+            ...stage,
+            ...advanced,
+            candidates:
+              phase === 'escalated' ? [...new Set([...stage.candidates, ...escalateTo])] : stage.candidates,
+          }
+        : stage,
+    );
+    const stage = approvals[index];
+    return applyChange(
+      ticket,
+      {
+        type: phase,
+        at,
+        actor: 'tollgate',
+        reason: phase === 'escalated' && escalateTo.length === 0 ? 'Nobody eligible to escalate to' : null,
+        data: { stage: stage?.stage, to: phase === 'escalated' ? [...escalateTo] : stage?.candidates },
+      },
+      { approvals },
+    );
+  }
+  const fulfilment = ticket.fulfilment;
+  if (!fulfilment) return ticket;
+  if (ticket.type === 'support') return breachSla(ticket, checkpoint, at, advanced);
+  return applyChange(
+    ticket,
+    {
+      type: phase,
+      at,
+      actor: 'tollgate',
+      data: { wait: 'fulfilment', to: phase === 'escalated' ? [...escalateTo] : eligibleFulfillers(ticket) },
+    },
+    { fulfilment: { ...fulfilment, ...advanced } },
+  );
+}
+
+/** A support ticket passed a service level: the breach is an event of its own, and the queue is reminded. */
+function breachSla(
+  ticket: Ticket,
+  checkpoint: 'reminder' | 'escalation',
+  at: string,
+  advanced: { phase: 'reminded' | 'escalated' },
+): Ticket {
+  const sla = checkpoint === 'reminder' ? ('first_response' as const) : ('resolution' as const);
+  const fulfilment = ticket.fulfilment && { ...ticket.fulfilment, ...advanced };
+  if (sla === 'first_response' && ticket.sla?.firstResponseAt) {
+    return applyChange(ticket, { type: 'sla_met', at, actor: 'tollgate', data: { sla } }, { fulfilment });
+  }
+  const due = sla === 'first_response' ? ticket.sla?.firstResponseDue : ticket.sla?.resolutionDue;
+  return applyChange(
+    ticket,
+    { type: 'sla_breached', at, actor: 'tollgate', data: { sla, due } },
+    {
+      fulfilment,
+      sla: ticket.sla && { ...ticket.sla, breaches: [...ticket.sla.breaches, { sla, at }] },
+    },
+  );
 }

@@ -40,6 +40,7 @@ function buildDeps(config: Config) {
     settings: {
       publicBaseUrl: config.publicBaseUrl,
       timeScale: config.timeScale,
+      deadlines: config.deadlines,
       adminDefaultMaxDuration: config.adminDefaultMaxDuration,
       simulationPageSize: config.simulationPageSize,
     },

@@ -225,7 +225,7 @@ const injectedFault = (task: string, event: (ticketId: string) => unknown): WayT
   environment: { TOLLGATE_LOCAL: 'true', TOLLGATE_FAULTS: `fail:task:${task}` },
 });
 
-const advanceEvent = (ticketId: string) => ({ ticketId, after: 'timeout' });
+const advanceEvent = (ticketId: string) => ({ ticketId, after: 'deadline' });
 const recordFailureEvent = (ticketId: string) => ({
   ticketId,
   error: { Error: 'States.Timeout', Cause: '' },
@@ -322,6 +322,9 @@ function ticketWaitingForApproval(): Ticket {
     approvals: [
       {
         ...pendingApproval({ stage: 'manager', candidates: [people.erin], path: [people.erin] }),
+        // Its reminder is due, so an advance at a deadline saves the ticket (and can lose the save).
+        reminderAt: new Date(Date.now() - 1000).toISOString(),
+        escalationAt: new Date(Date.now() + 43_200_000).toISOString(),
         deadline: new Date(Date.now() + 86_400_000).toISOString(),
       },
     ],

@@ -20,6 +20,7 @@ import { TransientError } from '../../functions/app/errors';
 import type { EmailMessage, ExecutionState, TicketStore, Workflow } from '../../functions/app/ports';
 import { submitRequest } from '../../functions/app/submit-request';
 import { advance, notifyAssignees, recordWorkflowFailure, taskId } from '../../functions/app/workflow-steps';
+import { defaultDeadlines } from '../../functions/domain/deadlines';
 import type { Identity } from '../../functions/domain/directory';
 import { ConflictError, DeadlinePassedError } from '../../functions/domain/errors';
 import type { Ticket } from '../../functions/domain/ticket';
@@ -101,7 +102,12 @@ function system(options: { tickets?: TicketStore } = {}) {
     workflow,
     faults: { faultPoint: () => undefined },
     log: () => undefined,
-    settings: { publicBaseUrl: 'https://tollgate.example.com', timeScale: 1, adminDefaultMaxDuration: 'P7D' },
+    settings: {
+      publicBaseUrl: 'https://tollgate.example.com',
+      timeScale: 1,
+      adminDefaultMaxDuration: 'P7D',
+      deadlines: defaultDeadlines,
+    },
   };
   const clock = { now: () => now };
   return {
@@ -301,6 +307,7 @@ describe('a retried notify step', () => {
     const sys = system();
     const ticket = await fileAndOpen(sys, people.alex, githubWrite);
     await recordWorkflowFailure(sys.deps, ticket.id, { name: 'States.Runtime', cause: 'test' });
+    const emailedBefore = sys.emails.length;
 
     // Act
     await notifyAssignees(sys.deps, {
@@ -310,8 +317,9 @@ describe('a retried notify step', () => {
       stageIndex: 0,
     });
 
-    // Assess
-    expect(sys.emails).toHaveLength(0);
+    // Assess: nobody is asked to decide a closed ticket (the requester was told it failed).
+    expect(sys.emails.slice(0, emailedBefore).map((email) => email.to[0])).toEqual([people.alex]);
+    expect(sys.emails).toHaveLength(emailedBefore);
     expect(sys.workflow.signals).toEqual([{ token: 'late', output: {} }]);
     expect((await sys.deps.tasks.get(taskId(ticket.id, 'approval', 0)))?.token).toBe('late');
   });
@@ -339,11 +347,16 @@ describe('stages after the first', () => {
     // Assess
     const after = await stored(sys, ticket.id);
     expect(step).toMatchObject({ next: 'approval', stageIndex: 1 });
-    expect(step.timeoutSeconds).toBe(72 * 3600);
+    // The wait first wakes up at the stage's reminder, a day in at normal urgency.
+    expect(step.timeoutSeconds).toBe(24 * 3600);
+    const opensAt = Date.parse('2026-03-02T09:01:00.000Z');
     expect(after.approvals[1]).toMatchObject({
       stage: 'system_owner',
       candidates: [people.fiona],
-      deadline: new Date(Date.parse('2026-03-02T09:01:00.000Z') + 72 * HOUR).toISOString(),
+      phase: 'asked',
+      reminderAt: new Date(opensAt + 24 * HOUR).toISOString(),
+      escalationAt: new Date(opensAt + 48 * HOUR).toISOString(),
+      deadline: new Date(opensAt + 72 * HOUR).toISOString(),
     });
     const [approved, opened] = after.timeline.slice(-2);
     expect(approved?.type).toBe('approved');
@@ -383,11 +396,14 @@ describe('stages after the first', () => {
     expect(asked).toEqual([[people.erin], [people.sam], [people.sara]]);
     const after = await stored(sys, ticket.id);
     expect(after.status).toBe('active');
-    expect(sys.emails.map((email) => email.to[0])).toEqual([
-      people.erin,
-      people.sam,
-      people.sara,
-      people.ivan,
+    // Each approver is asked in turn; the requester hears of the approval and of the grant.
+    expect(sys.emails.map((email) => `${email.to[0]}: ${email.subject.split(':')[0]}`)).toEqual([
+      `${people.erin}: Approval needed`,
+      `${people.sam}: Approval needed`,
+      `${people.sara}: Approval needed`,
+      `${people.alex}: Approved`,
+      `${people.ivan}: To fulfil`,
+      `${people.alex}: Fulfilled`,
     ]);
     expect(findBrokenLink(after.timeline as TimelineEvent[])).toBeNull();
     expect(await grantItem(`G${ticket.id}`)).toMatchObject({ holder: people.alex, ticketId: ticket.id });

@@ -5,7 +5,10 @@ import { workflowTask } from './task';
 
 export const handler = workflowTask(
   'advance',
-  z.object({ ticketId: z.string(), after: z.enum(['intake', 'approval', 'fulfilment', 'timeout']) }),
+  z.object({
+    ticketId: z.string(),
+    after: z.enum(['intake', 'approval', 'fulfilment', 'deadline', 'timeout']),
+  }),
   ({ ticketId, after }, deps) => advance(deps, ticketId, after),
   getPolicyDeps,
 );

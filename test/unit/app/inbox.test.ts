@@ -4,7 +4,7 @@ import { listInbox } from '../../../functions/app/inbox';
 import type { TaskRecord, TaskStore, TicketStore } from '../../../functions/app/ports';
 import type { Ticket } from '../../../functions/domain/ticket';
 import { person } from '../domain/fixtures';
-import { ticket } from '../domain/tickets';
+import { ticket, unopenedWait } from '../domain/tickets';
 
 const approver = person('erin@x.com');
 const DEADLINE = '2026-01-04T00:00:00.000Z';
@@ -25,6 +25,7 @@ function waiting(id: string, deadline = DEADLINE): { ticket: Ticket; task: TaskR
           comment: null,
           via: null,
           deadline,
+          ...unopenedWait,
           path: [approver.id],
         },
       ],

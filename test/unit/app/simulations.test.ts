@@ -16,6 +16,7 @@ import {
   startSimulation,
 } from '../../../functions/app/simulations';
 import { person } from '../domain/fixtures';
+import { unopenedWait } from '../domain/tickets';
 
 const NOW = new Date('2026-06-30T12:00:00.000Z');
 const admin = person('ivan@x.com', { roles: ['admin'] });
@@ -171,6 +172,7 @@ describe('a simulation step', () => {
           comment: null,
           via: 'inbox',
           deadline: null,
+          ...unopenedWait,
           path: [],
         },
       ],

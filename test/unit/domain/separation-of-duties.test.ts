@@ -12,6 +12,7 @@ import {
 } from '../../../functions/domain/workflow';
 import { submittedTicket } from '../../support/ticket-factory';
 import { asking, directoryOf, person, serviceAccount } from './fixtures';
+import { endingAt, unopenedWait } from './tickets';
 
 /**
  * Separation of duties over generated directories, catalogs and requests: whoever policy asks for,
@@ -117,6 +118,7 @@ async function walk(w: World): Promise<Walk> {
       at: null,
       note: null,
       deadline: null,
+      ...unopenedWait,
     },
   });
   const at = '2026-06-01T09:00:00.000Z';
@@ -128,7 +130,7 @@ async function walk(w: World): Promise<Walk> {
       index === 0
         ? undefined
         : await resolveStage(directory, stage, { ...ticket, system: w.system }, deciders);
-    ticket = openStage(ticket, index, deadline, at, assignment);
+    ticket = openStage(ticket, index, endingAt(deadline), at, assignment);
     if (ticket.status === 'closed') return { refused: ticket.timeline.at(-1)?.reason ?? '' };
     const candidates = ticket.approvals[index]?.candidates ?? [];
     const decider = candidates[(w.picks[index] ?? 0) % candidates.length] as string;

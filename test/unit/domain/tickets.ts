@@ -1,4 +1,5 @@
-import type { Ticket } from '../../../functions/domain/ticket';
+import type { WaitDeadlines } from '../../../functions/domain/deadlines';
+import type { Approval, Ticket } from '../../../functions/domain/ticket';
 import { appendEvent } from '../../../functions/domain/timeline';
 
 /** A submitted access ticket, with one genesis event. */
@@ -25,6 +26,8 @@ export function ticket(overrides: Partial<Ticket> = {}): Ticket {
     approvals: [],
     fulfilment: null,
     grant: null,
+    assignee: null,
+    sla: null,
     createdAt: '2026-01-01T00:00:00.000Z',
     updatedAt: '2026-01-01T00:00:00.000Z',
     timeline: appendEvent([], {
@@ -40,3 +43,22 @@ export function ticket(overrides: Partial<Ticket> = {}): Ticket {
     ...overrides,
   };
 }
+
+/** A wait's checkpoints ending at `deadline`: its reminder two hours and its escalation one hour before. */
+export function endingAt(deadline: string): WaitDeadlines {
+  const hour = 3600_000;
+  const end = Date.parse(deadline);
+  return {
+    reminderAt: new Date(end - 2 * hour).toISOString(),
+    escalationAt: new Date(end - hour).toISOString(),
+    deadline,
+  };
+}
+
+/** The fields of a wait that has not opened yet. */
+export const unopenedWait: Pick<Approval, 'reminderAt' | 'escalationAt' | 'phase' | 'escalatedTo'> = {
+  reminderAt: null,
+  escalationAt: null,
+  phase: 'asked',
+  escalatedTo: [],
+};

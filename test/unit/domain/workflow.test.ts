@@ -20,7 +20,7 @@ import {
   timeOut,
 } from '../../../functions/domain/workflow';
 import { person } from './fixtures';
-import { ticket as baseTicket } from './tickets';
+import { ticket as baseTicket, endingAt, unopenedWait } from './tickets';
 
 const at = '2026-01-01T01:00:00.000Z';
 const now = new Date(at);
@@ -37,6 +37,7 @@ const manualFulfilment: FulfilmentRecord = {
   at: null,
   note: null,
   deadline: null,
+  ...unopenedWait,
 };
 
 function waiting(overrides: Partial<Ticket> = {}): Ticket {
@@ -45,7 +46,7 @@ function waiting(overrides: Partial<Ticket> = {}): Ticket {
     fulfilment: manualFulfilment,
     ...overrides,
   });
-  return openStage(routed, 0, '2026-01-04T00:00:00.000Z', at);
+  return openStage(routed, 0, endingAt('2026-01-04T00:00:00.000Z'), at);
 }
 
 const approvedBy = (ticket: Ticket, who = lead) =>
@@ -122,13 +123,16 @@ describe('fulfilling', () => {
 
   it('accepts one report only', () => {
     // Prepare
-    const reported = recordFulfilment(openFulfilment(approvedBy(waiting()), '2026-01-05T00:00:00.000Z', at), {
-      by: helpdesk.id,
-      result: 'done',
-      note: null,
-      at,
-      via: 'link',
-    });
+    const reported = recordFulfilment(
+      openFulfilment(approvedBy(waiting()), endingAt('2026-01-05T00:00:00.000Z'), at),
+      {
+        by: helpdesk.id,
+        result: 'done',
+        note: null,
+        at,
+        via: 'link',
+      },
+    );
     // Act + Assess
     expect(() => assertMayFulfil(reported, helpdesk, now)).toThrow(ConflictError);
   });
@@ -183,7 +187,7 @@ describe('fulfilling', () => {
       }),
     );
     // Act
-    const opened = openFulfilment(ticket, '2026-01-05T00:00:00.000Z', at);
+    const opened = openFulfilment(ticket, endingAt('2026-01-05T00:00:00.000Z'), at);
     // Assess
     expect(opened).toMatchObject({ status: 'closed', closure: 'auto_rejected' });
     expect(opened.timeline.at(-1)).toMatchObject({ reason: 'no_eligible_fulfiller', from: 'fulfilling' });
@@ -214,7 +218,7 @@ describe('deadlines', () => {
 
   it('refuses a fulfilment report after the fulfilment deadline', () => {
     // Prepare
-    const fulfilling = openFulfilment(approvedBy(waiting()), deadline, at);
+    const fulfilling = openFulfilment(approvedBy(waiting()), endingAt(deadline), at);
     // Act + Assess
     expect(() => assertMayFulfil(fulfilling, helpdesk, justAfter)).toThrow(DeadlinePassedError);
   });
@@ -235,7 +239,7 @@ describe('deadlines', () => {
 
   it('says a fulfilment report recorded before the deadline is the outcome the timeout applies', () => {
     // Prepare
-    const fulfilling = openFulfilment(approvedBy(waiting()), deadline, at);
+    const fulfilling = openFulfilment(approvedBy(waiting()), endingAt(deadline), at);
     const reported = recordFulfilment(fulfilling, {
       by: helpdesk.id,
       result: 'done',
@@ -274,7 +278,7 @@ describe('later stages', () => {
     // Prepare
     const ticket = approvedBy(twoStages());
     // Act
-    const opened = openStage(ticket, 1, '2026-01-06T00:00:00.000Z', at, {
+    const opened = openStage(ticket, 1, endingAt('2026-01-06T00:00:00.000Z'), at, {
       stage: 'system_owner',
       candidates: [chief.id],
       path: [chief.id],
@@ -295,7 +299,7 @@ describe('later stages', () => {
     // Prepare
     const ticket = approvedBy(twoStages());
     // Act
-    const closed = openStage(ticket, 1, '2026-01-06T00:00:00.000Z', at, null);
+    const closed = openStage(ticket, 1, endingAt('2026-01-06T00:00:00.000Z'), at, null);
     // Assess
     expect(closed).toMatchObject({ status: 'closed', closure: 'auto_rejected' });
     expect(closed.timeline.at(-1)?.reason).toBe('no_eligible_approver');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { explainApproval } from '../../../functions/domain/policy/explain';
 import type { Approval, Decision } from '../../../functions/domain/ticket';
+import { unopenedWait } from '../domain/tickets';
 
 const stage = (name: string): Approval => ({
   stage: name,
@@ -11,6 +12,7 @@ const stage = (name: string): Approval => ({
   comment: null,
   via: null,
   deadline: null,
+  ...unopenedWait,
   path: [],
 });
 
