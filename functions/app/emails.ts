@@ -79,10 +79,11 @@ export function fulfilmentRequestEmail({
     ticket.type === 'access'
       ? `grant ${ticket.entitlement} on ${system?.name ?? ticket.system} to ${ticket.beneficiary}`
       : `resolve a ${ticket.category} support ticket`;
-  const lead =
-    ticket.type === 'support' && phase !== 'asked'
-      ? `This ticket has passed its ${phase === 'reminded' ? 'first-response' : 'resolution'} service level.`
-      : phaseWords[phase].lead;
+  const level = phase === 'reminded' ? 'first_response' : 'resolution';
+  const breached = ticket.sla?.breaches.some((breach) => breach.sla === level) ?? false;
+  const lead = breached
+    ? `This ticket has passed its ${level === 'first_response' ? 'first-response' : 'resolution'} service level.`
+    : phaseWords[phase].lead;
   return taskEmail(
     { ticket, system, to, url, deadline },
     {
