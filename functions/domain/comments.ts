@@ -1,5 +1,5 @@
 import { ConflictError } from './errors';
-import { queueMembers } from './support';
+import { firstResponseAt, queueMembers } from './support';
 import { applyChange, type Ticket } from './ticket';
 import type { TimelineEvent } from './timeline';
 import { eligibleFulfillers, openStageIndex } from './workflow';
@@ -68,17 +68,13 @@ export function addComment(ticket: Ticket, comment: Comment): Ticket {
 }
 
 /**
- * The service level runs from when the ticket is queued (that is when `sla` is set), and only the
- * queue answers: a member commenting on a ticket they filed themselves is not responding to anyone.
- * A breach recorded before is kept: a late answer does not undo it.
+ * Only the queue answers: a member commenting on a ticket they filed themselves is not responding
+ * to anyone. An answer that comes before the ticket is queued (when `sla` is set) counts too: the
+ * queue reads it from the timeline then. A breach recorded before is kept: a late answer does not
+ * undo it.
  */
 function isFirstResponse(ticket: Ticket, by: string): boolean {
-  return (
-    ticket.sla !== null &&
-    ticket.sla.firstResponseAt === null &&
-    by !== ticket.requester &&
-    queueMembers(ticket).includes(by)
-  );
+  return firstResponseAt(ticket) === null && by !== ticket.requester && queueMembers(ticket).includes(by);
 }
 
 /**

@@ -9,6 +9,14 @@ export function queueMembers(ticket: Pick<Ticket, 'type' | 'fulfilment'>): strin
   return ticket.type === 'support' ? (ticket.fulfilment?.fulfillers ?? []) : [];
 }
 
+/** When the queue first answered the ticket: its first comment marked as the first response. */
+export function firstResponseAt(ticket: Pick<Ticket, 'timeline'>): string | null {
+  return (
+    ticket.timeline.find((event) => event.type === 'commented' && event.data.firstResponse === true)?.at ??
+    null
+  );
+}
+
 export interface Assignment {
   by: string;
   to: string;

@@ -51,9 +51,9 @@ function pending(): Ticket {
   return openStage(routed, 0, endingAt('2026-01-04T00:00:00.000Z'), at);
 }
 
-/** A support ticket in the service desk's queue, its service levels running from `at`. */
-function queued(overrides: Partial<Ticket> = {}): Ticket {
-  const filed = baseTicket({
+/** A support ticket as filed, routed to the service desk's queue by its category. */
+function filed(overrides: Partial<Ticket> = {}): Ticket {
+  return baseTicket({
     type: 'support',
     system: null,
     entitlement: null,
@@ -63,8 +63,12 @@ function queued(overrides: Partial<Ticket> = {}): Ticket {
     fulfilment: { ...fulfilment, fulfillers: [helpdesk, deskmate], queue: 'service-desk' },
     ...overrides,
   });
+}
+
+/** The ticket in its queue, its service levels running from `at`. */
+function queue(ticket: Ticket): Ticket {
   return openFulfilment(
-    { ...filed, status: 'fulfilling' },
+    { ...ticket, status: 'fulfilling' },
     {
       reminderAt: '2026-01-01T01:30:00.000Z',
       escalationAt: '2026-01-01T05:00:00.000Z',
@@ -73,6 +77,8 @@ function queued(overrides: Partial<Ticket> = {}): Ticket {
     at,
   );
 }
+
+const queued = (overrides: Partial<Ticket> = {}) => queue(filed(overrides));
 
 const comment = (
   by: string,
@@ -201,6 +207,18 @@ describe('the first response of a support ticket', () => {
     expect(byRequester.sla?.firstResponseAt).toBeNull();
     expect(byMemberOwnTicket.sla?.firstResponseAt).toBeNull();
     expect(byRequester.timeline.at(-1)?.data).not.toHaveProperty('firstResponse');
+  });
+
+  it('is an answer that came before the ticket was queued, once it is', () => {
+    // Prepare
+    const answered = addComment(filed(), comment(helpdesk, 'On it', { at }));
+
+    // Act
+    const inQueue = queue(answered);
+
+    // Assess
+    expect(answered.timeline.at(-1)?.data).toMatchObject({ firstResponse: true });
+    expect(inQueue.sla?.firstResponseAt).toBe(at);
   });
 
   it('keeps a first-response breach recorded before it', () => {
