@@ -3,6 +3,7 @@ import type { Identity } from './directory';
 import { addDuration, parseDuration } from './duration';
 import { ConflictError, DeadlinePassedError, ForbiddenError } from './errors';
 import type { NobodyEligible, StageAssignment } from './routing';
+import { firstResponseAt } from './support';
 import { applyChange, type Ticket } from './ticket';
 
 /**
@@ -233,7 +234,8 @@ export function assertMayFulfil(ticket: Ticket, caller: Identity, now: Date): vo
 
 /**
  * Asks the fulfillers; when separation of duties leaves none of a manual system's, the ticket
- * closes. A support ticket's first two checkpoints are its service levels, kept as `sla` too.
+ * closes. A support ticket's first two checkpoints are its service levels, kept as `sla` too (with
+ * a first response that came before it was queued).
  */
 export function openFulfilment(ticket: Ticket, deadlines: WaitDeadlines, at: string): Ticket {
   if (!ticket.fulfilment) return ticket;
@@ -245,7 +247,7 @@ export function openFulfilment(ticket: Ticket, deadlines: WaitDeadlines, at: str
       ? {
           firstResponseDue: deadlines.reminderAt,
           resolutionDue: deadlines.escalationAt,
-          firstResponseAt: null,
+          firstResponseAt: firstResponseAt(ticket),
           breaches: [],
         }
       : ticket.sla;

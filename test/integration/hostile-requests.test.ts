@@ -34,6 +34,8 @@ const NO_SUCH_ID = '01ARZ3NDEKTSV4RRFFQ69G5FAV';
 const validBodies: Record<string, unknown> = {
   decideApproval: { decision: 'approve', comment: null },
   reportFulfilment: { result: 'done', note: null },
+  addComment: { text: 'Is this still needed?' },
+  assignRequest: {},
   submitRequest: {
     type: 'support',
     category: 'other',
