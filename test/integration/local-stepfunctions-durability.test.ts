@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -10,9 +10,11 @@ import {
   SendTaskSuccessCommand,
   type SFNClient,
   StartExecutionCommand,
+  StopExecutionCommand,
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { executionKey } from '../../functions/local/stepfunctions/checkpoints';
 import { localSfnClient } from '../support/sfn';
 
 const serveScript = join(import.meta.dirname, '../fixtures/statemachines/serve-approval.ts');
@@ -167,4 +169,74 @@ describe('local Step Functions durability across kill -9', () => {
       second.client.send(new SendTaskSuccessCommand({ taskToken: payload.taskToken, output: '{}' })),
     ).rejects.toBeInstanceOf(TaskTimedOut);
   });
+
+  it('never resumes a stopped execution after kill -9: it stays ABORTED, and its token answers TaskTimedOut', async () => {
+    // Prepare
+    const first = await startChild();
+    const { executionArn } = await first.client.send(
+      new StartExecutionCommand({
+        stateMachineArn: approvalArn,
+        input: JSON.stringify({ ticket: 'D-3', approvalTimeoutSeconds: 3600 }),
+      }),
+    );
+    const { payload } = await first.firstInvocation();
+    await first.client.send(
+      new StopExecutionCommand({ executionArn, error: 'TicketCancelled', cause: 'withdrawn' }),
+    );
+    await kill(first);
+
+    // Act
+    const second = await startChild();
+    const execution = await second.client.send(new DescribeExecutionCommand({ executionArn }));
+
+    // Assess
+    expect(execution).toMatchObject({ status: 'ABORTED', error: 'TicketCancelled', cause: 'withdrawn' });
+    await expect(
+      second.client.send(new SendTaskSuccessCommand({ taskToken: payload.taskToken, output: '{}' })),
+    ).rejects.toBeInstanceOf(TaskTimedOut);
+    expect(second.invocations).toEqual([]);
+  });
+
+  it('keeps a stopped execution ABORTED when a kill left its last running checkpoint behind the archived one', async () => {
+    // Prepare: stopped and archived; then the running checkpoint it had before the stop is put back,
+    // as a kill between writing the archive and removing the checkpoint leaves it.
+    const first = await startChild();
+    const { executionArn } = await first.client.send(
+      new StartExecutionCommand({
+        stateMachineArn: approvalArn,
+        input: JSON.stringify({ ticket: 'D-4', approvalTimeoutSeconds: 3600 }),
+      }),
+    );
+    const { payload } = await first.firstInvocation();
+    const file = `${executionKey(executionArn as string)}.json`;
+    const runningCheckpoint = join(dataDir, 'stepfunctions', 'executions', file);
+    const whileRunning = await eventuallyRead(runningCheckpoint, (text) => text.includes('"notified":true'));
+    await first.client.send(new StopExecutionCommand({ executionArn }));
+    await kill(first);
+    await writeFile(runningCheckpoint, whileRunning);
+
+    // Act
+    const second = await startChild();
+    const execution = await second.client.send(new DescribeExecutionCommand({ executionArn }));
+
+    // Assess
+    expect(JSON.parse(whileRunning)).toMatchObject({ status: 'RUNNING' });
+    expect(execution.status).toBe('ABORTED');
+    await expect(
+      second.client.send(new SendTaskSuccessCommand({ taskToken: payload.taskToken, output: '{}' })),
+    ).rejects.toBeInstanceOf(TaskTimedOut);
+    expect(second.invocations).toEqual([]);
+    await expect(readFile(runningCheckpoint, 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
+  });
 });
+
+/** The file's text once `ready` accepts it: checkpoints are written as the execution goes. */
+async function eventuallyRead(path: string, ready: (text: string) => boolean): Promise<string> {
+  const giveUpAt = Date.now() + 10_000;
+  for (;;) {
+    const text = await readFile(path, 'utf8').catch(() => '');
+    if (ready(text)) return text;
+    if (Date.now() > giveUpAt) throw new Error(`${path} never became ready`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

@@ -109,9 +109,13 @@ export class CheckpointStore {
         await rm(join(store.runningDir, file), { force: true });
       } else if (file.endsWith('.json')) {
         const record = JSON.parse(await readFile(join(store.runningDir, file), 'utf8')) as ExecutionRecord;
+        // Its last checkpoint says RUNNING, but it ended (stopped, say) and was archived before a kill
+        // kept its checkpoint from being removed: it stays as it ended, and is never resumed.
+        const ended =
+          record.status === 'RUNNING' ? await store.archived(executionKey(record.executionArn)) : record;
         // Finished but not yet archived when the process stopped (or written before there was an archive).
-        if (record.status === 'RUNNING') running.push(record);
-        else await store.archive(record);
+        if (ended) await store.archive(ended);
+        else running.push(record);
       }
     }
     return { store, running };
@@ -128,7 +132,7 @@ export class CheckpointStore {
   /**
    * Moves a finished execution to the archive, after the writes queued before it: its archive file
    * and index line land before its running checkpoint goes, so a kill in between archives it again
-   * at start-up (listings drop the repeated index line).
+   * at start-up, as the archive file says it ended (listings drop the repeated index line).
    */
   archive(record: ExecutionRecord): Promise<void> {
     return this.queue(record.executionArn, async () => {
