@@ -49,3 +49,14 @@ export class DeadlinePassedError extends DomainError {
 export class ExpiredError extends DomainError {
   readonly code = 'expired';
 }
+
+/**
+ * The ticket was cancelled: every link and task still out answers with this, whoever acts on it,
+ * so those asked learn why rather than reading that it was decided.
+ */
+export class CancelledError extends DomainError {
+  readonly code = 'cancelled';
+  constructor(message = 'This request was cancelled') {
+    super(message);
+  }
+}

@@ -49,7 +49,8 @@ const transitions: Record<TicketType, Partial<Record<Status, readonly Step[]>>> 
       // auto_rejected: nobody left who may fulfil (the fulfillers left or approved alone).
       { to: 'closed', closures: ['fulfilled', 'failed', 'timed_out', 'cancelled', 'auto_rejected'] },
     ],
-    active: [{ to: 'revoking' }],
+    // cancelled: the requester withdrew after access was provisioned; its revocation follows.
+    active: [{ to: 'revoking' }, { to: 'closed', closures: ['cancelled'] }],
     revoking: [{ to: 'closed', closures: ['expired', 'revoked', 'failed'] }],
   },
   support: {
@@ -81,6 +82,6 @@ export function assertTransition(
   if (!canTransition(type, from, to, closure)) throw new InvalidTransitionError(from, to, closure);
 }
 
-/** Statuses in which a requester may still withdraw the ticket. */
+/** Statuses of a ticket in flight: waiting on intake, approval or fulfilment. */
 export const isOpen = (status: Status): boolean =>
   status === 'submitted' || status === 'pending_approval' || status === 'fulfilling';

@@ -1,7 +1,7 @@
 import { checkpointDue, nextCheckpoint, type WaitDeadlines, type WaitState } from './deadlines';
 import type { Identity } from './directory';
 import { addDuration, parseDuration } from './duration';
-import { ConflictError, DeadlinePassedError, ForbiddenError } from './errors';
+import { CancelledError, ConflictError, DeadlinePassedError, ForbiddenError } from './errors';
 import type { NobodyEligible, StageAssignment } from './routing';
 import { firstResponseAt } from './support';
 import { applyChange, type Ticket } from './ticket';
@@ -123,6 +123,7 @@ export function assertMayDecide(ticket: Ticket, stageIndex: number, caller: Iden
   if (!stage?.candidates.includes(caller.id)) {
     throw new ForbiddenError(`${caller.id} is not an approver of this stage`);
   }
+  assertNotCancelled(ticket);
   if (stage.decision === null) assertBeforeDeadline(stage.deadline, now);
   if (openStageIndex(ticket) !== stageIndex) {
     throw new ConflictError(
@@ -219,6 +220,7 @@ export function eligibleFulfillers(ticket: Ticket): string[] {
 export function assertMayFulfil(ticket: Ticket, caller: Identity, now: Date): void {
   if (!ticket.fulfilment?.fulfillers.includes(caller.id))
     throw new ForbiddenError(`${caller.id} is not a fulfiller of this ticket`);
+  assertNotCancelled(ticket);
   if (ticket.fulfilment.result === null) assertBeforeDeadline(ticket.fulfilment.deadline, now);
   if (!eligibleFulfillers(ticket).includes(caller.id)) {
     throw new ForbiddenError('A fulfiller may not fulfil a grant to themselves, nor one they alone approved');
@@ -320,6 +322,14 @@ export function completeFulfilment(ticket: Ticket, now: Date, secondScale = 1): 
     );
   }
   return applyChange(ticket, { type: 'closed', at, actor: 'tollgate', to: 'closed', closure: 'fulfilled' });
+}
+
+/**
+ * A cancelled ticket refuses every decision and report still out with the reason, before the
+ * deadline or the state of the wait is looked at: those asked learn why, not that it was decided.
+ */
+export function assertNotCancelled(ticket: Pick<Ticket, 'closure'>): void {
+  if (ticket.closure === 'cancelled') throw new CancelledError();
 }
 
 /**
