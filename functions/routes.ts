@@ -4,6 +4,7 @@ import { simulationRequestSchema } from './app/simulations';
 import { requestBodySchema } from './domain/intake';
 import {
   assignBodySchema,
+  cancelBodySchema,
   catalogSchema,
   commentBodySchema,
   decisionBodySchema,
@@ -92,6 +93,28 @@ export const routes: Route[] = [
     },
   },
   {
+    method: 'POST',
+    path: '/requests/{id}/cancel',
+    handler: 'http/cancel-request',
+    auth: 'jwt',
+    operationId: 'cancelRequest',
+    summary:
+      'The requester withdraws a ticket that is not closed: its links and tasks stop working, those asked are told, and access already provisioned is to be revoked',
+    body: cancelBodySchema,
+    responses: {
+      200: { description: 'The ticket, closed as cancelled', schema: ticketSchema },
+      ...failures,
+      404: { description: 'No such ticket, or not visible to the caller', schema: errorSchema },
+      409: {
+        description:
+          'Closed already (`cancelled` when it was cancelled before), or its access is being revoked',
+        schema: errorSchema,
+      },
+      413: { description: 'Body over 64 KiB', schema: errorSchema },
+      415: { description: 'A body that is not application/json', schema: errorSchema },
+    },
+  },
+  {
     method: 'GET',
     path: '/catalog',
     handler: 'http/get-catalog',
@@ -136,7 +159,8 @@ export const routes: Route[] = [
       ...failures,
       404: { description: 'No such task visible to the caller', schema: errorSchema },
       409: {
-        description: 'Already decided, or the ticket no longer waits for this stage',
+        description:
+          'Already decided, or the ticket no longer waits for this stage (`cancelled`: the request was cancelled)',
         schema: errorSchema,
       },
     },
@@ -163,7 +187,11 @@ export const routes: Route[] = [
       200: { description: 'The ticket with the report recorded', schema: ticketSchema },
       ...failures,
       404: { description: 'No such ticket visible to the caller', schema: errorSchema },
-      409: { description: 'Already reported, or not waiting for fulfilment', schema: errorSchema },
+      409: {
+        description:
+          'Already reported, or not waiting for fulfilment (`cancelled`: the request was cancelled)',
+        schema: errorSchema,
+      },
     },
   },
   {
@@ -216,7 +244,7 @@ export const routes: Route[] = [
     responses: {
       200: { description: 'The page' },
       404: { description: 'Unknown link' },
-      409: { description: 'Used, or the ticket no longer waits' },
+      409: { description: 'Used, or the ticket was cancelled or no longer waits' },
       410: { description: 'Expired' },
     },
   },
@@ -231,7 +259,7 @@ export const routes: Route[] = [
       200: { description: 'Recorded' },
       403: { description: 'Cross-site submission' },
       404: { description: 'Unknown link' },
-      409: { description: 'Used, or the ticket no longer waits' },
+      409: { description: 'Used, or the ticket was cancelled or no longer waits' },
       410: { description: 'Expired' },
     },
   },

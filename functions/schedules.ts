@@ -33,7 +33,7 @@ export const schedules: Schedule[] = [
     expression: 'rate(5 minutes)',
     handler: 'scheduled/reconcile',
     description:
-      'Start executions for tickets that lack one; resend decisions not yet delivered to their execution; close as failed the tickets whose execution ended without them',
+      'Start executions for tickets that lack one; resend decisions not yet delivered to their execution; close as failed the tickets whose execution ended without them; stop the executions of cancelled tickets',
   },
 ];
 

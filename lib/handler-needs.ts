@@ -32,7 +32,7 @@ import type { StateMachineName } from '../functions/workflow';
  * - Query on gsi3: tickets.list by status, directory.catalog, .supportQueues, .allIdentities, .isEmpty,
  *   history.count and .page (each status over a period's ids)
  * - Query on gsi5: tickets.entitlementsApprovedFor (INFLIGHT#{beneficiary}, sort key from `fulfilling#`)
- * - Query on gsi7: tasks.forAssignee and .retire (the inbox entries on links)
+ * - Query on gsi7: tasks.forAssignee and .retire (the inbox entries on links), tickets.executionsToStop
  *
  * A decision by policy (app/policy-decisions.ts, behind the handlers with `policies`) reads the
  * live-policy pointer (and a newly published version) by GetItem, the people involved by GetItem,
@@ -141,6 +141,15 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   'http/add-comment': needs({ table: ['GetItem', 'PutItem'], email: true }),
   // The ticket and the new assignee read, the ticket saved with the assignee.
   'http/assign-request': needs({ table: ['GetItem', 'PutItem'] }),
+  // The caller and the ticket read, the ticket saved as cancelled; its execution stopped and the stop
+  // saved on the ticket; its tasks read and their links taken out of the inboxes (found on gsi7, then
+  // updated); the system read for the emails to those asked and to the requester.
+  'http/cancel-request': needs({
+    table: ['GetItem', 'PutItem', 'UpdateItem'],
+    indexes: ['gsi7'],
+    workflow: { 'access-request': ['StopExecution'] },
+    email: true,
+  }),
   // The link, ticket, task, recipient and system read; decides or reports as above; marks the link used.
   'http/link-page': needs({
     table: ['GetItem', 'PutItem', 'UpdateItem'],
@@ -184,11 +193,11 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   'workflow/simulation-failed': needs({ table: ['UpdateItem'] }),
   // Tickets by status (batch-read), their tasks read; executions started, described, decisions resent;
   // the ticket of an execution that ended without it saved as failed, its tasks' links taken out of
-  // the inboxes.
-  // StopExecution and SendTaskFailure are granted ahead of the code that calls them: reconcile is
-  // where tickets and executions that disagree are settled, so it is the handler that will stop the
-  // execution of a ticket that closed without it, and fail a wait whose ticket no longer waits
-  // (no use case calls either yet).
+  // the inboxes; cancelled tickets whose stop failed found on gsi7, read, their executions stopped
+  // and the stop saved on them.
+  // SendTaskFailure is granted ahead of the code that calls it: reconcile is where tickets and
+  // executions that disagree are settled, so it is the handler that will fail a wait whose ticket no
+  // longer waits (no use case calls it yet).
   'scheduled/reconcile': needs({
     table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem'],
     indexes: ['gsi3', 'gsi7'],

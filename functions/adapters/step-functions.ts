@@ -3,6 +3,7 @@ import {
   SendTaskSuccessCommand,
   SFNClient,
   StartExecutionCommand,
+  StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import type { ExecutionState, JobRunner, Workflow } from '../app/ports';
 
@@ -51,6 +52,23 @@ export class StepFunctionsWorkflow implements Workflow {
     } catch (error) {
       // Never started, or closed more than 90 days ago (Step Functions keeps closed executions that long).
       if ((error as Error).name === 'ExecutionDoesNotExist') return { status: 'absent' };
+      throw error;
+    }
+  }
+
+  async stop(ticketId: string, reason: { error: string; cause: string }): Promise<'stopped' | 'absent'> {
+    try {
+      await this.client.send(
+        new StopExecutionCommand({
+          executionArn: executionArnOf(this.stateMachineArn, ticketId),
+          // StopExecution's limits: 256 characters of error, 32,768 of cause.
+          error: reason.error.slice(0, 256),
+          cause: reason.cause.slice(0, 32_768),
+        }),
+      );
+      return 'stopped';
+    } catch (error) {
+      if ((error as Error).name === 'ExecutionDoesNotExist') return 'absent';
       throw error;
     }
   }

@@ -122,6 +122,48 @@ export function fulfilmentOverdueEmail({
   };
 }
 
+/**
+ * Tells someone who was asked to approve or fulfil that the request was cancelled: their link no
+ * longer works, and a fulfiller who provisioned the access already should take it away again.
+ */
+export function cancellationEmail({
+  ticket,
+  system,
+  to,
+  kind,
+  event,
+}: {
+  ticket: Ticket;
+  system: System | undefined;
+  to: string;
+  kind: 'approval' | 'fulfilment';
+  event: TimelineEvent;
+}): EmailMessage {
+  const what =
+    ticket.type === 'access'
+      ? `${ticket.entitlement} on ${system?.name ?? ticket.system} for ${ticket.beneficiary}`
+      : `a ${ticket.category} support ticket`;
+  const who = event.actor === ticket.requester ? ticket.requester : `${event.actor}, for ${ticket.requester}`;
+  const rendered = renderEmail({
+    title: 'Request cancelled',
+    intro: [
+      `${who} cancelled the request for ${what}.`,
+      ...(event.reason ? [`Reason: ${event.reason}`] : []),
+      kind === 'approval'
+        ? 'There is nothing left to decide: the link you were sent no longer works.'
+        : 'Do not provision it. If you already did, remove the access again. The link you were sent no longer works.',
+    ],
+    rows: summaryRows(ticket, system),
+    actions: [],
+    footer: 'Tollgate sends this because you were asked to act on this request.',
+  });
+  return {
+    to: [to],
+    subject: `Cancelled: ${whatIsAsked(ticket)} (${ticket.id})`,
+    ...rendered,
+  };
+}
+
 /** What the requester is told of each event that changes where their request stands. */
 function noticeWords(ticket: Ticket, event: TimelineEvent): { subject: string; lines: string[] } {
   const approvers = ticket.approvals
@@ -164,6 +206,17 @@ function closureWords(ticket: Ticket, event: TimelineEvent): { subject: string; 
       return { subject: 'Fulfilled', lines: ['It was fulfilled and is closed.'] };
     case 'failed':
       return { subject: 'Failed', lines: ['It could not be completed and is closed.', ...because] };
+    case 'cancelled':
+      return {
+        subject: 'Cancelled',
+        lines: [
+          event.actor === ticket.requester
+            ? 'You cancelled it: the links sent about it no longer work.'
+            : `It was cancelled by ${event.actor}: the links sent about it no longer work.`,
+          ...because,
+          ...(ticket.grant ? [`The access it granted (${ticket.grant.id}) is to be revoked.`] : []),
+        ],
+      };
     default:
       return { subject: `Closed (${ticket.closure})`, lines: because };
   }

@@ -1,7 +1,7 @@
 import type { Identity, System } from '../domain/directory';
 import { ConflictError, ExpiredError, ForbiddenError, NotFoundError } from '../domain/errors';
 import type { Ticket } from '../domain/ticket';
-import { nextStepFor, openStageIndex } from '../domain/workflow';
+import { assertNotCancelled, nextStepFor, openStageIndex } from '../domain/workflow';
 import { type DecisionDeps, decideApproval, reportFulfilment } from './decisions';
 import { approvalExplanation } from './explanations';
 import type { Directory, LinkRecord, LinkStore, TaskRecord } from './ports';
@@ -24,7 +24,8 @@ export interface LinkView {
 
 /**
  * Primary course: what the page behind an emailed link shows. Reading a link changes nothing, so
- * mail scanners that prefetch it cannot decide anything. Expiry is checked first (410), then use (409).
+ * mail scanners that prefetch it cannot decide anything. Expiry is checked first (410), then use (409),
+ * then the ticket: cancelled, or no longer waiting for this link (409).
  */
 export async function viewLink(deps: LinkDeps, token: string): Promise<LinkView> {
   const link = await deps.links.get(hashLinkToken(token));
@@ -39,6 +40,7 @@ export async function viewLink(deps: LinkDeps, token: string): Promise<LinkView>
   ]);
   if (!ticket || !task || !recipient) throw new NotFoundError('This link no longer points at a ticket.');
   if (link.usedAt) throw new ConflictError(`This link was already used at ${link.usedAt}.`);
+  assertNotCancelled(ticket);
   if (!stillWaiting(ticket, task))
     throw new ConflictError('This ticket is no longer waiting for this decision.');
   if (recipient.status !== 'active')

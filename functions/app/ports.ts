@@ -62,6 +62,8 @@ export interface TicketStore {
    * are about to hold, for policies to see.
    */
   entitlementsApprovedFor(beneficiary: string): Promise<{ ticketId: string; entitlement: string }[]>;
+  /** The ids of cancelled tickets whose execution is not yet recorded as stopped (domain executionStopDue). */
+  executionsToStop(): Promise<string[]>;
   /** Records that these people are named on the ticket, so it is listed for them; a repeat is harmless. */
   addViewers(ticketId: string, identityIds: string[]): Promise<void>;
   /** The union of the partitions, newest first, without duplicates. */
@@ -132,6 +134,12 @@ export interface Workflow {
   status(ticketId: string): Promise<ExecutionState>;
   /** Resumes a waiting task; `gone` when the task no longer waits (already resumed, timed out, stopped). */
   signal(taskToken: string, output: Record<string, unknown>): Promise<'delivered' | 'gone'>;
+  /**
+   * Stops the ticket's execution, ABORTED with `error` and `cause` in its history; its waiting task
+   * tokens stop working. Stopping one that has ended changes nothing; `absent` when none carries
+   * the ticket's name.
+   */
+  stop(ticketId: string, reason: { error: string; cause: string }): Promise<'stopped' | 'absent'>;
 }
 
 export interface EmailMessage {

@@ -1,4 +1,5 @@
 import type { Status } from '../domain/lifecycle';
+import { stopCancelledExecution } from './cancel';
 import type { ExecutionState, TicketStore, TicketSummary } from './ports';
 import { recordWorkflowFailure, taskId, type WorkflowDeps } from './workflow-steps';
 
@@ -10,6 +11,8 @@ export interface ReconcileResult {
   resent: number;
   /** Tickets closed as `failed` because their execution had ended without the ticket knowing. */
   failed: number;
+  /** Executions of cancelled tickets stopped now, because the stop right after the cancellation failed. */
+  stopped: number;
 }
 
 /**
@@ -22,10 +25,12 @@ const MISSING_AFTER_MS = 5 * 60 * 1000;
  * Primary course: make every in-flight ticket's execution match the ticket. A ticket still
  * `submitted` gets its execution started; a decision or fulfilment report recorded on the ticket
  * but not yet acted on is delivered again; a ticket whose execution has ended (failed, stopped,
- * timed out, or gone, with no step left to record it) is closed as `failed` with its cause.
+ * timed out, or gone, with no step left to record it) is closed as `failed` with its cause; the
+ * execution of a cancelled ticket is stopped if the stop after the cancellation did not happen.
+ * A cancelled ticket is closed, so an execution it stopped (ABORTED) never makes it `failed`.
  */
 export async function reconcile(deps: ReconcileDeps): Promise<ReconcileResult> {
-  const result: ReconcileResult = { started: 0, resent: 0, failed: 0 };
+  const result: ReconcileResult = { started: 0, resent: 0, failed: 0, stopped: 0 };
   for await (const ticket of ticketsIn(deps.tickets, 'submitted')) {
     if ((await deps.workflow.start(ticket.id)) === 'started') {
       result.started++;
@@ -46,6 +51,10 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileResult> {
         if (await recordEnded(deps, ticket, execution)) result.failed++;
       }
     }
+  }
+  for (const id of await deps.tickets.executionsToStop()) {
+    const ticket = await deps.tickets.get(id);
+    if (ticket && (await stopCancelledExecution(deps, ticket)) !== ticket) result.stopped++;
   }
   return result;
 }

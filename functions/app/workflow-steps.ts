@@ -401,7 +401,8 @@ async function mintLink(
   return `${deps.settings.publicBaseUrl}/a/${token}`;
 }
 
-async function retireTasks(deps: WorkflowDeps, ticket: Ticket): Promise<void> {
+/** Takes the ticket's waits that are over (all of them, once it is closed) off their assignees' inboxes. */
+export async function retireTasks(deps: { tasks: TaskStore }, ticket: Ticket): Promise<void> {
   const waiting = nextStepFor(ticket);
   const ids = [
     ...ticket.approvals.map((_, index) => taskId(ticket.id, 'approval', index)),

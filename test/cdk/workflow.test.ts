@@ -189,7 +189,7 @@ describe('the workflow in the stateless stack', () => {
     );
   });
 
-  it('lets the reconcile function, and no other, stop executions of the state machine and fail its waiting tasks', () => {
+  it('lets the cancel and reconcile functions, and no other, stop executions of the state machine, and reconcile alone fail its waiting tasks', () => {
     // Prepare
     const policies = resourcesOfType(synthesized.templates.stateless, 'AWS::IAM::Policy');
     const roleOf = (handler: string) =>
@@ -207,10 +207,15 @@ describe('the workflow in the stateless stack', () => {
 
     // Assess
     const stopping = granted('states:StopExecution');
-    expect(stopping.map(({ handler }) => handler)).toEqual(['scheduled/reconcile']);
-    expect(stopping[0]?.resource).toMatch(
-      new RegExp(`:execution:Tollgate-Stateless-${ACCESS_REQUEST_STATE_MACHINE}:\\*"\\]\\]\\}$`),
-    );
+    expect(stopping.map(({ handler }) => handler).sort()).toEqual([
+      'http/cancel-request',
+      'scheduled/reconcile',
+    ]);
+    for (const { resource } of stopping) {
+      expect(resource).toMatch(
+        new RegExp(`:execution:Tollgate-Stateless-${ACCESS_REQUEST_STATE_MACHINE}:\\*"\\]\\]\\}$`),
+      );
+    }
     const failing = granted('states:SendTaskFailure');
     expect(failing.map(({ handler }) => handler)).toEqual(['scheduled/reconcile']);
     expect(failing[0]?.resource).toMatch(

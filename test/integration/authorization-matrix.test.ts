@@ -163,6 +163,23 @@ const matrix: Record<string, Record<Caller, Cell>> = {
     ...unauthenticated,
     ...notActive,
   },
+  // Cancels the cell ticket, waiting for approval (a fresh ticket per cell). Spec: "the requester
+  // withdraws a ticket"; those who may see it get 403, those to whom it does not exist 404, as for GET.
+  'POST /requests/{id}/cancel': {
+    requester: 200,
+    beneficiary: 403, // benefits from it, but did not file it
+    serviceAccountOwner: 200, // Felix filed for the service account he owns
+    serviceAccountNonOwner: 404,
+    otherEmployee: 404,
+    approver: 403,
+    otherApprover: 404,
+    fulfiller: 403,
+    auditor: 403, // oversight roles read; they do not withdraw other people's requests
+    security: 403,
+    admin: 404,
+    ...unauthenticated,
+    ...notActive,
+  },
   // What can be requested and from whom: for every active employee.
   'GET /catalog': {
     requester: 200,
@@ -504,6 +521,7 @@ describe('authorization matrix: every deployed route × every kind of caller', (
     const acting: Record<string, (kind: 'report' | 'service') => Promise<Fixture>> = {
       'POST /approvals/{id}/decision': file,
       'POST /requests/{id}/fulfilment': fileApproved,
+      'POST /requests/{id}/cancel': file,
       'POST /a/{token}': () => file('report'),
     };
     await Promise.all(
@@ -555,6 +573,14 @@ describe('authorization matrix: every deployed route × every kind of caller', (
     'GET /requests/{id}': async (caller, api) => ({
       status: (await api.get(`/requests/${shared[callers[caller].ticket].pending.ticketId}`)).status,
     }),
+    'POST /requests/{id}/cancel': async (caller, api) => {
+      const { ticketId } = fresh.get(`POST /requests/{id}/cancel|${caller}`) as Fixture;
+      const response = await api.post(`/requests/${ticketId}/cancel`, { reason: 'No longer needed' });
+      const cancelled = (await ticketAsAuditor(ticketId)).timeline.find(
+        (event) => event.type === 'cancelled',
+      );
+      return { status: response.status, recorded: { by: cancelled?.actor ?? null } };
+    },
     'GET /catalog': async (_caller, api) => ({ status: (await api.get('/catalog')).status }),
     'GET /directory/{id}': async (_caller, api) => ({
       status: (await api.get(`/directory/${encodeURIComponent(people.alex)}`)).status,
@@ -631,11 +657,15 @@ describe('authorization matrix: every deployed route × every kind of caller', (
   const bearer = (api: ApiClient): Record<string, string> =>
     api.token === undefined ? {} : { authorization: `Bearer ${api.token}` };
 
-  /** Who a successful action is recorded as: the one person each acting route lets act. */
-  const recordedAs: Record<string, { by: string; via?: string }> = {
+  /**
+   * Who a successful action is recorded as: the one person each acting route lets act (`caller`:
+   * the cell's caller, each the requester of their own ticket).
+   */
+  const recordedAs: Record<string, { by: string; via?: string } | 'caller'> = {
     'POST /approvals/{id}/decision': { by: people.dana, via: 'inbox' },
     'POST /requests/{id}/fulfilment': { by: people.ian },
     'POST /a/{token}': { by: people.dana, via: 'link' },
+    'POST /requests/{id}/cancel': 'caller',
   };
 
   it('covers exactly the deployed routes, and every caller on each', () => {
@@ -662,7 +692,8 @@ describe('authorization matrix: every deployed route × every kind of caller', (
     // Assess
     expect(outcome.status, `${route} as ${caller}`).toBe(status);
     if (sees !== undefined) expect(outcome.sees, `${route} as ${caller}: the ticket listed`).toBe(sees);
-    const expectedRecord = recordedAs[route];
+    const named = recordedAs[route];
+    const expectedRecord = named === 'caller' ? { by: callers[caller].identity ?? '' } : named;
     if (outcome.recorded && expectedRecord) {
       // A refused action records nothing; an accepted one records the one person allowed to act.
       if (status < 300)

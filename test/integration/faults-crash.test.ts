@@ -1,5 +1,6 @@
 import { DescribeExecutionCommand, ListExecutionsCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { describe, expect, it, type TestContext } from 'vitest';
+import type { ReconcileResult } from '../../functions/app/reconcile';
 import { chainProblems } from '../support/chain';
 import { fulfilledTimeline, githubFlow } from '../support/seed';
 import { localSfnClient } from '../support/sfn';
@@ -143,7 +144,7 @@ interface CrashCase {
   point: string;
   body: Record<string, unknown>;
   /** What the reconcile schedule must do after the restart; null where the flow resumes on its own. */
-  reconcile: { started: number; resent: number; failed: number } | null;
+  reconcile: ReconcileResult | null;
   end: { status: string; closure: string | null; timeline: string[] };
 }
 
@@ -154,7 +155,7 @@ const cases: CrashCase[] = [
     step: 'right after intake, before the execution starts',
     point: 'after-intake',
     body: githubWrite,
-    reconcile: { started: 1, resent: 0, failed: 0 },
+    reconcile: { started: 1, resent: 0, failed: 0, stopped: 0 },
     end: fulfilled,
   },
   {
@@ -175,7 +176,7 @@ const cases: CrashCase[] = [
     step: 'between recording the decision and resuming the execution',
     point: 'before-resume',
     body: githubWrite,
-    reconcile: { started: 0, resent: 1, failed: 0 },
+    reconcile: { started: 0, resent: 1, failed: 0, stopped: 0 },
     end: fulfilled,
   },
   {

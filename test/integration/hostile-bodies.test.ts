@@ -89,6 +89,11 @@ const shapes: Record<string, BodyShape> = {
     fieldTypes: { to: ['string'] },
     known: ['to'],
   },
+  cancelRequest: {
+    base: { reason: 'The release moved' },
+    fieldTypes: { reason: ['string', 'null'] },
+    known: ['reason'],
+  },
   putPolicies: policySetShape,
   startPolicySimulation: {
     ...policySetShape,
@@ -193,7 +198,8 @@ describe('hostile JSON bodies on every JSON-body route', () => {
     const client = new TollgateClient(tollgate.url);
     const alex = await tollgate.as(people.alex);
     const erin = await tollgate.as(people.erin);
-    // One ticket waiting for Erin's decision (and comments), one waiting for Ian's fulfilment report.
+    // Tickets waiting for Erin's decision (one to decide and comment on, one for Alex to cancel),
+    // and one waiting for Ian's fulfilment report.
     const file = async () => {
       const created = await alex.post<{ id: string }>('/requests', accessBody());
       await client.linkFor(people.erin, created.body.id, 'Approval needed');
@@ -201,7 +207,7 @@ describe('hostile JSON bodies on every JSON-body route', () => {
       const task = inbox.body.items.find((item) => item.ticket.id === created.body.id);
       return { ticketId: created.body.id, taskId: task?.id ?? '' };
     };
-    const [waiting, fulfilling] = [await file(), await file()];
+    const [waiting, fulfilling, toCancel] = [await file(), await file(), await file()];
     await erin.post(`/approvals/${fulfilling.taskId}/decision`, { decision: 'approve' });
     await client.linkFor(people.ian, fulfilling.ticketId, 'To fulfil');
     targets.submitRequest = { path: '/requests', caller: alex };
@@ -227,6 +233,11 @@ describe('hostile JSON bodies on every JSON-body route', () => {
       path: `/requests/${support.body.id}/assign`,
       caller: await tollgate.as(people.ian),
       ticketId: support.body.id,
+    };
+    targets.cancelRequest = {
+      path: `/requests/${toCancel.ticketId}/cancel`,
+      caller: alex,
+      ticketId: toCancel.ticketId,
     };
     targets.putPolicies = { path: '/policies', caller: await tollgate.as(people.ivan) };
     targets.startPolicySimulation = { path: '/policies/simulations', caller: auditor };

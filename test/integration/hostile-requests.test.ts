@@ -36,6 +36,7 @@ const validBodies: Record<string, unknown> = {
   reportFulfilment: { result: 'done', note: null },
   addComment: { text: 'Is this still needed?' },
   assignRequest: {},
+  cancelRequest: { reason: null },
   submitRequest: {
     type: 'support',
     category: 'other',

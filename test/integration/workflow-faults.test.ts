@@ -332,7 +332,7 @@ describe('the reconcile schedule and executions that ended without their ticket 
     const reconciled = await client.reconcile();
 
     // Assess
-    expect(reconciled).toEqual({ started: 0, resent: 0, failed: 1 });
+    expect(reconciled).toEqual({ started: 0, resent: 0, failed: 1, stopped: 0 });
     const failed = await client.ticket(requester, ticket.id);
     expect(failed).toMatchObject({ status: 'closed', closure: 'failed' });
     expect(failed.timeline.at(-1)).toMatchObject({
@@ -374,7 +374,7 @@ describe('the reconcile schedule and executions that ended without their ticket 
 
     // Assess
     expect(execution).toMatchObject({ status: 'FAILED', error: 'FailureNotRecorded' });
-    expect(reconciled).toEqual({ started: 0, resent: 0, failed: 1 });
+    expect(reconciled).toEqual({ started: 0, resent: 0, failed: 1, stopped: 0 });
     const failed = await client.ticket(requester, ticket.id);
     expect(failed).toMatchObject({ status: 'closed', closure: 'failed' });
     expect(failed.timeline.at(-1)).toMatchObject({

@@ -15,6 +15,7 @@ import {
   DynamoTaskStore,
 } from '../../functions/adapters/dynamodb/workflow-records';
 import { randomSecrets, ulidIds } from '../../functions/adapters/system';
+import { cancelRequest } from '../../functions/app/cancel';
 import { decideApproval, reportFulfilment } from '../../functions/app/decisions';
 import { TransientError } from '../../functions/app/errors';
 import type { EmailMessage, ExecutionState, TicketStore, Workflow } from '../../functions/app/ports';
@@ -53,6 +54,11 @@ class RecordingWorkflow implements Workflow {
     if (this.closed.has(token)) return 'gone';
     this.signals.push({ token, output });
     return 'delivered';
+  }
+  readonly stops: { ticketId: string; error: string; cause: string }[] = [];
+  async stop(ticketId: string, reason: { error: string; cause: string }): Promise<'stopped'> {
+    this.stops.push({ ticketId, ...reason });
+    return 'stopped';
   }
 }
 
@@ -381,6 +387,60 @@ describe('a retried notify step', () => {
     expect(sys.emails).toHaveLength(emailedBefore);
     expect(sys.workflow.signals).toEqual([{ token: 'late', output: {} }]);
     expect((await sys.deps.tasks.get(taskId(ticket.id, 'approval', 0)))?.token).toBe('late');
+  });
+});
+
+describe('an execution that takes a step after its ticket was cancelled', () => {
+  /** Alex cancels; the execution is not stopped yet (the stop failed, or is on its way). */
+  async function cancelledWhileWaiting(sys: System) {
+    const ticket = await fileAndOpen(sys, people.alex, githubWrite);
+    await waitBegins(sys, ticket.id, 'approval', 0);
+    const cancelled = await cancelRequest(
+      {
+        ...sys.deps,
+        faults: {
+          faultPoint: () => {
+            throw new TransientError('stop failed');
+          },
+        },
+      },
+      { ticketId: ticket.id, actor: await identity(people.alex), reason: null, cause: 'requester' },
+    );
+    return { ticket, cancelled, emailsBefore: sys.emails.length };
+  }
+
+  it('reminds nobody and closes nothing when its timer wakes: the ticket stays cancelled', async () => {
+    // Prepare
+    const sys = system();
+    const { ticket, cancelled, emailsBefore } = await cancelledWhileWaiting(sys);
+    sys.at(ticket.approvals[0]?.deadline ?? 0);
+
+    // Act
+    const step = await advance(sys.deps, ticket.id, 'deadline');
+
+    // Assess
+    expect(step.next).toBe('done');
+    expect(await stored(sys, ticket.id)).toEqual(cancelled);
+    expect(sys.emails).toHaveLength(emailsBefore);
+  });
+
+  it('answers a new task token at once and emails nobody when a notify step runs again', async () => {
+    // Prepare
+    const sys = system();
+    const { ticket, emailsBefore } = await cancelledWhileWaiting(sys);
+
+    // Act
+    const notified = await notifyAssignees(sys.deps, {
+      ticketId: ticket.id,
+      kind: 'approval',
+      taskToken: 'after-cancel',
+      stageIndex: 0,
+    });
+
+    // Assess
+    expect(notified).toEqual({ notified: 0 });
+    expect(sys.workflow.signals.at(-1)).toEqual({ token: 'after-cancel', output: {} });
+    expect(sys.emails).toHaveLength(emailsBefore);
   });
 });
 

@@ -1,3 +1,4 @@
+import type { ReconcileResult } from '../../functions/app/reconcile';
 import type { OutboxMessage } from '../../functions/local/ses';
 
 /** A client for the local system as a user with a browser and curl uses it: tokens, API calls, the outbox, link pages. */
@@ -70,11 +71,10 @@ export class TollgateClient {
   }
 
   /** Runs the reconcile schedule now (local only) and answers what it did. */
-  async reconcile(): Promise<{ started: number; resent: number; failed: number }> {
+  async reconcile(): Promise<ReconcileResult> {
     const response = await fetch(`${this.url}/dev/schedules/reconcile/run`, { method: 'POST' });
     if (response.status !== 200) throw new Error(`reconcile answered ${response.status}`);
-    return ((await response.json()) as { result: { started: number; resent: number; failed: number } })
-      .result;
+    return ((await response.json()) as { result: ReconcileResult }).result;
   }
 
   /** The local AWS-protocol endpoints (`GET /dev/endpoints`). */

@@ -1,4 +1,5 @@
 import { encodeTime } from 'ulid';
+import { executionStopDue } from '../../domain/cancellation';
 import { resolvedAt, type Ticket } from '../../domain/ticket';
 
 /** A ticket's parties and what it asks for: set at intake and never changed. */
@@ -63,6 +64,7 @@ const ticketFacts = [
  * |       |                                                     | REVOKE_DUE             | grants while time-bound and not revoked       | {until}#{grant id}   |
  * | gsi6  | KEYS_ONLY                                           | CHANGED#{yyyy-mm-ddThh}| tickets, by the hour of their last change     | ticket id            |
  * | gsi7  | INCLUDE taskId                                      | INBOX#{identity}       | links, until their task retires               | {kind}#{task id}     |
+ * |       |                                                     | STOP_DUE               | cancelled tickets until their execution is recorded stopped | ticket id |
  *
  * Why these projections. No index projects ALL, so a ticket write reaches an index only when its
  * key there moves (a status change, the resolution, the first change in an hour: a delete and a
@@ -99,6 +101,7 @@ const ticketFacts = [
  * | tickets changed since the last audit checkpoint (14): each hour from the checkpoint's, a superset by under an hour | gsi6 CHANGED#{yyyy-mm-ddThh} | keys; tickets by BatchGetItem for their chain heads |
  * | a person's open approval or fulfilment tasks (inboxes); a departed approver's open stages (12) | gsi7 INBOX#{identity}, sort key begins {kind}# | task ids; tasks by BatchGetItem     |
  * | a task's inbox entries, when it retires                                          | gsi7 INBOX#{assignee}, sort key {kind}#{taskId}    | the links' keys                              |
+ * | cancelled tickets whose execution is still to be stopped (reconcile, 12)         | gsi7 STOP_DUE                                      | ticket ids                                   |
  * | a manager's direct reports (a manager change, 12)                                | gsi1 MANAGER#{id}                                  | keys; identities by BatchGetItem             |
  * | an owner's service accounts (GET /requests; flagged when the owner departs, 12)  | gsi2 OWNER#{id}                                    | keys; identities by BatchGetItem             |
  * | the directory; the catalog; the support queues                                   | gsi3 DIRECTORY, CATALOG, QUEUES                    | keys; items by BatchGetItem                  |
@@ -175,6 +178,7 @@ export const partitions = {
   revocationDue: { index: 'gsi5', prefix: 'REVOKE_DUE' },
   changed: { index: 'gsi6', prefix: 'CHANGED#' },
   inbox: { index: 'gsi7', prefix: 'INBOX#' },
+  stopDue: { index: 'gsi7', prefix: 'STOP_DUE' },
   viewer: { index: null, prefix: 'VIEWER#' },
   role: { index: null, prefix: 'ROLE#' },
 } as const satisfies Record<string, { index: IndexName | null; prefix: string }>;
@@ -245,7 +249,10 @@ const hour = (at: string) => at.slice(0, 13);
 
 export const keys = {
   ticket: (
-    ticket: Pick<Ticket, 'id' | 'requester' | 'beneficiary' | 'status' | 'system' | 'updatedAt' | 'timeline'>,
+    ticket: Pick<
+      Ticket,
+      'id' | 'requester' | 'beneficiary' | 'status' | 'closure' | 'system' | 'updatedAt' | 'timeline'
+    >,
   ): Keys => {
     const resolved = resolvedAt(ticket);
     return {
@@ -261,6 +268,8 @@ export const keys = {
           inPartition('inFlight', ticket.beneficiary, `${ticket.status}#${ticket.id}`)),
       // By the hour, so the many changes of a ticket within one hour move its entry once.
       ...inPartition('changed', hour(ticket.updatedAt), ticket.id),
+      // In the same write as the cancellation, so a crash before the stop cannot lose it.
+      ...(executionStopDue(ticket) ? inPartition('stopDue', '', ticket.id) : {}),
     };
   },
   ticketId: (id: string): Keys => ({ pk: `TICKET#${id}`, sk: 'TICKET' }),

@@ -102,6 +102,13 @@ export class DynamoTicketStore implements TicketStore {
     };
   }
 
+  /** Few at any time: a ticket leaves the partition once its stop is recorded, usually at once. */
+  async executionsToStop(): Promise<string[]> {
+    const { sortKey } = keyAttributesOf('stopDue');
+    const entries = await queryAll(this.db, { TableName: this.tableName, ...partitionQuery('stopDue', '') });
+    return entries.map((entry) => String(entry[sortKey]));
+  }
+
   async addViewers(ticketId: string, identityIds: string[]): Promise<void> {
     const viewers = [...new Set(identityIds)].map((identityId) => keys.viewer(identityId, ticketId));
     await batchPut(this.db, this.tableName, viewers);

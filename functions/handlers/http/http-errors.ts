@@ -19,6 +19,7 @@ const statusByCode: Record<string, number> = {
   conflict: 409,
   expired: 410,
   deadline_passed: 409,
+  cancelled: 409,
 };
 
 export interface ErrorResponse {

@@ -109,8 +109,12 @@ const titles: Record<number, string> = {
   415: 'Wrong form',
 };
 
+/** Where a status covers more than one answer, the one whose title differs. */
+const titlesByCode: Record<string, string> = { cancelled: 'Request cancelled' };
+
 function errorPage(error: unknown, correlationId: string): HttpResult {
   const { status, body } = toErrorResponse(error, correlationId);
   if (status >= 500) logger.error('Link page failed', { correlationId, error: error as Error });
-  return messagePage(status, titles[status] ?? 'Something went wrong', body.error.message);
+  const title = titlesByCode[body.error.code] ?? titles[status] ?? 'Something went wrong';
+  return messagePage(status, title, body.error.message);
 }

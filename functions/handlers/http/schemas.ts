@@ -114,6 +114,12 @@ export const assignBodySchema = z
   })
   .meta({ id: 'Assignment', description: 'The body may be left out: the caller takes the ticket' });
 
+export const cancelBodySchema = z
+  .strictObject({
+    reason: z.string().trim().max(2000).nullable().default(null),
+  })
+  .meta({ id: 'Cancellation', description: 'Optional: a request without a body cancels without a reason' });
+
 export const inboxSchema = z
   .object({
     items: z.array(

@@ -8,6 +8,7 @@ import {
   partitions,
   table,
 } from '../../../functions/adapters/dynamodb/table';
+import { cancel, recordExecutionStopped } from '../../../functions/domain/cancellation';
 import { applyChange, type Ticket } from '../../../functions/domain/ticket';
 import { submittedTicket } from '../../support/ticket-factory';
 
@@ -84,6 +85,27 @@ describe('the table schema', () => {
     expect(access).toMatchObject({ gsi4pk: 'SYSTEM#github' });
     expect(support).not.toHaveProperty('gsi4pk');
     expect(support).not.toHaveProperty('gsi4sk');
+  });
+
+  it('files a cancelled ticket under STOP_DUE from the write that cancels it until its stop is recorded', () => {
+    // Prepare
+    const submitted = submittedTicket({ requester: 'bo.dev@example.com' });
+    const cancelled = cancel(submitted, {
+      by: 'bo.dev@example.com',
+      cause: 'requester',
+      reason: null,
+      at: '2026-11-30T09:00:00.000Z',
+    });
+    const stopped = recordExecutionStopped(cancelled, '2026-11-30T09:00:01.000Z', 'stopped');
+
+    // Act
+    const [before, whileDue, afterStop] = [submitted, cancelled, stopped].map(keys.ticket);
+
+    // Assess
+    expect(before).not.toHaveProperty('gsi7pk');
+    expect(whileDue).toMatchObject({ gsi7pk: 'STOP_DUE', gsi7sk: submitted.id });
+    expect(afterStop).not.toHaveProperty('gsi7pk');
+    expect(afterStop).not.toHaveProperty('gsi7sk');
   });
 
   it('lists an identity under its manager and owner only when it has them', () => {
