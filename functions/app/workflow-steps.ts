@@ -227,8 +227,12 @@ async function writeDerivedItems(deps: WorkflowDeps, ticket: Ticket, after: Mile
     ];
     await deps.tickets.addViewers(ticket.id, named);
   } else {
-    if (open !== null && open > 0)
-      await deps.tickets.addViewers(ticket.id, ticket.approvals[open]?.candidates ?? []);
+    // Those asked since intake: a later stage's people, and whoever an escalation reached.
+    const askedSince = [
+      ...(open !== null && open > 0 ? (ticket.approvals[open]?.candidates ?? []) : []),
+      ...(openWait(ticket)?.escalatedTo ?? []),
+    ];
+    if (askedSince.length > 0) await deps.tickets.addViewers(ticket.id, askedSince);
     await retireTasks(deps, ticket);
   }
 }

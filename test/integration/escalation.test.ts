@@ -63,6 +63,16 @@ describe('an approval nobody answers', () => {
     const reminder = await emailTo(manager, id, 'Reminder: Approval needed');
     const escalation = await emailTo(managersManager, id, 'Escalated: Approval needed');
     const firstPage = await client.openLink(client.onThisServer(first.links[0] ?? ''));
+    const listedForEscalation = await client.call<{ items: { id: string }[] }>(
+      managersManager,
+      'GET',
+      '/requests',
+    );
+    const inbox = await client.call<{ items: { ticket: { id: string } }[] }>(
+      managersManager,
+      'GET',
+      '/approvals',
+    );
     const escalationLink = client.onThisServer(escalation.links[0] ?? '');
     const decided = await client.submitLink(escalationLink, {
       decision: 'approve',
@@ -75,6 +85,8 @@ describe('an approval nobody answers', () => {
     expect(firstPage.status).toBe(200);
     expect(firstPage.csrf).not.toBeNull();
     expect(escalation.links[0]).not.toBe(first.links[0]);
+    expect(listedForEscalation.body.items.map((item) => item.id)).toContain(id);
+    expect(inbox.body.items.map((item) => item.ticket.id)).toContain(id);
     expect(decided.status).toBe(200);
     const ticket = await client.ticketWhen(requester, id, (current) => current.status === 'fulfilling');
     expect(ticket.approvals[0]).toMatchObject({ decidedBy: managersManager, decision: 'approve' });
