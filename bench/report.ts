@@ -323,7 +323,11 @@ function lifecycleSection(lifecycle: LifecycleResult, cost: CostEstimate): strin
         'their items are counted in the writes above',
       ],
       ['DynamoDB reads', t.reads, operations(['GetItem', 'Query', 'Scan', 'BatchGetItem'])],
-      ['emails', t.emails, "the approver's, and one to each fulfiller who is not the beneficiary"],
+      [
+        'emails',
+        t.emails,
+        "the approver's, one to each fulfiller who is not the beneficiary, and the requester's notices (approved, fulfilled)",
+      ],
       ['ticket size, bytes', t.ticketBytes, 'the largest closed ticket as `GET /requests/{id}` answers it'],
     ],
   );

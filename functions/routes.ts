@@ -4,7 +4,9 @@ import { simulationRequestSchema } from './app/simulations';
 import { delegationBodySchema } from './domain/delegations';
 import { requestBodySchema } from './domain/intake';
 import {
+  assignBodySchema,
   catalogSchema,
+  commentBodySchema,
   decisionBodySchema,
   delegationListSchema,
   delegationSchema,
@@ -226,6 +228,46 @@ export const routes: Route[] = [
       ...failures,
       404: { description: 'No such ticket visible to the caller', schema: errorSchema },
       409: { description: 'Already reported, or not waiting for fulfilment', schema: errorSchema },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/requests/{id}/comments',
+    handler: 'http/add-comment',
+    auth: 'jwt',
+    operationId: 'addComment',
+    summary:
+      "Comment on a ticket the caller can see (ask for or give more information; a support queue's first answer is its first response); the other parties are emailed",
+    body: commentBodySchema,
+    headers: {
+      'Idempotency-Key':
+        'A retry with the same key and text adds nothing; the same key with another text is a 409',
+    },
+    responses: {
+      201: { description: 'The ticket, its timeline ending with the comment', schema: ticketSchema },
+      ...failures,
+      404: { description: 'No such ticket visible to the caller', schema: errorSchema },
+      409: {
+        description:
+          'The ticket is closed or has 200 comments already, or the Idempotency-Key was used with another text',
+        schema: errorSchema,
+      },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/requests/{id}/assign',
+    handler: 'http/assign-request',
+    auth: 'jwt',
+    operationId: 'assignRequest',
+    summary:
+      "A member of a support ticket's queue takes it, or hands it to another member (`to`); it is then resolved with POST /requests/{id}/fulfilment",
+    body: assignBodySchema,
+    responses: {
+      200: { description: 'The ticket with its assignee', schema: ticketSchema },
+      ...failures,
+      404: { description: 'No such ticket visible to the caller', schema: errorSchema },
+      409: { description: 'The ticket is closed, or is an access request', schema: errorSchema },
     },
   },
   {

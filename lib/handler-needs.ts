@@ -143,6 +143,10 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
     table: ['GetItem', 'PutItem'],
     workflow: { 'access-request': ['SendTaskSuccess'] },
   }),
+  // The ticket read and saved with the comment; the system and each recipient read, each emailed.
+  'http/add-comment': needs({ table: ['GetItem', 'PutItem'], email: true }),
+  // The ticket and the new assignee read, the ticket saved with the assignee.
+  'http/assign-request': needs({ table: ['GetItem', 'PutItem'] }),
   // The link, ticket, task, recipient and system read; decides or reports as above; marks the link used.
   'http/link-page': needs({
     table: ['GetItem', 'PutItem', 'UpdateItem'],

@@ -1,5 +1,6 @@
 import type { Identity } from '../domain/directory';
 import { ForbiddenError, NotFoundError } from '../domain/errors';
+import { assertResolutionNote } from '../domain/support';
 import { canView, type Ticket } from '../domain/ticket';
 import {
   assertMayDecide,
@@ -82,6 +83,7 @@ async function recordReport(
   const at = now.toISOString();
   const ticket = await updateTicket(deps.tickets, task.ticketId, (current) => {
     assertMayFulfil(current, input.caller, now);
+    assertResolutionNote(current, input.note);
     return recordFulfilment(current, {
       by: input.caller.id,
       result: input.result,

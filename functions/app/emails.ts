@@ -84,10 +84,11 @@ export function fulfilmentRequestEmail({
     ticket.type === 'access'
       ? `grant ${ticket.entitlement} on ${system?.name ?? ticket.system} to ${ticket.beneficiary}`
       : `resolve a ${ticket.category} support ticket`;
-  const lead =
-    ticket.type === 'support' && phase !== 'asked'
-      ? `This ticket has passed its ${phase === 'reminded' ? 'first-response' : 'resolution'} service level.`
-      : phaseWords[phase].lead;
+  const level = phase === 'reminded' ? 'first_response' : 'resolution';
+  const breached = ticket.sla?.breaches.some((breach) => breach.sla === level) ?? false;
+  const lead = breached
+    ? `This ticket has passed its ${level === 'first_response' ? 'first-response' : 'resolution'} service level.`
+    : phaseWords[phase].lead;
   return taskEmail(
     { ticket, system, to, url, deadline },
     {
@@ -212,10 +213,6 @@ export function requesterNotice(
   event: TimelineEvent,
 ): EmailMessage {
   const words = noticeWords(ticket, event);
-  const what =
-    ticket.type === 'access'
-      ? `${ticket.entitlement} for ${ticket.beneficiary}`
-      : `${ticket.category} support`;
   const rendered = renderEmail({
     title: `Your request: ${words.subject.toLowerCase()}`,
     intro: words.lines,
@@ -223,7 +220,48 @@ export function requesterNotice(
     actions: [],
     footer: 'Tollgate tells you each time your request moves on.',
   });
-  return { to: [ticket.requester], subject: `${words.subject}: ${what} (${ticket.id})`, ...rendered };
+  return {
+    to: [ticket.requester],
+    subject: `${words.subject}: ${whatIsAsked(ticket)} (${ticket.id})`,
+    ...rendered,
+  };
+}
+
+/** What a ticket asks for, in a few words, for a subject line. */
+const whatIsAsked = (ticket: Ticket): string =>
+  ticket.type === 'access' ? `${ticket.entitlement} for ${ticket.beneficiary}` : `${ticket.category} support`;
+
+/**
+ * A comment, to one of the other people taking part in the request; its link opens the ticket
+ * (`GET /requests/{id}`), where the whole conversation is in the timeline.
+ */
+export function commentEmail({
+  ticket,
+  system,
+  to,
+  author,
+  text,
+  url,
+}: {
+  ticket: Ticket;
+  system: System | undefined;
+  to: string;
+  author: string;
+  text: string;
+  url: string;
+}): EmailMessage {
+  const rendered = renderEmail({
+    title: `${author} commented`,
+    intro: [
+      `${author} commented on the request for ${whatIsAsked(ticket)}:`,
+      text,
+      'Answer with a comment on the request. A comment changes nothing else: whatever waits for a decision or for work still waits, and the links you were sent still work.',
+    ],
+    rows: summaryRows(ticket, system),
+    actions: [{ label: 'Open the request', url }],
+    footer: 'Tollgate sends each comment to everyone taking part in the request but its author.',
+  });
+  return { to: [to], subject: `Comment from ${author}: ${whatIsAsked(ticket)} (${ticket.id})`, ...rendered };
 }
 
 function taskEmail(

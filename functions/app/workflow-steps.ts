@@ -117,8 +117,10 @@ export async function advance(
         return passCheckpoint(current, now, await escalationTargets(deps, current, now));
     }
   });
-  await writeDerivedItems(deps, ticket, after);
+  // The requester first: a crash while writing the derived items repeats the step, which then
+  // finds nothing new to tell.
   await tellRequester(deps, ticket, lastSeqBefore);
+  await writeDerivedItems(deps, ticket, after);
   return stepResult(ticket, now);
 }
 

@@ -3,6 +3,7 @@ import type { Identity } from './directory';
 import { addDuration, parseDuration } from './duration';
 import { ConflictError, DeadlinePassedError, ForbiddenError } from './errors';
 import type { NobodyEligible, StageAssignment } from './routing';
+import { firstResponseAt } from './support';
 import { type Approval, applyChange, type Ticket } from './ticket';
 
 /**
@@ -263,7 +264,8 @@ export function assertMayFulfil(ticket: Ticket, caller: Identity, now: Date): vo
 
 /**
  * Asks the fulfillers; when separation of duties leaves none of a manual system's, the ticket
- * closes. A support ticket's first two checkpoints are its service levels, kept as `sla` too.
+ * closes. A support ticket's first two checkpoints are its service levels, kept as `sla` too (with
+ * a first response that came before it was queued).
  */
 export function openFulfilment(ticket: Ticket, deadlines: WaitDeadlines, at: string): Ticket {
   if (!ticket.fulfilment) return ticket;
@@ -275,7 +277,7 @@ export function openFulfilment(ticket: Ticket, deadlines: WaitDeadlines, at: str
       ? {
           firstResponseDue: deadlines.reminderAt,
           resolutionDue: deadlines.escalationAt,
-          firstResponseAt: null,
+          firstResponseAt: firstResponseAt(ticket),
           breaches: [],
         }
       : ticket.sla;
@@ -494,25 +496,48 @@ export function passCheckpoint(ticket: Ticket, now: Date, escalateTo: readonly s
   );
 }
 
-/** A support ticket passed a service level: the breach is an event of its own, and the queue is reminded. */
+/**
+ * A support ticket passed a service level: each breach is an event of its own, and the queue is
+ * reminded. A timer that slept through both levels (a stopped machine) records both, the first
+ * response's only when nobody answered in time.
+ */
 function breachSla(
   ticket: Ticket,
   checkpoint: 'reminder' | 'escalation',
   at: string,
   advanced: { phase: 'reminded' | 'escalated' },
 ): Ticket {
-  const sla = checkpoint === 'reminder' ? ('first_response' as const) : ('resolution' as const);
+  const sla = ticket.sla;
   const fulfilment = ticket.fulfilment && { ...ticket.fulfilment, ...advanced };
-  if (sla === 'first_response' && ticket.sla?.firstResponseAt) {
-    return applyChange(ticket, { type: 'sla_met', at, actor: 'tollgate', data: { sla } }, { fulfilment });
+  if (!sla) return applyChange(ticket, { type: advanced.phase, at, actor: 'tollgate' }, { fulfilment });
+  const recorded = new Set(sla.breaches.map((breach) => breach.sla));
+  const answeredInTime =
+    sla.firstResponseAt !== null && Date.parse(sla.firstResponseAt) <= Date.parse(sla.firstResponseDue);
+  const breached = [
+    ...(!answeredInTime && !recorded.has('first_response')
+      ? [{ sla: 'first_response' as const, due: sla.firstResponseDue }]
+      : []),
+    ...(checkpoint === 'escalation' ? [{ sla: 'resolution' as const, due: sla.resolutionDue }] : []),
+  ];
+  if (breached.length === 0) {
+    return applyChange(
+      ticket,
+      { type: 'sla_met', at, actor: 'tollgate', data: { sla: 'first_response' } },
+      { fulfilment },
+    );
   }
-  const due = sla === 'first_response' ? ticket.sla?.firstResponseDue : ticket.sla?.resolutionDue;
-  return applyChange(
+  return breached.reduce(
+    (current, breach, i) =>
+      applyChange(
+        current,
+        { type: 'sla_breached', at, actor: 'tollgate', data: breach },
+        i === 0
+          ? {
+              fulfilment,
+              sla: { ...sla, breaches: [...sla.breaches, ...breached.map((b) => ({ sla: b.sla, at }))] },
+            }
+          : {},
+      ),
     ticket,
-    { type: 'sla_breached', at, actor: 'tollgate', data: { sla, due } },
-    {
-      fulfilment,
-      sla: ticket.sla && { ...ticket.sla, breaches: [...ticket.sla.breaches, { sla, at }] },
-    },
   );
 }

@@ -330,6 +330,39 @@ const matrix: Record<string, Record<Caller, Cell>> = {
     ...unauthenticated,
     ...notActive,
   },
+  // Spec: "a comment by anyone who can see the ticket"; to anyone else it does not exist.
+  'POST /requests/{id}/comments': {
+    requester: 201,
+    beneficiary: 201,
+    serviceAccountOwner: 201,
+    serviceAccountNonOwner: 404,
+    otherEmployee: 404,
+    approver: 201,
+    otherApprover: 404,
+    fulfiller: 201,
+    auditor: 201, // oversight roles see every ticket, so they may ask about it
+    security: 201,
+    admin: 404,
+    ...unauthenticated,
+    ...notActive,
+  },
+  // "A support queue member takes the ticket": the cell tickets are access requests, which no queue
+  // serves, so whoever sees one is refused with a 409 (support tickets: comments.test.ts).
+  'POST /requests/{id}/assign': {
+    requester: 409,
+    beneficiary: 409,
+    serviceAccountOwner: 409,
+    serviceAccountNonOwner: 404,
+    otherEmployee: 404,
+    approver: 409,
+    otherApprover: 404,
+    fulfiller: 409,
+    auditor: 409,
+    security: 409,
+    admin: 404,
+    ...unauthenticated,
+    ...notActive,
+  },
   // The contract is not secret, but it sits behind the gateway's authorizer like every JSON route.
   'GET /openapi.json': {
     requester: 200,
@@ -663,6 +696,17 @@ describe('authorization matrix: every deployed route × every kind of caller', (
       const ticket: Ticket = await ticketAsAuditor(ticketId);
       return { status: response.status, recorded: { by: ticket.fulfilment?.by ?? null } };
     },
+    'POST /requests/{id}/comments': async (caller, api) => ({
+      status: (
+        await api.post(`/requests/${shared[callers[caller].ticket].pending.ticketId}/comments`, {
+          text: `A question from ${caller}`,
+        })
+      ).status,
+    }),
+    'POST /requests/{id}/assign': async (caller, api) => ({
+      status: (await api.post(`/requests/${shared[callers[caller].ticket].pending.ticketId}/assign`, {}))
+        .status,
+    }),
     'GET /openapi.json': async (_caller, api) => ({ status: (await api.get('/openapi.json')).status }),
     'GET /policies': async (_caller, api) => ({ status: (await api.get('/policies')).status }),
     'GET /policies/{version}': async (_caller, api) => {

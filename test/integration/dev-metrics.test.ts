@@ -121,8 +121,9 @@ describe('GET /dev/metrics', () => {
     // At least intake, the inbox, the decision, the fulfilment report and the reads of the ticket.
     expect(after.lambda.http - before.lambda.http).toBeGreaterThanOrEqual(5);
     expect(after.lambda.scheduled).toBe(before.lambda.scheduled);
-    // Erin's approval request; the fulfilment request to Ian and Bo, the system's fulfillers.
-    expect(after.ses.emails - before.ses.emails).toBe(3);
+    // Erin's approval request; the fulfilment request to Ian and Bo, the system's fulfillers; the
+    // requester's "Approved" and "Fulfilled".
+    expect(after.ses.emails - before.ses.emails).toBe(5);
   });
 
   it("writes at most 20 items for that ticket from intake to closure (issue 10's target; it took 26)", async () => {

@@ -89,6 +89,16 @@ const shapes: Record<string, BodyShape> = {
     fieldTypes: { result: ['string'], note: ['string', 'null'] },
     known: ['result', 'note'],
   },
+  addComment: {
+    base: { text: 'Which repository is this for?' },
+    fieldTypes: { text: ['string'] },
+    known: ['text'],
+  },
+  assignRequest: {
+    base: { to: people.ian },
+    fieldTypes: { to: ['string'] },
+    known: ['to'],
+  },
   putPolicies: policySetShape,
   startPolicySimulation: {
     ...policySetShape,
@@ -193,7 +203,7 @@ describe('hostile JSON bodies on every JSON-body route', () => {
     const client = new TollgateClient(tollgate.url);
     const alex = await tollgate.as(people.alex);
     const erin = await tollgate.as(people.erin);
-    // One ticket waiting for Erin's decision, one waiting for Ian's fulfilment report.
+    // One ticket waiting for Erin's decision (and comments), one waiting for Ian's fulfilment report.
     const file = async () => {
       const created = await alex.post<{ id: string }>('/requests', accessBody());
       await client.linkFor(people.erin, created.body.id, 'Approval needed');
@@ -216,6 +226,24 @@ describe('hostile JSON bodies on every JSON-body route', () => {
       ticketId: waiting.ticketId,
     };
     targets.createDelegation = { path: '/delegations', caller: alex };
+    targets.addComment = {
+      path: `/requests/${waiting.ticketId}/comments`,
+      caller: alex,
+      ticketId: waiting.ticketId,
+    };
+    // A support ticket in the service desk's queue, which Ian serves.
+    const support = await alex.post<{ id: string }>('/requests', {
+      type: 'support',
+      category: 'hardware',
+      urgency: 'normal',
+      description: 'The laptop does not start',
+    });
+    await client.linkFor(people.ian, support.body.id, 'To fulfil');
+    targets.assignRequest = {
+      path: `/requests/${support.body.id}/assign`,
+      caller: await tollgate.as(people.ian),
+      ticketId: support.body.id,
+    };
     targets.putPolicies = { path: '/policies', caller: await tollgate.as(people.ivan) };
     targets.startPolicySimulation = { path: '/policies/simulations', caller: auditor };
     targets.reportFulfilment = {

@@ -40,6 +40,8 @@ const validBodies: Record<string, unknown> = {
     until: new Date(Date.now() + 2 * 86_400_000).toISOString(),
   },
   reportFulfilment: { result: 'done', note: null },
+  addComment: { text: 'Is this still needed?' },
+  assignRequest: {},
   submitRequest: {
     type: 'support',
     category: 'other',

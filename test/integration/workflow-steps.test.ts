@@ -275,6 +275,65 @@ describe('a decision against the final deadline', () => {
   });
 });
 
+describe('a fulfilment nobody reports', () => {
+  it('reminds the fulfillers, then tells the system owner and the requester, and is still reported through a new link', async () => {
+    // Prepare: Erin approves; Ian and Bo are asked to fulfil.
+    const sys = system();
+    const ticket = await fileAndOpen(sys, people.alex, githubWrite);
+    await managerApproves(sys, ticket);
+    await waitBegins(sys, ticket.id, 'fulfilment', null);
+    const asked = sys.emails.length;
+
+    // Act: a day passes, then another, and each time the wait's timer wakes the workflow.
+    sys.later(24 * HOUR);
+    const reminded = await advance(sys.deps, ticket.id, 'deadline');
+    await notifyAssignees(sys.deps, {
+      ticketId: ticket.id,
+      kind: 'fulfilment',
+      taskToken: 'second',
+      stageIndex: null,
+    });
+    const remindedEmails = sys.emails.length;
+    sys.later(24 * HOUR);
+    const escalated = await advance(sys.deps, ticket.id, 'deadline');
+    await notifyAssignees(sys.deps, {
+      ticketId: ticket.id,
+      kind: 'fulfilment',
+      taskToken: 'third',
+      stageIndex: null,
+    });
+    // A timer that wakes again in the same phase (the process restarted) asks nobody twice.
+    await notifyAssignees(sys.deps, {
+      ticketId: ticket.id,
+      kind: 'fulfilment',
+      taskToken: 'fourth',
+      stageIndex: null,
+    });
+
+    // Assess
+    expect(reminded).toMatchObject({ next: 'fulfilment', timeoutSeconds: 24 * 3600 });
+    expect(escalated).toMatchObject({ next: 'fulfilment', timeoutSeconds: 24 * 3600 });
+    const subjects = sys.emails.map((email) => `${email.to[0]}: ${email.subject.split(' for ')[0]}`);
+    expect(subjects.slice(asked, remindedEmails).sort()).toEqual([
+      `${people.bo}: Reminder: To fulfil: github-write`,
+      `${people.ian}: Reminder: To fulfil: github-write`,
+    ]);
+    expect(subjects.slice(remindedEmails).sort()).toEqual([
+      `${people.alex}: Escalated: github-write`,
+      `${people.bo}: Escalated: To fulfil: github-write`,
+      `${people.erin}: Escalated: fulfilment overdue`,
+      `${people.ian}: Escalated: To fulfil: github-write`,
+    ]);
+    const after = await stored(sys, ticket.id);
+    expect(after.fulfilment).toMatchObject({ phase: 'escalated', escalatedTo: [people.erin] });
+    expect(after.timeline.slice(-2).map((event) => event.type)).toEqual(['reminded', 'escalated']);
+    expect((await sys.deps.tasks.get(taskId(ticket.id, 'fulfilment', null)))?.token).toBe('fourth');
+    await reportDone(sys, ticket, people.ian);
+    await advance(sys.deps, ticket.id, 'fulfilment');
+    expect(await stored(sys, ticket.id)).toMatchObject({ status: 'closed', closure: 'fulfilled' });
+  });
+});
+
 describe('a retried notify step', () => {
   it('stores its new token and answers it at once with the decision made meanwhile', async () => {
     // Prepare: the first attempt emailed the approver, then failed; the approver decides before the retry.

@@ -82,7 +82,7 @@ export function confirmationPage(view: LinkView, csrf: string): HttpResult {
   const form = approval
     ? `<label for="comment">Comment (optional)</label><textarea id="comment" name="comment" maxlength="2000"></textarea>
        <div class="actions"><button class="approve" name="decision" value="approve">Approve</button><button class="deny" name="decision" value="deny">Deny</button></div>`
-    : `<label for="note">Note (what was done, or why it failed)</label><textarea id="note" name="note" maxlength="2000"></textarea>
+    : `<label for="note">Note (what was done, or why it failed${view.ticket.type === 'support' ? '; required' : ''})</label><textarea id="note" name="note" maxlength="2000"${view.ticket.type === 'support' ? ' required' : ''}></textarea>
        <div class="actions"><button class="approve" name="result" value="done">Done</button><button class="deny" name="result" value="failed">Failed</button></div>`;
   return page(
     200,

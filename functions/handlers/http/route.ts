@@ -30,8 +30,11 @@ interface RouteOptions<Q extends z.ZodType, D extends Deps> {
   deps?: () => D;
   /** Parsed from the query string; failures are 400s naming the parameter. */
   query?: Q;
-  /** Whether the route reads a JSON body (413 past 64 KiB, 415 for another media type). */
-  jsonBody?: boolean;
+  /**
+   * Whether the route reads a JSON body (413 past 64 KiB, 415 for another media type); `optional`:
+   * a request without one (no bytes at all) reads as `{}`.
+   */
+  jsonBody?: boolean | 'optional';
   /** A larger body limit than the contract's 64 KiB, for the routes that take one (PUT /policies). */
   maxBodyBytes?: number;
 }
@@ -52,7 +55,7 @@ export function httpRoute<Q extends z.ZodType = z.ZodType<Record<string, never>>
       const caller = await resolveCaller(event, deps);
       const request: HttpRequest<z.output<Q>> = {
         caller,
-        body: options.jsonBody ? parseJsonBody(event, options.maxBodyBytes ?? MAX_BODY_BYTES) : undefined,
+        body: readBody(event, options),
         params: (event.pathParameters ?? {}) as Record<string, string>,
         query: options.query
           ? parseOrThrow(options.query, event.queryStringParameters ?? {}, 'query')
@@ -95,6 +98,15 @@ async function resolveCaller(event: HttpEvent, deps: Deps): Promise<Identity> {
   if (caller.status !== 'active')
     throw new HttpError(403, 'forbidden', `The caller's account is ${caller.status}`);
   return caller;
+}
+
+function readBody(
+  event: HttpEvent,
+  options: { jsonBody?: boolean | 'optional'; maxBodyBytes?: number },
+): unknown {
+  if (!options.jsonBody) return undefined;
+  if (options.jsonBody === 'optional' && !event.body) return {};
+  return parseJsonBody(event, options.maxBodyBytes ?? MAX_BODY_BYTES);
 }
 
 function parseJsonBody(event: HttpEvent, maxBytes: number): unknown {

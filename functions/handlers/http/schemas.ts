@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { MAX_COMMENT_LENGTH } from '../../domain/comments';
 import { delegationStatuses, MAX_DELEGATION_DAYS } from '../../domain/delegations';
 import { identityIdSchema, identitySchema } from '../../domain/directory';
+import { ValidationError } from '../../domain/errors';
 import { statuses } from '../../domain/lifecycle';
 import { simulationTallySchema } from '../../domain/policy/simulation';
 import { ticketSchema, ticketSummarySchema } from '../../domain/ticket';
@@ -24,11 +26,22 @@ export const listRequestsQuery = z.strictObject({
 
 export const listInboxQuery = z.strictObject(page);
 
-export const idempotencyKeyHeader = z
+const idempotencyKeyHeader = z
   .string()
   .min(1)
   .max(255)
   .regex(/^[\x21-\x7e]+$/, 'must be 1 to 255 visible ASCII characters');
+
+/** The request's Idempotency-Key, if it sent one; a malformed one is a 400 naming the header. */
+export function idempotencyKeyOf(headers: Record<string, string | undefined>): string | undefined {
+  const key = headers['idempotency-key'];
+  if (key !== undefined && !idempotencyKeyHeader.safeParse(key).success) {
+    throw new ValidationError('The Idempotency-Key header is invalid', {
+      'headers.idempotency-key': 'must be 1 to 255 visible ASCII characters',
+    });
+  }
+  return key;
+}
 
 export const errorSchema = z
   .object({
@@ -117,6 +130,24 @@ export const fulfilmentBodySchema = z
     note: z.string().trim().max(2000).nullable().default(null),
   })
   .meta({ id: 'FulfilmentReport' });
+
+export const commentBodySchema = z
+  .strictObject({
+    text: z
+      .string()
+      .trim()
+      .min(1, 'must not be empty')
+      .max(MAX_COMMENT_LENGTH, `must be at most ${MAX_COMMENT_LENGTH} characters`),
+  })
+  .meta({ id: 'Comment', description: 'Stored as a `commented` event of the timeline' });
+
+export const assignBodySchema = z
+  .strictObject({
+    to: identityIdSchema
+      .optional()
+      .meta({ description: "A member of the ticket's queue; the caller when left out" }),
+  })
+  .meta({ id: 'Assignment', description: 'The body may be left out: the caller takes the ticket' });
 
 export const inboxSchema = z
   .object({
