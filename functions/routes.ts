@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { replacePoliciesSchema } from './app/policies';
 import { simulationRequestSchema } from './app/simulations';
+import { delegationBodySchema } from './domain/delegations';
 import { requestBodySchema } from './domain/intake';
 import {
   assignBodySchema,
@@ -8,15 +9,19 @@ import {
   catalogSchema,
   commentBodySchema,
   decisionBodySchema,
+  delegationListSchema,
+  delegationSchema,
   errorSchema,
   fulfilmentBodySchema,
   identityResponseSchema,
   inboxSchema,
   jobStartedSchema,
+  listDelegationsQuery,
   listInboxQuery,
   listRequestsQuery,
   policySetSchema,
   policySnapshotSchema,
+  reassignmentBodySchema,
   simulationSchema,
   ticketListSchema,
   ticketSchema,
@@ -27,7 +32,7 @@ import {
  * local-only ones), the local server serves every entry, and the OpenAPI document is generated from it.
  */
 export interface Route {
-  method: 'GET' | 'POST' | 'PUT';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
   /** Module under functions/handlers (Lambda) or functions/local (local-only routes), without extension. */
   handler: string;
@@ -163,6 +168,65 @@ export const routes: Route[] = [
           'Already decided, or the ticket no longer waits for this stage (`cancelled`: the request was cancelled)',
         schema: errorSchema,
       },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/approvals/{id}/reassign',
+    handler: 'http/reassign-approval',
+    auth: 'jwt',
+    operationId: 'reassignApproval',
+    summary:
+      "Hand a pending stage to one other eligible person (the stage's approver, or security); its deadlines stay",
+    body: reassignmentBodySchema,
+    responses: {
+      200: { description: 'The ticket with the stage reassigned', schema: ticketSchema },
+      ...failures,
+      404: { description: 'No such task visible to the caller', schema: errorSchema },
+      409: {
+        description:
+          'Already decided or reassigned, the ticket no longer waits for this stage, or its deadline passed',
+        schema: errorSchema,
+      },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/delegations',
+    handler: 'http/create-delegation',
+    auth: 'jwt',
+    operationId: 'createDelegation',
+    summary:
+      'Have someone asked alongside you for the approvals that open in a window; the same request again answers the same delegation',
+    body: delegationBodySchema,
+    responses: {
+      201: { description: 'The delegation', schema: delegationSchema },
+      ...failures,
+      409: { description: 'The same delegation was deleted; it stays on record', schema: errorSchema },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/delegations',
+    handler: 'http/list-delegations',
+    auth: 'jwt',
+    operationId: 'listDelegations',
+    summary: 'The delegations the caller gave or received, deleted ones included, the latest-ending first',
+    query: listDelegationsQuery,
+    responses: { 200: { description: 'One page of delegations', schema: delegationListSchema }, ...failures },
+  },
+  {
+    method: 'DELETE',
+    path: '/delegations/{id}',
+    handler: 'http/delete-delegation',
+    auth: 'jwt',
+    operationId: 'deleteDelegation',
+    summary:
+      'End a delegation (its owner, or security): stages opening afterwards no longer ask its delegate; it stays listed, marked deleted',
+    responses: {
+      204: { description: 'Deleted (or deleted already)' },
+      ...failures,
+      404: { description: 'No such delegation given or received by the caller', schema: errorSchema },
     },
   },
   {

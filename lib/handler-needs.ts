@@ -11,24 +11,29 @@ import type { StateMachineName } from '../functions/workflow';
  * stops) calling one. A handler missing here stops `cdk synth`.
  *
  * Adapter methods and the DynamoDB actions they send (functions/adapters/dynamodb/):
- * - GetItem: tickets.get, directory.identity and .system, tasks.get, links.get, jobs.get, idempotency.reserve
+ * - GetItem: tickets.get, directory.identity and .system, tasks.get, links.get, jobs.get, delegations.get
+ *   (and .create and .markDeleted, reading the one stored), idempotency.reserve
  *   (reading the record that won), policyStore.liveVersion (the live-policy pointer) and .get (a
  *   stored policy version), snapshots.get, and every HTTP route's caller lookup (route.ts resolveCaller)
  * - BatchGetItem: the items behind every list: tickets.list, tasks.forAssignee, directory.catalog,
  *   .supportQueues, .serviceAccountsOwnedBy, .identitiesWithRole, .allIdentities; history.page (the
- *   tickets of a page), snapshots.getMany, tickets.entitlementsApprovedFor
+ *   tickets of a page), snapshots.getMany, tickets.entitlementsApprovedFor, delegations.givenEndingAfter
+ *   and .list
  * - PutItem: tickets.create and .save, tasks.put, links.put, grants.put, idempotency.reserve,
  *   snapshots.put, policyStore.publish and .store (the version, then the change item),
- *   securityEvents.record, jobs.create
+ *   securityEvents.record, jobs.create, delegations.create
  * - UpdateItem: idempotency.complete, links.markUsed and .release, tasks.retire (links leave the inbox),
+ *   tasks.addAssignees, delegations.markDeleted,
  *   policyStore.publish (the live pointer, with the change appended, on the version it replaces),
  *   jobs.advance and .fail
  * - DeleteItem: idempotency.release
  * - BatchWriteItem: tickets.addViewers, directory.put (seeding only)
  * - Query on the table itself: tickets.list by viewer, directory.identitiesWithRole
  * - Query on gsi1: tickets.list by requester, directory.directReportsOf, grants.entitlementsHeldBy
- *   (HOLDER#: the index projects the entitlement, so no item is read)
- * - Query on gsi2: tickets.list by beneficiary, directory.serviceAccountsOwnedBy
+ *   (HOLDER#: the index projects the entitlement, so no item is read), delegations.givenEndingAfter
+ *   and .list (DELEGATOR#)
+ * - Query on gsi2: tickets.list by beneficiary, directory.serviceAccountsOwnedBy, delegations.list
+ *   (DELEGATE#)
  * - Query on gsi3: tickets.list by status, directory.catalog, .supportQueues, .allIdentities, .isEmpty,
  *   history.count and .page (each status over a period's ids)
  * - Query on gsi5: tickets.entitlementsApprovedFor (INFLIGHT#{beneficiary}, sort key from `fulfilling#`)
@@ -113,7 +118,8 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   // the decision by policy (the live pointer and any newer version read, the catalog, the
   // beneficiary's grants on gsi1 and tickets in flight on gsi5, batch-read; the snapshot put); the
   // idempotency record reserved, the ticket created, the record completed (or, for a refused
-  // request, deleted); then StartExecution.
+  // request, deleted); then StartExecution. The first stage's approvers' delegations (gsi1, then
+  // batch-read) and their delegates read.
   'http/submit-request': needs({
     table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'],
     indexes: ['gsi1', 'gsi3', 'gsi5'],
@@ -159,7 +165,8 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   // out of the inboxes (found on gsi7, then updated); a later stage's people resolved (identities and
   // system read, the security group queried and batch-read); before fulfilment opens, policy asked
   // again (as at intake: the live pointer, the people, the catalog on gsi3, the beneficiary's grants
-  // on gsi1 and tickets in flight on gsi5; a refusal's snapshot put).
+  // on gsi1 and tickets in flight on gsi5; a refusal's snapshot put); the delegations of a later
+  // stage's approvers (gsi1, then batch-read).
   'workflow/advance': needs({
     table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem', 'Query'],
     indexes: ['gsi1', 'gsi3', 'gsi5', 'gsi7'],
@@ -172,6 +179,21 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
     workflow: { 'access-request': ['SendTaskSuccess'] },
     email: true,
   }),
+  // The task and ticket read, the new approver and the system (and a one-stage ticket's fulfillers)
+  // read, the ticket saved; the new approver listed as a viewer (BatchWriteItem), the replaced
+  // approvers' inbox entries found on gsi7 and taken out, the task's assignees added to, a link put
+  // and emailed; the people replaced told. A refusal put for security.
+  'http/reassign-approval': needs({
+    table: ['GetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem'],
+    indexes: ['gsi7'],
+    email: true,
+  }),
+  // The caller and the delegate read; the delegation put, or the one stored under its id read.
+  'http/create-delegation': needs({ table: ['GetItem', 'PutItem'] }),
+  // The caller; the caller's delegations given (gsi1) and received (gsi2), batch-read.
+  'http/list-delegations': needs({ table: ['GetItem', 'BatchGetItem'], indexes: ['gsi1', 'gsi2'] }),
+  // The caller and the delegation read; marked deleted.
+  'http/delete-delegation': needs({ table: ['GetItem', 'UpdateItem'] }),
   'workflow/record-failure': needs({ table: ['GetItem', 'PutItem', 'UpdateItem'], indexes: ['gsi7'] }),
   // A policy simulation (app/simulations.ts). Starting one: the caller looked up, the candidate
   // version put (content-addressed, not live), the job put, then StartExecution of the simulation

@@ -13,6 +13,7 @@ import {
 import type {
   Clock,
   Faults,
+  SecurityEvent,
   SecurityEvents,
   TaskKind,
   TaskRecord,
@@ -96,12 +97,13 @@ async function recordReport(
 }
 
 /**
- * Someone not entitled to decide (or report) was refused, and the ticket was not touched: the
- * refusal is logged and kept for security as it happened, then answered as it was (403 or 404).
+ * Someone not entitled to decide (or report, or reassign) was refused, and the ticket was not
+ * touched: the refusal is logged and kept for security as it happened, then answered as it was
+ * (403 or 404).
  */
-async function reportingRefusals(
-  deps: DecisionDeps,
-  type: 'decision_refused' | 'fulfilment_refused',
+export async function reportingRefusals(
+  deps: Pick<DecisionDeps, 'clock' | 'tasks' | 'securityEvents' | 'log'>,
+  type: SecurityEvent['type'],
   input: { caller: Identity; taskId: string },
   act: () => Promise<Ticket>,
 ): Promise<Ticket> {
@@ -128,7 +130,7 @@ async function reportingRefusals(
   }
 }
 
-const ticketOf = async (deps: DecisionDeps, taskId: string) =>
+const ticketOf = async (deps: Pick<DecisionDeps, 'tasks'>, taskId: string) =>
   (await deps.tasks.get(taskId))?.ticketId ?? null;
 
 /**
@@ -148,8 +150,9 @@ async function resume(deps: DecisionDeps, task: TaskRecord, output: Record<strin
   }
 }
 
-async function visibleTask(
-  deps: DecisionDeps,
+/** The task, if the caller may see its ticket: to anyone else it does not exist. */
+export async function visibleTask(
+  deps: Pick<DecisionDeps, 'tasks' | 'tickets'>,
   caller: Identity,
   taskId: string,
   kind: TaskKind,

@@ -39,7 +39,10 @@ const phaseWords: Record<WaitPhase, { prefix: string; lead: string | null }> = {
   },
 };
 
-/** The email asking one approver for a decision, with their own link; `why` says what policy asked of them. */
+/**
+ * The email asking one approver for a decision, with their own link; `why` says what policy asked
+ * of them, and `handedOver` who reassigned the stage to them, and why.
+ */
 export function approvalRequestEmail({
   ticket,
   system,
@@ -48,15 +51,17 @@ export function approvalRequestEmail({
   deadline,
   phase,
   why,
-}: TaskEmail & { why: string }): EmailMessage {
+  handedOver,
+}: TaskEmail & { why: string; handedOver?: { by: string; reason: string } }): EmailMessage {
   const words = phaseWords[phase];
   return taskEmail(
     { ticket, system, to, url, deadline },
     {
-      subject: `${words.prefix}Approval needed: ${ticket.entitlement} for ${ticket.beneficiary} (${ticket.id})`,
+      subject: `${words.prefix}Approval needed${handedOver ? ' (reassigned to you)' : ''}: ${ticket.entitlement} for ${ticket.beneficiary} (${ticket.id})`,
       title: 'Your approval is needed',
       intro: [
         ...(words.lead ? [words.lead] : []),
+        ...(handedOver ? [`${handedOver.by} reassigned this approval to you: ${handedOver.reason}`] : []),
         `${ticket.requester} asks for ${ticket.entitlement} on ${system?.name ?? ticket.system} for ${ticket.beneficiary}.`,
         why,
         'The link opens a page where you review the request and approve or deny it; opening it decides nothing.',
@@ -160,6 +165,38 @@ export function cancellationEmail({
   return {
     to: [to],
     subject: `Cancelled: ${whatIsAsked(ticket)} (${ticket.id})`,
+    ...rendered,
+  };
+}
+
+/**
+ * Tells someone asked for a stage that it was reassigned to another person: their link no longer
+ * decides it, and nothing more is needed from them.
+ */
+export function reassignedAwayEmail({
+  ticket,
+  system,
+  to,
+  handedOver,
+}: {
+  ticket: Ticket;
+  system: System | undefined;
+  to: string;
+  handedOver: { by: string; to: string; reason: string };
+}): EmailMessage {
+  const rendered = renderEmail({
+    title: 'An approval was reassigned',
+    intro: [
+      `${handedOver.by} reassigned the approval of ${ticket.entitlement} for ${ticket.beneficiary}, which you were asked for, to ${handedOver.to}: ${handedOver.reason}`,
+      'Your earlier link no longer decides it, and nothing more is needed from you.',
+    ],
+    rows: summaryRows(ticket, system),
+    actions: [],
+    footer: 'Tollgate tells you when a decision you were asked for goes to someone else.',
+  });
+  return {
+    to: [to],
+    subject: `Reassigned: approval of ${ticket.entitlement} for ${ticket.beneficiary} (${ticket.id})`,
     ...rendered,
   };
 }

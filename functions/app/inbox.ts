@@ -41,7 +41,7 @@ export async function listInbox(
   const items: InboxItem[] = [];
   let more = false;
   for (const task of tasks) {
-    const item = await openItem(deps.tickets, task, kind);
+    const item = await openItem(deps.tickets, task, kind, caller.id);
     if (!item) continue;
     if (items.length === query.limit) {
       more = true;
@@ -56,15 +56,23 @@ export async function listInbox(
   };
 }
 
-/** The task as an inbox item, or undefined once its ticket no longer waits for it. */
+/**
+ * The task as an inbox item, or undefined once its ticket no longer waits for it, or its stage no
+ * longer asks the reader (it was reassigned to someone else).
+ */
 async function openItem(
   tickets: TicketStore,
   task: TaskRecord,
   kind: TaskKind,
+  reader: string,
 ): Promise<InboxItem | undefined> {
   const ticket = await tickets.get(task.ticketId);
   if (!ticket || nextStepFor(ticket) !== kind) return undefined;
-  if (kind === 'approval' && openStageIndex(ticket) !== task.stageIndex) return undefined;
+  if (kind === 'approval') {
+    const index = openStageIndex(ticket);
+    if (index === null || index !== task.stageIndex || !ticket.approvals[index]?.candidates.includes(reader))
+      return undefined;
+  }
   const { timeline, ...summary } = ticket;
   const stage = kind === 'approval' ? (ticket.approvals[task.stageIndex ?? 0]?.stage ?? null) : null;
   return { id: task.id, ticket: summary, stage, deadline: task.deadline };

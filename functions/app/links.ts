@@ -1,7 +1,7 @@
 import type { Identity, System } from '../domain/directory';
 import { ConflictError, ExpiredError, ForbiddenError, NotFoundError } from '../domain/errors';
 import type { Ticket } from '../domain/ticket';
-import { assertNotCancelled, nextStepFor, openStageIndex } from '../domain/workflow';
+import { assertAsked, assertNotCancelled, nextStepFor, openStageIndex } from '../domain/workflow';
 import { type DecisionDeps, decideApproval, reportFulfilment } from './decisions';
 import { approvalExplanation } from './explanations';
 import type { Directory, LinkRecord, LinkStore, TaskRecord } from './ports';
@@ -43,12 +43,13 @@ export async function viewLink(deps: LinkDeps, token: string): Promise<LinkView>
   assertNotCancelled(ticket);
   if (!stillWaiting(ticket, task))
     throw new ConflictError('This ticket is no longer waiting for this decision.');
+  if (link.purpose === 'approval') assertAsked(ticket.approvals[task.stageIndex ?? 0], link.identity);
   if (recipient.status !== 'active')
     throw new ForbiddenError(`The account of ${recipient.id} is ${recipient.status}.`);
   const system = ticket.system ? await deps.directory.system(ticket.system) : undefined;
   const why =
     link.purpose === 'approval'
-      ? await approvalExplanation(deps.directory, ticket, task.stageIndex ?? 0, system)
+      ? await approvalExplanation(deps.directory, ticket, task.stageIndex ?? 0, system, recipient.id)
       : null;
   return { link, ticket, task, system, recipient, why };
 }

@@ -1,4 +1,5 @@
 import type { WaitPhase } from '../domain/deadlines';
+import type { Delegation } from '../domain/delegations';
 import type { DirectoryView, Identity, Role, System } from '../domain/directory';
 import type { Status } from '../domain/lifecycle';
 import type { PolicyInputs } from '../domain/policy/inputs';
@@ -182,6 +183,11 @@ export interface TaskStore {
   forAssignee(identityId: string, kind: TaskKind): Promise<TaskRecord[]>;
   /** Takes the task off its assignees' inboxes once the wait is over, so inboxes stay short. */
   retire(task: TaskRecord): Promise<void>;
+  /**
+   * Adds people to a stored task's assignees (whose inbox entries its retirement takes out), and
+   * nothing else of it; a task not stored yet is left to the step that stores it.
+   */
+  addAssignees(taskId: string, identityIds: string[]): Promise<void>;
 }
 
 export interface LinkRecord {
@@ -381,7 +387,7 @@ export interface Faults {
 
 /** Something security should see: an attempt refused by authorization or separation of duties. */
 export interface SecurityEvent {
-  type: 'decision_refused' | 'fulfilment_refused';
+  type: 'decision_refused' | 'fulfilment_refused' | 'reassignment_refused';
   at: string;
   actor: string;
   ticketId: string | null;
@@ -394,4 +400,26 @@ export interface SecurityEvent {
 export interface SecurityEvents {
   /** Kept by day, so security can count and read them; never fails the refusal it records. */
   record(event: SecurityEvent): Promise<void>;
+}
+
+/** Delegations, given and received; a deleted one is kept, marked. */
+export interface DelegationStore {
+  /**
+   * Stores the delegation unless one with its id is stored already; answers the stored one, and
+   * whether this call stored it.
+   */
+  create(delegation: Delegation): Promise<{ delegation: Delegation; created: boolean }>;
+  get(id: string): Promise<Delegation | undefined>;
+  /** Marks it deleted, once: a second deletion keeps the first one's time and author. Answers it as stored. */
+  markDeleted(id: string, at: string, by: string): Promise<Delegation>;
+  /** Every delegation an owner gave that ends after `at`, deleted ones included. */
+  givenEndingAfter(owner: string, at: Date): Promise<Delegation[]>;
+  /**
+   * The delegations one person gave or received, the latest-ending first, one page after the
+   * position `after` (the `last` of the page before); `last` is null when no more follow.
+   */
+  list(
+    identity: string,
+    page: { after?: string; limit: number },
+  ): Promise<{ items: Delegation[]; last: string | null }>;
 }

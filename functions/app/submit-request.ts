@@ -3,15 +3,17 @@ import { ConflictError, DomainError, ValidationError } from '../domain/errors';
 import { assertMayFileFor } from '../domain/filing';
 import { type AccessRequest, requestBodySchema, type SupportRequest } from '../domain/intake';
 import { decideDuration } from '../domain/requested-duration';
-import { routeAccessRequest } from '../domain/routing';
+import { type Route, routeAccessRequest } from '../domain/routing';
 import { applyChange, fulfilmentRecordFor, type Ticket } from '../domain/ticket';
 import { appendEvent } from '../domain/timeline';
 import { parseOrThrow } from '../domain/validation';
 import { bodyHash } from './body-hash';
+import { askDelegates } from './delegations';
 import { TicketExistsError } from './errors';
 import { decideByPolicy, type PolicyDeps } from './policy-decisions';
 import type {
   Clock,
+  DelegationStore,
   Directory,
   Faults,
   IdempotencyRecord,
@@ -29,6 +31,7 @@ export interface SubmitDeps extends PolicyDeps {
   idempotency: IdempotencyStore;
   workflow: Workflow;
   faults: Faults;
+  delegations: DelegationStore;
   log: (message: string, details: Record<string, unknown>) => void;
   /** The cap, and default duration, of admin entitlements without a maxDuration of their own. */
   settings: { adminDefaultMaxDuration: string };
@@ -216,7 +219,7 @@ async function draftAccessTicket(
   if ('problem' in capped) {
     throw new ValidationError('The duration is longer than policy allows', { duration: capped.problem });
   }
-  const { decision, approvals } = await routeAccessRequest(deps.directory, request, policy);
+  const route = await routeAccessRequest(deps.directory, request, policy);
   const accountable = await deps.directory.identity(accountablePersonId(beneficiary));
   const ticket = newTicket(id, caller, now, {
     type: 'access',
@@ -232,6 +235,7 @@ async function draftAccessTicket(
     evidence: body.evidence,
     fulfilment: fulfilmentRecordFor(system, null),
   });
+  const { decision, approvals } = await withFirstStageDelegates(deps, ticket, route, now);
   return applyChange(
     ticket,
     {
@@ -242,6 +246,20 @@ async function draftAccessTicket(
     },
     { decision, approvals },
   );
+}
+
+/** The first stage opens at intake: the delegates in force now for its approvers are asked alongside them. */
+async function withFirstStageDelegates(
+  deps: SubmitDeps,
+  ticket: Ticket,
+  route: Route,
+  now: Date,
+): Promise<Route> {
+  const [first, ...later] = route.approvals;
+  if (!first) return route;
+  const asked = await askDelegates(deps, { ...ticket, approvals: route.approvals }, 0, first.candidates, now);
+  if (Object.keys(asked.delegates).length === 0) return route;
+  return { ...route, approvals: [{ ...first, ...asked }, ...later] };
 }
 
 async function draftSupportTicket(

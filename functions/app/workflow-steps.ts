@@ -28,6 +28,7 @@ import {
   refuseBeforeFulfilment,
   stageToOpen,
 } from '../domain/workflow';
+import { askDelegates } from './delegations';
 import {
   approvalRequestEmail,
   fulfilmentOverdueEmail,
@@ -39,6 +40,7 @@ import { approvalExplanation } from './explanations';
 import { type PolicyDeps, refusalBeforeFulfilment } from './policy-decisions';
 import type {
   Clock,
+  DelegationStore,
   Directory,
   Faults,
   GrantStore,
@@ -60,6 +62,7 @@ export interface WorkflowDeps {
   tasks: TaskStore;
   links: LinkStore;
   grants: GrantStore;
+  delegations: DelegationStore;
   mailer: Mailer;
   secrets: Secrets;
   workflow: Workflow;
@@ -147,7 +150,8 @@ async function fromIntake(deps: WorkflowDeps & PolicyDeps, ticket: Ticket, now: 
 
 /**
  * A denial closes, the last approval opens fulfilment, any other approval opens the next stage
- * with its people resolved now, passing over whoever decided an earlier stage.
+ * with its people resolved now, passing over whoever decided an earlier stage, and with the
+ * delegates in force now asked alongside them.
  */
 async function afterDecision(deps: WorkflowDeps & PolicyDeps, ticket: Ticket, now: Date): Promise<Ticket> {
   const at = now.toISOString();
@@ -163,7 +167,11 @@ async function afterDecision(deps: WorkflowDeps & PolicyDeps, ticket: Ticket, no
     system && isStageName(stage.stage)
       ? await resolveStage(deps.directory, stage.stage, { ...decided, system }, decidedBy)
       : null;
-  return openStage(decided, index, waitDeadlines(deps, ticket, 'approval', now), at, assignment);
+  const asked = assignment && {
+    ...assignment,
+    ...(await askDelegates(deps, decided, index, assignment.candidates, now)),
+  };
+  return openStage(decided, index, waitDeadlines(deps, ticket, 'approval', now), at, asked);
 }
 
 /** Toxic combinations and departures are checked again right before anyone provisions access. */
@@ -335,10 +343,6 @@ async function emailPhase(
     phase === 'escalated' && task.kind === 'approval'
       ? (wait?.escalatedTo ?? []).filter((id) => task.assignees.includes(id))
       : task.assignees;
-  const why =
-    task.kind === 'approval'
-      ? await approvalExplanation(deps.directory, ticket, task.stageIndex ?? 0, system)
-      : '';
   for (const assignee of linked) {
     const url = await mintLink(deps, {
       purpose: task.kind,
@@ -349,7 +353,12 @@ async function emailPhase(
     });
     const request = { ticket, system, to: assignee, url, deadline: task.deadline, phase };
     await deps.mailer.send(
-      task.kind === 'approval' ? approvalRequestEmail({ ...request, why }) : fulfilmentRequestEmail(request),
+      task.kind === 'approval'
+        ? approvalRequestEmail({
+            ...request,
+            why: await approvalExplanation(deps.directory, ticket, task.stageIndex ?? 0, system, assignee),
+          })
+        : fulfilmentRequestEmail(request),
     );
   }
   const told = phase === 'escalated' && task.kind === 'fulfilment' ? (wait?.escalatedTo ?? []) : [];
@@ -391,8 +400,9 @@ export const taskId = (ticketId: string, kind: TaskKind, stageIndex: number | nu
 
 export const hashLinkToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
-async function mintLink(
-  deps: WorkflowDeps,
+/** Stores a link of its own for one person (its hash only) and answers the URL to email them. */
+export async function mintLink(
+  deps: Pick<WorkflowDeps, 'links' | 'secrets' | 'clock'> & { settings: { publicBaseUrl: string } },
   link: { purpose: TaskKind; ticketId: string; taskId: string; identity: string; expiresAt: string },
 ): Promise<string> {
   const token = deps.secrets.linkToken();

@@ -17,6 +17,8 @@ export interface StageAssignment {
   candidates: string[];
   /** Why these people: the named approver, and who was passed over on the way. */
   path: string[];
+  /** Delegates asked alongside, each with the approvers they stand in for (see delegations.ts). */
+  delegates?: Record<string, string[]>;
 }
 
 /** The people a ticket is about: none of them approves it. */

@@ -78,6 +78,14 @@ export const approvalSchema = z
     ...waitFields,
     /** Why these people were asked: the named approver, and anyone passed over on the way. */
     path: z.array(z.string()),
+    delegates: z.record(z.string(), z.array(z.string())).optional().meta({
+      description:
+        'Who is asked as whose delegate: each delegate among `candidates`, with the approvers whose delegation was in force when the stage opened',
+    }),
+    reassignedFrom: z.array(z.string()).optional().meta({
+      description:
+        'Who was asked for this stage before it was reassigned: they can no longer decide it, and still see the ticket',
+    }),
   })
   .meta({ id: 'Approval' });
 export type Approval = z.infer<typeof approvalSchema>;
@@ -239,7 +247,9 @@ export function participants(ticket: Pick<Ticket, 'approvals' | 'fulfilment'>): 
   fulfillers: Set<string>;
 } {
   return {
-    approvers: new Set(ticket.approvals.flatMap((approval) => approval.candidates)),
+    approvers: new Set(
+      ticket.approvals.flatMap((approval) => [...approval.candidates, ...(approval.reassignedFrom ?? [])]),
+    ),
     fulfillers: new Set(ticket.fulfilment?.fulfillers ?? []),
   };
 }

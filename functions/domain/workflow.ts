@@ -4,7 +4,7 @@ import { addDuration, parseDuration } from './duration';
 import { CancelledError, ConflictError, DeadlinePassedError, ForbiddenError } from './errors';
 import type { NobodyEligible, StageAssignment } from './routing';
 import { firstResponseAt } from './support';
-import { applyChange, type Ticket } from './ticket';
+import { type Approval, applyChange, type Ticket } from './ticket';
 
 /**
  * The rules of the approval and fulfilment steps. Handlers record what a person decided; the
@@ -40,11 +40,13 @@ export function openStage(
           ...deadlines,
           phase: 'asked' as const,
           escalatedTo: [],
-          ...(assignment ? { candidates: assignment.candidates, path: assignment.path } : {}),
+          ...(assignment ? stageAssigned(assignment) : {}),
         }
       : approval,
   );
   const stage = approvals[index];
+  const delegates =
+    stage?.delegates && Object.keys(stage.delegates).length > 0 ? { delegates: stage.delegates } : {};
   return applyChange(
     ticket,
     {
@@ -52,10 +54,25 @@ export function openStage(
       at,
       actor: 'tollgate',
       to: 'pending_approval',
-      data: { stage: stage?.stage, index, candidates: stage?.candidates, path: stage?.path, ...deadlines },
+      data: {
+        stage: stage?.stage,
+        index,
+        candidates: stage?.candidates,
+        path: stage?.path,
+        ...delegates,
+        ...deadlines,
+      },
     },
     { approvals },
   );
+}
+
+/** The people an assignment names; delegates only when it has some, so a stage without any says nothing of them. */
+function stageAssigned(assignment: StageAssignment): Pick<Approval, 'candidates' | 'path' | 'delegates'> {
+  const { candidates, path, delegates } = assignment;
+  return delegates && Object.keys(delegates).length > 0
+    ? { candidates, path, delegates }
+    : { candidates, path };
 }
 
 /** The stage the workflow must open next: the first undecided one, once every earlier one approved. */
@@ -120,9 +137,7 @@ export function refuseBeforeFulfilment(
  */
 export function assertMayDecide(ticket: Ticket, stageIndex: number, caller: Identity, now: Date): void {
   const stage = ticket.approvals[stageIndex];
-  if (!stage?.candidates.includes(caller.id)) {
-    throw new ForbiddenError(`${caller.id} is not an approver of this stage`);
-  }
+  assertAsked(stage, caller.id);
   assertNotCancelled(ticket);
   if (stage.decision === null) assertBeforeDeadline(stage.deadline, now);
   if (openStageIndex(ticket) !== stageIndex) {
@@ -138,6 +153,21 @@ export function assertMayDecide(ticket: Ticket, stageIndex: number, caller: Iden
   if (ticket.approvals.some((approval) => approval.decidedBy === caller.id)) {
     throw new ForbiddenError('One person decides at most one stage of a ticket');
   }
+}
+
+/**
+ * Only the people a stage asks now may act on it. Whoever handed it on (a reassignment) is told
+ * that it is no longer theirs, a conflict like any decision that comes too late; anyone else is
+ * refused.
+ */
+export function assertAsked(stage: Approval | undefined, id: string): asserts stage is Approval {
+  if (stage?.candidates.includes(id)) return;
+  if (stage?.reassignedFrom?.includes(id)) {
+    throw new ConflictError(
+      `This approval was reassigned to ${stage.candidates.join(', ')}: it is no longer yours to decide`,
+    );
+  }
+  throw new ForbiddenError(`${id} is not an approver of this stage`);
 }
 
 export function recordDecision(
@@ -336,7 +366,7 @@ export function assertNotCancelled(ticket: Pick<Ticket, 'closure'>): void {
  * The final deadline refuses what comes after it, so that a decision and the timeout exclude each
  * other: what was recorded before it is applied by the timeout step (see recordedOutcome).
  */
-function assertBeforeDeadline(deadline: string | null, now: Date): void {
+export function assertBeforeDeadline(deadline: string | null, now: Date): void {
   if (deadline !== null && now.getTime() >= Date.parse(deadline)) {
     throw new DeadlinePassedError(`The deadline of this step passed at ${deadline}`);
   }

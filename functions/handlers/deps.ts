@@ -3,6 +3,7 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { cachedDirectory } from '../adapters/cached-directory';
 import { HmacCursorCodec } from '../adapters/cursor-codec';
 import { createDocumentClient } from '../adapters/dynamodb/client';
+import { DynamoDelegationStore } from '../adapters/dynamodb/delegation-store';
 import { DynamoDirectory } from '../adapters/dynamodb/directory-store';
 import { DynamoIdempotencyStore } from '../adapters/dynamodb/idempotency-store';
 import { DynamoJobStore } from '../adapters/dynamodb/job-store';
@@ -54,6 +55,7 @@ function buildDeps(config: Config) {
     tasks: faults.wrap('tasks', new DynamoTaskStore(db, config.tableName)),
     links: faults.wrap('links', new DynamoLinkStore(db, config.tableName)),
     grants: faults.wrap('grants', new DynamoGrantStore(db, config.tableName)),
+    delegations: faults.wrap('delegations', new DynamoDelegationStore(db, config.tableName)),
     snapshots: faults.wrap('snapshots', new DynamoSnapshotStore(db, config.tableName)),
     securityEvents: new DynamoSecurityEvents(db, config.tableName),
     jobs: faults.wrap('jobs', new DynamoJobStore(db, config.tableName)),

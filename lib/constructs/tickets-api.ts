@@ -27,7 +27,7 @@ export interface TicketsApiProps {
 
 /** A route as the gateway serves it: one of the route table, or the HEAD mirror of one (see `gatewayRoutes`). */
 export interface GatewayRoute {
-  method: 'GET' | 'POST' | 'PUT' | 'HEAD';
+  method: Route['method'] | 'HEAD';
   path: string;
   handler: string;
   auth: Route['auth'];

@@ -246,6 +246,75 @@ const matrix: Record<string, Record<Caller, Cell>> = {
     ...unauthenticated,
     ...notActive,
   },
+  // Hands the cell ticket's open stage to Paula (a fresh ticket per cell), who may approve either
+  // ticket. Spec: "the current approver or security"; as for a decision, those to whom the ticket
+  // does not exist get 404, those who see it but may not reassign 403.
+  'POST /approvals/{id}/reassign': {
+    requester: 403,
+    beneficiary: 403,
+    serviceAccountOwner: 403,
+    serviceAccountNonOwner: 404,
+    otherEmployee: 404,
+    approver: 200,
+    otherApprover: 404,
+    fulfiller: 403,
+    auditor: 403, // sees every ticket, decides and hands on none
+    security: 200,
+    admin: 404,
+    ...unauthenticated,
+    ...notActive,
+  },
+  // "anyone sets a dated delegation": every active person, for themselves (a window a month ahead,
+  // so that no cell's ticket asks the delegate).
+  'POST /delegations': {
+    requester: 201,
+    beneficiary: 201,
+    serviceAccountOwner: 201,
+    serviceAccountNonOwner: 201,
+    otherEmployee: 201,
+    approver: 201,
+    otherApprover: 201,
+    fulfiller: 201,
+    auditor: 201,
+    security: 201,
+    admin: 201,
+    ...unauthenticated,
+    ...notActive,
+  },
+  // The caller's own delegations, given and received: Dana's delegation to Bo is listed for the two
+  // of them only (security included: the list is the caller's own).
+  'GET /delegations': {
+    requester: { status: 200, sees: false },
+    beneficiary: { status: 200, sees: false },
+    serviceAccountOwner: { status: 200, sees: false },
+    serviceAccountNonOwner: { status: 200, sees: true }, // Bo, the delegate
+    otherEmployee: { status: 200, sees: false },
+    approver: { status: 200, sees: true }, // Dana, who gave it
+    otherApprover: { status: 200, sees: false },
+    fulfiller: { status: 200, sees: false },
+    auditor: { status: 200, sees: false },
+    security: { status: 200, sees: false },
+    admin: { status: 200, sees: false },
+    ...unauthenticated,
+    ...notActive,
+  },
+  // Deletes a delegation Dana gave Bo (a fresh one per cell): its owner or security; the delegate,
+  // who sees it listed, gets 403; to anyone else it does not exist.
+  'DELETE /delegations/{id}': {
+    requester: 404,
+    beneficiary: 404,
+    serviceAccountOwner: 404,
+    serviceAccountNonOwner: 403,
+    otherEmployee: 404,
+    approver: 204,
+    otherApprover: 404,
+    fulfiller: 404,
+    auditor: 404,
+    security: 204,
+    admin: 404,
+    ...unauthenticated,
+    ...notActive,
+  },
   // "The caller's open fulfilment tasks": the cell ticket, approved, is in its fulfiller's list only.
   'GET /fulfilments': {
     requester: { status: 200, sees: false },
@@ -424,6 +493,21 @@ describe('authorization matrix: every deployed route × every kind of caller', (
   const fresh = new Map<string, Fixture>();
   /** A simulation an admin started, for the cells that read one. */
   let simulationId = '';
+  /** Dana's delegation to Bo that the list cells look for, and a fresh one for each delete cell. */
+  let sharedDelegationId = '';
+  const freshDelegations = new Map<Caller, string>();
+  let delegationsSet = 0;
+  /** Dana has Bo asked alongside her a month from now, a window of its own each time. */
+  const delegateDanaToBo = async () => {
+    const from = Date.now() + 30 * 86_400_000 + ++delegationsSet * 60_000;
+    const set = await client.call<{ id: string }>(people.dana, 'POST', '/delegations', {
+      delegate: people.bo,
+      from: new Date(from).toISOString(),
+      until: new Date(from + 86_400_000).toISOString(),
+    });
+    if (set.status !== 201) throw new Error(`could not delegate: ${JSON.stringify(set.body)}`);
+    return set.body.id;
+  };
 
   const approverOf = { report: people.dana, service: people.fiona } as const;
 
@@ -515,11 +599,16 @@ describe('authorization matrix: every deployed route × every kind of caller', (
       policies: candidatePolicies,
     });
     simulationId = simulation.body.id;
+    sharedDelegationId = await delegateDanaToBo();
+    for (const caller of Object.keys(callers) as Caller[]) {
+      freshDelegations.set(caller, await delegateDanaToBo());
+    }
     shared.report = { pending: reportPending, fulfilling: reportFulfilling };
     shared.service = { pending: servicePending, fulfilling: serviceFulfilling };
 
     const acting: Record<string, (kind: 'report' | 'service') => Promise<Fixture>> = {
       'POST /approvals/{id}/decision': file,
+      'POST /approvals/{id}/reassign': file,
       'POST /requests/{id}/fulfilment': fileApproved,
       'POST /requests/{id}/cancel': file,
       'POST /a/{token}': () => file('report'),
@@ -596,6 +685,35 @@ describe('authorization matrix: every deployed route × every kind of caller', (
       const stage = (await ticketAsAuditor(ticketId)).approvals[0];
       return { status: response.status, recorded: { by: stage?.decidedBy ?? null, via: stage?.via ?? null } };
     },
+    'POST /approvals/{id}/reassign': async (caller, api) => {
+      const { ticketId, taskId } = fresh.get(`POST /approvals/{id}/reassign|${caller}`) as Fixture;
+      const response = await api.post(`/approvals/${taskId}/reassign`, {
+        to: people.paula,
+        reason: 'Paula stands in this week',
+      });
+      // A refused reassignment leaves the stage with the approver it had.
+      const asked = (await ticketAsAuditor(ticketId)).approvals[0]?.candidates;
+      expect(asked).toEqual(response.status === 200 ? [people.paula] : [approverOf[callers[caller].ticket]]);
+      return { status: response.status };
+    },
+    'POST /delegations': async (caller, api) => {
+      const from = Date.now() + 40 * 86_400_000;
+      const response = await api.post('/delegations', {
+        delegate: caller === 'otherEmployee' ? people.bo : people.paula,
+        from: new Date(from).toISOString(),
+        until: new Date(from + 86_400_000).toISOString(),
+      });
+      return { status: response.status };
+    },
+    'GET /delegations': async (_caller, api) => {
+      const response = await api.get('/delegations?limit=100');
+      if (response.status !== 200) return { status: response.status };
+      const { items } = response.body as { items: { id: string }[] };
+      return { status: 200, sees: items.some((item) => item.id === sharedDelegationId) };
+    },
+    'DELETE /delegations/{id}': async (caller, api) => ({
+      status: (await api.delete(`/delegations/${freshDelegations.get(caller)}`)).status,
+    }),
     'GET /fulfilments': async (caller, api) =>
       inboxSees(api, '/fulfilments', shared[callers[caller].ticket].fulfilling.ticketId),
     'POST /requests/{id}/fulfilment': async (caller, api) => {

@@ -74,6 +74,16 @@ const shapes: Record<string, BodyShape> = {
     fieldTypes: { decision: ['string'], comment: ['string', 'null'] },
     known: ['decision', 'comment'],
   },
+  reassignApproval: {
+    base: { to: people.dana, reason: 'Dana knows this system' },
+    fieldTypes: { to: ['string'], reason: ['string'] },
+    known: ['to', 'reason'],
+  },
+  createDelegation: {
+    base: { delegate: people.paula, from: '2026-01-05T09:00:00Z', until: '2026-01-09T17:00:00Z' },
+    fieldTypes: { delegate: ['string'], from: ['string'], until: ['string'] },
+    known: ['delegate', 'from', 'until'],
+  },
   reportFulfilment: {
     base: { result: 'done', note: 'Added to the group' },
     fieldTypes: { result: ['string'], note: ['string', 'null'] },
@@ -216,6 +226,12 @@ describe('hostile JSON bodies on every JSON-body route', () => {
       caller: erin,
       ticketId: waiting.ticketId,
     };
+    targets.reassignApproval = {
+      path: `/approvals/${waiting.taskId}/reassign`,
+      caller: erin,
+      ticketId: waiting.ticketId,
+    };
+    targets.createDelegation = { path: '/delegations', caller: alex };
     targets.addComment = {
       path: `/requests/${waiting.ticketId}/comments`,
       caller: alex,

@@ -33,6 +33,12 @@ const NO_SUCH_ID = '01ARZ3NDEKTSV4RRFFQ69G5FAV';
  */
 const validBodies: Record<string, unknown> = {
   decideApproval: { decision: 'approve', comment: null },
+  reassignApproval: { to: people.dana, reason: 'Dana knows this system' },
+  createDelegation: {
+    delegate: people.paula,
+    from: new Date(Date.now() + 86_400_000).toISOString(),
+    until: new Date(Date.now() + 2 * 86_400_000).toISOString(),
+  },
   reportFulfilment: { result: 'done', note: null },
   addComment: { text: 'Is this still needed?' },
   assignRequest: {},
@@ -68,6 +74,7 @@ const queryModels: Record<string, Record<string, (value: string) => boolean>> = 
     ...page,
   },
   listApprovals: page,
+  listDelegations: page,
   listFulfilments: page,
 };
 
@@ -101,12 +108,18 @@ describe('hostile query strings, ids and tokens on every JSON route', () => {
     await tollgate?.close();
   });
 
-  const send = (route: Route, path: string, client: ApiClient, headers?: Record<string, string>) =>
-    route.method === 'GET'
-      ? client.get(path, { headers })
-      : route.method === 'PUT'
-        ? client.put(path, validBodies[route.operationId] ?? {}, { headers })
-        : client.post(path, validBodies[route.operationId] ?? {}, { headers });
+  const send = (route: Route, path: string, client: ApiClient, headers?: Record<string, string>) => {
+    switch (route.method) {
+      case 'GET':
+        return client.get(path, { headers });
+      case 'DELETE':
+        return client.delete(path, { headers });
+      case 'PUT':
+        return client.put(path, validBodies[route.operationId] ?? {}, { headers });
+      case 'POST':
+        return client.post(path, validBodies[route.operationId] ?? {}, { headers });
+    }
+  };
 
   /** Runs `work` and checks that no ticket appeared meanwhile. */
   async function storesNothing(work: () => Promise<void>) {

@@ -5,6 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../functions/adapters/dynamodb/client';
+import { DynamoDelegationStore } from '../../functions/adapters/dynamodb/delegation-store';
 import { DynamoDirectory } from '../../functions/adapters/dynamodb/directory-store';
 import { DynamoIdempotencyStore } from '../../functions/adapters/dynamodb/idempotency-store';
 import { DynamoSecurityEvents } from '../../functions/adapters/dynamodb/security-events';
@@ -98,6 +99,7 @@ function system(options: { tickets?: TicketStore } = {}) {
     tasks: new DynamoTaskStore(db, LOCAL_TABLE_NAME),
     links: new DynamoLinkStore(db, LOCAL_TABLE_NAME),
     grants: new DynamoGrantStore(db, LOCAL_TABLE_NAME),
+    delegations: new DynamoDelegationStore(db, LOCAL_TABLE_NAME),
     securityEvents: new DynamoSecurityEvents(db, LOCAL_TABLE_NAME),
     mailer: {
       send: async (message: EmailMessage) => {

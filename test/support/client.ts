@@ -62,6 +62,8 @@ export function apiClient(baseUrl: string, token?: string) {
       call<T>(baseUrl, 'POST', path, withToken({ ...(json === undefined ? {} : { json }), ...options })),
     put: <T = unknown>(path: string, json?: unknown, options?: RequestOptions) =>
       call<T>(baseUrl, 'PUT', path, withToken({ ...(json === undefined ? {} : { json }), ...options })),
+    delete: <T = unknown>(path: string, options?: RequestOptions) =>
+      call<T>(baseUrl, 'DELETE', path, withToken(options)),
   };
 }
 

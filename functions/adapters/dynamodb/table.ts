@@ -1,5 +1,6 @@
 import { encodeTime } from 'ulid';
 import { executionStopDue } from '../../domain/cancellation';
+import type { Delegation } from '../../domain/delegations';
 import { resolvedAt, type Ticket } from '../../domain/ticket';
 
 /** A ticket's parties and what it asks for: set at intake and never changed. */
@@ -40,6 +41,7 @@ const ticketFacts = [
  * | policy inputs snapshot            | SNAPSHOT#{sha256}          | SNAPSHOT      |
  * | security event (a refusal)        | SECURITY#{yyyy-mm-dd}      | {at}#{actor}#{task id} |
  * | job (a policy simulation)         | JOB#{id}                   | JOB           |
+ * | delegation (deleted ones kept)    | DELEGATION#{id}            | DELEGATION    |
  *
  * ## Indexes
  *
@@ -52,8 +54,10 @@ const ticketFacts = [
  * | gsi1  | INCLUDE requester, beneficiary, system, entitlement | REQUESTER#{id}         | tickets                                       | ticket id            |
  * |       |                                                     | MANAGER#{id}           | identities with a manager                     | identity id          |
  * |       |                                                     | HOLDER#{id}            | grants                                        | grant id             |
+ * |       |                                                     | DELEGATOR#{id}         | delegations the person gave                   | {until}#{id}         |
  * | gsi2  | INCLUDE requester, beneficiary, system, entitlement | BENEFICIARY#{id}       | tickets                                       | ticket id            |
  * |       |                                                     | OWNER#{id}             | service accounts                              | identity id          |
+ * |       |                                                     | DELEGATE#{id}          | delegations the person received               | {until}#{id}         |
  * | gsi3  | INCLUDE requester, beneficiary, system, entitlement | STATUS#{status}        | tickets                                       | ticket id            |
  * |       |                                                     | DIRECTORY              | identities                                    | identity id          |
  * |       |                                                     | CATALOG, QUEUES        | systems, support queues                       | their id             |
@@ -109,13 +113,15 @@ const ticketFacts = [
  * | a holder's grants (GET /grants?identity=; what they hold, 11; a departure, 12, 13) | gsi1 HOLDER#{id}, system and entitlement filtered in the index | keys; grants by BatchGetItem |
  * | a system's grants (GET /grants?system=, 13)                                      | gsi4 GRANTED#{system}                              | keys; grants by BatchGetItem                 |
  * | grants due for revocation (the sweep, 13)                                        | gsi5 REVOKE_DUE, sort key up to now                | keys                                         |
+ * | the delegations of an approver that have not ended (a stage opening, 12)         | gsi1 DELEGATOR#{id}, sort key after now            | keys; delegations by BatchGetItem            |
+ * | a person's delegations, given and received, latest-ending first (GET /delegations, 12) | gsi1 DELEGATOR#{id} and gsi2 DELEGATE#{id}   | keys; delegations by BatchGetItem            |
  * | later items, keyed into these indexes by the issue that adds them:               |                                                    |                                              |
  * | deliveries due for retry (webhooks out, 15)                                      | gsi5 DELIVERY_DUE / {nextAttemptAt}#{id}, up to now | keys; deliveries by BatchGetItem            |
  * | deliveries by status (GET /webhooks/deliveries?status=, 15, 18)                  | gsi3 DELIVERY#{status} / {id}                      | keys; deliveries by BatchGetItem             |
  * | grants' and policies' chains changed since the last checkpoint (13, 14)          | gsi6 CHANGED#{yyyy-mm-ddThh} / {id}                | keys; items by BatchGetItem                  |
  * | satisfaction by the day feedback was given (16)                                  | gsi5 FEEDBACK#{yyyy-mm-dd}, on TICKET#{id} / FEEDBACK | keys; feedback by BatchGetItem            |
  * | a ticket by number, TG-{n} (14)                                                  | table, NUMBER#{n}: the item that allocates the number holds the ticket id | the ticket id        |
- * | policy versions, snapshots, jobs, daily rollups, reports, checkpoints, sessions, delegations, webhook ids (11-17) | table, by key; lists by sort key in a partition of their own | the items |
+ * | policy versions, snapshots, jobs, daily rollups, reports, checkpoints, sessions, webhook ids (11-17) | table, by key; lists by sort key in a partition of their own | the items |
  * | - jobs: a job by id, its progress and result (policy simulation 11; audit exports 14) | table, JOB#{id} / JOB; its id is a ULID and names its execution | the item |
  */
 export const table = {
@@ -165,8 +171,10 @@ export const partitions = {
   requester: { index: 'gsi1', prefix: 'REQUESTER#' },
   manager: { index: 'gsi1', prefix: 'MANAGER#' },
   holder: { index: 'gsi1', prefix: 'HOLDER#' },
+  delegator: { index: 'gsi1', prefix: 'DELEGATOR#' },
   beneficiary: { index: 'gsi2', prefix: 'BENEFICIARY#' },
   owner: { index: 'gsi2', prefix: 'OWNER#' },
+  delegate: { index: 'gsi2', prefix: 'DELEGATE#' },
   status: { index: 'gsi3', prefix: 'STATUS#' },
   directory: { index: 'gsi3', prefix: 'DIRECTORY' },
   catalog: { index: 'gsi3', prefix: 'CATALOG' },
@@ -196,7 +204,7 @@ export function keyAttributesOf(name: PartitionName): { partitionKey: string; so
 
 /** How a query narrows a partition on its sort key. */
 export type SortCondition =
-  | { op: '<' | '=' | 'begins_with'; value: string }
+  | { op: '<' | '>' | '=' | 'begins_with'; value: string }
   | { op: 'between'; low: string; high: string };
 
 /** The parts of a Query input that read one partition, narrowed by `sort` when given. */
@@ -306,6 +314,13 @@ export const keys = {
     sk: `${event.at}#${event.actor}#${event.taskId}`,
   }),
   job: (id: string): Keys => ({ pk: `JOB#${id}`, sk: 'JOB' }),
+  /** Under its owner and its delegate, by when it ends: what has not ended is one range of the sort key. */
+  delegation: (delegation: Pick<Delegation, 'id' | 'owner' | 'delegate' | 'until'>): Keys => ({
+    ...keys.delegationId(delegation.id),
+    ...inPartition('delegator', delegation.owner, delegationSort(delegation)),
+    ...inPartition('delegate', delegation.delegate, delegationSort(delegation)),
+  }),
+  delegationId: (id: string): Keys => ({ pk: `DELEGATION#${id}`, sk: 'DELEGATION' }),
   /** On a link: lists its task in the recipient's inbox until the task retires. */
   inboxEntry: (identityId: string, kind: string, taskId: string): Partial<Keys> =>
     inPartition('inbox', identityId, inboxSort(kind, taskId)),
@@ -330,6 +345,10 @@ export function idsSubmitted(period: { from: Date; to: Date }): { low: string; h
     high: `${encodeTime(period.to.getTime(), 10)}${'Z'.repeat(16)}`,
   };
 }
+
+/** A delegation's place under its owner and its delegate: by when it ends, then by id. */
+export const delegationSort = (delegation: Pick<Delegation, 'id' | 'until'>) =>
+  `${delegation.until}#${delegation.id}`;
 
 /** A task's place in its assignees' inboxes: under its kind, by task id. */
 export const inboxSort = (kind: string, taskId: string) => `${kind}#${taskId}`;

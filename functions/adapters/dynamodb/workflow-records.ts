@@ -90,6 +90,23 @@ export class DynamoTaskStore implements TaskStore {
       }),
     );
   }
+
+  async addAssignees(taskId: string, identityIds: string[]): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.task(taskId),
+          // Only the list: the token and phase that a concurrent notify step writes stay as it wrote them.
+          UpdateExpression: 'SET assignees = list_append(assignees, :added)',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':added': identityIds },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailure(error)) throw error;
+    }
+  }
 }
 
 export class DynamoLinkStore implements LinkStore {

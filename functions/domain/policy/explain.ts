@@ -8,6 +8,12 @@ export interface TicketNames {
   system: string;
 }
 
+/**
+ * How the reader comes to be asked when not as the stage's own approver: as the delegate of the
+ * approvers named (display names), or in place of them, the stage having been reassigned to them.
+ */
+export type StandIn = { delegateOf: string[] } | { reassigned: true } | null;
+
 const laterStage: Record<string, string> = {
   manager: "the manager's",
   system_owner: "the system owner's",
@@ -23,6 +29,7 @@ export function explainApproval(
   ticket: Pick<Ticket, 'approvals' | 'decision'>,
   stageIndex: number,
   names: TicketNames,
+  standIn: StandIn = null,
 ): string {
   const stage = ticket.approvals[stageIndex]?.stage ?? 'manager';
   const role =
@@ -42,8 +49,14 @@ export function explainApproval(
     const reason = ticket.decision?.policyReasons?.[id];
     return reason ? [reason] : [];
   });
+  const asked =
+    standIn === null
+      ? `as ${role}`
+      : 'delegateOf' in standIn
+        ? `as the delegate of ${list(standIn.delegateOf)}, ${role}`
+        : `in place of ${role}, the stage having been reassigned to you`;
   return [
-    `Needs your approval as ${role}`,
+    `Needs your approval ${asked}`,
     before.length ? `, after ${list(before)} approval` : '',
     after.length ? `, and then ${list(after)}` : '',
     reasons.length

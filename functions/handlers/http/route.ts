@@ -80,6 +80,11 @@ export function json(status: number, body: unknown, headers: Record<string, stri
   };
 }
 
+/** An answer without a body (a DELETE done). */
+export function noContent(): HttpResult {
+  return { statusCode: 204, headers: { 'cache-control': 'no-store' } };
+}
+
 async function resolveCaller(event: HttpEvent, deps: Deps): Promise<Identity> {
   const claims = event.requestContext.authorizer?.jwt?.claims ?? {};
   const claim = claims[deps.config.callerClaim];

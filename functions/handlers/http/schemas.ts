@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MAX_COMMENT_LENGTH } from '../../domain/comments';
+import { delegationStatuses, MAX_DELEGATION_DAYS } from '../../domain/delegations';
 import { identityIdSchema, identitySchema } from '../../domain/directory';
 import { ValidationError } from '../../domain/errors';
 import { statuses } from '../../domain/lifecycle';
@@ -88,6 +89,40 @@ export const decisionBodySchema = z
     comment: z.string().trim().max(2000).nullable().default(null),
   })
   .meta({ id: 'ApprovalDecision' });
+
+export const reassignmentBodySchema = z
+  .strictObject({
+    to: identityIdSchema.meta({
+      description:
+        'The one person asked from now on: active, and allowed by separation of duties (not the requester, the beneficiary or its owner, nor who decided another stage)',
+    }),
+    reason: z.string().trim().min(1, 'must say why, in 1 to 500 characters').max(500),
+  })
+  .meta({ id: 'Reassignment' });
+
+export const listDelegationsQuery = z.strictObject(page);
+
+export const delegationSchema = z
+  .object({
+    id: z.string(),
+    owner: z.string().meta({ description: 'Who gave it: the approver the delegate is asked alongside' }),
+    delegate: z.string(),
+    from: z.string(),
+    until: z.string(),
+    createdAt: z.string(),
+    createdBy: z.string(),
+    deletedAt: z.string().nullable(),
+    deletedBy: z.string().nullable(),
+    status: z.enum(delegationStatuses).meta({ description: 'Where it stands at the time of the answer' }),
+  })
+  .meta({
+    id: 'Delegation',
+    description: `While active (from \`from\` until \`until\`, at most ${MAX_DELEGATION_DAYS} days), every approval stage that opens asking the owner asks the delegate alongside, unless separation of duties excludes the delegate from that ticket`,
+  });
+
+export const delegationListSchema = z
+  .object({ items: z.array(delegationSchema), next: z.string().nullable() })
+  .meta({ id: 'DelegationList' });
 
 export const fulfilmentBodySchema = z
   .strictObject({
