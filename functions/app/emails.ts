@@ -39,7 +39,10 @@ const phaseWords: Record<WaitPhase, { prefix: string; lead: string | null }> = {
   },
 };
 
-/** The email asking one approver for a decision, with their own link; `why` says what policy asked of them. */
+/**
+ * The email asking one approver for a decision, with their own link; `why` says what policy asked
+ * of them, `handedOver` why the decision comes to them rather than to whoever was asked first.
+ */
 export function approvalRequestEmail({
   ticket,
   system,
@@ -48,7 +51,8 @@ export function approvalRequestEmail({
   deadline,
   phase,
   why,
-}: TaskEmail & { why: string }): EmailMessage {
+  handedOver,
+}: TaskEmail & { why: string; handedOver?: string }): EmailMessage {
   const words = phaseWords[phase];
   return taskEmail(
     { ticket, system, to, url, deadline },
@@ -57,6 +61,7 @@ export function approvalRequestEmail({
       title: 'Your approval is needed',
       intro: [
         ...(words.lead ? [words.lead] : []),
+        ...(handedOver ? [handedOver] : []),
         `${ticket.requester} asks for ${ticket.entitlement} on ${system?.name ?? ticket.system} for ${ticket.beneficiary}.`,
         why,
         'The link opens a page where you review the request and approve or deny it; opening it decides nothing.',

@@ -24,7 +24,8 @@ export interface LinkView {
 
 /**
  * Primary course: what the page behind an emailed link shows. Reading a link changes nothing, so
- * mail scanners that prefetch it cannot decide anything. Expiry is checked first (410), then use (409).
+ * mail scanners that prefetch it cannot decide anything. Expiry is checked first (410), then use
+ * (409), then whether the ticket still waits for this decision from this person (409).
  */
 export async function viewLink(deps: LinkDeps, token: string): Promise<LinkView> {
   const link = await deps.links.get(hashLinkToken(token));
@@ -41,6 +42,9 @@ export async function viewLink(deps: LinkDeps, token: string): Promise<LinkView>
   if (link.usedAt) throw new ConflictError(`This link was already used at ${link.usedAt}.`);
   if (!stillWaiting(ticket, task))
     throw new ConflictError('This ticket is no longer waiting for this decision.');
+  if (link.purpose === 'approval' && !stillAsked(ticket, task, link.identity)) {
+    throw new ConflictError('This decision was handed to someone else.');
+  }
   if (recipient.status !== 'active')
     throw new ForbiddenError(`The account of ${recipient.id} is ${recipient.status}.`);
   const system = ticket.system ? await deps.directory.system(ticket.system) : undefined;
@@ -87,6 +91,10 @@ export async function actOnLink(deps: LinkDeps, view: LinkView, action: LinkActi
     throw error;
   }
 }
+
+/** An open stage moves to others when its approver leaves: their link no longer decides it. */
+const stillAsked = (ticket: Ticket, task: TaskRecord, identity: string): boolean =>
+  ticket.approvals[task.stageIndex ?? 0]?.candidates.includes(identity) ?? false;
 
 function stillWaiting(ticket: Ticket, task: TaskRecord): boolean {
   if (nextStepFor(ticket) !== task.kind) return false;
