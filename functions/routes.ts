@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { replacePoliciesSchema } from './app/policies';
 import { simulationRequestSchema } from './app/simulations';
 import { delegationBodySchema } from './domain/delegations';
+import { storedIdentitySchema, systemSchema } from './domain/directory';
 import { requestBodySchema } from './domain/intake';
 import {
   assignBodySchema,
@@ -11,6 +12,7 @@ import {
   decisionBodySchema,
   delegationListSchema,
   delegationSchema,
+  directoryChangeSchema,
   errorSchema,
   fulfilmentBodySchema,
   identityResponseSchema,
@@ -139,6 +141,42 @@ export const routes: Route[] = [
       200: { description: 'The identity', schema: identityResponseSchema },
       ...failures,
       404: { description: 'No such identity', schema: errorSchema },
+    },
+  },
+  {
+    method: 'PUT',
+    path: '/directory/{id}',
+    handler: 'http/put-directory-entry',
+    auth: 'jwt',
+    operationId: 'putDirectoryEntry',
+    summary:
+      'Add or replace a directory entry (admin); a departure, suspension or manager change takes effect on the open tickets it touches',
+    body: storedIdentitySchema,
+    responses: {
+      200: { description: 'The entry replaced, and what the change did', schema: directoryChangeSchema },
+      201: { description: 'The entry added', schema: directoryChangeSchema },
+      ...failures,
+      409: { description: 'The entry kept changing while this was written', schema: errorSchema },
+      413: { description: 'Body over 64 KiB', schema: errorSchema },
+      415: { description: 'Body is not application/json', schema: errorSchema },
+    },
+  },
+  {
+    method: 'PUT',
+    path: '/catalog/systems/{id}',
+    handler: 'http/put-catalog-system',
+    auth: 'jwt',
+    operationId: 'putCatalogSystem',
+    summary:
+      'Add or replace a system of the catalog (admin); a new owner takes over the open system-owner stages',
+    body: systemSchema,
+    responses: {
+      200: { description: 'The system replaced, and what the change did', schema: directoryChangeSchema },
+      201: { description: 'The system added', schema: directoryChangeSchema },
+      ...failures,
+      409: { description: 'The system kept changing while this was written', schema: errorSchema },
+      413: { description: 'Body over 64 KiB', schema: errorSchema },
+      415: { description: 'Body is not application/json', schema: errorSchema },
     },
   },
   {

@@ -11,32 +11,35 @@ import type { StateMachineName } from '../functions/workflow';
  * stops) calling one. A handler missing here stops `cdk synth`.
  *
  * Adapter methods and the DynamoDB actions they send (functions/adapters/dynamodb/):
- * - GetItem: tickets.get, directory.identity and .system, tasks.get, links.get, jobs.get, delegations.get
- *   (and .create and .markDeleted, reading the one stored), idempotency.reserve
+ * - GetItem: tickets.get, directory.identity and .system (and .storedIdentity, .storedSystem), tasks.get,
+ *   links.get, jobs.get, delegations.get (and .create and .markDeleted, reading the one stored), idempotency.reserve
  *   (reading the record that won), policyStore.liveVersion (the live-policy pointer) and .get (a
  *   stored policy version), snapshots.get, and every HTTP route's caller lookup (route.ts resolveCaller)
  * - BatchGetItem: the items behind every list: tickets.list, tasks.forAssignee, directory.catalog,
  *   .supportQueues, .serviceAccountsOwnedBy, .identitiesWithRole, .allIdentities; history.page (the
- *   tickets of a page), snapshots.getMany, tickets.entitlementsApprovedFor, delegations.givenEndingAfter
- *   and .list
+ *   tickets of a page), snapshots.getMany, tickets.entitlementsApprovedFor, .inFlightFor and
+ *   .awaitingApprovalOn, delegations.givenEndingAfter and .list
  * - PutItem: tickets.create and .save, tasks.put, links.put, grants.put, idempotency.reserve,
  *   snapshots.put, policyStore.publish and .store (the version, then the change item),
- *   securityEvents.record, jobs.create, delegations.create
+ *   securityEvents.record, jobs.create, delegations.create, directory.putIdentity and .putSystem
+ *   (on the revision read)
  * - UpdateItem: idempotency.complete, links.markUsed and .release, tasks.retire (links leave the inbox),
  *   tasks.addAssignees, delegations.markDeleted,
  *   policyStore.publish (the live pointer, with the change appended, on the version it replaces),
  *   jobs.advance and .fail
  * - DeleteItem: idempotency.release
- * - BatchWriteItem: tickets.addViewers, directory.put (seeding only)
+ * - BatchWriteItem: tickets.addViewers, directory.put (seeding only), directory.putIdentity (role memberships)
  * - Query on the table itself: tickets.list by viewer, directory.identitiesWithRole
  * - Query on gsi1: tickets.list by requester, directory.directReportsOf, grants.entitlementsHeldBy
  *   (HOLDER#: the index projects the entitlement, so no item is read), delegations.givenEndingAfter
  *   and .list (DELEGATOR#)
  * - Query on gsi2: tickets.list by beneficiary, directory.serviceAccountsOwnedBy, delegations.list
  *   (DELEGATE#)
- * - Query on gsi3: tickets.list by status, directory.catalog, .supportQueues, .allIdentities, .isEmpty,
- *   history.count and .page (each status over a period's ids)
- * - Query on gsi5: tickets.entitlementsApprovedFor (INFLIGHT#{beneficiary}, sort key from `fulfilling#`)
+ * - Query on gsi3: tickets.list by status, tickets.awaitingApprovalOn (STATUS#pending_approval),
+ *   directory.catalog, .supportQueues, .allIdentities, .isEmpty, history.count and .page (each status
+ *   over a period's ids)
+ * - Query on gsi5: tickets.entitlementsApprovedFor and .inFlightFor (INFLIGHT#{beneficiary}, sort key
+ *   from `{status}#`)
  * - Query on gsi7: tasks.forAssignee and .retire (the inbox entries on links), tickets.executionsToStop
  *
  * A decision by policy (app/policy-decisions.ts, behind the handlers with `policies`) reads the
@@ -195,6 +198,32 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   // The caller and the delegation read; marked deleted.
   'http/delete-delegation': needs({ table: ['GetItem', 'UpdateItem'] }),
   'workflow/record-failure': needs({ table: ['GetItem', 'PutItem', 'UpdateItem'], indexes: ['gsi7'] }),
+  // A directory or catalog change (app/identity-changes.ts): the caller and the entry read, the
+  // people it names read, the entry put on its revision (with its role memberships batch-written).
+  // Then its effects: a departed or suspended person's inbox (gsi7) and the tasks and tickets it
+  // names, the stage's people resolved (identities, system, the security group on the table's
+  // ROLE# partition, batch-read); each ticket saved, its new viewers batch-written, the task put,
+  // its links taken out of the old approvers' inboxes (gsi7, then updated), a link put and an
+  // email sent to each new approver; a ticket left with nobody resumed (SendTaskSuccess) so its
+  // execution ends. A departure: the person's service accounts (gsi2 OWNER#, batch-read, each put
+  // flagged) and their tickets in flight (gsi5, batch-read), each cancelled as POST
+  // /requests/{id}/cancel does (StopExecution); a manager change: the person's and
+  // their service accounts' tickets pending approval (gsi5).
+  'http/put-directory-entry': needs({
+    table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem', 'Query'],
+    indexes: ['gsi2', 'gsi5', 'gsi7'],
+    workflow: { 'access-request': ['SendTaskSuccess', 'StopExecution'] },
+    email: true,
+  }),
+  // As above for a system: its owner and fulfillers read, the system put on its revision; a new
+  // owner: the tickets waiting for approval (gsi3 STATUS#pending_approval, the system filtered in
+  // the index, batch-read), each system-owner stage routed again and handed over as above.
+  'http/put-catalog-system': needs({
+    table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem', 'Query'],
+    indexes: ['gsi3', 'gsi7'],
+    workflow: { 'access-request': ['SendTaskSuccess'] },
+    email: true,
+  }),
   // A policy simulation (app/simulations.ts). Starting one: the caller looked up, the candidate
   // version put (content-addressed, not live), the job put, then StartExecution of the simulation
   // machine (a job that could not start is marked failed: UpdateItem).

@@ -5,7 +5,12 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { deployedRoutes } from '../functions/routes';
 import { schedules } from '../functions/schedules';
-import { type StateMachineName, stateMachines, workflowTasks } from '../functions/workflow';
+import {
+  accessRequestStateMachine,
+  type StateMachineName,
+  stateMachines,
+  workflowTasks,
+} from '../functions/workflow';
 import { addressOf, type DeployConfig } from './config';
 import { HandlerFunction, handlerId } from './constructs/handler-function';
 import { HandlerSchedules } from './constructs/handler-schedules';
@@ -143,6 +148,10 @@ export class StatelessStack extends Stack {
     this.schedules = new HandlerSchedules(this, 'Schedules', { schedules, functionFor });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url });
+    // What npm run load-directory takes as --state-machine: the executions a cancellation stops.
+    new CfnOutput(this, 'AccessRequestStateMachineArn', {
+      value: stateMachineArnFor(this, accessRequestStateMachine.name),
+    });
     if (this.api.domainName) {
       new CfnOutput(this, 'CustomDomainTarget', {
         description: 'Point a CNAME (or an alias record) for the custom domain at this name',

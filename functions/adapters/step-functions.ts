@@ -73,14 +73,23 @@ export class StepFunctionsWorkflow implements Workflow {
     }
   }
 
-  async signal(taskToken: string, output: Record<string, unknown>): Promise<'delivered' | 'gone'> {
-    try {
-      await this.client.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
-      return 'delivered';
-    } catch (error) {
-      if (GONE.has((error as Error).name)) return 'gone';
-      throw error;
-    }
+  signal(taskToken: string, output: Record<string, unknown>): Promise<'delivered' | 'gone'> {
+    return signalTask(this.client, taskToken, output);
+  }
+}
+
+/** Resumes a waiting task: a task token names its execution, so no state machine needs naming. */
+export async function signalTask(
+  client: SFNClient,
+  taskToken: string,
+  output: Record<string, unknown>,
+): Promise<'delivered' | 'gone'> {
+  try {
+    await client.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
+    return 'delivered';
+  } catch (error) {
+    if (GONE.has((error as Error).name)) return 'gone';
+    throw error;
   }
 }
 

@@ -28,7 +28,7 @@ export interface CancelDeps {
   tasks: TaskStore;
   directory: Directory;
   mailer: Mailer;
-  workflow: Workflow;
+  workflow: Pick<Workflow, 'stop'>;
   faults: Faults;
   log: (message: string, details: Record<string, unknown>) => void;
 }

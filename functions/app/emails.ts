@@ -41,7 +41,8 @@ const phaseWords: Record<WaitPhase, { prefix: string; lead: string | null }> = {
 
 /**
  * The email asking one approver for a decision, with their own link; `why` says what policy asked
- * of them, and `handedOver` who reassigned the stage to them, and why.
+ * of them, and `handedOver` why the decision comes to them rather than to whoever was asked first
+ * (a reassignment, or an identity change).
  */
 export function approvalRequestEmail({
   ticket,
@@ -52,7 +53,7 @@ export function approvalRequestEmail({
   phase,
   why,
   handedOver,
-}: TaskEmail & { why: string; handedOver?: { by: string; reason: string } }): EmailMessage {
+}: TaskEmail & { why: string; handedOver?: string }): EmailMessage {
   const words = phaseWords[phase];
   return taskEmail(
     { ticket, system, to, url, deadline },
@@ -61,7 +62,7 @@ export function approvalRequestEmail({
       title: 'Your approval is needed',
       intro: [
         ...(words.lead ? [words.lead] : []),
-        ...(handedOver ? [`${handedOver.by} reassigned this approval to you: ${handedOver.reason}`] : []),
+        ...(handedOver ? [handedOver] : []),
         `${ticket.requester} asks for ${ticket.entitlement} on ${system?.name ?? ticket.system} for ${ticket.beneficiary}.`,
         why,
         'The link opens a page where you review the request and approve or deny it; opening it decides nothing.',

@@ -7,6 +7,13 @@ export class ConcurrentUpdateError extends ConflictError {
   }
 }
 
+/** A directory or catalog entry was changed by someone else since it was read. */
+export class DirectoryEntryChangedError extends ConflictError {
+  constructor(id: string) {
+    super(`${id} was changed by someone else; read it again and reapply the change`);
+  }
+}
+
 export class TicketExistsError extends ConflictError {
   constructor(ticketId: string) {
     super(`Ticket ${ticketId} already exists`);

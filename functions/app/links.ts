@@ -25,7 +25,7 @@ export interface LinkView {
 /**
  * Primary course: what the page behind an emailed link shows. Reading a link changes nothing, so
  * mail scanners that prefetch it cannot decide anything. Expiry is checked first (410), then use (409),
- * then the ticket: cancelled, or no longer waiting for this link (409).
+ * then the ticket: cancelled, no longer waiting for this link, or no longer asking this person (409).
  */
 export async function viewLink(deps: LinkDeps, token: string): Promise<LinkView> {
   const link = await deps.links.get(hashLinkToken(token));

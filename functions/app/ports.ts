@@ -34,6 +34,29 @@ export interface Directory extends DirectoryView {
   serviceAccountsOwnedBy(ownerId: string): Promise<Identity[]>;
 }
 
+/** A directory or catalog entry as stored, with the revision a write that replaces it names. */
+export interface StoredEntry<T> {
+  entry: T;
+  /** How many times the entry was written through `DirectoryStore`; 0 for one written otherwise (seeding). */
+  revision: number;
+}
+
+/**
+ * The directory and catalog as stored, read fresh (never from a process's cache) and written one
+ * entry at a time, each write on the revision it replaces: of two changes to one entry made at
+ * once, one is written and the other is refused, to be read again and reapplied.
+ */
+export interface DirectoryStore extends Directory {
+  storedIdentity(id: string): Promise<StoredEntry<Identity> | undefined>;
+  storedSystem(id: string): Promise<StoredEntry<System> | undefined>;
+  /**
+   * Writes the entry (with its role memberships) if it is still at `revision`, or, for `null`, if
+   * there is none yet; throws DirectoryEntryChangedError otherwise.
+   */
+  putIdentity(identity: Identity, revision: number | null): Promise<void>;
+  putSystem(system: System, revision: number | null): Promise<void>;
+}
+
 /**
  * One partition of tickets, newest first: by requester, beneficiary or status (ticket indexes), or
  * by viewer (the approvers and fulfillers a ticket names, kept as derived items).
@@ -65,6 +88,13 @@ export interface TicketStore {
   entitlementsApprovedFor(beneficiary: string): Promise<{ ticketId: string; entitlement: string }[]>;
   /** The ids of cancelled tickets whose execution is not yet recorded as stopped (domain executionStopDue). */
   executionsToStop(): Promise<string[]>;
+  /**
+   * A beneficiary's tickets not yet resolved (submitted, pending approval or fulfilling), read as
+   * they are now; only those in `status` when given.
+   */
+  inFlightFor(beneficiary: string, status?: Status): Promise<Ticket[]>;
+  /** The tickets on a system that wait for an approval, read as they are now. */
+  awaitingApprovalOn(system: string): Promise<Ticket[]>;
   /** Records that these people are named on the ticket, so it is listed for them; a repeat is harmless. */
   addViewers(ticketId: string, identityIds: string[]): Promise<void>;
   /** The union of the partitions, newest first, without duplicates. */

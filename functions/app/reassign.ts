@@ -5,11 +5,10 @@ import { approverExclusion } from '../domain/separation-of-duties';
 import type { Ticket } from '../domain/ticket';
 import { type DecisionDeps, reportingRefusals, visibleTask } from './decisions';
 import { stageRules } from './delegations';
-import { approvalRequestEmail, reassignedAwayEmail } from './emails';
-import { approvalExplanation } from './explanations';
+import { reassignedAwayEmail } from './emails';
 import type { Directory, LinkStore, Mailer, Secrets, TaskRecord } from './ports';
 import { updateTicket } from './ticket-updates';
-import { mintLink } from './workflow-steps';
+import { emailLinks } from './workflow-steps';
 
 export interface ReassignDeps
   extends Pick<DecisionDeps, 'clock' | 'tickets' | 'tasks' | 'securityEvents' | 'log'> {
@@ -86,25 +85,14 @@ async function handOver(
   await deps.tasks.retire({ ...task, assignees: replaced });
   await deps.tasks.addAssignees(task.id, [input.to]);
   const system = ticket.system ? await deps.directory.system(ticket.system) : undefined;
-  const url = await mintLink(deps, {
-    purpose: 'approval',
-    ticketId: ticket.id,
-    taskId: task.id,
-    identity: input.to,
-    expiresAt: deadline,
+  await emailLinks(deps, {
+    ticket,
+    system,
+    task: { ...task, deadline },
+    people: [input.to],
+    phase: 'asked',
+    handedOver: `${input.caller.id} reassigned this approval to you: ${input.reason}`,
   });
-  await deps.mailer.send(
-    approvalRequestEmail({
-      ticket,
-      system,
-      to: input.to,
-      url,
-      deadline,
-      phase: 'asked',
-      why: await approvalExplanation(deps.directory, ticket, stageIndex, system, input.to),
-      handedOver: { by: input.caller.id, reason: input.reason },
-    }),
-  );
   for (const id of replaced.filter((candidate) => candidate !== input.caller.id)) {
     await deps.mailer.send(
       reassignedAwayEmail({

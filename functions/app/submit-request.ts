@@ -175,6 +175,9 @@ async function draftAccessTicket(
   const fields: Record<string, string> = {};
   if (!isActive(beneficiary))
     fields.beneficiary = beneficiary ? `is ${beneficiary.status}` : 'is not in the directory';
+  else if (beneficiary.ownerDeparted) {
+    fields.beneficiary = `is a service account whose owner, ${beneficiary.ownerId}, has departed: it can be requested for again once an admin sets a new owner`;
+  }
   const entitlement = system?.entitlements.find((candidate) => candidate.id === body.entitlement);
   if (!system) fields.system = 'is not in the catalog';
   else if (!entitlement) fields.entitlement = `is not an entitlement of ${system.id}`;

@@ -6,7 +6,7 @@ import {
   type WaitDeadlines,
   type WaitPhase,
 } from '../domain/deadlines';
-import { isActive } from '../domain/directory';
+import { isActive, type System } from '../domain/directory';
 import { isStageName } from '../domain/policy/outcome';
 import { escalateStage, resolveStage } from '../domain/routing';
 import { applyChange, type Ticket } from '../domain/ticket';
@@ -252,7 +252,11 @@ const toldToRequester = new Set(['approved_all', 'escalated', 'granted', 'closed
  * Emails the requester about the events this step committed. Sent after the commit, so a crash
  * in between loses the email (the timeline still has the event) rather than sending it twice.
  */
-async function tellRequester(deps: WorkflowDeps, ticket: Ticket, afterSeq: number): Promise<void> {
+export async function tellRequester(
+  deps: Pick<WorkflowDeps, 'directory' | 'mailer'>,
+  ticket: Ticket,
+  afterSeq: number,
+): Promise<void> {
   const events = ticket.timeline.filter((event) => event.seq > afterSeq && toldToRequester.has(event.type));
   if (events.length === 0) return;
   const system = ticket.system ? await deps.directory.system(ticket.system) : undefined;
@@ -343,7 +347,36 @@ async function emailPhase(
     phase === 'escalated' && task.kind === 'approval'
       ? (wait?.escalatedTo ?? []).filter((id) => task.assignees.includes(id))
       : task.assignees;
-  for (const assignee of linked) {
+  await emailLinks(deps, { ticket, system, task, people: linked, phase });
+  const told = phase === 'escalated' && task.kind === 'fulfilment' ? (wait?.escalatedTo ?? []) : [];
+  for (const owner of told) {
+    await deps.mailer.send(fulfilmentOverdueEmail({ ticket, system, to: owner, deadline: task.deadline }));
+  }
+  return linked.length + told.length;
+}
+
+/** What emailing a task's links takes: minting each link, and the words of the email. */
+export type LinkMailDeps = Pick<WorkflowDeps, 'clock' | 'directory' | 'links' | 'mailer' | 'secrets'> & {
+  settings: Pick<WorkflowDeps['settings'], 'publicBaseUrl'>;
+};
+
+/**
+ * Emails each of `people` a link of their own to the task, in the words of the wait's phase;
+ * `handedOver` says why an approval comes to them when it was first someone else's.
+ */
+export async function emailLinks(
+  deps: LinkMailDeps,
+  request: {
+    ticket: Ticket;
+    system: System | undefined;
+    task: TaskRecord;
+    people: readonly string[];
+    phase: WaitPhase;
+    handedOver?: string;
+  },
+): Promise<void> {
+  const { ticket, system, task, phase } = request;
+  for (const assignee of request.people) {
     const url = await mintLink(deps, {
       purpose: task.kind,
       ticketId: ticket.id,
@@ -351,21 +384,18 @@ async function emailPhase(
       identity: assignee,
       expiresAt: task.deadline,
     });
-    const request = { ticket, system, to: assignee, url, deadline: task.deadline, phase };
+    const email = { ticket, system, to: assignee, url, deadline: task.deadline, phase };
     await deps.mailer.send(
       task.kind === 'approval'
         ? approvalRequestEmail({
-            ...request,
+            ...email,
+            // Per reader: a delegate is told whom they stand in for.
             why: await approvalExplanation(deps.directory, ticket, task.stageIndex ?? 0, system, assignee),
+            handedOver: request.handedOver,
           })
-        : fulfilmentRequestEmail(request),
+        : fulfilmentRequestEmail(email),
     );
   }
-  const told = phase === 'escalated' && task.kind === 'fulfilment' ? (wait?.escalatedTo ?? []) : [];
-  for (const owner of told) {
-    await deps.mailer.send(fulfilmentOverdueEmail({ ticket, system, to: owner, deadline: task.deadline }));
-  }
-  return linked.length + told.length;
 }
 
 function newTask(
@@ -401,8 +431,8 @@ export const taskId = (ticketId: string, kind: TaskKind, stageIndex: number | nu
 export const hashLinkToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
 /** Stores a link of its own for one person (its hash only) and answers the URL to email them. */
-export async function mintLink(
-  deps: Pick<WorkflowDeps, 'links' | 'secrets' | 'clock'> & { settings: { publicBaseUrl: string } },
+async function mintLink(
+  deps: LinkMailDeps,
   link: { purpose: TaskKind; ticketId: string; taskId: string; identity: string; expiresAt: string },
 ): Promise<string> {
   const token = deps.secrets.linkToken();

@@ -23,7 +23,22 @@ export const identitySchema = z.strictObject({
   status: z.enum(['active', 'suspended', 'departed']),
   roles: z.array(z.enum(roles)).default([]),
 });
-export type Identity = z.infer<typeof identitySchema>;
+/** A directory entry as an import or an admin gives it. */
+export type IdentityEntry = z.infer<typeof identitySchema>;
+
+/**
+ * A directory entry as stored and read: what was given, and what Tollgate records about it.
+ * `ownerDeparted`: a service account whose owner departed while owning it, refused at intake until
+ * an admin sets a new owner; set and cleared by identity changes (app/identity-changes.ts), never
+ * by whoever gives the entry; absent when not flagged.
+ */
+export const storedIdentitySchema = identitySchema.extend({
+  ownerDeparted: z.literal(true).optional().meta({
+    description:
+      'A service account whose owner departed: requests for it are refused until an admin sets a new owner',
+  }),
+});
+export type Identity = z.infer<typeof storedIdentitySchema>;
 
 export const sensitivities = ['low', 'moderate', 'high', 'critical'] as const;
 export const entitlementClasses = ['read', 'write', 'admin'] as const;

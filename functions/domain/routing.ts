@@ -41,15 +41,60 @@ export async function resolveStage(
   ticket: TicketParties & { system: Pick<System, 'ownerId'> },
   excluded: readonly string[],
 ): Promise<StageAssignment | null> {
-  const passedOver = new Set([
+  const start = stage === 'security' ? null : await chainStart(directory, stage, ticket);
+  return resolveFrom(directory, stage, start, passedOverFor(ticket, excluded));
+}
+
+/**
+ * Who takes an open stage over from someone who can no longer decide it (departed, suspended): the
+ * others already asked keep it; when nobody is left, routing's own rule for an unavailable
+ * approver applies from that person on (their manager, up the chain, then the security group),
+ * passing over the ticket's parties, whoever decided another stage and `excluded`. Null when
+ * nobody is left at all.
+ */
+export async function replaceApprover(
+  directory: DirectoryView,
+  ticket: TicketParties & { approvals: readonly Approval[] },
+  index: number,
+  leaving: string,
+  excluded: readonly string[],
+): Promise<StageAssignment | null> {
+  const stage = ticket.approvals[index];
+  if (!stage) return null;
+  const remaining = stage.candidates.filter((id) => id !== leaving);
+  if (remaining.length > 0) return { stage: stage.stage, candidates: remaining, path: stage.path };
+  const passedOver = passedOverFor(ticket, [...excluded, ...decidersOf(ticket.approvals), leaving]);
+  const start = stage.stage === 'security' ? null : leaving;
+  const resolved = await resolveFrom(directory, stage.stage, start, passedOver);
+  return resolved && { ...resolved, path: [...new Set([...stage.path, ...resolved.path])] };
+}
+
+/** Whoever decided a stage: one person decides at most one stage of a ticket. */
+export const decidersOf = (approvals: readonly Approval[]): string[] =>
+  approvals.flatMap((approval) => (approval.decidedBy ? [approval.decidedBy] : []));
+
+/** The people a ticket is about, and anyone else excluded: none of them is asked. */
+const passedOverFor = (ticket: TicketParties, excluded: readonly string[]): Set<string> =>
+  new Set([
     ticket.requester,
     ticket.beneficiary,
     ...(ticket.beneficiaryOwner ? [ticket.beneficiaryOwner] : []),
     ...excluded,
   ]);
+
+/**
+ * Walks up the management chain from `start` to the first active person not passed over; when the
+ * chain runs out (or there is none, as for `security`), every eligible active member of security.
+ */
+async function resolveFrom(
+  directory: DirectoryView,
+  stage: string,
+  start: string | null,
+  passedOver: ReadonlySet<string>,
+): Promise<StageAssignment | null> {
   const path: string[] = [];
   const seen = new Set<string>();
-  let candidateId = stage === 'security' ? null : await chainStart(directory, stage, ticket);
+  let candidateId = start;
   while (candidateId && !seen.has(candidateId)) {
     seen.add(candidateId);
     const candidate = await directory.identity(candidateId);
@@ -79,13 +124,7 @@ export async function escalateStage(
 ): Promise<string[]> {
   const stage = ticket.approvals[index];
   if (!stage) return [];
-  const passedOver = new Set([
-    ticket.requester,
-    ticket.beneficiary,
-    ...(ticket.beneficiaryOwner ? [ticket.beneficiaryOwner] : []),
-    ...ticket.approvals.flatMap((approval) => (approval.decidedBy ? [approval.decidedBy] : [])),
-    ...stage.candidates,
-  ]);
+  const passedOver = passedOverFor(ticket, [...decidersOf(ticket.approvals), ...stage.candidates]);
   const managers = new Set<string>();
   for (const approver of stage.candidates) {
     const seen = new Set<string>([approver]);
@@ -174,7 +213,7 @@ export async function routeAccessRequest(
   if (fulfillers?.length === 0) return rejected(decision, 'no_eligible_fulfiller');
   if (policy.outcome === 'auto_approved') return { decision, approvals: [] };
   const stages = policy.stages.map((stage) => stage.stage);
-  const soleFulfiller = stages.length === 1 && fulfillers?.length === 1 ? fulfillers : [];
+  const soleFulfiller = soleFulfillerOf(fulfillers, stages.length);
 
   const assignments: StageAssignment[] = [];
   for (const stage of stages) {
@@ -195,6 +234,10 @@ export async function routeAccessRequest(
     ),
   };
 }
+
+/** A system's sole fulfiller never alone approves a one-stage ticket: the one to pass over, if any. */
+export const soleFulfillerOf = (fulfillers: string[] | null, stageCount: number): string[] =>
+  stageCount === 1 && fulfillers?.length === 1 ? fulfillers : [];
 
 /** Separation of duties left nobody: refused with that reason, whatever policy said. */
 function rejected(decision: Decision, reason: NobodyEligible): Route {

@@ -82,8 +82,16 @@ export function stageToOpen(ticket: Ticket): number | null {
   return ticket.approvals[index]?.deadline === null ? index : null;
 }
 
-/** Separation of duties left nobody to approve or fulfil: the ticket closes and says why. */
-export function closeWithNobodyEligible(ticket: Ticket, reason: NobodyEligible, at: string): Ticket {
+/**
+ * Separation of duties left nobody to approve or fulfil: the ticket closes and says why (`data`:
+ * what left nobody, when it was not routing itself).
+ */
+export function closeWithNobodyEligible(
+  ticket: Ticket,
+  reason: NobodyEligible,
+  at: string,
+  data?: Record<string, unknown>,
+): Ticket {
   return applyChange(ticket, {
     type: 'closed',
     at,
@@ -91,6 +99,7 @@ export function closeWithNobodyEligible(ticket: Ticket, reason: NobodyEligible, 
     reason,
     to: 'closed',
     closure: 'auto_rejected',
+    data,
   });
 }
 

@@ -51,6 +51,8 @@ function buildDeps(config: Config) {
       'directory',
       cachedDirectory(new DynamoDirectory(db, config.tableName), config.directoryCacheMs),
     ),
+    /** The same directory without the cache, and writable: what directory and catalog changes read and write. */
+    directoryStore: faults.wrap('directory', new DynamoDirectory(db, config.tableName)),
     idempotency: faults.wrap('idempotency', new DynamoIdempotencyStore(db, config.tableName)),
     tasks: faults.wrap('tasks', new DynamoTaskStore(db, config.tableName)),
     links: faults.wrap('links', new DynamoLinkStore(db, config.tableName)),

@@ -189,7 +189,7 @@ describe('the workflow in the stateless stack', () => {
     );
   });
 
-  it('lets the cancel and reconcile functions, and no other, stop executions of the state machine, and reconcile alone fail its waiting tasks', () => {
+  it('lets the cancel, directory-change and reconcile functions, and no other, stop executions of the state machine, and reconcile alone fail its waiting tasks', () => {
     // Prepare
     const policies = resourcesOfType(synthesized.templates.stateless, 'AWS::IAM::Policy');
     const roleOf = (handler: string) =>
@@ -207,8 +207,10 @@ describe('the workflow in the stateless stack', () => {
 
     // Assess
     const stopping = granted('states:StopExecution');
+    // A departed beneficiary's tickets are cancelled by the directory change.
     expect(stopping.map(({ handler }) => handler).sort()).toEqual([
       'http/cancel-request',
+      'http/put-directory-entry',
       'scheduled/reconcile',
     ]);
     for (const { resource } of stopping) {

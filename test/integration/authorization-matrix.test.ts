@@ -7,7 +7,7 @@ import { accessBody, specExampleBody } from '../support/bodies';
 import { type ApiClient, apiClient, devToken } from '../support/client';
 import { listAll, pageThrough } from '../support/lists';
 import { startTestRuntime, type TestRuntime } from '../support/runtime';
-import { people } from '../support/seed';
+import { people, seedIdentity, seedSystems } from '../support/seed';
 import { eventually, type Ticket, TollgateClient } from '../support/workflow-client';
 
 /**
@@ -111,6 +111,11 @@ function oversightOnly(): Record<Caller, Cell> {
   };
 }
 
+/** 200 for an admin; 403 for every other active caller, oversight roles included. */
+function adminOnly(): Record<Caller, Cell> {
+  return { ...oversightOnly(), auditor: 403, security: 403 };
+}
+
 const matrix: Record<string, Record<Caller, Cell>> = {
   // Files wiki-read for the cell ticket's beneficiary (Alex, or svc:billing-export). Spec: "A caller
   // may file for themselves, for a service account they own, or for a direct report."
@@ -212,6 +217,10 @@ const matrix: Record<string, Record<Caller, Cell>> = {
     ...unauthenticated,
     ...notActive,
   },
+  // Spec: "`admin` manages catalog, directory and policies". The admin's cell writes Alex's entry
+  // (and the wiki) as it stands, which changes nothing.
+  'PUT /directory/{id}': adminOnly(),
+  'PUT /catalog/systems/{id}': adminOnly(),
   // "The caller's pending approval tasks": the cell ticket's task is in the approver's inbox only.
   'GET /approvals': {
     requester: { status: 200, sees: false },
@@ -401,7 +410,7 @@ const matrix: Record<string, Record<Caller, Cell>> = {
   'GET /policies': oversightOnly(),
   'GET /policies/{version}': oversightOnly(),
   'GET /policies/inputs/{hash}': oversightOnly(),
-  'PUT /policies': { ...oversightOnly(), auditor: 403, security: 403 },
+  'PUT /policies': adminOnly(),
   // Spec: policy simulation is for "admin, auditor, security"; each accepted call starts a job.
   'POST /policies/simulations': { ...oversightOnly(), auditor: 202, security: 202, admin: 202 },
   // A simulation an admin started: readable by the same roles, whoever started it.
@@ -673,6 +682,18 @@ describe('authorization matrix: every deployed route × every kind of caller', (
     'GET /catalog': async (_caller, api) => ({ status: (await api.get('/catalog')).status }),
     'GET /directory/{id}': async (_caller, api) => ({
       status: (await api.get(`/directory/${encodeURIComponent(people.alex)}`)).status,
+    }),
+    'PUT /directory/{id}': async (_caller, api) => ({
+      status: (await api.put(`/directory/${encodeURIComponent(people.alex)}`, seedIdentity(people.alex)))
+        .status,
+    }),
+    'PUT /catalog/systems/{id}': async (_caller, api) => ({
+      status: (
+        await api.put(
+          '/catalog/systems/wiki',
+          seedSystems.find((system) => system.id === 'wiki'),
+        )
+      ).status,
     }),
     'GET /approvals': async (caller, api) =>
       inboxSees(api, '/approvals', shared[callers[caller].ticket].pending.ticketId),

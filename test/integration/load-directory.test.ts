@@ -117,4 +117,23 @@ describe('npm run load-directory', () => {
     ]);
     expect((await directory.catalog()).map((system) => system.id)).toContain('payroll');
   });
+
+  it('refuses to change a stored entry without the address its emailed links point to, and writes nothing', async () => {
+    // Prepare: the demo is loaded (above); Alex departs in this file.
+    const people = JSON.parse(readFileSync(join(root, 'seed/directory.json'), 'utf8'));
+    people.identities.find((identity: { id: string }) => identity.id === 'alex.dev@example.com').status =
+      'departed';
+    const changed = join(dataDir, 'people.json');
+    writeFileSync(changed, JSON.stringify(people));
+
+    // Act
+    const attempt = loadDirectory('--directory', changed);
+
+    // Assess
+    await expect(attempt).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('Give --url'),
+    });
+    expect(await directory.identity('alex.dev@example.com')).toMatchObject({ status: 'active' });
+  });
 });

@@ -1,22 +1,41 @@
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { Directory, SupportQueue } from '../../app/ports';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DirectoryEntryChangedError } from '../../app/errors';
+import type { DirectoryStore, StoredEntry, SupportQueue } from '../../app/ports';
 import type { Identity, Role, System } from '../../domain/directory';
-import { batchGet, batchPut, isStorableKey, queryAll, tableKeyOf, withoutKeys } from './client';
+import {
+  batchGet,
+  batchPut,
+  isConditionalCheckFailure,
+  isStorableKey,
+  queryAll,
+  tableKeyOf,
+  withoutKeys,
+} from './client';
 import { type Keys, keys, type PartitionName, partitionQuery } from './table';
 
+/**
+ * The attribute counting an entry's writes through putIdentity and putSystem: the condition of the
+ * next one. Bookkeeping of the store, so reads leave it out.
+ */
+const REVISION = 'revision';
+
 /** Directory and catalog live in the ticket table, each read by one named query. */
-export class DynamoDirectory implements Directory {
+export class DynamoDirectory implements DirectoryStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
   ) {}
 
   async identity(id: string): Promise<Identity | undefined> {
+    return (await this.storedIdentity(id))?.entry;
+  }
+
+  async storedIdentity(id: string): Promise<StoredEntry<Identity> | undefined> {
     if (!isStorableKey(keys.identityId(id))) return undefined;
     const { Item } = await this.db.send(
       new GetCommand({ TableName: this.tableName, Key: keys.identityId(id) }),
     );
-    return Item ? withoutKeys<Identity>(Item) : undefined;
+    return Item ? stored<Identity>(Item) : undefined;
   }
 
   async identitiesWithRole(role: Role): Promise<Identity[]> {
@@ -48,10 +67,29 @@ export class DynamoDirectory implements Directory {
   }
 
   async system(id: string): Promise<System | undefined> {
+    return (await this.storedSystem(id))?.entry;
+  }
+
+  async storedSystem(id: string): Promise<StoredEntry<System> | undefined> {
+    if (!isStorableKey(keys.systemId(id))) return undefined;
     const { Item } = await this.db.send(
       new GetCommand({ TableName: this.tableName, Key: keys.systemId(id) }),
     );
-    return Item ? withoutKeys<System>(Item) : undefined;
+    return Item ? stored<System>(Item) : undefined;
+  }
+
+  async putIdentity(identity: Identity, revision: number | null): Promise<void> {
+    await this.putOnRevision({ ...keys.identity(identity), ...identity }, identity.id, revision);
+    // A membership outlives a role taken away: identitiesWithRole reads the identity's own roles.
+    await batchPut(
+      this.db,
+      this.tableName,
+      identity.roles.map((role) => ({ ...keys.roleMembership(role, identity.id), identityId: identity.id })),
+    );
+  }
+
+  async putSystem(system: System, revision: number | null): Promise<void> {
+    await this.putOnRevision({ ...keys.system(system.id), ...system }, system.id, revision);
   }
 
   async catalog(): Promise<System[]> {
@@ -82,6 +120,32 @@ export class DynamoDirectory implements Directory {
     await batchPut(this.db, this.tableName, items);
   }
 
+  /** The whole item, replacing the one read at `revision` (null: none), and counting the write. */
+  private async putOnRevision(item: Record<string, unknown>, id: string, revision: number | null) {
+    const condition =
+      revision === null
+        ? { ConditionExpression: 'attribute_not_exists(pk)' }
+        : revision === 0
+          ? { ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#revision)' }
+          : {
+              ConditionExpression: '#revision = :revision',
+              ExpressionAttributeValues: { ':revision': revision },
+            };
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...item, [REVISION]: (revision ?? 0) + 1 },
+          ...condition,
+          ...(revision === null ? {} : { ExpressionAttributeNames: { '#revision': REVISION } }),
+        }),
+      );
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) throw new DirectoryEntryChangedError(id);
+      throw error;
+    }
+  }
+
   /** The items of an index partition: its keys from the index, the items themselves from the table. */
   private async itemsIn<T>(partition: PartitionName, value: string): Promise<T[]> {
     const entries = await queryAll(this.db, {
@@ -92,6 +156,12 @@ export class DynamoDirectory implements Directory {
   }
 
   private async read<T>(itemKeys: Keys[]): Promise<T[]> {
-    return (await batchGet(this.db, this.tableName, itemKeys)).map((item) => withoutKeys<T>(item));
+    return (await batchGet(this.db, this.tableName, itemKeys)).map((item) => stored<T>(item).entry);
   }
+}
+
+/** An item as the domain knows it, and the revision it was read at. */
+function stored<T>(item: Record<string, unknown>): StoredEntry<T> {
+  const { [REVISION]: revision, ...entry } = withoutKeys<Record<string, unknown>>(item);
+  return { entry: entry as T, revision: typeof revision === 'number' ? revision : 0 };
 }

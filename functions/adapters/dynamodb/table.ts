@@ -100,7 +100,8 @@ const ticketFacts = [
  * | tickets that name a person as approver or fulfiller                              | table, VIEWER#{identity}                           | ticket ids; tickets by BatchGetItem          |
  * | an auditor's search by system, entitlement and period (14, 18)                   | gsi4 SYSTEM#{system}, entitlement filtered in the index | keys; tickets by BatchGetItem           |
  * | an auditor's search by person, system and period (14, 18)                        | gsi1 and gsi2 for the person, system filtered in the index | keys; tickets by BatchGetItem        |
- * | a beneficiary's tickets in flight: what they are about to hold (policy, 11: sort key begins `fulfilling#`), what a departure cancels (12) | gsi5 INFLIGHT#{beneficiary} | keys; tickets by BatchGetItem |
+ * | a beneficiary's tickets in flight: what they are about to hold (policy, 11: sort key begins `fulfilling#`), what a departure cancels (12), the manager stages a manager change moves (12: `pending_approval#`) | gsi5 INFLIGHT#{beneficiary} | keys; tickets by BatchGetItem |
+ * | a system's tickets waiting for approval: the owner stages a change of owner moves (12)    | gsi3 STATUS#pending_approval, system filtered in the index | keys; tickets by BatchGetItem |
  * | a period's resolved tickets, a day at a time (analytics rollups, 16)             | gsi5 RESOLVED#{yyyy-mm-dd}                         | keys; tickets by BatchGetItem                |
  * | tickets changed since the last audit checkpoint (14): each hour from the checkpoint's, a superset by under an hour | gsi6 CHANGED#{yyyy-mm-ddThh} | keys; tickets by BatchGetItem for their chain heads |
  * | a person's open approval or fulfilment tasks (inboxes); a departed approver's open stages (12) | gsi7 INBOX#{identity}, sort key begins {kind}# | task ids; tasks by BatchGetItem     |
@@ -228,6 +229,20 @@ export function partitionQuery(name: PartitionName, value: string, sort?: SortCo
     KeyConditionExpression: `#pk = :pk${onSortKey}`,
     ExpressionAttributeNames: { '#pk': partitionKey, ...(sort ? { '#sk': sortKey } : {}) },
     ExpressionAttributeValues: { ':pk': `${prefix}${value}`, ...sortValues },
+  };
+}
+
+/** A partition's query narrowed further by a filter on attributes the index projects. */
+export function withFilter(
+  query: ReturnType<typeof partitionQuery>,
+  expression: string,
+  filter: { names: Record<string, string>; values: Record<string, unknown> },
+) {
+  return {
+    ...query,
+    FilterExpression: expression,
+    ExpressionAttributeNames: { ...query.ExpressionAttributeNames, ...filter.names },
+    ExpressionAttributeValues: { ...query.ExpressionAttributeValues, ...filter.values },
   };
 }
 

@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ConcurrentUpdateError, TicketExistsError } from '../../app/errors';
 import type { TicketPage, TicketPartition, TicketStore } from '../../app/ports';
-import type { Status } from '../../domain/lifecycle';
+import { isOpen, type Status } from '../../domain/lifecycle';
 import type { Ticket } from '../../domain/ticket';
 import {
   batchGet,
@@ -12,7 +12,7 @@ import {
   tableKeyOf,
   withoutKeys,
 } from './client';
-import { keyAttributesOf, keys, partitionQuery } from './table';
+import { keyAttributesOf, keys, partitionQuery, withFilter } from './table';
 
 export class DynamoTicketStore implements TicketStore {
   constructor(
@@ -62,20 +62,42 @@ export class DynamoTicketStore implements TicketStore {
   }
 
   async entitlementsApprovedFor(beneficiary: string): Promise<{ ticketId: string; entitlement: string }[]> {
+    // Read as they are now: one that moved on since the index was read is not about to be held any more.
+    return (await this.inFlightFor(beneficiary, 'fulfilling'))
+      .filter((ticket) => ticket.type === 'access' && ticket.entitlement)
+      .map((ticket) => ({ ticketId: ticket.id, entitlement: ticket.entitlement as string }));
+  }
+
+  /** The index sorts a beneficiary's entries by status first, so one status is one narrow Query. */
+  async inFlightFor(beneficiary: string, status?: Status): Promise<Ticket[]> {
     const entries = await queryAll(this.db, {
       TableName: this.tableName,
-      ...partitionQuery('inFlight', beneficiary, { op: 'begins_with', value: 'fulfilling#' }),
+      ...partitionQuery(
+        'inFlight',
+        beneficiary,
+        status ? { op: 'begins_with', value: `${status}#` } : undefined,
+      ),
     });
-    const tickets = await batchGet(
-      this.db,
-      this.tableName,
-      entries.map((entry) => tableKeyOf(entry)),
+    return (await this.readAll(entries)).filter(
+      (ticket) => isOpen(ticket.status) && (!status || ticket.status === status),
     );
-    // Read as they are now: one that moved on since the index was read is not about to be held any more.
-    return tickets
-      .map((item) => withoutKeys<Ticket>(item))
-      .filter((ticket) => ticket.status === 'fulfilling' && ticket.type === 'access' && ticket.entitlement)
-      .map((ticket) => ({ ticketId: ticket.id, entitlement: ticket.entitlement as string }));
+  }
+
+  /**
+   * gsi3 projects each ticket's system, so the index itself leaves out the other systems' tickets:
+   * only this system's are read.
+   */
+  async awaitingApprovalOn(system: string): Promise<Ticket[]> {
+    const entries = await queryAll(this.db, {
+      TableName: this.tableName,
+      ...withFilter(partitionQuery('status', 'pending_approval'), '#system = :system', {
+        names: { '#system': 'system' },
+        values: { ':system': system },
+      }),
+    });
+    return (await this.readAll(entries)).filter(
+      (ticket) => ticket.status === 'pending_approval' && ticket.system === system,
+    );
   }
 
   /**
@@ -112,6 +134,12 @@ export class DynamoTicketStore implements TicketStore {
   async addViewers(ticketId: string, identityIds: string[]): Promise<void> {
     const viewers = [...new Set(identityIds)].map((identityId) => keys.viewer(identityId, ticketId));
     await batchPut(this.db, this.tableName, viewers);
+  }
+
+  /** The tickets that index entries name, as they are now. */
+  private async readAll(entries: Record<string, unknown>[]): Promise<Ticket[]> {
+    const tickets = await batchGet(this.db, this.tableName, entries.map(tableKeyOf));
+    return tickets.map((item) => withoutKeys<Ticket>(item));
   }
 
   /**

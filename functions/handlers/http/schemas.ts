@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { MAX_COMMENT_LENGTH } from '../../domain/comments';
 import { delegationStatuses, MAX_DELEGATION_DAYS } from '../../domain/delegations';
-import { identityIdSchema, identitySchema } from '../../domain/directory';
+import { identityIdSchema, storedIdentitySchema } from '../../domain/directory';
 import { ValidationError } from '../../domain/errors';
 import { statuses } from '../../domain/lifecycle';
 import { simulationTallySchema } from '../../domain/policy/simulation';
@@ -79,7 +79,37 @@ export const catalogSchema = z
   })
   .meta({ id: 'Catalog' });
 
-export const identityResponseSchema = identitySchema.meta({ id: 'Identity' });
+export const identityResponseSchema = storedIdentitySchema.meta({ id: 'Identity' });
+
+export const directoryChangeSchema = z
+  .object({
+    entry: z.record(z.string(), z.unknown()).meta({ description: 'The entry as stored now' }),
+    created: z.boolean(),
+    changes: z
+      .array(
+        z.object({
+          person: z.string().optional(),
+          system: z.string().optional(),
+          change: z.enum(['departed', 'suspended', 'manager_changed', 'owner_changed']),
+          from: z.string().nullable(),
+          to: z.string().nullable(),
+        }),
+      )
+      .meta({ description: 'What changed; empty for a new entry or one given as it was' }),
+    stagesMoved: z.array(
+      z.object({ ticket: z.string(), stage: z.string(), from: z.array(z.string()), to: z.array(z.string()) }),
+    ),
+    ticketsClosed: z.array(z.string()).meta({
+      description: 'Closed as auto_rejected: the change left nobody who may decide their open stage',
+    }),
+    ticketsCancelled: z
+      .array(z.string())
+      .meta({ description: "A departed beneficiary's open tickets, now cancelled" }),
+    serviceAccountsFlagged: z
+      .array(z.string())
+      .meta({ description: 'Owned by someone who departed: refused at intake until they have a new owner' }),
+  })
+  .meta({ id: 'DirectoryChange' });
 
 export { ticketSchema };
 
