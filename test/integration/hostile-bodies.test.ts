@@ -36,6 +36,11 @@ interface BodyShape {
   base: Record<string, unknown>;
   fieldTypes: Record<string, readonly string[]>;
   known: readonly string[];
+  /**
+   * For an object field given an object of the wrong shape: the key a 400 names under it. A map's
+   * first key (`a`, the default), or a tagged object's tag.
+   */
+  objectKey?: Record<string, string>;
   /** The body limit when not the contract's 64 KiB (policy sets: 1 MiB). */
   maxBytes?: number;
   /**
@@ -73,6 +78,62 @@ const shapes: Record<string, BodyShape> = {
     base: { decision: 'approve', comment: 'Looks fine' },
     fieldTypes: { decision: ['string'], comment: ['string', 'null'] },
     known: ['decision', 'comment'],
+  },
+  putDirectoryEntry: {
+    base: {
+      id: people.bo,
+      kind: 'human',
+      name: 'Bo Developer',
+      department: 'Engineering',
+      title: 'Site Reliability Engineer',
+      managerId: people.erin,
+      ownerId: null,
+      status: 'active',
+      roles: [],
+    },
+    fieldTypes: {
+      id: ['string'],
+      kind: ['string'],
+      name: ['string'],
+      department: ['string'],
+      title: ['string'],
+      managerId: ['string', 'null'],
+      ownerId: ['string', 'null'],
+      status: ['string'],
+      roles: ['array'],
+    },
+    known: [
+      'id',
+      'kind',
+      'name',
+      'department',
+      'title',
+      'managerId',
+      'ownerId',
+      'status',
+      'roles',
+      'ownerDeparted',
+    ],
+  },
+  putCatalogSystem: {
+    base: {
+      id: 'wiki',
+      name: 'Company wiki',
+      ownerId: people.ivan,
+      sensitivity: 'low',
+      fulfilment: { mode: 'manual', fulfillers: [people.ian] },
+      entitlements: [{ id: 'wiki-read', name: 'Read pages', class: 'read' }],
+    },
+    fieldTypes: {
+      id: ['string'],
+      name: ['string'],
+      ownerId: ['string'],
+      sensitivity: ['string'],
+      fulfilment: ['object'],
+      entitlements: ['array'],
+    },
+    known: ['id', 'name', 'ownerId', 'sensitivity', 'fulfilment', 'entitlements'],
+    objectKey: { fulfilment: 'mode' },
   },
   reassignApproval: {
     base: { to: people.dana, reason: 'Dana knows this system' },
@@ -164,12 +225,17 @@ function hostileBodies(shape: BodyShape): fc.Arbitrary<HostileBody> {
         depth: fc.integer({ min: 1, max: 10_000 }),
         kind: fc.constantFrom('array' as const, 'object' as const),
       })
-      .map(({ field, depth, kind }) => ({
-        label: `${field} nested ${depth} deep`,
-        raw: withRawField(shape.base, field, nestedJson(depth, kind)),
-        // A map of texts takes an object: its first key's value is then what is wrong.
-        field: kind === 'object' && shape.fieldTypes[field]?.includes('object') ? `${field}.a` : field,
-      })),
+      .map(({ field, depth: given, kind }) => {
+        // A list takes an empty array, and a map of texts an object: then the first item (or the
+        // first key's value) is what is wrong.
+        const takesIt = shape.fieldTypes[field]?.includes(kind) ?? false;
+        const depth = takesIt && kind === 'array' ? Math.max(given, 2) : given;
+        return {
+          label: `${field} nested ${depth} deep`,
+          raw: withRawField(shape.base, field, nestedJson(depth, kind)),
+          field: takesIt ? `${field}.${kind === 'array' ? 0 : (shape.objectKey?.[field] ?? 'a')}` : field,
+        };
+      }),
     // The whole body nested up to 10,000 levels deep.
     fc.integer({ min: 1, max: 10_000 }).map((depth) => ({
       label: `body nested ${depth} deep`,
@@ -256,6 +322,8 @@ describe('hostile JSON bodies on every JSON-body route', () => {
       ticketId: toCancel.ticketId,
     };
     targets.putPolicies = { path: '/policies', caller: await tollgate.as(people.ivan) };
+    targets.putDirectoryEntry = { path: `/directory/${people.bo}`, caller: await tollgate.as(people.ivan) };
+    targets.putCatalogSystem = { path: '/catalog/systems/wiki', caller: await tollgate.as(people.ivan) };
     targets.startPolicySimulation = { path: '/policies/simulations', caller: auditor };
     targets.reportFulfilment = {
       path: `/requests/${fulfilling.ticketId}/fulfilment`,

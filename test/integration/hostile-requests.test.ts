@@ -50,11 +50,32 @@ const validBodies: Record<string, unknown> = {
     description: 'Hostile input should never file this',
   },
   putPolicies: { policies: { one: 'permit (principal, action, resource);' } },
+  putDirectoryEntry: {
+    id: 'hostile.fixed@example.com',
+    kind: 'human',
+    name: 'Nobody',
+    department: 'Engineering',
+    status: 'active',
+  },
+  putCatalogSystem: {
+    id: 'hostile-fixed',
+    name: 'Nothing',
+    ownerId: people.ivan,
+    sensitivity: 'low',
+    fulfilment: { mode: 'manual', fulfillers: [people.ian] },
+    entitlements: [{ id: 'nothing-read', name: 'Read', class: 'read' }],
+  },
   startPolicySimulation: { policies: { one: 'permit (principal, action, resource);' } },
 };
 
 /** Routes only the people who oversee policy may call: their random ids are tried by an auditor. */
 const OVERSIGHT_ONLY = new Set(['getPolicyVersion', 'getPolicyInputs', 'getPolicySimulation']);
+
+/**
+ * An admin's create-or-replace routes: no id is unknown to them, so a random id is tried by an
+ * admin with a valid body naming another id, and answers 400 on `id` without writing anything.
+ */
+const UPSERTS = new Set(['putDirectoryEntry', 'putCatalogSystem']);
 
 /**
  * Hand-written, per route with a query schema: whether each parameter's value (as the server
@@ -97,11 +118,13 @@ describe('hostile query strings, ids and tokens on every JSON route', () => {
   let tollgate: TestRuntime;
   let alex: ApiClient;
   let auditor: ApiClient;
+  let admin: ApiClient;
 
   beforeAll(async () => {
     tollgate = await startTestRuntime();
     alex = await tollgate.as(people.alex);
     auditor = await tollgate.as(people.aude);
+    admin = await tollgate.as(people.ivan);
   });
 
   afterAll(async () => {
@@ -151,7 +174,11 @@ describe('hostile query strings, ids and tokens on every JSON route', () => {
       await storesNothing(async () => {
         await fc.assert(
           fc.asyncProperty(hostileSegment, async (segment) => {
-            const caller = OVERSIGHT_ONLY.has(route.operationId) ? auditor : alex;
+            const caller = OVERSIGHT_ONLY.has(route.operationId)
+              ? auditor
+              : UPSERTS.has(route.operationId)
+                ? admin
+                : alex;
             const side = sideOfGatewayLimit(fillPath(route, segment), caller.token);
             fc.pre(side !== null);
 
@@ -160,9 +187,11 @@ describe('hostile query strings, ids and tokens on every JSON route', () => {
 
             // Assess
             if (side === 'above') return expectHeadersTooLarge(response, fillPath(route, segment));
-            expectErrorEnvelope(response, 404, `${route.method} ${fillPath(route, segment).slice(0, 200)}`, {
-              echoed: asInJson(decoded(segment)),
-            });
+            const context = `${route.method} ${fillPath(route, segment).slice(0, 200)}`;
+            const echoed = asInJson(decoded(segment));
+            if (UPSERTS.has(route.operationId))
+              expectErrorEnvelope(response, 400, context, { field: 'id', echoed });
+            else expectErrorEnvelope(response, 404, context, { echoed });
           }),
           { numRuns: RUNS },
         );
