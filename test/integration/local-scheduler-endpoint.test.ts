@@ -26,8 +26,20 @@ import {
 } from '../../functions/local/scheduler-service';
 import { type LocalStepFunctions, startLocalStepFunctions } from '../../functions/local/stepfunctions';
 import { localSfnClient } from '../support/sfn';
+import { newDataDir, removeDataDir, startTollgate } from '../support/tollgate-process';
+import { TollgateClient } from '../support/workflow-client';
 
 const run = promisify(execFile);
+/** The AWS CLI v1's `aws scheduler` against a local endpoint. */
+const aws = (endpoint: string, ...args: string[]) =>
+  run('aws', ['scheduler', ...args, '--endpoint-url', endpoint, '--output', 'json'], {
+    env: {
+      ...process.env,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_DEFAULT_REGION: 'us-east-1',
+    },
+  });
 const fixtures = join(import.meta.dirname, '../fixtures/statemachines');
 const settings = {
   roleArn: 'arn:aws:iam::000000000000:role/tollgate-scheduler',
@@ -279,19 +291,11 @@ describe('local EventBridge Scheduler endpoint', () => {
     // Prepare
     const client = await startService();
     await client.send(new CreateScheduleCommand(schedule('from-cli', 'at(2099-03-01T00:00:00)')));
-    const aws = (...args: string[]) =>
-      run('aws', ['scheduler', ...args, '--endpoint-url', service?.url ?? '', '--output', 'json'], {
-        env: {
-          ...process.env,
-          AWS_ACCESS_KEY_ID: 'local',
-          AWS_SECRET_ACCESS_KEY: 'local',
-          AWS_DEFAULT_REGION: 'us-east-1',
-        },
-      });
-
     // Act
-    const listed = JSON.parse((await aws('list-schedules')).stdout) as { Schedules: { Name: string }[] };
-    const missing = await aws('get-schedule', '--name', 'no-such-schedule').then(
+    const listed = JSON.parse((await aws(service?.url ?? '', 'list-schedules')).stdout) as {
+      Schedules: { Name: string }[];
+    };
+    const missing = await aws(service?.url ?? '', 'get-schedule', '--name', 'no-such-schedule').then(
       () => '',
       (error: { stderr: string }) => error.stderr,
     );
@@ -299,5 +303,47 @@ describe('local EventBridge Scheduler endpoint', () => {
     // Assess
     expect(listed.Schedules.map((listedOne) => listedOne.Name)).toContain('from-cli');
     expect(missing).toMatch(/ResourceNotFoundException/);
+  });
+});
+
+describe('the Scheduler endpoint of npm start', () => {
+  it('is listed by GET /dev/endpoints and keeps its schedules across a restart', async () => {
+    // Prepare
+    const dataDir = newDataDir();
+    let tollgate = await startTollgate({ dataDir });
+    try {
+      const client = new SchedulerClient({
+        endpoint: (await new TollgateClient(tollgate.url).endpoints()).scheduler,
+        region: 'us-east-1',
+        credentials: localCredentials,
+      });
+      await client.send(
+        new CreateScheduleCommand({
+          Name: 'grant-far-away',
+          ScheduleExpression: 'at(2099-01-01T00:00:00)',
+          FlexibleTimeWindow: { Mode: 'OFF' },
+          ActionAfterCompletion: 'DELETE',
+          Target: {
+            Arn: 'arn:aws:states:us-east-1:000000000000:stateMachine:tollgate-revocation',
+            RoleArn: settings.roleArn,
+            Input: '{}',
+          },
+        }),
+      );
+
+      // Act
+      await tollgate.stop();
+      tollgate = await startTollgate({ dataDir });
+      const endpoint = (await new TollgateClient(tollgate.url).endpoints()).scheduler;
+      const listed = JSON.parse((await aws(endpoint, 'list-schedules')).stdout) as {
+        Schedules: { Name: string }[];
+      };
+
+      // Assess
+      expect(listed.Schedules.map((kept) => kept.Name)).toEqual(['grant-far-away']);
+    } finally {
+      await tollgate.stop();
+      removeDataDir(dataDir);
+    }
   });
 });
