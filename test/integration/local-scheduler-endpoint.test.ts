@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -113,6 +113,13 @@ describe('local EventBridge Scheduler endpoint', () => {
     }
   };
 
+  /** The universal target that starts an execution with the Input as StartExecution's request. */
+  const startExecutionTarget = () => ({
+    Arn: 'arn:aws:scheduler:::aws-sdk:sfn:startExecution',
+    RoleArn: settings.roleArn,
+    DeadLetterConfig: { Arn: settings.deadLetterQueueArn },
+  });
+
   const schedule = (name: string, expression: string): CreateScheduleCommandInput => ({
     Name: name,
     ScheduleExpression: expression,
@@ -120,16 +127,25 @@ describe('local EventBridge Scheduler endpoint', () => {
     FlexibleTimeWindow: { Mode: 'OFF' },
     ActionAfterCompletion: 'DELETE',
     Target: {
-      Arn: 'arn:aws:scheduler:::aws-sdk:sfn:startExecution',
-      RoleArn: settings.roleArn,
+      ...startExecutionTarget(),
       Input: JSON.stringify({
         StateMachineArn: stepFunctions.stateMachineArn('greet'),
         Name: name,
         Input: JSON.stringify({ name }),
       }),
-      DeadLetterConfig: { Arn: settings.deadLetterQueueArn },
     },
   });
+
+  /** What the endpoint wrote to its stand-in for the dead-letter queue. */
+  const deadLetters = async (): Promise<unknown[]> => {
+    const text = await readFile(join(dataDir, 'scheduler-service', 'dead-letters.jsonl'), 'utf8').catch(
+      () => '',
+    );
+    return text
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line));
+  };
 
   it('creates, reads, replaces, lists and deletes a schedule, with the errors Scheduler answers', async () => {
     // Prepare
@@ -258,6 +274,34 @@ describe('local EventBridge Scheduler endpoint', () => {
     expect([moved, cancelled, absent]).toEqual(['updated', 'cancelled', 'absent']);
     expect((await executions()).map((execution) => execution.name)).not.toContain('G2');
     expect(atExpression(new Date('2099-01-01T00:00:00.250Z'))).toBe('at(2099-01-01T00:00:01)');
+  });
+
+  it('writes a schedule whose execution cannot start to the dead letters, naming its queue, and completes it', async () => {
+    // Prepare
+    const client = await startService();
+    const unstartable = schedule('unstartable', atExpression(new Date(Date.now() + 1_000)));
+    const input = JSON.stringify({
+      StateMachineArn: stepFunctions.stateMachineArn('no-such-machine'),
+      Name: 'x',
+    });
+
+    // Act
+    await client.send(
+      new CreateScheduleCommand({ ...unstartable, Target: { ...startExecutionTarget(), Input: input } }),
+    );
+    await eventually(async () => (await deadLetters()).length > 0, 5_000);
+
+    // Assess
+    expect(await deadLetters()).toEqual([
+      expect.objectContaining({
+        schedule: 'unstartable',
+        deadLetterArn: settings.deadLetterQueueArn,
+        error: expect.objectContaining({ name: 'StateMachineDoesNotExist' }),
+      }),
+    ]);
+    await expect(client.send(new GetScheduleCommand({ Name: 'unstartable' }))).rejects.toBeInstanceOf(
+      ResourceNotFoundException,
+    );
   });
 
   it('keeps schedules across a restart, and fires at start, once, one whose time passed while it was stopped', async () => {
