@@ -494,7 +494,7 @@ export const routes: Route[] = [
     localOnly: true,
     operationId: 'devEndpoints',
     summary: 'Local mode only: the local AWS-protocol endpoints',
-    responses: { 200: { description: '`{"dynamodb", "stepfunctions", "ses"}`' } },
+    responses: { 200: { description: '`{"dynamodb", "stepfunctions", "ses", "scheduler"}`' } },
   },
   {
     method: 'GET',

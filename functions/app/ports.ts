@@ -259,6 +259,25 @@ export interface GrantStore {
   entitlementsHeldBy(holder: string): Promise<string[]>;
 }
 
+/** What a grant's schedule starts when it fires: an execution of this state machine with this input. */
+export interface RevocationTarget {
+  stateMachineArn: string;
+  input: Record<string, unknown>;
+}
+
+/**
+ * A time-bound grant's end, as a one-time schedule named after the grant that fires once at `at`
+ * (in AWS up to a minute late) and starts an execution named after the grant, then deletes itself.
+ */
+export interface GrantSchedules {
+  /** Creates the grant's schedule; `exists` when it was created before (and is left as it is). */
+  schedule(grantId: string, at: Date, target: RevocationTarget): Promise<'created' | 'exists'>;
+  /** Replaces the grant's schedule (its time and target); `absent` when there is none (fired, or cancelled). */
+  reschedule(grantId: string, at: Date, target: RevocationTarget): Promise<'updated' | 'absent'>;
+  /** Deletes the grant's schedule; `absent` when there is none. */
+  cancel(grantId: string): Promise<'cancelled' | 'absent'>;
+}
+
 /** A policy set compiled for this process: the questions it answers cost no parsing. */
 export interface PolicyEvaluator {
   readonly version: string;

@@ -27,13 +27,19 @@ export async function openHttpPort(
 }
 
 /** A port setting of `npm start`, named as the person sets it. */
-export type PortSetting = 'PORT' | 'TOLLGATE_DYNAMODB_PORT' | 'TOLLGATE_SFN_PORT' | 'TOLLGATE_SES_PORT';
+export type PortSetting =
+  | 'PORT'
+  | 'TOLLGATE_DYNAMODB_PORT'
+  | 'TOLLGATE_SFN_PORT'
+  | 'TOLLGATE_SES_PORT'
+  | 'TOLLGATE_SCHEDULER_PORT';
 
 const DEFAULTS: Record<PortSetting, string> = {
   PORT: '3000',
   TOLLGATE_DYNAMODB_PORT: 'PORT+1',
   TOLLGATE_SFN_PORT: 'PORT+2',
   TOLLGATE_SES_PORT: 'PORT+3',
+  TOLLGATE_SCHEDULER_PORT: 'PORT+4',
 };
 
 export class PortInUseError extends Error {

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
 import { createDocumentClient } from '../adapters/dynamodb/client';
 import { DynamoDirectory } from '../adapters/dynamodb/directory-store';
@@ -16,6 +17,7 @@ import { type LocalFunction, localLambdaInvoker } from './lambda';
 import { createLocalAuth } from './local-auth';
 import { listeningOn, openHttpPort } from './ports';
 import { startScheduler } from './scheduler';
+import { startLocalSchedulerService } from './scheduler-service';
 import { loadOrCreateSecrets } from './secrets';
 import { seedIfEmpty } from './seed';
 import { startLocalSes } from './ses';
@@ -25,7 +27,7 @@ import { WorkflowPool } from './workflow-pool';
 
 export interface LocalRuntime {
   url: string;
-  endpoints: { dynamodb: string; stepfunctions: string; ses: string };
+  endpoints: { dynamodb: string; stepfunctions: string; ses: string; scheduler: string };
   outboxDir: string;
   seeded: boolean;
   close(): Promise<void>;
@@ -37,9 +39,10 @@ const ROOT = new URL('../../', import.meta.url);
 const localFunctionArn = (name: string) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:tollgate-${name}`;
 
 /**
- * The whole system on one machine: the embedded store, the local SES and Step Functions services,
- * the scheduler, and the same handlers that run in Lambda, configured through the same environment
- * variables and reached through the same AWS SDK clients, behind a local API Gateway.
+ * The whole system on one machine: the embedded store, the local SES, Step Functions and
+ * EventBridge Scheduler services, the runner of the stack's own schedules, and the same handlers
+ * that run in Lambda, configured through the same environment variables and reached through the
+ * same AWS SDK clients, behind a local API Gateway.
  */
 export async function startLocalRuntime(
   settings: LocalSettings,
@@ -57,6 +60,8 @@ export async function startLocalRuntime(
     closers.unshift(
       () => new Promise<void>((resolve) => stepFunctionsEndpoint.server.close(() => resolve())),
     );
+    const schedulerEndpoint = await openHttpPort('TOLLGATE_SCHEDULER_PORT', settings.schedulerPort);
+    closers.unshift(() => new Promise<void>((resolve) => schedulerEndpoint.server.close(() => resolve())));
     const url = `http://127.0.0.1:${gateway.port}`;
     const outboxDir = join(settings.dataDir, 'outbox');
 
@@ -81,6 +86,7 @@ export async function startLocalRuntime(
     );
     closers.unshift(ses.close);
     const stepFunctionsUrl = `http://127.0.0.1:${stepFunctionsEndpoint.port}`;
+    const schedulerUrl = `http://127.0.0.1:${schedulerEndpoint.port}`;
 
     Object.assign(process.env, {
       TOLLGATE_LOCAL: 'true',
@@ -102,6 +108,7 @@ export async function startLocalRuntime(
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
       AWS_ENDPOINT_URL_SFN: stepFunctionsUrl,
       AWS_ENDPOINT_URL_SESV2: ses.url,
+      AWS_ENDPOINT_URL_SCHEDULER: schedulerUrl,
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? (settings.quiet ? 'ERROR' : 'INFO'),
     });
     // The handlers read their settings at their first call; reading them here makes a bad one (such
@@ -133,6 +140,20 @@ export async function startLocalRuntime(
     closers.unshift(() => running.settle());
     closers.unshift(stepFunctions.close);
 
+    // Schedules fire through the Step Functions API, as Scheduler's target does in AWS.
+    const sfn = new SFNClient({ endpoint: stepFunctionsUrl, region: REGION, credentials: localCredentials });
+    const schedulerService = await startLocalSchedulerService({
+      dataDir: settings.dataDir,
+      port: schedulerEndpoint.server,
+      region: REGION,
+      log,
+      startExecution: async ({ stateMachineArn, name, input }) => {
+        await sfn.send(new StartExecutionCommand({ stateMachineArn, name, input }));
+      },
+    });
+    // Closed before Step Functions, so no schedule fires into a closed service.
+    closers.unshift(schedulerService.close);
+
     const scheduler = await startScheduler({
       timeScale: settings.timeScale,
       stateFile: join(settings.dataDir, 'scheduler.json'),
@@ -146,7 +167,12 @@ export async function startLocalRuntime(
     });
     closers.unshift(scheduler.stop);
 
-    const endpoints = { dynamodb: dynamo.url, stepfunctions: stepFunctionsUrl, ses: ses.url };
+    const endpoints = {
+      dynamodb: dynamo.url,
+      stepfunctions: stepFunctionsUrl,
+      ses: ses.url,
+      scheduler: schedulerUrl,
+    };
     const auth = await createLocalAuth(secrets.jwtPrivateKey);
     const metrics = (): LocalMetrics => ({
       dynamodb: { ...dynamo.counts.operations },

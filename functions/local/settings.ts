@@ -16,6 +16,7 @@ const settingsSchema = z
     TOLLGATE_DYNAMODB_PORT: port.optional(),
     TOLLGATE_SFN_PORT: port.optional(),
     TOLLGATE_SES_PORT: port.optional(),
+    TOLLGATE_SCHEDULER_PORT: port.optional(),
     TOLLGATE_TIME_SCALE: z.coerce.number().positive().max(1).default(1),
     TOLLGATE_QUIET: z.enum(['true', 'false']).default('false'),
   })
@@ -28,6 +29,7 @@ const settingsSchema = z
       dynamodbPort: env.TOLLGATE_DYNAMODB_PORT ?? next(1),
       stepFunctionsPort: env.TOLLGATE_SFN_PORT ?? next(2),
       sesPort: env.TOLLGATE_SES_PORT ?? next(3),
+      schedulerPort: env.TOLLGATE_SCHEDULER_PORT ?? next(4),
       timeScale: env.TOLLGATE_TIME_SCALE,
       quiet: env.TOLLGATE_QUIET === 'true',
     };

@@ -72,7 +72,12 @@ describe('npm start', () => {
       // Prepare
       const dataDir = newDataDir();
       const { port, server } = await occupiedPort();
-      const ports = { TOLLGATE_DYNAMODB_PORT: '0', TOLLGATE_SFN_PORT: '0', TOLLGATE_SES_PORT: '0' };
+      const ports = {
+        TOLLGATE_DYNAMODB_PORT: '0',
+        TOLLGATE_SFN_PORT: '0',
+        TOLLGATE_SES_PORT: '0',
+        TOLLGATE_SCHEDULER_PORT: '0',
+      };
 
       // Act
       const starting = startTollgate({ dataDir, env: { ...ports, [setting]: String(port) } });

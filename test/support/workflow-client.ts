@@ -78,11 +78,12 @@ export class TollgateClient {
   }
 
   /** The local AWS-protocol endpoints (`GET /dev/endpoints`). */
-  async endpoints(): Promise<{ dynamodb: string; stepfunctions: string; ses: string }> {
+  async endpoints(): Promise<{ dynamodb: string; stepfunctions: string; ses: string; scheduler: string }> {
     return (await fetch(`${this.url}/dev/endpoints`)).json() as Promise<{
       dynamodb: string;
       stepfunctions: string;
       ses: string;
+      scheduler: string;
     }>;
   }
 
