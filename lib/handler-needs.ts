@@ -18,7 +18,7 @@ import type { StateMachineName } from '../functions/workflow';
  * - BatchGetItem: the items behind every list: tickets.list, tasks.forAssignee, directory.catalog,
  *   .supportQueues, .serviceAccountsOwnedBy, .identitiesWithRole, .allIdentities; history.page (the
  *   tickets of a page), snapshots.getMany, tickets.entitlementsApprovedFor, .inFlightFor and
- *   .awaitingApprovalOn, delegations.givenEndingAfter and .list
+ *   .awaitingApprovalOn, delegations.givenEndingAfter and .list, grants.list
  * - PutItem: tickets.create and .save, tasks.put, links.put, grants.put, idempotency.reserve,
  *   snapshots.put, policyStore.publish and .store (the version, then the change item),
  *   securityEvents.record, jobs.create, delegations.create, directory.putIdentity and .putSystem
@@ -31,13 +31,14 @@ import type { StateMachineName } from '../functions/workflow';
  * - BatchWriteItem: tickets.addViewers, directory.put (seeding only), directory.putIdentity (role memberships)
  * - Query on the table itself: tickets.list by viewer, directory.identitiesWithRole
  * - Query on gsi1: tickets.list by requester, directory.directReportsOf, grants.entitlementsHeldBy
- *   (HOLDER#: the index projects the entitlement, so no item is read), delegations.givenEndingAfter
- *   and .list (DELEGATOR#)
+ *   (HOLDER#: the index projects the entitlement, so no item is read) and .list (HOLDER#, the system
+ *   filtered in the index), delegations.givenEndingAfter and .list (DELEGATOR#)
  * - Query on gsi2: tickets.list by beneficiary, directory.serviceAccountsOwnedBy, delegations.list
  *   (DELEGATE#)
  * - Query on gsi3: tickets.list by status, tickets.awaitingApprovalOn (STATUS#pending_approval),
  *   directory.catalog, .supportQueues, .allIdentities, .isEmpty, history.count and .page (each status
  *   over a period's ids)
+ * - Query on gsi4: grants.list by system (GRANTED#)
  * - Query on gsi5: tickets.entitlementsApprovedFor and .inFlightFor (INFLIGHT#{beneficiary}, sort key
  *   from `{status}#`)
  * - Query on gsi7: tasks.forAssignee and .retire (the inbox entries on links), tickets.executionsToStop
@@ -195,6 +196,9 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   'http/create-delegation': needs({ table: ['GetItem', 'PutItem'] }),
   // The caller; the caller's delegations given (gsi1) and received (gsi2), batch-read.
   'http/list-delegations': needs({ table: ['GetItem', 'BatchGetItem'], indexes: ['gsi1', 'gsi2'] }),
+  // The caller, the system (its owner) and the holder (a service account's owner) read; the holder's
+  // grants (gsi1 HOLDER#) or the system's (gsi4 GRANTED#), batch-read.
+  'http/list-grants': needs({ table: ['GetItem', 'BatchGetItem'], indexes: ['gsi1', 'gsi4'] }),
   // The caller and the delegation read; marked deleted.
   'http/delete-delegation': needs({ table: ['GetItem', 'UpdateItem'] }),
   'workflow/record-failure': needs({ table: ['GetItem', 'PutItem', 'UpdateItem'], indexes: ['gsi7'] }),

@@ -1,6 +1,7 @@
 import type { WaitPhase } from '../domain/deadlines';
 import type { Delegation } from '../domain/delegations';
 import type { DirectoryView, Identity, Role, System } from '../domain/directory';
+import type { Grant } from '../domain/grants';
 import type { Status } from '../domain/lifecycle';
 import type { PolicyInputs } from '../domain/policy/inputs';
 import type { ActionAnswer, PolicyAction } from '../domain/policy/outcome';
@@ -242,21 +243,22 @@ export interface LinkStore {
   release(hash: string, usedAt: string): Promise<void>;
 }
 
-export interface GrantRecord {
-  id: string;
-  ticketId: string;
-  holder: string;
-  system: string;
-  entitlement: string;
-  from: string;
-  until: string;
-}
+/** Whose grants a list reads: a holder's (on one system, when given), or a system's. */
+export type GrantFilter = { holder: string; system?: string } | { holder?: undefined; system: string };
 
 export interface GrantStore {
-  /** Idempotent: the grant id derives from the ticket, so a repeat writes the same record. */
-  put(grant: GrantRecord): Promise<void>;
+  /**
+   * Creates the grant, once: its id derives from the ticket, so a repeated step names the same
+   * grant and finds it stored, as it was or as it has moved on since (revoking, ended), unchanged.
+   */
+  put(grant: Grant): Promise<void>;
   /** The entitlement ids of the grants an identity holds (until their revocation is confirmed). */
   entitlementsHeldBy(holder: string): Promise<string[]>;
+  /** One page of grants, newest first, after the grant id `after`; `last` when another page follows. */
+  list(
+    filter: GrantFilter,
+    page: { after?: string; limit: number },
+  ): Promise<{ items: Grant[]; last: string | null }>;
 }
 
 /** What a grant's schedule starts when it fires: an execution of this state machine with this input. */

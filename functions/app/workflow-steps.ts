@@ -7,6 +7,7 @@ import {
   type WaitPhase,
 } from '../domain/deadlines';
 import { isActive, type System } from '../domain/directory';
+import { grantFrom } from '../domain/grants';
 import { isStageName } from '../domain/policy/outcome';
 import { escalateStage, resolveStage } from '../domain/routing';
 import { applyChange, type Ticket } from '../domain/ticket';
@@ -213,19 +214,15 @@ async function escalationTargets(deps: WorkflowDeps, ticket: Ticket, now: Date):
 }
 
 /**
- * Items derived from the committed ticket, never ahead of it: the grant of an active ticket, the
+ * Items derived from the committed ticket, never ahead of it: the grant its fulfilment created, the
  * listing of everyone the ticket names, and the retirement of waits that are over.
  */
 async function writeDerivedItems(deps: WorkflowDeps, ticket: Ticket, after: Milestone): Promise<void> {
-  if (ticket.grant && ticket.status === 'active') {
+  const grant = grantFrom(ticket);
+  // In force: time-bound access while active, standing access once closed as fulfilled.
+  if (grant && (ticket.status === 'active' || ticket.closure === 'fulfilled')) {
     deps.faults.faultPoint('during-fulfilment');
-    await deps.grants.put({
-      ...ticket.grant,
-      ticketId: ticket.id,
-      holder: ticket.beneficiary,
-      system: ticket.system ?? '',
-      entitlement: ticket.entitlement ?? '',
-    });
+    await deps.grants.put(grant);
   }
   const open = openStageIndex(ticket);
   if (after === 'intake') {

@@ -157,7 +157,17 @@ const ticketFields = {
   decision: decisionSchema.nullable(),
   approvals: z.array(approvalSchema),
   fulfilment: fulfilmentRecordSchema.nullable(),
-  grant: z.object({ id: z.string(), from: z.string(), until: z.string() }).nullable(),
+  grant: z
+    .object({
+      id: z.string(),
+      from: z.string(),
+      // Nullable since standing access has a grant too; tickets stored before name time-bound ones only.
+      until: z.string().nullable().meta({ description: 'null for standing access' }),
+    })
+    .nullable()
+    .meta({
+      description: 'The grant its fulfilment created (GET /grants); null until then, and for support',
+    }),
   assignee: z
     .string()
     .nullable()

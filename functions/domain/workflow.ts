@@ -332,8 +332,9 @@ export function recordFulfilment(
 
 /**
  * After the fulfilment report: time-bound access becomes an active grant (its `until` from the
- * ticket's duration, its span shortened by `secondScale` in demos and tests), the rest closes. The
- * grant's id derives from the ticket, so a repeated step names the same grant.
+ * ticket's duration, its span shortened by `secondScale` in demos and tests); standing access
+ * closes the ticket as fulfilled with a grant that has no `until`; support closes. The grant's id
+ * derives from the ticket, so a repeated step names the same grant.
  */
 export function completeFulfilment(ticket: Ticket, now: Date, secondScale = 1): Ticket {
   if (ticket.status !== 'fulfilling' || !ticket.fulfilment?.result) return ticket;
@@ -348,19 +349,28 @@ export function completeFulfilment(ticket: Ticket, now: Date, secondScale = 1): 
       closure: 'failed',
     });
   }
+  if (ticket.type !== 'access') {
+    return applyChange(ticket, { type: 'closed', at, actor: 'tollgate', to: 'closed', closure: 'fulfilled' });
+  }
   const duration = ticket.duration ? parseDuration(ticket.duration) : null;
-  if (duration !== null && ticket.type === 'access') {
-    // The calendar decides the span (a month from 31 January ends with February); the scale shortens it.
-    const span = addDuration(now, duration).getTime() - now.getTime();
-    const until = new Date(now.getTime() + span * secondScale).toISOString();
-    const grant = { id: `G${ticket.id}`, from: at, until };
+  if (duration === null) {
+    // Standing access: the ticket is done, the grant it leaves stays in force until revoked.
+    const grant = { id: `G${ticket.id}`, from: at, until: null };
     return applyChange(
       ticket,
-      { type: 'granted', at, actor: 'tollgate', to: 'active', data: { grant } },
+      { type: 'closed', at, actor: 'tollgate', to: 'closed', closure: 'fulfilled', data: { grant } },
       { grant },
     );
   }
-  return applyChange(ticket, { type: 'closed', at, actor: 'tollgate', to: 'closed', closure: 'fulfilled' });
+  // The calendar decides the span (a month from 31 January ends with February); the scale shortens it.
+  const span = addDuration(now, duration).getTime() - now.getTime();
+  const until = new Date(now.getTime() + span * secondScale).toISOString();
+  const grant = { id: `G${ticket.id}`, from: at, until };
+  return applyChange(
+    ticket,
+    { type: 'granted', at, actor: 'tollgate', to: 'active', data: { grant } },
+    { grant },
+  );
 }
 
 /**

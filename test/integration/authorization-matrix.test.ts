@@ -324,6 +324,22 @@ const matrix: Record<string, Record<Caller, Cell>> = {
     ...unauthenticated,
     ...notActive,
   },
+  // Alex's grants on the wiki. Spec: "the holder, the system owner, security, auditor".
+  'GET /grants': {
+    requester: 403, // his manager reads his tickets she filed, not what he holds
+    beneficiary: 200,
+    serviceAccountOwner: 403,
+    serviceAccountNonOwner: 403,
+    otherEmployee: 403,
+    approver: 403,
+    otherApprover: 403,
+    fulfiller: 403,
+    auditor: 200,
+    security: 200,
+    admin: 200, // Ivan owns the wiki
+    ...unauthenticated,
+    ...notActive,
+  },
   // "The caller's open fulfilment tasks": the cell ticket, approved, is in its fulfiller's list only.
   'GET /fulfilments': {
     requester: { status: 200, sees: false },
@@ -734,6 +750,10 @@ describe('authorization matrix: every deployed route × every kind of caller', (
     },
     'DELETE /delegations/{id}': async (caller, api) => ({
       status: (await api.delete(`/delegations/${freshDelegations.get(caller)}`)).status,
+    }),
+    'GET /grants': async (_caller, api) => ({
+      status: (await api.get(`/grants?${new URLSearchParams({ identity: people.alex, system: 'wiki' })}`))
+        .status,
     }),
     'GET /fulfilments': async (caller, api) =>
       inboxSees(api, '/fulfilments', shared[callers[caller].ticket].fulfilling.ticketId),

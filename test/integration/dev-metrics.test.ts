@@ -126,7 +126,7 @@ describe('GET /dev/metrics', () => {
     expect(after.ses.emails - before.ses.emails).toBe(5);
   });
 
-  it("writes at most 20 items for that ticket from intake to closure (issue 10's target; it took 26)", async () => {
+  it("writes at most 20 items for that ticket from intake to closure (issue 10's target; it took 26), and its grant", async () => {
     // Act
     const { before, after, ended, closure } = await oneTicketFromIntakeToClosure();
 
@@ -142,7 +142,9 @@ describe('GET /dev/metrics', () => {
       itemsInBatchWrites: after.dynamodbBatchWriteItems - before.dynamodbBatchWriteItems,
     };
     const total = Object.values(writes).reduce((sum, count) => sum + count, 0);
-    expect(total, JSON.stringify(writes)).toBeLessThanOrEqual(20);
+    // The grant the fulfilment leaves (issue 13) is an item of its own, put once, after issue 10's target was set.
+    const grant = 1;
+    expect(total - grant, JSON.stringify(writes)).toBeLessThanOrEqual(20);
   });
 });
 

@@ -187,7 +187,7 @@ const cases: CrashCase[] = [
     end: fulfilled,
   },
   {
-    // The point sits where the grant of time-bound access is written, so this ticket asks for a day.
+    // The point sits where the grant is written; this ticket asks for a day, so it ends active.
     step: 'during fulfilment, before the grant is written',
     point: 'during-fulfilment',
     body: { ...githubWrite, duration: 'P1D' },

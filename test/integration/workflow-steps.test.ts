@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../functions/adapters/dynamodb/client';
 import { DynamoDelegationStore } from '../../functions/adapters/dynamodb/delegation-store';
@@ -527,7 +527,11 @@ describe('stages after the first', () => {
       `${people.alex}: Fulfilled`,
     ]);
     expect(findBrokenLink(after.timeline as TimelineEvent[])).toBeNull();
-    expect(await grantItem(`G${ticket.id}`)).toMatchObject({ holder: people.alex, ticketId: ticket.id });
+    expect(await grantItem(`G${ticket.id}`)).toMatchObject({
+      holder: people.alex,
+      ticket: ticket.id,
+      status: 'active',
+    });
   });
 
   it('close as auto_rejected with no_eligible_approver when the next stage can go to nobody', async () => {
@@ -610,6 +614,30 @@ describe('derived items follow the ticket', () => {
       until: after.grant?.until,
       holder: people.alex,
     });
+  });
+
+  it('leaves a grant that moved on as it is when the step that created it is repeated', async () => {
+    // Prepare: the grant was written, then its revocation began (as issue 13's revocation will set it).
+    const sys = system();
+    const ticket = await fileAndOpen(sys, people.alex, timeBound);
+    await managerApproves(sys, ticket);
+    await reportDone(sys, ticket, people.bo);
+    await advance(sys.deps, ticket.id, 'fulfilment');
+    await db.send(
+      new UpdateCommand({
+        TableName: LOCAL_TABLE_NAME,
+        Key: { pk: `GRANT#G${ticket.id}`, sk: 'GRANT' },
+        UpdateExpression: 'SET #status = :revoking',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':revoking': 'revoking' },
+      }),
+    );
+
+    // Act
+    await advance(sys.deps, ticket.id, 'fulfilment');
+
+    // Assess
+    expect(await grantItem(`G${ticket.id}`)).toMatchObject({ status: 'revoking', holder: people.alex });
   });
 
   it('spends a link once: a second use is a conflict, and a release gives back only its own use', async () => {

@@ -17,7 +17,7 @@ export interface Ticket {
     deadline: string | null;
   }[];
   fulfilment: { result: string | null; by: string | null } | null;
-  grant: { id: string; from: string; until: string } | null;
+  grant: { id: string; from: string; until: string | null } | null;
   timeline: {
     seq: number;
     type: string;

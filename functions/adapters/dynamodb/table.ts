@@ -1,6 +1,7 @@
 import { encodeTime } from 'ulid';
 import { executionStopDue } from '../../domain/cancellation';
 import type { Delegation } from '../../domain/delegations';
+import type { Grant } from '../../domain/grants';
 import { resolvedAt, type Ticket } from '../../domain/ticket';
 
 /** A ticket's parties and what it asks for: set at intake and never changed. */
@@ -65,7 +66,7 @@ const ticketFacts = [
  * |       |                                                     | GRANTED#{system}       | grants                                        | grant id             |
  * | gsi5  | KEYS_ONLY                                           | INFLIGHT#{beneficiary} | tickets until resolved                        | {status}#{ticket id} |
  * |       |                                                     | RESOLVED#{yyyy-mm-dd}  | tickets once resolved (domain `resolvedAt`)   | ticket id            |
- * |       |                                                     | REVOKE_DUE             | grants while time-bound and not revoked       | {until}#{grant id}   |
+ * |       |                                                     | REVOKE_DUE             | grants while time-bound and active            | {until}#{grant id}   |
  * | gsi6  | KEYS_ONLY                                           | CHANGED#{yyyy-mm-ddThh}| tickets, by the hour of their last change     | ticket id            |
  * | gsi7  | INCLUDE taskId                                      | INBOX#{identity}       | links, until their task retires               | {kind}#{task id}     |
  * |       |                                                     | STOP_DUE               | cancelled tickets until their execution is recorded stopped | ticket id |
@@ -340,14 +341,16 @@ export const keys = {
   inboxEntry: (identityId: string, kind: string, taskId: string): Partial<Keys> =>
     inPartition('inbox', identityId, inboxSort(kind, taskId)),
   viewer: (identityId: string, ticketId: string): Keys => inTablePartition('viewer', identityId, ticketId),
-  grant: (grant: { id: string; holder: string; system: string; until: string }): Keys => ({
-    pk: `GRANT#${grant.id}`,
-    sk: 'GRANT',
+  grant: (grant: Pick<Grant, 'id' | 'holder' | 'system' | 'until' | 'status'>): Keys => ({
+    ...keys.grantId(grant.id),
     ...inPartition('holder', grant.holder, grant.id),
     ...inPartition('systemGrants', grant.system, grant.id),
-    // Every grant stored today is time-bound and active; the revocation (issue 13) drops this key.
-    ...inPartition('revocationDue', '', `${grant.until}#${grant.id}`),
+    // Only a time-bound grant still in force is ever due: standing access waits for a revocation.
+    ...(grant.until !== null && grant.status === 'active'
+      ? inPartition('revocationDue', '', `${grant.until}#${grant.id}`)
+      : {}),
   }),
+  grantId: (id: string): Keys => ({ pk: `GRANT#${id}`, sk: 'GRANT' }),
 };
 
 /**

@@ -1,6 +1,12 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type {
-  GrantRecord,
+  GrantFilter,
   GrantStore,
   LinkRecord,
   LinkStore,
@@ -9,6 +15,7 @@ import type {
   TaskStore,
 } from '../../app/ports';
 import { ConflictError } from '../../domain/errors';
+import type { Grant } from '../../domain/grants';
 import {
   batchGet,
   isConditionalCheckFailure,
@@ -17,9 +24,9 @@ import {
   tableKeyOf,
   withoutKeys,
 } from './client';
-import { inboxSort, keyAttributesOf, keys, partitionQuery } from './table';
+import { inboxSort, keyAttributesOf, keys, partitionQuery, withFilter } from './table';
 
-/** Items derived from tickets: each write is a put of a whole record, so a repeat is harmless. */
+/** Items derived from tickets: each write is a put of a whole record (a grant's, once), so a repeat is harmless. */
 
 export class DynamoTaskStore implements TaskStore {
   constructor(
@@ -181,10 +188,19 @@ export class DynamoGrantStore implements GrantStore {
     private readonly tableName: string,
   ) {}
 
-  async put(grant: GrantRecord): Promise<void> {
-    await this.db.send(
-      new PutCommand({ TableName: this.tableName, Item: { ...keys.grant(grant), ...grant } }),
-    );
+  async put(grant: Grant): Promise<void> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...keys.grant(grant), ...grant },
+          // A repeated step must not put back as active a grant whose revocation has begun since.
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailure(error)) throw error;
+    }
   }
 
   async entitlementsHeldBy(holder: string): Promise<string[]> {
@@ -194,5 +210,49 @@ export class DynamoGrantStore implements GrantStore {
     });
     // gsi1 projects the entitlement, so the grants themselves need not be read.
     return [...new Set(entries.map((entry) => String(entry.entitlement)))];
+  }
+
+  /**
+   * Both partitions sort by grant id, so newest first is one Query read backwards. A holder's grants
+   * on one system are filtered in gsi1, which projects the system: a filtered page can come back
+   * short, so pages are read on until one grant more than wanted is found or none remain.
+   */
+  async list(
+    filter: GrantFilter,
+    page: { after?: string; limit: number },
+  ): Promise<{ items: Grant[]; last: string | null }> {
+    const below = page.after ? ({ op: '<', value: page.after } as const) : undefined;
+    const query =
+      filter.holder === undefined
+        ? partitionQuery('systemGrants', filter.system, below)
+        : filter.system === undefined
+          ? partitionQuery('holder', filter.holder, below)
+          : withFilter(partitionQuery('holder', filter.holder, below), '#system = :system', {
+              names: { '#system': 'system' },
+              values: { ':system': filter.system },
+            });
+    const entries: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const result = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          ...query,
+          ScanIndexForward: false,
+          Limit: page.limit + 1,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      entries.push(...(result.Items ?? []));
+      startKey = result.LastEvaluatedKey;
+    } while (startKey && entries.length <= page.limit);
+    const found = await batchGet(
+      this.db,
+      this.tableName,
+      entries.slice(0, page.limit + 1).map((entry) => tableKeyOf(entry)),
+    );
+    const grants = found.map((item) => withoutKeys<Grant>(item));
+    const items = grants.slice(0, page.limit);
+    return { items, last: grants.length > page.limit ? (items.at(-1)?.id ?? null) : null };
   }
 }

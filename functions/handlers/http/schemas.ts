@@ -3,6 +3,7 @@ import { MAX_COMMENT_LENGTH } from '../../domain/comments';
 import { delegationStatuses, MAX_DELEGATION_DAYS } from '../../domain/delegations';
 import { identityIdSchema, storedIdentitySchema } from '../../domain/directory';
 import { ValidationError } from '../../domain/errors';
+import { grantViewSchema } from '../../domain/grants';
 import { statuses } from '../../domain/lifecycle';
 import { simulationTallySchema } from '../../domain/policy/simulation';
 import { ticketSchema, ticketSummarySchema } from '../../domain/ticket';
@@ -131,6 +132,19 @@ export const reassignmentBodySchema = z
   .meta({ id: 'Reassignment' });
 
 export const listDelegationsQuery = z.strictObject(page);
+
+export const listGrantsQuery = z.strictObject({
+  identity: identityIdSchema.optional().meta({
+    description:
+      "The holder; without it, the caller's own (or, with `system`, the system's when the caller may read them all)",
+  }),
+  system: z.string().min(1).max(100).optional().meta({ description: 'The system (a catalog id)' }),
+  ...page,
+});
+
+export const grantListSchema = z
+  .object({ items: z.array(grantViewSchema), next: z.string().nullable() })
+  .meta({ id: 'GrantList' });
 
 export const delegationSchema = z
   .object({

@@ -131,10 +131,31 @@ describe('the table schema', () => {
       holder: 'alex.dev@example.com',
       system: 'github',
       until: '2026-12-01T00:00:00.000Z',
+      status: 'active',
     });
 
     // Assess
     expect(grant).toMatchObject({ gsi5pk: 'REVOKE_DUE', gsi5sk: '2026-12-01T00:00:00.000Z#g1' });
+  });
+
+  it('lists a standing grant under its holder and system, never as due for revocation', () => {
+    // Act
+    const grant = keys.grant({
+      id: 'g2',
+      holder: 'alex.dev@example.com',
+      system: 'github',
+      until: null,
+      status: 'active',
+    });
+
+    // Assess
+    expect(grant).toMatchObject({
+      gsi1pk: 'HOLDER#alex.dev@example.com',
+      gsi1sk: 'g2',
+      gsi4pk: 'GRANTED#github',
+      gsi4sk: 'g2',
+    });
+    expect(grant).not.toHaveProperty('gsi5pk');
   });
 
   it('takes the ids of a period as a range: every ULID made in it, and none made a millisecond outside', () => {

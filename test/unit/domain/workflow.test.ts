@@ -137,7 +137,7 @@ describe('fulfilling', () => {
     expect(() => assertMayFulfil(reported, helpdesk, now)).toThrow(ConflictError);
   });
 
-  it('activates time-bound access with its grant, and closes the rest as fulfilled or failed', () => {
+  it('activates time-bound access with its grant, closes standing access as fulfilled with a grant without end, and a failure with none', () => {
     // Prepare
     const report = (result: 'done' | 'failed', duration: string | null) =>
       recordFulfilment(approvedBy(waiting({ duration })), {
@@ -155,7 +155,7 @@ describe('fulfilling', () => {
     expect(completeFulfilment(report('done', null), now)).toMatchObject({
       status: 'closed',
       closure: 'fulfilled',
-      grant: null,
+      grant: { id: 'G01J0000000000000000000000', from: at, until: null },
     });
     expect(completeFulfilment(report('failed', 'P1D'), now)).toMatchObject({
       status: 'closed',
