@@ -424,6 +424,12 @@ async function listen(
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
+/**
+ * Bundling every function (one esbuild run each, 30 and more) takes about a minute on a quiet
+ * 2-core machine and three beside the rest of the suite: a bound on a hang, not a speed test.
+ */
+const BUNDLING_MS = 300_000;
+
 describe('the Lambda bundles', () => {
   const outdir = mkdtempSync(join(tmpdir(), 'tollgate-bundles-'));
   let synthesized: ReturnType<typeof synth>;
@@ -433,7 +439,7 @@ describe('the Lambda bundles', () => {
     synthesized = synth({ asTheCli: true, outdir });
     template = JSON.parse(readFileSync(join(outdir, 'Tollgate-Stateless.template.json'), 'utf8'));
     assets = JSON.parse(readFileSync(join(outdir, 'Tollgate-Stateless.assets.json'), 'utf8'));
-  }, 180_000);
+  }, BUNDLING_MS);
   afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
   /** The function of a handler module as the template has it: its logical id, bundle folder and handler export. */
@@ -449,87 +455,93 @@ describe('the Lambda bundles', () => {
     return { logicalId, resource, folder, file: pathToFileURL(join(folder, `${file}.mjs`)).href, exportName };
   };
 
-  it('each load in a clean Node process with the environment of its function, reading the signing secret: API, workflow task and schedule functions alike', async () => {
-    // Prepare
-    const { stacks } = synthesized;
-    const functions = Object.entries(template.Resources).filter(
-      ([, resource]) => resource.Type === 'AWS::Lambda::Function',
-    );
-    const secretsManager = await startSecretsManager();
+  it(
+    'each load in a clean Node process with the environment of its function, reading the signing secret: API, workflow task and schedule functions alike',
+    async () => {
+      // Prepare
+      const { stacks } = synthesized;
+      const functions = Object.entries(template.Resources).filter(
+        ([, resource]) => resource.Type === 'AWS::Lambda::Function',
+      );
+      const secretsManager = await startSecretsManager();
 
-    // Act
-    const outcomes = await Promise.all(
-      functions.map(async ([logicalId, fn]) => {
-        const folder = join(
-          outdir,
-          assets.files[fn.Properties.Code.S3Key.replace(/\.zip$/, '')]?.source.path ?? '',
-        );
-        const [file, exportName] = fn.Properties.Handler.split('.') as [string, string];
-        try {
-          const { stdout } = await run(
-            process.execPath,
-            [
-              '--input-type=module',
-              '--eval',
-              IMPORT_BUNDLE,
-              pathToFileURL(join(folder, `${file}.mjs`)).href,
-              exportName,
-            ],
-            {
-              cwd: folder,
-              timeout: 30_000,
-              // Only what the template and the Lambda runtime give: nothing leaks in from this process.
-              env: {
-                PATH: process.env.PATH,
-                ...environmentOf(fn),
-                AWS_REGION: 'eu-west-1',
-                AWS_LAMBDA_FUNCTION_NAME: logicalId,
-                LAMBDA_TASK_ROOT: folder,
-                AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-                AWS_SECRET_ACCESS_KEY: 'example',
-                AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.url,
-              },
-            },
+      // Act
+      const outcomes = await Promise.all(
+        functions.map(async ([logicalId, fn]) => {
+          const folder = join(
+            outdir,
+            assets.files[fn.Properties.Code.S3Key.replace(/\.zip$/, '')]?.source.path ?? '',
           );
-          const line = stdout.split('\n').find((candidate) => candidate.startsWith('TOLLGATE-COMMONJS '));
-          const commonJs = JSON.parse(line?.slice('TOLLGATE-COMMONJS '.length) ?? 'null') as string[] | null;
-          return { logicalId, folder, failure: null, commonJs };
-        } catch (error) {
-          return { logicalId, folder, failure: (error as { stderr?: string }).stderr || String(error) };
-        }
-      }),
-    );
-    secretsManager.server.close();
+          const [file, exportName] = fn.Properties.Handler.split('.') as [string, string];
+          try {
+            const { stdout } = await run(
+              process.execPath,
+              [
+                '--input-type=module',
+                '--eval',
+                IMPORT_BUNDLE,
+                pathToFileURL(join(folder, `${file}.mjs`)).href,
+                exportName,
+              ],
+              {
+                cwd: folder,
+                timeout: 30_000,
+                // Only what the template and the Lambda runtime give: nothing leaks in from this process.
+                env: {
+                  PATH: process.env.PATH,
+                  ...environmentOf(fn),
+                  AWS_REGION: 'eu-west-1',
+                  AWS_LAMBDA_FUNCTION_NAME: logicalId,
+                  LAMBDA_TASK_ROOT: folder,
+                  AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+                  AWS_SECRET_ACCESS_KEY: 'example',
+                  AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.url,
+                },
+              },
+            );
+            const line = stdout.split('\n').find((candidate) => candidate.startsWith('TOLLGATE-COMMONJS '));
+            const commonJs = JSON.parse(line?.slice('TOLLGATE-COMMONJS '.length) ?? 'null') as
+              | string[]
+              | null;
+            return { logicalId, folder, failure: null, commonJs };
+          } catch (error) {
+            return { logicalId, folder, failure: (error as { stderr?: string }).stderr || String(error) };
+          }
+        }),
+      );
+      secretsManager.server.close();
 
-    // Assess
-    const loaded = functions.map(([logicalId]) => logicalId);
-    for (const handler of [
-      ...workflowTasks.map((task) => task.handler),
-      ...schedules.map((s) => s.handler),
-    ]) {
-      const fn = stacks.stateless.functions.get(handler)?.function.node.defaultChild as CfnElement;
-      expect(loaded, handler).toContain(stacks.stateless.getLogicalId(fn));
-    }
-    expect(functions).toHaveLength(stacks.stateless.functions.size);
-    expect(outcomes.filter((outcome) => outcome.failure)).toEqual([]);
-    expect(secretsManager.read).toEqual(functions.map(() => 'dummy-signing_secret_arn'));
-    // Cedar, from the function's own asset, is the one module Node loads besides the bundle, and only where the
-    // handler decides by policy.
-    const deciding = new Set(
-      [...stacks.stateless.functions]
-        .filter(([handler]) => needsOf(handler).policies)
-        .map(([, fn]) => stacks.stateless.getLogicalId(fn.function.node.defaultChild as CfnElement)),
-    );
-    expect(deciding.size).toBeGreaterThan(0);
-    expect(Object.fromEntries(outcomes.map((outcome) => [outcome.logicalId, outcome.commonJs]))).toEqual(
-      Object.fromEntries(
-        outcomes.map(({ logicalId, folder }) => [
-          logicalId,
-          deciding.has(logicalId) ? [join(realpathSync(folder), CEDAR_MODULE)] : [],
-        ]),
-      ),
-    );
-  }, 180_000);
+      // Assess
+      const loaded = functions.map(([logicalId]) => logicalId);
+      for (const handler of [
+        ...workflowTasks.map((task) => task.handler),
+        ...schedules.map((s) => s.handler),
+      ]) {
+        const fn = stacks.stateless.functions.get(handler)?.function.node.defaultChild as CfnElement;
+        expect(loaded, handler).toContain(stacks.stateless.getLogicalId(fn));
+      }
+      expect(functions).toHaveLength(stacks.stateless.functions.size);
+      expect(outcomes.filter((outcome) => outcome.failure)).toEqual([]);
+      expect(secretsManager.read).toEqual(functions.map(() => 'dummy-signing_secret_arn'));
+      // Cedar, from the function's own asset, is the one module Node loads besides the bundle, and only where the
+      // handler decides by policy.
+      const deciding = new Set(
+        [...stacks.stateless.functions]
+          .filter(([handler]) => needsOf(handler).policies)
+          .map(([, fn]) => stacks.stateless.getLogicalId(fn.function.node.defaultChild as CfnElement)),
+      );
+      expect(deciding.size).toBeGreaterThan(0);
+      expect(Object.fromEntries(outcomes.map((outcome) => [outcome.logicalId, outcome.commonJs]))).toEqual(
+        Object.fromEntries(
+          outcomes.map(({ logicalId, folder }) => [
+            logicalId,
+            deciding.has(logicalId) ? [join(realpathSync(folder), CEDAR_MODULE)] : [],
+          ]),
+        ),
+      );
+    },
+    BUNDLING_MS,
+  );
 
   it('carry Cedar and the policies/ folder where the handler decides by policy, and neither elsewhere', () => {
     // Prepare
@@ -600,91 +612,99 @@ describe('the Lambda bundles', () => {
     );
   });
 
-  it('decide by policy from their own asset: each deciding function compiles the policies/ beside its bundle at its first invocation', async () => {
-    // Prepare
-    const deciding = [...synthesized.stacks.stateless.functions.keys()].filter(
-      (handler) => needsOf(handler).policies,
-    );
-    const secretsManager = await startSecretsManager();
-    const elsewhere = mkdtempSync(join(tmpdir(), 'tollgate-no-policies-'));
-    const environment = (taskRoot?: string): Record<string, string> => ({
-      ...filledInByCloudFormation,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.url,
-      POWERTOOLS_LOG_LEVEL: 'SILENT',
-      ...(taskRoot ? { LAMBDA_TASK_ROOT: taskRoot } : {}),
-    });
+  it(
+    'decide by policy from their own asset: each deciding function compiles the policies/ beside its bundle at its first invocation',
+    async () => {
+      // Prepare
+      const deciding = [...synthesized.stacks.stateless.functions.keys()].filter(
+        (handler) => needsOf(handler).policies,
+      );
+      const secretsManager = await startSecretsManager();
+      const elsewhere = mkdtempSync(join(tmpdir(), 'tollgate-no-policies-'));
+      const environment = (taskRoot?: string): Record<string, string> => ({
+        ...filledInByCloudFormation,
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.url,
+        POWERTOOLS_LOG_LEVEL: 'SILENT',
+        ...(taskRoot ? { LAMBDA_TASK_ROOT: taskRoot } : {}),
+      });
 
-    // Act
-    const answers: Record<string, { beside: Answer; without: Answer } | 'no first invocation'> = {};
-    try {
-      for (const handler of deciding) {
-        const first = firstInvocations[handler];
-        if (!first) {
-          answers[handler] = 'no first invocation';
-          continue;
+      // Act
+      const answers: Record<string, { beside: Answer; without: Answer } | 'no first invocation'> = {};
+      try {
+        for (const handler of deciding) {
+          const first = firstInvocations[handler];
+          if (!first) {
+            answers[handler] = 'no first invocation';
+            continue;
+          }
+          answers[handler] = {
+            beside: await invokeBundle(bundleOf(handler), first.event, environment()),
+            // The control: the same bundle where LAMBDA_TASK_ROOT holds no policies/ fails instead.
+            without: await invokeBundle(bundleOf(handler), first.event, environment(elsewhere)),
+          };
         }
-        answers[handler] = {
-          beside: await invokeBundle(bundleOf(handler), first.event, environment()),
-          // The control: the same bundle where LAMBDA_TASK_ROOT holds no policies/ fails instead.
-          without: await invokeBundle(bundleOf(handler), first.event, environment(elsewhere)),
-        };
+      } finally {
+        secretsManager.server.close();
+        rmSync(elsewhere, { recursive: true, force: true });
       }
-    } finally {
-      secretsManager.server.close();
-      rmSync(elsewhere, { recursive: true, force: true });
-    }
 
-    // Assess
-    expect(answers).toEqual(
-      Object.fromEntries(
-        deciding.map((handler) => [
-          handler,
-          {
-            beside: firstInvocations[handler]?.withPolicies,
-            without: firstInvocations[handler]?.withoutPolicies,
-          },
-        ]),
-      ),
-    );
-  }, 180_000);
-
-  it('throw, from each workflow task bundle, every error its states retry or catch by name, under that name', async () => {
-    // Prepare
-    const matched = errorNamesMatchedByTask();
-    const aws = await startStandIns();
-    const ticket = ticketWaitingForApproval();
-    await aws.putTicket(ticket);
-
-    // Act
-    const answers: Record<string, string> = {};
-    const undriven: string[] = [];
-    try {
-      for (const task of workflowTasks) {
-        for (const name of matched.get(task.handler) ?? []) {
-          const way = waysToThrow[task.handler]?.[name];
-          if (!way) undriven.push(`${name} from ${task.handler}`);
-          if (!way || 'never' in way) continue;
-          answers[`${task.handler} when ${way.when}`] = (
-            await invokeBundle(bundleOf(task.handler), way.event(ticket.id), aws.environment(way))
-          ).errorType;
-        }
-      }
-    } finally {
-      await aws.close();
-    }
-
-    // Assess
-    expect(undriven).toEqual([]);
-    expect(answers).toEqual(
-      Object.fromEntries(
-        workflowTasks.flatMap((task) =>
-          [...(matched.get(task.handler) ?? [])].flatMap((name) => {
-            const way = waysToThrow[task.handler]?.[name];
-            return way && !('never' in way) ? [[`${task.handler} when ${way.when}`, name]] : [];
-          }),
+      // Assess
+      expect(answers).toEqual(
+        Object.fromEntries(
+          deciding.map((handler) => [
+            handler,
+            {
+              beside: firstInvocations[handler]?.withPolicies,
+              without: firstInvocations[handler]?.withoutPolicies,
+            },
+          ]),
         ),
-      ),
-    );
-    expect(Object.keys(answers).length).toBeGreaterThanOrEqual(workflowTasks.length);
-  }, 180_000);
+      );
+    },
+    BUNDLING_MS,
+  );
+
+  it(
+    'throw, from each workflow task bundle, every error its states retry or catch by name, under that name',
+    async () => {
+      // Prepare
+      const matched = errorNamesMatchedByTask();
+      const aws = await startStandIns();
+      const ticket = ticketWaitingForApproval();
+      await aws.putTicket(ticket);
+
+      // Act
+      const answers: Record<string, string> = {};
+      const undriven: string[] = [];
+      try {
+        for (const task of workflowTasks) {
+          for (const name of matched.get(task.handler) ?? []) {
+            const way = waysToThrow[task.handler]?.[name];
+            if (!way) undriven.push(`${name} from ${task.handler}`);
+            if (!way || 'never' in way) continue;
+            answers[`${task.handler} when ${way.when}`] = (
+              await invokeBundle(bundleOf(task.handler), way.event(ticket.id), aws.environment(way))
+            ).errorType;
+          }
+        }
+      } finally {
+        await aws.close();
+      }
+
+      // Assess
+      expect(undriven).toEqual([]);
+      expect(answers).toEqual(
+        Object.fromEntries(
+          workflowTasks.flatMap((task) =>
+            [...(matched.get(task.handler) ?? [])].flatMap((name) => {
+              const way = waysToThrow[task.handler]?.[name];
+              return way && !('never' in way) ? [[`${task.handler} when ${way.when}`, name]] : [];
+            }),
+          ),
+        ),
+      );
+      expect(Object.keys(answers).length).toBeGreaterThanOrEqual(workflowTasks.length);
+    },
+    BUNDLING_MS,
+  );
 });
