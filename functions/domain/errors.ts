@@ -60,3 +60,11 @@ export class CancelledError extends DomainError {
     super(message);
   }
 }
+
+/**
+ * The stage was handed to someone else (a reassignment, or its approver left): their link and
+ * inbox task answer with this, saying who decides now, rather than reading that it was decided.
+ */
+export class ReassignedError extends DomainError {
+  readonly code = 'reassigned';
+}

@@ -1,7 +1,13 @@
 import { checkpointDue, nextCheckpoint, type WaitDeadlines, type WaitState } from './deadlines';
 import type { Identity } from './directory';
 import { addDuration, parseDuration } from './duration';
-import { CancelledError, ConflictError, DeadlinePassedError, ForbiddenError } from './errors';
+import {
+  CancelledError,
+  ConflictError,
+  DeadlinePassedError,
+  ForbiddenError,
+  ReassignedError,
+} from './errors';
 import type { NobodyEligible, StageAssignment } from './routing';
 import { firstResponseAt } from './support';
 import { type Approval, applyChange, type Ticket } from './ticket';
@@ -172,7 +178,7 @@ export function assertMayDecide(ticket: Ticket, stageIndex: number, caller: Iden
 export function assertAsked(stage: Approval | undefined, id: string): asserts stage is Approval {
   if (stage?.candidates.includes(id)) return;
   if (stage?.reassignedFrom?.includes(id)) {
-    throw new ConflictError(
+    throw new ReassignedError(
       `This approval was reassigned to ${stage.candidates.join(', ')}: it is no longer yours to decide`,
     );
   }

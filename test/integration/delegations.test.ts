@@ -144,7 +144,9 @@ describe('reassigning a pending stage', () => {
     // Assess
     expect(page.status).toBe(409);
     expect(page.html).toContain(`reassigned to ${people.dana}`);
+    expect(page.html).toContain('<h1>Handed to someone else</h1>');
     expect(decision.status).toBe(409);
+    expect(decision.body.error).toMatchObject({ code: 'reassigned' });
     expect(decision.body.error.message).toContain('no longer yours to decide');
     expect(again.status).toBe(409);
     expect(await inboxHolds(people.erin, id)).toBe(false);

@@ -129,6 +129,7 @@ describe('an approver who leaves', () => {
       ]);
       expect(oldLink.status).toBe(409);
       expect(oldLink.html).toContain('no longer yours to decide');
+      expect(oldLink.html).toContain('<h1>Handed to someone else</h1>');
       expect(approved.status).toBe(200);
       const ticket = await client.ticketWhen(report.id, id, (t) => t.status === 'fulfilling');
       expect(ticket.approvals[0]).toMatchObject({ decidedBy: boss.id, decision: 'approve', via: 'link' });

@@ -20,6 +20,7 @@ const statusByCode: Record<string, number> = {
   expired: 410,
   deadline_passed: 409,
   cancelled: 409,
+  reassigned: 409,
 };
 
 export interface ErrorResponse {

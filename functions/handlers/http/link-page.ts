@@ -110,7 +110,10 @@ const titles: Record<number, string> = {
 };
 
 /** Where a status covers more than one answer, the one whose title differs. */
-const titlesByCode: Record<string, string> = { cancelled: 'Request cancelled' };
+const titlesByCode: Record<string, string> = {
+  cancelled: 'Request cancelled',
+  reassigned: 'Handed to someone else',
+};
 
 function errorPage(error: unknown, correlationId: string): HttpResult {
   const { status, body } = toErrorResponse(error, correlationId);
