@@ -85,11 +85,15 @@ describe('the workflow under crashes and failures', () => {
       reason: expect.stringContaining('TransientError'),
     });
     const stepFunctions = sfn((await endpoints(server.url)).stepfunctions);
-    const execution = await stepFunctions.send(
-      new DescribeExecutionCommand({
-        executionArn: `arn:aws:states:us-east-1:000000000000:execution:access-request:${ticket.id}`,
-      }),
-    );
+    // The failure is on the ticket before the execution enters its Fail state: wait for it to end.
+    const execution = await eventually(async () => {
+      const described = await stepFunctions.send(
+        new DescribeExecutionCommand({
+          executionArn: `arn:aws:states:us-east-1:000000000000:execution:access-request:${ticket.id}`,
+        }),
+      );
+      return described.status === 'RUNNING' ? undefined : described;
+    });
     expect(execution.status).toBe('FAILED');
     const running = await stepFunctions.send(
       new ListExecutionsCommand({ stateMachineArn: STATE_MACHINE, statusFilter: 'RUNNING' }),
