@@ -13,7 +13,7 @@ import {
 } from '../../../functions/domain/errors';
 import { canTransition } from '../../../functions/domain/lifecycle';
 import { pendingApproval } from '../../../functions/domain/routing';
-import { applyChange, type FulfilmentRecord, type Ticket } from '../../../functions/domain/ticket';
+import { applyChange, type Ticket } from '../../../functions/domain/ticket';
 import { findBrokenLink } from '../../../functions/domain/timeline';
 import {
   applyApprovals,
@@ -27,7 +27,7 @@ import {
   recordFulfilment,
 } from '../../../functions/domain/workflow';
 import { person } from './fixtures';
-import { ticket as baseTicket, endingAt, unopenedWait } from './tickets';
+import { ticket as baseTicket, endingAt, fulfilmentBy } from './tickets';
 
 const at = '2026-01-01T01:00:00.000Z';
 const now = new Date(at);
@@ -36,17 +36,7 @@ const lead = person('lead@x.com');
 const chief = 'chief@x.com';
 const helpdesk = person('help@x.com');
 
-const manualFulfilment: FulfilmentRecord = {
-  mode: 'manual',
-  fulfillers: [helpdesk.id],
-  queue: null,
-  result: null,
-  by: null,
-  at: null,
-  note: null,
-  deadline: null,
-  ...unopenedWait,
-};
+const manualFulfilment = fulfilmentBy([helpdesk.id]);
 
 /** Waiting for the manager's approval, stage 0 opened with its deadlines. */
 function pending(overrides: Partial<Ticket> = {}): Ticket {

@@ -8,7 +8,7 @@ import {
 } from '../../../functions/domain/comments';
 import { ConflictError } from '../../../functions/domain/errors';
 import { pendingApproval } from '../../../functions/domain/routing';
-import type { FulfilmentRecord, Ticket } from '../../../functions/domain/ticket';
+import type { Ticket } from '../../../functions/domain/ticket';
 import { findBrokenLink } from '../../../functions/domain/timeline';
 import {
   applyApprovals,
@@ -18,7 +18,7 @@ import {
   recordDecision,
   timeOut,
 } from '../../../functions/domain/workflow';
-import { ticket as baseTicket, endingAt } from './tickets';
+import { ticket as baseTicket, endingAt, fulfilmentBy } from './tickets';
 
 const at = '2026-01-01T01:00:00.000Z';
 const later = '2026-01-01T02:00:00.000Z';
@@ -27,20 +27,7 @@ const lead = 'lead@x.com';
 const helpdesk = 'help@x.com';
 const deskmate = 'desk@x.com';
 
-const fulfilment: FulfilmentRecord = {
-  mode: 'manual',
-  fulfillers: [helpdesk],
-  queue: null,
-  result: null,
-  by: null,
-  at: null,
-  note: null,
-  deadline: null,
-  reminderAt: null,
-  escalationAt: null,
-  phase: 'asked',
-  escalatedTo: [],
-};
+const fulfilment = fulfilmentBy([helpdesk]);
 
 /** An access ticket whose manager stage waits for the lead, with its deadlines set. */
 function pending(): Ticket {

@@ -7,11 +7,11 @@ import {
   nextCheckpoint,
 } from '../../../functions/domain/deadlines';
 import { escalateStage, pendingApproval } from '../../../functions/domain/routing';
-import type { FulfilmentRecord, Ticket } from '../../../functions/domain/ticket';
+import type { Ticket } from '../../../functions/domain/ticket';
 import { findBrokenLink } from '../../../functions/domain/timeline';
 import { nextWakeUp, openFulfilment, openStage, passCheckpoint } from '../../../functions/domain/workflow';
 import { directoryOf, person } from './fixtures';
-import { ticket as baseTicket, unopenedWait } from './tickets';
+import { ticket as baseTicket, fulfilmentBy } from './tickets';
 
 const HOUR = 3600_000;
 const opened = new Date('2026-01-01T09:00:00.000Z');
@@ -40,17 +40,7 @@ function waitingOnLead(overrides: Partial<Ticket> = {}): Ticket {
 }
 
 function supportTicket(): Ticket {
-  const fulfilment: FulfilmentRecord = {
-    mode: 'manual',
-    fulfillers: [helpdesk.id],
-    queue: 'helpdesk',
-    result: null,
-    by: null,
-    at: null,
-    note: null,
-    deadline: null,
-    ...unopenedWait,
-  };
+  const fulfilment = fulfilmentBy([helpdesk.id], { queue: 'helpdesk' });
   const queued = baseTicket({
     type: 'support',
     status: 'fulfilling',

@@ -12,7 +12,7 @@ import {
 } from '../../../functions/domain/workflow';
 import { submittedTicket } from '../../support/ticket-factory';
 import { asking, directoryOf, person, serviceAccount } from './fixtures';
-import { endingAt, unopenedWait } from './tickets';
+import { endingAt, fulfilmentBy } from './tickets';
 
 /**
  * Separation of duties over generated directories, catalogs and requests: whoever policy asks for,
@@ -109,17 +109,7 @@ async function walk(w: World): Promise<Walk> {
     status: 'pending_approval',
     decision: route.decision,
     approvals: route.approvals,
-    fulfilment: {
-      mode: 'manual',
-      fulfillers: w.system.fulfilment.mode === 'manual' ? w.system.fulfilment.fulfillers : [],
-      queue: null,
-      result: null,
-      by: null,
-      at: null,
-      note: null,
-      deadline: null,
-      ...unopenedWait,
-    },
+    fulfilment: fulfilmentBy(w.system.fulfilment.mode === 'manual' ? w.system.fulfilment.fulfillers : []),
   });
   const at = '2026-06-01T09:00:00.000Z';
   const deadline = '2026-06-04T09:00:00.000Z';

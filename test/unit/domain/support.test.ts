@@ -3,7 +3,7 @@ import { ConflictError, ForbiddenError, ValidationError } from '../../../functio
 import { assertResolutionNote, assignTicket } from '../../../functions/domain/support';
 import type { Ticket } from '../../../functions/domain/ticket';
 import { timeOut } from '../../../functions/domain/workflow';
-import { ticket as baseTicket, unopenedWait } from './tickets';
+import { ticket as baseTicket, fulfilmentBy } from './tickets';
 
 const at = '2026-01-01T01:00:00.000Z';
 const helpdesk = 'help@x.com';
@@ -17,17 +17,10 @@ function supportTicket(overrides: Partial<Ticket> = {}): Ticket {
     entitlement: null,
     category: 'hardware',
     description: 'The laptop does not start',
-    fulfilment: {
-      mode: 'manual',
-      fulfillers: [helpdesk, deskmate],
+    fulfilment: fulfilmentBy([helpdesk, deskmate], {
       queue: 'service-desk',
-      result: null,
-      by: null,
-      at: null,
-      note: null,
       deadline: '2026-01-02T00:00:00.000Z',
-      ...unopenedWait,
-    },
+    }),
     ...overrides,
   });
 }

@@ -1,5 +1,5 @@
 import type { WaitDeadlines } from '../../../functions/domain/deadlines';
-import type { Approval, Ticket } from '../../../functions/domain/ticket';
+import type { Approval, FulfilmentRecord, Ticket } from '../../../functions/domain/ticket';
 import { appendEvent } from '../../../functions/domain/timeline';
 
 /** A submitted access ticket, with one genesis event. */
@@ -62,3 +62,22 @@ export const unopenedWait: Pick<Approval, 'reminderAt' | 'escalationAt' | 'phase
   phase: 'asked',
   escalatedTo: [],
 };
+
+/** A manual fulfilment not yet opened (no report, no deadlines), asking these fulfillers. */
+export function fulfilmentBy(
+  fulfillers: string[],
+  overrides: Partial<FulfilmentRecord> = {},
+): FulfilmentRecord {
+  return {
+    mode: 'manual',
+    fulfillers,
+    queue: null,
+    result: null,
+    by: null,
+    at: null,
+    note: null,
+    deadline: null,
+    ...unopenedWait,
+    ...overrides,
+  };
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConflictError, DeadlinePassedError, ForbiddenError } from '../../../functions/domain/errors';
 import { pendingApproval } from '../../../functions/domain/routing';
-import type { FulfilmentRecord, Ticket } from '../../../functions/domain/ticket';
+import type { Ticket } from '../../../functions/domain/ticket';
 import { findBrokenLink } from '../../../functions/domain/timeline';
 import {
   applyApprovals,
@@ -20,7 +20,7 @@ import {
   timeOut,
 } from '../../../functions/domain/workflow';
 import { person } from './fixtures';
-import { ticket as baseTicket, endingAt, unopenedWait } from './tickets';
+import { ticket as baseTicket, endingAt, fulfilmentBy } from './tickets';
 
 const at = '2026-01-01T01:00:00.000Z';
 const now = new Date(at);
@@ -28,17 +28,7 @@ const lead = person('lead@x.com');
 const chief = person('chief@x.com');
 const helpdesk = person('help@x.com');
 
-const manualFulfilment: FulfilmentRecord = {
-  mode: 'manual',
-  fulfillers: [helpdesk.id, lead.id, 'dev@x.com'],
-  queue: null,
-  result: null,
-  by: null,
-  at: null,
-  note: null,
-  deadline: null,
-  ...unopenedWait,
-};
+const manualFulfilment = fulfilmentBy([helpdesk.id, lead.id, 'dev@x.com']);
 
 function waiting(overrides: Partial<Ticket> = {}): Ticket {
   const routed = baseTicket({
