@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { deadlineSettingsSchema } from './domain/deadlines';
 import { isDuration } from './domain/duration';
-import { accessRequestStateMachine, policySimulationStateMachine } from './workflow';
+import { accessRequestStateMachine, policySimulationStateMachine, revocationStateMachine } from './workflow';
 
 /**
  * The settings every handler reads, parsed once at start-up: a missing or bad one fails the cold
@@ -17,6 +17,12 @@ const configSchema = z.object({
   [accessRequestStateMachine.arnSetting]: z.string().startsWith('arn:'),
   /** The policy-simulation state machine's ARN, likewise. */
   [policySimulationStateMachine.arnSetting]: z.string().startsWith('arn:'),
+  /** The grant-revocation state machine's ARN, likewise: what a grant's schedule starts. */
+  [revocationStateMachine.arnSetting]: z.string().startsWith('arn:'),
+  /** The role EventBridge Scheduler assumes to start a revocation when a grant's schedule fires. */
+  GRANT_SCHEDULER_ROLE_ARN: z.string().startsWith('arn:'),
+  /** The queue that receives a grant schedule's event when Scheduler could not start the revocation. */
+  GRANT_SCHEDULE_DEAD_LETTER_QUEUE_ARN: z.string().startsWith('arn:'),
   /** Tickets a simulation step reads (at most 100, BatchGetItem's most); fewer in tests, to see it page. */
   SIMULATION_PAGE_SIZE: z.coerce.number().int().min(1).max(100).default(100),
   SENDER_ADDRESS: z.string().min(3),
@@ -74,6 +80,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
     signingSecret: settings.SIGNING_SECRET,
     stateMachineArn: settings[accessRequestStateMachine.arnSetting],
     simulationStateMachineArn: settings[policySimulationStateMachine.arnSetting],
+    revocationStateMachineArn: settings[revocationStateMachine.arnSetting],
+    grantSchedules: {
+      roleArn: settings.GRANT_SCHEDULER_ROLE_ARN,
+      deadLetterQueueArn: settings.GRANT_SCHEDULE_DEAD_LETTER_QUEUE_ARN,
+    },
     simulationPageSize: settings.SIMULATION_PAGE_SIZE,
     senderAddress: settings.SENDER_ADDRESS,
     sesConfigurationSet: settings.SES_CONFIGURATION_SET,

@@ -35,6 +35,14 @@ export const schedules: Schedule[] = [
     description:
       'Start executions for tickets that lack one; resend decisions not yet delivered to their execution; close as failed the tickets whose execution ended without them; stop the executions of cancelled tickets',
   },
+  {
+    name: 'revocation-sweep',
+    // Scheduler may fire a grant's schedule up to a minute late; a sweep a minute later finds it begun.
+    expression: 'rate(2 minutes)',
+    handler: 'scheduled/revocation-sweep',
+    description:
+      'Start the revocation of every grant that is due and not begun: a schedule missed while Tollgate was down, or a request whose execution did not start',
+  },
 ];
 
 export type Cadence = { kind: 'rate'; seconds: number } | { kind: 'cron'; cron: CronSchedule };

@@ -50,6 +50,12 @@ export const workflowTasks: readonly {
     timeoutSeconds: TASK_TIMEOUT_SECONDS,
   },
   {
+    placeholder: 'BeginRevocationFunctionArn',
+    name: 'begin-revocation',
+    handler: 'workflow/begin-revocation',
+    timeoutSeconds: TASK_TIMEOUT_SECONDS,
+  },
+  {
     placeholder: 'SimulatePageFunctionArn',
     name: 'simulate-page',
     handler: 'workflow/simulate-page',
@@ -85,6 +91,17 @@ export const stateMachines = [
     arnSetting: 'POLICY_SIMULATION_STATE_MACHINE_ARN',
     output: 'PolicySimulationStateMachineArn',
   },
+  {
+    /**
+     * The end of one grant: started by the grant's schedule, the sweep, or a request to end it
+     * early, named after the grant and what ends it; it asks for the access to be removed and waits
+     * for the confirmation.
+     */
+    name: 'grant-revocation',
+    definitionFile: 'statemachines/grant-revocation.asl.json',
+    arnSetting: 'REVOCATION_STATE_MACHINE_ARN',
+    output: 'RevocationStateMachineArn',
+  },
 ] as const satisfies readonly StateMachineEntry[];
 
 export interface StateMachineEntry {
@@ -101,3 +118,4 @@ export type StateMachineName = (typeof stateMachines)[number]['name'];
 export const ACCESS_REQUEST_STATE_MACHINE = 'access-request';
 export const accessRequestStateMachine = stateMachines[0];
 export const policySimulationStateMachine = stateMachines[1];
+export const revocationStateMachine = stateMachines[2];

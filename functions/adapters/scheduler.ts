@@ -22,8 +22,8 @@ export interface GrantSchedulesSettings {
 /**
  * A grant's end as a one-time EventBridge Scheduler schedule, named after the grant, that deletes
  * itself once it has fired. Its target is the universal StartExecution target rather than the
- * state machine ARN, because only that one names the execution: named after the grant, a schedule
- * that fires twice (Scheduler delivers at least once) starts one revocation.
+ * state machine ARN, because only that one names the execution: named after the grant and its
+ * `until`, a schedule that fires twice (Scheduler delivers at least once) starts one revocation.
  */
 export class SchedulerGrantSchedules implements GrantSchedules {
   constructor(
@@ -75,7 +75,7 @@ export class SchedulerGrantSchedules implements GrantSchedules {
         RoleArn: this.settings.roleArn,
         Input: JSON.stringify({
           StateMachineArn: target.stateMachineArn,
-          Name: grantId,
+          Name: target.executionName,
           Input: JSON.stringify(target.input),
         }),
         DeadLetterConfig: { Arn: this.settings.deadLetterQueueArn },

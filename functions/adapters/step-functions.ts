@@ -5,7 +5,8 @@ import {
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import type { ExecutionState, JobRunner, Workflow } from '../app/ports';
+import type { ExecutionState, JobRunner, Revocations, Workflow } from '../app/ports';
+import type { RevocationInput } from '../domain/revocation';
 
 /** The answers that mean the task no longer waits: it was resumed, timed out, or its execution ended. */
 const GONE = new Set(['TaskDoesNotExist', 'TaskTimedOut', 'InvalidToken']);
@@ -112,6 +113,30 @@ export class StepFunctionsJobRunner implements JobRunner {
     } catch (error) {
       // Started before, and ended already: the job item says how it went.
       if ((error as Error).name !== 'ExecutionAlreadyExists') throw error;
+    }
+  }
+}
+
+/** Revocation executions, each named by the domain (functions/domain/revocation.ts). */
+export class StepFunctionsRevocations implements Revocations {
+  constructor(
+    private readonly client: SFNClient,
+    readonly stateMachineArn: string,
+  ) {}
+
+  async start(executionName: string, input: RevocationInput): Promise<'started' | 'exists'> {
+    try {
+      await this.client.send(
+        new StartExecutionCommand({
+          stateMachineArn: this.stateMachineArn,
+          name: executionName,
+          input: JSON.stringify(input),
+        }),
+      );
+      return 'started';
+    } catch (error) {
+      if ((error as Error).name !== 'ExecutionAlreadyExists') throw error;
+      return 'exists';
     }
   }
 }

@@ -1,5 +1,6 @@
 import type { Identity } from '../domain/directory';
 import { ForbiddenError, NotFoundError } from '../domain/errors';
+import { assertMayConfirmRevocation, recordRevocationConfirmed } from '../domain/revocation';
 import { assertResolutionNote } from '../domain/support';
 import { canView, type Ticket } from '../domain/ticket';
 import {
@@ -94,6 +95,31 @@ async function recordReport(
   });
   await resume(deps, task, { result: input.result });
   return ticket;
+}
+
+/**
+ * Primary course: record that the access is gone (a fulfiller, or whoever the revocation escalated
+ * to, never the holder), then resume the revocation execution, which ends the grant.
+ */
+export async function confirmRevocation(
+  deps: DecisionDeps,
+  input: { caller: Identity; taskId: string; comment: string | null; via: Via },
+): Promise<Ticket> {
+  return reportingRefusals(deps, 'revocation_refused', input, async () => {
+    const task = await visibleTask(deps, input.caller, input.taskId, 'revoke');
+    const at = deps.clock.now().toISOString();
+    const ticket = await updateTicket(deps.tickets, task.ticketId, (current) => {
+      assertMayConfirmRevocation(current, input.caller.id);
+      return recordRevocationConfirmed(current, {
+        by: input.caller.id,
+        comment: input.comment,
+        at,
+        via: input.via,
+      });
+    });
+    await resume(deps, task, { result: 'done' });
+    return ticket;
+  });
 }
 
 /**

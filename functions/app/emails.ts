@@ -37,6 +37,10 @@ const phaseWords: Record<WaitPhase, { prefix: string; lead: string | null }> = {
     prefix: 'Escalated: ',
     lead: 'Nobody acted on this in time, so it now comes to you as well; whoever acts first decides.',
   },
+  overdue: {
+    prefix: 'Overdue: ',
+    lead: 'This is overdue: nobody has confirmed it, so it now comes to you as well; whoever acts first confirms.',
+  },
 };
 
 /**
@@ -100,6 +104,41 @@ export function fulfilmentRequestEmail({
         `Please ${work}, then report the result from the page behind the link: done or failed, with a note.`,
       ],
       action: 'Report fulfilment',
+    },
+  );
+}
+
+/**
+ * The email asking one person to remove access that has ended, with their own link; `dueBy` is when
+ * the revocation becomes overdue.
+ */
+export function revocationRequestEmail({
+  ticket,
+  system,
+  to,
+  url,
+  deadline,
+  phase,
+  dueBy,
+}: TaskEmail & { dueBy: string }): EmailMessage {
+  const revocation = ticket.revocation;
+  const why =
+    revocation?.reason === 'expired'
+      ? `The grant ${ticket.grant?.id} ended at ${ticket.grant?.until}.`
+      : revocation?.reason === 'departed'
+        ? `${ticket.beneficiary} has left, so all their access ends.`
+        : `${revocation?.requestedBy} asked for this access to end${revocation?.note ? `: ${revocation.note}` : '.'}`;
+  return taskEmail(
+    { ticket, system, to, url, deadline },
+    {
+      subject: `${phaseWords[phase].prefix}To revoke: ${ticket.entitlement} for ${ticket.beneficiary} (${ticket.id})`,
+      title: 'Access to remove',
+      intro: [
+        ...(phaseWords[phase].lead ? [phaseWords[phase].lead] : []),
+        why,
+        `Please remove ${ticket.entitlement} on ${system?.name ?? ticket.system} from ${ticket.beneficiary}, then confirm it from the page behind the link. Unconfirmed, it is overdue at ${dueBy}.`,
+      ],
+      action: 'Confirm the access is removed',
     },
   );
 }

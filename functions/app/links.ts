@@ -2,7 +2,7 @@ import type { Identity, System } from '../domain/directory';
 import { ConflictError, ExpiredError, ForbiddenError, NotFoundError } from '../domain/errors';
 import type { Ticket } from '../domain/ticket';
 import { assertAsked, assertNotCancelled, nextStepFor, openStageIndex } from '../domain/workflow';
-import { type DecisionDeps, decideApproval, reportFulfilment } from './decisions';
+import { confirmRevocation, type DecisionDeps, decideApproval, reportFulfilment } from './decisions';
 import { approvalExplanation } from './explanations';
 import type { Directory, LinkRecord, LinkStore, TaskRecord } from './ports';
 import { hashLinkToken } from './workflow-steps';
@@ -40,7 +40,8 @@ export async function viewLink(deps: LinkDeps, token: string): Promise<LinkView>
   ]);
   if (!ticket || !task || !recipient) throw new NotFoundError('This link no longer points at a ticket.');
   if (link.usedAt) throw new ConflictError(`This link was already used at ${link.usedAt}.`);
-  assertNotCancelled(ticket);
+  // A cancelled request's provisioned access is revoked all the same.
+  if (link.purpose !== 'revoke') assertNotCancelled(ticket);
   if (!stillWaiting(ticket, task))
     throw new ConflictError('This ticket is no longer waiting for this decision.');
   if (link.purpose === 'approval') assertAsked(ticket.approvals[task.stageIndex ?? 0], link.identity);
@@ -56,7 +57,11 @@ export async function viewLink(deps: LinkDeps, token: string): Promise<LinkView>
 
 export type LinkAction =
   | { decision: 'approve' | 'deny'; comment: string | null }
-  | { result: 'done' | 'failed'; note: string | null };
+  | { result: 'done' | 'failed'; note: string | null }
+  | { confirm: 'revoked'; comment: string | null };
+
+/** The action each purpose of link takes, by the field that names it. */
+const actionField = { approval: 'decision', fulfilment: 'result', revoke: 'confirm' } as const;
 
 /**
  * Primary course: spend the link that `viewLink` just checked (a conditional write, so of two uses
@@ -65,11 +70,19 @@ export type LinkAction =
  */
 export async function actOnLink(deps: LinkDeps, view: LinkView, action: LinkAction): Promise<Ticket> {
   const { link, recipient } = view;
-  const kindMatches = link.purpose === 'approval' ? 'decision' in action : 'result' in action;
+  const kindMatches = actionField[link.purpose] in action;
   if (!kindMatches) throw new ConflictError(`This link is for ${link.purpose}, not for that action.`);
   const usedAt = deps.clock.now().toISOString();
   await deps.links.markUsed(link.hash, usedAt);
   try {
+    if ('confirm' in action) {
+      return await confirmRevocation(deps, {
+        caller: recipient,
+        taskId: link.taskId,
+        comment: action.comment,
+        via: 'link',
+      });
+    }
     return 'decision' in action
       ? await decideApproval(deps, {
           caller: recipient,
@@ -93,5 +106,5 @@ export async function actOnLink(deps: LinkDeps, view: LinkView, action: LinkActi
 
 function stillWaiting(ticket: Ticket, task: TaskRecord): boolean {
   if (nextStepFor(ticket) !== task.kind) return false;
-  return task.kind === 'fulfilment' || openStageIndex(ticket) === task.stageIndex;
+  return task.kind !== 'approval' || openStageIndex(ticket) === task.stageIndex;
 }

@@ -6,7 +6,9 @@ import type { Status } from '../domain/lifecycle';
 import type { PolicyInputs } from '../domain/policy/inputs';
 import type { ActionAnswer, PolicyAction } from '../domain/policy/outcome';
 import type { Policies } from '../domain/policy/policy-set';
+import type { RevocationInput } from '../domain/revocation';
 import type { Ticket } from '../domain/ticket';
+import type { WaitKind } from '../domain/workflow';
 
 export interface Clock {
   now(): Date;
@@ -185,7 +187,8 @@ export interface Mailer {
   send(message: EmailMessage): Promise<{ messageId: string }>;
 }
 
-export type TaskKind = 'approval' | 'fulfilment';
+/** A task's kind is the wait it belongs to; an emailed link's purpose is its task's kind. */
+export type TaskKind = WaitKind;
 
 /** A person-facing wait of the workflow: derived from the ticket, holding the task token it resumes. */
 export interface TaskRecord {
@@ -248,12 +251,16 @@ export type GrantFilter = { holder: string; system?: string } | { holder?: undef
 
 export interface GrantStore {
   /**
-   * Creates the grant, once: its id derives from the ticket, so a repeated step names the same
-   * grant and finds it stored, as it was or as it has moved on since (revoking, ended), unchanged.
+   * Writes the grant as derived from its ticket, unless the stored one has as many events or more:
+   * a repeated or late step never puts back a grant as it was before it moved on.
    */
   put(grant: Grant): Promise<void>;
   /** The entitlement ids of the grants an identity holds (until their revocation is confirmed). */
   entitlementsHeldBy(holder: string): Promise<string[]>;
+  /** A holder's grants of one entitlement on one system that are active (not being revoked, not ended). */
+  activeGrantsOf(holder: string, system: string, entitlement: string): Promise<Grant[]>;
+  /** Grants whose revocation is due by `now` and not yet begun, oldest due first: only those are read. */
+  dueForRevocation(now: Date, limit: number): Promise<Grant[]>;
   /** One page of grants, newest first, after the grant id `after`; `last` when another page follows. */
   list(
     filter: GrantFilter,
@@ -261,10 +268,19 @@ export interface GrantStore {
   ): Promise<{ items: Grant[]; last: string | null }>;
 }
 
-/** What a grant's schedule starts when it fires: an execution of this state machine with this input. */
+/** What a grant's schedule starts when it fires: an execution of this state machine, by this name, with this input. */
 export interface RevocationTarget {
   stateMachineArn: string;
+  executionName: string;
   input: Record<string, unknown>;
+}
+
+/** Starts revocation executions (early revocation, departures, cancellations, the sweep). */
+export interface Revocations {
+  /** The state machine a grant's schedule targets. */
+  readonly stateMachineArn: string;
+  /** Starts the named execution; `exists` when it was started before (running or ended). */
+  start(executionName: string, input: RevocationInput): Promise<'started' | 'exists'>;
 }
 
 /**
@@ -438,7 +454,7 @@ export interface Faults {
 
 /** Something security should see: an attempt refused by authorization or separation of duties. */
 export interface SecurityEvent {
-  type: 'decision_refused' | 'fulfilment_refused' | 'reassignment_refused';
+  type: 'decision_refused' | 'fulfilment_refused' | 'revocation_refused' | 'reassignment_refused';
   at: string;
   actor: string;
   ticketId: string | null;

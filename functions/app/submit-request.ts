@@ -328,6 +328,8 @@ export function newTicket(id: string, caller: Identity, now: Date, facts: Ticket
     decision: null,
     approvals: [],
     grant: null,
+    revocation: null,
+    extends: null,
     assignee: null,
     sla: null,
     createdAt: at,

@@ -9,8 +9,10 @@ import {
 import { isActive, type System } from '../domain/directory';
 import { grantFrom } from '../domain/grants';
 import { isStageName } from '../domain/policy/outcome';
+import { dueRevocation, endGrant, revocationAsked } from '../domain/revocation';
 import { escalateStage, resolveStage } from '../domain/routing';
 import { applyChange, type Ticket } from '../domain/ticket';
+import type { WaitKind } from '../domain/workflow';
 import {
   applyApprovals,
   closeAsPolicyRefused,
@@ -35,6 +37,7 @@ import {
   fulfilmentOverdueEmail,
   fulfilmentRequestEmail,
   requesterNotice,
+  revocationRequestEmail,
 } from './emails';
 import { MissingDeadlineError } from './errors';
 import { approvalExplanation } from './explanations';
@@ -44,9 +47,11 @@ import type {
   DelegationStore,
   Directory,
   Faults,
+  GrantSchedules,
   GrantStore,
   LinkStore,
   Mailer,
+  Revocations,
   Secrets,
   TaskKind,
   TaskRecord,
@@ -63,6 +68,8 @@ export interface WorkflowDeps {
   tasks: TaskStore;
   links: LinkStore;
   grants: GrantStore;
+  grantSchedules: GrantSchedules;
+  revocations: Pick<Revocations, 'stateMachineArn'>;
   delegations: DelegationStore;
   mailer: Mailer;
   secrets: Secrets;
@@ -78,7 +85,7 @@ export interface WorkflowDeps {
 /** What the state machine reads to choose its next state and how long the next wait may last. */
 export interface StepResult {
   ticketId: string;
-  next: 'approval' | 'fulfilment' | 'done';
+  next: WaitKind | 'done';
   stageIndex: number | null;
   timeoutSeconds: number;
 }
@@ -87,7 +94,7 @@ export interface StepResult {
  * What the workflow just went through. `deadline`: a wait's timer ran out at one of its checkpoints
  * (`timeout` is its name in definitions older than reminders, whose executions may still run).
  */
-export type Milestone = 'intake' | 'approval' | 'fulfilment' | 'deadline' | 'timeout';
+export type Milestone = 'intake' | 'approval' | 'fulfilment' | 'revoke' | 'deadline' | 'timeout';
 
 /**
  * Primary course: apply what the last milestone means for the ticket (open the first stage, act on
@@ -114,6 +121,8 @@ export async function advance(
         return afterDecision(deps, current, now);
       case 'fulfilment':
         return completeFulfilment(current, now, deps.settings.timeScale);
+      case 'revoke':
+        return endGrant(current, now.toISOString());
       case 'deadline':
         return passCheckpoint(current, now, await escalationTargets(deps, current, now));
     }
@@ -122,7 +131,7 @@ export async function advance(
   // finds nothing new to tell.
   await tellRequester(deps, ticket, lastSeqBefore);
   await writeDerivedItems(deps, ticket, after);
-  return stepResult(ticket, now);
+  return stepResult(deps, ticket, now);
 }
 
 async function fromIntake(deps: WorkflowDeps & PolicyDeps, ticket: Ticket, now: Date): Promise<Ticket> {
@@ -204,8 +213,13 @@ function waitDeadlines(
  */
 async function escalationTargets(deps: WorkflowDeps, ticket: Ticket, now: Date): Promise<string[]> {
   const wait = openWait(ticket);
-  if (!wait || checkpointDue(wait, now) !== 'escalation' || ticket.type === 'support') return [];
-  if (wait.kind === 'fulfilment') {
+  const checkpoint = wait && checkpointDue(wait, now);
+  if (wait?.kind === 'revoke' && checkpoint === 'final') {
+    const security = await deps.directory.identitiesWithRole('security');
+    return security.filter((person) => isActive(person) && person.id !== ticket.beneficiary).map((p) => p.id);
+  }
+  if (!wait || checkpoint !== 'escalation' || ticket.type === 'support') return [];
+  if (wait.kind !== 'approval') {
     const system = ticket.system ? await deps.directory.system(ticket.system) : undefined;
     const owner = system ? await deps.directory.identity(system.ownerId) : undefined;
     return isActive(owner) && owner.id !== ticket.beneficiary ? [owner.id] : [];
@@ -217,12 +231,24 @@ async function escalationTargets(deps: WorkflowDeps, ticket: Ticket, now: Date):
  * Items derived from the committed ticket, never ahead of it: the grant its fulfilment created, the
  * listing of everyone the ticket names, and the retirement of waits that are over.
  */
-async function writeDerivedItems(deps: WorkflowDeps, ticket: Ticket, after: Milestone): Promise<void> {
+export async function writeDerivedItems(
+  deps: Pick<WorkflowDeps, 'faults' | 'grants' | 'grantSchedules' | 'revocations' | 'tickets' | 'tasks'>,
+  ticket: Ticket,
+  after: Milestone,
+): Promise<void> {
   const grant = grantFrom(ticket);
-  // In force: time-bound access while active, standing access once closed as fulfilled.
-  if (grant && (ticket.status === 'active' || ticket.closure === 'fulfilled')) {
+  if (grant) {
     deps.faults.faultPoint('during-fulfilment');
     await deps.grants.put(grant);
+  }
+  const due = dueRevocation(ticket);
+  // Its end, at fulfilment: the schedule that starts the revocation at `until` (the sweep starts it if missed).
+  if (after === 'fulfilment' && due?.input.until) {
+    await deps.grantSchedules.schedule(ticket.grant?.id ?? '', new Date(due.input.until), {
+      stateMachineArn: deps.revocations.stateMachineArn,
+      executionName: due.name,
+      input: { ...due.input },
+    });
   }
   const open = openStageIndex(ticket);
   if (after === 'intake') {
@@ -280,7 +306,7 @@ export async function recordWorkflowFailure(
   });
   await retireTasks(deps, ticket);
   await tellRequester(deps, ticket, lastSeqBefore);
-  return { ...stepResult(ticket, now), recorded };
+  return { ...stepResult(deps, ticket, now), recorded };
 }
 
 /**
@@ -318,7 +344,11 @@ export async function notifyAssignees(
   const assignees =
     input.kind === 'approval'
       ? (ticket.approvals[stageIndex ?? -1]?.candidates ?? [])
-      : eligibleFulfillers(ticket);
+      : input.kind === 'revoke'
+        ? ticket.revocation
+          ? revocationAsked(ticket.revocation)
+          : []
+        : eligibleFulfillers(ticket);
   const task = { ...newTask(deps, ticket, input, stageIndex, assignees), phase };
   await deps.tasks.put(task);
   const recipients = await emailPhase(deps, ticket, task, phase);
@@ -340,8 +370,9 @@ async function emailPhase(
 ): Promise<number> {
   const wait = openWait(ticket);
   const system = ticket.system ? await deps.directory.system(ticket.system) : undefined;
+  // An escalation links only those it reached; an overdue revocation links everyone asked, again.
   const linked =
-    phase === 'escalated' && task.kind === 'approval'
+    phase === 'escalated' && task.kind !== 'fulfilment'
       ? (wait?.escalatedTo ?? []).filter((id) => task.assignees.includes(id))
       : task.assignees;
   await emailLinks(deps, { ticket, system, task, people: linked, phase });
@@ -354,8 +385,23 @@ async function emailPhase(
 
 /** What emailing a task's links takes: minting each link, and the words of the email. */
 export type LinkMailDeps = Pick<WorkflowDeps, 'clock' | 'directory' | 'links' | 'mailer' | 'secrets'> & {
-  settings: Pick<WorkflowDeps['settings'], 'publicBaseUrl'>;
+  /** The time scale shortens revocation links; approval and fulfilment links end with their wait. */
+  settings: Pick<WorkflowDeps['settings'], 'publicBaseUrl'> &
+    Partial<Pick<WorkflowDeps['settings'], 'timeScale'>>;
 };
+
+/**
+ * How long a revocation link stays good after it is sent: the access must go whenever someone
+ * gets to it, so its deadline (past which it is overdue) does not end the link.
+ */
+const REVOKE_LINK_LIFETIME_MS = 30 * 24 * 3600 * 1000;
+
+/** A link ends with its wait's final deadline, a revocation's thirty days (scaled) after it is sent. */
+function linkExpiry(task: TaskRecord, now: Date, timeScale: number): string {
+  if (task.kind !== 'revoke') return task.deadline;
+  const sent = Math.max(now.getTime(), Date.parse(task.deadline));
+  return new Date(sent + REVOKE_LINK_LIFETIME_MS * timeScale).toISOString();
+}
 
 /**
  * Emails each of `people` a link of their own to the task, in the words of the wait's phase;
@@ -373,15 +419,16 @@ export async function emailLinks(
   },
 ): Promise<void> {
   const { ticket, system, task, phase } = request;
+  const expiresAt = linkExpiry(task, deps.clock.now(), deps.settings.timeScale ?? 1);
   for (const assignee of request.people) {
     const url = await mintLink(deps, {
       purpose: task.kind,
       ticketId: ticket.id,
       taskId: task.id,
       identity: assignee,
-      expiresAt: task.deadline,
+      expiresAt,
     });
-    const email = { ticket, system, to: assignee, url, deadline: task.deadline, phase };
+    const email = { ticket, system, to: assignee, url, deadline: expiresAt, phase };
     await deps.mailer.send(
       task.kind === 'approval'
         ? approvalRequestEmail({
@@ -390,7 +437,9 @@ export async function emailLinks(
             why: await approvalExplanation(deps.directory, ticket, task.stageIndex ?? 0, system, assignee),
             handedOver: request.handedOver,
           })
-        : fulfilmentRequestEmail(email),
+        : task.kind === 'revoke'
+          ? revocationRequestEmail({ ...email, dueBy: task.deadline })
+          : fulfilmentRequestEmail(email),
     );
   }
 }
@@ -415,15 +464,16 @@ function newTask(
   };
 }
 
-/** The final deadline of a wait: a stage's, or the fulfilment's. */
+/** The final deadline of a wait: a stage's, the fulfilment's, or the revocation's. */
 function waitDeadline(ticket: Ticket, kind: TaskKind, stageIndex: number | null): string | null {
+  if (kind === 'revoke') return ticket.revocation?.deadline ?? null;
   return kind === 'approval'
     ? (ticket.approvals[stageIndex ?? -1]?.deadline ?? null)
     : (ticket.fulfilment?.deadline ?? null);
 }
 
 export const taskId = (ticketId: string, kind: TaskKind, stageIndex: number | null) =>
-  kind === 'approval' ? `${ticketId}.approval.${stageIndex}` : `${ticketId}.fulfilment`;
+  kind === 'approval' ? `${ticketId}.approval.${stageIndex}` : `${ticketId}.${kind}`;
 
 export const hashLinkToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
@@ -448,6 +498,7 @@ export async function retireTasks(deps: { tasks: TaskStore }, ticket: Ticket): P
   const ids = [
     ...ticket.approvals.map((_, index) => taskId(ticket.id, 'approval', index)),
     taskId(ticket.id, 'fulfilment', null),
+    ...(ticket.revocation ? [taskId(ticket.id, 'revoke', null)] : []),
   ];
   for (const id of ids) {
     const task = await deps.tasks.get(id);
@@ -464,12 +515,15 @@ export async function retireTasks(deps: { tasks: TaskStore }, ticket: Ticket): P
  * timer runs to the next checkpoint (a reminder, an escalation or the final deadline), all kept on
  * the ticket as absolute times, so a retried or resumed step never moves them.
  */
-function stepResult(ticket: Ticket, now: Date): StepResult {
+export function stepResult(deps: Pick<WorkflowDeps, 'settings'>, ticket: Ticket, now: Date): StepResult {
   const next = nextStepFor(ticket);
   const stageIndex = next === 'approval' ? openStageIndex(ticket) : null;
   if (next === 'done') return { ticketId: ticket.id, next, stageIndex, timeoutSeconds: 0 };
-  const wakeUp = waitDeadline(ticket, next, stageIndex) ? nextWakeUp(ticket) : null;
-  if (!wakeUp) throw new MissingDeadlineError(ticket.id, next, stageIndex);
+  if (!waitDeadline(ticket, next, stageIndex)) throw new MissingDeadlineError(ticket.id, next, stageIndex);
+  // An overdue revocation has no checkpoint left: its wait goes on, woken now and then to wait again.
+  const wakeUp =
+    nextWakeUp(ticket) ??
+    new Date(now.getTime() + REVOKE_LINK_LIFETIME_MS * deps.settings.timeScale).toISOString();
   const timeoutSeconds = Math.max(1, Math.ceil((Date.parse(wakeUp) - now.getTime()) / 1000));
   return { ticketId: ticket.id, next, stageIndex, timeoutSeconds };
 }

@@ -74,7 +74,7 @@ export function recordExecutionStopped(ticket: Ticket, at: string, execution: 's
  */
 export function waitingOn(ticket: Ticket): { kind: 'approval' | 'fulfilment'; people: string[] } | null {
   const wait = openWait(ticket);
-  if (!wait) return null;
+  if (!wait || wait.kind === 'revoke') return null;
   const asked =
     wait.kind === 'approval'
       ? (ticket.approvals[openStageIndex(ticket) ?? -1]?.candidates ?? [])

@@ -12,7 +12,11 @@ export interface WaitSchedule {
   reminder: string;
   /** Approvals: the approvers' managers are asked too. Fulfilment: the system owner. Support: the resolution SLA. */
   escalation: string;
-  /** The only checkpoint that refuses what comes after it: the ticket closes as `timed_out`. */
+  /**
+   * Approvals, fulfilment, support: the only checkpoint that refuses what comes after it, and the
+   * ticket closes as `timed_out`. Revocation: it is flagged overdue and security is asked too; a
+   * confirmation is welcome whenever it comes, since the access must go either way.
+   */
   final: string;
 }
 
@@ -20,6 +24,8 @@ export interface DeadlineSettings {
   approval: Record<Urgency, WaitSchedule>;
   fulfilment: Record<Urgency, WaitSchedule>;
   support: Record<Urgency, WaitSchedule>;
+  /** Removing access at a grant's end: a reminder, the system owner, then overdue (and security). */
+  revoke: Record<Urgency, WaitSchedule>;
 }
 
 const schedule = (reminder: string, escalation: string, final: string): WaitSchedule => ({
@@ -45,6 +51,13 @@ export const defaultDeadlines: DeadlineSettings = {
     high: schedule('PT2H', 'PT8H', 'P3D'),
     normal: schedule('PT8H', 'P3D', 'P10D'),
     low: schedule('P1D', 'P5D', 'P14D'),
+  },
+  // Access that should be gone is a risk now, whatever the request's urgency was.
+  revoke: {
+    critical: schedule('PT4H', 'PT8H', 'PT24H'),
+    high: schedule('PT4H', 'PT8H', 'PT24H'),
+    normal: schedule('PT4H', 'PT8H', 'PT24H'),
+    low: schedule('PT4H', 'PT8H', 'PT24H'),
   },
 };
 
@@ -72,13 +85,14 @@ const perUrgency = z.partialRecord(z.enum(urgencies), waitSchema).default({});
  * `{"approval": {"critical": {"reminder": "PT30M", "escalation": "PT1H", "final": "PT2H"}}}`.
  */
 export const deadlineSettingsSchema = z
-  .object({ approval: perUrgency, fulfilment: perUrgency, support: perUrgency })
+  .object({ approval: perUrgency, fulfilment: perUrgency, support: perUrgency, revoke: perUrgency })
   .strict()
   .transform(
     (given): DeadlineSettings => ({
       approval: { ...defaultDeadlines.approval, ...given.approval },
       fulfilment: { ...defaultDeadlines.fulfilment, ...given.fulfilment },
       support: { ...defaultDeadlines.support, ...given.support },
+      revoke: { ...defaultDeadlines.revoke, ...given.revoke },
     }),
   );
 
@@ -102,8 +116,11 @@ export function deadlinesFrom(wait: WaitSchedule, now: Date, timeScale: number):
   };
 }
 
-/** How far a wait has gone: asked, reminded, escalated. Its final deadline closes it. */
-export const waitPhases = ['asked', 'reminded', 'escalated'] as const;
+/**
+ * How far a wait has gone: asked, reminded, escalated. Its final deadline closes it, except a
+ * revocation's, which goes on `overdue` until someone confirms the access is gone.
+ */
+export const waitPhases = ['asked', 'reminded', 'escalated', 'overdue'] as const;
 export type WaitPhase = (typeof waitPhases)[number];
 
 export interface WaitState {
@@ -122,6 +139,7 @@ export interface WaitState {
 export function checkpointDue(wait: WaitState, now: Date): 'reminder' | 'escalation' | 'final' | null {
   const passed = (at: string | null | undefined) => at != null && now.getTime() >= Date.parse(at);
   const phase = wait.phase ?? 'asked';
+  if (phase === 'overdue') return null;
   if (passed(wait.deadline)) return 'final';
   if (phase !== 'escalated' && passed(wait.escalationAt)) return 'escalation';
   if (phase === 'asked' && passed(wait.reminderAt)) return 'reminder';
@@ -131,6 +149,7 @@ export function checkpointDue(wait: WaitState, now: Date): 'reminder' | 'escalat
 /** The next checkpoint of the wait, the instant its timer must wake the workflow. */
 export function nextCheckpoint(wait: WaitState): string | null {
   const phase = wait.phase ?? 'asked';
+  if (phase === 'overdue') return null;
   if (phase === 'asked' && wait.reminderAt) return wait.reminderAt;
   if (phase !== 'escalated' && wait.escalationAt) return wait.escalationAt;
   return wait.deadline;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { grantEndReasons } from './lifecycle';
 import type { Ticket } from './ticket';
 import { appendEvent } from './timeline';
 
@@ -9,8 +10,6 @@ import { appendEvent } from './timeline';
  */
 export const grantStatuses = ['active', 'revoking', 'ended'] as const;
 export type GrantStatus = (typeof grantStatuses)[number];
-
-export const grantEndReasons = ['expired', 'revoked', 'departed'] as const;
 
 const grantEventSchema = z.object({
   seq: z.number().int(),
@@ -37,26 +36,76 @@ export const grantViewSchema = z
     until: z.string().nullable().meta({ description: 'When it is to end; null for standing access' }),
     status: z.enum(grantStatuses),
     endReason: z.enum(grantEndReasons).nullable().meta({ description: 'Why it ended; null until it has' }),
+    overdue: z.boolean().meta({
+      description: 'Its revocation passed its deadline and nobody has confirmed the access is gone',
+    }),
   })
   .meta({ id: 'Grant' });
 
-/** The stored grant: its view and its own hash-chained events (timeline.ts), oldest first. */
-export const grantSchema = grantViewSchema.extend({ events: z.array(grantEventSchema) });
+/**
+ * The stored grant: its view, its own hash-chained events (timeline.ts), oldest first, and when its
+ * revocation is due unless begun (its `until` while active, the request's time once asked to end).
+ */
+export const grantSchema = grantViewSchema.extend({
+  events: z.array(grantEventSchema),
+  revocationDueAt: z.string().nullable(),
+});
 export type Grant = z.infer<typeof grantSchema>;
 export type GrantView = z.infer<typeof grantViewSchema>;
 
-export const grantView = ({ events, ...view }: Grant): GrantView => view;
+export const grantView = ({ events, revocationDueAt, ...view }: Grant): GrantView => view;
+
+/** The ticket events that are also events of its grant, with the grant status each leaves it in. */
+const grantEventStatus: Record<string, GrantStatus> = {
+  granted: 'active',
+  grant_extended: 'active',
+  revocation_requested: 'revoking',
+  revocation_started: 'revoking',
+  reminded: 'revoking',
+  escalated: 'revoking',
+  revocation_overdue: 'revoking',
+  revocation_confirmed: 'revoking',
+  grant_ended: 'ended',
+};
 
 /**
- * The grant a fulfilled access ticket created, or null for a ticket that grants nothing. Read off
- * the ticket alone (its `grant`, set by completeFulfilment), so a repeated step derives the same
- * record, event hash included.
+ * The grant a fulfilled access ticket created, as it stands now, or null for a ticket that grants
+ * nothing. Derived from the ticket alone (its `grant`, set by completeFulfilment, and its
+ * `revocation`), so the ticket stays the one record that changes, and a repeated step derives the
+ * same grant, event hashes included. Its events are the ticket's events about it, chained anew.
  */
 export function grantFrom(
-  ticket: Pick<Ticket, 'id' | 'beneficiary' | 'system' | 'entitlement' | 'grant'>,
+  ticket: Pick<Ticket, 'id' | 'beneficiary' | 'system' | 'entitlement' | 'grant' | 'revocation' | 'timeline'>,
 ): Grant | null {
   if (!ticket.grant || !ticket.system || !ticket.entitlement) return null;
   const { id, from, until } = ticket.grant;
+  const revocation = ticket.revocation;
+  const ended = ticket.timeline.some((event) => event.type === 'grant_ended');
+  let events: Grant['events'] = [];
+  let status: GrantStatus | null = null;
+  for (const event of ticket.timeline) {
+    const granting = event.type === 'granted' || (event.type === 'closed' && 'grant' in event.data);
+    // Reminders and escalations of the approval or fulfilment that came before the grant are not its own.
+    const to: GrantStatus | undefined = granting
+      ? 'active'
+      : status === null
+        ? undefined
+        : grantEventStatus[event.type];
+    if (!to || (status === 'active' && (event.type === 'reminded' || event.type === 'escalated'))) continue;
+    events = appendEvent<GrantStatus>(events, {
+      type: granting ? 'granted' : event.type,
+      at: event.at,
+      actor: event.actor,
+      reason: event.reason,
+      from: status,
+      to,
+      // The until it was granted with: an extension moves the grant's own later.
+      data: granting
+        ? { ticket: ticket.id, until: (event.data.grant as { until: string | null }).until }
+        : event.data,
+    });
+    status = to;
+  }
   return {
     id,
     holder: ticket.beneficiary,
@@ -65,16 +114,14 @@ export function grantFrom(
     ticket: ticket.id,
     from,
     until,
-    status: 'active',
-    endReason: null,
-    events: appendEvent<GrantStatus>([], {
-      type: 'granted',
-      at: from,
-      actor: 'tollgate',
-      reason: null,
-      from: null,
-      to: 'active',
-      data: { ticket: ticket.id, until },
-    }),
+    status: ended ? 'ended' : revocation ? 'revoking' : 'active',
+    endReason: ended && revocation ? revocation.reason : null,
+    overdue: revocation?.overdue ?? false,
+    events,
+    revocationDueAt: !revocation
+      ? until
+      : revocation.deadline === null && revocation.result === null
+        ? revocation.requestedAt
+        : null,
   };
 }

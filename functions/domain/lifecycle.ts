@@ -25,6 +25,13 @@ export const closureCodes = [
 ] as const;
 export type ClosureCode = (typeof closureCodes)[number];
 
+/**
+ * Why a grant ended: its time was up (`expired`), someone ended it early (`revoked`: the holder, the
+ * system owner, security, or a cancellation), or its holder left (`departed`).
+ */
+export const grantEndReasons = ['expired', 'revoked', 'departed'] as const;
+export type GrantEndReason = (typeof grantEndReasons)[number];
+
 type Step = { to: Exclude<Status, 'closed'> } | { to: 'closed'; closures: readonly ClosureCode[] };
 
 /**

@@ -6,6 +6,7 @@ import {
   assertTransition,
   type ClosureCode,
   closureCodes,
+  grantEndReasons,
   type Status,
   statuses,
   ticketTypes,
@@ -105,6 +106,36 @@ export const fulfilmentRecordSchema = z
   .meta({ id: 'Fulfilment' });
 export type FulfilmentRecord = z.infer<typeof fulfilmentRecordSchema>;
 
+/**
+ * The end of the access a ticket granted: why and at whose request, the execution that carries it
+ * out, and, once it opens, the wait for someone to confirm the access is gone.
+ */
+export const revocationSchema = z
+  .object({
+    reason: z.enum(grantEndReasons),
+    requestedBy: z.string().meta({ description: '`tollgate` at expiry; otherwise who asked' }),
+    requestedAt: z.string(),
+    note: z.string().nullable().meta({ description: 'Why it was asked for, when someone asked' }),
+    execution: z.string().meta({ description: 'The revocation execution that carries it out' }),
+    fulfillers: z.array(z.string()).meta({ description: 'Who is asked to remove the access' }),
+    coveredBy: z.string().nullable().meta({
+      description:
+        'Another active grant that still provides the same access: nothing is removed, and the revocation closes without work',
+    }),
+    result: z.enum(['done', 'covered']).nullable(),
+    by: z.string().nullable().meta({ description: 'Who confirmed that the access is gone' }),
+    at: z.string().nullable(),
+    comment: z.string().nullable(),
+    deadline: z.string().nullable().meta({
+      description:
+        'When an unconfirmed revocation becomes overdue (and security is asked too); set when it opens',
+    }),
+    ...waitFields,
+    overdue: z.boolean().meta({ description: 'Past its deadline and still not confirmed' }),
+  })
+  .meta({ id: 'Revocation' });
+export type Revocation = z.infer<typeof revocationSchema>;
+
 export const timelineEventSchema = z
   .object({
     seq: z.number().int(),
@@ -168,6 +199,15 @@ const ticketFields = {
     .meta({
       description: 'The grant its fulfilment created (GET /grants); null until then, and for support',
     }),
+  revocation: revocationSchema
+    .nullable()
+    .default(null)
+    .meta({ description: 'The end of the access it granted, once due or asked for; null before' }),
+  extends: z
+    .string()
+    .nullable()
+    .default(null)
+    .meta({ description: 'The grant this request extends (POST /grants/{id}/extend); null otherwise' }),
   assignee: z
     .string()
     .nullable()

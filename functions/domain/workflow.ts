@@ -8,6 +8,7 @@ import {
   ForbiddenError,
   ReassignedError,
 } from './errors';
+import { grantEndDue, markRevocationOverdue, openRevocationWait } from './revocation';
 import type { NobodyEligible, StageAssignment } from './routing';
 import { firstResponseAt } from './support';
 import { type Approval, applyChange, type Ticket } from './ticket';
@@ -216,10 +217,7 @@ export function recordDecision(
 }
 
 /** After a decision: a denial closes the ticket, the last approval sends it to fulfilment. */
-export function applyApprovals(
-  ticket: Ticket,
-  at: string,
-): { ticket: Ticket; next: 'approval' | 'fulfilment' | 'done' } {
+export function applyApprovals(ticket: Ticket, at: string): { ticket: Ticket; next: WaitKind | 'done' } {
   if (ticket.status !== 'pending_approval') return { ticket, next: nextStepFor(ticket) };
   const denied = ticket.approvals.find((approval) => approval.decision === 'deny');
   if (denied) {
@@ -240,9 +238,13 @@ export function applyApprovals(
   };
 }
 
-export function nextStepFor(ticket: Ticket): 'approval' | 'fulfilment' | 'done' {
+/** The waits for people a ticket goes through: its approval stages, its fulfilment, the end of its access. */
+export type WaitKind = 'approval' | 'fulfilment' | 'revoke';
+
+export function nextStepFor(ticket: Ticket): WaitKind | 'done' {
   if (ticket.status === 'pending_approval') return 'approval';
   if (ticket.status === 'fulfilling' && ticket.fulfilment?.result === null) return 'fulfilment';
+  if (openRevocationWait(ticket)) return 'revoke';
   return 'done';
 }
 
@@ -401,7 +403,8 @@ export function assertBeforeDeadline(deadline: string | null, now: Date): void {
  * A decision or fulfilment report on record that the workflow has not acted on yet (its delivery
  * failed, or it arrived just as the wait timed out): the step it ends is the one to apply.
  */
-export function recordedOutcome(ticket: Ticket): 'approval' | 'fulfilment' | null {
+export function recordedOutcome(ticket: Ticket): WaitKind | null {
+  if (grantEndDue(ticket)) return 'revoke';
   if (ticket.status === 'fulfilling') return ticket.fulfilment?.result ? 'fulfilment' : null;
   if (ticket.status !== 'pending_approval') return null;
   const open = openStageIndex(ticket);
@@ -417,9 +420,13 @@ export function recordedOutcome(ticket: Ticket): 'approval' | 'fulfilment' | nul
  */
 export function recordedAnswer(
   ticket: Ticket,
-  kind: 'approval' | 'fulfilment',
+  kind: WaitKind,
   stageIndex: number | null,
 ): Record<string, string> | null {
+  if (kind === 'revoke') {
+    if (openRevocationWait(ticket)) return null;
+    return ticket.revocation?.result ? { result: ticket.revocation.result } : {};
+  }
   if (kind === 'fulfilment') {
     const waiting =
       ticket.status === 'fulfilling' && ticket.fulfilment?.deadline && !ticket.fulfilment.result;
@@ -460,14 +467,15 @@ export function recordFailure(ticket: Ticket, at: string, error: { name: string;
 }
 
 /** The wait for people the ticket is in, if it is in one: an opened approval stage, or its fulfilment. */
-export function openWait(ticket: Ticket): (WaitState & { kind: 'approval' | 'fulfilment' }) | null {
+export function openWait(ticket: Ticket): (WaitState & { kind: WaitKind }) | null {
   const index = openStageIndex(ticket);
   const stage = ticket.approvals[index ?? -1];
   if (stage?.deadline) return { ...stage, kind: 'approval' };
   if (ticket.status === 'fulfilling' && ticket.fulfilment?.deadline && !ticket.fulfilment.result) {
     return { ...ticket.fulfilment, kind: 'fulfilment' };
   }
-  return null;
+  const revocation = openRevocationWait(ticket);
+  return revocation ? { ...revocation, kind: 'revoke' } : null;
 }
 
 /** The instant the workflow must next look at the ticket's wait: its next checkpoint. */
@@ -488,6 +496,7 @@ export function passCheckpoint(ticket: Ticket, now: Date, escalateTo: readonly s
   const checkpoint = wait ? checkpointDue(wait, now) : null;
   if (!wait || !checkpoint) return ticket;
   const at = now.toISOString();
+  if (wait.kind === 'revoke') return passRevocationCheckpoint(ticket, checkpoint, at, escalateTo);
   if (checkpoint === 'final') return timeOut(ticket, at);
   const phase = checkpoint === 'reminder' ? ('reminded' as const) : ('escalated' as const);
   const advanced = { phase, ...(phase === 'escalated' ? { escalatedTo: [...escalateTo] } : {}) };
@@ -528,6 +537,34 @@ export function passCheckpoint(ticket: Ticket, now: Date, escalateTo: readonly s
       data: { wait: 'fulfilment', to: phase === 'escalated' ? [...escalateTo] : eligibleFulfillers(ticket) },
     },
     { fulfilment: { ...fulfilment, ...advanced } },
+  );
+}
+
+/**
+ * A revocation's checkpoints: a reminder to the fulfillers, then the system owner asked too, then
+ * overdue with security asked too. Its final deadline closes nothing.
+ */
+function passRevocationCheckpoint(
+  ticket: Ticket,
+  checkpoint: 'reminder' | 'escalation' | 'final',
+  at: string,
+  escalateTo: readonly string[],
+): Ticket {
+  const revocation = ticket.revocation;
+  if (!revocation) return ticket;
+  if (checkpoint === 'final') return markRevocationOverdue(ticket, escalateTo, at);
+  const phase = checkpoint === 'reminder' ? ('reminded' as const) : ('escalated' as const);
+  const escalatedTo = phase === 'escalated' ? [...escalateTo] : revocation.escalatedTo;
+  return applyChange(
+    ticket,
+    {
+      type: phase,
+      at,
+      actor: 'tollgate',
+      reason: phase === 'escalated' && escalateTo.length === 0 ? 'Nobody eligible to escalate to' : null,
+      data: { wait: 'revoke', to: phase === 'escalated' ? escalatedTo : revocation.fulfillers },
+    },
+    { revocation: { ...revocation, phase, escalatedTo } },
   );
 }
 

@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { cachedDirectory } from '../adapters/cached-directory';
 import { HmacCursorCodec } from '../adapters/cursor-codec';
@@ -14,10 +15,12 @@ import { DynamoTicketStore } from '../adapters/dynamodb/ticket-store';
 import { DynamoGrantStore, DynamoLinkStore, DynamoTaskStore } from '../adapters/dynamodb/workflow-records';
 import { SesMailer } from '../adapters/email/mailer';
 import { InjectedFaults } from '../adapters/faults';
+import { SchedulerGrantSchedules } from '../adapters/scheduler';
 import { readSecretString } from '../adapters/secrets';
 import {
   createStepFunctionsClient,
   StepFunctionsJobRunner,
+  StepFunctionsRevocations,
   StepFunctionsWorkflow,
 } from '../adapters/step-functions';
 import { randomSecrets, systemClock, ulidIds } from '../adapters/system';
@@ -68,6 +71,14 @@ function buildDeps(config: Config) {
       new SesMailer(new SESv2Client({}), config.senderAddress, config.sesConfigurationSet),
     ),
     workflow: faults.wrap('workflow', new StepFunctionsWorkflow(stepFunctions, config.stateMachineArn)),
+    revocations: faults.wrap(
+      'revocations',
+      new StepFunctionsRevocations(stepFunctions, config.revocationStateMachineArn),
+    ),
+    grantSchedules: faults.wrap(
+      'grantSchedules',
+      new SchedulerGrantSchedules(new SchedulerClient({}), config.grantSchedules),
+    ),
     simulations: faults.wrap(
       'simulations',
       new StepFunctionsJobRunner(stepFunctions, config.simulationStateMachineArn),

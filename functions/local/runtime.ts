@@ -99,6 +99,9 @@ export async function startLocalRuntime(
           `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${machine.name}`,
         ]),
       ),
+      // The local Scheduler keeps these on each schedule as AWS's does; it assumes no role and writes dead letters to disk.
+      GRANT_SCHEDULER_ROLE_ARN: `arn:aws:iam::${ACCOUNT}:role/tollgate-grant-scheduler`,
+      GRANT_SCHEDULE_DEAD_LETTER_QUEUE_ARN: `arn:aws:sqs:${REGION}:${ACCOUNT}:tollgate-grant-schedule-dead-letters`,
       SENDER_ADDRESS: 'Tollgate <tollgate@example.com>',
       PUBLIC_BASE_URL: url,
       TIME_SCALE: String(settings.timeScale),

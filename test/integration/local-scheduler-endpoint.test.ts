@@ -233,7 +233,11 @@ describe('local EventBridge Scheduler endpoint', () => {
     const client = await startService();
     const grants = new SchedulerGrantSchedules(client, settings);
     const at = new Date(Date.now() + 2_000);
-    const target = { stateMachineArn: stepFunctions.stateMachineArn('greet'), input: { name: 'grant-one' } };
+    const target = {
+      stateMachineArn: stepFunctions.stateMachineArn('greet'),
+      executionName: 'G1-20260101T000000000Z',
+      input: { name: 'grant-one' },
+    };
 
     // Act
     const first = await grants.schedule('G1', at, target);
@@ -247,7 +251,7 @@ describe('local EventBridge Scheduler endpoint', () => {
     expect([first, again]).toEqual(['created', 'exists']);
     expect(before).toEqual([]);
     const started = await executions();
-    expect(started.map((execution) => execution.name)).toEqual(['G1']);
+    expect(started.map((execution) => execution.name)).toEqual(['G1-20260101T000000000Z']);
     // `at()` counts whole seconds, rounded up: never before the time asked for.
     expect(started[0]?.startDate?.getTime()).toBeGreaterThanOrEqual(Math.ceil(at.getTime() / 1000) * 1000);
     expect(greeted).toContainEqual({ name: 'grant-one' });
@@ -261,7 +265,11 @@ describe('local EventBridge Scheduler endpoint', () => {
     // Prepare
     const client = await startService();
     const grants = new SchedulerGrantSchedules(client, settings);
-    const target = { stateMachineArn: stepFunctions.stateMachineArn('greet'), input: { name: 'grant-two' } };
+    const target = {
+      stateMachineArn: stepFunctions.stateMachineArn('greet'),
+      executionName: 'G2-revoke',
+      input: { name: 'grant-two' },
+    };
     await grants.schedule('G2', new Date('2099-01-01T00:00:00.250Z'), target);
 
     // Act
@@ -272,7 +280,7 @@ describe('local EventBridge Scheduler endpoint', () => {
 
     // Assess
     expect([moved, cancelled, absent]).toEqual(['updated', 'cancelled', 'absent']);
-    expect((await executions()).map((execution) => execution.name)).not.toContain('G2');
+    expect((await executions()).map((execution) => execution.name)).not.toContain('G2-revoke');
     expect(atExpression(new Date('2099-01-01T00:00:00.250Z'))).toBe('at(2099-01-01T00:00:01)');
   });
 

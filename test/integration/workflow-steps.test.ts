@@ -19,7 +19,14 @@ import { randomSecrets, ulidIds } from '../../functions/adapters/system';
 import { cancelRequest } from '../../functions/app/cancel';
 import { decideApproval, reportFulfilment } from '../../functions/app/decisions';
 import { TransientError } from '../../functions/app/errors';
-import type { EmailMessage, ExecutionState, TicketStore, Workflow } from '../../functions/app/ports';
+import type {
+  EmailMessage,
+  ExecutionState,
+  GrantSchedules,
+  RevocationTarget,
+  TicketStore,
+  Workflow,
+} from '../../functions/app/ports';
 import { submitRequest } from '../../functions/app/submit-request';
 import { advance, notifyAssignees, recordWorkflowFailure, taskId } from '../../functions/app/workflow-steps';
 import { defaultDeadlines } from '../../functions/domain/deadlines';
@@ -63,6 +70,24 @@ class RecordingWorkflow implements Workflow {
   }
 }
 
+/** The schedules a test's grants were given, by grant id: AWS's Scheduler is not the subject here. */
+class RecordingGrantSchedules implements GrantSchedules {
+  readonly schedules = new Map<string, { at: Date; target: RevocationTarget }>();
+  async schedule(grantId: string, at: Date, target: RevocationTarget): Promise<'created' | 'exists'> {
+    if (this.schedules.has(grantId)) return 'exists';
+    this.schedules.set(grantId, { at, target });
+    return 'created';
+  }
+  async reschedule(grantId: string, at: Date, target: RevocationTarget): Promise<'updated' | 'absent'> {
+    if (!this.schedules.has(grantId)) return 'absent';
+    this.schedules.set(grantId, { at, target });
+    return 'updated';
+  }
+  async cancel(grantId: string): Promise<'cancelled' | 'absent'> {
+    return this.schedules.delete(grantId) ? 'cancelled' : 'absent';
+  }
+}
+
 let dataDir: string;
 let dynamo: Awaited<ReturnType<typeof startLocalDynamo>>;
 let client: DynamoDBClient;
@@ -89,6 +114,7 @@ function system(options: { tickets?: TicketStore } = {}) {
   let now = new Date('2026-03-02T09:00:00.000Z');
   const emails: EmailMessage[] = [];
   const workflow = new RecordingWorkflow();
+  const grantSchedules = new RecordingGrantSchedules();
   const deps = {
     clock: { now: () => now },
     ids: ulidIds,
@@ -99,6 +125,8 @@ function system(options: { tickets?: TicketStore } = {}) {
     tasks: new DynamoTaskStore(db, LOCAL_TABLE_NAME),
     links: new DynamoLinkStore(db, LOCAL_TABLE_NAME),
     grants: new DynamoGrantStore(db, LOCAL_TABLE_NAME),
+    grantSchedules,
+    revocations: { stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:grant-revocation' },
     delegations: new DynamoDelegationStore(db, LOCAL_TABLE_NAME),
     securityEvents: new DynamoSecurityEvents(db, LOCAL_TABLE_NAME),
     mailer: {
@@ -122,6 +150,7 @@ function system(options: { tickets?: TicketStore } = {}) {
     deps: { ...deps, ...localPolicyDeps(db, clock) },
     emails,
     workflow,
+    grantSchedules,
     at: (iso: string | number) => {
       now = new Date(iso);
     },

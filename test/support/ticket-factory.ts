@@ -28,6 +28,8 @@ export function submittedTicket(overrides: Partial<Ticket> = {}): Ticket {
     approvals: [],
     fulfilment: null,
     grant: null,
+    revocation: null,
+    extends: null,
     assignee: null,
     sla: null,
     createdAt: at,

@@ -66,10 +66,11 @@ const ticketFacts = [
  * |       |                                                     | GRANTED#{system}       | grants                                        | grant id             |
  * | gsi5  | KEYS_ONLY                                           | INFLIGHT#{beneficiary} | tickets until resolved                        | {status}#{ticket id} |
  * |       |                                                     | RESOLVED#{yyyy-mm-dd}  | tickets once resolved (domain `resolvedAt`)   | ticket id            |
- * |       |                                                     | REVOKE_DUE             | grants while time-bound and active            | {until}#{grant id}   |
+ * |       |                                                     | REVOKE_DUE             | grants whose revocation is due and not begun: time-bound and active, or asked to end | {until or asked at}#{grant id} |
  * | gsi6  | KEYS_ONLY                                           | CHANGED#{yyyy-mm-ddThh}| tickets, by the hour of their last change     | ticket id            |
  * | gsi7  | INCLUDE taskId                                      | INBOX#{identity}       | links, until their task retires               | {kind}#{task id}     |
  * |       |                                                     | STOP_DUE               | cancelled tickets until their execution is recorded stopped | ticket id |
+ * |       |                                                     | HELD#{holder}          | grants until they end                         | {system}#{entitlement}#{grant id} |
  *
  * Why these projections. No index projects ALL, so a ticket write reaches an index only when its
  * key there moves (a status change, the resolution, the first change in an hour: a delete and a
@@ -112,9 +113,10 @@ const ticketFacts = [
  * | an owner's service accounts (GET /requests; flagged when the owner departs, 12)  | gsi2 OWNER#{id}                                    | keys; identities by BatchGetItem             |
  * | the directory; the catalog; the support queues                                   | gsi3 DIRECTORY, CATALOG, QUEUES                    | keys; items by BatchGetItem                  |
  * | a role's members (the security group)                                            | table, ROLE#{role}                                 | identity ids; identities by BatchGetItem     |
- * | a holder's grants (GET /grants?identity=; what they hold, 11; a departure, 12, 13) | gsi1 HOLDER#{id}, system and entitlement filtered in the index | keys; grants by BatchGetItem |
+ * | a holder's grants (GET /grants?identity=; a departure, 12, 13)                   | gsi1 HOLDER#{id}, system and entitlement filtered in the index | keys; grants by BatchGetItem |
  * | a system's grants (GET /grants?system=, 13)                                      | gsi4 GRANTED#{system}                              | keys; grants by BatchGetItem                 |
- * | grants due for revocation (the sweep, 13)                                        | gsi5 REVOKE_DUE, sort key up to now                | keys                                         |
+ * | grants due for revocation (the sweep, 13)                                        | gsi5 REVOKE_DUE, sort key up to now                | keys; grants by BatchGetItem                 |
+ * | what a holder holds (policies, 11); their active grants of one entitlement (overlaps, 13) | gsi7 HELD#{holder}, sort key begins {system}#{entitlement}# | keys; grants by BatchGetItem for overlaps |
  * | the delegations of an approver that have not ended (a stage opening, 12)         | gsi1 DELEGATOR#{id}, sort key after now            | keys; delegations by BatchGetItem            |
  * | a person's delegations, given and received, latest-ending first (GET /delegations, 12) | gsi1 DELEGATOR#{id} and gsi2 DELEGATE#{id}   | keys; delegations by BatchGetItem            |
  * | later items, keyed into these indexes by the issue that adds them:               |                                                    |                                              |
@@ -186,6 +188,7 @@ export const partitions = {
   inFlight: { index: 'gsi5', prefix: 'INFLIGHT#' },
   resolved: { index: 'gsi5', prefix: 'RESOLVED#' },
   revocationDue: { index: 'gsi5', prefix: 'REVOKE_DUE' },
+  held: { index: 'gsi7', prefix: 'HELD#' },
   changed: { index: 'gsi6', prefix: 'CHANGED#' },
   inbox: { index: 'gsi7', prefix: 'INBOX#' },
   stopDue: { index: 'gsi7', prefix: 'STOP_DUE' },
@@ -341,13 +344,18 @@ export const keys = {
   inboxEntry: (identityId: string, kind: string, taskId: string): Partial<Keys> =>
     inPartition('inbox', identityId, inboxSort(kind, taskId)),
   viewer: (identityId: string, ticketId: string): Keys => inTablePartition('viewer', identityId, ticketId),
-  grant: (grant: Pick<Grant, 'id' | 'holder' | 'system' | 'until' | 'status'>): Keys => ({
+  grant: (
+    grant: Pick<Grant, 'id' | 'holder' | 'system' | 'entitlement' | 'status' | 'revocationDueAt'>,
+  ): Keys => ({
     ...keys.grantId(grant.id),
     ...inPartition('holder', grant.holder, grant.id),
     ...inPartition('systemGrants', grant.system, grant.id),
-    // Only a time-bound grant still in force is ever due: standing access waits for a revocation.
-    ...(grant.until !== null && grant.status === 'active'
-      ? inPartition('revocationDue', '', `${grant.until}#${grant.id}`)
+    ...(grant.revocationDueAt !== null
+      ? inPartition('revocationDue', '', `${grant.revocationDueAt}#${grant.id}`)
+      : {}),
+    // Held until the revocation is confirmed; sorted so that one entitlement's grants are one range.
+    ...(grant.status !== 'ended'
+      ? inPartition('held', grant.holder, `${grant.system}#${grant.entitlement}#${grant.id}`)
       : {}),
   }),
   grantId: (id: string): Keys => ({ pk: `GRANT#${id}`, sk: 'GRANT' }),

@@ -182,6 +182,12 @@ export class DynamoLinkStore implements LinkStore {
   }
 }
 
+/** A grant as stored, without its keys and the event count its writes are conditioned on. */
+function storedGrant(item: Record<string, unknown>): Grant {
+  const { eventCount, ...grant } = withoutKeys<Grant & { eventCount?: number }>(item);
+  return grant;
+}
+
 export class DynamoGrantStore implements GrantStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -193,9 +199,10 @@ export class DynamoGrantStore implements GrantStore {
       await this.db.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...keys.grant(grant), ...grant },
-          // A repeated step must not put back as active a grant whose revocation has begun since.
-          ConditionExpression: 'attribute_not_exists(pk)',
+          Item: { ...keys.grant(grant), ...grant, eventCount: grant.events.length },
+          // A repeated or late step must not put back a grant as it was before it moved on.
+          ConditionExpression: 'attribute_not_exists(pk) OR eventCount < :count',
+          ExpressionAttributeValues: { ':count': grant.events.length },
         }),
       );
     } catch (error) {
@@ -204,12 +211,40 @@ export class DynamoGrantStore implements GrantStore {
   }
 
   async entitlementsHeldBy(holder: string): Promise<string[]> {
+    const entries = await queryAll(this.db, { TableName: this.tableName, ...partitionQuery('held', holder) });
+    // The sort key names the entitlement, so the grants themselves need not be read.
+    const { sortKey } = keyAttributesOf('held');
+    return [...new Set(entries.map((entry) => String(entry[sortKey]).split('#')[1] ?? ''))];
+  }
+
+  async activeGrantsOf(holder: string, system: string, entitlement: string): Promise<Grant[]> {
     const entries = await queryAll(this.db, {
       TableName: this.tableName,
-      ...partitionQuery('holder', holder),
+      ...partitionQuery('held', holder, { op: 'begins_with', value: `${system}#${entitlement}#` }),
     });
-    // gsi1 projects the entitlement, so the grants themselves need not be read.
-    return [...new Set(entries.map((entry) => String(entry.entitlement)))];
+    const found = await batchGet(
+      this.db,
+      this.tableName,
+      entries.map((entry) => tableKeyOf(entry)),
+    );
+    return found.map((item) => storedGrant(item)).filter((grant) => grant.status === 'active');
+  }
+
+  async dueForRevocation(now: Date, limit: number): Promise<Grant[]> {
+    const result = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        // Every due key sorts before now followed by `~`, which sorts after `#` and every digit.
+        ...partitionQuery('revocationDue', '', { op: '<', value: `${now.toISOString()}~` }),
+        Limit: limit,
+      }),
+    );
+    const found = await batchGet(
+      this.db,
+      this.tableName,
+      (result.Items ?? []).map((entry) => tableKeyOf(entry)),
+    );
+    return found.map((item) => storedGrant(item));
   }
 
   /**
@@ -251,7 +286,7 @@ export class DynamoGrantStore implements GrantStore {
       this.tableName,
       entries.slice(0, page.limit + 1).map((entry) => tableKeyOf(entry)),
     );
-    const grants = found.map((item) => withoutKeys<Grant>(item));
+    const grants = found.map((item) => storedGrant(item));
     const items = grants.slice(0, page.limit);
     return { items, last: grants.length > page.limit ? (items.at(-1)?.id ?? null) : null };
   }

@@ -96,6 +96,7 @@ function actionFrom(form: URLSearchParams): LinkAction {
   const result = form.get('result');
   if (decision === 'approve' || decision === 'deny') return { decision, comment };
   if (result === 'done' || result === 'failed') return { result, note };
+  if (form.get('confirm') === 'revoked') return { confirm: 'revoked', comment };
   throw new HttpError(400, 'invalid_request', 'Choose one of the buttons on the page.');
 }
 

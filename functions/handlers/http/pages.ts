@@ -37,6 +37,14 @@ export const messagePage = (status: number, title: string, message: string) =>
   page(status, title, `<p>${escapeHtml(message)}</p>`);
 
 function whyAsked(view: LinkView): string {
+  if (view.link.purpose === 'revoke') {
+    const revocation = view.ticket.revocation;
+    const why =
+      revocation?.reason === 'expired'
+        ? `The grant ended at ${view.ticket.grant?.until}.`
+        : `${revocation?.requestedBy} asked for it to end${revocation?.note ? `: ${revocation.note}` : '.'}`;
+    return `${why} Remove the access, then confirm it here.${revocation?.overdue ? ' This revocation is overdue.' : ''}`;
+  }
   if (view.link.purpose === 'fulfilment')
     return `You are a named fulfiller of ${view.system?.name ?? view.ticket.system ?? 'this queue'}.`;
   const stage = view.ticket.approvals[view.task.stageIndex ?? 0];
@@ -79,14 +87,22 @@ export function confirmationPage(view: LinkView, csrf: string): HttpResult {
     ['Deadline', view.link.expiresAt],
   ];
   const approval = view.link.purpose === 'approval';
-  const form = approval
-    ? `<label for="comment">Comment (optional)</label><textarea id="comment" name="comment" maxlength="2000"></textarea>
+  const form =
+    view.link.purpose === 'revoke'
+      ? `<label for="comment">Note (optional: how it was removed)</label><textarea id="comment" name="comment" maxlength="2000"></textarea>
+       <div class="actions"><button class="approve" name="confirm" value="revoked">The access is removed</button></div>`
+      : approval
+        ? `<label for="comment">Comment (optional)</label><textarea id="comment" name="comment" maxlength="2000"></textarea>
        <div class="actions"><button class="approve" name="decision" value="approve">Approve</button><button class="deny" name="decision" value="deny">Deny</button></div>`
-    : `<label for="note">Note (what was done, or why it failed${view.ticket.type === 'support' ? '; required' : ''})</label><textarea id="note" name="note" maxlength="2000"${view.ticket.type === 'support' ? ' required' : ''}></textarea>
+        : `<label for="note">Note (what was done, or why it failed${view.ticket.type === 'support' ? '; required' : ''})</label><textarea id="note" name="note" maxlength="2000"${view.ticket.type === 'support' ? ' required' : ''}></textarea>
        <div class="actions"><button class="approve" name="result" value="done">Done</button><button class="deny" name="result" value="failed">Failed</button></div>`;
   return page(
     200,
-    approval ? 'Review an access request' : 'Report fulfilment',
+    view.link.purpose === 'revoke'
+      ? 'Confirm access removed'
+      : approval
+        ? 'Review an access request'
+        : 'Report fulfilment',
     `<p>${escapeHtml(whyAsked(view))}</p>
      <table>${rows.map(([label, value]) => `<tr><th>${escapeHtml(label)}</th><td>${escapeHtml(value)}</td></tr>`).join('')}</table>
      <form method="post"><input type="hidden" name="csrf" value="${escapeHtml(csrf)}">${form}</form>

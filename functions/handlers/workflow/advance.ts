@@ -7,7 +7,7 @@ export const handler = workflowTask(
   'advance',
   z.object({
     ticketId: z.string(),
-    after: z.enum(['intake', 'approval', 'fulfilment', 'deadline', 'timeout']),
+    after: z.enum(['intake', 'approval', 'fulfilment', 'revoke', 'deadline', 'timeout']),
   }),
   ({ ticketId, after }, deps) => advance(deps, ticketId, after),
   getPolicyDeps,

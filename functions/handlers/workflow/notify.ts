@@ -6,7 +6,7 @@ export const handler = workflowTask(
   'notify',
   z.object({
     ticketId: z.string(),
-    kind: z.enum(['approval', 'fulfilment']),
+    kind: z.enum(['approval', 'fulfilment', 'revoke']),
     taskToken: z.string().min(1),
     stageIndex: z.number().int().min(0).nullable().optional(),
   }),

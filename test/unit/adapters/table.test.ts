@@ -124,18 +124,24 @@ describe('the table schema', () => {
     expect(account).not.toHaveProperty('gsi1pk');
   });
 
-  it('sorts grants due for revocation by the end of their access', () => {
+  it('sorts grants due for revocation by when they are due, and files what is held by system and entitlement', () => {
     // Act
     const grant = keys.grant({
       id: 'g1',
       holder: 'alex.dev@example.com',
       system: 'github',
-      until: '2026-12-01T00:00:00.000Z',
+      entitlement: 'github-admin',
+      revocationDueAt: '2026-12-01T00:00:00.000Z',
       status: 'active',
     });
 
     // Assess
-    expect(grant).toMatchObject({ gsi5pk: 'REVOKE_DUE', gsi5sk: '2026-12-01T00:00:00.000Z#g1' });
+    expect(grant).toMatchObject({
+      gsi5pk: 'REVOKE_DUE',
+      gsi5sk: '2026-12-01T00:00:00.000Z#g1',
+      gsi7pk: 'HELD#alex.dev@example.com',
+      gsi7sk: 'github#github-admin#g1',
+    });
   });
 
   it('lists a standing grant under its holder and system, never as due for revocation', () => {
@@ -144,7 +150,8 @@ describe('the table schema', () => {
       id: 'g2',
       holder: 'alex.dev@example.com',
       system: 'github',
-      until: null,
+      entitlement: 'github-read',
+      revocationDueAt: null,
       status: 'active',
     });
 
@@ -156,6 +163,23 @@ describe('the table schema', () => {
       gsi4sk: 'g2',
     });
     expect(grant).not.toHaveProperty('gsi5pk');
+  });
+
+  it('keeps an ended grant listed under its holder and system, no longer held nor due', () => {
+    // Act
+    const grant = keys.grant({
+      id: 'g3',
+      holder: 'alex.dev@example.com',
+      system: 'github',
+      entitlement: 'github-admin',
+      revocationDueAt: null,
+      status: 'ended',
+    });
+
+    // Assess
+    expect(grant).toMatchObject({ gsi1pk: 'HOLDER#alex.dev@example.com', gsi4pk: 'GRANTED#github' });
+    expect(grant).not.toHaveProperty('gsi5pk');
+    expect(grant).not.toHaveProperty('gsi7pk');
   });
 
   it('takes the ids of a period as a range: every ULID made in it, and none made a millisecond outside', () => {

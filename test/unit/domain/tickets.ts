@@ -26,6 +26,8 @@ export function ticket(overrides: Partial<Ticket> = {}): Ticket {
     approvals: [],
     fulfilment: null,
     grant: null,
+    revocation: null,
+    extends: null,
     assignee: null,
     sla: null,
     createdAt: '2026-01-01T00:00:00.000Z',
