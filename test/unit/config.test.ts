@@ -6,6 +6,9 @@ const required = {
   SIGNING_SECRET: 'x'.repeat(32),
   STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:access-request',
   POLICY_SIMULATION_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:policy-simulation',
+  REVOCATION_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:grant-revocation',
+  GRANT_SCHEDULER_ROLE_ARN: 'arn:aws:iam::000000000000:role/grant-scheduler',
+  GRANT_SCHEDULE_DEAD_LETTER_QUEUE_ARN: 'arn:aws:sqs:us-east-1:000000000000:grant-schedule-dead-letters',
   SENDER_ADDRESS: 'Tollgate <tollgate@example.com>',
   PUBLIC_BASE_URL: 'https://access.example.org',
 };
