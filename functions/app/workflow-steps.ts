@@ -69,7 +69,7 @@ export interface WorkflowDeps {
   links: LinkStore;
   grants: GrantStore;
   grantSchedules: GrantSchedules;
-  revocations: Pick<Revocations, 'stateMachineArn'>;
+  revocations: Revocations;
   delegations: DelegationStore;
   mailer: Mailer;
   secrets: Secrets;
@@ -232,7 +232,7 @@ async function escalationTargets(deps: WorkflowDeps, ticket: Ticket, now: Date):
  * listing of everyone the ticket names, and the retirement of waits that are over.
  */
 export async function writeDerivedItems(
-  deps: Pick<WorkflowDeps, 'faults' | 'grants' | 'grantSchedules' | 'revocations' | 'tickets' | 'tasks'>,
+  deps: Pick<WorkflowDeps, 'clock' | 'faults' | 'grants' | 'grantSchedules' | 'revocations' | 'tickets' | 'tasks'>,
   ticket: Ticket,
   after: Milestone,
 ): Promise<void> {
@@ -242,13 +242,18 @@ export async function writeDerivedItems(
     await deps.grants.put(grant);
   }
   const due = dueRevocation(ticket);
-  // Its end, at fulfilment: the schedule that starts the revocation at `until` (the sweep starts it if missed).
+  // Its end, at fulfilment: the schedule that starts the revocation at `until` (the sweep starts it
+  // if missed). A step repeated after `until` starts it itself: a schedule is never made for the past.
   if (after === 'fulfilment' && due?.input.until) {
-    await deps.grantSchedules.schedule(ticket.grant?.id ?? '', new Date(due.input.until), {
-      stateMachineArn: deps.revocations.stateMachineArn,
-      executionName: due.name,
-      input: { ...due.input },
-    });
+    deps.faults.faultPoint('before-grant-schedule');
+    if (Date.parse(due.input.until) <= deps.clock.now().getTime()) await deps.revocations.start(due.name, due.input);
+    else {
+      await deps.grantSchedules.schedule(ticket.grant?.id ?? '', new Date(due.input.until), {
+        stateMachineArn: deps.revocations.stateMachineArn,
+        executionName: due.name,
+        input: { ...due.input },
+      });
+    }
   }
   const open = openStageIndex(ticket);
   if (after === 'intake') {

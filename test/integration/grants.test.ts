@@ -50,7 +50,7 @@ async function grantThrough(as: string, manager: string, body: Record<string, un
 }
 
 beforeAll(async () => {
-  server = await startTollgate({ env: { TOLLGATE_TIME_SCALE: '0.0001', DIRECTORY_CACHE_SECONDS: '0' } });
+  server = await startTollgate({ env: { TOLLGATE_TIME_SCALE: '0.001', DIRECTORY_CACHE_SECONDS: '0' } });
   client = new TollgateClient(server.url);
   timeBound = await grantThrough(alex, erin, { ...githubFlow.request, duration: 'P7D' });
   standing = await grantThrough(alex, erin, {
@@ -85,6 +85,7 @@ describe('a fulfilled access request', () => {
         until: timeBound.grant?.until,
         status: 'active',
         endReason: null,
+        overdue: false,
       },
     ]);
     expect(Date.parse(body.items[0]?.until ?? '')).toBeGreaterThan(Date.parse(body.items[0]?.from ?? ''));

@@ -126,7 +126,10 @@ function system(options: { tickets?: TicketStore } = {}) {
     links: new DynamoLinkStore(db, LOCAL_TABLE_NAME),
     grants: new DynamoGrantStore(db, LOCAL_TABLE_NAME),
     grantSchedules,
-    revocations: { stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:grant-revocation' },
+    revocations: {
+      stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:grant-revocation',
+      start: async () => 'started' as const,
+    },
     delegations: new DynamoDelegationStore(db, LOCAL_TABLE_NAME),
     securityEvents: new DynamoSecurityEvents(db, LOCAL_TABLE_NAME),
     mailer: {

@@ -1,0 +1,238 @@
+import { DeleteScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localCredentials } from '../../functions/local/dynamodb';
+import { people } from '../support/seed';
+import { localSfnClient } from '../support/sfn';
+import { newDataDir, removeDataDir, startTollgate, type TollgateProcess } from '../support/tollgate-process';
+import { eventually, type Ticket, TollgateClient } from '../support/workflow-client';
+
+/**
+ * Access ends on time (issue 13): a time-bound grant's schedule starts its revocation at `until`,
+ * the fulfillers are asked to remove the access, and the ticket closes as `expired` only once one
+ * of them confirms. At TOLLGATE_TIME_SCALE 0.0005 an hour lasts 1.8 s; DEADLINES makes a
+ * revocation remind after 2 s, escalate after 4 s and turn overdue after 6 s (scaled hours).
+ */
+const TIME_SCALE = '0.0005';
+const DEADLINES = JSON.stringify({
+  revoke: { normal: { reminder: 'PT1H6M', escalation: 'PT2H12M', final: 'PT3H20M' } },
+});
+
+interface Grant {
+  id: string;
+  ticket: string;
+  until: string | null;
+  status: string;
+  endReason: string | null;
+  overdue: boolean;
+}
+
+const { alex, ian, bo, erin, sam, aude } = people;
+
+let server: TollgateProcess;
+let client: TollgateClient;
+
+/** Alex asks for `entitlement` on GitHub for `duration`; Erin approves and Ian fulfils it, by their links. */
+async function grantTo(
+  tollgate: TollgateClient,
+  entitlement: string,
+  duration: string,
+): Promise<Ticket & { grant: { id: string; until: string } }> {
+  const filed = await tollgate.call<{ id: string }>(alex, 'POST', '/requests', {
+    type: 'access',
+    system: 'github',
+    entitlement,
+    duration,
+    justification: 'Cut the 4.2 release',
+  });
+  expect(filed.status).toBe(201);
+  const id = filed.body.id;
+  await tollgate.submitLink(await tollgate.linkFor(erin, id, 'Approval needed'), { decision: 'approve' });
+  await tollgate.submitLink(await tollgate.linkFor(ian, id, 'To fulfil'), { result: 'done' });
+  const granted = await tollgate.ticketWhen(alex, id, (ticket) => ticket.grant !== null);
+  return granted as Ticket & { grant: { id: string; until: string } };
+}
+
+const grantOf = async (tollgate: TollgateClient, id: string): Promise<Grant | undefined> =>
+  (
+    await tollgate.call<{ items: Grant[] }>(aude, 'GET', `/grants?identity=${alex}&limit=100`)
+  ).body.items.find((grant) => grant.id === id);
+
+/** The emails about a ticket whose subject starts with `subject`, by recipient. */
+async function emailsAbout(tollgate: TollgateClient, ticketId: string, subject: string) {
+  return (await tollgate.outbox())
+    .filter((message) => message.subject.startsWith(subject) && message.subject.includes(ticketId))
+    .flatMap((message) => message.to)
+    .sort();
+}
+
+beforeAll(async () => {
+  server = await startTollgate({
+    env: { TOLLGATE_TIME_SCALE: TIME_SCALE, DEADLINES, DIRECTORY_CACHE_SECONDS: '0' },
+  });
+  client = new TollgateClient(server.url);
+}, 60_000);
+
+afterAll(async () => {
+  await server?.stop();
+  if (server) removeDataDir(server.dataDir);
+});
+
+describe('a time-bound grant at its end', () => {
+  it('asks the fulfillers to revoke it, stays revoking until one confirms, then closes as expired', async () => {
+    // Prepare
+    const granted = await grantTo(client, 'github-write', 'PT1H');
+    expect(await grantOf(client, granted.grant.id)).toMatchObject({ status: 'active', endReason: null });
+
+    // Act
+    const link = await client.linkFor(ian, granted.id, 'To revoke');
+    const revoking = await client.ticket(alex, granted.id);
+    const grantWhileRevoking = await grantOf(client, granted.grant.id);
+    const page = await client.openLink(link);
+    const confirmed = await client.submitLink(link, { confirm: 'revoked', comment: 'Removed from the org' });
+    const closed = await client.ticketWhen(alex, granted.id, (ticket) => ticket.status === 'closed');
+
+    // Assess
+    expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(granted.grant.until));
+    expect(revoking.status).toBe('revoking');
+    expect(grantWhileRevoking).toMatchObject({ status: 'revoking', endReason: null });
+    expect(await emailsAbout(client, granted.id, 'To revoke')).toEqual([bo, ian]);
+    expect(page.html).toContain('Confirm access removed');
+    expect(confirmed.status).toBe(200);
+    expect(closed).toMatchObject({ closure: 'expired', revocation: { result: 'done', by: ian } });
+    expect(
+      await eventually(async () => {
+        const grant = await grantOf(client, granted.grant.id);
+        return grant?.status === 'ended' ? grant : undefined;
+      }),
+    ).toMatchObject({ endReason: 'expired', overdue: false });
+    // The holder attests to nothing: Alex was never asked, and a second use of the link is refused.
+    expect(await emailsAbout(client, granted.id, 'To revoke')).not.toContain(alex);
+    expect((await client.submitLink(link, { confirm: 'revoked' })).status).toBe(409);
+  }, 60_000);
+
+  it('reminds, escalates to the system owner, then flags the revocation overdue and asks security, who may confirm it', async () => {
+    // Prepare
+    const granted = await grantTo(client, 'github-read', 'PT1H');
+
+    // Act
+    const securityLink = await client.linkFor(sam, granted.id, 'Overdue: To revoke', 30_000);
+    const overdue = await client.ticket(alex, granted.id);
+    const grant = await grantOf(client, granted.grant.id);
+    await client.submitLink(securityLink, { confirm: 'revoked' });
+    const closed = await client.ticketWhen(alex, granted.id, (ticket) => ticket.status === 'closed');
+
+    // Assess
+    expect(await emailsAbout(client, granted.id, 'Reminder: To revoke')).toEqual([bo, ian]);
+    expect(await emailsAbout(client, granted.id, 'Escalated: To revoke')).toEqual([erin]);
+    expect(overdue).toMatchObject({ status: 'revoking', revocation: { overdue: true, phase: 'overdue' } });
+    expect(grant).toMatchObject({ status: 'revoking', overdue: true });
+    expect(closed).toMatchObject({ closure: 'expired', revocation: { by: sam } });
+  }, 90_000);
+
+  it('ends without work while another active grant still provides the same access', async () => {
+    // Prepare
+    const longer = await grantTo(client, 'github-admin', 'P1D');
+    const shorter = await grantTo(client, 'github-admin', 'PT1H');
+
+    // Act
+    const closed = await client.ticketWhen(alex, shorter.id, (ticket) => ticket.status === 'closed', 30_000);
+
+    // Assess
+    expect(closed).toMatchObject({
+      closure: 'expired',
+      revocation: { result: 'covered', coveredBy: longer.grant.id, fulfillers: [] },
+    });
+    expect(await emailsAbout(client, shorter.id, 'To revoke')).toEqual([]);
+    expect(await grantOf(client, shorter.grant.id)).toMatchObject({ status: 'ended', endReason: 'expired' });
+    expect(await grantOf(client, longer.grant.id)).toMatchObject({ status: 'active' });
+  }, 60_000);
+
+  it('is revoked once when its revocation is started again, by its own name or another', async () => {
+    // Prepare
+    const granted = await grantTo(client, 'github-write', 'PT1H');
+    await client.linkFor(ian, granted.id, 'To revoke');
+    const stepFunctions = localSfnClient((await client.endpoints()).stepfunctions);
+    const stateMachineArn = 'arn:aws:states:us-east-1:000000000000:stateMachine:grant-revocation';
+    const until = granted.grant.until;
+
+    // Act
+    const again = await stepFunctions
+      .send(
+        new StartExecutionCommand({
+          stateMachineArn,
+          name: `${granted.grant.id}-${until.replace(/[-:.]/g, '')}`,
+          input: JSON.stringify({ ticketId: granted.id, grantId: granted.grant.id, until }),
+        }),
+      )
+      .then(
+        () => 'started',
+        (error: Error) => error.name,
+      );
+    await stepFunctions.send(
+      new StartExecutionCommand({
+        stateMachineArn,
+        name: `${granted.grant.id}-revoke`,
+        input: JSON.stringify({ ticketId: granted.id, grantId: granted.grant.id, until: null }),
+      }),
+    );
+    // Long enough for a second request to go out, were there one.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+
+    // Assess
+    expect(['started', 'ExecutionAlreadyExists']).toContain(again);
+    expect(await emailsAbout(client, granted.id, 'To revoke')).toEqual([bo, ian]);
+    expect((await client.ticket(alex, granted.id)).revocation).toMatchObject({
+      execution: `${granted.grant.id}-${until.replace(/[-:.]/g, '')}`,
+    });
+  }, 60_000);
+
+  it('is revoked by the sweep when its schedule is missing', async () => {
+    // Prepare: a grant for three scaled hours (5.4 s), whose schedule is lost before it fires.
+    const granted = await grantTo(client, 'github-read', 'PT3H');
+    const scheduler = new SchedulerClient({
+      endpoint: (await client.endpoints()).scheduler,
+      region: 'us-east-1',
+      credentials: localCredentials,
+    });
+    await scheduler.send(new DeleteScheduleCommand({ Name: `grant-${granted.grant.id}` }));
+
+    // Act
+    await client.linkFor(ian, granted.id, 'To revoke', 30_000);
+
+    // Assess
+    expect(await emailsAbout(client, granted.id, 'To revoke')).toEqual([bo, ian]);
+    expect((await client.ticket(alex, granted.id)).status).toBe('revoking');
+  }, 60_000);
+});
+
+describe('a grant whose end passes while Tollgate is down', () => {
+  it('is revoked once after a kill -9 across its end', async () => {
+    // Prepare
+    const dataDir = newDataDir();
+    const env = { TOLLGATE_TIME_SCALE: TIME_SCALE, DEADLINES, DIRECTORY_CACHE_SECONDS: '0' };
+    const first = await startTollgate({ dataDir, env });
+    let restarted: TollgateProcess | undefined;
+    try {
+      const granted = await grantTo(new TollgateClient(first.url), 'github-write', 'PT3H');
+      await first.kill();
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.max(0, Date.parse(granted.grant.until) - Date.now() + 500)),
+      );
+
+      // Act
+      restarted = await startTollgate({ dataDir, env });
+      const after = new TollgateClient(restarted.url);
+      await after.linkFor(ian, granted.id, 'To revoke', 30_000);
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+
+      // Assess
+      expect(await emailsAbout(after, granted.id, 'To revoke')).toEqual([bo, ian]);
+      expect((await after.ticket(alex, granted.id)).status).toBe('revoking');
+    } finally {
+      await restarted?.stop();
+      await first.kill();
+      removeDataDir(dataDir);
+    }
+  }, 90_000);
+});
