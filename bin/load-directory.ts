@@ -1,13 +1,23 @@
 import { parseArgs } from 'node:util';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { readDirectoryFiles } from '../functions/adapters/directory-files';
 import { createDocumentClient } from '../functions/adapters/dynamodb/client';
 import { DynamoDirectory } from '../functions/adapters/dynamodb/directory-store';
 import { DynamoTicketStore } from '../functions/adapters/dynamodb/ticket-store';
-import { DynamoLinkStore, DynamoTaskStore } from '../functions/adapters/dynamodb/workflow-records';
+import {
+  DynamoGrantStore,
+  DynamoLinkStore,
+  DynamoTaskStore,
+} from '../functions/adapters/dynamodb/workflow-records';
 import { SesMailer } from '../functions/adapters/email/mailer';
 import { InjectedFaults } from '../functions/adapters/faults';
-import { createStepFunctionsClient, StepFunctionsWorkflow } from '../functions/adapters/step-functions';
+import { SchedulerGrantSchedules } from '../functions/adapters/scheduler';
+import {
+  createStepFunctionsClient,
+  StepFunctionsRevocations,
+  StepFunctionsWorkflow,
+} from '../functions/adapters/step-functions';
 import { randomSecrets, systemClock } from '../functions/adapters/system';
 import {
   applyIdentityChange,
@@ -15,23 +25,25 @@ import {
   type IdentityChangeResult,
 } from '../functions/app/identity-changes';
 import { compareWithStored, describeChange } from '../functions/domain/identity-changes';
-import { accessRequestStateMachine } from '../functions/workflow';
+import { accessRequestStateMachine, revocationStateMachine } from '../functions/workflow';
 
 const usage = `Loads a directory and a catalog into a Tollgate table.
 
   npm run load-directory -- --table <TableName output> [--directory <file>] [--catalog <file>]
                             [--url <ApiUrl output>] [--sender <address>]
                             [--state-machine <AccessRequestStateMachineArn output>]
+                            [--revocation-state-machine <RevocationStateMachineArn output>]
 
 The files have the shape of seed/directory.json and seed/catalog.json (the defaults). Both are
 validated as a whole, references included, before anything is written. New entries are written as
 they are; an entry that differs from the stored one is a change, applied as PUT /directory/{id} and
 PUT /catalog/systems/{id} apply it: a departed or suspended approver's open stages move to the
 fallback approver, a manager stage follows a manager change, a departed owner's service accounts
-are flagged, and a departed beneficiary's open tickets are cancelled. Those who are asked instead
-are emailed links, and a cancelled ticket's execution is stopped, so changes need --url (where the
-links point: the stack's ApiUrl; PUBLIC_BASE_URL), --sender (SENDER_ADDRESS) and --state-machine
-(the access-request state machine's ARN; STATE_MACHINE_ARN). AWS credentials and region come from the usual AWS settings
+are flagged, a departed beneficiary's open tickets are cancelled and their grants revoked. Those
+who are asked instead are emailed links, a cancelled ticket's execution is stopped and a revoked
+grant's revocation started, so changes need --url (where the links point: the stack's ApiUrl;
+PUBLIC_BASE_URL), --sender (SENDER_ADDRESS), --state-machine (the access-request state machine's
+ARN; STATE_MACHINE_ARN) and --revocation-state-machine (REVOCATION_STATE_MACHINE_ARN). AWS credentials and region come from the usual AWS settings
 (AWS_PROFILE, AWS_REGION, ...).`;
 
 async function main(): Promise<void> {
@@ -43,6 +55,7 @@ async function main(): Promise<void> {
       url: { type: 'string', default: process.env.PUBLIC_BASE_URL },
       sender: { type: 'string', default: process.env.SENDER_ADDRESS },
       'state-machine': { type: 'string', default: process.env[accessRequestStateMachine.arnSetting] },
+      'revocation-state-machine': { type: 'string', default: process.env[revocationStateMachine.arnSetting] },
       help: { type: 'boolean' },
     },
   });
@@ -64,9 +77,10 @@ async function main(): Promise<void> {
   const systems = compareWithStored(files.systems, new Map(storedSystems.map((s) => [s.id, s])));
   const changed = identities.changed.length + systems.changed.length;
   const stateMachine = values['state-machine'];
-  if (changed > 0 && !(values.url && values.sender && stateMachine)) {
+  const revocationMachine = values['revocation-state-machine'];
+  if (changed > 0 && !(values.url && values.sender && stateMachine && revocationMachine)) {
     console.error(
-      `${changed} entries change what is stored; the people their changes ask are emailed links, and the executions of tickets they cancel are stopped. Give --url (the stack's ApiUrl), --sender and --state-machine, or PUBLIC_BASE_URL, SENDER_ADDRESS and ${accessRequestStateMachine.arnSetting}. Nothing was written.`,
+      `${changed} entries change what is stored; the people their changes ask are emailed links, the executions of tickets they cancel are stopped and the grants of those who left revoked. Give --url (the stack's ApiUrl), --sender, --state-machine and --revocation-state-machine, or PUBLIC_BASE_URL, SENDER_ADDRESS, ${accessRequestStateMachine.arnSetting} and ${revocationStateMachine.arnSetting}. Nothing was written.`,
     );
     process.exit(2);
   }
@@ -83,6 +97,7 @@ async function main(): Promise<void> {
     publicBaseUrl: values.url ?? '',
     sender: values.sender ?? '',
     stateMachineArn: stateMachine ?? '',
+    revocationStateMachineArn: revocationMachine ?? '',
   });
   for (const identity of identities.changed) {
     report(identity.id, await applyIdentityChange(deps, { actor: ACTOR, identity }));
@@ -106,9 +121,11 @@ function changeDeps(settings: {
   publicBaseUrl: string;
   sender: string;
   stateMachineArn: string;
+  revocationStateMachineArn: string;
 }): IdentityChangeDeps {
-  const { tableName, publicBaseUrl, sender, stateMachineArn } = settings;
+  const { tableName, publicBaseUrl, sender, stateMachineArn, revocationStateMachineArn } = settings;
   const db = createDocumentClient();
+  const stepFunctions = createStepFunctionsClient();
   return {
     clock: systemClock,
     directory: new DynamoDirectory(db, tableName),
@@ -117,7 +134,11 @@ function changeDeps(settings: {
     links: new DynamoLinkStore(db, tableName),
     mailer: new SesMailer(new SESv2Client({}), sender),
     secrets: randomSecrets,
-    workflow: new StepFunctionsWorkflow(createStepFunctionsClient(), stateMachineArn),
+    workflow: new StepFunctionsWorkflow(stepFunctions, stateMachineArn),
+    grants: new DynamoGrantStore(db, tableName),
+    // A departure only deletes grant schedules: it never makes one, so it names no Scheduler role.
+    grantSchedules: new SchedulerGrantSchedules(new SchedulerClient({})),
+    revocations: new StepFunctionsRevocations(stepFunctions, revocationStateMachineArn),
     // Fault injection is for the local system's own processes, never this tool.
     faults: new InjectedFaults(''),
     settings: { publicBaseUrl: publicBaseUrl.replace(/\/+$/, '') },

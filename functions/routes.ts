@@ -3,6 +3,7 @@ import { replacePoliciesSchema } from './app/policies';
 import { simulationRequestSchema } from './app/simulations';
 import { delegationBodySchema } from './domain/delegations';
 import { storedIdentitySchema, systemSchema } from './domain/directory';
+import { grantViewSchema } from './domain/grants';
 import { requestBodySchema } from './domain/intake';
 import {
   assignBodySchema,
@@ -26,6 +27,7 @@ import {
   policySetSchema,
   policySnapshotSchema,
   reassignmentBodySchema,
+  revokeGrantBodySchema,
   simulationSchema,
   ticketListSchema,
   ticketSchema,
@@ -279,6 +281,24 @@ export const routes: Route[] = [
       "Who holds what, since when, until when, by which ticket, newest first: one's own grants (and one's service accounts'); a system's for its owner; anyone's for security and auditors",
     query: listGrantsQuery,
     responses: { 200: { description: 'One page of grants', schema: grantListSchema }, ...failures },
+  },
+  {
+    method: 'POST',
+    path: '/grants/{id}/revoke',
+    handler: 'http/revoke-grant',
+    auth: 'jwt',
+    operationId: 'revokeGrant',
+    summary:
+      'The holder, the system owner or security ends a grant before its time: its schedule is deleted, the fulfillers are asked to remove the access, and its ticket closes as `revoked` once one confirms',
+    body: revokeGrantBodySchema,
+    responses: {
+      202: { description: 'The grant, now revoking', schema: grantViewSchema },
+      ...failures,
+      404: { description: 'No such grant, or not visible to the caller', schema: errorSchema },
+      409: { description: 'Being revoked already, or ended', schema: errorSchema },
+      413: { description: 'Body over 64 KiB', schema: errorSchema },
+      415: { description: 'A body that is not application/json', schema: errorSchema },
+    },
   },
   {
     method: 'GET',

@@ -26,9 +26,10 @@ export interface GrantSchedulesSettings {
  * `until`, a schedule that fires twice (Scheduler delivers at least once) starts one revocation.
  */
 export class SchedulerGrantSchedules implements GrantSchedules {
+  /** Without `settings` it only deletes schedules (load-directory, for a departure). */
   constructor(
     private readonly client: SchedulerClient,
-    private readonly settings: GrantSchedulesSettings,
+    private readonly settings?: GrantSchedulesSettings,
   ) {}
 
   async schedule(grantId: string, at: Date, target: RevocationTarget): Promise<'created' | 'exists'> {
@@ -64,6 +65,7 @@ export class SchedulerGrantSchedules implements GrantSchedules {
   }
 
   private request(grantId: string, at: Date, target: RevocationTarget): CreateScheduleCommandInput {
+    if (!this.settings) throw new Error('Grant schedules are made only where the Scheduler role is known');
     return {
       Name: scheduleNameOf(grantId),
       ScheduleExpression: atExpression(at),

@@ -19,10 +19,11 @@ import type {
   TicketStore,
   Workflow,
 } from './ports';
+import { type EarlyRevocationDeps, startRequestedRevocation } from './revocations';
 import { updateTicket } from './ticket-updates';
 import { retireTasks } from './workflow-steps';
 
-export interface CancelDeps {
+export interface CancelDeps extends Pick<EarlyRevocationDeps, 'grants' | 'grantSchedules' | 'revocations'> {
   clock: Clock;
   tickets: TicketStore;
   tasks: TaskStore;
@@ -68,6 +69,13 @@ export async function cancelRequest(deps: CancelDeps, input: CancelInput): Promi
     });
     return cancelled;
   });
+  // Access already provisioned is revoked; if this fails, the sweep starts it once the grant is due.
+  await startRequestedRevocation(deps, ticket).catch((error: Error) =>
+    deps.log('Could not start the revocation of a cancelled request', {
+      ticketId: ticket.id,
+      error: error.name,
+    }),
+  );
   await retireTasks(deps, ticket).catch((error: Error) =>
     // The inboxes read each task's ticket, so they leave these out even before they retire.
     deps.log('Could not retire the tasks of a cancelled request', { ticketId: ticket.id, error: error.name }),

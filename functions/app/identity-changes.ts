@@ -5,7 +5,7 @@ import {
   storedIdentitySchema,
   systemSchema,
 } from '../domain/directory';
-import { ForbiddenError, ValidationError } from '../domain/errors';
+import { ConflictError, ForbiddenError, ValidationError } from '../domain/errors';
 import {
   asksTheSame,
   closeForNobodyLeft,
@@ -44,10 +44,11 @@ import type {
   TicketStore,
   Workflow,
 } from './ports';
+import { type EarlyRevocationDeps, endGrantEarly } from './revocations';
 import { updateTicket } from './ticket-updates';
 import { emailLinks, taskId, tellRequester } from './workflow-steps';
 
-export interface IdentityChangeDeps {
+export interface IdentityChangeDeps extends EarlyRevocationDeps {
   clock: Clock;
   /** Read fresh: a change acts on the directory as it now is, never on a process's cached copy. */
   directory: DirectoryStore;
@@ -87,6 +88,8 @@ export interface IdentityChangeResult {
   ticketsCancelled: string[];
   /** Service accounts whose owner departed, now refused at intake until they have a new owner. */
   serviceAccountsFlagged: string[];
+  /** The grants of a departed holder whose revocation this change started (endReason `departed`). */
+  grantsRevoked: string[];
 }
 
 /** Attempts at writing one entry when others keep changing it in between. */
@@ -155,6 +158,7 @@ export async function applyIdentityChange(
     ticketsClosed: [],
     ticketsCancelled: [],
     serviceAccountsFlagged: [],
+    grantsRevoked: [],
   };
   const context = { actor: update.actor, result };
   if ('kind' in written.entry) await applyToPerson(deps, written.entry, context);
@@ -192,6 +196,39 @@ async function applyToPerson(deps: IdentityChangeDeps, person: Identity, context
     }
   }
   context.result.serviceAccountsFlagged.push(...(await flagServiceAccounts(deps, person.id)));
+  context.result.grantsRevoked.push(...(await revokeGrantsOf(deps, context.actor, person.id)));
+}
+
+/**
+ * Every grant a departed person holds ends, `departed`; one being revoked already is left to that
+ * revocation, and one that could not be started is logged (the change can be reported again).
+ */
+async function revokeGrantsOf(deps: IdentityChangeDeps, actor: string, holder: string): Promise<string[]> {
+  const revoked: string[] = [];
+  let after: string | undefined;
+  do {
+    const page = await deps.grants.list({ holder }, { after, limit: 100 });
+    for (const grant of page.items.filter((candidate) => candidate.status === 'active')) {
+      try {
+        await endGrantEarly(deps, {
+          ticketId: grant.ticket,
+          by: actor,
+          reason: 'departed',
+          note: `${holder} departed`,
+        });
+        revoked.push(grant.id);
+      } catch (error) {
+        if (!(error instanceof ConflictError)) {
+          deps.log('Could not revoke a departed holder’s grant', {
+            grantId: grant.id,
+            error: (error as Error).name,
+          });
+        }
+      }
+    }
+    after = page.last ?? undefined;
+  } while (after);
+  return revoked;
 }
 
 type Written = Pick<IdentityChangeResult, 'entry' | 'created' | 'changes'>;

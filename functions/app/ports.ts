@@ -255,6 +255,7 @@ export interface GrantStore {
    * a repeated or late step never puts back a grant as it was before it moved on.
    */
   put(grant: Grant): Promise<void>;
+  get(id: string): Promise<Grant | undefined>;
   /** The entitlement ids of the grants an identity holds (until their revocation is confirmed). */
   entitlementsHeldBy(holder: string): Promise<string[]>;
   /** A holder's grants of one entitlement on one system that are active (not being revoked, not ended). */

@@ -1,8 +1,17 @@
 import { deadlinesFrom } from '../domain/deadlines';
-import { isActive } from '../domain/directory';
-import { dueRevocation, openRevocation, type RevocationInput, revocationToBegin } from '../domain/revocation';
+import { type Identity, isActive } from '../domain/directory';
+import { ForbiddenError, NotFoundError } from '../domain/errors';
+import { type GrantView, grantFrom, grantView } from '../domain/grants';
+import type { GrantEndReason } from '../domain/lifecycle';
+import {
+  dueRevocation,
+  openRevocation,
+  type RevocationInput,
+  requestRevocation,
+  revocationToBegin,
+} from '../domain/revocation';
 import type { Ticket } from '../domain/ticket';
-import type { Revocations } from './ports';
+import type { Clock, Directory, GrantSchedules, GrantStore, Revocations, TicketStore } from './ports';
 import { updateTicket } from './ticket-updates';
 import {
   type StepResult,
@@ -79,4 +88,90 @@ export async function sweepDueRevocations(
     if ((await deps.revocations.start(revocation.name, revocation.input)) === 'started') started++;
   }
   return { started, due: due.length };
+}
+
+export interface EarlyRevocationDeps {
+  clock: Clock;
+  tickets: TicketStore;
+  directory: Directory;
+  grants: GrantStore;
+  grantSchedules: GrantSchedules;
+  revocations: Revocations;
+}
+
+/**
+ * Primary course (POST /grants/{id}/revoke): the holder (or a service account's owner), the
+ * system's owner or security ends a grant before its time. Alternate courses: a grant the caller
+ * may not see is a 404, one they see but may not end (an auditor's view) a 403, one already being
+ * revoked or ended a 409.
+ */
+export async function revokeGrant(
+  deps: EarlyRevocationDeps,
+  caller: Identity,
+  grantId: string,
+  note: string,
+): Promise<GrantView> {
+  const grant = await deps.grants.get(grantId);
+  const system = grant ? await deps.directory.system(grant.system) : undefined;
+  const holder = grant ? await deps.directory.identity(grant.holder) : undefined;
+  const security = caller.roles.includes('security');
+  const mayEnd =
+    grant !== undefined &&
+    (security ||
+      grant.holder === caller.id ||
+      holder?.ownerId === caller.id ||
+      system?.ownerId === caller.id);
+  if (!grant || (!mayEnd && !caller.roles.includes('auditor')))
+    throw new NotFoundError(`No grant ${grantId}`);
+  if (!mayEnd) {
+    throw new ForbiddenError('Only the holder, the system owner or security may revoke a grant');
+  }
+  const ticket = await endGrantEarly(deps, {
+    ticketId: grant.ticket,
+    by: caller.id,
+    reason: 'revoked',
+    note,
+  });
+  const ended = grantFrom(ticket);
+  if (!ended) throw new NotFoundError(`No grant ${grantId}`);
+  return grantView(ended);
+}
+
+/**
+ * Records on the ticket that its grant is to end early (`revoked`, or `departed` for a holder who
+ * left), then sets the revocation going. A request repeated after a crash in between finds it
+ * recorded (a 409 for the caller) and still sets it going.
+ */
+export async function endGrantEarly(
+  deps: EarlyRevocationDeps,
+  request: { ticketId: string; by: string; reason: Exclude<GrantEndReason, 'expired'>; note: string | null },
+): Promise<Ticket> {
+  const at = deps.clock.now().toISOString();
+  try {
+    const ticket = await updateTicket(deps.tickets, request.ticketId, (current) =>
+      requestRevocation(current, { reason: request.reason, by: request.by, note: request.note, at }),
+    );
+    await startRequestedRevocation(deps, ticket);
+    return ticket;
+  } catch (error) {
+    const current = await deps.tickets.get(request.ticketId);
+    if (current) await startRequestedRevocation(deps, current);
+    throw error;
+  }
+}
+
+/**
+ * A revocation asked for and not begun: the grant shows it (and is due to the sweep), the grant's
+ * schedule is deleted (its expiry is moot), and the execution named in the request is started.
+ */
+export async function startRequestedRevocation(
+  deps: Pick<EarlyRevocationDeps, 'grants' | 'grantSchedules' | 'revocations'>,
+  ticket: Ticket,
+): Promise<void> {
+  const due = ticket.revocation ? dueRevocation(ticket) : null;
+  const grant = grantFrom(ticket);
+  if (!due || !grant) return;
+  await deps.grants.put(grant);
+  await deps.grantSchedules.cancel(grant.id);
+  await deps.revocations.start(due.name, due.input);
 }

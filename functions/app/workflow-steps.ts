@@ -232,7 +232,10 @@ async function escalationTargets(deps: WorkflowDeps, ticket: Ticket, now: Date):
  * listing of everyone the ticket names, and the retirement of waits that are over.
  */
 export async function writeDerivedItems(
-  deps: Pick<WorkflowDeps, 'clock' | 'faults' | 'grants' | 'grantSchedules' | 'revocations' | 'tickets' | 'tasks'>,
+  deps: Pick<
+    WorkflowDeps,
+    'clock' | 'faults' | 'grants' | 'grantSchedules' | 'revocations' | 'tickets' | 'tasks'
+  >,
   ticket: Ticket,
   after: Milestone,
 ): Promise<void> {
@@ -246,7 +249,8 @@ export async function writeDerivedItems(
   // if missed). A step repeated after `until` starts it itself: a schedule is never made for the past.
   if (after === 'fulfilment' && due?.input.until) {
     deps.faults.faultPoint('before-grant-schedule');
-    if (Date.parse(due.input.until) <= deps.clock.now().getTime()) await deps.revocations.start(due.name, due.input);
+    if (Date.parse(due.input.until) <= deps.clock.now().getTime())
+      await deps.revocations.start(due.name, due.input);
     else {
       await deps.grantSchedules.schedule(ticket.grant?.id ?? '', new Date(due.input.until), {
         stateMachineArn: deps.revocations.stateMachineArn,

@@ -1,4 +1,5 @@
 import { CancelledError, ConflictError, ForbiddenError } from './errors';
+import { requestRevocation } from './revocation';
 import { applyChange, type Ticket } from './ticket';
 import { eligibleFulfillers, openStageIndex, openWait } from './workflow';
 
@@ -39,12 +40,11 @@ export function cancel(
     data: { cause },
   });
   if (ticket.status !== 'active' || !ticket.grant) return cancelled;
-  return applyChange(cancelled, {
-    type: 'revocation_requested',
+  return requestRevocation(cancelled, {
+    reason: 'revoked',
+    by,
+    note: 'Access was provisioned before the request was cancelled',
     at,
-    actor: 'tollgate',
-    reason: 'Access was provisioned before the request was cancelled',
-    data: { grant: ticket.grant.id },
   });
 }
 

@@ -432,6 +432,8 @@ describe('npm run load-directory', () => {
         'Tollgate <tollgate@example.com>',
         '--state-machine',
         'arn:aws:states:us-east-1:000000000000:stateMachine:access-request',
+        '--revocation-state-machine',
+        'arn:aws:states:us-east-1:000000000000:stateMachine:grant-revocation',
       ],
       {
         cwd: ROOT,

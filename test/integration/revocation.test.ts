@@ -32,31 +32,46 @@ const { alex, ian, bo, erin, sam, aude } = people;
 let server: TollgateProcess;
 let client: TollgateClient;
 
-/** Alex asks for `entitlement` on GitHub for `duration`; Erin approves and Ian fulfils it, by their links. */
+/**
+ * `holder` (Alex unless said) asks for `entitlement` on GitHub for `duration` (null: standing); their
+ * manager approves and Ian fulfils it, by their links.
+ */
 async function grantTo(
   tollgate: TollgateClient,
   entitlement: string,
-  duration: string,
+  duration: string | null,
+  { holder, manager }: { holder: string; manager: string } = { holder: alex, manager: erin },
 ): Promise<Ticket & { grant: { id: string; until: string } }> {
-  const filed = await tollgate.call<{ id: string }>(alex, 'POST', '/requests', {
+  const filed = await tollgate.call<{ id: string }>(holder, 'POST', '/requests', {
     type: 'access',
     system: 'github',
     entitlement,
-    duration,
+    ...(duration ? { duration } : {}),
     justification: 'Cut the 4.2 release',
   });
   expect(filed.status).toBe(201);
   const id = filed.body.id;
-  await tollgate.submitLink(await tollgate.linkFor(erin, id, 'Approval needed'), { decision: 'approve' });
+  await tollgate.submitLink(await tollgate.linkFor(manager, id, 'Approval needed'), { decision: 'approve' });
   await tollgate.submitLink(await tollgate.linkFor(ian, id, 'To fulfil'), { result: 'done' });
-  const granted = await tollgate.ticketWhen(alex, id, (ticket) => ticket.grant !== null);
+  const granted = await tollgate.ticketWhen(holder, id, (ticket) => ticket.grant !== null);
   return granted as Ticket & { grant: { id: string; until: string } };
 }
 
-const grantOf = async (tollgate: TollgateClient, id: string): Promise<Grant | undefined> =>
+const grantOf = async (
+  tollgate: TollgateClient,
+  id: string,
+  holder: string = alex,
+): Promise<Grant | undefined> =>
   (
-    await tollgate.call<{ items: Grant[] }>(aude, 'GET', `/grants?identity=${alex}&limit=100`)
+    await tollgate.call<{ items: Grant[] }>(aude, 'GET', `/grants?identity=${holder}&limit=100`)
   ).body.items.find((grant) => grant.id === id);
+
+/** Waits until the grant has ended, and answers it. */
+const endedGrant = (tollgate: TollgateClient, id: string, holder: string = alex) =>
+  eventually(async () => {
+    const grant = await grantOf(tollgate, id, holder);
+    return grant?.status === 'ended' ? grant : undefined;
+  });
 
 /** The emails about a ticket whose subject starts with `subject`, by recipient. */
 async function emailsAbout(tollgate: TollgateClient, ticketId: string, subject: string) {
@@ -203,6 +218,115 @@ describe('a time-bound grant at its end', () => {
     // Assess
     expect(await emailsAbout(client, granted.id, 'To revoke')).toEqual([bo, ian]);
     expect((await client.ticket(alex, granted.id)).status).toBe('revoking');
+  }, 60_000);
+});
+
+describe('a grant ended early', () => {
+  it.each([
+    ['its holder', alex],
+    ['the system owner', erin],
+    ['security', sam],
+  ])(
+    'is revoked on request by %s: the fulfillers are asked, and the ticket closes as revoked once one confirms',
+    async (_, by) => {
+      // Prepare
+      const granted = await grantTo(client, 'github-write', 'P1D');
+
+      // Act
+      const asked = await client.call<Grant>(by, 'POST', `/grants/${granted.grant.id}/revoke`, {
+        reason: 'The release is out',
+      });
+      await client.submitLink(await client.linkFor(ian, granted.id, 'To revoke'), { confirm: 'revoked' });
+      const closed = await client.ticketWhen(alex, granted.id, (ticket) => ticket.status === 'closed');
+
+      // Assess
+      expect(asked).toMatchObject({ status: 202, body: { id: granted.grant.id, status: 'revoking' } });
+      expect(closed).toMatchObject({
+        closure: 'revoked',
+        revocation: { requestedBy: by, note: 'The release is out' },
+      });
+      expect(await endedGrant(client, granted.grant.id)).toMatchObject({ endReason: 'revoked' });
+    },
+    60_000,
+  );
+
+  it('is refused to those who may not end it, to a second request, and without a reason', async () => {
+    // Prepare
+    const granted = await grantTo(client, 'github-read', null);
+    const revoke = (as: string, body: unknown) =>
+      client.call<{ error: { code: string; fields?: Record<string, string> } }>(
+        as,
+        'POST',
+        `/grants/${granted.grant.id}/revoke`,
+        body,
+      );
+
+    // Act
+    const byAuditor = await revoke(aude, { reason: 'Looks stale' });
+    const byColleague = await revoke(people.felix, { reason: 'Looks stale' });
+    const byFulfiller = await revoke(bo, { reason: 'Looks stale' });
+    const withoutReason = await revoke(alex, {});
+    const first = await revoke(alex, { reason: 'No longer needed' });
+    const second = await revoke(alex, { reason: 'No longer needed' });
+
+    // Assess
+    expect(byAuditor.status).toBe(403);
+    expect([byColleague.status, byFulfiller.status]).toEqual([404, 404]);
+    expect(withoutReason).toMatchObject({
+      status: 400,
+      body: { error: { fields: { reason: expect.any(String) } } },
+    });
+    expect(first.status).toBe(202);
+    expect(second).toMatchObject({ status: 409 });
+    // Standing access: its ticket closed as fulfilled long ago, and stays so while its grant ends.
+    await client.submitLink(await client.linkFor(ian, granted.id, 'To revoke'), { confirm: 'revoked' });
+    expect(await endedGrant(client, granted.grant.id)).toMatchObject({ endReason: 'revoked' });
+    expect(await client.ticket(alex, granted.id)).toMatchObject({ status: 'closed', closure: 'fulfilled' });
+  }, 60_000);
+
+  it('is revoked when its request is cancelled after access was provisioned', async () => {
+    // Prepare
+    const granted = await grantTo(client, 'github-write', 'P1D');
+
+    // Act
+    const cancelled = await client.call<Ticket>(alex, 'POST', `/requests/${granted.id}/cancel`, {
+      reason: 'Plans changed',
+    });
+    await client.submitLink(await client.linkFor(ian, granted.id, 'To revoke'), { confirm: 'revoked' });
+
+    // Assess
+    expect(cancelled.body).toMatchObject({ status: 'closed', closure: 'cancelled' });
+    expect(await endedGrant(client, granted.grant.id)).toMatchObject({ endReason: 'revoked' });
+    expect(await client.ticket(alex, granted.id)).toMatchObject({
+      closure: 'cancelled',
+      revocation: { by: ian },
+    });
+  }, 60_000);
+
+  it('ends every grant of a holder who departs, departed', async () => {
+    // Prepare
+    const felix = people.felix;
+    const fiona = people.fiona;
+    const granted = await grantTo(client, 'github-read', 'P1D', { holder: felix, manager: fiona });
+    const entry = (await client.call<Record<string, unknown>>(people.ivan, 'GET', `/directory/${felix}`))
+      .body;
+
+    // Act
+    const departure = await client.call<{ grantsRevoked: string[] }>(
+      people.ivan,
+      'PUT',
+      `/directory/${felix}`,
+      {
+        ...entry,
+        status: 'departed',
+      },
+    );
+    await client.submitLink(await client.linkFor(ian, granted.id, 'To revoke'), { confirm: 'revoked' });
+
+    // Assess
+    expect(departure.body.grantsRevoked).toEqual([granted.grant.id]);
+    expect(await endedGrant(client, granted.grant.id, felix)).toMatchObject({ endReason: 'departed' });
+    expect(await client.ticket(aude, granted.id)).toMatchObject({ closure: 'revoked' });
   }, 60_000);
 });
 

@@ -210,6 +210,14 @@ export class DynamoGrantStore implements GrantStore {
     }
   }
 
+  async get(id: string): Promise<Grant | undefined> {
+    if (!isStorableKey(keys.grantId(id))) return undefined;
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.grantId(id), ConsistentRead: true }),
+    );
+    return Item ? storedGrant(Item) : undefined;
+  }
+
   async entitlementsHeldBy(holder: string): Promise<string[]> {
     const entries = await queryAll(this.db, { TableName: this.tableName, ...partitionQuery('held', holder) });
     // The sort key names the entitlement, so the grants themselves need not be read.

@@ -199,6 +199,12 @@ export const cancelBodySchema = z
   })
   .meta({ id: 'Cancellation', description: 'Optional: a request without a body cancels without a reason' });
 
+export const revokeGrantBodySchema = z
+  .strictObject({
+    reason: z.string().trim().min(1, 'say why the access should end').max(2000),
+  })
+  .meta({ id: 'GrantRevocation' });
+
 export const inboxSchema = z
   .object({
     items: z.array(

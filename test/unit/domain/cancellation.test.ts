@@ -103,7 +103,7 @@ describe('cancelling a ticket', () => {
     for (const ticket of cancelled) expect(ticket).toMatchObject({ status: 'closed', closure: 'cancelled' });
   });
 
-  it('records that the revocation of access already provisioned follows, naming the grant', () => {
+  it('asks for the revocation of access already provisioned, naming the grant, on behalf of whoever cancelled', () => {
     // Prepare
     const granted = active();
 
@@ -117,8 +117,13 @@ describe('cancelling a ticket', () => {
       'revocation_requested',
     ]);
     expect(cancelled.timeline.at(-1)).toMatchObject({
-      actor: 'tollgate',
-      data: { grant: granted.grant?.id },
+      actor: byRequester.by,
+      data: { grant: granted.grant?.id, endReason: 'revoked' },
+    });
+    expect(cancelled.revocation).toMatchObject({
+      reason: 'revoked',
+      requestedBy: byRequester.by,
+      execution: `${granted.grant?.id}-revoke`,
     });
   });
 
