@@ -168,6 +168,23 @@ const matrix: Record<string, Record<Caller, Cell>> = {
     ...unauthenticated,
     ...notActive,
   },
+  // Ends the cell ticket's grant early (a fresh grant per cell). Spec (issue 13): "by the holder, the
+  // system owner or security"; to those who do not see the grant (GET /grants) it does not exist.
+  'POST /grants/{id}/revoke': {
+    requester: 404, // Erin filed it for her report, but holds nothing and owns no wiki
+    beneficiary: 202, // the holder
+    serviceAccountOwner: 202, // the owner of the service account that holds it
+    serviceAccountNonOwner: 404,
+    otherEmployee: 404,
+    approver: 404,
+    otherApprover: 404,
+    fulfiller: 404, // fulfillers remove access when asked; they do not decide to end it
+    auditor: 403, // sees every grant, ends none
+    security: 202,
+    admin: 202, // Ivan owns the wiki
+    ...unauthenticated,
+    ...notActive,
+  },
   // Cancels the cell ticket, waiting for approval (a fresh ticket per cell). Spec: "the requester
   // withdraws a ticket"; those who may see it get 403, those to whom it does not exist 404, as for GET.
   'POST /requests/{id}/cancel': {
@@ -586,6 +603,16 @@ describe('authorization matrix: every deployed route × every kind of caller', (
     return fixture;
   }
 
+  async function fileGranted(kind: 'report' | 'service'): Promise<Fixture> {
+    const fixture = await fileApproved(kind);
+    await client.call(people.ian, 'POST', `/requests/${fixture.ticketId}/fulfilment`, { result: 'done' });
+    await eventually(
+      async () => ((await client.ticket(people.aude, fixture.ticketId)).grant ? true : undefined),
+      60_000,
+    );
+    return fixture;
+  }
+
   /** A token like the local issuer's for `subject`, expired or signed with a key the server does not know. */
   async function badToken(kind: 'expired' | 'otherKey', subject: string): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
@@ -636,6 +663,7 @@ describe('authorization matrix: every deployed route × every kind of caller', (
       'POST /approvals/{id}/reassign': file,
       'POST /requests/{id}/fulfilment': fileApproved,
       'POST /requests/{id}/cancel': file,
+      'POST /grants/{id}/revoke': fileGranted,
       'POST /a/{token}': () => file('report'),
     };
     await Promise.all(
@@ -694,6 +722,12 @@ describe('authorization matrix: every deployed route × every kind of caller', (
         (event) => event.type === 'cancelled',
       );
       return { status: response.status, recorded: { by: cancelled?.actor ?? null } };
+    },
+    'POST /grants/{id}/revoke': async (caller, api) => {
+      const { ticketId } = fresh.get(`POST /grants/{id}/revoke|${caller}`) as Fixture;
+      const response = await api.post(`/grants/G${ticketId}/revoke`, { reason: 'No longer needed' });
+      const ticket: Ticket = await ticketAsAuditor(ticketId);
+      return { status: response.status, recorded: { by: ticket.revocation?.requestedBy ?? null } };
     },
     'GET /catalog': async (_caller, api) => ({ status: (await api.get('/catalog')).status }),
     'GET /directory/{id}': async (_caller, api) => ({
@@ -825,6 +859,7 @@ describe('authorization matrix: every deployed route × every kind of caller', (
     'POST /requests/{id}/fulfilment': { by: people.ian },
     'POST /a/{token}': { by: people.dana, via: 'link' },
     'POST /requests/{id}/cancel': 'caller',
+    'POST /grants/{id}/revoke': 'caller',
   };
 
   it('covers exactly the deployed routes, and every caller on each', () => {

@@ -165,6 +165,11 @@ const shapes: Record<string, BodyShape> = {
     fieldTypes: { reason: ['string', 'null'] },
     known: ['reason'],
   },
+  revokeGrant: {
+    base: { reason: 'The project is over' },
+    fieldTypes: { reason: ['string'] },
+    known: ['reason'],
+  },
   putPolicies: policySetShape,
   startPolicySimulation: {
     ...policySetShape,
@@ -320,6 +325,12 @@ describe('hostile JSON bodies on every JSON-body route', () => {
       path: `/requests/${toCancel.ticketId}/cancel`,
       caller: alex,
       ticketId: toCancel.ticketId,
+    };
+    // The grant fulfilment would make: every hostile body is refused before the grant is looked up.
+    targets.revokeGrant = {
+      path: `/grants/G${fulfilling.ticketId}/revoke`,
+      caller: alex,
+      ticketId: fulfilling.ticketId,
     };
     targets.putPolicies = { path: '/policies', caller: await tollgate.as(people.ivan) };
     targets.putDirectoryEntry = { path: `/directory/${people.bo}`, caller: await tollgate.as(people.ivan) };

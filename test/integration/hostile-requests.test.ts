@@ -44,6 +44,7 @@ const validBodies: Record<string, unknown> = {
   addComment: { text: 'Is this still needed?' },
   assignRequest: {},
   cancelRequest: { reason: null },
+  revokeGrant: { reason: 'Hostile ids should find no grant' },
   submitRequest: {
     type: 'support',
     category: 'other',

@@ -18,6 +18,7 @@ export interface Ticket {
   }[];
   fulfilment: { result: string | null; by: string | null } | null;
   grant: { id: string; from: string; until: string | null } | null;
+  revocation: { requestedBy: string; by: string | null; overdue: boolean } | null;
   timeline: {
     seq: number;
     type: string;
