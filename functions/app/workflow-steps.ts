@@ -267,10 +267,12 @@ export async function writeDerivedItems(
     ];
     await deps.tickets.addViewers(ticket.id, named);
   } else {
-    // Those asked since intake: a later stage's people, and whoever an escalation reached.
+    // Those asked since intake: a later stage's people, whoever an escalation reached, and whoever
+    // is asked to remove the access.
     const askedSince = [
       ...(open !== null && open > 0 ? (ticket.approvals[open]?.candidates ?? []) : []),
       ...(openWait(ticket)?.escalatedTo ?? []),
+      ...(openWait(ticket)?.kind === 'revoke' && ticket.revocation ? ticket.revocation.fulfillers : []),
     ];
     if (askedSince.length > 0) await deps.tickets.addViewers(ticket.id, askedSince);
     await retireTasks(deps, ticket);

@@ -292,7 +292,7 @@ export function resolvedAt(ticket: Pick<Ticket, 'timeline'>): string | null {
 }
 
 /** Everyone the ticket names in a role: the set that visibility and separation of duties read. */
-export function participants(ticket: Pick<Ticket, 'approvals' | 'fulfilment'>): {
+export function participants(ticket: Pick<Ticket, 'approvals' | 'fulfilment' | 'revocation'>): {
   approvers: Set<string>;
   fulfillers: Set<string>;
 } {
@@ -300,14 +300,19 @@ export function participants(ticket: Pick<Ticket, 'approvals' | 'fulfilment'>): 
     approvers: new Set(
       ticket.approvals.flatMap((approval) => [...approval.candidates, ...(approval.reassignedFrom ?? [])]),
     ),
-    fulfillers: new Set(ticket.fulfilment?.fulfillers ?? []),
+    // Whoever is asked to remove the access works on the ticket as its fulfillers do.
+    fulfillers: new Set([
+      ...(ticket.fulfilment?.fulfillers ?? []),
+      ...(ticket.revocation?.fulfillers ?? []),
+      ...(ticket.revocation?.escalatedTo ?? []),
+    ]),
   };
 }
 
 /** What visibility reads: a ticket's parties as recorded on it, which a list's summary carries too. */
 export type TicketParties = Pick<
   Ticket,
-  'requester' | 'beneficiary' | 'beneficiaryOwner' | 'approvals' | 'fulfilment'
+  'requester' | 'beneficiary' | 'beneficiaryOwner' | 'approvals' | 'fulfilment' | 'revocation'
 >;
 
 /** A ticket exists for its parties and for oversight roles; for anyone else it does not. */
