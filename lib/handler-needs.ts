@@ -30,9 +30,8 @@ import type { StateMachineName } from '../functions/workflow';
  * - DeleteItem: idempotency.release
  * - BatchWriteItem: tickets.addViewers, directory.put (seeding only), directory.putIdentity (role memberships)
  * - Query on the table itself: tickets.list by viewer, directory.identitiesWithRole
- * - Query on gsi1: tickets.list by requester, directory.directReportsOf, grants.entitlementsHeldBy
- *   (HOLDER#: the index projects the entitlement, so no item is read) and .list (HOLDER#, the system
- *   filtered in the index), delegations.givenEndingAfter and .list (DELEGATOR#)
+ * - Query on gsi1: tickets.list by requester, directory.directReportsOf, grants.list (HOLDER#, the
+ *   system filtered in the index), delegations.givenEndingAfter and .list (DELEGATOR#)
  * - Query on gsi2: tickets.list by beneficiary, directory.serviceAccountsOwnedBy, delegations.list
  *   (DELEGATE#)
  * - Query on gsi3: tickets.list by status, tickets.awaitingApprovalOn (STATUS#pending_approval),
@@ -40,13 +39,23 @@ import type { StateMachineName } from '../functions/workflow';
  *   over a period's ids)
  * - Query on gsi4: grants.list by system (GRANTED#)
  * - Query on gsi5: tickets.entitlementsApprovedFor and .inFlightFor (INFLIGHT#{beneficiary}, sort key
- *   from `{status}#`)
- * - Query on gsi7: tasks.forAssignee and .retire (the inbox entries on links), tickets.executionsToStop
+ *   from `{status}#`), grants.dueForRevocation (REVOKE_DUE, then the grants batch-read)
+ * - Query on gsi7: tasks.forAssignee and .retire (the inbox entries on links), tickets.executionsToStop,
+ *   grants.entitlementsHeldBy (HELD#: the sort key names the entitlement, so no item is read) and
+ *   .activeGrantsOf (HELD#, one entitlement's range, then the grants batch-read)
+ *
+ * The grant schedules (adapters/scheduler.ts, `grant-<grant id>` in the default group):
+ * grantSchedules.schedule sends CreateSchedule, .reschedule UpdateSchedule, .cancel DeleteSchedule;
+ * the first two name the role Scheduler assumes, so they pass it (iam:PassRole).
  *
  * A decision by policy (app/policy-decisions.ts, behind the handlers with `policies`) reads the
  * live-policy pointer (and a newly published version) by GetItem, the people involved by GetItem,
- * the catalog (gsi3, then BatchGetItem), the beneficiary's grants (gsi1) and tickets in flight
+ * the catalog (gsi3, then BatchGetItem), what the beneficiary holds (gsi7) and tickets in flight
  * (gsi5, then BatchGetItem), and puts the snapshot of its inputs (PutItem).
+ *
+ * A requester's notice (app/workflow-steps.ts tellRequester: approved, escalated, granted, closed)
+ * is emailed by whichever step commits the event: advance, begin-revocation, record-failure,
+ * reconcile (which records failures as record-failure does) and the identity changes.
  */
 export type ItemAction =
   | 'GetItem'
@@ -72,6 +81,12 @@ export const workflowActionResources = {
 } as const;
 export type WorkflowAction = keyof typeof workflowActionResources;
 
+/** What a handler does with the grant schedules (each on `schedule/default/grant-*`). */
+export type GrantScheduleAction = 'CreateSchedule' | 'UpdateSchedule' | 'DeleteSchedule';
+
+/** The actions that name the scheduler role in the schedule, and so must pass it. */
+const passingTheRole: readonly GrantScheduleAction[] = ['CreateSchedule', 'UpdateSchedule'];
+
 export interface HandlerNeeds {
   /** DynamoDB actions on the table's items; `Query` here means on the table's own key. */
   table: ItemAction[];
@@ -83,6 +98,11 @@ export interface HandlerNeeds {
    * stopping them).
    */
   workflow: Partial<Record<StateMachineName, WorkflowAction[]>>;
+  /**
+   * Scheduler actions on the grant schedules; creating or updating one also passes the role
+   * Scheduler assumes to start the revocation (iam:PassRole, to scheduler.amazonaws.com only).
+   */
+  grantSchedules: GrantScheduleAction[];
   /** Whether it sends email through SES (ses:SendEmail as the sender's identity). */
   email: boolean;
   /**
@@ -97,6 +117,7 @@ const needs = (partial: Partial<HandlerNeeds>): HandlerNeeds => ({
   table: [],
   indexes: [],
   workflow: {},
+  grantSchedules: [],
   email: false,
   policies: false,
   ...partial,
@@ -119,14 +140,14 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   'http/list-approvals': needs({ table: ['GetItem', 'BatchGetItem'], indexes: ['gsi7'] }),
   'http/list-fulfilments': needs({ table: ['GetItem', 'BatchGetItem'], indexes: ['gsi7'] }),
   // Identities, system and (for support) queues; the security group when routing falls back to it;
-  // the decision by policy (the live pointer and any newer version read, the catalog, the
-  // beneficiary's grants on gsi1 and tickets in flight on gsi5, batch-read; the snapshot put); the
+  // the decision by policy (the live pointer and any newer version read, the catalog, what the
+  // beneficiary holds on gsi7 and tickets in flight on gsi5, batch-read; the snapshot put); the
   // idempotency record reserved, the ticket created, the record completed (or, for a refused
   // request, deleted); then StartExecution. The first stage's approvers' delegations (gsi1, then
   // batch-read) and their delegates read.
   'http/submit-request': needs({
     table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'],
-    indexes: ['gsi1', 'gsi3', 'gsi5'],
+    indexes: ['gsi1', 'gsi3', 'gsi5', 'gsi7'],
     workflow: { 'access-request': ['StartExecution'] },
     policies: true,
   }),
@@ -154,33 +175,53 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   // The caller and the ticket read, the ticket saved as cancelled; its execution stopped and the stop
   // saved on the ticket; its tasks read and their links taken out of the inboxes (found on gsi7, then
   // updated); the system read for the emails to those asked and to the requester.
+  // DeleteSchedule and StartExecution of grant-revocation are granted ahead of the code that calls
+  // them: a cancelled ticket whose access was provisioned has its grant revoked at once (issue 13).
   'http/cancel-request': needs({
     table: ['GetItem', 'PutItem', 'UpdateItem'],
     indexes: ['gsi7'],
-    workflow: { 'access-request': ['StopExecution'] },
+    workflow: { 'access-request': ['StopExecution'], 'grant-revocation': ['StartExecution'] },
+    grantSchedules: ['DeleteSchedule'],
     email: true,
   }),
-  // The link, ticket, task, recipient and system read; decides or reports as above; marks the link used.
+  // The link, ticket, task, recipient and system read; decides, reports or confirms a revocation as
+  // above, resuming the access-request or the grant-revocation execution; marks the link used.
   'http/link-page': needs({
     table: ['GetItem', 'PutItem', 'UpdateItem'],
-    workflow: { 'access-request': ['SendTaskSuccess'] },
+    workflow: { 'access-request': ['SendTaskSuccess'], 'grant-revocation': ['SendTaskSuccess'] },
   }),
   // The ticket read and saved, its viewers batch-written, the grant put, finished tasks' links taken
   // out of the inboxes (found on gsi7, then updated); a later stage's people resolved (identities and
   // system read, the security group queried and batch-read); before fulfilment opens, policy asked
-  // again (as at intake: the live pointer, the people, the catalog on gsi3, the beneficiary's grants
-  // on gsi1 and tickets in flight on gsi5; a refusal's snapshot put); the delegations of a later
-  // stage's approvers (gsi1, then batch-read).
+  // again (as at intake: the live pointer, the people, the catalog on gsi3, what the beneficiary
+  // holds on gsi7 and tickets in flight on gsi5; a refusal's snapshot put); the delegations of a later
+  // stage's approvers (gsi1, then batch-read). The requester emailed of what the step committed. At
+  // fulfilment a time-bound grant's schedule created, passing the scheduler role; UpdateSchedule is
+  // granted ahead of the code that calls it, an extension's approval moving the grant's end (issue 13).
+  // In the grant-revocation machine: the grant ended, or the overdue revocation escalated to
+  // security (the table's ROLE# partition, batch-read).
   'workflow/advance': needs({
     table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem', 'Query'],
     indexes: ['gsi1', 'gsi3', 'gsi5', 'gsi7'],
+    grantSchedules: ['CreateSchedule', 'UpdateSchedule'],
+    email: true,
     policies: true,
   }),
+  // The first step of a revocation: the ticket read and saved, the holder's other active grants of
+  // the entitlement (gsi7 HELD#, batch-read), the system and the people who remove the access read
+  // (the security group on the table's ROLE# partition, batch-read); the requester emailed; the
+  // grant put, new viewers batch-written, finished tasks' links taken out of the inboxes (gsi7, then
+  // updated).
+  'workflow/begin-revocation': needs({
+    table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem', 'Query'],
+    indexes: ['gsi7'],
+    email: true,
+  }),
   // The ticket, task and system read; the task put; a link put per assignee, and an email to each;
-  // a wait decided before it began answered at once.
+  // a wait decided before it began answered at once, in either machine that waits on people.
   'workflow/notify': needs({
     table: ['GetItem', 'PutItem'],
-    workflow: { 'access-request': ['SendTaskSuccess'] },
+    workflow: { 'access-request': ['SendTaskSuccess'], 'grant-revocation': ['SendTaskSuccess'] },
     email: true,
   }),
   // The task and ticket read, the new approver and the system (and a one-stage ticket's fulfillers)
@@ -201,7 +242,13 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   'http/list-grants': needs({ table: ['GetItem', 'BatchGetItem'], indexes: ['gsi1', 'gsi4'] }),
   // The caller and the delegation read; marked deleted.
   'http/delete-delegation': needs({ table: ['GetItem', 'UpdateItem'] }),
-  'workflow/record-failure': needs({ table: ['GetItem', 'PutItem', 'UpdateItem'], indexes: ['gsi7'] }),
+  // The ticket read and saved as failed, its tasks' links taken out of the inboxes (gsi7, then
+  // updated); the requester emailed.
+  'workflow/record-failure': needs({
+    table: ['GetItem', 'PutItem', 'UpdateItem'],
+    indexes: ['gsi7'],
+    email: true,
+  }),
   // A directory or catalog change (app/identity-changes.ts): the caller and the entry read, the
   // people it names read, the entry put on its revision (with its role memberships batch-written).
   // Then its effects: a departed or suspended person's inbox (gsi7) and the tasks and tickets it
@@ -213,10 +260,16 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   // flagged) and their tickets in flight (gsi5, batch-read), each cancelled as POST
   // /requests/{id}/cancel does (StopExecution); a manager change: the person's and
   // their service accounts' tickets pending approval (gsi5).
+  // DeleteSchedule and StartExecution of grant-revocation are granted ahead of the code that calls
+  // them: a departed person's grants are all revoked at once (issue 13).
   'http/put-directory-entry': needs({
     table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem', 'Query'],
     indexes: ['gsi2', 'gsi5', 'gsi7'],
-    workflow: { 'access-request': ['SendTaskSuccess', 'StopExecution'] },
+    workflow: {
+      'access-request': ['SendTaskSuccess', 'StopExecution'],
+      'grant-revocation': ['StartExecution'],
+    },
+    grantSchedules: ['DeleteSchedule'],
     email: true,
   }),
   // As above for a system: its owner and fulfillers read, the system put on its revision; a new
@@ -248,8 +301,8 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   'workflow/simulation-failed': needs({ table: ['UpdateItem'] }),
   // Tickets by status (batch-read), their tasks read; executions started, described, decisions resent;
   // the ticket of an execution that ended without it saved as failed, its tasks' links taken out of
-  // the inboxes; cancelled tickets whose stop failed found on gsi7, read, their executions stopped
-  // and the stop saved on them.
+  // the inboxes, its requester emailed; cancelled tickets whose stop failed found on gsi7, read,
+  // their executions stopped and the stop saved on them.
   // SendTaskFailure is granted ahead of the code that calls it: reconcile is where tickets and
   // executions that disagree are settled, so it is the handler that will fail a wait whose ticket no
   // longer waits (no use case calls it yet).
@@ -265,6 +318,14 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
         'StopExecution',
       ],
     },
+    email: true,
+  }),
+  // The grants due (gsi5 REVOKE_DUE, batch-read), each one's ticket read, and the revocation the
+  // ticket asks for started (a running one with that name is left as it is).
+  'scheduled/revocation-sweep': needs({
+    table: ['GetItem', 'BatchGetItem'],
+    indexes: ['gsi5'],
+    workflow: { 'grant-revocation': ['StartExecution'] },
   }),
 };
 
@@ -346,4 +407,34 @@ export const executionsActedOnBy = (handler: string): StateMachineName[] =>
 export function grantEmail(grantee: IGrantable, resources: string[], handler: string): void {
   if (!needsOf(handler).email) return;
   grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions: ['ses:SendEmail'], resources }));
+}
+
+/** What the grant-schedule grants name: the schedules, and the role their target runs as. */
+export interface GrantScheduleArns {
+  schedulesArn: string;
+  role: { roleArn: string };
+}
+
+/**
+ * The handler's Scheduler actions on the grant schedules (`schedule/default/grant-*`: they are
+ * named after grants), and, when it creates or updates them, iam:PassRole on the one role their
+ * target names, to Scheduler only.
+ */
+export function grantGrantSchedules(grantee: IGrantable, target: GrantScheduleArns, handler: string): void {
+  const actions = needsOf(handler).grantSchedules;
+  if (actions.length === 0) return;
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new PolicyStatement({
+      actions: actions.map((action) => `scheduler:${action}`),
+      resources: [target.schedulesArn],
+    }),
+  );
+  if (!actions.some((action) => passingTheRole.includes(action))) return;
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new PolicyStatement({
+      actions: ['iam:PassRole'],
+      resources: [target.role.roleArn],
+      conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+    }),
+  );
 }

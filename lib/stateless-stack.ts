@@ -7,11 +7,13 @@ import { deployedRoutes } from '../functions/routes';
 import { schedules } from '../functions/schedules';
 import {
   accessRequestStateMachine,
+  revocationStateMachine,
   type StateMachineName,
   stateMachines,
   workflowTasks,
 } from '../functions/workflow';
 import { addressOf, type DeployConfig } from './config';
+import { GrantScheduleTarget } from './constructs/grant-schedule-target';
 import { HandlerFunction, handlerId } from './constructs/handler-function';
 import { HandlerSchedules } from './constructs/handler-schedules';
 import { TicketsApi } from './constructs/tickets-api';
@@ -24,6 +26,7 @@ import {
 import {
   executionsActedOnBy,
   grantEmail,
+  grantGrantSchedules,
   grantTableAccess,
   grantWorkflowAccess,
   needsOf,
@@ -49,6 +52,7 @@ export class StatelessStack extends Stack {
   readonly functions: ReadonlyMap<string, HandlerFunction>;
   readonly workflows: ReadonlyMap<string, WorkflowStateMachine>;
   readonly schedules: HandlerSchedules;
+  readonly grantScheduleTarget: GrantScheduleTarget;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -80,6 +84,11 @@ export class StatelessStack extends Stack {
       executions: executionArnsFor(this, machine.name),
     }));
 
+    const grantScheduleTarget = new GrantScheduleTarget(this, 'GrantSchedules', {
+      revocationStateMachineArn: stateMachineArnFor(this, revocationStateMachine.name),
+    });
+    this.grantScheduleTarget = grantScheduleTarget;
+
     // What functions/config.ts reads, as it must be in AWS. The API's URL is the API resource's own
     // endpoint, which no route, integration or function precedes: no dependency cycle.
     const environment: Record<string, string> = {
@@ -90,6 +99,9 @@ export class StatelessStack extends Stack {
       ...Object.fromEntries(
         stateMachines.map((machine) => [machine.arnSetting, stateMachineArnFor(this, machine.name)]),
       ),
+      // What each grant's schedule names: the role Scheduler assumes, the queue for what it cannot deliver.
+      GRANT_SCHEDULER_ROLE_ARN: grantScheduleTarget.role.roleArn,
+      GRANT_SCHEDULE_DEAD_LETTER_QUEUE_ARN: grantScheduleTarget.deadLetterQueue.queueArn,
       SENDER_ADDRESS: config.senderAddress,
       ...(config.sesConfigurationSet ? { SES_CONFIGURATION_SET: config.sesConfigurationSet } : {}),
       ...(config.adminDefaultMaxDuration
@@ -127,6 +139,8 @@ export class StatelessStack extends Stack {
         this.acknowledgeExecutionsWildcard(fn, handler, machine);
       }
       grantEmail(fn.role, emailResources, handler);
+      grantGrantSchedules(fn.role, grantScheduleTarget, handler);
+      if (needsOf(handler).grantSchedules.length > 0) this.acknowledgeGrantSchedulesWildcard(fn, handler);
       signingSecret.grantRead(fn.role);
       functions.set(handler, fn);
     }
@@ -151,6 +165,11 @@ export class StatelessStack extends Stack {
     // What npm run load-directory takes as --state-machine: the executions a cancellation stops.
     new CfnOutput(this, 'AccessRequestStateMachineArn', {
       value: stateMachineArnFor(this, accessRequestStateMachine.name),
+    });
+    new CfnOutput(this, 'GrantScheduleDeadLetterQueueUrl', {
+      description:
+        'Grant schedules whose revocation EventBridge Scheduler could not start; the revocation-sweep schedule starts them meanwhile (docs/deploy.md)',
+      value: grantScheduleTarget.deadLetterQueue.queueUrl,
     });
     if (this.api.domainName) {
       new CfnOutput(this, 'CustomDomainTarget', {
@@ -181,6 +200,16 @@ export class StatelessStack extends Stack {
     Validations.of(policy).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${executions}]`,
       reason: `Actions on the executions of the state machine ${machine} only (${needsOf(handler).workflow[machine]?.join(', ')}): they are named after tickets, so none can be named in advance.`,
+    });
+  }
+
+  /** The grant schedules are named after grants, which no policy can name in advance. */
+  private acknowledgeGrantSchedulesWildcard(fn: HandlerFunction, handler: string): void {
+    const policy = fn.role.node.tryFindChild('DefaultPolicy');
+    if (!policy) throw new Error(`The role of ${fn.node.id} has no default policy to acknowledge`);
+    Validations.of(policy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/default/grant-*]',
+      reason: `The grant schedules only (${needsOf(handler).grantSchedules.join(', ')}): one per grant, named grant-<grant id>, so none can be named in advance.`,
     });
   }
 

@@ -7,6 +7,27 @@ import { shortestCronIntervalSeconds } from '../../functions/schedule-expression
 import { cadenceOf, type Schedule as ScheduleEntry } from '../../functions/schedules';
 import { handlerId } from './handler-function';
 
+/**
+ * Scheduler's service principal, for schedules of this account's default group only. Scheduler
+ * names the schedule group as the source, never the schedule: its guide on confused-deputy
+ * prevention warns against an `aws:SourceArn` of a schedule or a schedule-name prefix.
+ */
+export function schedulerPrincipal(stack: Stack): ServicePrincipal {
+  return new ServicePrincipal('scheduler.amazonaws.com', {
+    conditions: {
+      StringEquals: {
+        'aws:SourceAccount': stack.account,
+        'aws:SourceArn': stack.formatArn({
+          service: 'scheduler',
+          resource: 'schedule-group',
+          resourceName: 'default',
+          arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+        }),
+      },
+    },
+  });
+}
+
 /** How often Scheduler retries an invocation that Lambda refused (throttled, or a service error). */
 const RETRY_ATTEMPTS = 2;
 
@@ -53,22 +74,7 @@ export class HandlerSchedules extends Construct {
     for (const entry of props.schedules) {
       const scheduleName = `${stack.stackName}-${entry.name}`;
       const fn = props.functionFor(entry.handler);
-      const role = new Role(this, `${handlerId(entry.name)}Role`, {
-        assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
-          conditions: {
-            StringEquals: {
-              'aws:SourceAccount': stack.account,
-              // Scheduler names the schedule group as the source (as aws-scheduler-targets does too).
-              'aws:SourceArn': stack.formatArn({
-                service: 'scheduler',
-                resource: 'schedule-group',
-                resourceName: 'default',
-                arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-              }),
-            },
-          },
-        }),
-      });
+      const role = new Role(this, `${handlerId(entry.name)}Role`, { assumedBy: schedulerPrincipal(stack) });
       role.addToPolicy(
         new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [fn.functionArn] }),
       );

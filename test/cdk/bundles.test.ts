@@ -8,10 +8,12 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { type AttributeValue, DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { CfnElement } from 'aws-cdk-lib';
+import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../functions/adapters/dynamodb/client';
 import { table as schema } from '../../functions/adapters/dynamodb/table';
 import { DynamoTicketStore } from '../../functions/adapters/dynamodb/ticket-store';
+import { expiryExecutionName } from '../../functions/domain/revocation';
 import { pendingApproval } from '../../functions/domain/routing';
 import type { Ticket } from '../../functions/domain/ticket';
 import { LOCAL_TABLE_NAME, localCredentials, startLocalDynamo } from '../../functions/local/dynamodb';
@@ -203,6 +205,11 @@ const filledInByCloudFormation = {
   STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:123456789012:stateMachine:Tollgate-Stateless-access-request',
   POLICY_SIMULATION_STATE_MACHINE_ARN:
     'arn:aws:states:eu-west-1:123456789012:stateMachine:Tollgate-Stateless-policy-simulation',
+  REVOCATION_STATE_MACHINE_ARN:
+    'arn:aws:states:eu-west-1:123456789012:stateMachine:Tollgate-Stateless-grant-revocation',
+  GRANT_SCHEDULER_ROLE_ARN: 'arn:aws:iam::123456789012:role/Tollgate-Stateless-GrantSchedulesRole-ABC123',
+  GRANT_SCHEDULE_DEAD_LETTER_QUEUE_ARN:
+    'arn:aws:sqs:eu-west-1:123456789012:Tollgate-Stateless-GrantSchedulesDeadLetterQueue-ABC123',
   PUBLIC_BASE_URL: 'https://abcdef1234.execute-api.eu-west-1.amazonaws.com',
   AWS_REGION: 'eu-west-1',
   AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
@@ -230,6 +237,18 @@ const recordFailureEvent = (ticketId: string) => ({
   ticketId,
   error: { Error: 'States.Timeout', Cause: '' },
 });
+/** A ticket whose time-bound grant ended a minute ago, its revocation not begun: what begin-revocation takes on. */
+const grantDue: Ticket = (() => {
+  const until = new Date(Date.now() - 60_000).toISOString();
+  return submittedTicket({
+    status: 'active',
+    grant: { id: `G${ulid()}`, from: new Date(Date.now() - 3_600_000).toISOString(), until },
+  });
+})();
+const beginRevocationEvent = () => {
+  const { id, until } = grantDue.grant as { id: string; until: string };
+  return { ticketId: grantDue.id, grantId: id, until, execution: expiryExecutionName(id, until) };
+};
 const notifyEvent = (ticketId: string) => ({
   ticketId,
   kind: 'approval',
@@ -257,6 +276,14 @@ const waysToThrow: Record<string, Record<string, WayToThrow | { never: string }>
       concurrentWriter: true,
     },
     TransientError: injectedFault('record-failure', recordFailureEvent),
+  },
+  'workflow/begin-revocation': {
+    ConcurrentUpdateError: {
+      when: 'another writer wins every save of the ticket whose grant is due',
+      event: beginRevocationEvent,
+      concurrentWriter: true,
+    },
+    TransientError: injectedFault('begin-revocation', beginRevocationEvent),
   },
   'workflow/simulate-page': {
     TransientError: injectedFault('simulate-page', () => ({ jobId: 'job-1' })),
@@ -672,6 +699,7 @@ describe('the Lambda bundles', () => {
       const aws = await startStandIns();
       const ticket = ticketWaitingForApproval();
       await aws.putTicket(ticket);
+      await aws.putTicket(grantDue);
 
       // Act
       const answers: Record<string, string> = {};

@@ -1,4 +1,4 @@
-import type { CfnElement, Stack } from 'aws-cdk-lib';
+import type { CfnElement } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
@@ -8,6 +8,7 @@ import { schedules } from '../../functions/schedules';
 import { workflowTasks } from '../../functions/workflow';
 import type { HandlerFunction } from '../../lib/constructs/handler-function';
 import { handlerNeeds, needsOf, tableActionsFor, workflowActionResources } from '../../lib/handler-needs';
+import type { StatelessStack } from '../../lib/stateless-stack';
 import { resourcesOfType, synth } from './synth';
 
 /**
@@ -145,6 +146,13 @@ describe('least privilege', () => {
           ...(needs.email
             ? ['ses:SendEmail on identity access@example.org', 'ses:SendEmail on identity example.org']
             : []),
+          ...needs.grantSchedules.map((action) => `scheduler:${action} on the grant schedules`),
+          // Creating or updating a schedule names the role its target runs as.
+          ...(needs.grantSchedules.some(
+            (action) => action === 'CreateSchedule' || action === 'UpdateSchedule',
+          )
+            ? ['iam:PassRole on the grant scheduler role']
+            : []),
           'secretsmanager:DescribeSecret on the signing secret',
           'secretsmanager:GetSecretValue on the signing secret',
         ].sort(),
@@ -195,10 +203,11 @@ describe('least privilege', () => {
 });
 
 /** What a function's role may do, as `action on resource` lines, sorted: one line per action and resource. */
-function grantsOf(template: Template, stack: Stack, fn: HandlerFunction): string[] {
+function grantsOf(template: Template, stack: StatelessStack, fn: HandlerFunction): string[] {
   const logicalId = (construct: IConstruct) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
   const roleId = logicalId(fn.role);
   const logGroupId = logicalId(fn.node.findChild('Logs'));
+  const schedulerRoleId = logicalId(stack.grantScheduleTarget.role);
   const policyIds = Object.entries(resourcesOfType(template, 'AWS::IAM::Policy'))
     .filter(([, policy]) => JSON.stringify(policy.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
     .map(([id]) => id);
@@ -218,6 +227,9 @@ function grantsOf(template: Template, stack: Stack, fn: HandlerFunction): string
     const configurationSet = /:ses:.*:configuration-set\/([^"]+)"\]\]\}$/.exec(text)?.[1];
     if (configurationSet) return `configuration set ${configurationSet}`;
     if (/^\{"Ref":"SigningSecret\w+"\}$/.test(text)) return 'the signing secret';
+    if (/:scheduler:.*:schedule\/default\/grant-\*"\]\]\}$/.test(text)) return 'the grant schedules';
+    if (text === JSON.stringify({ 'Fn::GetAtt': [schedulerRoleId, 'Arn'] }))
+      return 'the grant scheduler role';
     return text;
   };
   return statementsOf(template)

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { handlerNeeds } from '../../lib/handler-needs';
 import { resourcesOfType, synth } from './synth';
 
-// A second state machine, as revocation will be: listed in functions/workflow.ts with its ARN setting, and
+// One more state machine, as delivery will be: listed in functions/workflow.ts with its ARN setting, and
 // granted in lib/handler-needs.ts, with no change to the stack code.
 vi.mock('../../functions/workflow', async (importOriginal) => {
   const original = await importOriginal<typeof import('../../functions/workflow')>();
@@ -12,9 +12,9 @@ vi.mock('../../functions/workflow', async (importOriginal) => {
     stateMachines: [
       ...original.stateMachines,
       {
-        name: 'revocation',
+        name: 'delivery',
         definitionFile: 'statemachines/access-request.asl.json',
-        arnSetting: 'REVOCATION_STATE_MACHINE_ARN',
+        arnSetting: 'DELIVERY_STATE_MACHINE_ARN',
       },
     ],
   };
@@ -25,7 +25,7 @@ const arnOf = (value: unknown) => JSON.stringify(value);
 describe('a state machine added to functions/workflow.ts', () => {
   let synthesized: ReturnType<typeof synth>;
   beforeAll(() => {
-    (handlerNeeds['scheduled/reconcile'] as { workflow: Record<string, string[]> }).workflow.revocation = [
+    (handlerNeeds['scheduled/reconcile'] as { workflow: Record<string, string[]> }).workflow.delivery = [
       'StartExecution',
     ];
     synthesized = synth();
@@ -44,9 +44,10 @@ describe('a state machine added to functions/workflow.ts', () => {
     expect(machines).toEqual([
       'Tollgate-Stateless-access-request',
       'Tollgate-Stateless-policy-simulation',
-      'Tollgate-Stateless-revocation',
+      'Tollgate-Stateless-grant-revocation',
+      'Tollgate-Stateless-delivery',
     ]);
-    expect(logGroups).toContain('/aws/vendedlogs/states/Tollgate-Stateless-revocation');
+    expect(logGroups).toContain('/aws/vendedlogs/states/Tollgate-Stateless-delivery');
   });
 
   it('reaches every function in the setting the list names, beside the other machines', () => {
@@ -58,8 +59,11 @@ describe('a state machine added to functions/workflow.ts', () => {
     // Assess
     expect(settings.length).toBeGreaterThan(0);
     for (const variables of settings) {
+      expect(arnOf(variables.DELIVERY_STATE_MACHINE_ARN)).toMatch(
+        /:stateMachine:Tollgate-Stateless-delivery"\]\]\}$/,
+      );
       expect(arnOf(variables.REVOCATION_STATE_MACHINE_ARN)).toMatch(
-        /:stateMachine:Tollgate-Stateless-revocation"\]\]\}$/,
+        /:stateMachine:Tollgate-Stateless-grant-revocation"\]\]\}$/,
       );
       expect(arnOf(variables.STATE_MACHINE_ARN)).toMatch(
         /:stateMachine:Tollgate-Stateless-access-request"\]\]\}$/,
@@ -87,7 +91,7 @@ describe('a state machine added to functions/workflow.ts', () => {
     // Assess
     expect(starting.map((statement) => arnOf(statement.Resource).split(':stateMachine:')[1])).toEqual([
       'Tollgate-Stateless-access-request"]]}',
-      'Tollgate-Stateless-revocation"]]}',
+      'Tollgate-Stateless-delivery"]]}',
     ]);
   });
 });

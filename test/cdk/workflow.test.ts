@@ -2,7 +2,12 @@ import { readFileSync } from 'node:fs';
 import type { CfnElement } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { schedules } from '../../functions/schedules';
-import { ACCESS_REQUEST_STATE_MACHINE, stateMachines, workflowTasks } from '../../functions/workflow';
+import {
+  ACCESS_REQUEST_STATE_MACHINE,
+  revocationStateMachine,
+  stateMachines,
+  workflowTasks,
+} from '../../functions/workflow';
 import { handlerId } from '../../lib/constructs/handler-function';
 import { retryWindowSeconds } from '../../lib/constructs/handler-schedules';
 import { placeholdersOf } from '../../lib/constructs/workflow-state-machine';
@@ -148,13 +153,21 @@ describe('the workflow in the stateless stack', () => {
 
       // Assess
       const placeholders = placeholdersOf(projectFile(definitionFile));
-      expect(invoking, name).toEqual([
+      // In any order: CDK sorts the resources of a statement it minimizes.
+      const inOrder = (resources: unknown) =>
+        asList(resources).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+      expect(
+        invoking.map((statement) => ({ ...statement, Resource: inOrder(statement.Resource) })),
+        name,
+      ).toEqual([
         {
           Effect: 'Allow',
           Action: 'lambda:InvokeFunction',
-          Resource: workflowTasks
-            .filter((task) => placeholders.includes(task.placeholder))
-            .map((task) => ({ 'Fn::GetAtt': [functionId(task.handler), 'Arn'] })),
+          Resource: inOrder(
+            workflowTasks
+              .filter((task) => placeholders.includes(task.placeholder))
+              .map((task) => ({ 'Fn::GetAtt': [functionId(task.handler), 'Arn'] })),
+          ),
         },
       ]);
       expect(
@@ -164,6 +177,25 @@ describe('the workflow in the stateless stack', () => {
         name,
       ).toEqual([]);
     }
+  });
+
+  it('deploys the grant-revocation machine from the list, invoking the begin-revocation, advance and notify functions', () => {
+    // Prepare
+    const machines = resourcesOfType(synthesized.templates.stateless, 'AWS::StepFunctions::StateMachine');
+
+    // Act
+    const revocation = Object.values(machines).find(
+      (machine) =>
+        machine.Properties.StateMachineName === `Tollgate-Stateless-${revocationStateMachine.name}`,
+    );
+
+    // Assess
+    expect(revocation?.Properties.DefinitionString).toBe(projectFile(revocationStateMachine.definitionFile));
+    expect(revocation?.Properties.DefinitionSubstitutions).toEqual({
+      AdvanceFunctionArn: { 'Fn::GetAtt': [functionId('workflow/advance'), 'Arn'] },
+      BeginRevocationFunctionArn: { 'Fn::GetAtt': [functionId('workflow/begin-revocation'), 'Arn'] },
+      NotifyFunctionArn: { 'Fn::GetAtt': [functionId('workflow/notify'), 'Arn'] },
+    });
   });
 
   it('lets the reconcile function describe the executions of the state machine, and no other function describe any', () => {
