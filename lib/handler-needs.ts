@@ -175,8 +175,7 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   // The caller and the ticket read, the ticket saved as cancelled; its execution stopped and the stop
   // saved on the ticket; its tasks read and their links taken out of the inboxes (found on gsi7, then
   // updated); the system read for the emails to those asked and to the requester.
-  // DeleteSchedule and StartExecution of grant-revocation are granted ahead of the code that calls
-  // them: a cancelled ticket whose access was provisioned has its grant revoked at once (issue 13).
+  // A ticket whose access was provisioned: the grant put, its schedule deleted, its revocation started.
   'http/cancel-request': needs({
     table: ['GetItem', 'PutItem', 'UpdateItem'],
     indexes: ['gsi7'],
@@ -204,6 +203,8 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
     table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem', 'Query'],
     indexes: ['gsi1', 'gsi3', 'gsi5', 'gsi7'],
     grantSchedules: ['CreateSchedule', 'UpdateSchedule'],
+    // A fulfilment step repeated after the grant's `until` starts its revocation itself.
+    workflow: { 'grant-revocation': ['StartExecution'] },
     email: true,
     policies: true,
   }),
@@ -240,6 +241,13 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   // The caller, the system (its owner) and the holder (a service account's owner) read; the holder's
   // grants (gsi1 HOLDER#) or the system's (gsi4 GRANTED#), batch-read.
   'http/list-grants': needs({ table: ['GetItem', 'BatchGetItem'], indexes: ['gsi1', 'gsi4'] }),
+  // The grant, its holder, its system and its ticket read; the ticket saved with the request, the
+  // grant put; its schedule deleted and its revocation started.
+  'http/revoke-grant': needs({
+    table: ['GetItem', 'PutItem', 'UpdateItem'],
+    workflow: { 'grant-revocation': ['StartExecution'] },
+    grantSchedules: ['DeleteSchedule'],
+  }),
   // The caller and the delegation read; marked deleted.
   'http/delete-delegation': needs({ table: ['GetItem', 'UpdateItem'] }),
   // The ticket read and saved as failed, its tasks' links taken out of the inboxes (gsi7, then
@@ -260,11 +268,12 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   // flagged) and their tickets in flight (gsi5, batch-read), each cancelled as POST
   // /requests/{id}/cancel does (StopExecution); a manager change: the person's and
   // their service accounts' tickets pending approval (gsi5).
-  // DeleteSchedule and StartExecution of grant-revocation are granted ahead of the code that calls
-  // them: a departed person's grants are all revoked at once (issue 13).
+  // A departure: the person's grants listed (gsi1, batch-read), each revoked as
+  // POST /grants/{id}/revoke does (the ticket saved, the grant put, its schedule deleted, its
+  // revocation started).
   'http/put-directory-entry': needs({
     table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem', 'Query'],
-    indexes: ['gsi2', 'gsi5', 'gsi7'],
+    indexes: ['gsi1', 'gsi2', 'gsi5', 'gsi7'],
     workflow: {
       'access-request': ['SendTaskSuccess', 'StopExecution'],
       'grant-revocation': ['StartExecution'],

@@ -168,6 +168,7 @@ describe('the grant schedules in the stateless stack', () => {
     expect(deleting.map(({ handler }) => handler).sort()).toEqual([
       'http/cancel-request',
       'http/put-directory-entry',
+      'http/revoke-grant',
     ]);
     for (const { resource } of [...creating, ...updating, ...deleting])
       expect(resource).toMatch(GRANT_SCHEDULES);
@@ -181,7 +182,7 @@ describe('the grant schedules in the stateless stack', () => {
     expect(grantedTo('scheduler:*')).toEqual([]);
   });
 
-  it('start revocations from the sweep, cancellations and departures only, and resume them from links and notify', () => {
+  it('start revocations from the sweep, early revocations, cancellations, departures and a late fulfilment step only, and resume them from links and notify', () => {
     // Act
     const onRevocations = (action: string) =>
       grantedTo(action).filter(({ resource }) => REVOCATION_MACHINE.test(resource));
@@ -191,7 +192,13 @@ describe('the grant schedules in the stateless stack', () => {
       onRevocations('states:StartExecution')
         .map(({ handler }) => handler)
         .sort(),
-    ).toEqual(['http/cancel-request', 'http/put-directory-entry', 'scheduled/revocation-sweep']);
+    ).toEqual([
+      'http/cancel-request',
+      'http/put-directory-entry',
+      'http/revoke-grant',
+      'scheduled/revocation-sweep',
+      'workflow/advance',
+    ]);
     expect(
       onRevocations('states:SendTaskSuccess')
         .map(({ handler }) => handler)
