@@ -81,6 +81,9 @@ export class SchedulerGrantSchedules implements GrantSchedules {
           Input: JSON.stringify(target.input),
         }),
         DeadLetterConfig: { Arn: this.settings.deadLetterQueueArn },
+        // Not Scheduler's default of a day of retries: the sweep starts a revocation that could not
+        // start within minutes, and the dead letter says why soon enough to look.
+        RetryPolicy: { MaximumRetryAttempts: 5, MaximumEventAgeInSeconds: 900 },
       },
     };
   }
