@@ -294,6 +294,19 @@ function closureWords(ticket: Ticket, event: TimelineEvent): { subject: string; 
           ...(ticket.grant ? [`The access it granted (${ticket.grant.id}) is to be revoked.`] : []),
         ],
       };
+    case 'expired':
+      return {
+        subject: 'Access ended',
+        lines: [`The access it granted ended at ${ticket.grant?.until}, and its removal was confirmed.`],
+      };
+    case 'revoked':
+      return {
+        subject: 'Access revoked',
+        lines: [
+          `The access it granted was ended early at the request of ${ticket.revocation?.requestedBy}, and its removal was confirmed.`,
+          ...(ticket.revocation?.note ? [`Reason: ${ticket.revocation.note}`] : []),
+        ],
+      };
     default:
       return { subject: `Closed (${ticket.closure})`, lines: because };
   }

@@ -291,7 +291,10 @@ export async function tellRequester(
   ticket: Ticket,
   afterSeq: number,
 ): Promise<void> {
-  const events = ticket.timeline.filter((event) => event.seq > afterSeq && toldToRequester.has(event.type));
+  // Chasing the removal of access is the fulfillers' business; its end is the requester's.
+  const events = ticket.timeline.filter(
+    (event) => event.seq > afterSeq && toldToRequester.has(event.type) && event.data.wait !== 'revoke',
+  );
   if (events.length === 0) return;
   const system = ticket.system ? await deps.directory.system(ticket.system) : undefined;
   for (const event of events) await deps.mailer.send(requesterNotice(ticket, system, event));
