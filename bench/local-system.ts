@@ -32,6 +32,8 @@ export interface LaunchOptions {
   nodeFlags?: string[];
   /** An existing data folder to start on, which stop() leaves in place; by default a new temp folder. */
   dataDir?: string;
+  /** Settings for the server beyond the bench's own environment, such as `TOLLGATE_TIME_SCALE`. */
+  env?: Record<string, string>;
 }
 
 /**
@@ -64,6 +66,7 @@ export function launchLocalSystem(repoRoot: string, options: LaunchOptions = {})
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
         ...process.env,
+        ...options.env,
         PORT: '0',
         TOLLGATE_DATA_DIR: dataDir,
         TOLLGATE_STORE: 'disk',

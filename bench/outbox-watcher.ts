@@ -12,6 +12,14 @@ export interface EmailedAction {
   sentAt: number;
 }
 
+/** One email of the outbox as the bench reads it. */
+export interface OutboxEmail {
+  subject: string;
+  html: string;
+  /** When the local SES wrote it (epoch ms, from the ULID that names its file). */
+  sentAt: number;
+}
+
 /**
  * Reads the local outbox folder as the people it writes to would: every new approval or fulfilment
  * email, oldest first, handed to `onEmail` with its link. Other emails are skipped.
@@ -26,20 +34,18 @@ export function watchOutbox(
   let watching = true;
   const reading = (async () => {
     while (watching) {
-      const names = (await readdir(outboxDir).catch(() => [] as string[]))
-        .filter((name) => name.endsWith('.eml') && !name.startsWith('.') && !seen.has(name))
-        .sort();
+      const names = (await emailFiles(outboxDir)).filter((name) => !seen.has(name));
       for (const name of names) {
         seen.add(name);
-        const mail = await simpleParser(await readFile(join(outboxDir, name)));
-        const subject = /^(Approval needed|To fulfil): .*\((\w+)\)$/.exec(mail.subject ?? '');
-        const link = /href="([^"]*\/a\/[A-Za-z0-9_-]+)"/.exec(mail.html || '')?.[1];
+        const email = await readEmail(outboxDir, name);
+        const subject = /^(Approval needed|To fulfil): .*\((\w+)\)$/.exec(email.subject);
+        const link = /href="([^"]*\/a\/[A-Za-z0-9_-]+)"/.exec(email.html)?.[1];
         if (!subject?.[2] || !link) continue;
         onEmail({
           kind: subject[1] === 'Approval needed' ? 'approval' : 'fulfilment',
           ticketId: subject[2],
           link,
-          sentAt: decodeTime(name.slice(0, -'.eml'.length)),
+          sentAt: email.sentAt,
         });
       }
       await new Promise((resolve) => setTimeout(resolve, pollMs));
@@ -50,5 +56,21 @@ export function watchOutbox(
       watching = false;
       await reading;
     },
+  };
+}
+
+/** The names of the emails in the outbox, oldest first; none while the folder does not exist yet. */
+export async function emailFiles(outboxDir: string): Promise<string[]> {
+  return (await readdir(outboxDir).catch(() => [] as string[]))
+    .filter((name) => name.endsWith('.eml') && !name.startsWith('.'))
+    .sort();
+}
+
+export async function readEmail(outboxDir: string, name: string): Promise<OutboxEmail> {
+  const mail = await simpleParser(await readFile(join(outboxDir, name)));
+  return {
+    subject: mail.subject ?? '',
+    html: mail.html || '',
+    sentAt: decodeTime(name.slice(0, -'.eml'.length)),
   };
 }

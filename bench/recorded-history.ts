@@ -44,6 +44,7 @@ import {
   timeOut,
 } from '../functions/domain/workflow';
 import { LOCAL_TABLE_NAME } from '../functions/local/dynamodb';
+import { inParallel } from './grants';
 import { localDynamoClient } from './local-system';
 import { round } from './measure';
 import type { Progress } from './progress';
@@ -556,15 +557,6 @@ function seededRandom(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-/** Runs `work` on every item with at most `concurrency` at a time. */
-async function inParallel<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>) {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
 }
 
 function countBy<T, K extends string>(

@@ -11,6 +11,7 @@ import { type OpenLoopResult, PROBE, type SustainedResult } from './open-loop';
 import { POLICY_TARGETS, type PolicyResults } from './policies';
 import { HISTORY } from './recorded-history';
 import { RESTART_TARGET_RATIO, type RestartResult } from './restart';
+import { REVOCATION_LAG_TARGET_P99_MS, type RevocationLagResult, type SweepReadsResult } from './revocations';
 import type { Comparison } from './scenarios';
 import { SIMULATION_POLL_MS, type SimulationResult } from './simulation';
 
@@ -42,6 +43,10 @@ export interface Results {
   policies?: PolicyResults;
   /** One policy simulation over a recorded history (bench/simulation.ts); absent in results from before it. */
   simulation?: SimulationResult;
+  /** From a grant's `until` to its revoke task emailed (bench/revocations.ts); absent in results from before it. */
+  revocationLag?: RevocationLagResult;
+  /** What one revocation sweep reads among many active grants (bench/revocations.ts); absent in results from before it. */
+  sweepReads?: SweepReadsResult;
 }
 
 /** When, at which commit and on what machine a part of the bench ran. */
@@ -163,7 +168,8 @@ function markdown(results: Results): string {
     '',
     measuredOn(results),
     'Written by `npm run bench`; `results.json` holds the same figures. `npm run bench -- <part> ...` runs only the',
-    'parts named (`latency`: the scenarios and the lifecycle; `load`, `bundles`, `memory`, `restart`, `policies`, `simulation`)',
+    'parts named (`latency`: the scenarios and the lifecycle; `load`, `bundles`, `memory`, `restart`, `policies`, `simulation`,',
+    '`revocation-lag`, `sweep-reads`)',
     'and keeps the other sections.',
     '',
     'Intake is `POST /requests` through the local system (`bin/local.ts`, dynalite on disk); PutItem is a',
@@ -194,6 +200,8 @@ function markdown(results: Results): string {
     ...(results.bundles ? bundleSection(results.bundles) : []),
     ...(results.policies ? policySection(results.policies) : []),
     ...(results.simulation ? simulationSection(results.simulation) : []),
+    ...(results.revocationLag ? revocationLagSection(results.revocationLag) : []),
+    ...(results.sweepReads ? sweepReadsSection(results.sweepReads) : []),
   ].join('\n');
 }
 
@@ -288,6 +296,82 @@ function simulationSection(simulation: SimulationResult): string[] {
     ...(simulation.changes.length > 0
       ? simulation.changes.map((sentence) => `- ${sentence}`)
       : ['- would change no outcome']),
+    '',
+  ];
+}
+
+function revocationLagSection(lag: RevocationLagResult): string[] {
+  const count = (value: number) => value.toLocaleString('en-US');
+  return [
+    '## Revocation lag',
+    '',
+    measuredOn(lag),
+    `On a fresh local system at \`TOLLGATE_TIME_SCALE=1\`, ${count(lag.grants)} time-bound grants of \`github-write\`, each to a holder of its own`,
+    `(so no grant covers another and every revocation has work), whose \`until\` falls evenly over ${lag.windowSeconds} s.`,
+    'The grants were not requested, approved and fulfilled through the API (on two cores that takes far longer than the window):',
+    "each ticket was scripted with the project's domain code as the workflow leaves a fulfilled one (`bench/grants.ts`:",
+    'filed, auto-approved, fulfilled an hour before its `until`), written with the ticket store, and given its grant and',
+    "its one-time schedule by the fulfilment step's own `writeDerivedItems`, against the local Scheduler endpoint.",
+    `That took ${lag.setupSeconds} s, all of it before the first \`until\`. What is measured is what follows on its own: the schedule`,
+    'fires (at its `at()` time, `until` rounded up to the second), the `grant-revocation` execution starts, and its',
+    `BeginRevocation step emails the system's ${lag.emailsPerGrant} fulfillers "To revoke".`,
+    "Lag in ms from each grant's `until` to the last of its revoke emails landing in the outbox (the time in the ULID that names the file):",
+    '',
+    ...markdownTable(
+      ['grants', 'window, s', 'p50', 'p90', 'p95', 'p99', 'max', 'first email p99', 'missing'].map(
+        (title): Column => ({ title, align: 'right' }),
+      ),
+      [
+        [
+          lag.grants,
+          lag.windowSeconds,
+          lag.p50,
+          lag.p90,
+          lag.p95,
+          lag.p99,
+          lag.max,
+          lag.firstEmailP99,
+          lag.missing,
+        ],
+      ],
+    ),
+    '',
+    `Issue 13's target is a p99 under ${REVOCATION_LAG_TARGET_P99_MS / 1000} s${lag.grants === 1000 && lag.windowSeconds === 60 ? '' : ` (set for 1,000 grants in 60 s; this run was ${count(lag.grants)} in ${lag.windowSeconds} s)`}, with no revocation lost: **${lag.pass ? 'pass' : 'FAIL'}**.`,
+    '',
+  ];
+}
+
+function sweepReadsSection(sweep: SweepReadsResult): string[] {
+  const count = (value: number) => value.toLocaleString('en-US');
+  const operations = Object.keys(sweep.requests);
+  return [
+    '## Revocation sweep reads',
+    '',
+    measuredOn(sweep),
+    `On a fresh local system, ${count(sweep.grants)} active time-bound grants written through the grant store (\`DynamoGrantStore.put\`),`,
+    `${count(sweep.due)} of them with their \`until\` passed and their tickets written (scripted as for the revocation lag), the others ending`,
+    "within 30 days, without tickets (the sweep never reads those). Then one `sweepDueRevocations` call, with the system's own",
+    'sweep kept from running in between, through a client that counts each request, the items it read (index entries a Query',
+    'evaluated, items a GetItem or BatchGetItem found) and the capacity DynamoDB reported (`ReturnConsumedCapacity: TOTAL`;',
+    "the local store is dynalite, whose units follow DynamoDB's rules but are not AWS's bill).",
+    `REVOKE_DUE (gsi5) held ${count(sweep.indexEntries)} entries; the sweep found ${sweep.found} due, started ${sweep.started} revocations, in ${sweep.ms} ms.`,
+    '',
+    ...markdownTable(
+      [
+        { title: 'operation', align: 'left' },
+        ...['requests', 'items read', 'read capacity units'].map(
+          (title): Column => ({ title, align: 'right' }),
+        ),
+      ],
+      operations.map((operation) => [
+        operation,
+        sweep.requests[operation] ?? 0,
+        sweep.items[operation] ?? 0,
+        sweep.capacityUnits[operation] ?? 'unreported',
+      ]),
+    ),
+    '',
+    `Issue 13's target: the sweep reads only the grants that are due, never a scan: **${sweep.pass ? 'pass' : 'FAIL'}**.`,
     '',
   ];
 }

@@ -22,6 +22,12 @@ import {
   writeResults,
 } from './report';
 import { measureRestart, RESTART_TARGET_RATIO } from './restart';
+import {
+  capacityUnits,
+  measureRevocationLag,
+  measureSweepReads,
+  REVOCATION_LAG_TARGET_P99_MS,
+} from './revocations';
 import { type BenchContext, comparisons, scenarios } from './scenarios';
 import { measureSimulation } from './simulation';
 
@@ -41,7 +47,17 @@ let current: LocalSystem | undefined;
 let interrupted = false;
 
 /** The parts of the bench, in the order they run. */
-const PARTS = ['latency', 'load', 'bundles', 'memory', 'restart', 'policies', 'simulation'] as const;
+const PARTS = [
+  'latency',
+  'load',
+  'bundles',
+  'memory',
+  'restart',
+  'policies',
+  'simulation',
+  'revocation-lag',
+  'sweep-reads',
+] as const;
 type Part = (typeof PARTS)[number];
 
 /**
@@ -55,7 +71,12 @@ type Part = (typeof PARTS)[number];
  * - memory: heap growth per finished execution;
  * - restart: start-up time with 10,000 archived executions against none;
  * - policies: Cedar's time per call and per decision at 100 and 1,000 policies, in this process;
- * - simulation: one policy simulation over 10,000 recorded tickets, in tickets per second and state transitions.
+ * - simulation: one policy simulation over 10,000 recorded tickets, in tickets per second and state transitions;
+ * - revocation-lag: at TOLLGATE_TIME_SCALE=1, 1,000 grants ending within a minute, from `until` to the revoke
+ *   task emailed (BENCH_REVOCATION_GRANTS, BENCH_REVOCATION_WINDOW_SECONDS and BENCH_REVOCATION_LEAD_SECONDS
+ *   size a smaller run);
+ * - sweep-reads: what one revocation sweep reads at 10,000 active grants, 100 of them due (BENCH_SWEEP_GRANTS,
+ *   BENCH_SWEEP_DUE).
  */
 async function main(): Promise<void> {
   const parts = selectedParts(process.argv.slice(2));
@@ -109,6 +130,25 @@ async function main(): Promise<void> {
           `${simulation.changed} would change`,
       );
       results = { ...results, simulation };
+    }
+    if (parts.has('revocation-lag')) {
+      const lag = await measureRevocationLag(withLocalSystem, run, progress);
+      console.log(
+        `Revocation lag: ${lag.grants} grants ending over ${lag.windowSeconds} s, until to revoke task emailed ` +
+          `p50 ${lag.p50} ms, p95 ${lag.p95} ms, p99 ${lag.p99} ms, max ${lag.max} ms, ${lag.missing} missing  ` +
+          `${lag.pass ? 'pass' : 'FAIL'} (target p99 < ${REVOCATION_LAG_TARGET_P99_MS} ms)`,
+      );
+      results = { ...results, revocationLag: lag };
+    }
+    if (parts.has('sweep-reads')) {
+      const sweep = await measureSweepReads(withLocalSystem, run, progress);
+      console.log(
+        `Sweep reads: ${sweep.grants} active grants, ${sweep.due} due; the sweep read ${sweep.items.Query ?? 0} index entries, ` +
+          `${sweep.items.BatchGetItem ?? 0} grants and ${sweep.items.GetItem ?? 0} tickets ` +
+          `(${capacityUnits(sweep)} read capacity units), started ${sweep.started} revocations, in ${sweep.ms} ms  ` +
+          `${sweep.pass ? 'pass' : 'FAIL'} (reads only the due grants)`,
+      );
+      results = { ...results, sweepReads: sweep };
     }
     writeResults(benchDir, results);
     console.log('Wrote bench/results.md and bench/results.json');
