@@ -17,6 +17,7 @@ import { writeDerivedItems } from '../functions/app/workflow-steps';
 import { grantFrom } from '../functions/domain/grants';
 import type { Ticket } from '../functions/domain/ticket';
 import { LOCAL_TABLE_NAME, localCredentials } from '../functions/local/dynamodb';
+import { localGrantSchedules } from '../functions/local/runtime';
 import { revocationStateMachine } from '../functions/workflow';
 import { GrantScript, inParallel } from './grants';
 import { JsonClient } from './http-client';
@@ -238,11 +239,7 @@ async function localServices(system: Ready) {
   if (!arn) throw new Error('The local Step Functions service has no revocation state machine');
   return {
     revocations: new StepFunctionsRevocations(sfn, arn),
-    // The ARNs the local runtime gives the functions (functions/local/runtime.ts); the local Scheduler assumes no role.
-    grantSchedules: new SchedulerGrantSchedules(scheduler, {
-      roleArn: 'arn:aws:iam::000000000000:role/tollgate-grant-scheduler',
-      deadLetterQueueArn: 'arn:aws:sqs:us-east-1:000000000000:tollgate-grant-schedule-dead-letters',
-    }),
+    grantSchedules: new SchedulerGrantSchedules(scheduler, localGrantSchedules),
     close: () => {
       sfn.destroy();
       scheduler.destroy();

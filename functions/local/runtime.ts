@@ -35,6 +35,12 @@ export interface LocalRuntime {
 
 const REGION = 'us-east-1';
 const ACCOUNT = '000000000000';
+
+/** The local Scheduler keeps these on each schedule as AWS's does; it assumes no role and writes dead letters to disk. */
+export const localGrantSchedules = {
+  roleArn: `arn:aws:iam::${ACCOUNT}:role/tollgate-grant-scheduler`,
+  deadLetterQueueArn: `arn:aws:sqs:${REGION}:${ACCOUNT}:tollgate-grant-schedule-dead-letters`,
+};
 const ROOT = new URL('../../', import.meta.url);
 const localFunctionArn = (name: string) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:tollgate-${name}`;
 
@@ -99,9 +105,8 @@ export async function startLocalRuntime(
           `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${machine.name}`,
         ]),
       ),
-      // The local Scheduler keeps these on each schedule as AWS's does; it assumes no role and writes dead letters to disk.
-      GRANT_SCHEDULER_ROLE_ARN: `arn:aws:iam::${ACCOUNT}:role/tollgate-grant-scheduler`,
-      GRANT_SCHEDULE_DEAD_LETTER_QUEUE_ARN: `arn:aws:sqs:${REGION}:${ACCOUNT}:tollgate-grant-schedule-dead-letters`,
+      GRANT_SCHEDULER_ROLE_ARN: localGrantSchedules.roleArn,
+      GRANT_SCHEDULE_DEAD_LETTER_QUEUE_ARN: localGrantSchedules.deadLetterQueueArn,
       SENDER_ADDRESS: 'Tollgate <tollgate@example.com>',
       PUBLIC_BASE_URL: url,
       TIME_SCALE: String(settings.timeScale),
