@@ -3,6 +3,7 @@ import { replacePoliciesSchema } from './app/policies';
 import { simulationRequestSchema } from './app/simulations';
 import { delegationBodySchema } from './domain/delegations';
 import { storedIdentitySchema, systemSchema } from './domain/directory';
+import { extensionBodySchema } from './domain/extension';
 import { grantViewSchema } from './domain/grants';
 import { requestBodySchema } from './domain/intake';
 import {
@@ -281,6 +282,24 @@ export const routes: Route[] = [
       "Who holds what, since when, until when, by which ticket, newest first: one's own grants (and one's service accounts'); a system's for its owner; anyone's for security and auditors",
     query: listGrantsQuery,
     responses: { 200: { description: 'One page of grants', schema: grantListSchema }, ...failures },
+  },
+  {
+    method: 'POST',
+    path: '/grants/{id}/extend',
+    handler: 'http/extend-grant',
+    auth: 'jwt',
+    operationId: 'extendGrant',
+    summary:
+      "The holder (or a service account's owner) asks for more time: a new access request that `extends` the grant, decided by policy like any other; once approved, the grant's `until` moves. `Idempotency-Key` honoured",
+    body: extensionBodySchema,
+    responses: {
+      201: { description: 'The extension request, as filed', schema: ticketSchema },
+      ...failures,
+      404: { description: 'No such grant, or not visible to the caller', schema: errorSchema },
+      409: { description: 'The grant is not active, or standing', schema: errorSchema },
+      413: { description: 'Body over 64 KiB', schema: errorSchema },
+      415: { description: 'A body that is not application/json', schema: errorSchema },
+    },
   },
   {
     method: 'POST',

@@ -43,6 +43,13 @@ export const schedules: Schedule[] = [
     description:
       'Start the revocation of every grant that is due and not begun: a schedule missed while Tollgate was down, or a request whose execution did not start',
   },
+  {
+    name: 'expiry-notices',
+    expression: 'rate(5 minutes)',
+    handler: 'scheduled/expiry-notices',
+    description:
+      'Tell the holder of each grant that ends soon (a day before, or halfway through a shorter one) that it ends, with a link to extend it',
+  },
 ];
 
 export type Cadence = { kind: 'rate'; seconds: number } | { kind: 'cron'; cron: CronSchedule };

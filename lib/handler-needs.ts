@@ -151,6 +151,13 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
     workflow: { 'access-request': ['StartExecution'] },
     policies: true,
   }),
+  // The grant, its holder, its system and the extended ticket read; then filed as POST /requests does.
+  'http/extend-grant': needs({
+    table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'],
+    indexes: ['gsi1', 'gsi3', 'gsi5', 'gsi7'],
+    workflow: { 'access-request': ['StartExecution'] },
+    policies: true,
+  }),
   // The caller; the live pointer and, when it names a published version, that version (compiled with
   // Cedar, so these carry it); PUT stores the version, moves the pointer and puts the change item.
   'http/get-policies': needs({ table: ['GetItem'], policies: true }),
@@ -185,9 +192,16 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   }),
   // The link, ticket, task, recipient and system read; decides, reports or confirms a revocation as
   // above, resuming the access-request or the grant-revocation execution; marks the link used.
+  // An expiry notice's link files its extension as POST /grants/{id}/extend does (Cedar is loaded
+  // only then).
   'http/link-page': needs({
-    table: ['GetItem', 'PutItem', 'UpdateItem'],
-    workflow: { 'access-request': ['SendTaskSuccess'], 'grant-revocation': ['SendTaskSuccess'] },
+    table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'],
+    indexes: ['gsi1', 'gsi3', 'gsi5', 'gsi7'],
+    workflow: {
+      'access-request': ['SendTaskSuccess', 'StartExecution'],
+      'grant-revocation': ['SendTaskSuccess'],
+    },
+    policies: true,
   }),
   // The ticket read and saved, its viewers batch-written, the grant put, finished tasks' links taken
   // out of the inboxes (found on gsi7, then updated); a later stage's people resolved (identities and
@@ -213,6 +227,13 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   // (the security group on the table's ROLE# partition, batch-read); the requester emailed; the
   // grant put, new viewers batch-written, finished tasks' links taken out of the inboxes (gsi7, then
   // updated).
+  // The grants whose notice is due (gsi3 NOTICE_DUE, batch-read), each holder read, the ticket saved
+  // with the notice, the grant put, the link put; the holder emailed.
+  'scheduled/expiry-notices': needs({
+    table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'Query'],
+    indexes: ['gsi3'],
+    email: true,
+  }),
   'workflow/begin-revocation': needs({
     table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem', 'Query'],
     indexes: ['gsi7'],

@@ -143,6 +143,39 @@ export function revocationRequestEmail({
   );
 }
 
+/**
+ * Tells the holder (a service account's owner) that a grant ends soon, with a link of their own to
+ * ask for more time; doing nothing lets it end.
+ */
+export function expiryNoticeEmail({
+  ticket,
+  system,
+  to,
+  url,
+}: {
+  ticket: Ticket;
+  system: System | undefined;
+  to: string;
+  url: string;
+}): EmailMessage {
+  const until = ticket.grant?.until ?? '';
+  const rendered = renderEmail({
+    title: 'Your access ends soon',
+    intro: [
+      `${ticket.entitlement} on ${system?.name ?? ticket.system} for ${ticket.beneficiary} (grant ${ticket.grant?.id}) ends at ${until}.`,
+      'If it is still needed, ask for more time from the page behind the link: the extension is decided like a new request. If not, do nothing: it is removed when it ends.',
+    ],
+    rows: summaryRows(ticket, system),
+    actions: [{ label: 'Ask to extend', url }],
+    footer: `This link is yours alone and works once, until ${until}.`,
+  });
+  return {
+    to: [to],
+    subject: `Ends soon: ${ticket.entitlement} for ${ticket.beneficiary} (${ticket.id})`,
+    ...rendered,
+  };
+}
+
 /** A fulfilment escalated to the system's owner: they chase it; the link stays with the fulfillers. */
 export function fulfilmentOverdueEmail({
   ticket,

@@ -1,18 +1,34 @@
 import type { Identity, System } from '../domain/directory';
 import { ConflictError, ExpiredError, ForbiddenError, NotFoundError } from '../domain/errors';
+import type { ExtensionBody } from '../domain/extension';
+import type { Grant } from '../domain/grants';
 import type { Ticket } from '../domain/ticket';
 import { assertAsked, assertNotCancelled, nextStepFor, openStageIndex } from '../domain/workflow';
 import { confirmRevocation, type DecisionDeps, decideApproval, reportFulfilment } from './decisions';
 import { approvalExplanation } from './explanations';
-import type { Directory, LinkRecord, LinkStore, TaskRecord } from './ports';
+import type { Directory, GrantStore, LinkRecord, LinkStore, TaskRecord } from './ports';
 import { hashLinkToken } from './workflow-steps';
 
 export interface LinkDeps extends DecisionDeps {
   links: LinkStore;
   directory: Directory;
+  grants: GrantStore;
 }
 
-export interface LinkView {
+export type LinkView = TaskLinkView | ExtensionLinkView;
+
+/** An expiry notice's link: the grant it offers to extend. */
+export interface ExtensionLinkView {
+  kind: 'extend';
+  link: LinkRecord;
+  ticket: Ticket;
+  grant: Grant;
+  system: System | undefined;
+  recipient: Identity;
+}
+
+export interface TaskLinkView {
+  kind: 'task';
   link: LinkRecord;
   ticket: Ticket;
   task: TaskRecord;
@@ -33,6 +49,7 @@ export async function viewLink(deps: LinkDeps, token: string): Promise<LinkView>
   if (Date.parse(link.expiresAt) <= deps.clock.now().getTime()) {
     throw new ExpiredError(`This link expired at ${link.expiresAt}.`);
   }
+  if (link.purpose === 'extend') return viewExtensionLink(deps, link);
   const [ticket, task, recipient] = await Promise.all([
     deps.tickets.get(link.ticketId),
     deps.tasks.get(link.taskId),
@@ -52,29 +69,60 @@ export async function viewLink(deps: LinkDeps, token: string): Promise<LinkView>
     link.purpose === 'approval'
       ? await approvalExplanation(deps.directory, ticket, task.stageIndex ?? 0, system, recipient.id)
       : null;
-  return { link, ticket, task, system, recipient, why };
+  return { kind: 'task', link, ticket, task, system, recipient, why };
+}
+
+async function viewExtensionLink(deps: LinkDeps, link: LinkRecord): Promise<ExtensionLinkView> {
+  const [ticket, grant, recipient] = await Promise.all([
+    deps.tickets.get(link.ticketId),
+    deps.grants.get(link.taskId),
+    deps.directory.identity(link.identity),
+  ]);
+  if (!ticket || !grant || !recipient) throw new NotFoundError('This link no longer points at a grant.');
+  if (link.usedAt) throw new ConflictError(`This link was already used at ${link.usedAt}.`);
+  if (grant.status !== 'active')
+    throw new ConflictError(`This grant is ${grant.status}: it cannot be extended.`);
+  if (recipient.status !== 'active')
+    throw new ForbiddenError(`The account of ${recipient.id} is ${recipient.status}.`);
+  const system = await deps.directory.system(grant.system);
+  return { kind: 'extend', link, ticket, grant, system, recipient };
 }
 
 export type LinkAction =
   | { decision: 'approve' | 'deny'; comment: string | null }
   | { result: 'done' | 'failed'; note: string | null }
-  | { confirm: 'revoked'; comment: string | null };
+  | { confirm: 'revoked'; comment: string | null }
+  | { extend: ExtensionBody };
 
 /** The action each purpose of link takes, by the field that names it. */
-const actionField = { approval: 'decision', fulfilment: 'result', revoke: 'confirm' } as const;
+const actionField = {
+  approval: 'decision',
+  fulfilment: 'result',
+  revoke: 'confirm',
+  extend: 'extend',
+} as const;
+
+/** Files an extension as the link's recipient (the intake use case, with its policy deps). */
+export type FileExtension = (caller: Identity, grantId: string, body: ExtensionBody) => Promise<Ticket>;
 
 /**
  * Primary course: spend the link that `viewLink` just checked (a conditional write, so of two uses
  * exactly one goes on), then act once as its recipient. If the action does not happen, the link is
  * given back. The decision's own conditional write re-checks the ticket, so a race still loses.
  */
-export async function actOnLink(deps: LinkDeps, view: LinkView, action: LinkAction): Promise<Ticket> {
+export async function actOnLink(
+  deps: LinkDeps,
+  view: LinkView,
+  action: LinkAction,
+  fileExtension: FileExtension,
+): Promise<Ticket> {
   const { link, recipient } = view;
   const kindMatches = actionField[link.purpose] in action;
   if (!kindMatches) throw new ConflictError(`This link is for ${link.purpose}, not for that action.`);
   const usedAt = deps.clock.now().toISOString();
   await deps.links.markUsed(link.hash, usedAt);
   try {
+    if ('extend' in action) return await fileExtension(recipient, link.taskId, action.extend);
     if ('confirm' in action) {
       return await confirmRevocation(deps, {
         caller: recipient,

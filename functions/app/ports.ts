@@ -224,11 +224,15 @@ export interface TaskStore {
   addAssignees(taskId: string, identityIds: string[]): Promise<void>;
 }
 
+/** What an emailed link acts on: a task of a wait, or (`extend`) the offer to extend a grant. */
+export type LinkPurpose = TaskKind | 'extend';
+
 export interface LinkRecord {
   /** SHA-256 of the token: the token itself is only ever in the recipient's email. */
   hash: string;
-  purpose: TaskKind;
+  purpose: LinkPurpose;
   ticketId: string;
+  /** The task it acts on; for `extend`, the grant's id. */
   taskId: string;
   identity: string;
   expiresAt: string;
@@ -237,7 +241,7 @@ export interface LinkRecord {
 }
 
 export interface LinkStore {
-  /** Stores the link, which also lists its task in the recipient's inbox until the task retires. */
+  /** Stores the link, which also lists its task (if it has one) in the recipient's inbox until the task retires. */
   put(link: LinkRecord): Promise<void>;
   get(hash: string): Promise<LinkRecord | undefined>;
   /** Spends the link, once: throws ConflictError when it was already used. */
@@ -262,6 +266,8 @@ export interface GrantStore {
   activeGrantsOf(holder: string, system: string, entitlement: string): Promise<Grant[]>;
   /** Grants whose revocation is due by `now` and not yet begun, oldest due first: only those are read. */
   dueForRevocation(now: Date, limit: number): Promise<Grant[]>;
+  /** Grants whose holder is due to be told of their end by `now`, soonest first: only those are read. */
+  noticesDue(now: Date, limit: number): Promise<Grant[]>;
   /** One page of grants, newest first, after the grant id `after`; `last` when another page follows. */
   list(
     filter: GrantFilter,

@@ -41,6 +41,8 @@ export interface Submission {
   caller: Identity;
   body: unknown;
   idempotencyKey?: string;
+  /** The grant an extension extends (POST /grants/{id}/extend). */
+  extends?: string;
 }
 
 const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
@@ -85,7 +87,9 @@ async function storeRequest(
  */
 async function createOnce(deps: SubmitDeps, submission: Submission, key: string, now: Date) {
   const caller = submission.caller.id;
-  const hash = bodyHash(submission.body);
+  const hash = bodyHash(
+    submission.extends ? { extends: submission.extends, body: submission.body } : submission.body,
+  );
   const candidate = {
     caller,
     key,
@@ -143,9 +147,9 @@ async function draftOrRelease(
 
 async function draftTicket(deps: SubmitDeps, submission: Submission, id: string, now: Date): Promise<Ticket> {
   const body = parseOrThrow(requestBodySchema, submission.body, 'request');
-  return body.type === 'access'
-    ? draftAccessTicket(deps, submission.caller, body, id, now)
-    : draftSupportTicket(deps, submission.caller, body, id, now);
+  if (body.type === 'support') return draftSupportTicket(deps, submission.caller, body, id, now);
+  const ticket = await draftAccessTicket(deps, submission.caller, body, id, now);
+  return submission.extends ? { ...ticket, extends: submission.extends } : ticket;
 }
 
 async function createOrRead(tickets: TicketStore, ticket: Ticket): Promise<Ticket> {

@@ -7,6 +7,8 @@ import {
   type WaitPhase,
 } from '../domain/deadlines';
 import { isActive, type System } from '../domain/directory';
+import { ConflictError } from '../domain/errors';
+import { closeAsExtended, extendGrant } from '../domain/extension';
 import { grantFrom } from '../domain/grants';
 import { isStageName } from '../domain/policy/outcome';
 import { dueRevocation, endGrant, revocationAsked } from '../domain/revocation';
@@ -49,6 +51,7 @@ import type {
   Faults,
   GrantSchedules,
   GrantStore,
+  LinkPurpose,
   LinkStore,
   Mailer,
   Revocations,
@@ -184,16 +187,49 @@ async function afterDecision(deps: WorkflowDeps & PolicyDeps, ticket: Ticket, no
   return openStage(decided, index, waitDeadlines(deps, ticket, 'approval', now), at, asked);
 }
 
-/** Toxic combinations and departures are checked again right before anyone provisions access. */
+/**
+ * Toxic combinations and departures are checked again right before anyone provisions access; an
+ * approved extension of a grant still active provisions nothing.
+ */
 async function openCheckedFulfilment(
   deps: WorkflowDeps & PolicyDeps,
   approved: Ticket,
   now: Date,
 ): Promise<Ticket> {
   const at = now.toISOString();
+  const extended = approved.extends ? await applyExtension(deps, approved, at) : null;
+  if (extended) return extended;
   const refusal = await refusalBeforeFulfilment(deps, approved, now);
   if (refusal) return refuseBeforeFulfilment(approved, refusal, at);
   return openFulfilment(approved, waitDeadlines(deps, approved, 'fulfilment', now), at);
+}
+
+/**
+ * An extension approved: if the grant it extends is still active, its end moves (once per
+ * extension), its schedule is replaced to fire at the new end, and the extension closes as
+ * fulfilled; answers null when the grant is no longer active, and the extension is then fulfilled
+ * like any request, as a grant of its own.
+ */
+async function applyExtension(deps: WorkflowDeps, extension: Ticket, at: string): Promise<Ticket | null> {
+  const grant = extension.extends ? await deps.grants.get(extension.extends) : undefined;
+  if (!grant || !extension.duration) return null;
+  let extended: Ticket;
+  try {
+    extended = await updateTicket(deps.tickets, grant.ticket, (current) =>
+      extendGrant(
+        current,
+        { ticketId: extension.id, duration: extension.duration ?? '', at },
+        deps.settings.timeScale,
+      ),
+    );
+  } catch (error) {
+    if (error instanceof ConflictError) return null;
+    throw error;
+  }
+  const derived = grantFrom(extended);
+  if (derived) await deps.grants.put(derived);
+  await scheduleGrantEnd(deps, extended, 'replace');
+  return closeAsExtended(extension, extended, at);
 }
 
 /** The checkpoints of a wait that opens now, by the ticket's urgency. */
@@ -244,20 +280,9 @@ export async function writeDerivedItems(
     deps.faults.faultPoint('during-fulfilment');
     await deps.grants.put(grant);
   }
-  const due = dueRevocation(ticket);
-  // Its end, at fulfilment: the schedule that starts the revocation at `until` (the sweep starts it
-  // if missed). A step repeated after `until` starts it itself: a schedule is never made for the past.
-  if (after === 'fulfilment' && due?.input.until) {
+  if (after === 'fulfilment') {
     deps.faults.faultPoint('before-grant-schedule');
-    if (Date.parse(due.input.until) <= deps.clock.now().getTime())
-      await deps.revocations.start(due.name, due.input);
-    else {
-      await deps.grantSchedules.schedule(ticket.grant?.id ?? '', new Date(due.input.until), {
-        stateMachineArn: deps.revocations.stateMachineArn,
-        executionName: due.name,
-        input: { ...due.input },
-      });
-    }
+    await scheduleGrantEnd(deps, ticket, 'create');
   }
   const open = openStageIndex(ticket);
   if (after === 'intake') {
@@ -277,6 +302,32 @@ export async function writeDerivedItems(
     if (askedSince.length > 0) await deps.tickets.addViewers(ticket.id, askedSince);
     await retireTasks(deps, ticket);
   }
+}
+
+/**
+ * The schedule that starts the revocation of a time-bound grant at its `until` (the sweep starts it
+ * if missed): created at fulfilment, replaced when an extension moves the end. An end already
+ * passed (a step repeated late) starts the revocation at once: no schedule is made for the past.
+ */
+export async function scheduleGrantEnd(
+  deps: Pick<WorkflowDeps, 'clock' | 'grantSchedules' | 'revocations'>,
+  ticket: Ticket,
+  how: 'create' | 'replace',
+): Promise<void> {
+  const due = dueRevocation(ticket);
+  if (!ticket.grant || !due?.input.until) return;
+  const at = new Date(due.input.until);
+  if (at.getTime() <= deps.clock.now().getTime()) {
+    await deps.revocations.start(due.name, due.input);
+    return;
+  }
+  const target = {
+    stateMachineArn: deps.revocations.stateMachineArn,
+    executionName: due.name,
+    input: { ...due.input },
+  };
+  const replaced = how === 'replace' && (await deps.grantSchedules.reschedule(ticket.grant.id, at, target));
+  if (replaced !== 'updated') await deps.grantSchedules.schedule(ticket.grant.id, at, target);
 }
 
 /** What the requester hears of, by email, besides the timeline: how their request is going. */
@@ -492,9 +543,9 @@ export const taskId = (ticketId: string, kind: TaskKind, stageIndex: number | nu
 export const hashLinkToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
 /** Stores a link of its own for one person (its hash only) and answers the URL to email them. */
-async function mintLink(
+export async function mintLink(
   deps: LinkMailDeps,
-  link: { purpose: TaskKind; ticketId: string; taskId: string; identity: string; expiresAt: string },
+  link: { purpose: LinkPurpose; ticketId: string; taskId: string; identity: string; expiresAt: string },
 ): Promise<string> {
   const token = deps.secrets.linkToken();
   await deps.links.put({

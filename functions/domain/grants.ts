@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { expiryNoticeDue } from './extension';
 import { grantEndReasons } from './lifecycle';
 import type { Ticket } from './ticket';
 import { appendEvent } from './timeline';
@@ -49,15 +50,18 @@ export const grantViewSchema = z
 export const grantSchema = grantViewSchema.extend({
   events: z.array(grantEventSchema),
   revocationDueAt: z.string().nullable(),
+  /** When its holder is to be told that it ends, until they are. */
+  noticeDueAt: z.string().nullable(),
 });
 export type Grant = z.infer<typeof grantSchema>;
 export type GrantView = z.infer<typeof grantViewSchema>;
 
-export const grantView = ({ events, revocationDueAt, ...view }: Grant): GrantView => view;
+export const grantView = ({ events, revocationDueAt, noticeDueAt, ...view }: Grant): GrantView => view;
 
 /** The ticket events that are also events of its grant, with the grant status each leaves it in. */
 const grantEventStatus: Record<string, GrantStatus> = {
   granted: 'active',
+  expiry_notice_sent: 'active',
   grant_extended: 'active',
   revocation_requested: 'revoking',
   revocation_started: 'revoking',
@@ -75,7 +79,10 @@ const grantEventStatus: Record<string, GrantStatus> = {
  * same grant, event hashes included. Its events are the ticket's events about it, chained anew.
  */
 export function grantFrom(
-  ticket: Pick<Ticket, 'id' | 'beneficiary' | 'system' | 'entitlement' | 'grant' | 'revocation' | 'timeline'>,
+  ticket: Pick<
+    Ticket,
+    'id' | 'status' | 'beneficiary' | 'system' | 'entitlement' | 'grant' | 'revocation' | 'timeline'
+  >,
 ): Grant | null {
   if (!ticket.grant || !ticket.system || !ticket.entitlement) return null;
   const { id, from, until } = ticket.grant;
@@ -123,5 +130,6 @@ export function grantFrom(
       : revocation.deadline === null && revocation.result === null
         ? revocation.requestedAt
         : null,
+    noticeDueAt: expiryNoticeDue(ticket) ? (ticket.grant.noticeAt ?? null) : null,
   };
 }

@@ -194,6 +194,10 @@ const ticketFields = {
       from: z.string(),
       // Nullable since standing access has a grant too; tickets stored before name time-bound ones only.
       until: z.string().nullable().meta({ description: 'null for standing access' }),
+      noticeAt: z.string().nullable().optional().meta({
+        description:
+          'When the holder is told that it ends, with a link to extend it; null for standing access',
+      }),
     })
     .nullable()
     .meta({

@@ -8,6 +8,7 @@ import {
   ForbiddenError,
   ReassignedError,
 } from './errors';
+import { expiryNoticeAt } from './extension';
 import { grantEndDue, markRevocationOverdue, openRevocationWait } from './revocation';
 import type { NobodyEligible, StageAssignment } from './routing';
 import { firstResponseAt } from './support';
@@ -373,7 +374,7 @@ export function completeFulfilment(ticket: Ticket, now: Date, secondScale = 1): 
   // The calendar decides the span (a month from 31 January ends with February); the scale shortens it.
   const span = addDuration(now, duration).getTime() - now.getTime();
   const until = new Date(now.getTime() + span * secondScale).toISOString();
-  const grant = { id: `G${ticket.id}`, from: at, until };
+  const grant = { id: `G${ticket.id}`, from: at, until, noticeAt: expiryNoticeAt(at, until, secondScale) };
   return applyChange(
     ticket,
     { type: 'granted', at, actor: 'tollgate', to: 'active', data: { grant } },

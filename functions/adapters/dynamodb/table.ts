@@ -62,6 +62,7 @@ const ticketFacts = [
  * | gsi3  | INCLUDE requester, beneficiary, system, entitlement | STATUS#{status}        | tickets                                       | ticket id            |
  * |       |                                                     | DIRECTORY              | identities                                    | identity id          |
  * |       |                                                     | CATALOG, QUEUES        | systems, support queues                       | their id             |
+ * |       |                                                     | NOTICE_DUE             | grants whose holder is still to be told of their end | {noticeAt}#{grant id} |
  * | gsi4  | INCLUDE requester, beneficiary, system, entitlement | SYSTEM#{system}        | access tickets                                | ticket id            |
  * |       |                                                     | GRANTED#{system}       | grants                                        | grant id             |
  * | gsi5  | KEYS_ONLY                                           | INFLIGHT#{beneficiary} | tickets until resolved                        | {status}#{ticket id} |
@@ -116,6 +117,7 @@ const ticketFacts = [
  * | a holder's grants (GET /grants?identity=; a departure, 12, 13)                   | gsi1 HOLDER#{id}, system and entitlement filtered in the index | keys; grants by BatchGetItem |
  * | a system's grants (GET /grants?system=, 13)                                      | gsi4 GRANTED#{system}                              | keys; grants by BatchGetItem                 |
  * | grants due for revocation (the sweep, 13)                                        | gsi5 REVOKE_DUE, sort key up to now                | keys; grants by BatchGetItem                 |
+ * | grants whose expiry notice is due (13)                                           | gsi3 NOTICE_DUE, sort key up to now                | keys; grants by BatchGetItem                 |
  * | what a holder holds (policies, 11); their active grants of one entitlement (overlaps, 13) | gsi7 HELD#{holder}, sort key begins {system}#{entitlement}# | keys; grants by BatchGetItem for overlaps |
  * | the delegations of an approver that have not ended (a stage opening, 12)         | gsi1 DELEGATOR#{id}, sort key after now            | keys; delegations by BatchGetItem            |
  * | a person's delegations, given and received, latest-ending first (GET /delegations, 12) | gsi1 DELEGATOR#{id} and gsi2 DELEGATE#{id}   | keys; delegations by BatchGetItem            |
@@ -188,6 +190,7 @@ export const partitions = {
   inFlight: { index: 'gsi5', prefix: 'INFLIGHT#' },
   resolved: { index: 'gsi5', prefix: 'RESOLVED#' },
   revocationDue: { index: 'gsi5', prefix: 'REVOKE_DUE' },
+  noticeDue: { index: 'gsi3', prefix: 'NOTICE_DUE' },
   held: { index: 'gsi7', prefix: 'HELD#' },
   changed: { index: 'gsi6', prefix: 'CHANGED#' },
   inbox: { index: 'gsi7', prefix: 'INBOX#' },
@@ -345,7 +348,10 @@ export const keys = {
     inPartition('inbox', identityId, inboxSort(kind, taskId)),
   viewer: (identityId: string, ticketId: string): Keys => inTablePartition('viewer', identityId, ticketId),
   grant: (
-    grant: Pick<Grant, 'id' | 'holder' | 'system' | 'entitlement' | 'status' | 'revocationDueAt'>,
+    grant: Pick<
+      Grant,
+      'id' | 'holder' | 'system' | 'entitlement' | 'status' | 'revocationDueAt' | 'noticeDueAt'
+    >,
   ): Keys => ({
     ...keys.grantId(grant.id),
     ...inPartition('holder', grant.holder, grant.id),
@@ -353,6 +359,7 @@ export const keys = {
     ...(grant.revocationDueAt !== null
       ? inPartition('revocationDue', '', `${grant.revocationDueAt}#${grant.id}`)
       : {}),
+    ...(grant.noticeDueAt ? inPartition('noticeDue', '', `${grant.noticeDueAt}#${grant.id}`) : {}),
     // Held until the revocation is confirmed; sorted so that one entitlement's grants are one range.
     ...(grant.status !== 'ended'
       ? inPartition('held', grant.holder, `${grant.system}#${grant.entitlement}#${grant.id}`)

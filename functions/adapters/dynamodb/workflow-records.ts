@@ -131,7 +131,7 @@ export class DynamoLinkStore implements LinkStore {
         TableName: this.tableName,
         Item: {
           ...keys.link(link.hash),
-          ...keys.inboxEntry(link.identity, link.purpose, link.taskId),
+          ...(link.purpose === 'extend' ? {} : keys.inboxEntry(link.identity, link.purpose, link.taskId)),
           ...unused,
         },
       }),
@@ -238,12 +238,21 @@ export class DynamoGrantStore implements GrantStore {
     return found.map((item) => storedGrant(item)).filter((grant) => grant.status === 'active');
   }
 
-  async dueForRevocation(now: Date, limit: number): Promise<Grant[]> {
+  dueForRevocation(now: Date, limit: number): Promise<Grant[]> {
+    return this.dueBy('revocationDue', now, limit);
+  }
+
+  noticesDue(now: Date, limit: number): Promise<Grant[]> {
+    return this.dueBy('noticeDue', now, limit);
+  }
+
+  /** The grants of a sparse partition sorted by when they are due, up to `now`, oldest first. */
+  private async dueBy(partition: 'revocationDue' | 'noticeDue', now: Date, limit: number): Promise<Grant[]> {
     const result = await this.db.send(
       new QueryCommand({
         TableName: this.tableName,
         // Every due key sorts before now followed by `~`, which sorts after `#` and every digit.
-        ...partitionQuery('revocationDue', '', { op: '<', value: `${now.toISOString()}~` }),
+        ...partitionQuery(partition, '', { op: '<', value: `${now.toISOString()}~` }),
         Limit: limit,
       }),
     );

@@ -1,12 +1,14 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { actOnLink, type LinkAction, viewLink } from '../../app/links';
+import { actOnLink, type FileExtension, type LinkAction, viewLink } from '../../app/links';
 import { hashLinkToken } from '../../app/workflow-steps';
 import { ForbiddenError } from '../../domain/errors';
+import { extensionBodySchema } from '../../domain/extension';
+import { parseOrThrow } from '../../domain/validation';
 import { getDeps, logger } from '../deps';
 import { HttpError, toErrorResponse } from './http-errors';
-import { confirmationPage, messagePage } from './pages';
+import { confirmationPage, extensionPage, messagePage } from './pages';
 import { type HttpEvent, type HttpResult, MAX_BODY_BYTES } from './route';
 
 /**
@@ -19,13 +21,21 @@ export const handler = middy<HttpEvent, HttpResult, Error, Context>().handler(as
   const token = event.pathParameters?.token ?? '';
   const deps = getDeps();
   try {
-    if (event.requestContext.http.method !== 'POST') {
-      return confirmationPage(await viewLink(deps, token), formToken(deps.config.signingSecret, token));
-    }
+    const csrf = formToken(deps.config.signingSecret, token);
     const view = await viewLink(deps, token);
+    if (event.requestContext.http.method !== 'POST') {
+      return view.kind === 'extend' ? extensionPage(view, csrf) : confirmationPage(view, csrf);
+    }
     const form = readForm(event);
-    assertSameSite(event, form, formToken(deps.config.signingSecret, token), deps.config.publicBaseUrl);
-    const ticket = await actOnLink(deps, view, actionFrom(form));
+    assertSameSite(event, form, csrf, deps.config.publicBaseUrl);
+    const ticket = await actOnLink(deps, view, actionFrom(form), fileExtension);
+    if (view.kind === 'extend') {
+      return messagePage(
+        200,
+        'Extension requested',
+        `Your request to extend ${view.grant.id} was filed as ticket ${ticket.id}: it is decided like any request, and you are emailed how it goes.`,
+      );
+    }
     const outcome = ticket.approvals.some((approval) => approval.decision === 'deny') ? 'denied' : 'recorded';
     return messagePage(
       200,
@@ -89,6 +99,18 @@ function originOf(origin: string): string | null {
   }
 }
 
+/**
+ * Only an expiry notice's link files a request, which asks Cedar: its deps (and the policy engine's
+ * wasm) are loaded when one is used, not on every link page's cold start.
+ */
+const fileExtension: FileExtension = async (caller, grantId, body) => {
+  const [{ getPolicyDeps }, { requestExtension }] = await Promise.all([
+    import('../policy-deps'),
+    import('../../app/extensions'),
+  ]);
+  return (await requestExtension(getPolicyDeps(), caller, grantId, body)).ticket;
+};
+
 function actionFrom(form: URLSearchParams): LinkAction {
   const comment = form.get('comment')?.trim().slice(0, 2000) || null;
   const note = form.get('note')?.trim().slice(0, 2000) || null;
@@ -97,6 +119,15 @@ function actionFrom(form: URLSearchParams): LinkAction {
   if (decision === 'approve' || decision === 'deny') return { decision, comment };
   if (result === 'done' || result === 'failed') return { result, note };
   if (form.get('confirm') === 'revoked') return { confirm: 'revoked', comment };
+  if (form.get('extend') !== null) {
+    return {
+      extend: parseOrThrow(
+        extensionBodySchema,
+        { duration: form.get('duration') ?? '', justification: form.get('justification') ?? '' },
+        'extension',
+      ),
+    };
+  }
   throw new HttpError(400, 'invalid_request', 'Choose one of the buttons on the page.');
 }
 

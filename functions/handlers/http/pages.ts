@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { LinkView } from '../../app/links';
+import type { ExtensionLinkView, TaskLinkView } from '../../app/links';
 import type { HttpResult } from './route';
 
 /** Server-rendered pages behind emailed links: no script, one inline stylesheet allowed by nonce. */
@@ -36,7 +36,7 @@ export function page(status: number, title: string, body: string): HttpResult {
 export const messagePage = (status: number, title: string, message: string) =>
   page(status, title, `<p>${escapeHtml(message)}</p>`);
 
-function whyAsked(view: LinkView): string {
+function whyAsked(view: TaskLinkView): string {
   if (view.link.purpose === 'revoke') {
     const revocation = view.ticket.revocation;
     const why =
@@ -60,7 +60,7 @@ function whyAsked(view: LinkView): string {
 }
 
 /** The confirmation page: everything needed to decide, and a form that is the only way to decide. */
-export function confirmationPage(view: LinkView, csrf: string): HttpResult {
+export function confirmationPage(view: TaskLinkView, csrf: string): HttpResult {
   const { ticket, system } = view;
   const rows: [string, string][] = [
     ['Ticket', ticket.id],
@@ -107,5 +107,29 @@ export function confirmationPage(view: LinkView, csrf: string): HttpResult {
      <table>${rows.map(([label, value]) => `<tr><th>${escapeHtml(label)}</th><td>${escapeHtml(value)}</td></tr>`).join('')}</table>
      <form method="post"><input type="hidden" name="csrf" value="${escapeHtml(csrf)}">${form}</form>
      <p class="note">Opening this page decided nothing. This link is for ${escapeHtml(view.recipient.id)} only and works once.</p>`,
+  );
+}
+
+/** An expiry notice's page: the grant, and a form that is the only way to ask for more time. */
+export function extensionPage(view: ExtensionLinkView, csrf: string): HttpResult {
+  const { grant, system } = view;
+  const rows: [string, string][] = [
+    ['Grant', grant.id],
+    ['Holder', grant.holder],
+    ['System', system?.name ?? grant.system],
+    ['Entitlement', grant.entitlement],
+    ['Since', grant.from],
+    ['Ends', grant.until ?? ''],
+  ];
+  return page(
+    200,
+    'Extend your access',
+    `<p>This access ends at ${escapeHtml(grant.until ?? '')}. Ask for more time below: the request is decided like a new one, by policy and by those it asks.</p>
+     <table>${rows.map(([label, value]) => `<tr><th>${escapeHtml(label)}</th><td>${escapeHtml(value)}</td></tr>`).join('')}</table>
+     <form method="post"><input type="hidden" name="csrf" value="${escapeHtml(csrf)}">
+       <label for="duration">How much longer (ISO 8601, for example P7D for seven days)</label><input id="duration" name="duration" required value="P7D">
+       <label for="justification">Why it is still needed</label><textarea id="justification" name="justification" maxlength="2000" required></textarea>
+       <div class="actions"><button class="approve" name="extend" value="yes">Ask to extend</button></div></form>
+     <p class="note">Opening this page asked for nothing. This link is for ${escapeHtml(view.recipient.id)} only and works once.</p>`,
   );
 }

@@ -132,6 +132,7 @@ describe('the table schema', () => {
       system: 'github',
       entitlement: 'github-admin',
       revocationDueAt: '2026-12-01T00:00:00.000Z',
+      noticeDueAt: '2026-11-30T00:00:00.000Z',
       status: 'active',
     });
 
@@ -141,6 +142,8 @@ describe('the table schema', () => {
       gsi5sk: '2026-12-01T00:00:00.000Z#g1',
       gsi7pk: 'HELD#alex.dev@example.com',
       gsi7sk: 'github#github-admin#g1',
+      gsi3pk: 'NOTICE_DUE',
+      gsi3sk: '2026-11-30T00:00:00.000Z#g1',
     });
   });
 
@@ -152,6 +155,7 @@ describe('the table schema', () => {
       system: 'github',
       entitlement: 'github-read',
       revocationDueAt: null,
+      noticeDueAt: null,
       status: 'active',
     });
 
@@ -173,6 +177,7 @@ describe('the table schema', () => {
       system: 'github',
       entitlement: 'github-admin',
       revocationDueAt: null,
+      noticeDueAt: null,
       status: 'ended',
     });
 
@@ -180,6 +185,7 @@ describe('the table schema', () => {
     expect(grant).toMatchObject({ gsi1pk: 'HOLDER#alex.dev@example.com', gsi4pk: 'GRANTED#github' });
     expect(grant).not.toHaveProperty('gsi5pk');
     expect(grant).not.toHaveProperty('gsi7pk');
+    expect(grant).not.toHaveProperty('gsi3pk');
   });
 
   it('takes the ids of a period as a range: every ULID made in it, and none made a millisecond outside', () => {
