@@ -192,8 +192,8 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   }),
   // The link, ticket, task, recipient and system read; decides, reports or confirms a revocation as
   // above, resuming the access-request or the grant-revocation execution; marks the link used.
-  // An expiry notice's link files its extension as POST /grants/{id}/extend does (Cedar is loaded
-  // only then).
+  // An expiry notice's link files its extension as POST /grants/{id}/extend does, which policy
+  // decides: the link page carries Cedar.
   'http/link-page': needs({
     table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'],
     indexes: ['gsi1', 'gsi3', 'gsi5', 'gsi7'],

@@ -17,6 +17,8 @@ export interface LinkDeps extends DecisionDeps {
 
 export type LinkView = TaskLinkView | ExtensionLinkView;
 
+const LINK_TOKEN = /^[A-Za-z0-9_-]{43}$/;
+
 /** An expiry notice's link: the grant it offers to extend. */
 export interface ExtensionLinkView {
   kind: 'extend';
@@ -44,7 +46,8 @@ export interface TaskLinkView {
  * then the ticket: cancelled, no longer waiting for this link, or no longer asking this person (409).
  */
 export async function viewLink(deps: LinkDeps, token: string): Promise<LinkView> {
-  const link = await deps.links.get(hashLinkToken(token));
+  // Every token minted is 32 random bytes in base64url: anything else is not looked up.
+  const link = LINK_TOKEN.test(token) ? await deps.links.get(hashLinkToken(token)) : undefined;
   if (!link) throw new NotFoundError('This link is not known. It may have been mistyped.');
   if (Date.parse(link.expiresAt) <= deps.clock.now().getTime()) {
     throw new ExpiredError(`This link expired at ${link.expiresAt}.`);

@@ -6,8 +6,9 @@ import { type Deps, getDeps } from './deps';
 
 /**
  * What the handlers that decide by policy need besides the common deps. Kept apart from deps.ts so
- * that only these functions carry Cedar (its wasm is 4.3 MB): intake, the workflow step that
- * opens fulfilment, and the policy routes.
+ * that only these functions carry Cedar (its wasm is 4.3 MB): intake and extensions (the route, and
+ * the link page, where an expiry notice's link files one), the workflow step that opens
+ * fulfilment, and the policy routes.
  *
  * The baseline is the project's `policies/` folder, read and checked once per process (a bad set
  * stops the function from starting, naming the policy, line and problem): in Lambda the bundle

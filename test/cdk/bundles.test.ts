@@ -315,19 +315,29 @@ const firstInvocations: Record<string, { event: unknown; withPolicies: Answer; w
     withPolicies: { errorType: 'none', statusCode: 401 },
     withoutPolicies: { errorType: 'none', statusCode: 500 },
   },
-  // The policy routes: the deps, then the caller, as for intake.
+  // The policy routes and extensions: the deps, then the caller, as for intake.
   ...Object.fromEntries(
-    ['http/get-policies', 'http/get-policy-version', 'http/put-policies', 'http/start-policy-simulation'].map(
-      (handler) => [
-        handler,
-        {
-          event: { requestContext: { requestId: 'request-1' }, headers: {} },
-          withPolicies: { errorType: 'none', statusCode: 401 },
-          withoutPolicies: { errorType: 'none', statusCode: 500 },
-        },
-      ],
-    ),
+    [
+      'http/get-policies',
+      'http/get-policy-version',
+      'http/put-policies',
+      'http/start-policy-simulation',
+      'http/extend-grant',
+    ].map((handler) => [
+      handler,
+      {
+        event: { requestContext: { requestId: 'request-1' }, headers: {} },
+        withPolicies: { errorType: 'none', statusCode: 401 },
+        withoutPolicies: { errorType: 'none', statusCode: 500 },
+      },
+    ]),
   ),
+  // The deps, then the link, which the event does not name: its page answers 404.
+  'http/link-page': {
+    event: { requestContext: { requestId: 'request-1', http: { method: 'GET' } }, headers: {} },
+    withPolicies: { errorType: 'none', statusCode: 404 },
+    withoutPolicies: { errorType: 'none', statusCode: 500 },
+  },
   // The deps, then the payload, which names no job.
   'workflow/simulate-page': {
     event: {},

@@ -1,12 +1,14 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { actOnLink, type FileExtension, type LinkAction, viewLink } from '../../app/links';
+import { requestExtension } from '../../app/extensions';
+import { actOnLink, type LinkAction, viewLink } from '../../app/links';
 import { hashLinkToken } from '../../app/workflow-steps';
 import { ForbiddenError } from '../../domain/errors';
 import { extensionBodySchema } from '../../domain/extension';
 import { parseOrThrow } from '../../domain/validation';
-import { getDeps, logger } from '../deps';
+import { logger } from '../deps';
+import { getPolicyDeps } from '../policy-deps';
 import { HttpError, toErrorResponse } from './http-errors';
 import { confirmationPage, extensionPage, messagePage } from './pages';
 import { type HttpEvent, type HttpResult, MAX_BODY_BYTES } from './route';
@@ -19,8 +21,9 @@ import { type HttpEvent, type HttpResult, MAX_BODY_BYTES } from './route';
  */
 export const handler = middy<HttpEvent, HttpResult, Error, Context>().handler(async (event) => {
   const token = event.pathParameters?.token ?? '';
-  const deps = getDeps();
   try {
+    // An expiry notice's link files a request, which policy decides: these deps carry Cedar.
+    const deps = getPolicyDeps();
     const csrf = formToken(deps.config.signingSecret, token);
     const view = await viewLink(deps, token);
     if (event.requestContext.http.method !== 'POST') {
@@ -28,7 +31,9 @@ export const handler = middy<HttpEvent, HttpResult, Error, Context>().handler(as
     }
     const form = readForm(event);
     assertSameSite(event, form, csrf, deps.config.publicBaseUrl);
-    const ticket = await actOnLink(deps, view, actionFrom(form), fileExtension);
+    const ticket = await actOnLink(deps, view, actionFrom(form), async (caller, grantId, body) => {
+      return (await requestExtension(deps, caller, grantId, body)).ticket;
+    });
     if (view.kind === 'extend') {
       return messagePage(
         200,
@@ -98,18 +103,6 @@ function originOf(origin: string): string | null {
     return null;
   }
 }
-
-/**
- * Only an expiry notice's link files a request, which asks Cedar: its deps (and the policy engine's
- * wasm) are loaded when one is used, not on every link page's cold start.
- */
-const fileExtension: FileExtension = async (caller, grantId, body) => {
-  const [{ getPolicyDeps }, { requestExtension }] = await Promise.all([
-    import('../policy-deps'),
-    import('../../app/extensions'),
-  ]);
-  return (await requestExtension(getPolicyDeps(), caller, grantId, body)).ticket;
-};
 
 function actionFrom(form: URLSearchParams): LinkAction {
   const comment = form.get('comment')?.trim().slice(0, 2000) || null;
