@@ -313,7 +313,9 @@ function closureWords(ticket: Ticket, event: TimelineEvent): { subject: string; 
         lines: ['Nobody acted before the final deadline, so it closed.', ...because],
       };
     case 'fulfilled':
-      return { subject: 'Fulfilled', lines: ['It was fulfilled and is closed.'] };
+      return event.data.extended
+        ? { subject: 'Extended', lines: [`${event.data.extended} now ends at ${event.data.until}.`] }
+        : { subject: 'Fulfilled', lines: ['It was fulfilled and is closed.'] };
     case 'failed':
       return { subject: 'Failed', lines: ['It could not be completed and is closed.', ...because] };
     case 'cancelled':

@@ -168,6 +168,23 @@ const matrix: Record<string, Record<Caller, Cell>> = {
     ...unauthenticated,
     ...notActive,
   },
+  // Files an extension of the cell's time-bound grant. Spec: the holder (or a service account's
+  // owner) extends; those who see the grant but do not hold it get 403, anyone else 404.
+  'POST /grants/{id}/extend': {
+    requester: 404,
+    beneficiary: 201,
+    serviceAccountOwner: 201,
+    serviceAccountNonOwner: 404,
+    otherEmployee: 404,
+    approver: 404,
+    otherApprover: 404,
+    fulfiller: 404,
+    auditor: 403,
+    security: 403,
+    admin: 403, // Ivan owns the wiki: he sees its grants, and extends none
+    ...unauthenticated,
+    ...notActive,
+  },
   // Ends the cell ticket's grant early (a fresh grant per cell). Spec (issue 13): "by the holder, the
   // system owner or security"; to those who do not see the grant (GET /grants) it does not exist.
   'POST /grants/{id}/revoke': {
@@ -531,6 +548,8 @@ describe('authorization matrix: every deployed route × every kind of caller', (
   const tokens = new Map<Caller, string | undefined>();
   /** Shared: waiting for approval, and approved and waiting for fulfilment, per kind of ticket. */
   const shared = {} as Record<'report' | 'service', { pending: Fixture; fulfilling: Fixture }>;
+  /** Per kind, a time-bound grant in force (extensions file new tickets: one serves every cell). */
+  const timeBound = {} as Record<'report' | 'service', Fixture>;
   /** Fresh tickets for the cells that act, by `route|caller`. */
   const fresh = new Map<string, Fixture>();
   /** A simulation an admin started, for the cells that read one. */
@@ -578,10 +597,11 @@ describe('authorization matrix: every deployed route × every kind of caller', (
     return { status: response.status, sees: items.some((item) => item.ticket.id === ticketId) };
   }
 
-  async function file(kind: 'report' | 'service'): Promise<Fixture> {
+  /** The cell's ticket, waiting for approval; `duration` makes the report's time-bound (the service's is). */
+  async function file(kind: 'report' | 'service', duration?: string): Promise<Fixture> {
     const [requester, body] =
       kind === 'report'
-        ? [people.erin, accessBody({ beneficiary: people.alex })]
+        ? [people.erin, accessBody({ beneficiary: people.alex, ...(duration ? { duration } : {}) })]
         : [people.felix, { ...specExampleBody }];
     const created = await client.call<{ id: string }>(requester, 'POST', '/requests', body);
     if (created.status !== 201) throw new Error(`could not file: ${JSON.stringify(created.body)}`);
@@ -594,8 +614,8 @@ describe('authorization matrix: every deployed route × every kind of caller', (
     return { ticketId, taskId, link };
   }
 
-  async function fileApproved(kind: 'report' | 'service'): Promise<Fixture> {
-    const fixture = await file(kind);
+  async function fileApproved(kind: 'report' | 'service', duration?: string): Promise<Fixture> {
+    const fixture = await file(kind, duration);
     await client.call(approverOf[kind], 'POST', `/approvals/${fixture.taskId}/decision`, {
       decision: 'approve',
     });
@@ -603,8 +623,8 @@ describe('authorization matrix: every deployed route × every kind of caller', (
     return fixture;
   }
 
-  async function fileGranted(kind: 'report' | 'service'): Promise<Fixture> {
-    const fixture = await fileApproved(kind);
+  async function fileGranted(kind: 'report' | 'service', duration?: string): Promise<Fixture> {
+    const fixture = await fileApproved(kind, duration);
     await client.call(people.ian, 'POST', `/requests/${fixture.ticketId}/fulfilment`, { result: 'done' });
     await eventually(
       async () => ((await client.ticket(people.aude, fixture.ticketId)).grant ? true : undefined),
@@ -656,6 +676,10 @@ describe('authorization matrix: every deployed route × every kind of caller', (
       freshDelegations.set(caller, await delegateDanaToBo());
     }
     shared.report = { pending: reportPending, fulfilling: reportFulfilling };
+    [timeBound.report, timeBound.service] = await Promise.all([
+      fileGranted('report', 'P7D'),
+      fileGranted('service'),
+    ]);
     shared.service = { pending: servicePending, fulfilling: serviceFulfilling };
 
     const acting: Record<string, (kind: 'report' | 'service') => Promise<Fixture>> = {
@@ -722,6 +746,14 @@ describe('authorization matrix: every deployed route × every kind of caller', (
         (event) => event.type === 'cancelled',
       );
       return { status: response.status, recorded: { by: cancelled?.actor ?? null } };
+    },
+    'POST /grants/{id}/extend': async (caller, api) => {
+      const { ticketId } = timeBound[callers[caller].ticket];
+      return {
+        status: (
+          await api.post(`/grants/G${ticketId}/extend`, { duration: 'P1D', justification: 'Still needed' })
+        ).status,
+      };
     },
     'POST /grants/{id}/revoke': async (caller, api) => {
       const { ticketId } = fresh.get(`POST /grants/{id}/revoke|${caller}`) as Fixture;

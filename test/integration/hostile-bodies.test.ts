@@ -165,6 +165,11 @@ const shapes: Record<string, BodyShape> = {
     fieldTypes: { reason: ['string', 'null'] },
     known: ['reason'],
   },
+  extendGrant: {
+    base: { duration: 'P1D', justification: 'The migration slipped' },
+    fieldTypes: { duration: ['string'], justification: ['string'] },
+    known: ['duration', 'justification'],
+  },
   revokeGrant: {
     base: { reason: 'The project is over' },
     fieldTypes: { reason: ['string'] },
@@ -329,6 +334,11 @@ describe('hostile JSON bodies on every JSON-body route', () => {
     // The grant fulfilment would make: every hostile body is refused before the grant is looked up.
     targets.revokeGrant = {
       path: `/grants/G${fulfilling.ticketId}/revoke`,
+      caller: alex,
+      ticketId: fulfilling.ticketId,
+    };
+    targets.extendGrant = {
+      path: `/grants/G${fulfilling.ticketId}/extend`,
       caller: alex,
       ticketId: fulfilling.ticketId,
     };

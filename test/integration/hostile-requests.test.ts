@@ -45,6 +45,7 @@ const validBodies: Record<string, unknown> = {
   assignRequest: {},
   cancelRequest: { reason: null },
   revokeGrant: { reason: 'Hostile ids should find no grant' },
+  extendGrant: { duration: 'P1D', justification: 'Hostile ids should find no grant' },
   submitRequest: {
     type: 'support',
     category: 'other',

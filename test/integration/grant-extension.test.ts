@@ -1,0 +1,152 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { people } from '../support/seed';
+import { removeDataDir, startTollgate, type TollgateProcess } from '../support/tollgate-process';
+import { eventually, type Ticket, TollgateClient } from '../support/workflow-client';
+
+/**
+ * Before a grant ends its holder is told, with a link to extend it (issue 13, item 5); an extension
+ * is a request of its own, decided like any other, and once approved the grant's end moves and its
+ * schedule with it. At TOLLGATE_TIME_SCALE 0.0005 an hour lasts 1.8 s: a six-hour grant ends 10.8 s
+ * after it is granted, and its holder is told halfway through.
+ */
+const env = { TOLLGATE_TIME_SCALE: '0.0005', DIRECTORY_CACHE_SECONDS: '0' };
+
+interface Grant {
+  id: string;
+  until: string | null;
+  status: string;
+  endReason: string | null;
+}
+type ErrorBody = { error: { code: string; fields?: Record<string, string> } };
+
+const { alex, erin, ian, aude, paula } = people;
+
+let server: TollgateProcess;
+let client: TollgateClient;
+
+/** Alex asks for `entitlement` on GitHub for `duration` (null: standing); Erin approves, Ian fulfils. */
+async function grantToAlex(entitlement: string, duration: string | null) {
+  const filed = await client.call<{ id: string }>(alex, 'POST', '/requests', {
+    type: 'access',
+    system: 'github',
+    entitlement,
+    ...(duration ? { duration } : {}),
+    justification: 'Cut the 4.2 release',
+  });
+  expect(filed.status).toBe(201);
+  await client.submitLink(await client.linkFor(erin, filed.body.id, 'Approval needed'), {
+    decision: 'approve',
+  });
+  await client.submitLink(await client.linkFor(ian, filed.body.id, 'To fulfil'), { result: 'done' });
+  const granted = await client.ticketWhen(alex, filed.body.id, (ticket) => ticket.grant !== null);
+  return granted as Ticket & { grant: { id: string; until: string } };
+}
+
+const grantOf = async (id: string) =>
+  (await client.call<{ items: Grant[] }>(aude, 'GET', `/grants?identity=${alex}&limit=100`)).body.items.find(
+    (grant) => grant.id === id,
+  );
+
+const sleepUntil = (at: number) =>
+  new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now())));
+
+beforeAll(async () => {
+  server = await startTollgate({ env });
+  client = new TollgateClient(server.url);
+}, 60_000);
+
+afterAll(async () => {
+  await server?.stop();
+  if (server) removeDataDir(server.dataDir);
+});
+
+describe('a grant near its end', () => {
+  it('tells its holder, whose link files an extension; once approved the grant ends later, and only then is revoked', async () => {
+    // Prepare
+    const granted = await grantToAlex('github-write', 'PT6H');
+    const oldUntil = Date.parse(granted.grant.until);
+
+    // Act
+    const notice = await client.linkFor(alex, granted.id, 'Ends soon', 15_000);
+    const noticedAt = Date.now();
+    const page = await client.openLink(notice);
+    const filed = await client.submitLink(notice, {
+      extend: 'yes',
+      duration: 'PT6H',
+      justification: 'The release slipped a day',
+    });
+    const extension = /ticket (\w+)/.exec(filed.html)?.[1] ?? '';
+    const again = await client.submitLink(notice, {
+      extend: 'yes',
+      duration: 'PT1H',
+      justification: 'Again',
+    });
+    await client.submitLink(await client.linkFor(erin, extension, 'Approval needed'), {
+      decision: 'approve',
+    });
+    const closedExtension = await client.ticketWhen(alex, extension, (ticket) => ticket.status === 'closed');
+    const extended = await eventually(async () => {
+      const grant = await grantOf(granted.grant.id);
+      return grant?.until !== granted.grant.until ? grant : undefined;
+    });
+    await sleepUntil(oldUntil + 1_500);
+    const pastOldEnd = await client.ticket(alex, granted.id);
+    const revokeEmailsPastOldEnd = (await client.outbox()).filter(
+      (message) => message.subject.startsWith('To revoke') && message.subject.includes(granted.id),
+    );
+    await client.linkFor(ian, granted.id, 'To revoke', 30_000);
+    const revokedAt = Date.now();
+
+    // Assess
+    expect(noticedAt).toBeLessThan(oldUntil);
+    expect(page.html).toContain('Extend your access');
+    expect(filed.status).toBe(200);
+    expect(closedExtension).toMatchObject({ closure: 'fulfilled', extends: granted.grant.id, grant: null });
+    // Six more (scaled) hours from the old end.
+    expect(Date.parse(extended?.until ?? '')).toBe(oldUntil + 6 * 3600 * 1000 * 0.0005);
+    expect(extended?.status).toBe('active');
+    expect(pastOldEnd.status).toBe('active');
+    expect(revokeEmailsPastOldEnd).toEqual([]);
+    expect(revokedAt).toBeGreaterThanOrEqual(Date.parse(extended?.until ?? ''));
+    // The link worked once.
+    expect(again.status).toBe(409);
+  }, 90_000);
+});
+
+describe('POST /grants/{id}/extend', () => {
+  it('files an extension for the holder, and refuses others, grants that cannot be extended and bad bodies', async () => {
+    // Prepare
+    const timeBound = await grantToAlex('github-read', 'P1D');
+    const standing = await grantToAlex('github-read', null);
+    const extend = (as: string, grantId: string, body: unknown) =>
+      client.call<Ticket & ErrorBody>(as, 'POST', `/grants/${grantId}/extend`, body);
+    const body = { duration: 'P1D', justification: 'Still on the migration' };
+
+    // Act
+    const byHolder = await extend(alex, timeBound.grant.id, body);
+    const byOwner = await extend(erin, timeBound.grant.id, body);
+    const byColleague = await extend(paula, timeBound.grant.id, body);
+    const ofStanding = await extend(alex, standing.grant.id, body);
+    const malformed = await extend(alex, timeBound.grant.id, { duration: 'a week', extra: true });
+
+    // Assess
+    expect(byHolder).toMatchObject({
+      status: 201,
+      body: {
+        status: 'submitted',
+        extends: timeBound.grant.id,
+        entitlement: 'github-read',
+        beneficiary: alex,
+      },
+    });
+    expect(byOwner.status).toBe(403);
+    expect(byColleague.status).toBe(404);
+    expect(ofStanding.status).toBe(409);
+    expect(malformed.status).toBe(400);
+    expect(Object.keys(malformed.body.error.fields ?? {}).sort()).toEqual([
+      'duration',
+      'extra',
+      'justification',
+    ]);
+  }, 60_000);
+});
