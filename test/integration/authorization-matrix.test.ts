@@ -7,7 +7,7 @@ import { accessBody, specExampleBody } from '../support/bodies';
 import { type ApiClient, apiClient, devToken } from '../support/client';
 import { listAll, pageThrough } from '../support/lists';
 import { startTestRuntime, type TestRuntime } from '../support/runtime';
-import { people, seedIdentity, seedSystems } from '../support/seed';
+import { people, seedIdentity, seedSystems, services } from '../support/seed';
 import { eventually, type Ticket, TollgateClient } from '../support/workflow-client';
 
 /**
@@ -626,10 +626,15 @@ describe('authorization matrix: every deployed route × every kind of caller', (
   async function fileGranted(kind: 'report' | 'service', duration?: string): Promise<Fixture> {
     const fixture = await fileApproved(kind, duration);
     await client.call(people.ian, 'POST', `/requests/${fixture.ticketId}/fulfilment`, { result: 'done' });
-    await eventually(
-      async () => ((await client.ticket(people.aude, fixture.ticketId)).grant ? true : undefined),
-      60_000,
-    );
+    // The grant item is written right after the ticket that names it.
+    await eventually(async () => {
+      const grants = await client.call<{ items: { ticket: string }[] }>(
+        people.aude,
+        'GET',
+        `/grants?identity=${encodeURIComponent(kind === 'report' ? people.alex : services.billingExport)}&limit=100`,
+      );
+      return grants.body.items.some((grant) => grant.ticket === fixture.ticketId) || undefined;
+    }, 60_000);
     return fixture;
   }
 

@@ -24,6 +24,11 @@ const { alex, erin, ian, aude, paula } = people;
 let server: TollgateProcess;
 let client: TollgateClient;
 
+const grantOf = async (id: string) =>
+  (await client.call<{ items: Grant[] }>(aude, 'GET', `/grants?identity=${alex}&limit=100`)).body.items.find(
+    (grant) => grant.id === id,
+  );
+
 /** Alex asks for `entitlement` on GitHub for `duration` (null: standing); Erin approves, Ian fulfils. */
 async function grantToAlex(entitlement: string, duration: string | null) {
   const filed = await client.call<{ id: string }>(alex, 'POST', '/requests', {
@@ -39,13 +44,10 @@ async function grantToAlex(entitlement: string, duration: string | null) {
   });
   await client.submitLink(await client.linkFor(ian, filed.body.id, 'To fulfil'), { result: 'done' });
   const granted = await client.ticketWhen(alex, filed.body.id, (ticket) => ticket.grant !== null);
+  // The grant is written right after the ticket that names it.
+  await eventually(async () => await grantOf(`G${filed.body.id}`));
   return granted as Ticket & { grant: { id: string; until: string } };
 }
-
-const grantOf = async (id: string) =>
-  (await client.call<{ items: Grant[] }>(aude, 'GET', `/grants?identity=${alex}&limit=100`)).body.items.find(
-    (grant) => grant.id === id,
-  );
 
 const sleepUntil = (at: number) =>
   new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now())));

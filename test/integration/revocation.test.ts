@@ -32,6 +32,15 @@ const { alex, ian, bo, erin, sam, aude } = people;
 let server: TollgateProcess;
 let client: TollgateClient;
 
+const grantOf = async (
+  tollgate: TollgateClient,
+  id: string,
+  holder: string = alex,
+): Promise<Grant | undefined> =>
+  (
+    await tollgate.call<{ items: Grant[] }>(aude, 'GET', `/grants?identity=${holder}&limit=100`)
+  ).body.items.find((grant) => grant.id === id);
+
 /**
  * `holder` (Alex unless said) asks for `entitlement` on GitHub for `duration` (null: standing); their
  * manager approves and Ian fulfils it, by their links.
@@ -54,17 +63,10 @@ async function grantTo(
   await tollgate.submitLink(await tollgate.linkFor(manager, id, 'Approval needed'), { decision: 'approve' });
   await tollgate.submitLink(await tollgate.linkFor(ian, id, 'To fulfil'), { result: 'done' });
   const granted = await tollgate.ticketWhen(holder, id, (ticket) => ticket.grant !== null);
+  // The grant is written right after the ticket that names it.
+  await eventually(async () => (await grantOf(tollgate, `G${id}`, holder)) ?? undefined);
   return granted as Ticket & { grant: { id: string; until: string } };
 }
-
-const grantOf = async (
-  tollgate: TollgateClient,
-  id: string,
-  holder: string = alex,
-): Promise<Grant | undefined> =>
-  (
-    await tollgate.call<{ items: Grant[] }>(aude, 'GET', `/grants?identity=${holder}&limit=100`)
-  ).body.items.find((grant) => grant.id === id);
 
 /** Waits until the grant has ended, and answers it. */
 const endedGrant = (tollgate: TollgateClient, id: string, holder: string = alex) =>
@@ -96,11 +98,12 @@ afterAll(async () => {
 describe('a time-bound grant at its end', () => {
   it('asks the fulfillers to revoke it, stays revoking until one confirms, then closes as expired', async () => {
     // Prepare
-    const granted = await grantTo(client, 'github-write', 'PT1H');
+    // Four scaled hours (7.2 s): long enough to read the grant active first on a loaded machine.
+    const granted = await grantTo(client, 'github-write', 'PT4H');
     expect(await grantOf(client, granted.grant.id)).toMatchObject({ status: 'active', endReason: null });
 
     // Act
-    const link = await client.linkFor(ian, granted.id, 'To revoke');
+    const link = await client.linkFor(ian, granted.id, 'To revoke', 30_000);
     const revoking = await client.ticket(alex, granted.id);
     const grantWhileRevoking = await grantOf(client, granted.grant.id);
     const page = await client.openLink(link);
