@@ -1,4 +1,4 @@
-import { accountablePersonId, type Identity } from '../domain/directory';
+import { accountablePersonId, type Identity, isActive } from '../domain/directory';
 import { ConflictError, ForbiddenError, NotFoundError } from '../domain/errors';
 import { type ExtensionBody, recordExpiryNotice } from '../domain/extension';
 import { grantFrom } from '../domain/grants';
@@ -16,7 +16,8 @@ const NOTICE_LIMIT = 200;
  * Primary course (a periodic schedule): tell the holder of each grant whose notice is due (a
  * service account's owner for it) that it ends, with a link of their own to extend it, reading
  * only the grants due through the sparse NOTICE_DUE index. The notice is recorded on the ticket
- * before it is sent, so a crash in between loses it rather than sending it twice.
+ * before it is sent, so a crash in between loses it rather than sending it twice. A recipient who
+ * is not active is recorded as told, and sent nothing.
  */
 export async function sendExpiryNotices(
   deps: LinkMailDeps & Pick<SubmitDeps, 'tickets'> & { grants: GrantStore },
@@ -35,6 +36,8 @@ export async function sendExpiryNotices(
     const grant = grantFrom(ticket);
     if (grant) await deps.grants.put(grant);
     if (!recorded || !ticket.grant?.until) continue;
+    // Nobody suspended or departed is sent a link that acts (their grants end by the identity change).
+    if (!isActive(await deps.directory.identity(to))) continue;
     const url = await mintLink(deps, {
       purpose: 'extend',
       ticketId: ticket.id,

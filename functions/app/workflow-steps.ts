@@ -188,8 +188,9 @@ async function afterDecision(deps: WorkflowDeps & PolicyDeps, ticket: Ticket, no
 }
 
 /**
- * Toxic combinations and departures are checked again right before anyone provisions access; an
- * approved extension of a grant still active provisions nothing.
+ * Toxic combinations and departures are checked again right before anyone provisions access, or
+ * keeps it longer: an approved extension of a grant still active provisions nothing, but a
+ * conflict that arose while it waited refuses it all the same.
  */
 async function openCheckedFulfilment(
   deps: WorkflowDeps & PolicyDeps,
@@ -197,11 +198,25 @@ async function openCheckedFulfilment(
   now: Date,
 ): Promise<Ticket> {
   const at = now.toISOString();
+  // A step repeated after it moved the grant's end only closes the extension, whatever policy says now.
+  const refusal = (await extensionApplied(deps, approved))
+    ? null
+    : await refusalBeforeFulfilment(deps, approved, now);
+  if (refusal) return refuseBeforeFulfilment(approved, refusal, at);
   const extended = approved.extends ? await applyExtension(deps, approved, at) : null;
   if (extended) return extended;
-  const refusal = await refusalBeforeFulfilment(deps, approved, now);
-  if (refusal) return refuseBeforeFulfilment(approved, refusal, at);
   return openFulfilment(approved, waitDeadlines(deps, approved, 'fulfilment', now), at);
+}
+
+/** Whether this extension already moved the end of the grant it extends (on the grant's ticket). */
+async function extensionApplied(deps: Pick<WorkflowDeps, 'grants' | 'tickets'>, extension: Ticket) {
+  const grant = extension.extends ? await deps.grants.get(extension.extends) : undefined;
+  const original = grant ? await deps.tickets.get(grant.ticket) : undefined;
+  return (
+    original?.timeline.some(
+      (event) => event.type === 'grant_extended' && event.data.extension === extension.id,
+    ) ?? false
+  );
 }
 
 /**
