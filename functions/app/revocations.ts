@@ -10,6 +10,7 @@ import {
   requestRevocation,
   revocationToBegin,
 } from '../domain/revocation';
+import { availableFulfillers, securityGroup } from '../domain/routing';
 import type { Ticket } from '../domain/ticket';
 import type { Clock, Directory, GrantSchedules, GrantStore, Revocations, TicketStore } from './ports';
 import { updateTicket } from './ticket-updates';
@@ -56,16 +57,12 @@ export async function beginRevocation(
 /** Who removes the access: the system's fulfillers now, else its owner, else security; never the holder. */
 async function revokers(deps: Pick<WorkflowDeps, 'directory'>, ticket: Ticket): Promise<string[]> {
   const system = ticket.system ? await deps.directory.system(ticket.system) : undefined;
-  const excluded = new Set([ticket.beneficiary, ticket.beneficiaryOwner]);
-  const eligible = async (ids: readonly string[]) => {
-    const people = await Promise.all(ids.map((id) => deps.directory.identity(id)));
-    return people.flatMap((person) => (isActive(person) && !excluded.has(person.id) ? [person.id] : []));
-  };
-  const fulfillers = system?.fulfilment.mode === 'manual' ? await eligible(system.fulfilment.fulfillers) : [];
+  const fulfillers = system ? ((await availableFulfillers(deps.directory, system, ticket)) ?? []) : [];
   if (fulfillers.length > 0) return fulfillers;
-  const owner = system ? await eligible([system.ownerId]) : [];
-  if (owner.length > 0) return owner;
-  return eligible((await deps.directory.identitiesWithRole('security')).map((person) => person.id));
+  const excluded = new Set([ticket.beneficiary, ticket.beneficiaryOwner]);
+  const owner = system ? await deps.directory.identity(system.ownerId) : undefined;
+  if (isActive(owner) && !excluded.has(owner.id)) return [owner.id];
+  return securityGroup(deps.directory, excluded);
 }
 
 /** How many due grants one sweep reads at most; the next sweep goes on from there. */

@@ -12,7 +12,7 @@ import { closeAsExtended, extendGrant } from '../domain/extension';
 import { grantFrom } from '../domain/grants';
 import { isStageName } from '../domain/policy/outcome';
 import { dueRevocation, endGrant, revocationAsked } from '../domain/revocation';
-import { escalateStage, resolveStage } from '../domain/routing';
+import { escalateStage, resolveStage, securityGroup } from '../domain/routing';
 import { applyChange, type Ticket } from '../domain/ticket';
 import type { WaitKind } from '../domain/workflow';
 import {
@@ -266,8 +266,7 @@ async function escalationTargets(deps: WorkflowDeps, ticket: Ticket, now: Date):
   const wait = openWait(ticket);
   const checkpoint = wait && checkpointDue(wait, now);
   if (wait?.kind === 'revoke' && checkpoint === 'final') {
-    const security = await deps.directory.identitiesWithRole('security');
-    return security.filter((person) => isActive(person) && person.id !== ticket.beneficiary).map((p) => p.id);
+    return securityGroup(deps.directory, new Set([ticket.beneficiary, ticket.beneficiaryOwner]));
   }
   if (!wait || checkpoint !== 'escalation' || ticket.type === 'support') return [];
   if (wait.kind !== 'approval') {

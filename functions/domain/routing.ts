@@ -104,10 +104,7 @@ async function resolveFrom(
     path.push(candidateId);
     candidateId = candidate?.managerId ?? null;
   }
-  const security = (await directory.identitiesWithRole('security'))
-    .filter((member) => isActive(member) && !passedOver.has(member.id))
-    .map((member) => member.id)
-    .sort();
+  const security = await securityGroup(directory, passedOver);
   if (security.length === 0) return null;
   return { stage, candidates: security, path: [...path, 'role:security'] };
 }
@@ -140,8 +137,16 @@ export async function escalateStage(
     }
   }
   if (managers.size > 0) return [...managers].sort();
+  return securityGroup(directory, passedOver);
+}
+
+/** The security group's active members, but those `excluded`: who is asked when nobody else is. */
+export async function securityGroup(
+  directory: DirectoryView,
+  excluded: ReadonlySet<string | null>,
+): Promise<string[]> {
   return (await directory.identitiesWithRole('security'))
-    .filter((member) => isActive(member) && !passedOver.has(member.id))
+    .filter((member) => isActive(member) && !excluded.has(member.id))
     .map((member) => member.id)
     .sort();
 }
