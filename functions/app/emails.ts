@@ -1,5 +1,6 @@
 import type { WaitPhase } from '../domain/deadlines';
 import type { System } from '../domain/directory';
+import { revocationCause } from '../domain/revocation';
 import type { Ticket } from '../domain/ticket';
 import type { TimelineEvent } from '../domain/timeline';
 import type { EmailMessage } from './ports';
@@ -121,13 +122,6 @@ export function revocationRequestEmail({
   phase,
   dueBy,
 }: TaskEmail & { dueBy: string }): EmailMessage {
-  const revocation = ticket.revocation;
-  const why =
-    revocation?.reason === 'expired'
-      ? `The grant ${ticket.grant?.id} ended at ${ticket.grant?.until}.`
-      : revocation?.reason === 'departed'
-        ? `${ticket.beneficiary} has left, so all their access ends.`
-        : `${revocation?.requestedBy} asked for this access to end${revocation?.note ? `: ${revocation.note}` : '.'}`;
   return taskEmail(
     { ticket, system, to, url, deadline },
     {
@@ -135,7 +129,7 @@ export function revocationRequestEmail({
       title: 'Access to remove',
       intro: [
         ...(phaseWords[phase].lead ? [phaseWords[phase].lead] : []),
-        why,
+        revocationCause(ticket),
         `Please remove ${ticket.entitlement} on ${system?.name ?? ticket.system} from ${ticket.beneficiary}, then confirm it from the page behind the link. Unconfirmed, it is overdue at ${dueBy}.`,
       ],
       action: 'Confirm the access is removed',

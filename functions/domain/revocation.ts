@@ -290,3 +290,12 @@ export function markRevocationOverdue(ticket: Ticket, security: readonly string[
     },
   );
 }
+
+/** Why the access is to go, in a sentence for those asked to remove it. */
+export function revocationCause(ticket: Pick<Ticket, 'beneficiary' | 'grant' | 'revocation'>): string {
+  const revocation = ticket.revocation;
+  if (revocation?.reason === 'expired')
+    return `The grant ${ticket.grant?.id} ended at ${ticket.grant?.until}.`;
+  if (revocation?.reason === 'departed') return `${ticket.beneficiary} has left, so all their access ends.`;
+  return `${revocation?.requestedBy} asked for this access to end${revocation?.note ? `: ${revocation.note}` : '.'}`;
+}

@@ -497,8 +497,10 @@ export function passCheckpoint(ticket: Ticket, now: Date, escalateTo: readonly s
   const checkpoint = wait ? checkpointDue(wait, now) : null;
   if (!wait || !checkpoint) return ticket;
   const at = now.toISOString();
-  if (wait.kind === 'revoke') return passRevocationCheckpoint(ticket, checkpoint, at, escalateTo);
-  if (checkpoint === 'final') return timeOut(ticket, at);
+  // A revocation's final deadline closes nothing: it is overdue, and security is asked too.
+  if (checkpoint === 'final') {
+    return wait.kind === 'revoke' ? markRevocationOverdue(ticket, escalateTo, at) : timeOut(ticket, at);
+  }
   const phase = checkpoint === 'reminder' ? ('reminded' as const) : ('escalated' as const);
   const advanced = { phase, ...(phase === 'escalated' ? { escalatedTo: [...escalateTo] } : {}) };
   if (wait.kind === 'approval') {
@@ -526,6 +528,20 @@ export function passCheckpoint(ticket: Ticket, now: Date, escalateTo: readonly s
       { approvals },
     );
   }
+  const revocation = ticket.revocation;
+  if (wait.kind === 'revoke' && revocation) {
+    return applyChange(
+      ticket,
+      {
+        type: phase,
+        at,
+        actor: 'tollgate',
+        reason: phase === 'escalated' && escalateTo.length === 0 ? 'Nobody eligible to escalate to' : null,
+        data: { wait: 'revoke', to: phase === 'escalated' ? [...escalateTo] : revocation.fulfillers },
+      },
+      { revocation: { ...revocation, ...advanced } },
+    );
+  }
   const fulfilment = ticket.fulfilment;
   if (!fulfilment) return ticket;
   if (ticket.type === 'support') return breachSla(ticket, checkpoint, at, advanced);
@@ -538,34 +554,6 @@ export function passCheckpoint(ticket: Ticket, now: Date, escalateTo: readonly s
       data: { wait: 'fulfilment', to: phase === 'escalated' ? [...escalateTo] : eligibleFulfillers(ticket) },
     },
     { fulfilment: { ...fulfilment, ...advanced } },
-  );
-}
-
-/**
- * A revocation's checkpoints: a reminder to the fulfillers, then the system owner asked too, then
- * overdue with security asked too. Its final deadline closes nothing.
- */
-function passRevocationCheckpoint(
-  ticket: Ticket,
-  checkpoint: 'reminder' | 'escalation' | 'final',
-  at: string,
-  escalateTo: readonly string[],
-): Ticket {
-  const revocation = ticket.revocation;
-  if (!revocation) return ticket;
-  if (checkpoint === 'final') return markRevocationOverdue(ticket, escalateTo, at);
-  const phase = checkpoint === 'reminder' ? ('reminded' as const) : ('escalated' as const);
-  const escalatedTo = phase === 'escalated' ? [...escalateTo] : revocation.escalatedTo;
-  return applyChange(
-    ticket,
-    {
-      type: phase,
-      at,
-      actor: 'tollgate',
-      reason: phase === 'escalated' && escalateTo.length === 0 ? 'Nobody eligible to escalate to' : null,
-      data: { wait: 'revoke', to: phase === 'escalated' ? escalatedTo : revocation.fulfillers },
-    },
-    { revocation: { ...revocation, phase, escalatedTo } },
   );
 }
 

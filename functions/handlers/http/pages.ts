@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ExtensionLinkView, TaskLinkView } from '../../app/links';
+import { revocationCause } from '../../domain/revocation';
 import type { HttpResult } from './route';
 
 /** Server-rendered pages behind emailed links: no script, one inline stylesheet allowed by nonce. */
@@ -38,12 +39,8 @@ export const messagePage = (status: number, title: string, message: string) =>
 
 function whyAsked(view: TaskLinkView): string {
   if (view.link.purpose === 'revoke') {
-    const revocation = view.ticket.revocation;
-    const why =
-      revocation?.reason === 'expired'
-        ? `The grant ended at ${view.ticket.grant?.until}.`
-        : `${revocation?.requestedBy} asked for it to end${revocation?.note ? `: ${revocation.note}` : '.'}`;
-    return `${why} Remove the access, then confirm it here.${revocation?.overdue ? ' This revocation is overdue.' : ''}`;
+    const overdue = view.ticket.revocation?.overdue ? ' This revocation is overdue.' : '';
+    return `${revocationCause(view.ticket)} Remove the access, then confirm it here.${overdue}`;
   }
   if (view.link.purpose === 'fulfilment')
     return `You are a named fulfiller of ${view.system?.name ?? view.ticket.system ?? 'this queue'}.`;
