@@ -8,8 +8,8 @@ import {
 } from '../domain/deadlines';
 import { isActive, type System } from '../domain/directory';
 import { ConflictError } from '../domain/errors';
-import { closeAsExtended, extendGrant } from '../domain/extension';
-import { grantFrom } from '../domain/grants';
+import { closeAsExtended, extendGrant, extensionApplied } from '../domain/extension';
+import { type Grant, grantFrom } from '../domain/grants';
 import { isStageName } from '../domain/policy/outcome';
 import { dueRevocation, endGrant, revocationAsked } from '../domain/revocation';
 import { escalateStage, resolveStage, securityGroup } from '../domain/routing';
@@ -198,25 +198,17 @@ async function openCheckedFulfilment(
   now: Date,
 ): Promise<Ticket> {
   const at = now.toISOString();
+  const extended = approved.extends ? await deps.grants.get(approved.extends) : undefined;
+  const original = extended ? await deps.tickets.get(extended.ticket) : undefined;
   // A step repeated after it moved the grant's end only closes the extension, whatever policy says now.
-  const refusal = (await extensionApplied(deps, approved))
-    ? null
-    : await refusalBeforeFulfilment(deps, approved, now);
+  const refusal =
+    original && extensionApplied(original, approved.id)
+      ? null
+      : await refusalBeforeFulfilment(deps, approved, now);
   if (refusal) return refuseBeforeFulfilment(approved, refusal, at);
-  const extended = approved.extends ? await applyExtension(deps, approved, at) : null;
-  if (extended) return extended;
+  const closed = extended ? await applyExtension(deps, approved, extended, at) : null;
+  if (closed) return closed;
   return openFulfilment(approved, waitDeadlines(deps, approved, 'fulfilment', now), at);
-}
-
-/** Whether this extension already moved the end of the grant it extends (on the grant's ticket). */
-async function extensionApplied(deps: Pick<WorkflowDeps, 'grants' | 'tickets'>, extension: Ticket) {
-  const grant = extension.extends ? await deps.grants.get(extension.extends) : undefined;
-  const original = grant ? await deps.tickets.get(grant.ticket) : undefined;
-  return (
-    original?.timeline.some(
-      (event) => event.type === 'grant_extended' && event.data.extension === extension.id,
-    ) ?? false
-  );
 }
 
 /**
@@ -225,9 +217,13 @@ async function extensionApplied(deps: Pick<WorkflowDeps, 'grants' | 'tickets'>, 
  * fulfilled; answers null when the grant is no longer active, and the extension is then fulfilled
  * like any request, as a grant of its own.
  */
-async function applyExtension(deps: WorkflowDeps, extension: Ticket, at: string): Promise<Ticket | null> {
-  const grant = extension.extends ? await deps.grants.get(extension.extends) : undefined;
-  if (!grant || !extension.duration) return null;
+async function applyExtension(
+  deps: WorkflowDeps,
+  extension: Ticket,
+  grant: Grant,
+  at: string,
+): Promise<Ticket | null> {
+  if (!extension.duration) return null;
   let extended: Ticket;
   try {
     extended = await updateTicket(deps.tickets, grant.ticket, (current) =>

@@ -65,13 +65,7 @@ export function extendGrant(
   extension: { ticketId: string; duration: string; at: string },
   secondScale: number,
 ): Ticket {
-  if (
-    ticket.timeline.some(
-      (event) => event.type === 'grant_extended' && event.data.extension === extension.ticketId,
-    )
-  ) {
-    return ticket;
-  }
+  if (extensionApplied(ticket, extension.ticketId)) return ticket;
   const grant = ticket.grant;
   const duration = parseDuration(extension.duration);
   if (!grant?.until || !extendable(ticket) || !duration) {
@@ -93,6 +87,10 @@ export function extendGrant(
     { grant: extended },
   );
 }
+
+/** Whether the extension `extensionId` already moved the end of this ticket's grant. */
+export const extensionApplied = (ticket: Pick<Ticket, 'timeline'>, extensionId: string): boolean =>
+  ticket.timeline.some((event) => event.type === 'grant_extended' && event.data.extension === extensionId);
 
 /** The extension approved and applied: it closes as fulfilled, naming the grant and its new end. */
 export function closeAsExtended(extension: Ticket, extended: Pick<Ticket, 'grant'>, at: string): Ticket {

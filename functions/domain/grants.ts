@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { expiryNoticeDue } from './extension';
 import { grantEndReasons } from './lifecycle';
+import { dueRevocation } from './revocation';
 import type { Ticket } from './ticket';
 import { appendEvent } from './timeline';
 
@@ -125,11 +126,8 @@ export function grantFrom(
     endReason: ended && revocation ? revocation.reason : null,
     overdue: revocation?.overdue ?? false,
     events,
-    revocationDueAt: !revocation
-      ? until
-      : revocation.deadline === null && revocation.result === null
-        ? revocation.requestedAt
-        : null,
+    // Due as dueRevocation says: at its end while active, at once when asked to end and not begun.
+    revocationDueAt: dueRevocation(ticket) ? (revocation?.requestedAt ?? until) : null,
     noticeDueAt: expiryNoticeDue(ticket) ? (ticket.grant.noticeAt ?? null) : null,
   };
 }
