@@ -33,24 +33,14 @@ const grantOf = async (id: string, holder: string = alex) =>
   ).body.items.find((grant) => grant.id === id);
 
 /** Alex asks for `entitlement` on GitHub for `duration` (null: standing); Erin approves, Ian fulfils. */
-async function grantToAlex(entitlement: string, duration: string | null) {
-  const filed = await client.call<{ id: string }>(alex, 'POST', '/requests', {
+const grantToAlex = (entitlement: string, duration: string | null) =>
+  client.grantThrough(alex, erin, ian, {
     type: 'access',
     system: 'github',
     entitlement,
     ...(duration ? { duration } : {}),
     justification: 'Cut the 4.2 release',
   });
-  expect(filed.status).toBe(201);
-  await client.submitLink(await client.linkFor(erin, filed.body.id, 'Approval needed'), {
-    decision: 'approve',
-  });
-  await client.submitLink(await client.linkFor(ian, filed.body.id, 'To fulfil'), { result: 'done' });
-  const granted = await client.ticketWhen(alex, filed.body.id, (ticket) => ticket.grant !== null);
-  // The grant is written right after the ticket that names it.
-  await eventually(async () => await grantOf(`G${filed.body.id}`));
-  return granted as Ticket & { grant: { id: string; until: string } };
-}
 
 const extend = (as: string, grantId: string, body: unknown, headers: Record<string, string> = {}) =>
   client.call<Ticket & ErrorBody>(as, 'POST', `/grants/${grantId}/extend`, body, headers);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { githubFlow, people } from '../support/seed';
 import { removeDataDir, startTollgate, type TollgateProcess } from '../support/tollgate-process';
-import { eventually, type Ticket, TollgateClient } from '../support/workflow-client';
+import { type Ticket, TollgateClient } from '../support/workflow-client';
 
 /**
  * Every fulfilled access request leaves a grant (issue 13, item 1), time-bound or standing, and
@@ -34,20 +34,8 @@ const grantsAs = (as: string, query: Record<string, string> = {}) =>
   client.call<GrantPage>(as, 'GET', `/grants?${new URLSearchParams(query)}`);
 
 /** Files the request for oneself, has one's manager approve it and Ian fulfil it, by their emailed links. */
-async function grantThrough(as: string, manager: string, body: Record<string, unknown>): Promise<Ticket> {
-  const filed = await client.call<{ id: string }>(as, 'POST', '/requests', body);
-  expect(filed.status).toBe(201);
-  const id = filed.body.id;
-  await client.submitLink(await client.linkFor(manager, id, 'Approval needed'), { decision: 'approve' });
-  await client.submitLink(await client.linkFor(ian, id, 'To fulfil'), { result: 'done' });
-  const ticket = await client.ticketWhen(as, id, (t) => t.grant !== null);
-  // The grant is written right after the ticket that names it.
-  await eventually(async () => {
-    const { body } = await grantsAs(people.aude, { identity: as });
-    return body.items.some((grant) => grant.ticket === id) || undefined;
-  });
-  return ticket;
-}
+const grantThrough = (as: string, manager: string, body: Record<string, unknown>) =>
+  client.grantThrough(as, manager, ian, body);
 
 beforeAll(async () => {
   server = await startTollgate({ env: { TOLLGATE_TIME_SCALE: '0.001', DIRECTORY_CACHE_SECONDS: '0' } });

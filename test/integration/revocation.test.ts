@@ -45,28 +45,19 @@ const grantOf = async (
  * `holder` (Alex unless said) asks for `entitlement` on GitHub for `duration` (null: standing); their
  * manager approves and Ian fulfils it, by their links.
  */
-async function grantTo(
+const grantTo = (
   tollgate: TollgateClient,
   entitlement: string,
   duration: string | null,
   { holder, manager }: { holder: string; manager: string } = { holder: alex, manager: erin },
-): Promise<Ticket & { grant: { id: string; until: string } }> {
-  const filed = await tollgate.call<{ id: string }>(holder, 'POST', '/requests', {
+) =>
+  tollgate.grantThrough(holder, manager, ian, {
     type: 'access',
     system: 'github',
     entitlement,
     ...(duration ? { duration } : {}),
     justification: 'Cut the 4.2 release',
   });
-  expect(filed.status).toBe(201);
-  const id = filed.body.id;
-  await tollgate.submitLink(await tollgate.linkFor(manager, id, 'Approval needed'), { decision: 'approve' });
-  await tollgate.submitLink(await tollgate.linkFor(ian, id, 'To fulfil'), { result: 'done' });
-  const granted = await tollgate.ticketWhen(holder, id, (ticket) => ticket.grant !== null);
-  // The grant is written right after the ticket that names it.
-  await eventually(async () => (await grantOf(tollgate, `G${id}`, holder)) ?? undefined);
-  return granted as Ticket & { grant: { id: string; until: string } };
-}
 
 /** Waits until the grant has ended, and answers it. */
 const endedGrant = (tollgate: TollgateClient, id: string, holder: string = alex) =>
