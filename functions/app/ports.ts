@@ -1,3 +1,4 @@
+import type { SignedCheckpoint } from '../domain/audit/checkpoint';
 import type { WaitPhase } from '../domain/deadlines';
 import type { Delegation } from '../domain/delegations';
 import type { DirectoryView, Identity, Role, System } from '../domain/directory';
@@ -496,4 +497,21 @@ export interface DelegationStore {
     identity: string,
     page: { after?: string; limit: number },
   ): Promise<{ items: Delegation[]; last: string | null }>;
+}
+
+/** Signs audit checkpoints with ECDSA P-256: a KMS key in AWS, a key file under .tollgate/ locally. */
+export interface AuditSigner {
+  /** The key's id as checkpoints name it: its ARN, or `local:{sha256 of the public key}`. */
+  keyId(): Promise<string>;
+  /** A DER-encoded ECDSA signature over SHA-256 of `message`. */
+  sign(message: Uint8Array): Promise<Uint8Array>;
+}
+
+/** Signed checkpoints, kept outside the table: S3 (with Object Lock in AWS), a local S3 endpoint or folder. */
+export interface CheckpointStore {
+  latest(): Promise<SignedCheckpoint | undefined>;
+  /** Writes a checkpoint; one with the same seq is never overwritten (answers false, writing nothing). */
+  put(signed: SignedCheckpoint): Promise<boolean>;
+  /** Every checkpoint, oldest first, read a page at a time. */
+  all(): AsyncIterable<SignedCheckpoint>;
 }
