@@ -55,15 +55,11 @@ function checkpointsOver(...headsEach: ChainHead[][]): SignedCheckpoint[] {
 }
 
 /** Verifies the table's chains (by chain id) against the checkpoints, as the use case does. */
-function verify(
-  table: Record<string, readonly TimelineEvent<string>[]>,
-  checkpoints: SignedCheckpoint[],
-  key = publicKeyPem,
-): VerificationReport {
+function verify(table: Table, checkpoints: SignedCheckpoint[], key = publicKeyPem): VerificationReport {
   const reading = new CheckpointReading(key);
   for (const signed of checkpoints) reading.add(signed);
   const verification = new TrailVerification(reading.heads);
-  for (const [chain, events] of Object.entries(table)) verification.see(chain, events);
+  for (const [chain, events] of table) verification.see(chain, events);
   return verification.finish(reading, '2026-12-05T00:00:00.000Z');
 }
 
@@ -71,12 +67,25 @@ const ticketA = chainId('ticket', '01JTICKETA');
 const ticketB = chainId('ticket', '01JTICKETB');
 const grantG = chainId('grant', 'G1');
 
+/** The chains the table holds, by chain id. */
+type Table = Map<string, readonly TimelineEvent<string>[]>;
+
+function eventsOf(table: Table, chain: string): readonly TimelineEvent<string>[] {
+  const events = table.get(chain);
+  if (!events) throw new Error(`No chain ${chain} in the test's table`);
+  return events;
+}
+
 /** Two tickets and a grant, all checkpointed as they stand. */
 function intactHistory() {
-  const table = { [ticketA]: chainOf(3), [ticketB]: chainOf(2), [grantG]: chainOf(2, 'tollgate') };
+  const table: Table = new Map([
+    [ticketA, chainOf(3)],
+    [ticketB, chainOf(2)],
+    [grantG, chainOf(2, 'tollgate')],
+  ]);
   const checkpoints = checkpointsOver(
-    [headOf(ticketA, table[ticketA].slice(0, 2)), headOf(grantG, table[grantG])],
-    [headOf(ticketA, table[ticketA]), headOf(ticketB, table[ticketB])],
+    [headOf(ticketA, eventsOf(table, ticketA).slice(0, 2)), headOf(grantG, eventsOf(table, grantG))],
+    [headOf(ticketA, eventsOf(table, ticketA)), headOf(ticketB, eventsOf(table, ticketB))],
   );
   return { table, checkpoints };
 }
@@ -110,7 +119,7 @@ describe('audit trail verification', () => {
   it('reports a ticket with an edited event as edited at that event', () => {
     // Prepare
     const { table, checkpoints } = intactHistory();
-    table[ticketA] = withEvent(table[ticketA], 2, { actor: 'mallory@example.com' });
+    table.set(ticketA, withEvent(eventsOf(table, ticketA), 2, { actor: 'mallory@example.com' }));
 
     // Act
     const report = verify(table, checkpoints);
@@ -126,7 +135,7 @@ describe('audit trail verification', () => {
   it('reports a ticket whose last events were removed as truncated', () => {
     // Prepare
     const { table, checkpoints } = intactHistory();
-    table[ticketA] = table[ticketA].slice(0, 2);
+    table.set(ticketA, eventsOf(table, ticketA).slice(0, 2));
 
     // Act
     const report = verify(table, checkpoints);
@@ -139,7 +148,10 @@ describe('audit trail verification', () => {
   it('reports a ticket with an event removed from its middle as edited', () => {
     // Prepare
     const { table, checkpoints } = intactHistory();
-    table[ticketA] = table[ticketA].filter((event) => event.seq !== 2);
+    table.set(
+      ticketA,
+      eventsOf(table, ticketA).filter((event) => event.seq !== 2),
+    );
 
     // Act
     const report = verify(table, checkpoints);
@@ -152,7 +164,7 @@ describe('audit trail verification', () => {
   it('reports a checkpointed ticket gone from the table as deleted', () => {
     // Prepare
     const { table, checkpoints } = intactHistory();
-    delete (table as Record<string, unknown>)[ticketB];
+    table.delete(ticketB);
 
     // Act
     const report = verify(table, checkpoints);
@@ -168,7 +180,7 @@ describe('audit trail verification', () => {
   it('reports a grant with an edited event as edited', () => {
     // Prepare
     const { table, checkpoints } = intactHistory();
-    table[grantG] = withEvent(table[grantG], 1, { at: '2026-11-01T00:00:00.000Z' });
+    table.set(grantG, withEvent(eventsOf(table, grantG), 1, { at: '2026-11-01T00:00:00.000Z' }));
 
     // Act
     const report = verify(table, checkpoints);
@@ -183,7 +195,7 @@ describe('audit trail verification', () => {
   it('reports a chain rewritten whole, every hash recomputed, as edited at its checkpointed head', () => {
     // Prepare
     const { table, checkpoints } = intactHistory();
-    table[ticketB] = chainOf(2, 'mallory@example.com');
+    table.set(ticketB, chainOf(2, 'mallory@example.com'));
 
     // Act
     const report = verify(table, checkpoints);
@@ -195,20 +207,23 @@ describe('audit trail verification', () => {
   it('reports a chain with events after its checkpoint as newer, not tampered', () => {
     // Prepare
     const { table, checkpoints } = intactHistory();
-    table[ticketB] = appendEvent<string>(table[ticketB].slice(0, 2), {
-      type: 'commented',
-      at: '2026-12-04T00:00:00.000Z',
-      actor: 'bob@example.com',
-      reason: null,
-      from: null,
-      to: null,
-      data: {},
-    });
+    table.set(
+      ticketB,
+      appendEvent<string>(eventsOf(table, ticketB).slice(0, 2), {
+        type: 'commented',
+        at: '2026-12-04T00:00:00.000Z',
+        actor: 'bob@example.com',
+        reason: null,
+        from: null,
+        to: null,
+        data: {},
+      }),
+    );
     const fresh = chainId('ticket', '01JTICKETC');
-    const withFresh = { ...table, [fresh]: chainOf(1) };
+    table.set(fresh, chainOf(1));
 
     // Act
-    const report = verify(withFresh, checkpoints);
+    const report = verify(table, checkpoints);
 
     // Assess
     expect(report.ok).toBe(true);
@@ -270,9 +285,9 @@ describe('audit trail verification', () => {
     // Prepare
     const { table } = intactHistory();
     const checkpoints = checkpointsOver(
-      [headOf(ticketA, table[ticketA])],
-      [headOf(ticketB, table[ticketB])],
-      [headOf(grantG, table[grantG])],
+      [headOf(ticketA, eventsOf(table, ticketA))],
+      [headOf(ticketB, eventsOf(table, ticketB))],
+      [headOf(grantG, eventsOf(table, grantG))],
     );
 
     // Act
