@@ -32,6 +32,7 @@ import {
   simulationSchema,
   ticketListSchema,
   ticketSchema,
+  verificationReportSchema,
 } from './handlers/http/schemas';
 
 /**
@@ -506,6 +507,20 @@ export const routes: Route[] = [
       200: { description: 'The snapshot', schema: policySnapshotSchema },
       ...failures,
       404: { description: 'No snapshot has this hash', schema: errorSchema },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/audit/verify',
+    handler: 'http/get-audit-verification',
+    auth: 'jwt',
+    operationId: 'getAuditVerification',
+    summary:
+      'The latest scheduled verification of the audit trail (auditor, security): each chain intact, newer, edited, truncated or deleted against the signed checkpoints. `npm run audit:verify` checks now, without the API',
+    responses: {
+      200: { description: 'The latest result', schema: verificationReportSchema },
+      ...failures,
+      404: { description: 'No scheduled verification has run yet', schema: errorSchema },
     },
   },
   {

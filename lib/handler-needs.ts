@@ -20,7 +20,7 @@ import type { StateMachineName } from '../functions/workflow';
  *   tickets of a page), snapshots.getMany, tickets.entitlementsApprovedFor, .inFlightFor and
  *   .awaitingApprovalOn, delegations.givenEndingAfter and .list, grants.list
  * - PutItem: tickets.create and .save, tasks.put, links.put, grants.put, idempotency.reserve,
- *   snapshots.put, policyStore.publish and .store (the version, then the change item),
+ *   verifications.put (the latest and a dated copy), snapshots.put, policyStore.publish and .store (the version, then the change item),
  *   securityEvents.record, jobs.create, delegations.create, directory.putIdentity and .putSystem
  *   (on the revision read)
  * - UpdateItem: idempotency.complete, links.markUsed and .release, tasks.retire (links leave the inbox),
@@ -28,8 +28,10 @@ import type { StateMachineName } from '../functions/workflow';
  *   policyStore.publish (the live pointer, with the change appended, on the version it replaces),
  *   jobs.advance and .fail
  * - DeleteItem: idempotency.release
+ * - Scan: trail.pages (the audit verification reads every ticket and grant item, projected to its events)
  * - BatchWriteItem: tickets.addViewers, directory.put (seeding only), directory.putIdentity (role memberships)
- * - Query on the table itself: tickets.list by viewer, directory.identitiesWithRole
+ * - Query on the table itself: tickets.list by viewer, directory.identitiesWithRole, trail.pages
+ *   (the admin log, ADMINLOG)
  * - Query on gsi1: tickets.list by requester, directory.directReportsOf, grants.list (HOLDER#, the
  *   system filtered in the index), delegations.givenEndingAfter and .list (DELEGATOR#)
  * - Query on gsi2: tickets.list by beneficiary, directory.serviceAccountsOwnedBy, delegations.list
@@ -64,7 +66,8 @@ export type ItemAction =
   | 'UpdateItem'
   | 'DeleteItem'
   | 'BatchWriteItem'
-  | 'Query';
+  | 'Query'
+  | 'Scan';
 
 /**
  * Each Step Functions action and the resource type IAM evaluates it against: DescribeExecution and
@@ -321,6 +324,8 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   }),
   // The caller looked up, the job read.
   'http/get-policy-simulation': needs({ table: ['GetItem'] }),
+  // The caller looked up, the latest verification read.
+  'http/get-audit-verification': needs({ table: ['GetItem'] }),
   // The job and the candidate version read; the period's tickets counted (first step) and a page of
   // them read on gsi3, the tickets and their snapshots batch-read; the step written on the job.
   'workflow/simulate-page': needs({

@@ -27,7 +27,8 @@ export interface PolicySetView extends PolicyVersion {
   baseline: boolean;
 }
 
-function assertRole(caller: Identity, roles: readonly Role[], what: string): void {
+/** Refuses (403) a caller who has none of `roles`, naming who may. */
+export function assertRole(caller: Identity, roles: readonly Role[], what: string): void {
   if (!caller.roles.some((role) => roles.includes(role))) {
     throw new ForbiddenError(`Only ${roles.join(', ')} may ${what}`);
   }

@@ -1,4 +1,5 @@
 import type { SignedCheckpoint } from '../domain/audit/checkpoint';
+import type { VerificationReport } from '../domain/audit/verification';
 import type { WaitPhase } from '../domain/deadlines';
 import type { Delegation } from '../domain/delegations';
 import type { DirectoryView, Identity, Role, System } from '../domain/directory';
@@ -9,6 +10,7 @@ import type { ActionAnswer, PolicyAction } from '../domain/policy/outcome';
 import type { Policies } from '../domain/policy/policy-set';
 import type { RevocationInput } from '../domain/revocation';
 import type { Ticket } from '../domain/ticket';
+import type { TimelineEvent } from '../domain/timeline';
 import type { WaitKind } from '../domain/workflow';
 
 export interface Clock {
@@ -514,4 +516,33 @@ export interface CheckpointStore {
   put(signed: SignedCheckpoint): Promise<boolean>;
   /** Every checkpoint, oldest first, read a page at a time. */
   all(): AsyncIterable<SignedCheckpoint>;
+}
+
+/** A hash chain as the table holds it: a ticket's timeline, a grant's events or the admin log. */
+export interface StoredChain {
+  /** `ticket:{id}`, `grant:{id}` or `admin:log` (domain/audit/checkpoint.ts). */
+  chain: string;
+  events: TimelineEvent<string>[];
+}
+
+/**
+ * Every chain, read straight from the table a page at a time: what an independent verification
+ * reads, so never through the system's API, and never the whole table in memory.
+ */
+export interface TrailReader {
+  /** Pages of chains; `read`: how many items the page went through (for progress). */
+  pages(): AsyncIterable<{ chains: StoredChain[]; read: number }>;
+  /** About how many items a whole reading goes through (DynamoDB's count is hours old), or undefined. */
+  approximateItems(): Promise<number | undefined>;
+}
+
+/** The public key checkpoints are verified with (PEM, SPKI): from KMS in AWS, the key file locally. */
+export interface AuditPublicKey {
+  pem(): Promise<string>;
+}
+
+/** The results of the scheduled verification: the latest, and a copy of each by when it ran. */
+export interface VerificationResults {
+  put(report: VerificationReport): Promise<void>;
+  latest(): Promise<VerificationReport | undefined>;
 }

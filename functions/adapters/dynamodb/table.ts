@@ -43,6 +43,7 @@ const ticketFacts = [
  * | security event (a refusal)        | SECURITY#{yyyy-mm-dd}      | {at}#{actor}#{task id} |
  * | job (a policy simulation)         | JOB#{id}                   | JOB           |
  * | delegation (deleted ones kept)    | DELEGATION#{id}            | DELEGATION    |
+ * | audit verification result         | AUDIT                      | VERIFY#LATEST, and a copy at VERIFY#{at} |
  *
  * ## Indexes
  *
@@ -336,6 +337,9 @@ export const keys = {
     sk: `${event.at}#${event.actor}#${event.taskId}`,
   }),
   job: (id: string): Keys => ({ pk: `JOB#${id}`, sk: 'JOB' }),
+  /** The scheduled audit verification's result: the latest, read by GET /audit/verify, and one copy per run. */
+  latestVerification: (): Keys => ({ pk: 'AUDIT', sk: 'VERIFY#LATEST' }),
+  verification: (at: string): Keys => ({ pk: 'AUDIT', sk: `VERIFY#${at}` }),
   /** Under its owner and its delegate, by when it ends: what has not ended is one range of the sort key. */
   delegation: (delegation: Pick<Delegation, 'id' | 'owner' | 'delegate' | 'until'>): Keys => ({
     ...keys.delegationId(delegation.id),

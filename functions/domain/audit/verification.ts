@@ -157,6 +157,21 @@ export interface VerificationReport {
   byKind: Record<ChainKind, StatusCounts>;
   /** Every chain not intact: the tampered ones first, then the newer ones. */
   findings: Finding[];
+  /** How many findings a shortened copy leaves out (`abridged`); 0 in a whole report. */
+  findingsLeftOut: number;
+}
+
+/**
+ * The report with at most `max` findings, the tampered ones kept first: what fits in one stored
+ * item (DynamoDB's 400 KB); the counts still count every chain.
+ */
+export function abridged(report: VerificationReport, max: number): VerificationReport {
+  if (report.findings.length <= max) return report;
+  return {
+    ...report,
+    findings: report.findings.slice(0, max),
+    findingsLeftOut: report.findingsLeftOut + report.findings.length - max,
+  };
 }
 
 const noCounts = (): StatusCounts => ({ intact: 0, newer: 0, edited: 0, truncated: 0, deleted: 0 });
@@ -205,6 +220,7 @@ export class TrailVerification {
       counts: { ...this.counts, total },
       byKind: this.byKind,
       findings: [...this.tamperedFindings, ...this.newerFindings],
+      findingsLeftOut: 0,
     };
   }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { chainStatuses } from '../../domain/audit/verification';
 import { MAX_COMMENT_LENGTH } from '../../domain/comments';
 import { delegationStatuses, MAX_DELEGATION_DAYS } from '../../domain/delegations';
 import { identityIdSchema, storedIdentitySchema } from '../../domain/directory';
@@ -268,3 +269,36 @@ export const simulationSchema = z
       .meta({ description: 'Why it failed, when `status` is `failed`' }),
   })
   .meta({ id: 'PolicySimulation', description: 'A simulation job: its progress, and its result once done' });
+
+const statusCounts = z.object(Object.fromEntries(chainStatuses.map((status) => [status, z.number().int()])));
+
+export const verificationReportSchema = z
+  .object({
+    checkedAt: z.string(),
+    ok: z.boolean().meta({ description: 'No chain tampered with, and every checkpoint sound' }),
+    checkpoints: z.object({
+      count: z.number().int(),
+      latest: z.object({ seq: z.number().int(), at: z.string() }).nullable(),
+      sound: z.boolean(),
+      problems: z.array(z.object({ seq: z.number().int(), detail: z.string() })),
+    }),
+    counts: statusCounts.extend({ total: z.number().int() }),
+    byKind: z.object({ ticket: statusCounts, grant: statusCounts, admin: statusCounts }),
+    findings: z
+      .array(
+        z.object({
+          chain: z.string().meta({ description: '`ticket:{id}`, `grant:{id}` or `admin:log`' }),
+          kind: z.enum(['ticket', 'grant', 'admin']),
+          id: z.string(),
+          status: z.enum(['newer', 'edited', 'truncated', 'deleted']),
+          detail: z.string(),
+        }),
+      )
+      .meta({ description: 'Every chain not intact, the tampered ones (edited, truncated, deleted) first' }),
+    findingsLeftOut: z.number().int().meta({ description: 'Findings past the 1,000 stored' }),
+  })
+  .meta({
+    id: 'AuditVerification',
+    description:
+      'The latest scheduled verification of the audit trail: every ticket, grant and admin-log chain against the signed checkpoints',
+  });
