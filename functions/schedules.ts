@@ -50,6 +50,13 @@ export const schedules: Schedule[] = [
     description:
       'Tell the holder of each grant that ends soon (a day before, or halfway through a shorter one) that it ends, with a link to extend it',
   },
+  {
+    name: 'audit-checkpoint',
+    expression: 'rate(15 minutes)',
+    handler: 'scheduled/audit-checkpoint',
+    description:
+      "Sign the heads of every ticket, grant and admin-log chain changed since the last audit checkpoint, with that checkpoint's hash, and store the checkpoint in the audit bucket",
+  },
 ];
 
 export type Cadence = { kind: 'rate'; seconds: number } | { kind: 'cron'; cron: CronSchedule };

@@ -9,6 +9,7 @@ import { getPolicyDeps } from '../handlers/policy-deps';
 import { routes } from '../routes';
 import { schedules } from '../schedules';
 import { stateMachines, workflowTasks } from '../workflow';
+import { loadOrCreateAuditKey } from './audit-key';
 import { lockDataFolder } from './data-lock';
 import { createDevRoutes, type LocalMetrics } from './dev-routes';
 import { LOCAL_TABLE_NAME, localCredentials, startLocalDynamo } from './dynamodb';
@@ -133,6 +134,7 @@ export async function startLocalRuntime(
       AWS_ENDPOINT_URL_SCHEDULER: schedulerUrl,
       AWS_ENDPOINT_URL_S3: s3Url,
       AUDIT_BUCKET: LOCAL_AUDIT_BUCKET,
+      AUDIT_SIGNING_KEY_FILE: loadOrCreateAuditKey(settings.dataDir),
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? (settings.quiet ? 'ERROR' : 'INFO'),
     });
     // The handlers read their settings at their first call; reading them here makes a bad one (such

@@ -1,7 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -16,48 +12,21 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createS3Client } from '../../functions/adapters/s3/client';
-import { type LocalS3, startLocalS3 } from '../../functions/local/s3';
+import { LOCAL_S3_BUCKET, startTestS3, type TestS3 } from '../support/local-s3';
 
-const BUCKET = 'tollgate-audit';
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+const BUCKET = LOCAL_S3_BUCKET;
 const MiB = 1024 * 1024;
 
 describe('local S3 endpoint', () => {
-  let dataDir: string;
-  let server: Server;
-  let s3: LocalS3;
+  let s3: TestS3;
   let client: S3Client;
-  let clock: Date | undefined;
 
   beforeEach(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'tollgate-s3-'));
-    server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : 0;
-    clock = undefined;
-    s3 = await startLocalS3({
-      dataDir,
-      buckets: [BUCKET],
-      server,
-      credentials,
-      now: () => clock ?? new Date(),
-    });
-    client = createS3Client({
-      endpoint: `http://127.0.0.1:${port}`,
-      region: 'us-east-1',
-      credentials,
-      maxAttempts: 1,
-    });
+    s3 = await startTestS3();
+    client = s3.client;
   });
 
-  afterEach(async () => {
-    client.destroy();
-    await s3.close();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  afterEach(() => s3.close());
 
   const put = (Key: string, Body: string, IfNoneMatch?: string) =>
     client.send(
@@ -235,7 +204,7 @@ describe('local S3 endpoint', () => {
     const url = await getSignedUrl(client, new GetObjectCommand({ Bucket: BUCKET, Key: 'exports/e.csv' }), {
       expiresIn: 60,
     });
-    clock = new Date(Date.now() + 61_000);
+    s3.setClock(new Date(Date.now() + 61_000));
 
     // Act
     const response = await fetch(url);
@@ -268,7 +237,7 @@ describe('local S3 endpoint', () => {
   it('refuses a request signed with another secret', async () => {
     // Prepare
     const intruder = createS3Client({
-      endpoint: await client.config.endpoint?.().then((e) => `http://${e.hostname}:${e.port}`),
+      endpoint: s3.url,
       region: 'us-east-1',
       credentials: { accessKeyId: 'local', secretAccessKey: 'guessed' },
       maxAttempts: 1,

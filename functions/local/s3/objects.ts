@@ -17,6 +17,7 @@ export interface ObjectInfo {
 export const MIN_PART_BYTES = 5 * 1024 * 1024;
 
 export class ObjectExists extends Error {}
+export class BadDigest extends Error {}
 
 /**
  * One bucket as a folder: each object a file named by its encoded key, its ETag and type in
@@ -38,12 +39,25 @@ export class BucketFolder {
   private metaPath = (key: string) => join(this.dir, '.meta', `${fileName(key)}.json`);
   private tmpPath = () => join(this.dir, '.tmp', randomUUID());
 
-  async put(key: string, body: Readable, contentType: string, ifNoneMatch: boolean): Promise<string> {
+  /** Stores the body as `key`; a `sha256` (base64) it does not match stores nothing (BadDigest). */
+  async put(
+    key: string,
+    body: Readable,
+    options: { contentType: string; ifNoneMatch: boolean; sha256?: string },
+  ): Promise<string> {
     const tmp = this.tmpPath();
     const md5 = createHash('md5');
-    body.on('data', (chunk: Buffer) => md5.update(chunk));
+    const sha256 = createHash('sha256');
+    body.on('data', (chunk: Buffer) => {
+      md5.update(chunk);
+      sha256.update(chunk);
+    });
     await pipeline(body, createWriteStream(tmp));
-    return this.commit(key, tmp, `"${md5.digest('hex')}"`, contentType, ifNoneMatch);
+    if (options.sha256 !== undefined && sha256.digest('base64') !== options.sha256) {
+      await rm(tmp, { force: true });
+      throw new BadDigest(key);
+    }
+    return this.commit(key, tmp, `"${md5.digest('hex')}"`, options.contentType, options.ifNoneMatch);
   }
 
   private async commit(

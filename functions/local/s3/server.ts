@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { BucketFolder, ObjectExists, type ObjectInfo } from './objects';
+import { BadDigest, BucketFolder, ObjectExists, type ObjectInfo } from './objects';
 import { type Credentials, queryPairs, SignatureError, verifySigV4 } from './sigv4';
 
 export interface LocalS3Options {
@@ -38,7 +38,8 @@ const LIST_MAX_KEYS = 1000;
 /**
  * A local stand-in for Amazon S3: path-style requests signed with SigV4 (the runtime's local
  * credentials), serving exactly what Tollgate uses: PutObject (If-None-Match: * refuses an
- * existing key), GetObject, HeadObject, ListObjectsV2, multipart uploads and presigned GETs.
+ * existing key; an x-amz-checksum-sha256 is checked), GetObject, HeadObject, ListObjectsV2,
+ * multipart uploads and presigned GETs.
  * There is no versioning and no Object Lock: an object on disk can be changed by anyone who can
  * write the data folder.
  */
@@ -120,9 +121,20 @@ async function handle(
         throw new S3Error('NotImplemented', 501, 'Local S3 supports only If-None-Match: *');
       }
       try {
-        const etag = await bucket.put(key, req, contentType, ifNoneMatch === '*');
-        return send(res, 200, '', { ETag: etag });
+        const checksum = req.headers['x-amz-checksum-sha256'];
+        const etag = await bucket.put(key, req, {
+          contentType,
+          ifNoneMatch: ifNoneMatch === '*',
+          ...(typeof checksum === 'string' ? { sha256: checksum } : {}),
+        });
+        return send(res, 200, '', {
+          ETag: etag,
+          ...(typeof checksum === 'string' ? { 'x-amz-checksum-sha256': checksum } : {}),
+        });
       } catch (error) {
+        if (error instanceof BadDigest) {
+          throw new S3Error('BadDigest', 400, 'The SHA256 you specified did not match the calculated checksum.');
+        }
         if (error instanceof ObjectExists) {
           throw new S3Error(
             'PreconditionFailed',
