@@ -50,6 +50,22 @@ export const schedules: Schedule[] = [
     description:
       'Tell the holder of each grant that ends soon (a day before, or halfway through a shorter one) that it ends, with a link to extend it',
   },
+  {
+    name: 'audit-checkpoint',
+    expression: 'rate(15 minutes)',
+    handler: 'scheduled/audit-checkpoint',
+    description:
+      "Sign the heads of every ticket, grant and admin-log chain changed since the last audit checkpoint, with that checkpoint's hash, and store the checkpoint in the audit bucket",
+  },
+  {
+    name: 'audit-verify',
+    // Daily, at night: it reads every ticket and grant, which a busy hour would feel.
+    expression: 'cron(30 3 * * ? *)',
+    timeZone: 'UTC',
+    handler: 'scheduled/audit-verify',
+    description:
+      'Verify the audit trail: every ticket, grant and admin-log chain against the signed checkpoints; the result is what GET /audit/verify shows',
+  },
 ];
 
 export type Cadence = { kind: 'rate'; seconds: number } | { kind: 'cron'; cron: CronSchedule };

@@ -326,6 +326,9 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   'http/get-policy-simulation': needs({ table: ['GetItem'] }),
   // The caller looked up, the latest verification read.
   'http/get-audit-verification': needs({ table: ['GetItem'] }),
+  // Every ticket and grant item scanned (projected to their events), the admin log queried on the
+  // table's own key; the result put twice (the latest, and its dated copy).
+  'scheduled/audit-verify': needs({ table: ['Scan', 'Query', 'PutItem'] }),
   // The job and the candidate version read; the period's tickets counted (first step) and a page of
   // them read on gsi3, the tickets and their snapshots batch-read; the step written on the job.
   'workflow/simulate-page': needs({

@@ -15,6 +15,8 @@ import { keys } from './table';
 
 const TICKET = keys.ticketId('');
 const GRANT = keys.grantId('');
+/** The admin log's partition: its HEAD item, and its events under EVENT#{seq}. */
+const ADMIN_LOG_PARTITION = keys.adminLogHead().pk;
 
 /**
  * Reads every chain straight from the table: a Scan of the ticket and grant items, projected to
@@ -92,8 +94,6 @@ export class DynamoTrailReader implements TrailReader {
   }
 }
 
-/** The admin log's partition (the lead's admin log chain, issue 14). */
-const ADMIN_LOG_PARTITION = 'ADMINLOG';
 
 function chainOfItem(item: Record<string, unknown>): StoredChain {
   const pk = String(item.pk);
