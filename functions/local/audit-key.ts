@@ -8,8 +8,7 @@ import { join } from 'node:path';
  * which is what `npm run audit:verify` checks local checkpoints with. Answers the private key's path.
  */
 export function loadOrCreateAuditKey(dataDir: string): string {
-  const privateFile = join(dataDir, 'audit-signing-key.pem');
-  const publicFile = join(dataDir, 'audit-signing-key.pub.pem');
+  const { privateFile, publicFile } = auditKeyFiles(dataDir);
   if (!existsSync(privateFile)) {
     const { privateKey, publicKey } = generateKeyPairSync('ec', {
       namedCurve: 'P-256',
@@ -21,3 +20,9 @@ export function loadOrCreateAuditKey(dataDir: string): string {
   }
   return privateFile;
 }
+
+/** Where the local key pair is kept in the data folder. */
+export const auditKeyFiles = (dataDir: string) => ({
+  privateFile: join(dataDir, 'audit-signing-key.pem'),
+  publicFile: join(dataDir, 'audit-signing-key.pub.pem'),
+});

@@ -17,7 +17,7 @@ import { gatewayServerOptions, type HttpHandler, type ServedRoute, startHttpServ
 import { type LocalFunction, localLambdaInvoker } from './lambda';
 import { createLocalAuth } from './local-auth';
 import { listeningOn, openHttpPort } from './ports';
-import { startLocalS3 } from './s3';
+import { LOCAL_AUDIT_BUCKET, startLocalS3 } from './s3';
 import { startScheduler } from './scheduler';
 import { startLocalSchedulerService } from './scheduler-service';
 import { loadOrCreateSecrets } from './secrets';
@@ -37,8 +37,6 @@ export interface LocalRuntime {
 
 const REGION = 'us-east-1';
 const ACCOUNT = '000000000000';
-/** The stack's checkpoint bucket, as the local S3 endpoint serves it (in `{dataDir}/s3/`). */
-export const LOCAL_AUDIT_BUCKET = 'tollgate-audit';
 
 /** The local Scheduler keeps these on each schedule as AWS's does; it assumes no role and writes dead letters to disk. */
 export const localGrantSchedules = {

@@ -94,7 +94,6 @@ export class DynamoTrailReader implements TrailReader {
   }
 }
 
-
 function chainOfItem(item: Record<string, unknown>): StoredChain {
   const pk = String(item.pk);
   const isTicket = item.sk === TICKET.sk;
