@@ -74,10 +74,15 @@ export class TollgateClient {
   }
 
   /** Runs the reconcile schedule now (local only) and answers what it did. */
-  async reconcile(): Promise<ReconcileResult> {
-    const response = await fetch(`${this.url}/dev/schedules/reconcile/run`, { method: 'POST' });
-    if (response.status !== 200) throw new Error(`reconcile answered ${response.status}`);
-    return ((await response.json()) as { result: ReconcileResult }).result;
+  reconcile(): Promise<ReconcileResult> {
+    return this.runSchedule<ReconcileResult>('reconcile');
+  }
+
+  /** Runs a schedule of functions/schedules.ts now (local only) and answers what its handler returned. */
+  async runSchedule<T = unknown>(name: string): Promise<T> {
+    const response = await fetch(`${this.url}/dev/schedules/${name}/run`, { method: 'POST' });
+    if (response.status !== 200) throw new Error(`${name} answered ${response.status}`);
+    return ((await response.json()) as { result: T }).result;
   }
 
   /** The local AWS-protocol endpoints (`GET /dev/endpoints`). */
