@@ -465,6 +465,9 @@ const matrix: Record<string, Record<Caller, Cell>> = {
   'POST /policies/simulations': { ...oversightOnly(), auditor: 202, security: 202, admin: 202 },
   // A simulation an admin started: readable by the same roles, whoever started it.
   'GET /policies/simulations/{id}': oversightOnly(),
+  // Issue 14: the verification of the audit trail is for auditor and security; an admin, who
+  // changes policies and the directory, is not the one to read whether history was changed.
+  'GET /audit/verify': { ...oversightOnly(), admin: 403 },
   // The approver's emailed link, opened with this caller's bearer header (or none). Spec: the link
   // pages authenticate by "the token in the link", not by a JWT: a mail scanner without any token
   // must see the page (and change nothing), and a stale or foreign Authorization header changes nothing.
@@ -676,6 +679,8 @@ describe('authorization matrix: every deployed route × every kind of caller', (
       policies: candidatePolicies,
     });
     simulationId = simulation.body.id;
+    // A stored verification, so that those who may read it get a 200 rather than the 404 before any.
+    await client.runSchedule('audit-verify');
     sharedDelegationId = await delegateDanaToBo();
     for (const caller of Object.keys(callers) as Caller[]) {
       freshDelegations.set(caller, await delegateDanaToBo());
@@ -867,6 +872,7 @@ describe('authorization matrix: every deployed route × every kind of caller', (
     'GET /policies/simulations/{id}': async (_caller, api) => ({
       status: (await api.get(`/policies/simulations/${simulationId}`)).status,
     }),
+    'GET /audit/verify': async (_caller, api) => ({ status: (await api.get('/audit/verify')).status }),
     'GET /a/{token}': async (_caller, api) => {
       const response = await fetch(shared.report.pending.link, { headers: bearer(api) });
       return { status: response.status };

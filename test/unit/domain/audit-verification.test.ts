@@ -9,6 +9,7 @@ import {
   type SignedCheckpoint,
 } from '../../../functions/domain/audit/checkpoint';
 import {
+  abridged,
   CheckpointReading,
   TrailVerification,
   type VerificationReport,
@@ -322,5 +323,22 @@ describe('audit trail verification', () => {
       checkpoints: { count: 0, latest: null, sound: true },
       counts: { newer: 3, total: 3 },
     });
+  });
+
+  it('keeps the tampered findings first, and counts those left out, when a stored copy is shortened', () => {
+    // Prepare
+    const { table, checkpoints } = intactHistory();
+    table.set(chainId('ticket', '01JTICKETC'), chainOf(1));
+    table.set(chainId('ticket', '01JTICKETD'), chainOf(1));
+    table.delete(grantG);
+    const report = verify(table, checkpoints);
+
+    // Act
+    const stored = abridged(report, 2);
+
+    // Assess
+    expect(stored.findings.map((finding) => finding.status)).toEqual(['deleted', 'newer']);
+    expect(stored.findingsLeftOut).toBe(1);
+    expect(stored.counts).toEqual(report.counts);
   });
 });
