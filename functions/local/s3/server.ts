@@ -133,7 +133,11 @@ async function handle(
         });
       } catch (error) {
         if (error instanceof BadDigest) {
-          throw new S3Error('BadDigest', 400, 'The SHA256 you specified did not match the calculated checksum.');
+          throw new S3Error(
+            'BadDigest',
+            400,
+            'The SHA256 you specified did not match the calculated checksum.',
+          );
         }
         if (error instanceof ObjectExists) {
           throw new S3Error(
