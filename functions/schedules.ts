@@ -67,6 +67,8 @@ export const schedules: Schedule[] = [
     expression: 'cron(30 3 * * ? *)',
     timeZone: 'UTC',
     handler: 'scheduled/audit-verify',
+    // Lambda's most: it reads the whole table, every checkpoint and every chain.
+    timeoutMinutes: 15,
     description:
       'Verify the audit trail: every ticket, grant and admin-log chain against the signed checkpoints; the result is what GET /audit/verify shows',
   },

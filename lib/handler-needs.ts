@@ -61,7 +61,7 @@ import { type CheckpointAction, grantCheckpointAccess } from './constructs/audit
  * reconcile (which records failures as record-failure does) and the identity changes.
  */
 /** What a handler does with the audit signing key (ECC_NIST_P256). */
-export type SigningKeyAction = 'Sign';
+export type SigningKeyAction = 'Sign' | 'GetPublicKey';
 
 export type ItemAction =
   | 'GetItem'
@@ -340,8 +340,13 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   // The caller looked up, the latest verification read.
   'http/get-audit-verification': needs({ table: ['GetItem'] }),
   // Every ticket and grant item scanned (projected to their events), the admin log queried on the
-  // table's own key; the result put twice (the latest, and its dated copy).
-  'scheduled/audit-verify': needs({ table: ['Scan', 'Query', 'PutItem'] }),
+  // table's own key; every checkpoint listed and read, and checked with the signing key's public
+  // half (GetPublicKey); the result put twice (the latest, and its dated copy).
+  'scheduled/audit-verify': needs({
+    table: ['Scan', 'Query', 'PutItem'],
+    checkpoints: ['GetObject', 'ListBucket'],
+    signingKey: ['GetPublicKey'],
+  }),
   // The job and the candidate version read; the period's tickets counted (first step) and a page of
   // them read on gsi3, the tickets and their snapshots batch-read; the step written on the job.
   'workflow/simulate-page': needs({

@@ -11,7 +11,7 @@ import {
   signatureHolds,
 } from '../../functions/domain/audit/checkpoint';
 import { localCredentials } from '../../functions/local/dynamodb';
-import { LOCAL_AUDIT_BUCKET } from '../../functions/local/runtime';
+import { LOCAL_AUDIT_BUCKET } from '../../functions/local/s3';
 import { githubFlow } from '../support/seed';
 import { removeDataDir, startTollgate, type TollgateProcess } from '../support/tollgate-process';
 import { type Ticket, TollgateClient } from '../support/workflow-client';
