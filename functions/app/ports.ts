@@ -1,3 +1,4 @@
+import type { AdminEvent } from '../domain/audit/admin-events';
 import type { SignedCheckpoint } from '../domain/audit/checkpoint';
 import type { WaitPhase } from '../domain/deadlines';
 import type { Delegation } from '../domain/delegations';
@@ -43,6 +44,8 @@ export interface StoredEntry<T> {
   entry: T;
   /** How many times the entry was written through `DirectoryStore`; 0 for one written otherwise (seeding). */
   revision: number;
+  /** The admin actions that wrote it, hash-chained; empty for an entry written otherwise (seeding). */
+  history: AdminEvent[];
 }
 
 /**
@@ -57,8 +60,8 @@ export interface DirectoryStore extends Directory {
    * Writes the entry (with its role memberships) if it is still at `revision`, or, for `null`, if
    * there is none yet; throws DirectoryEntryChangedError otherwise.
    */
-  putIdentity(identity: Identity, revision: number | null): Promise<void>;
-  putSystem(system: System, revision: number | null): Promise<void>;
+  putIdentity(identity: Identity, revision: number | null, history: AdminEvent[]): Promise<void>;
+  putSystem(system: System, revision: number | null, history: AdminEvent[]): Promise<void>;
 }
 
 /**
