@@ -126,7 +126,7 @@ export async function measureRevocationLag(
         }
         let written = 0;
         await inParallel(tickets, WRITES_IN_FLIGHT, async (ticket, index) => {
-          await directory.putIdentity(script.holder(index), null);
+          await directory.putIdentity(script.holder(index), null, []);
           await deps.tickets.create(ticket);
           // As the fulfilment step does once the ticket is committed: the grant, then its schedule.
           await writeDerivedItems(deps, ticket, 'fulfilment');

@@ -15,8 +15,8 @@ import { LOCAL_TABLE_NAME, localCredentials } from '../functions/local/dynamodb'
 import { LOCAL_AUDIT_BUCKET } from '../functions/local/s3';
 import { readLocalSettings } from '../functions/local/settings';
 
-const usage = `Verifies the audit trail: every ticket's timeline, every grant's events and the admin log,
-read straight from the table, against the signed checkpoints, read straight from the bucket, with
+const usage = `Verifies the audit trail: every ticket's timeline, every grant's events and the admin
+history of directory entries, catalog systems and the policies, read straight from the table, against the signed checkpoints, read straight from the bucket, with
 the signing key's public half. It never asks the Tollgate API: that would ask the system under audit.
 
   npm run audit:verify                       the local system (npm start), while it runs
@@ -166,14 +166,13 @@ function printReport(report: VerificationReport, where: string): void {
   const tamperedFindings = report.findings.filter((finding) => finding.status !== 'newer');
   if (tamperedFindings.length > 0) lines.push('Tampered with:');
   for (const finding of tamperedFindings) {
-    const name = finding.kind === 'admin' ? 'the admin log' : `${finding.kind} ${finding.id}`;
-    lines.push(`  ${name}: ${finding.status} (${finding.detail})`);
+    lines.push(`  ${finding.kind} ${finding.id}: ${finding.status} (${finding.detail})`);
   }
   const { counts, byKind } = report;
   const chainsOf = (kind: keyof typeof byKind) =>
     chainStatuses.reduce((sum, status) => sum + byKind[kind][status], 0);
   const kinds = [`${chainsOf('ticket')} tickets`, `${chainsOf('grant')} grants`];
-  if (chainsOf('admin') > 0) kinds.push('the admin log');
+  if (chainsOf('admin') > 0) kinds.push(`${chainsOf('admin')} admin records`);
   lines.push(
     `Chains: ${counts.total} (${kinds.join(', ')}): ${chainStatuses.map((status) => `${counts[status]} ${status}`).join(', ')}`,
   );

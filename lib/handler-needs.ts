@@ -29,10 +29,10 @@ import { type CheckpointAction, grantCheckpointAccess } from './constructs/audit
  *   policyStore.publish (the live pointer, with the change appended, on the version it replaces),
  *   jobs.advance and .fail
  * - DeleteItem: idempotency.release
- * - Scan: trail.pages (the audit verification reads every ticket and grant item, projected to its events)
+ * - Scan: trail.pages (the audit verification reads every item, projected to its keys and the
+ *   attributes that carry chains)
  * - BatchWriteItem: tickets.addViewers, directory.put (seeding only), directory.putIdentity (role memberships)
- * - Query on the table itself: tickets.list by viewer, directory.identitiesWithRole, trail.pages
- *   (the admin log, ADMINLOG)
+ * - Query on the table itself: tickets.list by viewer, directory.identitiesWithRole
  * - Query on gsi1: tickets.list by requester, directory.directReportsOf, grants.list (HOLDER#, the
  *   system filtered in the index), delegations.givenEndingAfter and .list (DELEGATOR#)
  * - Query on gsi2: tickets.list by beneficiary, directory.serviceAccountsOwnedBy, delegations.list
@@ -339,11 +339,10 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   'http/get-policy-simulation': needs({ table: ['GetItem'] }),
   // The caller looked up, the latest verification read.
   'http/get-audit-verification': needs({ table: ['GetItem'] }),
-  // Every ticket and grant item scanned (projected to their events), the admin log queried on the
-  // table's own key; every checkpoint listed and read, and checked with the signing key's public
+  // The whole table scanned, projected to the keys and the attributes that carry chains; every checkpoint listed and read, and checked with the signing key's public
   // half (GetPublicKey); the result put twice (the latest, and its dated copy).
   'scheduled/audit-verify': needs({
-    table: ['Scan', 'Query', 'PutItem'],
+    table: ['Scan', 'PutItem'],
     checkpoints: ['GetObject', 'ListBucket'],
     signingKey: ['GetPublicKey'],
   }),

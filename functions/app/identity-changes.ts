@@ -1,4 +1,10 @@
 import {
+  type AdminEvent,
+  type AdminEventType,
+  contentHash,
+  recordAdminAction,
+} from '../domain/audit/admin-events';
+import {
   type Identity,
   type IdentityEntry,
   type System,
@@ -150,8 +156,8 @@ export async function applyIdentityChange(
 ): Promise<IdentityChangeResult> {
   const written =
     'identity' in update
-      ? await writeIdentity(deps, update.identity)
-      : await writeSystem(deps, update.system);
+      ? await writeIdentity(deps, update.actor, update.identity)
+      : await writeSystem(deps, update.actor, update.system);
   const result: IdentityChangeResult = {
     ...written,
     stagesMoved: [],
@@ -195,7 +201,7 @@ async function applyToPerson(deps: IdentityChangeDeps, person: Identity, context
       context.result.ticketsCancelled.push(ticketId);
     }
   }
-  context.result.serviceAccountsFlagged.push(...(await flagServiceAccounts(deps, person.id)));
+  context.result.serviceAccountsFlagged.push(...(await flagServiceAccounts(deps, context.actor, person.id)));
   context.result.grantsRevoked.push(...(await revokeGrantsOf(deps, context.actor, person.id)));
 }
 
@@ -233,16 +239,22 @@ async function revokeGrantsOf(deps: IdentityChangeDeps, actor: string, holder: s
 
 type Written = Pick<IdentityChangeResult, 'entry' | 'created' | 'changes'>;
 
-async function writeIdentity(deps: IdentityChangeDeps, given: IdentityEntry): Promise<Written> {
-  const { before, after } = await updateEntry(identitiesOf(deps.directory), given.id, async (stored) => {
+async function writeIdentity(
+  deps: IdentityChangeDeps,
+  actor: string,
+  given: IdentityEntry,
+): Promise<Written> {
+  const store = identitiesOf(deps.directory);
+  const { before, after } = await updateEntry(deps, { store, actor, id: given.id }, async (stored) => {
     await assertIdentityReferences(deps.directory, given, stored);
     return entryToStore(stored, given);
   });
   return { entry: after ?? given, created: !before, changes: identityChanges(before, after ?? given) };
 }
 
-async function writeSystem(deps: IdentityChangeDeps, given: System): Promise<Written> {
-  const { before, after } = await updateEntry(systemsOf(deps.directory), given.id, async () => {
+async function writeSystem(deps: IdentityChangeDeps, actor: string, given: System): Promise<Written> {
+  const store = systemsOf(deps.directory);
+  const { before, after } = await updateEntry(deps, { store, actor, id: given.id }, async () => {
     await assertSystemReferences(deps.directory, given);
     return given;
   });
@@ -250,36 +262,48 @@ async function writeSystem(deps: IdentityChangeDeps, given: System): Promise<Wri
 }
 
 interface EntryStore<T> {
+  /** How the admin log names a write of this kind of entry. */
+  written: AdminEventType;
   read(id: string): Promise<StoredEntry<T> | undefined>;
-  put(entry: T, revision: number | null): Promise<void>;
+  put(entry: T, revision: number | null, history: AdminEvent[]): Promise<void>;
 }
 
 const identitiesOf = (directory: DirectoryStore): EntryStore<Identity> => ({
+  written: 'directory_entry_written',
   read: (id) => directory.storedIdentity(id),
-  put: (entry, revision) => directory.putIdentity(entry, revision),
+  put: (entry, revision, history) => directory.putIdentity(entry, revision, history),
 });
 
 const systemsOf = (directory: DirectoryStore): EntryStore<System> => ({
+  written: 'catalog_system_written',
   read: (id) => directory.storedSystem(id),
-  put: (entry, revision) => directory.putSystem(entry, revision),
+  put: (entry, revision, history) => directory.putSystem(entry, revision, history),
 });
 
 /**
- * Read, change, and write back on the revision read; when someone else wrote the entry in
- * between, read it again and re-apply the change, so that the change acted on is always the one
- * the write replaced. `change` answers the entry to store, or undefined to leave it.
+ * Read, change, and write back on the revision read, with the admin event of the write in its
+ * history; when someone else wrote the entry in between, read it again and re-apply the change,
+ * so that the change acted on is always the one the write replaced. `change` answers the entry to
+ * store, or undefined to leave it.
  */
 async function updateEntry<T extends Identity | System>(
-  store: EntryStore<T>,
-  id: string,
+  deps: Pick<IdentityChangeDeps, 'clock'>,
+  target: { store: EntryStore<T>; actor: string; id: string },
   change: (stored: T | undefined) => Promise<T | undefined> | T | undefined,
 ): Promise<{ before: T | undefined; after: T | undefined }> {
+  const { store, actor, id } = target;
   for (let attempt = 1; ; attempt++) {
     const stored = await store.read(id);
     const next = await change(stored?.entry);
     if (!next || sameEntry(stored?.entry, next)) return { before: stored?.entry, after: stored?.entry };
+    const history = recordAdminAction(stored?.history ?? [], {
+      type: store.written,
+      at: deps.clock.now().toISOString(),
+      actor,
+      data: { id, created: !stored, content: contentHash(next) },
+    });
     try {
-      await store.put(next, stored?.revision ?? null);
+      await store.put(next, stored?.revision ?? null, history);
       return { before: stored?.entry, after: next };
     } catch (error) {
       if (!(error instanceof DirectoryEntryChangedError) || attempt >= WRITE_ATTEMPTS) throw error;
@@ -492,10 +516,15 @@ async function openTicketsOf(deps: IdentityChangeDeps, beneficiary: string): Pro
 }
 
 /** Each service account the departed person owns is flagged, once; answers those this call flagged. */
-async function flagServiceAccounts(deps: IdentityChangeDeps, owner: string): Promise<string[]> {
+async function flagServiceAccounts(
+  deps: IdentityChangeDeps,
+  actor: string,
+  owner: string,
+): Promise<string[]> {
   const flagged: string[] = [];
+  const store = identitiesOf(deps.directory);
   for (const account of await deps.directory.serviceAccountsOwnedBy(owner)) {
-    const { before, after } = await updateEntry(identitiesOf(deps.directory), account.id, (stored) =>
+    const { before, after } = await updateEntry(deps, { store, actor, id: account.id }, (stored) =>
       stored?.kind === 'service' && stored.ownerId === owner ? withOwnerDeparted(stored) : undefined,
     );
     if (after && before !== after) flagged.push(account.id);

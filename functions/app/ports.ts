@@ -1,3 +1,4 @@
+import type { AdminEvent } from '../domain/audit/admin-events';
 import type { ChainHead, SignedCheckpoint } from '../domain/audit/checkpoint';
 import type { VerificationReport } from '../domain/audit/verification';
 import type { WaitPhase } from '../domain/deadlines';
@@ -45,6 +46,8 @@ export interface StoredEntry<T> {
   entry: T;
   /** How many times the entry was written through `DirectoryStore`; 0 for one written otherwise (seeding). */
   revision: number;
+  /** The admin actions that wrote it, hash-chained; empty for an entry written otherwise (seeding). */
+  history: AdminEvent[];
 }
 
 /**
@@ -59,8 +62,8 @@ export interface DirectoryStore extends Directory {
    * Writes the entry (with its role memberships) if it is still at `revision`, or, for `null`, if
    * there is none yet; throws DirectoryEntryChangedError otherwise.
    */
-  putIdentity(identity: Identity, revision: number | null): Promise<void>;
-  putSystem(system: System, revision: number | null): Promise<void>;
+  putIdentity(identity: Identity, revision: number | null, history: AdminEvent[]): Promise<void>;
+  putSystem(system: System, revision: number | null, history: AdminEvent[]): Promise<void>;
 }
 
 /**
@@ -535,9 +538,9 @@ export interface ChainHeads {
   adminLog(): Promise<ChainHead | undefined>;
 }
 
-/** A hash chain as the table holds it: a ticket's timeline, a grant's events or the admin log. */
+/** A hash chain as the table holds it: a ticket's timeline, a grant's events or an admin record's history. */
 export interface StoredChain {
-  /** `ticket:{id}`, `grant:{id}` or `admin:log` (domain/audit/checkpoint.ts). */
+  /** `ticket:{id}`, `grant:{id}` or `admin:{record}` (domain/audit/checkpoint.ts). */
   chain: string;
   events: TimelineEvent<string>[];
 }

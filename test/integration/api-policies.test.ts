@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findBrokenLink, type TimelineEvent } from '../../functions/domain/timeline';
 import { startTestRuntime, type TestRuntime } from '../support/runtime';
 import { people } from '../support/seed';
 import { partitionItems } from '../support/table';
@@ -259,10 +260,14 @@ describe('policy decides, through the local server', () => {
       );
       const old = await admin.get<PolicySet>(`/policies/${before.body.version}`);
       expect(old.body).toMatchObject({ live: false, baseline: true });
-      const changes = await partitionItems(tollgate.runtime.endpoints.dynamodb, 'POLICIES', 'CHANGE#');
-      expect(changes).toContainEqual(
-        expect.objectContaining({ by: people.ivan, from: before.body.version, to: put.body.version }),
-      );
+      const [pointer] = await partitionItems(tollgate.runtime.endpoints.dynamodb, 'POLICIES', 'LIVE');
+      const history = pointer?.history as TimelineEvent<string>[];
+      expect(history.at(-1)).toMatchObject({
+        type: 'policies_changed',
+        actor: people.ivan,
+        data: { from: before.body.version, to: put.body.version },
+      });
+      expect(findBrokenLink(history)).toBeNull();
     });
   });
 

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_TABLE_NAME } from '../../functions/local/dynamodb';
+import { chainProblems } from '../support/chain';
 import { people, seedIdentities } from '../support/seed';
+import { partitionItems } from '../support/table';
 import { removeDataDir, startTollgate, type TollgateProcess } from '../support/tollgate-process';
 import { type Ticket, TollgateClient } from '../support/workflow-client';
 
@@ -179,6 +181,13 @@ describe('two reports of one departure at once', () => {
     expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
     expect(answers.filter((answer) => answer.body.changes.length > 0)).toHaveLength(1);
     expect(answers.flatMap((answer) => answer.body.stagesMoved)).toHaveLength(1);
+    const [stored] = await partitionItems((await client.endpoints()).dynamodb, `IDENTITY#${manager.id}`);
+    const history = stored?.history as TimelineEvent[];
+    expect(history.map((event) => [event.type, event.actor, event.data.created])).toEqual([
+      ['directory_entry_written', admin, true],
+      ['directory_entry_written', admin, false],
+    ]);
+    expect(chainProblems(history)).toEqual([]);
     const ticket = await client.ticket(report.id, id);
     expect(ticket.timeline.filter((event) => event.type === 'stage_moved')).toHaveLength(1);
     const bossEmails = (await client.outbox()).filter(

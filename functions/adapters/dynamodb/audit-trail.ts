@@ -1,28 +1,17 @@
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  ScanCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { StoredChain, TrailReader, VerificationResults } from '../../app/ports';
-import { chainId } from '../../domain/audit/checkpoint';
 import type { VerificationReport } from '../../domain/audit/verification';
-import type { TimelineEvent } from '../../domain/timeline';
+import { chainAttributes, chainOf } from './audit-chains';
 import { withoutKeys } from './client';
 import { keys } from './table';
 
-const TICKET = keys.ticketId('');
-const GRANT = keys.grantId('');
-/** The admin log's partition: its HEAD item, and its events under EVENT#{seq}. */
-const ADMIN_LOG_PARTITION = keys.adminLogHead().pk;
-
 /**
- * Reads every chain straight from the table: a Scan of the ticket and grant items, projected to
- * their keys and events (a page is at most 1 MB, so memory stays flat however large the table),
- * then the admin log. Keys are read from `pk`, not from an `id` attribute, since the key is what
- * names the item.
+ * Reads every chain straight from the table: a Scan projected to the keys and the attributes that
+ * carry chains (a page is at most 1 MB, so memory stays flat however large the table), each item's
+ * chain named by chainOf from its key, not from an `id` attribute, since the key names the item:
+ * tickets' timelines, grants' events, and the admin history of directory entries, catalog systems
+ * and the live policy set.
  */
 export class DynamoTrailReader implements TrailReader {
   constructor(
@@ -37,48 +26,18 @@ export class DynamoTrailReader implements TrailReader {
       const page = await this.db.send(
         new ScanCommand({
           TableName: this.tableName,
-          ProjectionExpression: '#pk, #sk, #timeline, #events',
-          FilterExpression: '#sk IN (:ticket, :grant)',
-          ExpressionAttributeNames: {
-            '#pk': 'pk',
-            '#sk': 'sk',
-            '#timeline': 'timeline',
-            '#events': 'events',
-          },
-          ExpressionAttributeValues: { ':ticket': TICKET.sk, ':grant': GRANT.sk },
+          ProjectionExpression: chainAttributes.map((_, index) => `#a${index}`).join(', '),
+          ExpressionAttributeNames: Object.fromEntries(
+            chainAttributes.map((name, index) => [`#a${index}`, name]),
+          ),
           ExclusiveStartKey: startKey,
           ...(this.options.pageSize ? { Limit: this.options.pageSize } : {}),
         }),
       );
-      yield { chains: (page.Items ?? []).map(chainOfItem), read: page.ScannedCount ?? 0 };
+      const chains = (page.Items ?? []).map(chainOf).filter((chain) => chain !== null);
+      yield { chains, read: page.ScannedCount ?? 0 };
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-    const adminLog = await this.adminLog();
-    if (adminLog.length > 0)
-      yield { chains: [{ chain: chainId('admin', 'log'), events: adminLog }], read: adminLog.length };
-  }
-
-  /**
-   * The admin log (pk ADMINLOG, sk EVENT#{seq}, each item an event), oldest first. It is one chain,
-   * judged whole, so it is held whole: its length is the number of admin actions, not of tickets.
-   */
-  private async adminLog(): Promise<TimelineEvent<string>[]> {
-    const events: TimelineEvent<string>[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :event)',
-          ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
-          ExpressionAttributeValues: { ':pk': ADMIN_LOG_PARTITION, ':event': 'EVENT#' },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) events.push(withoutKeys<TimelineEvent<string>>(item));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return events;
   }
 
   async approximateItems(): Promise<number | undefined> {
@@ -92,15 +51,6 @@ export class DynamoTrailReader implements TrailReader {
       return undefined;
     }
   }
-}
-
-function chainOfItem(item: Record<string, unknown>): StoredChain {
-  const pk = String(item.pk);
-  const isTicket = item.sk === TICKET.sk;
-  const id = pk.slice((isTicket ? TICKET : GRANT).pk.length);
-  const events = isTicket ? item.timeline : item.events;
-  // An attribute that is not a list is history someone replaced: judged as a chain with no events.
-  return { chain: chainId(isTicket ? 'ticket' : 'grant', id), events: Array.isArray(events) ? events : [] };
 }
 
 /** The scheduled verification's results: the latest, and a copy under when it ran. */

@@ -1,6 +1,7 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { DirectoryEntryChangedError } from '../../app/errors';
 import type { DirectoryStore, StoredEntry, SupportQueue } from '../../app/ports';
+import type { AdminEvent } from '../../domain/audit/admin-events';
 import type { Identity, Role, System } from '../../domain/directory';
 import {
   batchGet,
@@ -18,6 +19,8 @@ import { type Keys, keys, type PartitionName, partitionQuery } from './table';
  * next one. Bookkeeping of the store, so reads leave it out.
  */
 const REVISION = 'revision';
+/** The entry's hash-chained admin events (domain/audit/admin-events.ts): the audit trail's, not the entry's. */
+const HISTORY = 'history';
 
 /** Directory and catalog live in the ticket table, each read by one named query. */
 export class DynamoDirectory implements DirectoryStore {
@@ -78,8 +81,12 @@ export class DynamoDirectory implements DirectoryStore {
     return Item ? stored<System>(Item) : undefined;
   }
 
-  async putIdentity(identity: Identity, revision: number | null): Promise<void> {
-    await this.putOnRevision({ ...keys.identity(identity), ...identity }, identity.id, revision);
+  async putIdentity(identity: Identity, revision: number | null, history: AdminEvent[]): Promise<void> {
+    await this.putOnRevision(
+      { ...keys.identity(identity, history), ...identity, [HISTORY]: history },
+      identity.id,
+      revision,
+    );
     // A membership outlives a role taken away: identitiesWithRole reads the identity's own roles.
     await batchPut(
       this.db,
@@ -88,8 +95,12 @@ export class DynamoDirectory implements DirectoryStore {
     );
   }
 
-  async putSystem(system: System, revision: number | null): Promise<void> {
-    await this.putOnRevision({ ...keys.system(system.id), ...system }, system.id, revision);
+  async putSystem(system: System, revision: number | null, history: AdminEvent[]): Promise<void> {
+    await this.putOnRevision(
+      { ...keys.system(system.id, history), ...system, [HISTORY]: history },
+      system.id,
+      revision,
+    );
   }
 
   async catalog(): Promise<System[]> {
@@ -162,6 +173,10 @@ export class DynamoDirectory implements DirectoryStore {
 
 /** An item as the domain knows it, and the revision it was read at. */
 function stored<T>(item: Record<string, unknown>): StoredEntry<T> {
-  const { [REVISION]: revision, ...entry } = withoutKeys<Record<string, unknown>>(item);
-  return { entry: entry as T, revision: typeof revision === 'number' ? revision : 0 };
+  const { [REVISION]: revision, [HISTORY]: history, ...entry } = withoutKeys<Record<string, unknown>>(item);
+  return {
+    entry: entry as T,
+    revision: typeof revision === 'number' ? revision : 0,
+    history: Array.isArray(history) ? (history as AdminEvent[]) : [],
+  };
 }

@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type {
   PolicyChange,
   PolicySnapshot,
@@ -6,6 +6,7 @@ import type {
   PolicyVersion,
   SnapshotStore,
 } from '../../app/ports';
+import { type AdminEvent, recordAdminAction } from '../../domain/audit/admin-events';
 import { ConflictError } from '../../domain/errors';
 import { batchGet, isConditionalCheckFailure, isStorableKey, withoutKeys } from './client';
 import { keys } from './table';
@@ -48,32 +49,52 @@ export class DynamoPolicyStore implements PolicyStore {
   /**
    * The version first (content-addressed: a version stored before keeps who stored it first), then
    * the pointer, on the condition that it still names `change.from` (or is absent while the baseline
-   * is live). The pointer is the authority: the change is appended to its own list in that same
-   * conditional write, so no change goes unrecorded; the change item written after it is a copy
-   * that puts the change among the items an audit checkpoint reads (gsi6), harmless to repeat.
+   * is live) and that its history is as read. The pointer is the authority: the change is appended
+   * to its hash-chained history in that same conditional write, so no change goes unrecorded, and
+   * its last event puts it among the records an audit checkpoint anchors (gsi6).
    */
   async publish(version: PolicyVersion, change: PolicyChange, baselineVersion: string): Promise<void> {
     await this.store(version);
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.livePolicies(), ConsistentRead: true }),
+    );
+    const before: AdminEvent[] = Array.isArray(Item?.history) ? Item.history : [];
+    if (Item ? Item.version !== change.from : change.from !== baselineVersion) {
+      throw new ConflictError(`The live policy set is no longer ${change.from}`);
+    }
+    const history = recordAdminAction(before, {
+      type: 'policies_changed',
+      at: change.at,
+      actor: change.by,
+      data: { from: change.from, to: change.to },
+    });
+    // As read: no pointer yet, or this version with this much history (none, written before chaining).
+    const asRead = !Item
+      ? { ConditionExpression: 'attribute_not_exists(pk)' }
+      : {
+          ConditionExpression: `#version = :from AND ${
+            Array.isArray(Item.history) ? 'size(#history) = :length' : 'attribute_not_exists(#history)'
+          }`,
+          ExpressionAttributeNames: { '#version': 'version', '#history': 'history' },
+          ExpressionAttributeValues: {
+            ':from': change.from,
+            ...(Array.isArray(Item.history) ? { ':length': before.length } : {}),
+          },
+        };
     try {
       await this.db.send(
-        new UpdateCommand({
+        new PutCommand({
           TableName: this.tableName,
-          Key: keys.livePolicies(),
-          UpdateExpression:
-            'SET #version = :to, changedAt = :at, changedBy = :by, changes = list_append(if_not_exists(changes, :none), :change)',
-          ConditionExpression:
-            change.from === baselineVersion
-              ? 'attribute_not_exists(pk) OR #version = :from'
-              : '#version = :from',
-          ExpressionAttributeNames: { '#version': 'version' },
-          ExpressionAttributeValues: {
-            ':to': change.to,
-            ':from': change.from,
-            ':at': change.at,
-            ':by': change.by,
-            ':none': [],
-            ':change': [change],
+          Item: {
+            ...keys.livePolicies(history),
+            version: change.to,
+            changedAt: change.at,
+            changedBy: change.by,
+            // The unchained list of changes a pointer written before chaining kept.
+            ...(Item?.changes ? { changes: Item.changes } : {}),
+            history,
           },
+          ...asRead,
         }),
       );
     } catch (error) {
@@ -82,12 +103,6 @@ export class DynamoPolicyStore implements PolicyStore {
       }
       throw error;
     }
-    await this.db.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { ...keys.policyChange(change.at, change.to), type: 'policies_changed', ...change },
-      }),
-    );
   }
 }
 

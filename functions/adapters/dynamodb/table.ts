@@ -1,4 +1,5 @@
 import { encodeTime } from 'ulid';
+import type { AdminEvent } from '../../domain/audit/admin-events';
 import { executionStopDue } from '../../domain/cancellation';
 import type { Delegation } from '../../domain/delegations';
 import type { Grant } from '../../domain/grants';
@@ -37,8 +38,7 @@ const ticketFacts = [
  * | viewer (derived)                  | VIEWER#{identity}          | {ticketId}    |
  * | grant                             | GRANT#{id}                 | GRANT         |
  * | policy set version                | POLICYSET#{version}        | POLICYSET     |
- * | the live policy set's version, with every change (the authority) | POLICIES | LIVE |
- * | policy change (audited)           | POLICIES                   | CHANGE#{at}#{version} |
+ * | the live policy set's version, with every change hash-chained (the authority) | POLICIES | LIVE |
  * | policy inputs snapshot            | SNAPSHOT#{sha256}          | SNAPSHOT      |
  * | security event (a refusal)        | SECURITY#{yyyy-mm-dd}      | {at}#{actor}#{task id} |
  * | job (a policy simulation)         | JOB#{id}                   | JOB           |
@@ -69,9 +69,7 @@ const ticketFacts = [
  * | gsi5  | KEYS_ONLY                                           | INFLIGHT#{beneficiary} | tickets until resolved                        | {status}#{ticket id} |
  * |       |                                                     | RESOLVED#{yyyy-mm-dd}  | tickets once resolved (domain `resolvedAt`)   | ticket id            |
  * |       |                                                     | REVOKE_DUE             | grants whose revocation is due and not begun: time-bound and active, or asked to end | {until or asked at}#{grant id} |
- * | gsi6  | KEYS_ONLY                                           | CHANGED#{yyyy-mm-ddThh}| tickets, by the hour of their last change     | ticket id            |
- * |       |                                                     |                        | grants, by the hour of their last event       | GRANT#{grant id}     |
- * |       |                                                     |                        | policy changes, by the hour they were made    | POLICIES#{at}#{version} |
+ * | gsi6  | KEYS_ONLY                                           | CHANGED#{yyyy-mm-ddThh}| tickets, by the hour of their last change; grants, directory entries, systems and the live policy set, by their last chained event's | ticket id; GRANT#, IDENTITY#, SYSTEM#{id}, POLICIES |
  * | gsi7  | INCLUDE taskId                                      | INBOX#{identity}       | links, until their task retires               | {kind}#{task id}     |
  * |       |                                                     | STOP_DUE               | cancelled tickets until their execution is recorded stopped | ticket id |
  * |       |                                                     | HELD#{holder}          | grants until they end                         | {system}#{entitlement}#{grant id} |
@@ -129,6 +127,7 @@ const ticketFacts = [
  * | later items, keyed into these indexes by the issue that adds them:               |                                                    |                                              |
  * | deliveries due for retry (webhooks out, 15)                                      | gsi5 DELIVERY_DUE / {nextAttemptAt}#{id}, up to now | keys; deliveries by BatchGetItem            |
  * | deliveries by status (GET /webhooks/deliveries?status=, 15, 18)                  | gsi3 DELIVERY#{status} / {id}                      | keys; deliveries by BatchGetItem             |
+ * | grants' and admin records' chains changed since the last checkpoint (13, 14)     | gsi6 CHANGED#{yyyy-mm-ddThh}                       | keys; items by BatchGetItem                  |
  * | satisfaction by the day feedback was given (16)                                  | gsi5 FEEDBACK#{yyyy-mm-dd}, on TICKET#{id} / FEEDBACK | keys; feedback by BatchGetItem            |
  * | a ticket by number, TG-{n} (14)                                                  | table, NUMBER#{n}: the item that allocates the number holds the ticket id | the ticket id        |
  * | policy versions, snapshots, jobs, daily rollups, reports, checkpoints, sessions, webhook ids (11-17) | table, by key; lists by sort key in a partition of their own | the items |
@@ -281,6 +280,12 @@ const inTablePartition = (name: 'viewer' | 'role', value: string, sort: string):
 const day = (at: string) => at.slice(0, 10);
 const hour = (at: string) => at.slice(0, 13);
 
+/** A chained record's place in the changes since the last audit checkpoint: the hour of its last event. */
+const lastChanged = (events: readonly { at: string }[], sort: string): Partial<Keys> => {
+  const last = events.at(-1);
+  return last ? inPartition('changed', hour(last.at), sort) : {};
+};
+
 export const keys = {
   ticket: (
     ticket: Pick<
@@ -307,16 +312,25 @@ export const keys = {
     };
   },
   ticketId: (id: string): Keys => ({ pk: `TICKET#${id}`, sk: 'TICKET' }),
-  identity: (identity: { id: string; managerId: string | null; ownerId: string | null }): Keys => ({
+  /** With its admin history: in the changes since the last audit checkpoint (gsi6), like tickets. */
+  identity: (
+    identity: { id: string; managerId: string | null; ownerId: string | null },
+    history: readonly AdminEvent[] = [],
+  ): Keys => ({
     ...keys.identityId(identity.id),
     ...(identity.managerId ? inPartition('manager', identity.managerId, identity.id) : {}),
     ...(identity.ownerId ? inPartition('owner', identity.ownerId, identity.id) : {}),
     ...inPartition('directory', '', identity.id),
+    ...lastChanged(history, `IDENTITY#${identity.id}`),
   }),
   identityId: (id: string): Keys => ({ pk: `IDENTITY#${id}`, sk: 'IDENTITY' }),
   roleMembership: (role: string, identityId: string): Keys =>
     inTablePartition('role', role, `IDENTITY#${identityId}`),
-  system: (id: string): Keys => ({ ...keys.systemId(id), ...inPartition('catalog', '', id) }),
+  system: (id: string, history: readonly AdminEvent[] = []): Keys => ({
+    ...keys.systemId(id),
+    ...inPartition('catalog', '', id),
+    ...lastChanged(history, `SYSTEM#${id}`),
+  }),
   systemId: (id: string): Keys => ({ pk: `SYSTEM#${id}`, sk: 'SYSTEM' }),
   supportQueue: (id: string): Keys => ({ pk: `QUEUE#${id}`, sk: 'QUEUE', ...inPartition('queues', '', id) }),
   idempotency: (caller: string, key: string): Keys => ({
@@ -326,12 +340,10 @@ export const keys = {
   task: (id: string): Keys => ({ pk: `TASK#${id}`, sk: 'TASK' }),
   link: (hash: string): Keys => ({ pk: `LINK#${hash}`, sk: 'LINK' }),
   policyVersion: (version: string): Keys => ({ pk: `POLICYSET#${version}`, sk: 'POLICYSET' }),
-  livePolicies: (): Keys => ({ pk: 'POLICIES', sk: 'LIVE' }),
-  /** In the changes since the last audit checkpoint (gsi6), like tickets. */
-  policyChange: (at: string, version: string): Keys => ({
+  livePolicies: (history: readonly AdminEvent[] = []): Keys => ({
     pk: 'POLICIES',
-    sk: `CHANGE#${at}#${version}`,
-    ...inPartition('changed', hour(at), `POLICIES#${at}#${version}`),
+    sk: 'LIVE',
+    ...lastChanged(history, 'POLICIES'),
   }),
   snapshot: (hash: string): Keys => ({ pk: `SNAPSHOT#${hash}`, sk: 'SNAPSHOT' }),
   /** By day: security reads and counts a day's refusals with one Query. */

@@ -4,7 +4,8 @@ import { GENESIS_HASH } from '../timeline';
 
 /**
  * A hash chain the trail anchors, named `{kind}:{id}`: a ticket's timeline (`ticket:{ulid}`), a
- * grant's events (`grant:{id}`), or the admin log of policy changes and admin actions (`admin:log`).
+ * grant's events (`grant:{id}`), or an admin record's history of the admin actions that wrote it
+ * (`admin:identity/{id}`, `admin:system/{id}`, `admin:policies`: domain/audit/admin-events.ts).
  */
 export type ChainKind = 'ticket' | 'grant' | 'admin';
 export const chainId = (kind: ChainKind, id: string) => `${kind}:${id}`;

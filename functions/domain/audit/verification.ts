@@ -134,7 +134,7 @@ export class CheckpointReading {
 export interface Finding {
   chain: string;
   kind: ChainKind;
-  /** The ticket's or grant's id; `log` for the admin log. */
+  /** The ticket's or grant's id; an admin record's `identity/{id}`, `system/{id}` or `policies`. */
   id: string;
   status: Exclude<ChainStatus, 'intact'>;
   detail: string;
