@@ -45,7 +45,6 @@ import { type CheckpointAction, grantCheckpointAccess } from './constructs/audit
  *   from `{status}#`), grants.dueForRevocation (REVOKE_DUE, then the grants batch-read)
  * - Query on gsi6: chains.changedSince (CHANGED#{hour}, each hour from the latest checkpoint's)
  * - Scan on gsi6: chains.changedSince for the first audit checkpoint (every chain there is)
- * - GetItem also: chains.adminLog (the admin log's head)
  * - Query on gsi7: tasks.forAssignee and .retire (the inbox entries on links), tickets.executionsToStop,
  *   grants.entitlementsHeldBy (HELD#: the sort key names the entitlement, so no item is read) and
  *   .activeGrantsOf (HELD#, one entitlement's range, then the grants batch-read)

@@ -21,8 +21,6 @@ export type CheckpointResult =
 /**
  * Anchors every chain changed since the latest checkpoint: signs their heads with the previous
  * checkpoint's hash and stores the checkpoint outside the table. Nothing changed: nothing written.
- * The admin log's head rides in every checkpoint once it exists, so the latest checkpoint always
- * says whether it changed since.
  */
 export async function makeCheckpoint(deps: CheckpointDeps): Promise<CheckpointResult> {
   // Taken before reading: a change read after it is anchored again next time rather than lost.
@@ -33,8 +31,6 @@ export async function makeCheckpoint(deps: CheckpointDeps): Promise<CheckpointRe
   for await (const { head, lastEventAt } of deps.chains.changedSince(changesReadFrom(latest), at)) {
     if (stillToAnchor(latest, head, lastEventAt, anchored)) heads.push(head);
   }
-  const adminLog = await deps.chains.adminLog();
-  if (adminLog && (heads.length > 0 || anchored.get(adminLog.chain) !== adminLog.hash)) heads.push(adminLog);
   if (heads.length === 0) return { written: false, reason: 'nothing changed' };
 
   const checkpoint = nextCheckpoint(latest, heads, at.toISOString(), await deps.signer.keyId());

@@ -530,12 +530,10 @@ export interface ChangedChain {
 /** The heads of the hash chains in the table, as the audit checkpoint reads them. */
 export interface ChainHeads {
   /**
-   * Every ticket and grant chain changed from `from`'s hour up to `until` (null: every chain
-   * there is), a superset by under an hour, read a page at a time.
+   * Every chain (tickets, grants, admin records) changed from `from`'s hour up to `until` (null:
+   * every chain there is), a superset by under an hour, read a page at a time.
    */
   changedSince(from: string | null, until: Date): AsyncIterable<ChangedChain>;
-  /** The admin log's head (policy changes and admin actions), once it has an event. */
-  adminLog(): Promise<ChainHead | undefined>;
 }
 
 /** A hash chain as the table holds it: a ticket's timeline, a grant's events or an admin record's history. */

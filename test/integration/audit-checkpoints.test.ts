@@ -12,7 +12,7 @@ import {
 } from '../../functions/domain/audit/checkpoint';
 import { localCredentials } from '../../functions/local/dynamodb';
 import { LOCAL_AUDIT_BUCKET } from '../../functions/local/s3';
-import { githubFlow } from '../support/seed';
+import { githubFlow, seedSystems } from '../support/seed';
 import { removeDataDir, startTollgate, type TollgateProcess } from '../support/tollgate-process';
 import { type Ticket, TollgateClient } from '../support/workflow-client';
 
@@ -121,5 +121,23 @@ describe('audit checkpoints', () => {
     expect(result).toMatchObject({ written: true });
     const chains = (await store.latest())?.checkpoint.heads.map((head) => head.chain);
     expect(chains).toEqual(expect.arrayContaining([`ticket:${granted.id}`, `grant:${granted.grant.id}`]));
+  });
+
+  it('anchor an admin action: a catalog change chained on the system it wrote', async () => {
+    // Prepare
+    const github = seedSystems.find((system) => system.id === 'github');
+    const put = await client.call('ivan.it@example.com', 'PUT', '/catalog/systems/github', {
+      ...github,
+      name: 'GitHub (audited)',
+    });
+    expect(put.status).toBe(200);
+
+    // Act
+    const result = await runCheckpoint();
+
+    // Assess
+    expect(result).toMatchObject({ written: true });
+    const heads = (await store.latest())?.checkpoint.heads ?? [];
+    expect(heads).toContainEqual(expect.objectContaining({ chain: 'admin:system/github', seq: 1 }));
   });
 });

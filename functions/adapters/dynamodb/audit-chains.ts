@@ -7,9 +7,10 @@ export type { StoredChain };
 
 /**
  * The attributes that carry chains: a ticket's timeline, a grant's events, an admin record's
- * history (a directory entry, a catalog system, the live policy set). What a reader projects.
+ * history (a directory entry, a catalog system, the live policy set). What a reader projects,
+ * besides the keys that name the chain.
  */
-export const chainAttributes = ['pk', 'sk', 'timeline', 'events', 'history'] as const;
+export const chainAttributes = ['timeline', 'events', 'history'] as const;
 
 const events = (value: unknown): TimelineEvent<string>[] =>
   Array.isArray(value) ? (value as TimelineEvent<string>[]) : [];

@@ -6,6 +6,9 @@ import { chainAttributes, chainOf } from './audit-chains';
 import { withoutKeys } from './client';
 import { keys } from './table';
 
+/** The keys, which name the chain, and the attributes that carry it. */
+const projected = ['pk', 'sk', ...chainAttributes];
+
 /**
  * Reads every chain straight from the table: a Scan projected to the keys and the attributes that
  * carry chains (a page is at most 1 MB, so memory stays flat however large the table), each item's
@@ -26,10 +29,8 @@ export class DynamoTrailReader implements TrailReader {
       const page = await this.db.send(
         new ScanCommand({
           TableName: this.tableName,
-          ProjectionExpression: chainAttributes.map((_, index) => `#a${index}`).join(', '),
-          ExpressionAttributeNames: Object.fromEntries(
-            chainAttributes.map((name, index) => [`#a${index}`, name]),
-          ),
+          ProjectionExpression: projected.map((_, index) => `#a${index}`).join(', '),
+          ExpressionAttributeNames: Object.fromEntries(projected.map((name, index) => [`#a${index}`, name])),
           ExclusiveStartKey: startKey,
           ...(this.options.pageSize ? { Limit: this.options.pageSize } : {}),
         }),

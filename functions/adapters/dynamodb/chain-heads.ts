@@ -1,10 +1,9 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { ChainHeads, ChangedChain } from '../../app/ports';
-import { type ChainHead, chainId } from '../../domain/audit/checkpoint';
-import type { TimelineEvent } from '../../domain/timeline';
+import { chainAttributes, chainOf } from './audit-chains';
 import { batchGet, tableKeyOf } from './client';
-import { type Keys, keys, partitionQuery, partitions } from './table';
+import { partitionQuery, partitions } from './table';
 
 /** BatchGetItem requests in flight at once: a first checkpoint over 100,000 tickets reads them all. */
 const PARALLEL_READS = 4;
@@ -25,14 +24,6 @@ export class DynamoChainHeads implements ChainHeads {
     for await (const page of from === null ? this.everyChain() : this.hours(from, until)) {
       yield* await this.headsOf(page);
     }
-  }
-
-  async adminLog(): Promise<ChainHead | undefined> {
-    const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.adminLogHead(), ConsistentRead: true }),
-    );
-    if (!Item) return undefined;
-    return { chain: chainId('admin', 'log'), seq: Number(Item.seq), hash: String(Item.hash) };
   }
 
   /** Each hour's partition, from `from`'s hour to `until`'s, a page of keys at a time. */
@@ -56,7 +47,7 @@ export class DynamoChainHeads implements ChainHeads {
     }
   }
 
-  /** The whole of gsi6, where every ticket and grant is once: for the first checkpoint. */
+  /** The whole of gsi6, where every chained record is once: for the first checkpoint. */
   private async *everyChain(): AsyncIterable<Record<string, unknown>[]> {
     let startKey: Record<string, unknown> | undefined;
     do {
@@ -73,8 +64,7 @@ export class DynamoChainHeads implements ChainHeads {
   }
 
   private async headsOf(entries: Record<string, unknown>[]): Promise<ChangedChain[]> {
-    // Policy changes are in gsi6 too; their chain is the admin log, read by its head.
-    const chained = entries.map(tableKeyOf).filter((key) => chainOf(key) !== undefined);
+    const chained = entries.map(tableKeyOf);
     const heads: ChangedChain[] = [];
     for (let start = 0; start < chained.length; start += BATCH * PARALLEL_READS) {
       const reads = [];
@@ -85,26 +75,17 @@ export class DynamoChainHeads implements ChainHeads {
       ) {
         reads.push(
           batchGet(this.db, this.tableName, chained.slice(batch, batch + BATCH), {
-            attributes: ['timeline', 'events'],
+            attributes: [...chainAttributes],
           }),
         );
       }
       for (const item of (await Promise.all(reads)).flat()) {
-        const chain = chainOf(tableKeyOf(item));
-        const events = (item.timeline ?? item.events) as TimelineEvent<string>[] | undefined;
-        const last = events?.at(-1);
-        if (!chain || !last) continue;
-        heads.push({ head: { chain, seq: last.seq, hash: last.hash }, lastEventAt: last.at });
+        const stored = chainOf(item);
+        const last = stored?.events.at(-1);
+        if (!stored || !last) continue;
+        heads.push({ head: { chain: stored.chain, seq: last.seq, hash: last.hash }, lastEventAt: last.at });
       }
     }
     return heads;
   }
-}
-
-/** The chain a table item carries, by its key: a ticket's timeline or a grant's events. */
-function chainOf(key: Keys): string | undefined {
-  const [prefix, ...id] = key.pk.split('#');
-  if (prefix === 'TICKET' && key.sk === 'TICKET') return chainId('ticket', id.join('#'));
-  if (prefix === 'GRANT' && key.sk === 'GRANT') return chainId('grant', id.join('#'));
-  return undefined;
 }

@@ -109,7 +109,6 @@ const ticketFacts = [
  * | a period's resolved tickets, a day at a time (analytics rollups, 16)             | gsi5 RESOLVED#{yyyy-mm-dd}                         | keys; tickets by BatchGetItem                |
  * | tickets and grants changed since the last audit checkpoint (14): each hour from the checkpoint's, a superset by under an hour | gsi6 CHANGED#{yyyy-mm-ddThh} | keys; tickets and grants by BatchGetItem for their chain heads |
  * | every chain, for the first audit checkpoint (14)                                  | gsi6, Scan (each item is in it once)               | keys; items by BatchGetItem                  |
- * | the admin log's head (14)                                                         | table, ADMINLOG / HEAD                             | the item                                     |
  * | a person's open approval or fulfilment tasks (inboxes); a departed approver's open stages (12) | gsi7 INBOX#{identity}, sort key begins {kind}# | task ids; tasks by BatchGetItem     |
  * | a task's inbox entries, when it retires                                          | gsi7 INBOX#{assignee}, sort key {kind}#{taskId}    | the links' keys                              |
  * | cancelled tickets whose execution is still to be stopped (reconcile, 12)         | gsi7 STOP_DUE                                      | ticket ids                                   |
@@ -392,7 +391,6 @@ export const keys = {
    * admin log itself (policy changes and admin actions) is issue 14's lead's: this key is the hook
    * the checkpoint reads, to be kept in step with it.
    */
-  adminLogHead: (): Keys => ({ pk: 'ADMINLOG', sk: 'HEAD' }),
 };
 
 function changedGrant(grant: Pick<Grant, 'id' | 'events'>): Partial<Keys> {

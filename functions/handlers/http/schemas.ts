@@ -287,12 +287,10 @@ export const verificationReportSchema = z
     findings: z
       .array(
         z.object({
-          chain: z
-            .string()
-            .meta({
-              description:
-                '`ticket:{id}`, `grant:{id}`, or `admin:identity/{id}`, `admin:system/{id}`, `admin:policies`',
-            }),
+          chain: z.string().meta({
+            description:
+              '`ticket:{id}`, `grant:{id}`, or `admin:identity/{id}`, `admin:system/{id}`, `admin:policies`',
+          }),
           kind: z.enum(['ticket', 'grant', 'admin']),
           id: z.string(),
           status: z.enum(['newer', 'edited', 'truncated', 'deleted']),

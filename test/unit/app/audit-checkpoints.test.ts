@@ -2,11 +2,7 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { makeCheckpoint } from '../../../functions/app/audit-checkpoints';
 import type { AuditSigner, ChainHeads, ChangedChain, CheckpointStore } from '../../../functions/app/ports';
-import {
-  type ChainHead,
-  type SignedCheckpoint,
-  signatureHolds,
-} from '../../../functions/domain/audit/checkpoint';
+import { type SignedCheckpoint, signatureHolds } from '../../../functions/domain/audit/checkpoint';
 
 const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
@@ -33,31 +29,31 @@ class MemoryCheckpoints implements CheckpointStore {
 }
 
 /** The table's chains as the checkpoint reads them: every one, whatever the window (a superset, as gsi6's hours are). */
-function table(chains: ChangedChain[], adminLog?: ChainHead): ChainHeads {
+function table(chains: ChangedChain[]): ChainHeads {
   return {
     async *changedSince() {
       yield* chains;
     },
-    adminLog: async () => adminLog,
   };
 }
 
 const at = (minute: number) => ({ now: () => new Date(Date.UTC(2026, 11, 5, 10, minute)) });
-const ticket = (id: string, seq: number, minute: number): ChangedChain => ({
-  head: { chain: `ticket:${id}`, seq, hash: `${id}-${seq}`.padEnd(64, '0') },
+const chain = (name: string, seq: number, minute: number): ChangedChain => ({
+  head: { chain: name, seq, hash: `${name}-${seq}`.padEnd(64, '0') },
   lastEventAt: at(minute).now().toISOString(),
 });
-const admin = (seq: number): ChainHead => ({ chain: 'admin:log', seq, hash: `admin-${seq}`.padEnd(64, '0') });
+const ticket = (id: string, seq: number, minute: number) => chain(`ticket:${id}`, seq, minute);
+const policies = (seq: number, minute: number) => chain('admin:policies', seq, minute);
 
 describe('making an audit checkpoint', () => {
-  it('signs the heads of the changed chains and the admin log into the first checkpoint', async () => {
+  it('signs the heads of the changed chains, admin records among them, into the first checkpoint', async () => {
     // Prepare
     const checkpoints = new MemoryCheckpoints();
 
     // Act
     const result = await makeCheckpoint({
       clock: at(5),
-      chains: table([ticket('T1', 3, 1)], admin(2)),
+      chains: table([ticket('T1', 3, 1), policies(2, 2)]),
       checkpoints,
       signer,
     });
@@ -65,14 +61,14 @@ describe('making an audit checkpoint', () => {
     // Assess
     expect(result).toEqual({ written: true, seq: 1, heads: 2 });
     const [first] = checkpoints.stored;
-    expect(first?.checkpoint.heads.map((head) => head.chain)).toEqual(['admin:log', 'ticket:T1']);
+    expect(first?.checkpoint.heads.map((head) => head.chain)).toEqual(['admin:policies', 'ticket:T1']);
     expect(first && signatureHolds(first, publicPem)).toBe(true);
   });
 
-  it('writes nothing when no chain changed since, the admin log included', async () => {
+  it('writes nothing when no chain changed since', async () => {
     // Prepare
     const checkpoints = new MemoryCheckpoints();
-    const chains = table([ticket('T1', 3, 1)], admin(2));
+    const chains = table([ticket('T1', 3, 1), policies(2, 2)]);
     await makeCheckpoint({ clock: at(5), chains, checkpoints, signer });
 
     // Act
@@ -83,12 +79,12 @@ describe('making an audit checkpoint', () => {
     expect(checkpoints.stored).toHaveLength(1);
   });
 
-  it('anchors a change of the admin log alone', async () => {
+  it('anchors only the chains whose head moved since the latest checkpoint', async () => {
     // Prepare
     const checkpoints = new MemoryCheckpoints();
     await makeCheckpoint({
       clock: at(5),
-      chains: table([ticket('T1', 3, 1)], admin(2)),
+      chains: table([ticket('T1', 3, 1), policies(2, 2)]),
       checkpoints,
       signer,
     });
@@ -96,36 +92,14 @@ describe('making an audit checkpoint', () => {
     // Act
     const result = await makeCheckpoint({
       clock: at(20),
-      chains: table([ticket('T1', 3, 1)], admin(3)),
+      chains: table([ticket('T1', 3, 1), policies(3, 12)]),
       checkpoints,
       signer,
     });
 
     // Assess
     expect(result).toMatchObject({ written: true, seq: 2, heads: 1 });
-    expect(checkpoints.stored[1]?.checkpoint.heads).toEqual([admin(3)]);
-  });
-
-  it('carries the unchanged admin log head along with any other change, so the latest checkpoint always names it', async () => {
-    // Prepare
-    const checkpoints = new MemoryCheckpoints();
-    await makeCheckpoint({
-      clock: at(5),
-      chains: table([ticket('T1', 3, 1)], admin(2)),
-      checkpoints,
-      signer,
-    });
-
-    // Act
-    await makeCheckpoint({
-      clock: at(20),
-      chains: table([ticket('T1', 3, 1), ticket('T2', 1, 12)], admin(2)),
-      checkpoints,
-      signer,
-    });
-
-    // Assess
-    expect(checkpoints.stored[1]?.checkpoint.heads).toEqual([admin(2), ticket('T2', 1, 12).head]);
+    expect(checkpoints.stored[1]?.checkpoint.heads).toEqual([policies(3, 12).head]);
   });
 
   it('leaves the checkpoint another run wrote first under the same seq', async () => {
