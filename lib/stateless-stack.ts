@@ -1,6 +1,13 @@
-import { Arn, CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Arn, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  type IBucket,
+  ObjectOwnership,
+} from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { deployedRoutes } from '../functions/routes';
@@ -26,6 +33,7 @@ import {
 import {
   executionsActedOnBy,
   grantEmail,
+  grantExportFiles,
   grantGrantSchedules,
   grantTableAccess,
   grantWorkflowAccess,
@@ -40,6 +48,9 @@ export interface StatelessStackProps extends StackProps {
   userPoolClient: IUserPoolClient;
 }
 
+/** How long an audit export's file is kept: its link is signed anew at each GET until then. */
+const EXPORT_RETENTION_DAYS = 7;
+
 /** A scheduled sweep may go through every open ticket: more than an API call's 10 seconds. */
 const SCHEDULED_TIMEOUT = Duration.minutes(1);
 
@@ -53,6 +64,7 @@ export class StatelessStack extends Stack {
   readonly workflows: ReadonlyMap<string, WorkflowStateMachine>;
   readonly schedules: HandlerSchedules;
   readonly grantScheduleTarget: GrantScheduleTarget;
+  readonly exportsBucket: IBucket;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -89,6 +101,9 @@ export class StatelessStack extends Stack {
     });
     this.grantScheduleTarget = grantScheduleTarget;
 
+    const exportsBucket = this.exportsBucketFor();
+    this.exportsBucket = exportsBucket;
+
     // What functions/config.ts reads, as it must be in AWS. The API's URL is the API resource's own
     // endpoint, which no route, integration or function precedes: no dependency cycle.
     const environment: Record<string, string> = {
@@ -109,6 +124,7 @@ export class StatelessStack extends Stack {
         : {}),
       ...(config.deadlines ? { DEADLINES: JSON.stringify(config.deadlines) } : {}),
       PUBLIC_BASE_URL: config.publicBaseUrl ?? this.api.url,
+      EXPORTS_BUCKET: exportsBucket.bucketName,
     };
     const emailResources = this.emailResources(config);
 
@@ -139,6 +155,7 @@ export class StatelessStack extends Stack {
         this.acknowledgeExecutionsWildcard(fn, handler, machine);
       }
       grantEmail(fn.role, emailResources, handler);
+      grantExportFiles(fn.role, exportsBucket.bucketArn, handler);
       grantGrantSchedules(fn.role, grantScheduleTarget, handler);
       if (needsOf(handler).grantSchedules.length > 0) this.acknowledgeGrantSchedulesWildcard(fn, handler);
       signingSecret.grantRead(fn.role);
@@ -183,6 +200,34 @@ export class StatelessStack extends Stack {
         value: (this.workflows.get(machine.name) as WorkflowStateMachine).stateMachine.stateMachineArn,
       });
     }
+  }
+
+  /**
+   * Audit export files (POST /audit/exports): private, encrypted, TLS only, each deleted after
+   * EXPORT_RETENTION_DAYS (an upload a failed export left open, after a day). Exports are copies
+   * made on request, not the trail itself (that is the table, and the checkpoints' bucket), so this
+   * bucket is in the stateless stack; it is retained when the stack is deleted, and empties itself.
+   */
+  private exportsBucketFor(): Bucket {
+    const bucket = new Bucket(this, 'AuditExports', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [
+        {
+          expiration: Duration.days(EXPORT_RETENTION_DAYS),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(bucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'Each export is started by an authenticated API call that the job records (who, when, which period), and each download link is signed by GET /audit/exports/{id} for the caller it checked; server access logs would need a second bucket that outlives these short-lived files.',
+    });
+    return bucket;
   }
 
   /**

@@ -35,6 +35,8 @@ export interface LocalRuntime {
 
 const REGION = 'us-east-1';
 const ACCOUNT = '000000000000';
+/** The local S3 endpoint's bucket for audit exports (the stack's AuditExports bucket in AWS). */
+export const LOCAL_EXPORTS_BUCKET = 'tollgate-exports';
 
 /** The local Scheduler keeps these on each schedule as AWS's does; it assumes no role and writes dead letters to disk. */
 export const localGrantSchedules = {
@@ -109,6 +111,7 @@ export async function startLocalRuntime(
       GRANT_SCHEDULE_DEAD_LETTER_QUEUE_ARN: localGrantSchedules.deadLetterQueueArn,
       SENDER_ADDRESS: 'Tollgate <tollgate@example.com>',
       PUBLIC_BASE_URL: url,
+      EXPORTS_BUCKET: LOCAL_EXPORTS_BUCKET,
       TIME_SCALE: String(settings.timeScale),
       AWS_REGION: REGION,
       AWS_ACCESS_KEY_ID: localCredentials.accessKeyId,

@@ -193,7 +193,7 @@ describe('a simulation step', () => {
     history: {
       count: async () => 1,
       page: async () => ({ entries: [entry], next: null }),
-    } as TicketHistory,
+    } as Pick<TicketHistory, 'count' | 'page'>,
     faults: { faultPoint: () => undefined },
     settings: { simulationPageSize: 100 },
   });
