@@ -1,4 +1,13 @@
-import { Arn, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import {
+  Arn,
+  type CfnElement,
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
 import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import {
@@ -10,6 +19,7 @@ import {
 } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { EXPORT_FILES_PREFIX } from '../functions/app/audit-exports';
 import { deployedRoutes } from '../functions/routes';
 import { schedules } from '../functions/schedules';
 import {
@@ -156,6 +166,7 @@ export class StatelessStack extends Stack {
       }
       grantEmail(fn.role, emailResources, handler);
       grantExportFiles(fn.role, exportsBucket.bucketArn, handler);
+      if (needsOf(handler).exportFiles.length > 0) this.acknowledgeExportFilesWildcard(fn, handler);
       grantGrantSchedules(fn.role, grantScheduleTarget, handler);
       if (needsOf(handler).grantSchedules.length > 0) this.acknowledgeGrantSchedulesWildcard(fn, handler);
       signingSecret.grantRead(fn.role);
@@ -245,6 +256,17 @@ export class StatelessStack extends Stack {
     Validations.of(policy).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${executions}]`,
       reason: `Actions on the executions of the state machine ${machine} only (${needsOf(handler).workflow[machine]?.join(', ')}): they are named after tickets, so none can be named in advance.`,
+    });
+  }
+
+  /** Export files are named after their jobs, which no policy can name in advance. */
+  private acknowledgeExportFilesWildcard(fn: HandlerFunction, handler: string): void {
+    const policy = fn.role.node.tryFindChild('DefaultPolicy');
+    if (!policy) throw new Error(`The role of ${fn.node.id} has no default policy to acknowledge`);
+    const bucketId = this.getLogicalId(this.exportsBucket.node.defaultChild as CfnElement);
+    Validations.of(policy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${EXPORT_FILES_PREFIX}*]`,
+      reason: `The export files only (${needsOf(handler).exportFiles.join(', ')}): one per export job, named after the job, so none can be named in advance.`,
     });
   }
 

@@ -88,6 +88,13 @@ const candidatePolicies = {
     '@id("manager-approval")\npermit (principal, action == Tollgate::Action::"requireManager", resource);',
 };
 
+/** An export of the day before now, as CSV. */
+const lastDay = () => ({
+  from: new Date(Date.now() - 24 * 3600 * 1000).toISOString(),
+  to: new Date().toISOString(),
+  format: 'csv',
+});
+
 const unauthenticated = { anonymous: 401, expiredToken: 401, otherKeyToken: 401 } as const;
 /** Spec: "suspended or departed identities get 403". */
 const notActive = { suspended: 403, departed: 403 } as const;
@@ -465,6 +472,11 @@ const matrix: Record<string, Record<Caller, Cell>> = {
   'POST /policies/simulations': { ...oversightOnly(), auditor: 202, security: 202, admin: 202 },
   // A simulation an admin started: readable by the same roles, whoever started it.
   'GET /policies/simulations/{id}': oversightOnly(),
+  // Issue 14: exports of the trail are for "auditor, security": not an admin, who changes what is
+  // audited. Each accepted call starts a job.
+  'POST /audit/exports': { ...oversightOnly(), auditor: 202, security: 202, admin: 403 },
+  // An export an auditor started: readable by either role, whoever started it.
+  'GET /audit/exports/{id}': { ...oversightOnly(), admin: 403 },
   // The approver's emailed link, opened with this caller's bearer header (or none). Spec: the link
   // pages authenticate by "the token in the link", not by a JWT: a mail scanner without any token
   // must see the page (and change nothing), and a stale or foreign Authorization header changes nothing.
@@ -554,6 +566,8 @@ describe('authorization matrix: every deployed route × every kind of caller', (
   const fresh = new Map<string, Fixture>();
   /** A simulation an admin started, for the cells that read one. */
   let simulationId = '';
+  /** An export an auditor started, for the cells that read one. */
+  let exportId = '';
   /** Dana's delegation to Bo that the list cells look for, and a fresh one for each delete cell. */
   let sharedDelegationId = '';
   const freshDelegations = new Map<Caller, string>();
@@ -676,6 +690,8 @@ describe('authorization matrix: every deployed route × every kind of caller', (
       policies: candidatePolicies,
     });
     simulationId = simulation.body.id;
+    const started = await client.call<{ id: string }>(people.aude, 'POST', '/audit/exports', lastDay());
+    exportId = started.body.id;
     sharedDelegationId = await delegateDanaToBo();
     for (const caller of Object.keys(callers) as Caller[]) {
       freshDelegations.set(caller, await delegateDanaToBo());
@@ -866,6 +882,12 @@ describe('authorization matrix: every deployed route × every kind of caller', (
     }),
     'GET /policies/simulations/{id}': async (_caller, api) => ({
       status: (await api.get(`/policies/simulations/${simulationId}`)).status,
+    }),
+    'POST /audit/exports': async (_caller, api) => ({
+      status: (await api.post('/audit/exports', lastDay())).status,
+    }),
+    'GET /audit/exports/{id}': async (_caller, api) => ({
+      status: (await api.get(`/audit/exports/${exportId}`)).status,
     }),
     'GET /a/{token}': async (_caller, api) => {
       const response = await fetch(shared.report.pending.link, { headers: bearer(api) });
