@@ -17,6 +17,8 @@ export type Schedule = {
   name: string;
   handler: string;
   description: string;
+  /** Minutes its function may run in AWS, when more than the scheduled functions' minute. */
+  timeoutMinutes?: number;
 } & (
   | { expression: RateExpression; timeZone?: never }
   | {
@@ -49,6 +51,15 @@ export const schedules: Schedule[] = [
     handler: 'scheduled/expiry-notices',
     description:
       'Tell the holder of each grant that ends soon (a day before, or halfway through a shorter one) that it ends, with a link to extend it',
+  },
+  {
+    name: 'audit-checkpoint',
+    expression: 'rate(15 minutes)',
+    handler: 'scheduled/audit-checkpoint',
+    // The first checkpoint reads every ticket and grant there is.
+    timeoutMinutes: 10,
+    description:
+      "Sign the heads of every ticket, grant and admin-log chain changed since the last audit checkpoint, with that checkpoint's hash, and store the checkpoint in the audit bucket",
   },
 ];
 

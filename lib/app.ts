@@ -7,15 +7,25 @@ import { StatelessStack } from './stateless-stack';
 export function buildApp(app: App) {
   const config = readDeployConfig(app.node);
   const stateful = new StatefulStack(app, `${config.stackPrefix}-Stateful`, {
-    description: 'Tollgate: the table and the user pool (retained on delete)',
+    description: 'Tollgate: the table, the user pool and the audit trail anchor (retained on delete)',
     oauth: { callbackUrls: config.oauthCallbackUrls, logoutUrls: config.oauthLogoutUrls },
+    auditRetention: { mode: config.auditObjectLockMode, days: config.auditRetentionDays },
   });
+  const auditBucketArnExport = `${config.stackPrefix}-AuditBucketArn`;
   const stateless = new StatelessStack(app, `${config.stackPrefix}-Stateless`, {
     description: 'Tollgate: the API and its functions',
     config,
     table: stateful.table,
     userPool: stateful.userPool,
     userPoolClient: stateful.userPoolClient,
+    audit: {
+      bucketName: stateful.audit.bucket.bucketName,
+      bucketArn: {
+        value: stateful.exportValue(stateful.audit.bucket.bucketArn, { name: auditBucketArnExport }),
+        exportName: auditBucketArnExport,
+      },
+      signingKeyArn: stateful.audit.signingKey.keyArn,
+    },
   });
   if (!app.node.tryGetContext('senderAddress')) {
     Annotations.of(stateless).addWarningV2(

@@ -146,6 +146,14 @@ const contextSchema = z
     oauthCallbackUrls: redirectUrlList.default([]),
     /** Where the app client may send a browser back to after signing out. */
     oauthLogoutUrls: redirectUrlList.default([]),
+    /**
+     * Object Lock's mode for the audit checkpoints: GOVERNANCE lets someone with
+     * s3:BypassGovernanceRetention delete them early (and the stack be deleted); COMPLIANCE lets
+     * nobody, the root user included, for the whole retention.
+     */
+    auditObjectLockMode: z.enum(['GOVERNANCE', 'COMPLIANCE']).default('GOVERNANCE'),
+    /** Days each audit checkpoint is kept under Object Lock. */
+    auditRetentionDays: z.coerce.number().int().min(1).max(36500).default(400),
     /** How long the functions' and the API's access logs are kept. */
     logRetentionDays: z.coerce
       .number()

@@ -3,6 +3,7 @@ import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IndexName } from '../functions/adapters/dynamodb/table';
 import { EXPORT_FILES_PREFIX } from '../functions/app/audit-exports';
 import type { StateMachineName } from '../functions/workflow';
+import { type CheckpointAction, grantCheckpointAccess } from './constructs/audit-trail';
 
 /**
  * What each handler module does with AWS, and so exactly what its function may do: the stack
@@ -58,6 +59,9 @@ import type { StateMachineName } from '../functions/workflow';
  * is emailed by whichever step commits the event: advance, begin-revocation, record-failure,
  * reconcile (which records failures as record-failure does) and the identity changes.
  */
+/** What a handler does with the audit signing key (ECC_NIST_P256). */
+export type SigningKeyAction = 'Sign';
+
 export type ItemAction =
   | 'GetItem'
   | 'BatchGetItem'
@@ -111,6 +115,12 @@ export interface HandlerNeeds {
    * Scheduler assumes to start the revocation (iam:PassRole, to scheduler.amazonaws.com only).
    */
   grantSchedules: GrantScheduleAction[];
+  /** The indexes it reads whole (Scan): gsi6 for the first audit checkpoint, which anchors every chain. */
+  scans: IndexName[];
+  /** S3 actions on the audit checkpoints (objects under `checkpoints/` of the audit bucket, and listing them). */
+  checkpoints: CheckpointAction[];
+  /** KMS actions on the audit signing key. */
+  signingKey: SigningKeyAction[];
   /** S3 actions on the audit export files (app/audit-exports.ts). */
   exportFiles: ExportFileAction[];
   /** Whether it sends email through SES (ses:SendEmail as the sender's identity). */
@@ -128,6 +138,9 @@ const needs = (partial: Partial<HandlerNeeds>): HandlerNeeds => ({
   indexes: [],
   workflow: {},
   grantSchedules: [],
+  scans: [],
+  checkpoints: [],
+  signingKey: [],
   exportFiles: [],
   email: false,
   policies: false,
@@ -386,6 +399,16 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
     indexes: ['gsi5'],
     workflow: { 'grant-revocation': ['StartExecution'] },
   }),
+  // The latest checkpoint found by one-key listings and read; the changed chains' keys from gsi6
+  // (each hour's partition, or the whole index for the first checkpoint), the tickets and grants
+  // batch-read, the admin log's head read; the checkpoint signed with the KMS key and put.
+  'scheduled/audit-checkpoint': needs({
+    table: ['GetItem', 'BatchGetItem'],
+    indexes: ['gsi6'],
+    scans: ['gsi6'],
+    checkpoints: ['PutObject', 'GetObject', 'ListBucket'],
+    signingKey: ['Sign'],
+  }),
 };
 
 export function needsOf(handler: string): HandlerNeeds {
@@ -417,6 +440,32 @@ export function grantTableAccess(grantee: IGrantable, table: ITable, handler: st
       }),
     );
   }
+  const { scans } = needsOf(handler);
+  if (scans.length > 0) {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:Scan'],
+        resources: scans.map((index) => `${table.tableArn}/index/${index}`),
+      }),
+    );
+  }
+}
+
+/** The handler's S3 actions on the audit checkpoints, and its KMS actions on the signing key alone. */
+export function grantAuditTrail(
+  grantee: IGrantable,
+  audit: { bucketArn: string; keyArn: string },
+  handler: string,
+): void {
+  const { checkpoints, signingKey } = needsOf(handler);
+  grantCheckpointAccess(grantee, audit.bucketArn, checkpoints);
+  if (signingKey.length === 0) return;
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new PolicyStatement({
+      actions: signingKey.map((action) => `kms:${action}`),
+      resources: [audit.keyArn],
+    }),
+  );
 }
 
 /** The ARNs a state machine's grants name: the machine, and every one of its executions. */

@@ -11,23 +11,28 @@ import {
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
 import { projectionOf, table as schema } from '../functions/adapters/dynamodb/table';
+import { AuditTrail, type AuditTrailProps } from './constructs/audit-trail';
 
 const stringKey = (name: string) => ({ name, type: AttributeType.STRING });
 
 export interface StatefulStackProps extends StackProps {
   /** Where the app client may redirect after sign-in and sign-out (the deployment settings). */
   oauth: { callbackUrls: string[]; logoutUrls: string[] };
+  /** Object Lock's default retention of the audit checkpoints (the deployment settings). */
+  auditRetention: AuditTrailProps['retention'];
 }
 
 /**
- * What must outlive any redeploy: the table (the tickets, the directory, the audit trail) and the
- * user pool (people's accounts and their MFA enrolments). Both are retained when the stack is
+ * What must outlive any redeploy: the table (the tickets, the directory, the audit trail), the
+ * user pool (people's accounts and their MFA enrolments) and the audit trail's anchor (the
+ * checkpoint bucket and the signing key). All are retained when the stack is
  * deleted; the stateless stack can be torn down and rebuilt at will.
  */
 export class StatefulStack extends Stack {
   readonly table: Table;
   readonly userPool: UserPool;
   readonly userPoolClient: UserPoolClient;
+  readonly audit: AuditTrail;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -106,7 +111,23 @@ export class StatefulStack extends Stack {
       writeAttributes: new ClientAttributes().withStandardAttributes({ fullname: true }),
     });
 
+    this.audit = new AuditTrail(this, 'AuditTrail', { table: this.table, retention: props.auditRetention });
+
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
+    new CfnOutput(this, 'AuditBucketName', {
+      description: 'Where the audit checkpoints are (checkpoints/<seq>.json), each kept by Object Lock',
+      value: this.audit.bucket.bucketName,
+    });
+    new CfnOutput(this, 'AuditSigningKeyArn', {
+      description:
+        'The KMS key that signs the audit checkpoints; npm run audit:verify checks them with its public key',
+      value: this.audit.signingKey.keyArn,
+    });
+    new CfnOutput(this, 'AuditVerifierRoleArn', {
+      description:
+        "Read-only role for npm run audit:verify: the table, the checkpoints, the signing key's public key",
+      value: this.audit.verifierRole.roleArn,
+    });
     new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: this.userPoolClient.userPoolClientId });
   }

@@ -30,6 +30,7 @@ import {
   workflowTasks,
 } from '../functions/workflow';
 import { addressOf, type DeployConfig } from './config';
+import { CHECKPOINT_PREFIX, checkpointsWildcardReason } from './constructs/audit-trail';
 import { GrantScheduleTarget } from './constructs/grant-schedule-target';
 import { HandlerFunction, handlerId } from './constructs/handler-function';
 import { HandlerSchedules } from './constructs/handler-schedules';
@@ -42,6 +43,7 @@ import {
 } from './constructs/workflow-state-machine';
 import {
   executionsActedOnBy,
+  grantAuditTrail,
   grantEmail,
   grantExportFiles,
   grantGrantSchedules,
@@ -56,6 +58,11 @@ export interface StatelessStackProps extends StackProps {
   table: ITable;
   userPool: IUserPool;
   userPoolClient: IUserPoolClient;
+  /**
+   * The audit trail's checkpoint bucket and signing key (the stateful stack's AuditTrail). The
+   * bucket's ARN comes through an export named here, so the grants on its objects can be named.
+   */
+  audit: { bucketName: string; bucketArn: { value: string; exportName: string }; signingKeyArn: string };
 }
 
 /** How long an audit export's file is kept: its link is signed anew at each GET until then. */
@@ -135,6 +142,8 @@ export class StatelessStack extends Stack {
       ...(config.deadlines ? { DEADLINES: JSON.stringify(config.deadlines) } : {}),
       PUBLIC_BASE_URL: config.publicBaseUrl ?? this.api.url,
       EXPORTS_BUCKET: exportsBucket.bucketName,
+      AUDIT_BUCKET: props.audit.bucketName,
+      AUDIT_SIGNING_KEY_ARN: props.audit.signingKeyArn,
     };
     const emailResources = this.emailResources(config);
 
@@ -146,7 +155,13 @@ export class StatelessStack extends Stack {
     ];
     // The workflow tasks' timeouts come from functions/workflow.ts, which the local runtime enforces too.
     const timeouts = new Map<string, Duration>([
-      ...schedules.map((schedule) => [schedule.handler, SCHEDULED_TIMEOUT] as const),
+      ...schedules.map(
+        (schedule) =>
+          [
+            schedule.handler,
+            schedule.timeoutMinutes ? Duration.minutes(schedule.timeoutMinutes) : SCHEDULED_TIMEOUT,
+          ] as const,
+      ),
       ...workflowTasks.map((task) => [task.handler, Duration.seconds(task.timeoutSeconds)] as const),
     ]);
     const functions = new Map<string, HandlerFunction>();
@@ -168,6 +183,14 @@ export class StatelessStack extends Stack {
       grantExportFiles(fn.role, exportsBucket.bucketArn, handler);
       if (needsOf(handler).exportFiles.length > 0) this.acknowledgeExportFilesWildcard(fn, handler);
       grantGrantSchedules(fn.role, grantScheduleTarget, handler);
+      grantAuditTrail(
+        fn.role,
+        { bucketArn: props.audit.bucketArn.value, keyArn: props.audit.signingKeyArn },
+        handler,
+      );
+      if (needsOf(handler).checkpoints.some((action) => action !== 'ListBucket')) {
+        this.acknowledgeCheckpointObjects(fn, handler, props.audit.bucketArn.exportName);
+      }
       if (needsOf(handler).grantSchedules.length > 0) this.acknowledgeGrantSchedulesWildcard(fn, handler);
       signingSecret.grantRead(fn.role);
       functions.set(handler, fn);
@@ -267,6 +290,16 @@ export class StatelessStack extends Stack {
     Validations.of(policy).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${EXPORT_FILES_PREFIX}*]`,
       reason: `The export files only (${needsOf(handler).exportFiles.join(', ')}): one per export job, named after the job, so none can be named in advance.`,
+    });
+  }
+
+  /** The checkpoints are named after their seq, which no policy can name in advance. */
+  private acknowledgeCheckpointObjects(fn: HandlerFunction, handler: string, bucketArnExport: string): void {
+    const policy = fn.role.node.tryFindChild('DefaultPolicy');
+    if (!policy) throw new Error(`The role of ${fn.node.id} has no default policy to acknowledge`);
+    Validations.of(policy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${bucketArnExport}/${CHECKPOINT_PREFIX}*]`,
+      reason: checkpointsWildcardReason(needsOf(handler).checkpoints.join(', ')),
     });
   }
 

@@ -1,4 +1,4 @@
-import type { SignedCheckpoint } from '../domain/audit/checkpoint';
+import type { ChainHead, SignedCheckpoint } from '../domain/audit/checkpoint';
 import type { WaitPhase } from '../domain/deadlines';
 import type { Delegation } from '../domain/delegations';
 import type { DirectoryView, Identity, Role, System } from '../domain/directory';
@@ -540,4 +540,21 @@ export interface CheckpointStore {
   put(signed: SignedCheckpoint): Promise<boolean>;
   /** Every checkpoint, oldest first, read a page at a time. */
   all(): AsyncIterable<SignedCheckpoint>;
+}
+
+/** A chain's head as the table holds it, with when its last event happened. */
+export interface ChangedChain {
+  head: ChainHead;
+  lastEventAt: string;
+}
+
+/** The heads of the hash chains in the table, as the audit checkpoint reads them. */
+export interface ChainHeads {
+  /**
+   * Every ticket and grant chain changed from `from`'s hour up to `until` (null: every chain
+   * there is), a superset by under an hour, read a page at a time.
+   */
+  changedSince(from: string | null, until: Date): AsyncIterable<ChangedChain>;
+  /** The admin log's head (policy changes and admin actions), once it has an event. */
+  adminLog(): Promise<ChainHead | undefined>;
 }

@@ -1,5 +1,4 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { S3Client } from '@aws-sdk/client-s3';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { cachedDirectory } from '../adapters/cached-directory';
@@ -16,6 +15,7 @@ import { DynamoTicketStore } from '../adapters/dynamodb/ticket-store';
 import { DynamoGrantStore, DynamoLinkStore, DynamoTaskStore } from '../adapters/dynamodb/workflow-records';
 import { SesMailer } from '../adapters/email/mailer';
 import { InjectedFaults } from '../adapters/faults';
+import { createS3Client } from '../adapters/s3/client';
 import { S3ExportFiles } from '../adapters/s3/export-files';
 import { SchedulerGrantSchedules } from '../adapters/scheduler';
 import { readSecretString } from '../adapters/secrets';
@@ -86,11 +86,7 @@ function buildDeps(config: Config) {
       new StepFunctionsJobRunner(stepFunctions, config.simulationStateMachineArn),
     ),
     exports: faults.wrap('exports', new StepFunctionsJobRunner(stepFunctions, config.exportStateMachineArn)),
-    // Path-style: a local S3 endpoint (AWS_ENDPOINT_URL_S3) has no bucket subdomains.
-    exportFiles: faults.wrap(
-      'exportFiles',
-      new S3ExportFiles(new S3Client({ forcePathStyle: config.local }), config.exportsBucket),
-    ),
+    exportFiles: faults.wrap('exportFiles', new S3ExportFiles(createS3Client(), config.exportsBucket)),
   };
 }
 

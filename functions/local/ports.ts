@@ -32,7 +32,8 @@ export type PortSetting =
   | 'TOLLGATE_DYNAMODB_PORT'
   | 'TOLLGATE_SFN_PORT'
   | 'TOLLGATE_SES_PORT'
-  | 'TOLLGATE_SCHEDULER_PORT';
+  | 'TOLLGATE_SCHEDULER_PORT'
+  | 'TOLLGATE_S3_PORT';
 
 const DEFAULTS: Record<PortSetting, string> = {
   PORT: '3000',
@@ -40,6 +41,7 @@ const DEFAULTS: Record<PortSetting, string> = {
   TOLLGATE_SFN_PORT: 'PORT+2',
   TOLLGATE_SES_PORT: 'PORT+3',
   TOLLGATE_SCHEDULER_PORT: 'PORT+4',
+  TOLLGATE_S3_PORT: 'PORT+5',
 };
 
 export class PortInUseError extends Error {

@@ -9,6 +9,7 @@ import { getPolicyDeps } from '../handlers/policy-deps';
 import { routes } from '../routes';
 import { schedules } from '../schedules';
 import { stateMachines, workflowTasks } from '../workflow';
+import { loadOrCreateAuditKey } from './audit-key';
 import { lockDataFolder } from './data-lock';
 import { createDevRoutes, type LocalMetrics } from './dev-routes';
 import { LOCAL_TABLE_NAME, localCredentials, startLocalDynamo } from './dynamodb';
@@ -16,6 +17,7 @@ import { gatewayServerOptions, type HttpHandler, type ServedRoute, startHttpServ
 import { type LocalFunction, localLambdaInvoker } from './lambda';
 import { createLocalAuth } from './local-auth';
 import { listeningOn, openHttpPort } from './ports';
+import { startLocalS3 } from './s3';
 import { startScheduler } from './scheduler';
 import { startLocalSchedulerService } from './scheduler-service';
 import { loadOrCreateSecrets } from './secrets';
@@ -27,7 +29,7 @@ import { WorkflowPool } from './workflow-pool';
 
 export interface LocalRuntime {
   url: string;
-  endpoints: { dynamodb: string; stepfunctions: string; ses: string; scheduler: string };
+  endpoints: { dynamodb: string; stepfunctions: string; ses: string; scheduler: string; s3: string };
   outboxDir: string;
   seeded: boolean;
   close(): Promise<void>;
@@ -37,6 +39,8 @@ const REGION = 'us-east-1';
 const ACCOUNT = '000000000000';
 /** The local S3 endpoint's bucket for audit exports (the stack's AuditExports bucket in AWS). */
 export const LOCAL_EXPORTS_BUCKET = 'tollgate-exports';
+/** The stack's checkpoint bucket, as the local S3 endpoint serves it (in `{dataDir}/s3/`). */
+export const LOCAL_AUDIT_BUCKET = 'tollgate-audit';
 
 /** The local Scheduler keeps these on each schedule as AWS's does; it assumes no role and writes dead letters to disk. */
 export const localGrantSchedules = {
@@ -70,6 +74,8 @@ export async function startLocalRuntime(
     );
     const schedulerEndpoint = await openHttpPort('TOLLGATE_SCHEDULER_PORT', settings.schedulerPort);
     closers.unshift(() => new Promise<void>((resolve) => schedulerEndpoint.server.close(() => resolve())));
+    const s3Endpoint = await openHttpPort('TOLLGATE_S3_PORT', settings.s3Port);
+    closers.unshift(() => new Promise<void>((resolve) => s3Endpoint.server.close(() => resolve())));
     const url = `http://127.0.0.1:${gateway.port}`;
     const outboxDir = join(settings.dataDir, 'outbox');
 
@@ -93,8 +99,17 @@ export async function startLocalRuntime(
       }),
     );
     closers.unshift(ses.close);
+    const s3 = await startLocalS3({
+      dataDir: settings.dataDir,
+      buckets: [LOCAL_AUDIT_BUCKET, LOCAL_EXPORTS_BUCKET],
+      server: s3Endpoint.server,
+      credentials: localCredentials,
+      log,
+    });
+    closers.unshift(s3.close);
     const stepFunctionsUrl = `http://127.0.0.1:${stepFunctionsEndpoint.port}`;
     const schedulerUrl = `http://127.0.0.1:${schedulerEndpoint.port}`;
+    const s3Url = `http://127.0.0.1:${s3Endpoint.port}`;
 
     Object.assign(process.env, {
       TOLLGATE_LOCAL: 'true',
@@ -120,6 +135,9 @@ export async function startLocalRuntime(
       AWS_ENDPOINT_URL_SFN: stepFunctionsUrl,
       AWS_ENDPOINT_URL_SESV2: ses.url,
       AWS_ENDPOINT_URL_SCHEDULER: schedulerUrl,
+      AWS_ENDPOINT_URL_S3: s3Url,
+      AUDIT_BUCKET: LOCAL_AUDIT_BUCKET,
+      AUDIT_SIGNING_KEY_FILE: loadOrCreateAuditKey(settings.dataDir),
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? (settings.quiet ? 'ERROR' : 'INFO'),
     });
     // The handlers read their settings at their first call; reading them here makes a bad one (such
@@ -183,6 +201,7 @@ export async function startLocalRuntime(
       stepfunctions: stepFunctionsUrl,
       ses: ses.url,
       scheduler: schedulerUrl,
+      s3: s3Url,
     };
     const auth = await createLocalAuth(secrets.jwtPrivateKey);
     const metrics = (): LocalMetrics => ({

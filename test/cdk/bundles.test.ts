@@ -214,6 +214,8 @@ const filledInByCloudFormation = {
     'arn:aws:sqs:eu-west-1:123456789012:Tollgate-Stateless-GrantSchedulesDeadLetterQueue-ABC123',
   EXPORTS_BUCKET: 'tollgate-stateless-auditexports-abc123',
   PUBLIC_BASE_URL: 'https://abcdef1234.execute-api.eu-west-1.amazonaws.com',
+  AUDIT_BUCKET: 'tollgate-stateful-auditcheckpoints-abc123',
+  AUDIT_SIGNING_KEY_ARN: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
   AWS_REGION: 'eu-west-1',
   AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
   AWS_SECRET_ACCESS_KEY: 'example',

@@ -22,6 +22,8 @@ describe('the deployment settings', () => {
       oauthCallbackUrls: [],
       oauthLogoutUrls: [],
       logRetentionDays: 90,
+      auditObjectLockMode: 'GOVERNANCE',
+      auditRetentionDays: 400,
     });
   });
 

@@ -138,6 +138,11 @@ describe('least privilege', () => {
           'logs:PutLogEvents on its log group',
           ...tableActionsFor(handler).map((action) => `${action} on the table`),
           ...needs.indexes.map((index) => `dynamodb:Query on index ${index}`),
+          ...needs.scans.map((index) => `dynamodb:Scan on index ${index}`),
+          ...needs.checkpoints.map((action) =>
+            action === 'ListBucket' ? 's3:ListBucket on the audit bucket' : `s3:${action} on the checkpoints`,
+          ),
+          ...needs.signingKey.map((action) => `kms:${action} on the audit signing key`),
           ...Object.entries(needs.workflow).flatMap(([machine, actions]) =>
             (actions ?? []).map(
               (action) => `states:${action} on the ${workflowActionResources[action]} of ${machine}`,
@@ -230,6 +235,16 @@ function grantsOf(template: Template, stack: StatelessStack, fn: HandlerFunction
     if (/^\{"Ref":"SigningSecret\w+"\}$/.test(text)) return 'the signing secret';
     if (/^\{"Fn::Join":\["",\[\{"Fn::GetAtt":\["AuditExports\w+","Arn"\]\},"\/exports\/\*"\]\]\}$/.test(text))
       return 'the export files';
+    if (text === JSON.stringify({ 'Fn::ImportValue': 'Tollgate-AuditBucketArn' })) return 'the audit bucket';
+    if (
+      text ===
+      JSON.stringify({
+        'Fn::Join': ['', [{ 'Fn::ImportValue': 'Tollgate-AuditBucketArn' }, '/checkpoints/*']],
+      })
+    )
+      return 'the checkpoints';
+    if (/^\{"Fn::ImportValue":"Tollgate-Stateful:[^"]*AuditTrailSigningKey[^"]*Arn[^"]*"\}$/.test(text))
+      return 'the audit signing key';
     if (/:scheduler:.*:schedule\/default\/grant-\*"\]\]\}$/.test(text)) return 'the grant schedules';
     if (text === JSON.stringify({ 'Fn::GetAtt': [schedulerRoleId, 'Arn'] }))
       return 'the grant scheduler role';

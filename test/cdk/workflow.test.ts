@@ -297,9 +297,11 @@ describe('the workflow in the stateless stack', () => {
     }
   });
 
-  it('gives the scheduled functions a minute, the workflow tasks the timeout functions/workflow.ts gives them, and the others ten seconds', () => {
+  it('gives the scheduled functions a minute or the minutes their schedule asks for, the workflow tasks the timeout functions/workflow.ts gives them, and the others ten seconds', () => {
     // Prepare
-    const scheduled = new Set(schedules.map((schedule) => schedule.handler));
+    const scheduled = new Map(
+      schedules.map((schedule) => [schedule.handler, (schedule.timeoutMinutes ?? 1) * 60]),
+    );
     const tasks = new Map(workflowTasks.map((task) => [task.handler, task.timeoutSeconds]));
     const functions = resourcesOfType(synthesized.templates.stateless, 'AWS::Lambda::Function');
 
@@ -308,7 +310,7 @@ describe('the workflow in the stateless stack', () => {
       const timeout = functions[functionId(handler)]?.Properties.Timeout;
 
       // Assess
-      expect(timeout, handler).toBe(scheduled.has(handler) ? 60 : (tasks.get(handler) ?? 10));
+      expect(timeout, handler).toBe(scheduled.get(handler) ?? tasks.get(handler) ?? 10);
     }
   });
 });

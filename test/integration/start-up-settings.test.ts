@@ -77,6 +77,7 @@ describe('npm start', () => {
         TOLLGATE_SFN_PORT: '0',
         TOLLGATE_SES_PORT: '0',
         TOLLGATE_SCHEDULER_PORT: '0',
+        TOLLGATE_S3_PORT: '0',
       };
 
       // Act

@@ -33,6 +33,8 @@ export interface Ticket {
   [key: string]: unknown;
 }
 
+type LocalEndpoints = { dynamodb: string; stepfunctions: string; ses: string; scheduler: string; s3: string };
+
 export class TollgateClient {
   private readonly tokens = new Map<string, string>();
 
@@ -79,13 +81,8 @@ export class TollgateClient {
   }
 
   /** The local AWS-protocol endpoints (`GET /dev/endpoints`). */
-  async endpoints(): Promise<{ dynamodb: string; stepfunctions: string; ses: string; scheduler: string }> {
-    return (await fetch(`${this.url}/dev/endpoints`)).json() as Promise<{
-      dynamodb: string;
-      stepfunctions: string;
-      ses: string;
-      scheduler: string;
-    }>;
+  async endpoints(): Promise<LocalEndpoints> {
+    return (await fetch(`${this.url}/dev/endpoints`)).json() as Promise<LocalEndpoints>;
   }
 
   /** An emailed link as this server serves it: links keep the origin of the process that minted them. */

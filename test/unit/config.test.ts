@@ -13,6 +13,8 @@ const required = {
   GRANT_SCHEDULE_DEAD_LETTER_QUEUE_ARN: 'arn:aws:sqs:us-east-1:000000000000:grant-schedule-dead-letters',
   SENDER_ADDRESS: 'Tollgate <tollgate@example.com>',
   PUBLIC_BASE_URL: 'https://access.example.org',
+  AUDIT_BUCKET: 'tollgate-audit',
+  AUDIT_SIGNING_KEY_ARN: 'arn:aws:kms:us-east-1:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab',
 };
 
 describe('the functions’ settings', () => {
@@ -31,5 +33,18 @@ describe('the functions’ settings', () => {
 
     // Assess
     expect(reading).toThrow('ADMIN_DEFAULT_MAX_DURATION: must be an ISO 8601 duration');
+  });
+
+  it('refuse both audit signing keys at once, or neither, naming AUDIT_SIGNING_KEY_ARN', () => {
+    // Prepare
+    const { AUDIT_SIGNING_KEY_ARN, ...withoutKey } = required;
+
+    // Act
+    const neither = () => readConfig(withoutKey);
+    const both = () => readConfig({ ...required, AUDIT_SIGNING_KEY_FILE: '.tollgate/audit-signing-key.pem' });
+
+    // Assess
+    expect(neither).toThrow('AUDIT_SIGNING_KEY_ARN: set exactly one of');
+    expect(both).toThrow('AUDIT_SIGNING_KEY_ARN: set exactly one of');
   });
 });

@@ -69,6 +69,8 @@ const ticketFacts = [
  * |       |                                                     | RESOLVED#{yyyy-mm-dd}  | tickets once resolved (domain `resolvedAt`)   | ticket id            |
  * |       |                                                     | REVOKE_DUE             | grants whose revocation is due and not begun: time-bound and active, or asked to end | {until or asked at}#{grant id} |
  * | gsi6  | KEYS_ONLY                                           | CHANGED#{yyyy-mm-ddThh}| tickets, by the hour of their last change     | ticket id            |
+ * |       |                                                     |                        | grants, by the hour of their last event       | GRANT#{grant id}     |
+ * |       |                                                     |                        | policy changes, by the hour they were made    | POLICIES#{at}#{version} |
  * | gsi7  | INCLUDE taskId                                      | INBOX#{identity}       | links, until their task retires               | {kind}#{task id}     |
  * |       |                                                     | STOP_DUE               | cancelled tickets until their execution is recorded stopped | ticket id |
  * |       |                                                     | HELD#{holder}          | grants until they end                         | {system}#{entitlement}#{grant id} |
@@ -106,7 +108,9 @@ const ticketFacts = [
  * | a beneficiary's tickets in flight: what they are about to hold (policy, 11: sort key begins `fulfilling#`), what a departure cancels (12), the manager stages a manager change moves (12: `pending_approval#`) | gsi5 INFLIGHT#{beneficiary} | keys; tickets by BatchGetItem |
  * | a system's tickets waiting for approval: the owner stages a change of owner moves (12)    | gsi3 STATUS#pending_approval, system filtered in the index | keys; tickets by BatchGetItem |
  * | a period's resolved tickets, a day at a time (analytics rollups, 16)             | gsi5 RESOLVED#{yyyy-mm-dd}                         | keys; tickets by BatchGetItem                |
- * | tickets changed since the last audit checkpoint (14): each hour from the checkpoint's, a superset by under an hour | gsi6 CHANGED#{yyyy-mm-ddThh} | keys; tickets by BatchGetItem for their chain heads |
+ * | tickets and grants changed since the last audit checkpoint (14): each hour from the checkpoint's, a superset by under an hour | gsi6 CHANGED#{yyyy-mm-ddThh} | keys; tickets and grants by BatchGetItem for their chain heads |
+ * | every chain, for the first audit checkpoint (14)                                  | gsi6, Scan (each item is in it once)               | keys; items by BatchGetItem                  |
+ * | the admin log's head (14)                                                         | table, ADMINLOG / HEAD                             | the item                                     |
  * | a person's open approval or fulfilment tasks (inboxes); a departed approver's open stages (12) | gsi7 INBOX#{identity}, sort key begins {kind}# | task ids; tasks by BatchGetItem     |
  * | a task's inbox entries, when it retires                                          | gsi7 INBOX#{assignee}, sort key {kind}#{taskId}    | the links' keys                              |
  * | cancelled tickets whose execution is still to be stopped (reconcile, 12)         | gsi7 STOP_DUE                                      | ticket ids                                   |
@@ -124,7 +128,6 @@ const ticketFacts = [
  * | later items, keyed into these indexes by the issue that adds them:               |                                                    |                                              |
  * | deliveries due for retry (webhooks out, 15)                                      | gsi5 DELIVERY_DUE / {nextAttemptAt}#{id}, up to now | keys; deliveries by BatchGetItem            |
  * | deliveries by status (GET /webhooks/deliveries?status=, 15, 18)                  | gsi3 DELIVERY#{status} / {id}                      | keys; deliveries by BatchGetItem             |
- * | grants' and policies' chains changed since the last checkpoint (13, 14)          | gsi6 CHANGED#{yyyy-mm-ddThh} / {id}                | keys; items by BatchGetItem                  |
  * | satisfaction by the day feedback was given (16)                                  | gsi5 FEEDBACK#{yyyy-mm-dd}, on TICKET#{id} / FEEDBACK | keys; feedback by BatchGetItem            |
  * | a ticket by number, TG-{n} (14)                                                  | table, NUMBER#{n}: the item that allocates the number holds the ticket id | the ticket id        |
  * | policy versions, snapshots, jobs, daily rollups, reports, checkpoints, sessions, webhook ids (11-17) | table, by key; lists by sort key in a partition of their own | the items |
@@ -350,7 +353,7 @@ export const keys = {
   grant: (
     grant: Pick<
       Grant,
-      'id' | 'holder' | 'system' | 'entitlement' | 'status' | 'revocationDueAt' | 'noticeDueAt'
+      'id' | 'holder' | 'system' | 'entitlement' | 'status' | 'revocationDueAt' | 'noticeDueAt' | 'events'
     >,
   ): Keys => ({
     ...keys.grantId(grant.id),
@@ -364,9 +367,22 @@ export const keys = {
     ...(grant.status !== 'ended'
       ? inPartition('held', grant.holder, `${grant.system}#${grant.entitlement}#${grant.id}`)
       : {}),
+    // By the hour of its last event, like tickets, for the audit checkpoint.
+    ...changedGrant(grant),
   }),
   grantId: (id: string): Keys => ({ pk: `GRANT#${id}`, sk: 'GRANT' }),
+  /**
+   * The admin log's head ({seq, hash} of its last event), which the audit checkpoint anchors. The
+   * admin log itself (policy changes and admin actions) is issue 14's lead's: this key is the hook
+   * the checkpoint reads, to be kept in step with it.
+   */
+  adminLogHead: (): Keys => ({ pk: 'ADMINLOG', sk: 'HEAD' }),
 };
+
+function changedGrant(grant: Pick<Grant, 'id' | 'events'>): Partial<Keys> {
+  const last = grant.events.at(-1);
+  return last ? inPartition('changed', hour(last.at), `GRANT#${grant.id}`) : {};
+}
 
 /**
  * The ticket ids (ULIDs) made from `from` up to `to`, both included: a ULID starts with its

@@ -1,4 +1,4 @@
-import { createHash, verify } from 'node:crypto';
+import { createHash, createPublicKey, verify } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { GENESIS_HASH } from '../timeline';
 
@@ -95,4 +95,10 @@ export function nextCheckpoint(
     keyId,
     heads: [...heads].sort((a, b) => (a.chain < b.chain ? -1 : a.chain > b.chain ? 1 : 0)),
   };
+}
+
+/** A local key's id as checkpoints name it: `local:` and the SHA-256 (hex) of its public key's DER (SPKI). */
+export function localKeyId(publicKeyPem: string): string {
+  const der = createPublicKey(publicKeyPem).export({ type: 'spki', format: 'der' });
+  return `local:${createHash('sha256').update(der).digest('hex')}`;
 }

@@ -16,6 +16,17 @@ import { submittedTicket } from '../../support/ticket-factory';
 const moved = (ticket: Ticket, at: string, change: Partial<Parameters<typeof applyChange>[1]>): Ticket =>
   applyChange(ticket, { type: 'step', at, actor: 'tollgate', ...change });
 
+const grantEvent = {
+  type: 'granted',
+  actor: 'tollgate',
+  reason: null,
+  from: null,
+  to: 'active' as const,
+  data: {},
+  prev: '0'.repeat(64),
+  hash: 'f'.repeat(64),
+};
+
 describe('the table schema', () => {
   it('keeps within DynamoDB quotas and projects no index ALL', () => {
     // Act
@@ -134,6 +145,7 @@ describe('the table schema', () => {
       revocationDueAt: '2026-12-01T00:00:00.000Z',
       noticeDueAt: '2026-11-30T00:00:00.000Z',
       status: 'active',
+      events: [],
     });
 
     // Assess
@@ -157,6 +169,7 @@ describe('the table schema', () => {
       revocationDueAt: null,
       noticeDueAt: null,
       status: 'active',
+      events: [],
     });
 
     // Assess
@@ -169,6 +182,26 @@ describe('the table schema', () => {
     expect(grant).not.toHaveProperty('gsi5pk');
   });
 
+  it('lists a grant among the changes of the hour of its last event', () => {
+    // Act
+    const grant = keys.grant({
+      id: 'g4',
+      holder: 'alex.dev@example.com',
+      system: 'github',
+      entitlement: 'github-read',
+      revocationDueAt: null,
+      noticeDueAt: null,
+      status: 'active',
+      events: [
+        { ...grantEvent, seq: 1, at: '2026-12-01T09:59:00.000Z' },
+        { ...grantEvent, seq: 2, at: '2026-12-01T10:05:00.000Z' },
+      ],
+    });
+
+    // Assess
+    expect(grant).toMatchObject({ gsi6pk: 'CHANGED#2026-12-01T10', gsi6sk: 'GRANT#g4' });
+  });
+
   it('keeps an ended grant listed under its holder and system, no longer held nor due', () => {
     // Act
     const grant = keys.grant({
@@ -179,6 +212,7 @@ describe('the table schema', () => {
       revocationDueAt: null,
       noticeDueAt: null,
       status: 'ended',
+      events: [],
     });
 
     // Assess
