@@ -65,7 +65,9 @@ describe('audit exports, through the local server', () => {
       if (job.body.status === 'done') {
         const file = await fetch(job.body.result?.url ?? '');
         expect(file.status).toBe(200);
-        return { job: job.body, file: await file.text(), type: file.headers.get('content-type') };
+        // Read as bytes: fetch's text() drops the byte-order mark that spreadsheets read.
+        const bytes = Buffer.from(await file.arrayBuffer());
+        return { job: job.body, file: bytes.toString('utf8') };
       }
       if (Date.now() > deadline) throw new Error(`The export did not finish: ${JSON.stringify(job.body)}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
