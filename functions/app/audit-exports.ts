@@ -10,6 +10,7 @@ import {
 import type { Identity, Role, System } from '../domain/directory';
 import { parseOrThrow } from '../domain/validation';
 import {
+  applyStep,
   assertAnyRole,
   type JobStep,
   jobDateTime,
@@ -224,10 +225,7 @@ export async function exportPage(deps: ExportStepDeps, jobId: string): Promise<J
     result: finished ? { rows: cursor.rows, bytes: cursor.bytes } : null,
     updatedAt: deps.clock.now().toISOString(),
   };
-  if (!(await deps.jobs.advance(job.id, job.steps, step)))
-    return stepOf(await readExportJob(deps.jobs, jobId));
-  deps.faults.faultPoint('export-page-written');
-  return { done: finished, cursor: step.cursor, progress: step.progress };
+  return applyStep(deps, job, step, 'export-page-written');
 }
 
 /** The class of each entitlement in the catalog, by `{system}/{entitlement}`. */

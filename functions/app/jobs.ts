@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Identity, Role } from '../domain/directory';
 import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors';
-import type { Job, JobRunner, JobStore, Period } from './ports';
+import type { Faults, Job, JobRunner, JobStore, Period } from './ports';
 
 /**
  * What every job shares (app/simulations.ts, app/audit-exports.ts): who may run it, the period of
@@ -104,6 +104,23 @@ export const stepOf = <C>(job: Job<unknown, C>): JobStep<C> => ({
   cursor: job.cursor,
   progress: job.progress,
 });
+
+/**
+ * Writes one step's work on the job as read (JobStore.advance) and answers where the job now
+ * stands; a step that lost to another run of it answers where that run left the job.
+ */
+export async function applyStep<P, C, R>(
+  deps: { jobs: JobStore; faults: Faults },
+  job: Job<P, C, R>,
+  step: Pick<Job<P, C, R>, 'status' | 'progress' | 'cursor' | 'result' | 'updatedAt'>,
+  written: string,
+): Promise<JobStep<C>> {
+  if (!(await deps.jobs.advance(job.id, job.steps, step))) {
+    return stepOf((await deps.jobs.get(job.id)) as Job<P, C, R>);
+  }
+  deps.faults.faultPoint(written);
+  return { done: step.status === 'done', cursor: step.cursor, progress: step.progress };
+}
 
 /** The fields every job view shows: its kind's own (params, result) are added by its use case. */
 export const jobViewOf = (job: Job) => ({

@@ -13,6 +13,7 @@ import {
 } from '../domain/policy/simulation';
 import { parseOrThrow } from '../domain/validation';
 import {
+  applyStep,
   assertAnyRole,
   type JobStep,
   jobDateTime,
@@ -193,10 +194,7 @@ export async function simulatePage(deps: SimulationStepDeps, jobId: string): Pro
     result: finished ? finishTally(tally, { inPeriod: total, read: done }) : tally,
     updatedAt: deps.clock.now().toISOString(),
   };
-  if (!(await deps.jobs.advance(job.id, job.steps, step)))
-    return stepOf(await readSimulationJob(deps.jobs, jobId));
-  deps.faults.faultPoint('simulation-page-written');
-  return { done: finished, cursor: step.cursor, progress: step.progress };
+  return applyStep(deps, job, step, 'simulation-page-written');
 }
 
 /** What one ticket adds to the tally: nothing for a support ticket, which no policy decides. */

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type {
   HistoryEntry,
-  Job,
   JobStore,
   PolicyEvaluator,
   PolicyStore,
