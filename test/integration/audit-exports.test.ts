@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExportView } from '../../functions/app/audit-exports';
-import { csvHeader, type ExportRow, exportRowSchema } from '../../functions/domain/audit/export-rows';
+import {
+  csvHeader,
+  type ExportRow,
+  exportColumns,
+  exportRowSchema,
+} from '../../functions/domain/audit/export-rows';
 import { accessBody } from '../support/bodies';
 import { startTestRuntime, type TestRuntime } from '../support/runtime';
 import { people, services } from '../support/seed';
@@ -139,6 +144,18 @@ describe('audit exports, through the local server', () => {
       system: 'payroll',
     });
     expect(byTicket.get(tickets.denied.id)?.approverComment).toBe('=HYPERLINK("http://evil.example")');
+  });
+
+  it('publishes the row schema in the OpenAPI document, every column a property', async () => {
+    // Act
+    const document = await client.call<{
+      components: { schemas: Record<string, { properties: Record<string, unknown> }> };
+    }>(people.aude, 'GET', '/openapi.json');
+
+    // Assess
+    expect(Object.keys(document.body.components.schemas.AuditExportRow?.properties ?? {})).toEqual(
+      exportColumns,
+    );
   });
 
   it('completes an export of an empty period with only the header', async () => {
