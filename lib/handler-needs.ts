@@ -42,9 +42,16 @@ import { type CheckpointAction, grantCheckpointAccess } from './constructs/audit
  * - Query on gsi4: grants.list by system (GRANTED#)
  * - Query on gsi5: tickets.entitlementsApprovedFor and .inFlightFor (INFLIGHT#{beneficiary}, sort key
  *   from `{status}#`), grants.dueForRevocation (REVOKE_DUE, then the grants batch-read)
+ * - Query on gsi6: chains.changedSince (CHANGED#{hour}, each hour from the latest checkpoint's)
+ * - Scan on gsi6: chains.changedSince for the first audit checkpoint (every chain there is)
+ * - GetItem also: chains.adminLog (the admin log's head)
  * - Query on gsi7: tasks.forAssignee and .retire (the inbox entries on links), tickets.executionsToStop,
  *   grants.entitlementsHeldBy (HELD#: the sort key names the entitlement, so no item is read) and
  *   .activeGrantsOf (HELD#, one entitlement's range, then the grants batch-read)
+ *
+ * The audit checkpoints (adapters/s3/checkpoint-store.ts, `checkpoints/{seq}.json` in the audit
+ * bucket): checkpoints.latest sends ListBucket (one-key listings) and GetObject, .put PutObject, .all
+ * ListBucket and GetObject; the KMS signer (adapters/audit-signer.ts) sends kms:Sign.
  *
  * The grant schedules (adapters/scheduler.ts, `grant-<grant id>` in the default group):
  * grantSchedules.schedule sends CreateSchedule, .reschedule UpdateSchedule, .cancel DeleteSchedule;

@@ -101,6 +101,31 @@ describe('local S3 endpoint', () => {
     ]);
   });
 
+  it('lists the keys under a delimiter as common prefixes, a page at a time', async () => {
+    // Prepare
+    for (const key of ['a/1', 'a/2', 'b/1', 'c', 'd/1/x']) await put(key, key);
+
+    // Act
+    const pages: string[][] = [];
+    let token: string | undefined;
+    do {
+      const page = await client.send(
+        new ListObjectsV2Command({ Bucket: BUCKET, Delimiter: '/', MaxKeys: 2, ContinuationToken: token }),
+      );
+      pages.push([
+        ...(page.CommonPrefixes ?? []).map((common) => common.Prefix ?? ''),
+        ...(page.Contents ?? []).map((object) => object.Key ?? ''),
+      ]);
+      token = page.NextContinuationToken;
+    } while (token);
+
+    // Assess
+    expect(pages).toEqual([
+      ['a/', 'b/'],
+      ['d/', 'c'],
+    ]);
+  });
+
   it('joins the parts of a multipart upload into one object', async () => {
     // Prepare
     const key = 'exports/big.csv';

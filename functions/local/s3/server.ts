@@ -38,9 +38,8 @@ const LIST_MAX_KEYS = 1000;
 /**
  * A local stand-in for Amazon S3: path-style requests signed with SigV4 (the runtime's local
  * credentials), serving exactly what Tollgate uses: PutObject (If-None-Match: * refuses an
- * existing key; an x-amz-checksum-sha256 is checked), GetObject, HeadObject, ListObjectsV2,
- * multipart uploads and presigned GETs.
- * There is no versioning and no Object Lock: an object on disk can be changed by anyone who can
+ * existing key; an x-amz-checksum-sha256 is checked), GetObject, HeadObject, ListObjectsV2 (with
+ * a delimiter too, for `aws s3 ls`), multipart uploads and presigned GETs. There is no versioning and no Object Lock: an object on disk can be changed by anyone who can
  * write the data folder.
  */
 export async function startLocalS3(opts: LocalS3Options): Promise<LocalS3> {
@@ -199,9 +198,8 @@ async function listObjects(
   bucket: BucketFolder,
   query: Map<string, string>,
 ): Promise<void> {
-  if (query.has('delimiter'))
-    throw new S3Error('NotImplemented', 501, 'Local S3 does not list with a delimiter');
   const prefix = query.get('prefix') ?? '';
+  const delimiter = query.get('delimiter') ?? '';
   const startAfter = query.get('start-after') ?? '';
   const token = query.get('continuation-token');
   const maxKeysText = query.get('max-keys');
@@ -210,29 +208,49 @@ async function listObjects(
     throw new S3Error('InvalidArgument', 400, 'max-keys must be a non-negative integer');
   }
   const after = token === undefined ? startAfter : Buffer.from(token, 'base64url').toString('utf8');
-  const keys = await bucket.keys(prefix, after);
-  const page = keys.slice(0, Math.min(maxKeys, LIST_MAX_KEYS));
-  const truncated = page.length < keys.length;
-  const infos = (await Promise.all(page.map((key) => bucket.info(key)))).filter(
-    (info): info is ObjectInfo => info !== undefined,
-  );
+  const limit = Math.min(maxKeys, LIST_MAX_KEYS);
+  // With a delimiter, the keys under one "folder" are one common prefix, as `aws s3 ls` lists them.
+  const entries: ({ key: string } | { commonPrefix: string })[] = [];
+  let truncated = false;
+  for (const key of await bucket.keys(prefix, after)) {
+    const cut = delimiter ? key.indexOf(delimiter, prefix.length) : -1;
+    const commonPrefix = cut < 0 ? undefined : key.slice(0, cut + delimiter.length);
+    const last = entries.at(-1);
+    if (commonPrefix !== undefined && last && 'commonPrefix' in last && last.commonPrefix === commonPrefix)
+      continue;
+    if (entries.length === limit) {
+      truncated = true;
+      break;
+    }
+    entries.push(commonPrefix === undefined ? { key } : { commonPrefix });
+  }
+  const infos = (
+    await Promise.all(entries.map((entry) => ('key' in entry ? bucket.info(entry.key) : undefined)))
+  ).filter((info): info is ObjectInfo => info !== undefined);
   const contents = infos
     .map(
       (info) =>
         `<Contents><Key>${xml(info.key)}</Key><LastModified>${info.lastModified.toISOString()}</LastModified><ETag>${xml(info.etag)}</ETag><Size>${info.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`,
     )
     .join('');
-  const last = page.at(-1);
+  const commonPrefixes = entries
+    .flatMap((entry) => ('commonPrefix' in entry ? [entry.commonPrefix] : []))
+    .map((commonPrefix) => `<CommonPrefixes><Prefix>${xml(commonPrefix)}</Prefix></CommonPrefixes>`)
+    .join('');
+  const last = entries.at(-1);
+  // After a common prefix, the next page starts past every key under it.
+  const resumeAfter = last && ('key' in last ? last.key : `${last.commonPrefix}\uffff`);
   sendXml(
     res,
     `<ListBucketResult><Name>${xml(bucketName)}</Name><Prefix>${xml(prefix)}</Prefix>` +
+      (delimiter ? `<Delimiter>${xml(delimiter)}</Delimiter>` : '') +
       (startAfter ? `<StartAfter>${xml(startAfter)}</StartAfter>` : '') +
       (token !== undefined ? `<ContinuationToken>${xml(token)}</ContinuationToken>` : '') +
-      `<KeyCount>${infos.length}</KeyCount><MaxKeys>${maxKeys}</MaxKeys><IsTruncated>${truncated}</IsTruncated>` +
-      (truncated && last !== undefined
-        ? `<NextContinuationToken>${Buffer.from(last, 'utf8').toString('base64url')}</NextContinuationToken>`
+      `<KeyCount>${entries.length}</KeyCount><MaxKeys>${maxKeys}</MaxKeys><IsTruncated>${truncated}</IsTruncated>` +
+      (truncated && resumeAfter !== undefined
+        ? `<NextContinuationToken>${Buffer.from(resumeAfter, 'utf8').toString('base64url')}</NextContinuationToken>`
         : '') +
-      `${contents}</ListBucketResult>`,
+      `${contents}${commonPrefixes}</ListBucketResult>`,
   );
 }
 
