@@ -1,11 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ExportView } from '../../functions/app/audit-exports';
+import { createS3Client } from '../../functions/adapters/s3/client';
+import { S3ExportFiles } from '../../functions/adapters/s3/export-files';
+import { type ExportView, MIN_PART_BYTES } from '../../functions/app/audit-exports';
 import {
   csvHeader,
   type ExportRow,
   exportColumns,
   exportRowSchema,
 } from '../../functions/domain/audit/export-rows';
+import { LOCAL_EXPORTS_BUCKET } from '../../functions/local/runtime';
 import { accessBody } from '../support/bodies';
 import { startTestRuntime, type TestRuntime } from '../support/runtime';
 import { people, services } from '../support/seed';
@@ -168,6 +171,28 @@ describe('audit exports, through the local server', () => {
     // Assess
     expect(file).toBe(csvHeader());
     expect(job.result).toMatchObject({ rows: 0 });
+  });
+
+  it('joins a multipart file from parts of 5 MiB and a last smaller one, as the local S3 checks them', async () => {
+    // Prepare: the handlers' settings, which the runtime put in this process's environment
+    const files = new S3ExportFiles(createS3Client(), LOCAL_EXPORTS_BUCKET);
+    const first = Buffer.alloc(MIN_PART_BYTES, 'a');
+    const last = Buffer.from('the end\n');
+    const uploadId = await files.begin('exports/multipart.jsonl');
+    const parts = [
+      { number: 1, etag: await files.part('exports/multipart.jsonl', uploadId, 1, first) },
+      { number: 2, etag: await files.part('exports/multipart.jsonl', uploadId, 2, last) },
+    ];
+
+    // Act
+    await files.complete('exports/multipart.jsonl', uploadId, parts);
+    await files.complete('exports/multipart.jsonl', uploadId, parts);
+
+    // Assess: a repeated completion (a retried step) is done too
+    const file = await fetch(await files.link('exports/multipart.jsonl', 'multipart.jsonl', 60));
+    const bytes = Buffer.from(await file.arrayBuffer());
+    expect(bytes.length).toBe(first.length + last.length);
+    expect(bytes.subarray(-last.length).toString()).toBe('the end\n');
   });
 
   it('refuses a requester with a 403', async () => {
