@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { type ExportJob, type ExportStepDeps, exportPage } from '../../../functions/app/audit-exports';
+import {
+  type ExportJob,
+  type ExportStepDeps,
+  exportPage,
+  readExport,
+} from '../../../functions/app/audit-exports';
 import type { ExportFiles, HistoryCursor } from '../../../functions/app/ports';
 import { csvHeader, exportRows, formatRows } from '../../../functions/domain/audit/export-rows';
 import type { Ticket } from '../../../functions/domain/ticket';
+import { person } from '../domain/fixtures';
 import { ticket } from '../domain/tickets';
 import { jobStore } from './job-store';
 
@@ -147,5 +153,65 @@ describe('an audit export step', () => {
     // Assess
     expect(again.done).toBe(true);
     expect(files.calls).toEqual(['put exports/J.csv']);
+  });
+});
+
+describe('reading an export', () => {
+  const signing = {
+    link: async (key: string, name: string, seconds: number) => `https://s3/${key}?as=${name}&for=${seconds}`,
+  };
+
+  it('signs a five-minute link to the file once the job is done, named after the period', async () => {
+    // Prepare
+    const { jobs, deps } = await exportJob(5 * 1024 * 1024);
+    await exportPage(deps, 'J');
+
+    // Act
+    const view = await readExport(
+      { clock: deps.clock, jobs, exportFiles: signing },
+      person('aude@x.com', { roles: ['auditor'] }),
+      'J',
+    );
+
+    // Assess
+    expect(view).toMatchObject({
+      status: 'done',
+      format: 'csv',
+      result: {
+        rows: 3,
+        url: 'https://s3/exports/J.csv?as=tollgate-audit-2026-01-01-2026-06-30.csv&for=300',
+        expiresAt: '2026-06-30T12:05:00.000Z',
+      },
+    });
+  });
+
+  it('shows no link while the job runs', async () => {
+    // Prepare
+    const { jobs, deps } = await exportJob(5 * 1024 * 1024);
+
+    // Act
+    const view = await readExport(
+      { clock: deps.clock, jobs, exportFiles: signing },
+      person('sara@x.com', { roles: ['security'] }),
+      'J',
+    );
+
+    // Assess
+    expect(view).toMatchObject({ status: 'queued', result: null });
+  });
+
+  it('refuses anyone but auditors and security, an admin too', async () => {
+    // Prepare
+    const { jobs, deps } = await exportJob(5 * 1024 * 1024);
+
+    // Act
+    const reading = readExport(
+      { clock: deps.clock, jobs, exportFiles: signing },
+      person('ivan@x.com', { roles: ['admin'] }),
+      'J',
+    );
+
+    // Assess
+    await expect(reading).rejects.toMatchObject({ name: 'ForbiddenError' });
   });
 });
