@@ -293,6 +293,9 @@ const waysToThrow: Record<string, Record<string, WayToThrow | { never: string }>
   'workflow/simulate-page': {
     TransientError: injectedFault('simulate-page', () => ({ jobId: 'job-1' })),
   },
+  'workflow/export-page': {
+    TransientError: injectedFault('export-page', () => ({ jobId: 'job-1' })),
+  },
   'workflow/simulation-failed': {
     TransientError: injectedFault('simulation-failed', () => ({
       jobId: 'job-1',
