@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import { deadlineSettingsSchema } from './domain/deadlines';
 import { isDuration } from './domain/duration';
-import { accessRequestStateMachine, policySimulationStateMachine, revocationStateMachine } from './workflow';
+import {
+  accessRequestStateMachine,
+  auditExportStateMachine,
+  policySimulationStateMachine,
+  revocationStateMachine,
+} from './workflow';
 
 /**
  * The settings every handler reads, parsed once at start-up: a missing or bad one fails the cold
@@ -19,6 +24,10 @@ const configSchema = z.object({
   [policySimulationStateMachine.arnSetting]: z.string().startsWith('arn:'),
   /** The grant-revocation state machine's ARN, likewise: what a grant's schedule starts. */
   [revocationStateMachine.arnSetting]: z.string().startsWith('arn:'),
+  /** The audit-export state machine's ARN, likewise. */
+  [auditExportStateMachine.arnSetting]: z.string().startsWith('arn:'),
+  /** The bucket audit exports are written to (its lifecycle rule deletes them after 7 days). */
+  EXPORTS_BUCKET: z.string().min(3),
   /** The role EventBridge Scheduler assumes to start a revocation when a grant's schedule fires. */
   GRANT_SCHEDULER_ROLE_ARN: z.string().startsWith('arn:'),
   /** The queue that receives a grant schedule's event when Scheduler could not start the revocation. */
@@ -99,6 +108,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
     stateMachineArn: settings[accessRequestStateMachine.arnSetting],
     simulationStateMachineArn: settings[policySimulationStateMachine.arnSetting],
     revocationStateMachineArn: settings[revocationStateMachine.arnSetting],
+    exportStateMachineArn: settings[auditExportStateMachine.arnSetting],
+    exportsBucket: settings.EXPORTS_BUCKET,
     grantSchedules: {
       roleArn: settings.GRANT_SCHEDULER_ROLE_ARN,
       deadLetterQueueArn: settings.GRANT_SCHEDULE_DEAD_LETTER_QUEUE_ARN,

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { exportRequestSchema } from './app/audit-exports';
 import { replacePoliciesSchema } from './app/policies';
 import { simulationRequestSchema } from './app/simulations';
 import { delegationBodySchema } from './domain/delegations';
@@ -8,6 +9,7 @@ import { grantViewSchema } from './domain/grants';
 import { requestBodySchema } from './domain/intake';
 import {
   assignBodySchema,
+  auditExportSchema,
   cancelBodySchema,
   catalogSchema,
   commentBodySchema,
@@ -521,6 +523,36 @@ export const routes: Route[] = [
       200: { description: 'The latest result', schema: verificationReportSchema },
       ...failures,
       404: { description: 'No scheduled verification has run yet', schema: errorSchema },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/audit/exports',
+    handler: 'http/start-audit-export',
+    auth: 'jwt',
+    operationId: 'startAuditExport',
+    summary:
+      'Export the decisions on tickets submitted in a period as CSV or JSONL (each row an AuditExportRow), as a job (auditor, security)',
+    body: exportRequestSchema,
+    responses: {
+      202: { description: 'The job, started: GET /audit/exports/{id}', schema: jobStartedSchema },
+      ...failures,
+      413: { description: 'Body over 64 KiB', schema: errorSchema },
+      415: { description: 'Body is not application/json', schema: errorSchema },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/audit/exports/{id}',
+    handler: 'http/get-audit-export',
+    auth: 'jwt',
+    operationId: 'getAuditExport',
+    summary:
+      'An export job: queued, running, done or failed, its progress, and once done a short-lived link to its file (auditor, security)',
+    responses: {
+      200: { description: 'The job', schema: auditExportSchema },
+      ...failures,
+      404: { description: 'No export has this id', schema: errorSchema },
     },
   },
   {

@@ -12,6 +12,12 @@ const TASK_TIMEOUT_SECONDS = 10;
 const SIMULATION_STEP_TIMEOUT_SECONDS = 60;
 
 /**
+ * An export step reads pages of whole tickets until they make a 5 MiB part (a few thousand
+ * tickets), then writes the part to S3; its first step also counts the period's tickets.
+ */
+const EXPORT_STEP_TIMEOUT_SECONDS = 120;
+
+/**
  * THE list of state machines and the Lambda tasks their ASL files name. The CDK stack creates one
  * function per task, with the task's timeout, and substitutes its ARN for the placeholder; the local
  * runtime substitutes a local ARN, runs the same handler module in process, and fails an invocation
@@ -62,10 +68,17 @@ export const workflowTasks: readonly {
     timeoutSeconds: SIMULATION_STEP_TIMEOUT_SECONDS,
   },
   {
-    placeholder: 'SimulationFailedFunctionArn',
+    /** Marks any job failed (a simulation's, an export's): the name stays, as the function's. */
+    placeholder: 'JobFailedFunctionArn',
     name: 'simulation-failed',
     handler: 'workflow/simulation-failed',
     timeoutSeconds: TASK_TIMEOUT_SECONDS,
+  },
+  {
+    placeholder: 'ExportPageFunctionArn',
+    name: 'export-page',
+    handler: 'workflow/export-page',
+    timeoutSeconds: EXPORT_STEP_TIMEOUT_SECONDS,
   },
 ];
 
@@ -102,6 +115,13 @@ export const stateMachines = [
     arnSetting: 'REVOCATION_STATE_MACHINE_ARN',
     output: 'RevocationStateMachineArn',
   },
+  {
+    /** An audit export (POST /audit/exports): pages of tickets written as parts of one S3 file, looped until done. */
+    name: 'audit-export',
+    definitionFile: 'statemachines/audit-export.asl.json',
+    arnSetting: 'AUDIT_EXPORT_STATE_MACHINE_ARN',
+    output: 'AuditExportStateMachineArn',
+  },
 ] as const satisfies readonly StateMachineEntry[];
 
 export interface StateMachineEntry {
@@ -119,3 +139,4 @@ export const ACCESS_REQUEST_STATE_MACHINE = 'access-request';
 export const accessRequestStateMachine = stateMachines[0];
 export const policySimulationStateMachine = stateMachines[1];
 export const revocationStateMachine = stateMachines[2];
+export const auditExportStateMachine = stateMachines[3];

@@ -1,6 +1,7 @@
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IndexName } from '../functions/adapters/dynamodb/table';
+import { EXPORT_FILES_PREFIX } from '../functions/app/audit-exports';
 import type { StateMachineName } from '../functions/workflow';
 import { type CheckpointAction, grantCheckpointAccess } from './constructs/audit-trail';
 
@@ -100,6 +101,13 @@ export type GrantScheduleAction = 'CreateSchedule' | 'UpdateSchedule' | 'DeleteS
 /** The actions that name the scheduler role in the schedule, and so must pass it. */
 const passingTheRole: readonly GrantScheduleAction[] = ['CreateSchedule', 'UpdateSchedule'];
 
+/**
+ * What a handler does with the exports bucket's files (`exports/*`): PutObject covers a multipart
+ * upload's CreateMultipartUpload, UploadPart and CompleteMultipartUpload; GetObject covers
+ * HeadObject, and the presigned URL a handler signs (S3 checks the signer's right when it is used).
+ */
+export type ExportFileAction = 'PutObject' | 'GetObject';
+
 export interface HandlerNeeds {
   /** DynamoDB actions on the table's items; `Query` here means on the table's own key. */
   table: ItemAction[];
@@ -122,6 +130,8 @@ export interface HandlerNeeds {
   checkpoints: CheckpointAction[];
   /** KMS actions on the audit signing key. */
   signingKey: SigningKeyAction[];
+  /** S3 actions on the audit export files (app/audit-exports.ts). */
+  exportFiles: ExportFileAction[];
   /** Whether it sends email through SES (ses:SendEmail as the sender's identity). */
   email: boolean;
   /**
@@ -140,6 +150,7 @@ const needs = (partial: Partial<HandlerNeeds>): HandlerNeeds => ({
   scans: [],
   checkpoints: [],
   signingKey: [],
+  exportFiles: [],
   email: false,
   policies: false,
   ...partial,
@@ -359,7 +370,25 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
     indexes: ['gsi3'],
     policies: true,
   }),
+  // Any job's failure (a simulation's, an export's): the job marked failed.
   'workflow/simulation-failed': needs({ table: ['UpdateItem'] }),
+  // An audit export (app/audit-exports.ts). Starting one: the caller looked up, the job put, then
+  // StartExecution of the export machine (a job that could not start is marked failed: UpdateItem).
+  'http/start-audit-export': needs({
+    table: ['GetItem', 'PutItem', 'UpdateItem'],
+    workflow: { 'audit-export': ['StartExecution'] },
+  }),
+  // The caller looked up, the job read; once done, a download link signed.
+  'http/get-audit-export': needs({ table: ['GetItem'], exportFiles: ['GetObject'] }),
+  // The job read; the period's tickets counted (first step) and pages of them read on gsi3, the
+  // tickets batch-read whole; the catalog (gsi3, batch-read) for entitlement classes; the file
+  // written (whole, or a part, and the upload completed; a retried completion heads the file); the
+  // step written on the job.
+  'workflow/export-page': needs({
+    table: ['GetItem', 'BatchGetItem', 'UpdateItem'],
+    indexes: ['gsi3'],
+    exportFiles: ['PutObject', 'GetObject'],
+  }),
   // Tickets by status (batch-read), their tasks read; executions started, described, decisions resent;
   // the ticket of an execution that ended without it saved as failed, its tasks' links taken out of
   // the inboxes, its requester emailed; cancelled tickets whose stop failed found on gsi7, read,
@@ -532,6 +561,18 @@ export function grantGrantSchedules(grantee: IGrantable, target: GrantScheduleAr
       actions: ['iam:PassRole'],
       resources: [target.role.roleArn],
       conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+    }),
+  );
+}
+
+/** The handler's S3 actions on the export files only (`<exports bucket>/exports/*`). */
+export function grantExportFiles(grantee: IGrantable, bucketArn: string, handler: string): void {
+  const actions = needsOf(handler).exportFiles;
+  if (actions.length === 0) return;
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new PolicyStatement({
+      actions: actions.map((action) => `s3:${action}`),
+      resources: [`${bucketArn}/${EXPORT_FILES_PREFIX}*`],
     }),
   );
 }

@@ -1,8 +1,25 @@
-import { Arn, CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import {
+  Arn,
+  type CfnElement,
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
 import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  type IBucket,
+  ObjectOwnership,
+} from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { EXPORT_FILES_PREFIX } from '../functions/app/audit-exports';
 import { deployedRoutes } from '../functions/routes';
 import { schedules } from '../functions/schedules';
 import {
@@ -28,6 +45,7 @@ import {
   executionsActedOnBy,
   grantAuditTrail,
   grantEmail,
+  grantExportFiles,
   grantGrantSchedules,
   grantTableAccess,
   grantWorkflowAccess,
@@ -47,6 +65,9 @@ export interface StatelessStackProps extends StackProps {
   audit: { bucketName: string; bucketArn: { value: string; exportName: string }; signingKeyArn: string };
 }
 
+/** How long an audit export's file is kept: its link is signed anew at each GET until then. */
+const EXPORT_RETENTION_DAYS = 7;
+
 /** A scheduled sweep may go through every open ticket: more than an API call's 10 seconds. */
 const SCHEDULED_TIMEOUT = Duration.minutes(1);
 
@@ -60,6 +81,7 @@ export class StatelessStack extends Stack {
   readonly workflows: ReadonlyMap<string, WorkflowStateMachine>;
   readonly schedules: HandlerSchedules;
   readonly grantScheduleTarget: GrantScheduleTarget;
+  readonly exportsBucket: IBucket;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -96,6 +118,9 @@ export class StatelessStack extends Stack {
     });
     this.grantScheduleTarget = grantScheduleTarget;
 
+    const exportsBucket = this.exportsBucketFor();
+    this.exportsBucket = exportsBucket;
+
     // What functions/config.ts reads, as it must be in AWS. The API's URL is the API resource's own
     // endpoint, which no route, integration or function precedes: no dependency cycle.
     const environment: Record<string, string> = {
@@ -116,6 +141,7 @@ export class StatelessStack extends Stack {
         : {}),
       ...(config.deadlines ? { DEADLINES: JSON.stringify(config.deadlines) } : {}),
       PUBLIC_BASE_URL: config.publicBaseUrl ?? this.api.url,
+      EXPORTS_BUCKET: exportsBucket.bucketName,
       AUDIT_BUCKET: props.audit.bucketName,
       AUDIT_SIGNING_KEY_ARN: props.audit.signingKeyArn,
     };
@@ -154,6 +180,8 @@ export class StatelessStack extends Stack {
         this.acknowledgeExecutionsWildcard(fn, handler, machine);
       }
       grantEmail(fn.role, emailResources, handler);
+      grantExportFiles(fn.role, exportsBucket.bucketArn, handler);
+      if (needsOf(handler).exportFiles.length > 0) this.acknowledgeExportFilesWildcard(fn, handler);
       grantGrantSchedules(fn.role, grantScheduleTarget, handler);
       grantAuditTrail(
         fn.role,
@@ -209,6 +237,34 @@ export class StatelessStack extends Stack {
   }
 
   /**
+   * Audit export files (POST /audit/exports): private, encrypted, TLS only, each deleted after
+   * EXPORT_RETENTION_DAYS (an upload a failed export left open, after a day). Exports are copies
+   * made on request, not the trail itself (that is the table, and the checkpoints' bucket), so this
+   * bucket is in the stateless stack; it is retained when the stack is deleted, and empties itself.
+   */
+  private exportsBucketFor(): Bucket {
+    const bucket = new Bucket(this, 'AuditExports', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [
+        {
+          expiration: Duration.days(EXPORT_RETENTION_DAYS),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(bucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'Each export is started by an authenticated API call that the job records (who, when, which period), and each download link is signed by GET /audit/exports/{id} for the caller it checked; server access logs would need a second bucket that outlives these short-lived files.',
+    });
+    return bucket;
+  }
+
+  /**
    * The executions are named after tickets, so no policy can name them one by one: `execution:<state
    * machine>:*` is the narrowest resource, every execution of the one state machine.
    */
@@ -223,6 +279,17 @@ export class StatelessStack extends Stack {
     Validations.of(policy).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${executions}]`,
       reason: `Actions on the executions of the state machine ${machine} only (${needsOf(handler).workflow[machine]?.join(', ')}): they are named after tickets, so none can be named in advance.`,
+    });
+  }
+
+  /** Export files are named after their jobs, which no policy can name in advance. */
+  private acknowledgeExportFilesWildcard(fn: HandlerFunction, handler: string): void {
+    const policy = fn.role.node.tryFindChild('DefaultPolicy');
+    if (!policy) throw new Error(`The role of ${fn.node.id} has no default policy to acknowledge`);
+    const bucketId = this.getLogicalId(this.exportsBucket.node.defaultChild as CfnElement);
+    Validations.of(policy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${EXPORT_FILES_PREFIX}*]`,
+      reason: `The export files only (${needsOf(handler).exportFiles.join(', ')}): one per export job, named after the job, so none can be named in advance.`,
     });
   }
 

@@ -379,14 +379,14 @@ export interface SnapshotStore {
 export type JobStatus = 'queued' | 'running' | 'done' | 'failed';
 
 /**
- * Long work (policy simulation, later audit exports) run as a state machine execution named after
+ * Long work (policy simulations, audit exports) run as a state machine execution named after
  * the job, one bounded step per task invocation. The job item is the authority: each step reads its
  * cursor and writes the next one with its results in one conditional write on `steps`, so a retried
  * or repeated step applies its work once.
  */
 export interface Job<Params = unknown, Cursor = unknown, Result = unknown> {
   id: string;
-  kind: 'policy_simulation';
+  kind: 'policy_simulation' | 'audit_export';
   status: JobStatus;
   createdBy: string;
   createdAt: string;
@@ -448,16 +448,42 @@ export interface HistoryEntry {
     | undefined;
 }
 
+/** A page of history: its entries, and the cursor of the rest (null: none left). */
+export interface HistoryPage<T = HistoryEntry['ticket']> {
+  entries: (Omit<HistoryEntry, 'ticket'> & { ticket: T })[];
+  next: HistoryCursor | null;
+}
+
 /** Tickets submitted in a period, read a bounded page at a time, never all at once. */
 export interface TicketHistory {
   /** How many tickets were submitted in the period, or null if counting them would take too long. */
   count(period: Period): Promise<number | null>;
-  /** Up to `limit` tickets from `cursor` (null: the start), and the cursor of the rest (null: none left). */
-  page(
+  /** Up to `limit` tickets from `cursor` (null: the start), without their timelines. */
+  page(period: Period, cursor: HistoryCursor | null, limit: number): Promise<HistoryPage>;
+  /** The same page with each ticket whole, timeline included: what an export writes. */
+  wholePage(
     period: Period,
     cursor: HistoryCursor | null,
     limit: number,
-  ): Promise<{ entries: HistoryEntry[]; next: HistoryCursor | null }>;
+  ): Promise<HistoryPage<Ticket | undefined>>;
+}
+
+/**
+ * Export files (S3): written whole, or in parts of at least 5 MiB but the last (a multipart
+ * upload, whose id and part ETags the job carries from step to step), and read through a
+ * short-lived presigned URL.
+ */
+export interface ExportFiles {
+  /** Writes the whole file in one request. */
+  put(key: string, body: Uint8Array): Promise<void>;
+  /** Starts a multipart upload; answers its id. */
+  begin(key: string): Promise<string>;
+  /** Writes part `number` (from 1; writing one again replaces it); answers its ETag. */
+  part(key: string, uploadId: string, number: number, body: Uint8Array): Promise<string>;
+  /** Joins the parts into the file; done already (a retried step) is done. */
+  complete(key: string, uploadId: string, parts: readonly { number: number; etag: string }[]): Promise<void>;
+  /** A URL that downloads the file as `filename` for `seconds`. */
+  link(key: string, filename: string, seconds: number): Promise<string>;
 }
 
 /** Local-only fault injection: named points where the process crashes or the step fails, for the fault tests. */

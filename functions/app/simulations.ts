@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Identity, Role } from '../domain/directory';
-import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors';
+import { NotFoundError } from '../domain/errors';
 import { decideOutcome, type PolicyOutcome } from '../domain/policy/outcome';
 import { policySetSchema } from '../domain/policy/policy-set';
 import {
@@ -12,6 +12,18 @@ import {
   type TallyEntry,
 } from '../domain/policy/simulation';
 import { parseOrThrow } from '../domain/validation';
+import {
+  applyStep,
+  assertAnyRole,
+  type JobStep,
+  jobDateTime,
+  jobViewOf,
+  newJob,
+  periodOf,
+  readJob,
+  startJob,
+  stepOf,
+} from './jobs';
 import type {
   Clock,
   Faults,
@@ -34,11 +46,7 @@ const OVERSIGHT: readonly Role[] = ['admin', 'auditor', 'security'];
 
 /** A simulation looks this far back unless told otherwise. */
 export const DEFAULT_SIMULATION_DAYS = 90;
-const DAY_MS = 24 * 3600 * 1000;
-
-const dateTime = z.iso
-  .datetime({ offset: true, message: 'must be an ISO 8601 date-time such as 2026-01-31T00:00:00Z' })
-  .optional();
+const dateTime = jobDateTime.optional();
 
 export const simulationRequestSchema = z
   .strictObject({
@@ -83,11 +91,7 @@ export interface StartSimulationDeps {
   simulations: JobRunner;
 }
 
-function assertOversight(caller: Identity): void {
-  if (!caller.roles.some((role) => OVERSIGHT.includes(role))) {
-    throw new ForbiddenError(`Only ${OVERSIGHT.join(', ')} may simulate policies`);
-  }
-}
+const assertOversight = (caller: Identity) => assertAnyRole(caller, OVERSIGHT, 'simulate policies');
 
 /**
  * Primary course: check the candidate set as PUT /policies would, store it under its version
@@ -102,7 +106,7 @@ export async function startSimulation(
   assertOversight(caller);
   const request = parseOrThrow(simulationRequestSchema, body, 'request');
   const now = deps.clock.now();
-  const period = periodOf(request, now);
+  const period = periodOf(request, now, DEFAULT_SIMULATION_DAYS);
   const candidate = deps.policies.compile(request.policies);
   const at = now.toISOString();
   await deps.policyStore.store({
@@ -111,47 +115,17 @@ export async function startSimulation(
     createdAt: at,
     createdBy: caller.id,
   });
-  const job: SimulationJob = {
-    id: deps.ids.jobId(),
-    kind: 'policy_simulation',
-    status: 'queued',
-    createdBy: caller.id,
-    createdAt: at,
-    updatedAt: at,
-    params: { candidate: candidate.version, from: period.from.toISOString(), to: period.to.toISOString() },
-    progress: { done: 0, total: null },
-    steps: 0,
-    cursor: null,
-    result: null,
-    error: null,
+  const params: SimulationParams = {
+    candidate: candidate.version,
+    from: period.from.toISOString(),
+    to: period.to.toISOString(),
   };
-  await deps.jobs.create(job);
-  try {
-    await deps.simulations.start(job.id);
-  } catch (error) {
-    await deps.jobs.fail(
-      job.id,
-      { name: (error as Error).name, message: 'The simulation could not start' },
-      at,
-    );
-    throw error;
-  }
-  return { id: job.id };
-}
-
-/** `to` is never after now (the tickets of the period are then fixed); `from` defaults to 90 days before it. */
-function periodOf(request: { from?: string | undefined; to?: string | undefined }, now: Date) {
-  const asked = request.to ? new Date(request.to) : now;
-  const to = asked.getTime() > now.getTime() ? now : asked;
-  const from = request.from
-    ? new Date(request.from)
-    : new Date(to.getTime() - DEFAULT_SIMULATION_DAYS * DAY_MS);
-  if (from.getTime() >= to.getTime()) {
-    throw new ValidationError('The period is empty', {
-      from: `must be before to (${to.toISOString()}${request.to ? '' : ', now'})`,
-    });
-  }
-  return { from, to };
+  return startJob(
+    deps,
+    deps.simulations,
+    newJob(deps.ids.jobId(), 'policy_simulation', caller, at, params),
+    'simulation',
+  );
 }
 
 /** Primary course: the job as it stands, its result once done (oversight roles only). */
@@ -161,19 +135,13 @@ export async function readSimulation(
   id: string,
 ): Promise<SimulationView> {
   assertOversight(caller);
-  const { params, ...rest } = await readJob(deps.jobs, id);
+  const job = await readSimulationJob(deps.jobs, id);
   return {
-    id: rest.id,
-    status: rest.status,
-    progress: rest.progress,
-    result: rest.status === 'done' ? rest.result : null,
-    candidate: params.candidate,
-    from: params.from,
-    to: params.to,
-    createdBy: rest.createdBy,
-    createdAt: rest.createdAt,
-    updatedAt: rest.updatedAt,
-    error: rest.error,
+    ...jobViewOf(job),
+    result: job.status === 'done' ? job.result : null,
+    candidate: job.params.candidate,
+    from: job.params.from,
+    to: job.params.to,
   };
 }
 
@@ -183,16 +151,12 @@ export interface SimulationStepDeps {
   policyStore: PolicyStore;
   snapshots: SnapshotStore;
   jobs: JobStore;
-  history: TicketHistory;
+  history: Pick<TicketHistory, 'count' | 'page'>;
   faults: Faults;
   settings: { simulationPageSize: number };
 }
 
-export interface SimulationStep {
-  done: boolean;
-  cursor: HistoryCursor | null;
-  progress: Job['progress'];
-}
+export type SimulationStep = JobStep<HistoryCursor>;
 
 /**
  * Primary course: one page of the period's tickets, replayed against the candidate, added to the
@@ -201,7 +165,7 @@ export interface SimulationStep {
  * stands and writes nothing, so every page counts once. The first step counts the period's tickets.
  */
 export async function simulatePage(deps: SimulationStepDeps, jobId: string): Promise<SimulationStep> {
-  const job = await readJob(deps.jobs, jobId);
+  const job = await readSimulationJob(deps.jobs, jobId);
   if (job.status === 'done' || job.status === 'failed') return stepOf(job);
   const stored = await deps.policyStore.get(job.params.candidate);
   if (!stored) throw new NotFoundError(`The candidate policy set ${job.params.candidate} is not stored`);
@@ -230,9 +194,7 @@ export async function simulatePage(deps: SimulationStepDeps, jobId: string): Pro
     result: finished ? finishTally(tally, { inPeriod: total, read: done }) : tally,
     updatedAt: deps.clock.now().toISOString(),
   };
-  if (!(await deps.jobs.advance(job.id, job.steps, step))) return stepOf(await readJob(deps.jobs, jobId));
-  deps.faults.faultPoint('simulation-page-written');
-  return { done: finished, cursor: step.cursor, progress: step.progress };
+  return applyStep(deps, job, step, 'simulation-page-written');
 }
 
 /** What one ticket adds to the tally: nothing for a support ticket, which no policy decides. */
@@ -263,42 +225,5 @@ function replay(
   return { kind: 'replayed', comparison: compare(ticket, outcome) };
 }
 
-async function readJob(jobs: JobStore, id: string): Promise<SimulationJob> {
-  const job = await jobs.get(id);
-  if (job?.kind !== 'policy_simulation') throw new NotFoundError(`No simulation has id ${id}`);
-  return job as SimulationJob;
-}
-
-const stepOf = (job: SimulationJob): SimulationStep => ({
-  done: job.status === 'done' || job.status === 'failed',
-  cursor: job.cursor,
-  progress: job.progress,
-});
-
-/** Primary course: the job marked failed with the error its execution caught, unless it finished first. */
-export async function failSimulation(
-  deps: { clock: Clock; jobs: JobStore },
-  jobId: string,
-  error: { name: string; cause: string },
-): Promise<{ recorded: boolean }> {
-  const recorded = await deps.jobs.fail(
-    jobId,
-    { name: error.name, message: messageOf(error.cause) },
-    deps.clock.now().toISOString(),
-  );
-  return { recorded };
-}
-
-/**
- * A Lambda task's Cause is its error as JSON (errorType, errorMessage, trace): the job keeps the
- * message alone, since whoever reads the job never sees a stack trace.
- */
-function messageOf(cause: string): string {
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
-    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage.slice(0, 500);
-  } catch {
-    // Not JSON: a cause Step Functions wrote itself, such as a timeout's.
-  }
-  return cause.slice(0, 500);
-}
+const readSimulationJob = (jobs: JobStore, id: string) =>
+  readJob<SimulationJob>(jobs, id, 'policy_simulation', 'simulation');

@@ -15,6 +15,8 @@ import { DynamoTicketStore } from '../adapters/dynamodb/ticket-store';
 import { DynamoGrantStore, DynamoLinkStore, DynamoTaskStore } from '../adapters/dynamodb/workflow-records';
 import { SesMailer } from '../adapters/email/mailer';
 import { InjectedFaults } from '../adapters/faults';
+import { createS3Client } from '../adapters/s3/client';
+import { S3ExportFiles } from '../adapters/s3/export-files';
 import { SchedulerGrantSchedules } from '../adapters/scheduler';
 import { readSecretString } from '../adapters/secrets';
 import {
@@ -83,6 +85,8 @@ function buildDeps(config: Config) {
       'simulations',
       new StepFunctionsJobRunner(stepFunctions, config.simulationStateMachineArn),
     ),
+    exports: faults.wrap('exports', new StepFunctionsJobRunner(stepFunctions, config.exportStateMachineArn)),
+    exportFiles: faults.wrap('exportFiles', new S3ExportFiles(createS3Client(), config.exportsBucket)),
   };
 }
 

@@ -17,7 +17,7 @@ import { gatewayServerOptions, type HttpHandler, type ServedRoute, startHttpServ
 import { type LocalFunction, localLambdaInvoker } from './lambda';
 import { createLocalAuth } from './local-auth';
 import { listeningOn, openHttpPort } from './ports';
-import { LOCAL_AUDIT_BUCKET, startLocalS3 } from './s3';
+import { LOCAL_AUDIT_BUCKET, LOCAL_EXPORTS_BUCKET, startLocalS3 } from './s3';
 import { startScheduler } from './scheduler';
 import { startLocalSchedulerService } from './scheduler-service';
 import { loadOrCreateSecrets } from './secrets';
@@ -97,7 +97,7 @@ export async function startLocalRuntime(
     closers.unshift(ses.close);
     const s3 = await startLocalS3({
       dataDir: settings.dataDir,
-      buckets: [LOCAL_AUDIT_BUCKET],
+      buckets: [LOCAL_AUDIT_BUCKET, LOCAL_EXPORTS_BUCKET],
       server: s3Endpoint.server,
       credentials: localCredentials,
       log,
@@ -122,6 +122,7 @@ export async function startLocalRuntime(
       GRANT_SCHEDULE_DEAD_LETTER_QUEUE_ARN: localGrantSchedules.deadLetterQueueArn,
       SENDER_ADDRESS: 'Tollgate <tollgate@example.com>',
       PUBLIC_BASE_URL: url,
+      EXPORTS_BUCKET: LOCAL_EXPORTS_BUCKET,
       TIME_SCALE: String(settings.timeScale),
       AWS_REGION: REGION,
       AWS_ACCESS_KEY_ID: localCredentials.accessKeyId,

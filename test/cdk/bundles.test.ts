@@ -207,9 +207,12 @@ const filledInByCloudFormation = {
     'arn:aws:states:eu-west-1:123456789012:stateMachine:Tollgate-Stateless-policy-simulation',
   REVOCATION_STATE_MACHINE_ARN:
     'arn:aws:states:eu-west-1:123456789012:stateMachine:Tollgate-Stateless-grant-revocation',
+  AUDIT_EXPORT_STATE_MACHINE_ARN:
+    'arn:aws:states:eu-west-1:123456789012:stateMachine:Tollgate-Stateless-audit-export',
   GRANT_SCHEDULER_ROLE_ARN: 'arn:aws:iam::123456789012:role/Tollgate-Stateless-GrantSchedulesRole-ABC123',
   GRANT_SCHEDULE_DEAD_LETTER_QUEUE_ARN:
     'arn:aws:sqs:eu-west-1:123456789012:Tollgate-Stateless-GrantSchedulesDeadLetterQueue-ABC123',
+  EXPORTS_BUCKET: 'tollgate-stateless-auditexports-abc123',
   PUBLIC_BASE_URL: 'https://abcdef1234.execute-api.eu-west-1.amazonaws.com',
   AUDIT_BUCKET: 'tollgate-stateful-auditcheckpoints-abc123',
   AUDIT_SIGNING_KEY_ARN: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
@@ -289,6 +292,9 @@ const waysToThrow: Record<string, Record<string, WayToThrow | { never: string }>
   },
   'workflow/simulate-page': {
     TransientError: injectedFault('simulate-page', () => ({ jobId: 'job-1' })),
+  },
+  'workflow/export-page': {
+    TransientError: injectedFault('export-page', () => ({ jobId: 'job-1' })),
   },
   'workflow/simulation-failed': {
     TransientError: injectedFault('simulation-failed', () => ({

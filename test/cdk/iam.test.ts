@@ -152,6 +152,7 @@ describe('least privilege', () => {
             ? ['ses:SendEmail on identity access@example.org', 'ses:SendEmail on identity example.org']
             : []),
           ...needs.grantSchedules.map((action) => `scheduler:${action} on the grant schedules`),
+          ...needs.exportFiles.map((action) => `s3:${action} on the export files`),
           // Creating or updating a schedule names the role its target runs as.
           ...(needs.grantSchedules.some(
             (action) => action === 'CreateSchedule' || action === 'UpdateSchedule',
@@ -232,6 +233,8 @@ function grantsOf(template: Template, stack: StatelessStack, fn: HandlerFunction
     const configurationSet = /:ses:.*:configuration-set\/([^"]+)"\]\]\}$/.exec(text)?.[1];
     if (configurationSet) return `configuration set ${configurationSet}`;
     if (/^\{"Ref":"SigningSecret\w+"\}$/.test(text)) return 'the signing secret';
+    if (/^\{"Fn::Join":\["",\[\{"Fn::GetAtt":\["AuditExports\w+","Arn"\]\},"\/exports\/\*"\]\]\}$/.test(text))
+      return 'the export files';
     if (text === JSON.stringify({ 'Fn::ImportValue': 'Tollgate-AuditBucketArn' })) return 'the audit bucket';
     if (
       text ===

@@ -45,6 +45,7 @@ describe('a state machine added to functions/workflow.ts', () => {
       'Tollgate-Stateless-access-request',
       'Tollgate-Stateless-policy-simulation',
       'Tollgate-Stateless-grant-revocation',
+      'Tollgate-Stateless-audit-export',
       'Tollgate-Stateless-delivery',
     ]);
     expect(logGroups).toContain('/aws/vendedlogs/states/Tollgate-Stateless-delivery');

@@ -88,6 +88,13 @@ const candidatePolicies = {
     '@id("manager-approval")\npermit (principal, action == Tollgate::Action::"requireManager", resource);',
 };
 
+/** An export of the day before now, as CSV. */
+const lastDay = () => ({
+  from: new Date(Date.now() - 24 * 3600 * 1000).toISOString(),
+  to: new Date().toISOString(),
+  format: 'csv',
+});
+
 const unauthenticated = { anonymous: 401, expiredToken: 401, otherKeyToken: 401 } as const;
 /** Spec: "suspended or departed identities get 403". */
 const notActive = { suspended: 403, departed: 403 } as const;
@@ -468,6 +475,11 @@ const matrix: Record<string, Record<Caller, Cell>> = {
   // Issue 14: the verification of the audit trail is for auditor and security; an admin, who
   // changes policies and the directory, is not the one to read whether history was changed.
   'GET /audit/verify': { ...oversightOnly(), admin: 403 },
+  // Issue 14: exports of the trail are for "auditor, security": not an admin, who changes what is
+  // audited. Each accepted call starts a job.
+  'POST /audit/exports': { ...oversightOnly(), auditor: 202, security: 202, admin: 403 },
+  // An export an auditor started: readable by either role, whoever started it.
+  'GET /audit/exports/{id}': { ...oversightOnly(), admin: 403 },
   // The approver's emailed link, opened with this caller's bearer header (or none). Spec: the link
   // pages authenticate by "the token in the link", not by a JWT: a mail scanner without any token
   // must see the page (and change nothing), and a stale or foreign Authorization header changes nothing.
@@ -557,6 +569,8 @@ describe('authorization matrix: every deployed route × every kind of caller', (
   const fresh = new Map<string, Fixture>();
   /** A simulation an admin started, for the cells that read one. */
   let simulationId = '';
+  /** An export an auditor started, for the cells that read one. */
+  let exportId = '';
   /** Dana's delegation to Bo that the list cells look for, and a fresh one for each delete cell. */
   let sharedDelegationId = '';
   const freshDelegations = new Map<Caller, string>();
@@ -681,6 +695,8 @@ describe('authorization matrix: every deployed route × every kind of caller', (
     simulationId = simulation.body.id;
     // A stored verification, so that those who may read it get a 200 rather than the 404 before any.
     await client.runSchedule('audit-verify');
+    const started = await client.call<{ id: string }>(people.aude, 'POST', '/audit/exports', lastDay());
+    exportId = started.body.id;
     sharedDelegationId = await delegateDanaToBo();
     for (const caller of Object.keys(callers) as Caller[]) {
       freshDelegations.set(caller, await delegateDanaToBo());
@@ -873,6 +889,12 @@ describe('authorization matrix: every deployed route × every kind of caller', (
       status: (await api.get(`/policies/simulations/${simulationId}`)).status,
     }),
     'GET /audit/verify': async (_caller, api) => ({ status: (await api.get('/audit/verify')).status }),
+    'POST /audit/exports': async (_caller, api) => ({
+      status: (await api.post('/audit/exports', lastDay())).status,
+    }),
+    'GET /audit/exports/{id}': async (_caller, api) => ({
+      status: (await api.get(`/audit/exports/${exportId}`)).status,
+    }),
     'GET /a/{token}': async (_caller, api) => {
       const response = await fetch(shared.report.pending.link, { headers: bearer(api) });
       return { status: response.status };

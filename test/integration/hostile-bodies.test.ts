@@ -181,6 +181,11 @@ const shapes: Record<string, BodyShape> = {
     fieldTypes: { policies: ['object'], from: ['string'], to: ['string'] },
     known: ['policies', 'from', 'to'],
   },
+  startAuditExport: {
+    base: { from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z', format: 'jsonl' },
+    fieldTypes: { from: ['string'], to: ['string'], format: ['string'] },
+    known: ['from', 'to', 'format'],
+  },
 };
 
 const bodyRoutes = jsonRoutes().filter((route) => route.body !== undefined);
@@ -346,6 +351,7 @@ describe('hostile JSON bodies on every JSON-body route', () => {
     targets.putDirectoryEntry = { path: `/directory/${people.bo}`, caller: await tollgate.as(people.ivan) };
     targets.putCatalogSystem = { path: '/catalog/systems/wiki', caller: await tollgate.as(people.ivan) };
     targets.startPolicySimulation = { path: '/policies/simulations', caller: auditor };
+    targets.startAuditExport = { path: '/audit/exports', caller: auditor };
     targets.reportFulfilment = {
       path: `/requests/${fulfilling.ticketId}/fulfilment`,
       caller: await tollgate.as(people.ian),

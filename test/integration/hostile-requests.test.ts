@@ -69,10 +69,16 @@ const validBodies: Record<string, unknown> = {
     entitlements: [{ id: 'nothing-read', name: 'Read', class: 'read' }],
   },
   startPolicySimulation: { policies: { one: 'permit (principal, action, resource);' } },
+  startAuditExport: { from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z', format: 'csv' },
 };
 
-/** Routes only the people who oversee policy may call: their random ids are tried by an auditor. */
-const OVERSIGHT_ONLY = new Set(['getPolicyVersion', 'getPolicyInputs', 'getPolicySimulation']);
+/** Routes only the people who oversee policy or audit may call: their random ids are tried by an auditor. */
+const OVERSIGHT_ONLY = new Set([
+  'getPolicyVersion',
+  'getPolicyInputs',
+  'getPolicySimulation',
+  'getAuditExport',
+]);
 
 /**
  * An admin's create-or-replace routes: no id is unknown to them, so a random id is tried by an

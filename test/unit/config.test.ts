@@ -7,6 +7,8 @@ const required = {
   STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:access-request',
   POLICY_SIMULATION_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:policy-simulation',
   REVOCATION_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:grant-revocation',
+  AUDIT_EXPORT_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:audit-export',
+  EXPORTS_BUCKET: 'tollgate-exports',
   GRANT_SCHEDULER_ROLE_ARN: 'arn:aws:iam::000000000000:role/grant-scheduler',
   GRANT_SCHEDULE_DEAD_LETTER_QUEUE_ARN: 'arn:aws:sqs:us-east-1:000000000000:grant-schedule-dead-letters',
   SENDER_ADDRESS: 'Tollgate <tollgate@example.com>',

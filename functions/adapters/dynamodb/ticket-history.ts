@@ -1,6 +1,7 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { HistoryCursor, HistoryEntry, Period, TicketHistory } from '../../app/ports';
+import type { HistoryCursor, HistoryPage, Period, TicketHistory } from '../../app/ports';
 import type { Status } from '../../domain/lifecycle';
+import type { Ticket } from '../../domain/ticket';
 import { batchGet, withoutKeys } from './client';
 import { idsSubmitted, keyAttributesOf, keys, partitionQuery, startAfter } from './table';
 
@@ -56,11 +57,25 @@ export class DynamoTicketHistory implements TicketHistory {
     return total;
   }
 
-  async page(
+  page(period: Period, cursor: HistoryCursor | null, limit: number): Promise<HistoryPage> {
+    return this.read(period, cursor, limit, READ_ATTRIBUTES);
+  }
+
+  wholePage(
     period: Period,
     cursor: HistoryCursor | null,
     limit: number,
-  ): Promise<{ entries: HistoryEntry[]; next: HistoryCursor | null }> {
+  ): Promise<HistoryPage<Ticket | undefined>> {
+    return this.read(period, cursor, limit);
+  }
+
+  /** One page, each ticket read with these attributes only, or whole. */
+  private async read<T>(
+    period: Period,
+    cursor: HistoryCursor | null,
+    limit: number,
+    attributes?: readonly string[],
+  ): Promise<HistoryPage<T | undefined>> {
     let at: HistoryCursor = cursor ?? { partition: 0, after: null };
     // Empty partitions are passed over in the same call, so each page holds tickets until the end.
     while (at.partition < READING_ORDER.length) {
@@ -83,7 +98,7 @@ export class DynamoTicketHistory implements TicketHistory {
           : at.partition + 1 < READING_ORDER.length
             ? { partition: at.partition + 1, after: null }
             : null;
-      if (ids.length > 0) return { entries: await this.entries(ids, status), next };
+      if (ids.length > 0) return { entries: await this.entries<T>(ids, status, attributes), next };
       if (!next) break;
       at = next;
     }
@@ -91,16 +106,18 @@ export class DynamoTicketHistory implements TicketHistory {
   }
 
   /** The tickets as they are now (a consistent read: an index may lag behind its table). */
-  private async entries(ids: string[], listedAs: Status): Promise<HistoryEntry[]> {
+  private async entries<T>(
+    ids: string[],
+    listedAs: Status,
+    attributes: readonly string[] | undefined,
+  ): Promise<HistoryPage<T | undefined>['entries']> {
     const items = await batchGet(
       this.db,
       this.tableName,
       ids.map((id) => keys.ticketId(id)),
-      { attributes: READ_ATTRIBUTES, consistent: true },
+      { ...(attributes ? { attributes } : {}), consistent: true },
     );
-    const tickets = new Map(
-      items.map((item) => [String(item.id), withoutKeys<NonNullable<HistoryEntry['ticket']>>(item)]),
-    );
+    const tickets = new Map(items.map((item) => [String(item.id), withoutKeys<T>(item)]));
     return ids.map((id) => ({ id, listedAs, ticket: tickets.get(id) }));
   }
 

@@ -1,5 +1,6 @@
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
 import { type Route, routes } from '../../routes';
+import { exportRowSchema } from './schemas';
 
 /** The OpenAPI 3.1 document, generated from the route table and the very schemas the handlers parse with. */
 export function buildOpenApiDocument(options: { includeLocalOnly: boolean; serverUrl?: string }) {
@@ -15,7 +16,11 @@ export function buildOpenApiDocument(options: { includeLocalOnly: boolean; serve
       description: 'Access requests as control records: intake, routing, approval, fulfilment and audit.',
     },
     ...(options.serverUrl ? { servers: [{ url: options.serverUrl }] } : {}),
-    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      // No route answers it as JSON: it is the shape of each line of an export file.
+      schemas: { AuditExportRow: exportRowSchema },
+    },
     paths,
   });
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { exportFormats } from '../../domain/audit/export-rows';
 import { chainStatuses } from '../../domain/audit/verification';
 import { MAX_COMMENT_LENGTH } from '../../domain/comments';
 import { delegationStatuses, MAX_DELEGATION_DAYS } from '../../domain/delegations';
@@ -249,24 +250,29 @@ export const jobStartedSchema = z
   .object({ id: z.string().meta({ description: 'The job id (a ULID): GET it for progress and result' }) })
   .meta({ id: 'JobStarted' });
 
+/** What every job shows: its status, progress, author, times and failure. */
+const jobFields = (progress: string) => ({
+  id: z.string(),
+  status: z.enum(['queued', 'running', 'done', 'failed']),
+  progress: z
+    .object({ done: z.number().int(), total: z.number().int().nullable() })
+    .meta({ description: progress }),
+  createdBy: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  error: z
+    .object({ name: z.string(), message: z.string() })
+    .nullable()
+    .meta({ description: 'Why it failed, when `status` is `failed`' }),
+});
+
 export const simulationSchema = z
   .object({
-    id: z.string(),
-    status: z.enum(['queued', 'running', 'done', 'failed']),
-    progress: z
-      .object({ done: z.number().int(), total: z.number().int().nullable() })
-      .meta({ description: 'Tickets read, of the tickets submitted in the period (null until counted)' }),
+    ...jobFields('Tickets read, of the tickets submitted in the period (null until counted)'),
     result: simulationTallySchema.nullable().meta({ description: 'Set once `status` is `done`' }),
     candidate: z.string().meta({ description: 'The version of the candidate set (GET /policies/{version})' }),
     from: z.string(),
     to: z.string(),
-    createdBy: z.string(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-    error: z
-      .object({ name: z.string(), message: z.string() })
-      .nullable()
-      .meta({ description: 'Why it failed, when `status` is `failed`' }),
   })
   .meta({ id: 'PolicySimulation', description: 'A simulation job: its progress, and its result once done' });
 
@@ -305,3 +311,25 @@ export const verificationReportSchema = z
     description:
       'The latest scheduled verification of the audit trail: every ticket, grant and admin-log chain against the signed checkpoints',
   });
+/** The rows of an export file: each JSONL line is one, each CSV line has its fields as columns. */
+export { exportRowSchema } from '../../domain/audit/export-rows';
+
+export const auditExportSchema = z
+  .object({
+    ...jobFields('Tickets exported, of the tickets submitted in the period (null until counted)'),
+    from: z.string(),
+    to: z.string(),
+    format: z.enum(exportFormats),
+    result: z
+      .object({
+        rows: z.number().int(),
+        bytes: z.number().int(),
+        url: z
+          .url()
+          .meta({ description: 'Downloads the file (each row an AuditExportRow); works until expiresAt' }),
+        expiresAt: z.string(),
+      })
+      .nullable()
+      .meta({ description: 'Set once `status` is `done`; each GET signs a fresh link' }),
+  })
+  .meta({ id: 'AuditExport', description: 'An export job: its progress, and a link to its file once done' });

@@ -5,3 +5,5 @@ export { type LocalS3, type LocalS3Options, startLocalS3 } from './server';
  * not in runtime.ts, so `npm run audit:verify` finds it without loading the runtime.
  */
 export const LOCAL_AUDIT_BUCKET = 'tollgate-audit';
+/** The local S3 endpoint's bucket for audit exports (the stack's AuditExports bucket in AWS). */
+export const LOCAL_EXPORTS_BUCKET = 'tollgate-exports';

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type {
   HistoryEntry,
-  Job,
   JobStore,
   PolicyEvaluator,
   PolicyStore,
@@ -17,6 +16,7 @@ import {
 } from '../../../functions/app/simulations';
 import { person } from '../domain/fixtures';
 import { unopenedWait } from '../domain/tickets';
+import { jobStore } from './job-store';
 
 const NOW = new Date('2026-06-30T12:00:00.000Z');
 const admin = person('ivan@x.com', { roles: ['admin'] });
@@ -31,35 +31,6 @@ const managerOnly: PolicyEvaluator = {
       ? { allowed: true, policies: [{ id: 'manager-approval', reason: null, maxDuration: null }] }
       : { allowed: false, policies: [] },
 };
-
-/** An in-memory job store, whose advance can be made to lose as if another run of the step won. */
-function jobStore(options: { loseNextAdvance?: boolean } = {}) {
-  const jobs = new Map<string, Job>();
-  let lose = options.loseNextAdvance ?? false;
-  const store: JobStore & { jobs: Map<string, Job> } = {
-    jobs,
-    create: async (job) => void jobs.set(job.id, structuredClone(job)),
-    get: async (id) => structuredClone(jobs.get(id)),
-    advance: async (id, readSteps, step) => {
-      const job = jobs.get(id);
-      if (!job || job.steps !== readSteps || lose) {
-        if (job && lose)
-          jobs.set(id, { ...job, steps: job.steps + 1, cursor: { partition: 9, after: null } });
-        lose = false;
-        return false;
-      }
-      jobs.set(id, { ...job, ...structuredClone(step), steps: readSteps + 1 });
-      return true;
-    },
-    fail: async (id, error, at) => {
-      const job = jobs.get(id);
-      if (!job) return false;
-      jobs.set(id, { ...job, status: 'failed', error, updatedAt: at });
-      return true;
-    },
-  };
-  return store;
-}
 
 const startDeps = (overrides: { start?: () => Promise<void> } = {}) => {
   const versions: PolicyVersion[] = [];
@@ -193,7 +164,7 @@ describe('a simulation step', () => {
     history: {
       count: async () => 1,
       page: async () => ({ entries: [entry], next: null }),
-    } as TicketHistory,
+    } as Pick<TicketHistory, 'count' | 'page'>,
     faults: { faultPoint: () => undefined },
     settings: { simulationPageSize: 100 },
   });
