@@ -43,6 +43,8 @@ const ticketFacts = [
  * | security event (a refusal)        | SECURITY#{yyyy-mm-dd}      | {at}#{actor}#{task id} |
  * | job (a policy simulation)         | JOB#{id}                   | JOB           |
  * | delegation (deleted ones kept)    | DELEGATION#{id}            | DELEGATION    |
+ * | the last ticket number allocated  | COUNTER                    | TICKET_NUMBER |
+ * | ticket number (names its ticket)  | NUMBER#{n}                 | NUMBER        |
  *
  * ## Indexes
  *
@@ -126,7 +128,7 @@ const ticketFacts = [
  * | deliveries by status (GET /webhooks/deliveries?status=, 15, 18)                  | gsi3 DELIVERY#{status} / {id}                      | keys; deliveries by BatchGetItem             |
  * | grants' and policies' chains changed since the last checkpoint (13, 14)          | gsi6 CHANGED#{yyyy-mm-ddThh} / {id}                | keys; items by BatchGetItem                  |
  * | satisfaction by the day feedback was given (16)                                  | gsi5 FEEDBACK#{yyyy-mm-dd}, on TICKET#{id} / FEEDBACK | keys; feedback by BatchGetItem            |
- * | a ticket by number, TG-{n} (14)                                                  | table, NUMBER#{n}: the item that allocates the number holds the ticket id | the ticket id        |
+ * | a ticket by number, TG-{n} (14): numbers are counted out by COUNTER / TICKET_NUMBER | table, NUMBER#{n}: written before its ticket, it holds the ticket id | the ticket id; the ticket, if it carries that number |
  * | policy versions, snapshots, jobs, daily rollups, reports, checkpoints, sessions, webhook ids (11-17) | table, by key; lists by sort key in a partition of their own | the items |
  * | - jobs: a job by id, its progress and result (policy simulation 11; audit exports 14) | table, JOB#{id} / JOB; its id is a ULID and names its execution | the item |
  */
@@ -303,6 +305,9 @@ export const keys = {
     };
   },
   ticketId: (id: string): Keys => ({ pk: `TICKET#${id}`, sk: 'TICKET' }),
+  /** One item counts up (UpdateItem ADD): a number is allocated once, whoever asks at the same time. */
+  ticketNumberCounter: (): Keys => ({ pk: 'COUNTER', sk: 'TICKET_NUMBER' }),
+  ticketNumber: (allocated: number): Keys => ({ pk: `NUMBER#${allocated}`, sk: 'NUMBER' }),
   identity: (identity: { id: string; managerId: string | null; ownerId: string | null }): Keys => ({
     ...keys.identityId(identity.id),
     ...(identity.managerId ? inPartition('manager', identity.managerId, identity.id) : {}),
