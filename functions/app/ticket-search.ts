@@ -105,7 +105,7 @@ export function assertMaySearch(caller: Identity, filters: SearchFilters, owned:
   }
 }
 
-/** Whether a ticket, as it is now, meets every filter: what a lookup by number checks, and every list. */
+/** Whether a ticket, as it is now, meets every filter: what a lookup by number checks (a list, its index). */
 export function matchesSearch(ticket: TicketSummary, filters: SearchFilters): boolean {
   const submitted = decodeTime(ticket.id);
   return (
