@@ -243,9 +243,9 @@ export type Ticket = z.infer<typeof ticketSchema>;
  */
 export const ticketNumber = {
   format: (allocated: number): string => `TG-${allocated}`,
-  /** `TG-1042`, `tg-1042` or `1042`; null for anything else. Fifteen digits stay an exact integer. */
+  /** `TG-1042` or `1042`; null for anything else. Fifteen digits stay an exact integer. */
   parse: (text: string): number | null => {
-    const match = /^(?:TG-)?([1-9][0-9]{0,14})$/i.exec(text);
+    const match = /^(?:TG-)?([1-9][0-9]{0,14})$/.exec(text);
     return match ? Number(match[1]) : null;
   },
 };

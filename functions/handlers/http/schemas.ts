@@ -63,7 +63,7 @@ export const listRequestsQuery = z
     to: periodEnd('to').optional(),
     number: z
       .string()
-      .regex(/^(?:TG-)?[1-9][0-9]{0,14}$/i, 'must be a ticket number: TG-1042 or 1042')
+      .regex(/^(?:TG-)?[1-9][0-9]{0,14}$/, 'must be a ticket number: TG-1042 or 1042')
       .transform((value) => ticketNumber.parse(value) as number)
       .optional()
       .meta({ description: 'The ticket numbered so (TG-1042 or 1042), if the caller may see it' }),
@@ -72,10 +72,6 @@ export const listRequestsQuery = z
   .refine((query) => !query.from || !query.to || query.from <= query.to, {
     path: ['to'],
     message: 'must not be before from',
-  })
-  .meta({
-    description:
-      'Without filters, or with `status` alone, the tickets the caller may see. Searching by system, entitlement or period, or naming anyone else as requester or beneficiary, is for auditor and security; everyone else names themselves.',
   });
 
 export const listInboxQuery = z.strictObject(page);
