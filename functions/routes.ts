@@ -90,7 +90,8 @@ export const routes: Route[] = [
     handler: 'http/list-requests',
     auth: 'jwt',
     operationId: 'listRequests',
-    summary: 'Tickets the caller may see, newest first',
+    summary:
+      'Tickets the caller may see, newest first; searched by person, system, entitlement, status, period or number',
     query: listRequestsQuery,
     responses: { 200: { description: 'One page of tickets', schema: ticketListSchema }, ...failures },
   },

@@ -67,13 +67,33 @@ export interface DirectoryStore extends Directory {
 }
 
 /**
- * One partition of tickets, newest first: by requester, beneficiary or status (ticket indexes), or
- * by viewer (the approvers and fulfillers a ticket names, kept as derived items).
+ * One partition of tickets, newest first: by requester, beneficiary, status or system (ticket
+ * indexes), or by viewer (the approvers and fulfillers a ticket names, kept as derived items).
  */
 export type TicketPartition = {
-  by: 'requester' | 'beneficiary' | 'status' | 'viewer';
+  by: 'requester' | 'beneficiary' | 'status' | 'system' | 'viewer';
   value: string;
 };
+
+/** The facts set at intake that the ticket indexes hold beside each key: filtered in the index. */
+export type TicketFacts = Partial<Record<'requester' | 'beneficiary' | 'system' | 'entitlement', string>>;
+
+/** Tickets submitted from `from` up to `to`, both included. */
+export interface Period {
+  from: Date;
+  to: Date;
+}
+
+/** What a list reads: the union of the partitions, narrowed; a viewer partition takes no facts or period. */
+export interface TicketListQuery {
+  partitions: TicketPartition[];
+  /** Checked on each ticket read, as it is now: an index entry may lag a status change. */
+  status?: Status;
+  facts?: TicketFacts;
+  period?: Period;
+  afterId?: string;
+  limit: number;
+}
 
 /** A ticket without its timeline: what lists carry. */
 export type TicketSummary = Omit<Ticket, 'timeline'>;
@@ -86,8 +106,18 @@ export interface TicketPage {
 
 export interface TicketStore {
   get(id: string): Promise<Ticket | undefined>;
-  /** Writes a new ticket; throws TicketExistsError when one with this id is already stored. */
+  /**
+   * Writes a new ticket and the item that finds it by number; throws TicketExistsError when one with
+   * this id is already stored.
+   */
   create(ticket: Ticket): Promise<void>;
+  /**
+   * The next ticket number, from one atomic counter. A number is never given twice; one taken by a
+   * submission that then fails is a gap.
+   */
+  allocateNumber(): Promise<number>;
+  /** The ticket that carries this number, if one does. */
+  getByNumber(allocated: number): Promise<Ticket | undefined>;
   /** One conditional write: succeeds only if the stored ticket is still at `readVersion`. */
   save(ticket: Ticket, readVersion: number): Promise<void>;
   /**
@@ -107,12 +137,7 @@ export interface TicketStore {
   /** Records that these people are named on the ticket, so it is listed for them; a repeat is harmless. */
   addViewers(ticketId: string, identityIds: string[]): Promise<void>;
   /** The union of the partitions, newest first, without duplicates. */
-  list(query: {
-    partitions: TicketPartition[];
-    status?: Status;
-    afterId?: string;
-    limit: number;
-  }): Promise<TicketPage>;
+  list(query: TicketListQuery): Promise<TicketPage>;
 }
 
 export interface IdempotencyRecord {

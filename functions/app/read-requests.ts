@@ -1,8 +1,17 @@
 import type { Identity } from '../domain/directory';
 import { NotFoundError, ValidationError } from '../domain/errors';
-import { type Status, statuses } from '../domain/lifecycle';
+import { statuses } from '../domain/lifecycle';
 import { canView, type Ticket } from '../domain/ticket';
 import type { CursorCodec, Directory, TicketPartition, TicketStore, TicketSummary } from './ports';
+import {
+  assertMaySearch,
+  isOversight,
+  isSearch,
+  matchesSearch,
+  planSearch,
+  type SearchFilters,
+  type SearchPlan,
+} from './ticket-search';
 
 export interface ReadDeps {
   tickets: TicketStore;
@@ -17,8 +26,7 @@ export async function getRequest(deps: ReadDeps, caller: Identity, id: string): 
   return ticket;
 }
 
-export interface ListQuery {
-  status?: Status;
+export interface ListQuery extends SearchFilters {
   mine: boolean;
   limit: number;
   cursor?: string;
@@ -28,7 +36,8 @@ export interface ListQuery {
  * Primary course: the tickets the caller may see, newest first, one page at a time. Oversight roles
  * see every ticket (read from the status index); everyone else sees the tickets they requested or
  * benefit from, including those of the service accounts they own, and (unless `mine`) those that
- * name them as an approver or fulfiller.
+ * name them as an approver or fulfiller. Any filter beside `status` makes it a search
+ * (ticket-search.ts): one partition, narrowed in the index, or one ticket by its number.
  *
  * The partitions are read by who the caller is now, but a ticket is visible by the parties it
  * recorded: a service account's partition also holds tickets filed while someone else owned it,
@@ -41,52 +50,67 @@ export async function listRequests(
   caller: Identity,
   query: ListQuery,
 ): Promise<{ items: TicketSummary[]; next: string | null }> {
-  const scope = { status: query.status ?? null, mine: query.mine };
-  let afterId = query.cursor ? cursorPosition(deps.cursors.decode(query.cursor), scope) : undefined;
-  const partitions = await partitionsFor(deps.directory, caller, query);
+  const { mine, limit, cursor, ...filters } = query;
+  const owned = isOversight(caller)
+    ? []
+    : (await deps.directory.serviceAccountsOwnedBy(caller.id)).map((identity) => identity.id);
+  const searching = isSearch(filters);
+  if (searching) assertMaySearch(caller, filters, owned);
+  const scope = cursorScope(query);
+  let afterId = cursor ? cursorPosition(deps.cursors.decode(cursor), scope) : undefined;
+  const plan: SearchPlan = searching
+    ? planSearch(filters)
+    : { by: 'index', query: { partitions: partitionsFor(caller, owned, query), status: query.status } };
+  if (plan.by === 'number') {
+    const ticket = await deps.tickets.getByNumber(plan.number);
+    // A ticket the caller may not see is no more found than one never filed, as GET /requests/{id} has it.
+    const found = ticket && canView(ticket, caller) && matchesSearch(ticket, filters) ? [ticket] : [];
+    return { items: found.map(({ timeline, ...summary }) => summary), next: null };
+  }
   const visible: TicketSummary[] = [];
   for (;;) {
-    const page = await deps.tickets.list({
-      partitions,
-      status: query.status,
-      afterId,
-      limit: query.limit + 1,
-    });
+    const page = await deps.tickets.list({ ...plan.query, afterId, limit: limit + 1 });
     visible.push(...page.items.filter((ticket) => canView(ticket, caller)));
-    if (visible.length > query.limit || !page.lastId) break;
+    if (visible.length > limit || !page.lastId) break;
     afterId = page.lastId;
   }
-  const items = visible.slice(0, query.limit);
+  const items = visible.slice(0, limit);
   const last = items.at(-1);
   return {
     items,
-    next: visible.length > query.limit && last ? deps.cursors.encode({ ...scope, after: last.id }) : null,
+    next: visible.length > limit && last ? deps.cursors.encode({ ...scope, after: last.id }) : null,
   };
 }
 
-async function partitionsFor(
-  directory: Directory,
-  caller: Identity,
-  query: ListQuery,
-): Promise<TicketPartition[]> {
-  const oversight = caller.roles.includes('auditor') || caller.roles.includes('security');
-  if (oversight && !query.mine) {
+function partitionsFor(caller: Identity, owned: string[], query: ListQuery): TicketPartition[] {
+  if (isOversight(caller) && !query.mine) {
     return (query.status ? [query.status] : statuses).map((status) => ({ by: 'status', value: status }));
   }
-  const owned = await directory.serviceAccountsOwnedBy(caller.id);
   return [
     { by: 'requester', value: caller.id },
-    ...[caller, ...owned].map((identity): TicketPartition => ({ by: 'beneficiary', value: identity.id })),
+    ...[caller.id, ...owned].map((id): TicketPartition => ({ by: 'beneficiary', value: id })),
     ...(query.mine ? [] : [{ by: 'viewer', value: caller.id } as const]),
   ];
 }
 
+/** Everything that shapes the list, as a cursor records it. */
+function cursorScope(query: ListQuery): Record<string, string | number | boolean | null> {
+  return {
+    mine: query.mine,
+    status: query.status ?? null,
+    requester: query.requester ?? null,
+    beneficiary: query.beneficiary ?? null,
+    system: query.system ?? null,
+    entitlement: query.entitlement ?? null,
+    from: query.from?.toISOString() ?? null,
+    to: query.to?.toISOString() ?? null,
+  };
+}
+
 /** A cursor is only good for the query that produced it. */
-function cursorPosition(
-  payload: Record<string, unknown>,
-  scope: { status: string | null; mine: boolean },
-): string {
-  if (payload.status !== scope.status || payload.mine !== scope.mine || typeof payload.after !== 'string') {
+function cursorPosition(payload: Record<string, unknown>, scope: ReturnType<typeof cursorScope>): string {
+  const sameQuery = Object.entries(scope).every(([field, value]) => payload[field] === value);
+  if (!sameQuery || typeof payload.after !== 'string') {
     throw new ValidationError('The cursor does not belong to this query', {
       cursor: 'belongs to another query',
     });

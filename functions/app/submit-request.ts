@@ -4,7 +4,7 @@ import { assertMayFileFor } from '../domain/filing';
 import { type AccessRequest, requestBodySchema, type SupportRequest } from '../domain/intake';
 import { decideDuration } from '../domain/requested-duration';
 import { type Route, routeAccessRequest } from '../domain/routing';
-import { applyChange, fulfilmentRecordFor, type Ticket } from '../domain/ticket';
+import { applyChange, fulfilmentRecordFor, type Ticket, ticketNumber } from '../domain/ticket';
 import { appendEvent } from '../domain/timeline';
 import { parseOrThrow } from '../domain/validation';
 import { bodyHash } from './body-hash';
@@ -228,7 +228,7 @@ async function draftAccessTicket(
   }
   const route = await routeAccessRequest(deps.directory, request, policy);
   const accountable = await deps.directory.identity(accountablePersonId(beneficiary));
-  const ticket = newTicket(id, caller, now, {
+  const ticket = newTicket({ id, number: await deps.tickets.allocateNumber() }, caller, now, {
     type: 'access',
     beneficiary: beneficiary.id,
     beneficiaryOwner: beneficiary.kind === 'service' ? beneficiary.ownerId : null,
@@ -283,7 +283,7 @@ async function draftSupportTicket(
       category: `is served by no queue (served: ${[...new Set(queues.flatMap((each) => each.categories))].sort().join(', ')})`,
     });
   }
-  return newTicket(id, caller, now, {
+  return newTicket({ id, number: await deps.tickets.allocateNumber() }, caller, now, {
     type: 'support',
     beneficiary: caller.id,
     beneficiaryOwner: null,
@@ -313,11 +313,20 @@ type TicketFacts = Pick<
     >
   >;
 
-/** A ticket as intake first writes it, `submitted` with its first event; the bench records history with it too. */
-export function newTicket(id: string, caller: Identity, now: Date, facts: TicketFacts): Ticket {
+/**
+ * A ticket as intake first writes it, `submitted` with its first event; the bench records history
+ * with it too. Its number is allocated last, once nothing can refuse the request any more.
+ */
+export function newTicket(
+  ids: { id: string; number: number },
+  caller: Identity,
+  now: Date,
+  facts: TicketFacts,
+): Ticket {
   const at = now.toISOString();
   return {
-    id,
+    id: ids.id,
+    number: ticketNumber.format(ids.number),
     status: 'submitted',
     closure: null,
     requester: caller.id,

@@ -163,6 +163,10 @@ export type Sla = z.infer<typeof slaSchema>;
 
 const ticketFields = {
   id: z.string().meta({ description: 'A ULID' }),
+  number: z.string().meta({
+    description:
+      'The short readable number, `TG-{n}` (say TG-1042), allocated at intake: GET /requests?number= finds it',
+  }),
   type: z.enum(ticketTypes),
   status: z.enum(statuses),
   closure: z.enum(closureCodes).nullable(),
@@ -232,6 +236,19 @@ export const ticketSchema = z
   .object({ ...ticketFields, timeline: z.array(timelineEventSchema) })
   .meta({ id: 'Ticket' });
 export type Ticket = z.infer<typeof ticketSchema>;
+
+/**
+ * A ticket's readable number: the allocated integer behind the prefix people say aloud. Numbers
+ * grow with each ticket filed; a submission that fails after taking one leaves a gap.
+ */
+export const ticketNumber = {
+  format: (allocated: number): string => `TG-${allocated}`,
+  /** `TG-1042` or `1042`; null for anything else. Fifteen digits stay an exact integer. */
+  parse: (text: string): number | null => {
+    const match = /^(?:TG-)?([1-9][0-9]{0,14})$/.exec(text);
+    return match ? Number(match[1]) : null;
+  },
+};
 
 export interface Change {
   type: string;

@@ -11,6 +11,7 @@ import { waitForTicket } from '../support/tickets';
 
 interface Ticket {
   id: string;
+  number: string;
   status: string;
   version: number;
 }
@@ -55,6 +56,21 @@ describe('Idempotency-Key on POST /requests', () => {
     const after = await mine(felix);
     expect(after.filter((id) => id === first.body.id)).toHaveLength(1);
     expect(after).toHaveLength(before.length + 1);
+  });
+
+  it('keeps the number of a replayed ticket, and takes no other for it', async () => {
+    // Prepare
+    const felix = await tollgate.as(people.felix);
+    const key = randomUUID();
+    const first = await file(felix, key, specExampleBody);
+
+    // Act
+    const replay = await file(felix, key, specExampleBody);
+    const next = await felix.post<Ticket>('/requests', specExampleBody);
+
+    // Assess
+    expect(replay.body.number).toBe(first.body.number);
+    expect(Number(next.body.number.slice(3))).toBe(Number(first.body.number.slice(3)) + 1);
   });
 
   it('treats the same body with its keys in another order as the same body', async () => {

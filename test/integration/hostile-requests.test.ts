@@ -101,10 +101,31 @@ const page = {
  * A model answers whether a value is acceptable (true), a 400 (false), or, for a valid value Alex
  * may not ask about, the status he gets once every parameter is valid.
  */
+/** Alex's own id, which he may search by; any other valid id is a 403 to him. */
+function isOwnOr403(value: string): boolean | number {
+  const identity = identityIdSchema.safeParse(value);
+  return identity.success && (identity.data === people.alex || 403);
+}
+
+/** An ISO 8601 date or date-time from 1970 on: the two forms a period's end takes. */
+function isInstant(value: string): boolean {
+  const form = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}))?$/;
+  return form.test(value) && Date.parse(value) >= 0;
+}
+
 const queryModels: Record<string, Record<string, (value: string) => boolean | number>> = {
   listRequests: {
     status: (value) => (statuses as readonly string[]).includes(value),
     mine: (value) => value === 'true' || value === 'false',
+    // Alex searches his own tickets; naming anyone else, or searching across people, is a 403 to him.
+    requester: (value) => isOwnOr403(value),
+    beneficiary: (value) => isOwnOr403(value),
+    system: (value) => (value.length >= 1 && value.length <= 100 ? 403 : false),
+    entitlement: (value) => (value.length >= 1 && value.length <= 100 ? 403 : false),
+    from: (value) => (isInstant(value) ? 403 : false),
+    to: (value) => (isInstant(value) ? 403 : false),
+    // A number only finds what Alex may see anyway.
+    number: (value) => /^(TG-)?[1-9][0-9]{0,14}$/.test(value),
     ...page,
   },
   listApprovals: page,
@@ -112,10 +133,7 @@ const queryModels: Record<string, Record<string, (value: string) => boolean | nu
   listFulfilments: page,
   listGrants: {
     // Alex reads his own grants; anyone else's are a 403 to him.
-    identity: (value) => {
-      const identity = identityIdSchema.safeParse(value);
-      return identity.success && (identity.data === people.alex || 403);
-    },
+    identity: (value) => isOwnOr403(value),
     system: (value) => value.length >= 1 && value.length <= 100,
     ...page,
   },

@@ -2,12 +2,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../functions/adapters/dynamodb/client';
+import { keys } from '../../functions/adapters/dynamodb/table';
 import { DynamoTicketStore } from '../../functions/adapters/dynamodb/ticket-store';
 import { ConcurrentUpdateError, TicketExistsError } from '../../functions/app/errors';
 import { updateTicket } from '../../functions/app/ticket-updates';
-import { applyChange, type Ticket } from '../../functions/domain/ticket';
+import { applyChange, type Ticket, ticketNumber } from '../../functions/domain/ticket';
 import { LOCAL_TABLE_NAME, localCredentials, startLocalDynamo } from '../../functions/local/dynamodb';
 import { chainProblems, GENESIS } from '../support/chain';
 import { submittedTicket } from '../support/ticket-factory';
@@ -158,6 +160,59 @@ describe('the ticket store on dynalite', () => {
     // Assess
     await expect(attempt).rejects.toBeInstanceOf(TicketExistsError);
     expect(await stored(first.id)).toEqual(first);
+  });
+
+  it('finds a ticket by the number it carries', async () => {
+    // Prepare
+    const ticket = submittedTicket();
+    await store.create(ticket);
+
+    // Act
+    const found = await store.getByNumber(ticketNumber.parse(ticket.number) as number);
+
+    // Assess
+    expect(found).toEqual(ticket);
+  });
+
+  it('finds nothing by the number of a ticket that was never stored', async () => {
+    // Prepare: the number's item is written before its ticket, and the ticket write never came.
+    const allocated = await store.allocateNumber();
+    await createDocumentClient(client).send(
+      new PutCommand({
+        TableName: LOCAL_TABLE_NAME,
+        Item: { ...keys.ticketNumber(allocated), ticketId: submittedTicket().id },
+      }),
+    );
+
+    // Act
+    const found = await store.getByNumber(allocated);
+
+    // Assess
+    expect(found).toBeUndefined();
+  });
+
+  it('keeps the first number of a ticket stored twice at once, the second finding nothing', async () => {
+    // Prepare: two attempts at one ticket, each with the number it allocated.
+    const first = submittedTicket();
+    await store.create(first);
+    const second = await store.allocateNumber();
+
+    // Act
+    const attempt = store.create({ ...first, number: ticketNumber.format(second) });
+
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(TicketExistsError);
+    expect(await store.getByNumber(second)).toBeUndefined();
+    expect(await store.getByNumber(ticketNumber.parse(first.number) as number)).toEqual(first);
+  });
+
+  it('allocates each number once to allocations made at the same time', async () => {
+    // Act
+    const numbers = await Promise.all(Array.from({ length: 20 }, () => store.allocateNumber()));
+
+    // Assess
+    expect(new Set(numbers).size).toBe(20);
+    expect(Math.max(...numbers) - Math.min(...numbers)).toBe(19);
   });
 
   it('lists a saved ticket under its new status only', async () => {

@@ -1,13 +1,18 @@
+import { randomInt } from 'node:crypto';
 import { ulid } from 'ulid';
-import type { Ticket } from '../../functions/domain/ticket';
+import { type Ticket, ticketNumber } from '../../functions/domain/ticket';
 import { appendEvent } from '../../functions/domain/timeline';
 import { people } from './seed';
+
+/** Far above what intake counts to in a test, so a ticket stored directly never takes one of its numbers. */
+let lastNumber = 1_000_000_000 + randomInt(1_000_000_000);
 
 /** A freshly submitted access ticket, as intake stores it, for tests of the store itself. */
 export function submittedTicket(overrides: Partial<Ticket> = {}): Ticket {
   const at = new Date().toISOString();
   const ticket = {
     id: ulid(),
+    number: ticketNumber.format(++lastNumber),
     type: 'access',
     status: 'submitted',
     closure: null,

@@ -44,6 +44,8 @@ const ticketFacts = [
  * | job (a policy simulation)         | JOB#{id}                   | JOB           |
  * | delegation (deleted ones kept)    | DELEGATION#{id}            | DELEGATION    |
  * | audit verification result         | AUDIT                      | VERIFY#LATEST, and a copy at VERIFY#{at} |
+ * | the last ticket number allocated  | COUNTER                    | TICKET_NUMBER |
+ * | ticket number (names its ticket)  | NUMBER#{n}                 | NUMBER        |
  *
  * ## Indexes
  *
@@ -128,7 +130,7 @@ const ticketFacts = [
  * | deliveries by status (GET /webhooks/deliveries?status=, 15, 18)                  | gsi3 DELIVERY#{status} / {id}                      | keys; deliveries by BatchGetItem             |
  * | grants' and admin records' chains changed since the last checkpoint (13, 14)     | gsi6 CHANGED#{yyyy-mm-ddThh}                       | keys; items by BatchGetItem                  |
  * | satisfaction by the day feedback was given (16)                                  | gsi5 FEEDBACK#{yyyy-mm-dd}, on TICKET#{id} / FEEDBACK | keys; feedback by BatchGetItem            |
- * | a ticket by number, TG-{n} (14)                                                  | table, NUMBER#{n}: the item that allocates the number holds the ticket id | the ticket id        |
+ * | a ticket by number, TG-{n} (14): numbers are counted out by COUNTER / TICKET_NUMBER | table, NUMBER#{n}: written before its ticket, it holds the ticket id | the ticket id; the ticket, if it carries that number |
  * | policy versions, snapshots, jobs, daily rollups, reports, checkpoints, sessions, webhook ids (11-17) | table, by key; lists by sort key in a partition of their own | the items |
  * | - jobs: a job by id, its progress and result (policy simulation 11; audit exports 14) | table, JOB#{id} / JOB; its id is a ULID and names its execution | the item |
  */
@@ -311,6 +313,9 @@ export const keys = {
     };
   },
   ticketId: (id: string): Keys => ({ pk: `TICKET#${id}`, sk: 'TICKET' }),
+  /** One item counts up (UpdateItem ADD): a number is allocated once, whoever asks at the same time. */
+  ticketNumberCounter: (): Keys => ({ pk: 'COUNTER', sk: 'TICKET_NUMBER' }),
+  ticketNumber: (allocated: number): Keys => ({ pk: `NUMBER#${allocated}`, sk: 'NUMBER' }),
   /** With its admin history: in the changes since the last audit checkpoint (gsi6), like tickets. */
   identity: (
     identity: { id: string; managerId: string | null; ownerId: string | null },

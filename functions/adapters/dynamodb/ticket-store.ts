@@ -1,8 +1,15 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { ConcurrentUpdateError, TicketExistsError } from '../../app/errors';
-import type { TicketPage, TicketPartition, TicketStore } from '../../app/ports';
+import type { TicketFacts, TicketListQuery, TicketPage, TicketPartition, TicketStore } from '../../app/ports';
 import { isOpen, type Status } from '../../domain/lifecycle';
-import type { Ticket } from '../../domain/ticket';
+import { type Ticket, ticketNumber } from '../../domain/ticket';
 import {
   batchGet,
   batchPut,
@@ -12,7 +19,24 @@ import {
   tableKeyOf,
   withoutKeys,
 } from './client';
-import { keyAttributesOf, keys, partitionQuery, withFilter } from './table';
+import {
+  idsSubmitted,
+  keyAttributesOf,
+  keys,
+  type PartitionName,
+  partitionQuery,
+  type SortCondition,
+  withFilter,
+} from './table';
+
+/** The port's partitions are the schema's, each sorted by ticket id. */
+const partitionNames = {
+  requester: 'requester',
+  beneficiary: 'beneficiary',
+  status: 'status',
+  system: 'systemTickets',
+  viewer: 'viewer',
+} as const satisfies Record<TicketPartition['by'], PartitionName>;
 
 export class DynamoTicketStore implements TicketStore {
   constructor(
@@ -28,7 +52,24 @@ export class DynamoTicketStore implements TicketStore {
     return Item ? withoutKeys<Ticket>(Item) : undefined;
   }
 
+  /**
+   * The number's item first, then the ticket: the local store has no transactions, and in this
+   * order no ticket is ever stored without the item that finds it. An item whose ticket was never
+   * stored (a crash between the two writes) finds nothing, since a lookup keeps only a ticket that
+   * carries the number; one left by a retry that lost the race to store the same ticket is removed.
+   */
   async create(ticket: Ticket): Promise<void> {
+    const allocated = ticketNumber.parse(ticket.number);
+    if (allocated === null) throw new Error(`Ticket ${ticket.id} carries no allocated number`);
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...keys.ticketNumber(allocated), ticketId: ticket.id },
+        // The same write resent (an SDK retry after a lost answer) finds its own item.
+        ConditionExpression: 'attribute_not_exists(pk) OR ticketId = :id',
+        ExpressionAttributeValues: { ':id': ticket.id },
+      }),
+    );
     try {
       await this.db.send(
         new PutCommand({
@@ -38,9 +79,37 @@ export class DynamoTicketStore implements TicketStore {
         }),
       );
     } catch (error) {
-      if (isConditionalCheckFailure(error)) throw new TicketExistsError(ticket.id);
-      throw error;
+      if (!isConditionalCheckFailure(error)) throw error;
+      // Stored already: by this very write resent, or by a concurrent retry under another number.
+      if ((await this.get(ticket.id))?.number !== ticket.number) {
+        await this.db.send(
+          new DeleteCommand({ TableName: this.tableName, Key: keys.ticketNumber(allocated) }),
+        );
+      }
+      throw new TicketExistsError(ticket.id);
     }
+  }
+
+  async allocateNumber(): Promise<number> {
+    const { Attributes } = await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.ticketNumberCounter(),
+        UpdateExpression: 'ADD #last :one',
+        ExpressionAttributeNames: { '#last': 'last' },
+        ExpressionAttributeValues: { ':one': 1 },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return Number(Attributes?.last);
+  }
+
+  async getByNumber(allocated: number): Promise<Ticket | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.ticketNumber(allocated), ConsistentRead: true }),
+    );
+    const ticket = typeof Item?.ticketId === 'string' ? await this.get(Item.ticketId) : undefined;
+    return ticket?.number === ticketNumber.format(allocated) ? ticket : undefined;
   }
 
   /** The whole item, timeline included, in one conditional write on the version it was read at. */
@@ -104,16 +173,9 @@ export class DynamoTicketStore implements TicketStore {
    * Each partition gives its newest `limit + 1` tickets below the cursor; the newest `limit` of
    * their union are the page, and one more means another page follows.
    */
-  async list(query: {
-    partitions: TicketPartition[];
-    status?: Status;
-    afterId?: string;
-    limit: number;
-  }): Promise<TicketPage> {
+  async list(query: TicketListQuery): Promise<TicketPage> {
     const perPartition = await Promise.all(
-      query.partitions.map((partition) =>
-        this.queryPartition(partition, query.status, query.afterId, query.limit + 1),
-      ),
+      query.partitions.map((partition) => this.queryPartition(partition, query, query.limit + 1)),
     );
     const unique = new Map(perPartition.flat().map((ticket) => [ticket.id, ticket]));
     const newestFirst = [...unique.values()].sort((a, b) => (a.id < b.id ? 1 : -1));
@@ -143,24 +205,28 @@ export class DynamoTicketStore implements TicketStore {
   }
 
   /**
-   * Each page of index (or viewer) entries names tickets by id, newest first; the tickets themselves
-   * are read by BatchGetItem, so the status filter sees each ticket as it is now.
+   * Each page of index (or viewer) entries names tickets by id, newest first; the facts asked for
+   * leave the other entries out in the index itself, and the tickets are read by BatchGetItem, so
+   * the status filter sees each ticket as it is now.
    */
   private async queryPartition(
     partition: TicketPartition,
-    status: Status | undefined,
-    afterId: string | undefined,
+    query: TicketListQuery,
     wanted: number,
   ): Promise<Ticket[]> {
-    // The port's partitions are the schema's of the same names, each sorted by ticket id.
-    const { sortKey } = keyAttributesOf(partition.by);
+    const name = partitionNames[partition.by];
+    const sort = sortRange(query);
+    if (sort === 'empty') return [];
+    const { sortKey } = keyAttributesOf(name);
+    const keyed = partitionQuery(name, partition.value, sort);
+    const filter = factsFilter(query.facts ?? {});
     const found: Ticket[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.db.send(
         new QueryCommand({
           TableName: this.tableName,
-          ...partitionQuery(partition.by, partition.value, afterId ? { op: '<', value: afterId } : undefined),
+          ...(filter ? withFilter(keyed, filter.expression, filter) : keyed),
           ScanIndexForward: false,
           Limit: wanted,
           ExclusiveStartKey: startKey,
@@ -168,9 +234,35 @@ export class DynamoTicketStore implements TicketStore {
       );
       const ids = (page.Items ?? []).map((entry) => keys.ticketId(String(entry[sortKey])));
       const tickets = (await batchGet(this.db, this.tableName, ids)).map((item) => withoutKeys<Ticket>(item));
-      found.push(...tickets.filter((ticket) => !status || ticket.status === status));
+      found.push(
+        ...tickets.filter(
+          (ticket) => ticket.id !== query.afterId && (!query.status || ticket.status === query.status),
+        ),
+      );
       startKey = page.LastEvaluatedKey;
     } while (startKey && found.length < wanted);
     return found.slice(0, wanted);
   }
+}
+
+/**
+ * The ids below the cursor, within the period when there is one. BETWEEN includes its ends, so the
+ * cursor's own ticket is read again and left out; a cursor before the period leaves nothing.
+ */
+function sortRange(query: Pick<TicketListQuery, 'afterId' | 'period'>): SortCondition | undefined | 'empty' {
+  if (!query.period) return query.afterId ? { op: '<', value: query.afterId } : undefined;
+  const { low, high } = idsSubmitted(query.period);
+  const below = query.afterId && query.afterId < high ? query.afterId : high;
+  return below < low ? 'empty' : { op: 'between', low, high: below };
+}
+
+/** An equality on each fact asked for, which gsi1-gsi4 project: null when none is. */
+function factsFilter(facts: TicketFacts) {
+  const asked = Object.entries(facts).filter(([, value]) => value !== undefined);
+  if (asked.length === 0) return null;
+  return {
+    expression: asked.map(([fact]) => `#${fact} = :${fact}`).join(' AND '),
+    names: Object.fromEntries(asked.map(([fact]) => [`#${fact}`, fact])),
+    values: Object.fromEntries(asked.map(([fact, value]) => [`:${fact}`, value])),
+  };
 }

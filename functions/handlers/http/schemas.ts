@@ -8,7 +8,7 @@ import { ValidationError } from '../../domain/errors';
 import { grantViewSchema } from '../../domain/grants';
 import { statuses } from '../../domain/lifecycle';
 import { simulationTallySchema } from '../../domain/policy/simulation';
-import { ticketSchema, ticketSummarySchema } from '../../domain/ticket';
+import { ticketNumber, ticketSchema, ticketSummarySchema } from '../../domain/ticket';
 
 /** Request and response shapes of the HTTP contract: the handlers parse with them, the OpenAPI document shows them. */
 
@@ -18,14 +18,63 @@ const page = {
   cursor: z.string().max(2048).optional(),
 };
 
-export const listRequestsQuery = z.strictObject({
-  status: z.enum(statuses).optional(),
-  mine: z
-    .enum(['true', 'false'])
-    .default('false')
-    .transform((value) => value === 'true'),
-  ...page,
-});
+/** A day or an instant; a day stands for its first millisecond (`from`) or its last (`to`). */
+const periodEnd = (end: 'from' | 'to') =>
+  z
+    .union([z.iso.date(), z.iso.datetime({ offset: true })], {
+      error: 'must be an ISO 8601 date (2026-12-05) or date-time (2026-12-05T09:00:00Z)',
+    })
+    .transform((value) =>
+      value.length === 10
+        ? new Date(`${value}T${end === 'from' ? '00:00:00.000' : '23:59:59.999'}Z`)
+        : new Date(value),
+    )
+    .refine((at) => at.getTime() >= 0, 'must be in 1970 or later')
+    .meta({
+      description:
+        end === 'from'
+          ? 'Submitted at or after: a date (from its start) or a date-time'
+          : 'Submitted at or before: a date (to its end) or a date-time',
+    });
+
+export const listRequestsQuery = z
+  .strictObject({
+    status: z.enum(statuses).optional(),
+    mine: z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((value) => value === 'true')
+      .meta({
+        description: 'Only tickets the caller requested or benefits from (not with the search filters)',
+      }),
+    requester: identityIdSchema.optional().meta({
+      description: "Who filed it; anyone else's than the caller's is for auditor and security",
+    }),
+    beneficiary: identityIdSchema.optional().meta({
+      description:
+        'Who it is for; anyone but the caller or a service account they own is for auditor and security',
+    }),
+    system: z.string().min(1).max(100).optional().meta({ description: 'The system (a catalog id)' }),
+    entitlement: z
+      .string()
+      .min(1)
+      .max(100)
+      .optional()
+      .meta({ description: 'The entitlement (a catalog id)' }),
+    from: periodEnd('from').optional(),
+    to: periodEnd('to').optional(),
+    number: z
+      .string()
+      .regex(/^(?:TG-)?[1-9][0-9]{0,14}$/, 'must be a ticket number: TG-1042 or 1042')
+      .transform((value) => ticketNumber.parse(value) as number)
+      .optional()
+      .meta({ description: 'The ticket numbered so (TG-1042 or 1042), if the caller may see it' }),
+    ...page,
+  })
+  .refine((query) => !query.from || !query.to || query.from <= query.to, {
+    path: ['to'],
+    message: 'must not be before from',
+  });
 
 export const listInboxQuery = z.strictObject(page);
 

@@ -6,6 +6,7 @@ import { appendEvent } from '../../../functions/domain/timeline';
 export function ticket(overrides: Partial<Ticket> = {}): Ticket {
   return {
     id: '01J0000000000000000000000',
+    number: 'TG-1',
     type: 'access',
     status: 'submitted',
     closure: null,
