@@ -18,6 +18,10 @@ export const exportRowSchema = z
       description: '`decision`: one approver’s decision on the ticket; `ticket`: a ticket no person decided',
     }),
     ticketId: z.string(),
+    number: z
+      .string()
+      .nullable()
+      .meta({ description: 'The readable number, TG-{n}; null for a ticket filed before numbers' }),
     ticketType: z.enum(ticketTypes),
     submittedAt: z.string(),
     status: z.enum(statuses).meta({ description: 'The ticket’s status when the export read it' }),
@@ -86,6 +90,7 @@ export function exportRows(ticket: Ticket, entitlementClass: ExportRow['entitlem
     'row' | 'stage' | 'approver' | 'approverDecision' | 'decidedAt' | 'approverComment' | 'channel'
   > = {
     ticketId: ticket.id,
+    number: ticket.number ?? null,
     ticketType: ticket.type,
     submittedAt: ticket.createdAt,
     status: ticket.status,

@@ -324,7 +324,9 @@ describe('an export file', () => {
     expect(lines[0]).toBe(`\uFEFF${exportColumns.map((column) => `"${column}"`).join(',')}`);
     expect(lines).toHaveLength(rows.length + 2);
     expect(lines.at(-1)).toBe('');
-    expect(lines[1]?.startsWith(`"decision","${threeStages.id}","access"`)).toBe(true);
+    expect(lines[1]?.startsWith(`"decision","${threeStages.id}","${threeStages.number}","access"`)).toBe(
+      true,
+    );
   });
 
   it('writes JSONL as one object per line that the published schema parses, keys in column order', () => {
