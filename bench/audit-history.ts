@@ -58,6 +58,9 @@ export async function seedAuditHistory(
   part: string,
 ): Promise<AuditHistory> {
   const settled = history.tickets.filter((ticket) => !isOpen(ticket.status));
+  // Those the written tickets name: a copy names its original's.
+  const named = new Set(settled.slice(0, count).map((ticket) => ticket.decision?.inputs));
+  const snapshots = history.snapshots.filter((snapshot) => named.has(snapshot.hash));
   const nextId = monotonicFactory();
   const clearUntil = Date.now() + SCHEDULES_CLEAR_MS;
   const statuses: Partial<Record<Status, number>> = {};
@@ -69,7 +72,7 @@ export async function seedAuditHistory(
   await withStores(dynamodbUrl, async ({ db, snapshotStore }) => {
     const grantStore = new DynamoGrantStore(db, LOCAL_TABLE_NAME);
     // Snapshots first, as intake writes a ticket's snapshot before the ticket that names it.
-    await inParallel(history.snapshots, HISTORY.writesInFlight, (snapshot) => snapshotStore.put(snapshot));
+    await inParallel(snapshots, HISTORY.writesInFlight, (snapshot) => snapshotStore.put(snapshot));
     const batches = Array.from({ length: Math.ceil(count / BATCH) }, (_, batch) => batch);
     await inParallel(batches, WRITES_IN_FLIGHT, async (batch) => {
       const tickets = Array.from({ length: Math.min(BATCH, count - batch * BATCH) }, (_, offset) => {
@@ -101,7 +104,7 @@ export async function seedAuditHistory(
     inFlightLeftOut: history.tickets.length - settled.length,
     grants,
     grantsLeftOut,
-    snapshots: history.snapshots.length,
+    snapshots: snapshots.length,
     statuses,
     writeSeconds: round((performance.now() - writeStart) / 1000),
   };

@@ -8,13 +8,14 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { compilePolicyFolder } from '../functions/adapters/cedar/policy-files';
 import type { LocalMetrics } from '../functions/local/dev-routes';
+import { startLocalDynamo } from '../functions/local/dynamodb';
 import { type AuditHistory, seedAuditHistory } from './audit-history';
 import { devToken, expectOk, JsonClient, unexpected } from './http-client';
 import type { Ready, WithLocalSystem } from './local-system';
 import { round } from './measure';
 import { type MemoryPeak, residentSet, watchMemory } from './process-memory';
 import type { Progress } from './progress';
-import { HISTORY, scriptHistory } from './recorded-history';
+import { HISTORY, type ScriptedHistory, scriptHistory } from './recorded-history';
 import type { RunStamp } from './report';
 
 /**
@@ -59,8 +60,9 @@ export interface AuditExportRun {
 
 export interface AuditVerifyRun {
   tickets: number;
-  /** Chains checked: the seeded tickets and grants, and the admin records'. */
+  /** Chains checked, as the CLI counts them (tickets, grants, the admin log), and its line that counts them by status. */
   chains: number;
+  chainsLine: string;
   /** The checkpoint made just before, through `POST /dev/schedules/audit-checkpoint/run`. */
   checkpointSeconds: number;
   /** From spawning the CLI to its exit. */
@@ -84,9 +86,9 @@ export interface AuditVerifyResult extends RunStamp {
 }
 
 /**
- * For each size, a fresh local system seeded with that many tickets (audit-history.ts), then started again on
- * the same data, so the process measured holds only the start-up and the work: the checkpoint and the verify
- * CLI (if `verify`), then one export (if `exports`). The history is scripted once and shared by the sizes.
+ * For each size, a data folder seeded with that many tickets (audit-history.ts), then a local system's first
+ * start on it: the checkpoint and the verify CLI (if `verify`), then one export (if `exports`). The history is
+ * scripted once and shared by the sizes.
  */
 export async function measureAudit(
   withLocalSystem: WithLocalSystem,
@@ -104,17 +106,14 @@ export async function measureAudit(
   for (const size of AUDIT.sizes) {
     const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-bench-audit-'));
     try {
-      const seed = await withLocalSystem(
-        ({ dynamodbUrl }) => seedAuditHistory(dynamodbUrl, history, size, progress, 'audit'),
-        { dataDir },
-      );
+      const seed = await seedBareStore(dataDir, history, size, progress);
       seeds.push({ ...seed, scriptSeconds: round(history.scriptSeconds) });
       progress.finish(
         `audit: ${size} tickets (${seed.copies} copies) and ${seed.grants} grants written in ${seed.writeSeconds} s`,
       );
       await withLocalSystem(
         async (system) => {
-          if (parts.verify) verifyRuns.push(await verifyOnce(system, repoRoot, dataDir, seed, progress));
+          if (parts.verify) verifyRuns.push(await verifyOnce(system, repoRoot, dataDir, size, progress));
           if (parts.exports) exportRuns.push(await exportOnce(system, size, progress));
         },
         { dataDir },
@@ -127,6 +126,25 @@ export async function measureAudit(
     ...(parts.exports ? { auditExport: { ...stamp, seeds, runs: exportRuns } } : {}),
     ...(parts.verify ? { auditVerify: { ...stamp, seeds, runs: verifyRuns } } : {}),
   };
+}
+
+/**
+ * Seeds the store of a data folder before any local system starts on it: its schedules (the audit checkpoint
+ * every 15 minutes above all) would otherwise run on a history half written, and the system's first start then
+ * measures a process that holds nothing but its start-up and the work.
+ */
+async function seedBareStore(
+  dataDir: string,
+  history: ScriptedHistory,
+  size: number,
+  progress: Progress,
+): Promise<AuditHistory> {
+  const store = await startLocalDynamo({ dataDir, store: 'disk', port: 0 });
+  try {
+    return await seedAuditHistory(store.url, history, size, progress, 'audit');
+  } finally {
+    await store.close();
+  }
 }
 
 interface ExportJob {
@@ -241,7 +259,7 @@ async function verifyOnce(
   system: Ready,
   repoRoot: string,
   dataDir: string,
-  seed: AuditHistory,
+  tickets: number,
   progress: Progress,
 ): Promise<AuditVerifyRun> {
   const api = new JsonClient(system.url, 1);
@@ -297,11 +315,16 @@ async function verifyOnce(
     await Promise.race([exited, sleep(AUDIT.verifyPollMs)]);
   }
   const seconds = (performance.now() - startedAt) / 1000;
-  const chains = seed.tickets + seed.grants;
+  // `Chains: 10042 (10000 tickets, 41 grants, the admin log): 10042 intact, 0 newer, ...`
+  const chainsLine = output.find((line) => /^Chains: \d+/.test(line));
+  if (!chainsLine)
+    throw new Error(`audit:verify exited ${exitCode} without counting chains:\n${output.join('\n')}`);
+  const chains = Number(/^Chains: (\d+)/.exec(chainsLine)?.[1]);
   progress.finish(`audit-verify: ${chains} chains in ${round(seconds)} s, exit ${exitCode}`);
   return {
-    tickets: seed.tickets,
+    tickets,
     chains,
+    chainsLine,
     checkpointSeconds: round(checkpointSeconds),
     seconds: round(seconds),
     chainsPerSecond: round(chains / seconds),

@@ -788,7 +788,7 @@ function auditSeedLines(seeds: AuditSeed[]): string[] {
   const first = seeds[0];
   if (!first) return [];
   return [
-    `For each size a fresh local system, with tickets recorded as for the policy simulation (\`bench/recorded-history.ts\`:`,
+    `For each size a fresh data folder, with tickets recorded as for the policy simulation (\`bench/recorded-history.ts\`:`,
     `${count(first.scripted)} access tickets over the last ${HISTORY.days} days, scripted once in ${first.scriptSeconds} s with the project's domain code, as intake`,
     `and the workflow would have left them) and written by \`bench/audit-history.ts\` with the store's own keys and adapters, in BatchWriteItem`,
     `requests, with the grant item each fulfilment left (\`grantFrom\`, \`DynamoGrantStore\`). Left out: the ${count(first.inFlightLeftOut)} scripted tickets still waiting`,
@@ -796,7 +796,9 @@ function auditSeedLines(seeds: AuditSeed[]): string[] {
     'notice falls due within hours (the script never revoked them, so the sweep would start them all mid-run). Beyond the scripted tickets,',
     "the rest are copies under fresh ULIDs made at the same instant (so they fall in the same period); a ticket's chain does not hold",
     "its id, but a granted one's names its grant (`G{ticket id}`), so those chains are sealed again, and every copy passes `findBrokenLink`.",
-    'The system is then started again on the same data, so the process measured holds only its start-up and the work.',
+    "They are written to the folder's store (the local DynamoDB, dynalite, run by the bench) before a local system first starts on it:",
+    'no schedule runs on a half-written history (the audit checkpoint runs every 15 minutes), and the process measured holds only its',
+    'start-up and the work. Schedules start afresh at that start, so none runs within its first 2 minutes, and no ticket or grant is due.',
     '',
     ...markdownTable(
       [
@@ -888,7 +890,7 @@ function auditVerifySection(result: AuditVerifyResult): string[] {
     'Then one checkpoint through the local system (`POST /dev/schedules/audit-checkpoint/run`, the first, over every chain), and',
     '`npm run audit:verify` as a user runs it: a process of its own (`node --import tsx bin/audit-verify.ts`) reading the local DynamoDB',
     `and S3 endpoints directly. Seconds run from spawning it to its exit; its peak resident set is the kernel's VmHWM, read every ${AUDIT.verifyPollMs} ms until it exited.`,
-    'Chains are the tickets and grant items seeded. The machine is shared with other work on two cores, so seconds are noisy.',
+    'Chains are those the CLI counted: the tickets, the grant items and the admin log. The machine is shared with other work on two cores, so seconds are noisy.',
     '',
     ...markdownTable(
       ['tickets', 'chains', 'checkpoint, s', 'verify, s', 'chains/s', 'peak RSS, MiB', 'exit code'].map(
@@ -906,6 +908,9 @@ function auditVerifySection(result: AuditVerifyResult): string[] {
     ),
     '',
     `Largest over smallest: peak RSS **${largestOverSmallest(runs, (run) => run.peakRss)}x**, throughput (chains/s) ${largestOverSmallest(runs, (run) => run.chainsPerSecond)}x.`,
+    'What the CLI found (every chain intact is the expected answer: nothing was tampered with):',
+    '',
+    ...runs.map((run) => `- ${run.tickets} tickets: ${run.chainsLine}`),
     '',
   ];
 }
