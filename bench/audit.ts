@@ -1,21 +1,20 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { compilePolicyFolder } from '../functions/adapters/cedar/policy-files';
 import type { LocalMetrics } from '../functions/local/dev-routes';
-import { startLocalDynamo } from '../functions/local/dynamodb';
-import { type AuditHistory, seedAuditHistory } from './audit-history';
+import type { AuditHistory } from './audit-history';
 import { devToken, expectOk, JsonClient, unexpected } from './http-client';
 import type { Ready, WithLocalSystem } from './local-system';
 import { round } from './measure';
 import { type MemoryPeak, residentSet, watchMemory } from './process-memory';
 import type { Progress } from './progress';
-import { HISTORY, type ScriptedHistory, scriptHistory } from './recorded-history';
+import { HISTORY, scriptHistory } from './recorded-history';
 import type { RunStamp } from './report';
 
 /**
@@ -100,27 +99,34 @@ export async function measureAudit(
   const { compiled: baseline } = compilePolicyFolder(join(repoRoot, 'policies'));
   const history = await scriptHistory(baseline, HISTORY.tickets, progress, 'audit');
   progress.finish(`audit: ${history.tickets.length} tickets scripted in ${round(history.scriptSeconds)} s`);
+  // For the seeding processes, which share the history.
+  const historyFile = join(mkdtempSync(join(tmpdir(), 'tollgate-bench-history-')), 'history.json');
+  writeFileSync(historyFile, JSON.stringify(history));
   const seeds: AuditSeed[] = [];
   const exportRuns: AuditExportRun[] = [];
   const verifyRuns: AuditVerifyRun[] = [];
-  for (const size of AUDIT.sizes) {
-    const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-bench-audit-'));
-    try {
-      const seed = await seedBareStore(dataDir, history, size, progress);
-      seeds.push({ ...seed, scriptSeconds: round(history.scriptSeconds) });
-      progress.finish(
-        `audit: ${size} tickets (${seed.copies} copies) and ${seed.grants} grants written in ${seed.writeSeconds} s`,
-      );
-      await withLocalSystem(
-        async (system) => {
-          if (parts.verify) verifyRuns.push(await verifyOnce(system, repoRoot, dataDir, size, progress));
-          if (parts.exports) exportRuns.push(await exportOnce(system, size, progress));
-        },
-        { dataDir },
-      );
-    } finally {
-      rmSync(dataDir, { recursive: true, force: true });
+  try {
+    for (const size of AUDIT.sizes) {
+      const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-bench-audit-'));
+      try {
+        const seed = await seedDataFolder(repoRoot, historyFile, dataDir, size);
+        seeds.push({ ...seed, scriptSeconds: round(history.scriptSeconds) });
+        progress.finish(
+          `audit: ${size} tickets (${seed.copies} copies) and ${seed.grants} grants written in ${seed.writeSeconds} s`,
+        );
+        await withLocalSystem(
+          async (system) => {
+            if (parts.verify) verifyRuns.push(await verifyOnce(system, repoRoot, dataDir, size, progress));
+            if (parts.exports) exportRuns.push(await exportOnce(system, size, progress));
+          },
+          { dataDir },
+        );
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
     }
+  } finally {
+    rmSync(dirname(historyFile), { recursive: true, force: true });
   }
   return {
     ...(parts.exports ? { auditExport: { ...stamp, seeds, runs: exportRuns } } : {}),
@@ -129,21 +135,28 @@ export async function measureAudit(
 }
 
 /**
- * Seeds the store of a data folder before any local system starts on it: its schedules (the audit checkpoint
- * every 15 minutes above all) would otherwise run on a history half written, and the system's first start then
- * measures a process that holds nothing but its start-up and the work.
+ * Seeds the store of a data folder before any local system starts on it (bench/audit-seed.ts, in a process of its
+ * own): its schedules (the audit checkpoint every 15 minutes above all) would otherwise run on a history half
+ * written, and the system's first start then measures a process that holds nothing but its start-up and the work.
  */
-async function seedBareStore(
+async function seedDataFolder(
+  repoRoot: string,
+  historyFile: string,
   dataDir: string,
-  history: ScriptedHistory,
   size: number,
-  progress: Progress,
 ): Promise<AuditHistory> {
-  const store = await startLocalDynamo({ dataDir, store: 'disk', port: 0 });
+  const resultFile = `${dataDir}.seeded.json`;
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'bench/audit-seed.ts', historyFile, dataDir, String(size), resultFile],
+    { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`Seeding ${size} tickets exited with ${code}`);
   try {
-    return await seedAuditHistory(store.url, history, size, progress, 'audit');
+    return JSON.parse(readFileSync(resultFile, 'utf8')) as AuditHistory;
   } finally {
-    await store.close();
+    rmSync(resultFile, { force: true });
   }
 }
 

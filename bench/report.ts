@@ -796,7 +796,7 @@ function auditSeedLines(seeds: AuditSeed[]): string[] {
     'notice falls due within hours (the script never revoked them, so the sweep would start them all mid-run). Beyond the scripted tickets,',
     "the rest are copies under fresh ULIDs made at the same instant (so they fall in the same period); a ticket's chain does not hold",
     "its id, but a granted one's names its grant (`G{ticket id}`), so those chains are sealed again, and every copy passes `findBrokenLink`.",
-    "They are written to the folder's store (the local DynamoDB, dynalite, run by the bench) before a local system first starts on it:",
+    "They are written to the folder's store (the local DynamoDB, dynalite, in a seeding process of its own) before a local system first starts on it:",
     'no schedule runs on a half-written history (the audit checkpoint runs every 15 minutes), and the process measured holds only its',
     'start-up and the work. Schedules start afresh at that start, so none runs within its first 2 minutes, and no ticket or grant is due.',
     '',
