@@ -10,6 +10,7 @@ import { compilePolicyFolder } from '../functions/adapters/cedar/policy-files';
 import type { LocalMetrics } from '../functions/local/dev-routes';
 import type { AuditHistory } from './audit-history';
 import { devToken, expectOk, JsonClient, unexpected } from './http-client';
+import { followJob, type JobView } from './jobs';
 import type { Ready, WithLocalSystem } from './local-system';
 import { round } from './measure';
 import { type MemoryPeak, residentSet, watchMemory } from './process-memory';
@@ -161,11 +162,7 @@ async function seedDataFolder(
   }
 }
 
-interface ExportJob {
-  id: string;
-  status: 'queued' | 'running' | 'done' | 'failed';
-  progress: { done: number; total: number | null };
-  error: { name: string; message: string } | null;
+interface ExportJob extends JobView {
   result: { rows: number; bytes: number; url: string } | null;
 }
 
@@ -188,7 +185,19 @@ async function exportOnce(system: Ready, tickets: number, progress: Progress): P
       const started = await api.post('/audit/exports', body, auth);
       if (started.status !== 202) throw unexpected('POST /audit/exports', started);
       const startedAt = performance.now();
-      const job = await followExport(api, auth, (started.body as { id: string }).id, tickets, progress);
+      const job = await followJob<ExportJob>(
+        api,
+        auth,
+        `/audit/exports/${(started.body as { id: string }).id}`,
+        {
+          part: 'audit-export',
+          phase: 'tickets exported',
+          total: tickets,
+          pollMs: AUDIT.sampleMs,
+          timeoutMs: AUDIT.timeoutMs,
+          progress,
+        },
+      );
       return { job, seconds: (performance.now() - startedAt) / 1000 };
     });
     const after = await metrics();
@@ -213,28 +222,6 @@ async function exportOnce(system: Ready, tickets: number, progress: Progress): P
   } finally {
     api.close();
     sampler.close();
-  }
-}
-
-async function followExport(
-  api: JsonClient,
-  auth: Record<string, string>,
-  id: string,
-  tickets: number,
-  progress: Progress,
-): Promise<ExportJob> {
-  const startedAt = performance.now();
-  for (;;) {
-    const job = (await expectOk(
-      api.get(`/audit/exports/${id}`, auth),
-      'GET /audit/exports/{id}',
-    )) as ExportJob;
-    if (job.status === 'done' || job.status === 'failed') return job;
-    if (performance.now() - startedAt > AUDIT.timeoutMs) {
-      throw new Error(`Export ${id} was still ${job.status} after ${AUDIT.timeoutMs / 1000} s`);
-    }
-    progress.update('audit-export', job.progress.done, job.progress.total ?? tickets, 'tickets exported');
-    await sleep(AUDIT.sampleMs);
   }
 }
 
