@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { monotonicFactory } from 'ulid';
 import type { CompiledPolicySet } from '../functions/adapters/cedar/engine';
 import { readDirectoryFiles } from '../functions/adapters/directory-files';
@@ -69,43 +70,67 @@ export interface RecordedHistory {
   writeSeconds: number;
 }
 
+/** Tickets as scripted, in the order they were filed, with the policy inputs that decided them. */
+export interface ScriptedHistory {
+  tickets: Ticket[];
+  /** Distinct policy inputs, each as its first decision recorded it (the one the store keeps). */
+  snapshots: PolicySnapshot[];
+  scriptSeconds: number;
+}
+
 /**
- * Records `HISTORY.tickets` access tickets as if the local system had taken them over the last `HISTORY.days`,
- * without going through intake one by one (that would take many minutes): each is scripted here with the
- * project's own domain code, as intake and the workflow would have written it, then written with the store's
- * own adapters. The demo directory and catalog and the baseline policies decide every ticket; people answer
- * after minutes or hours, approve most, deny some, let some time out, and the most recent still wait.
- * What the simulation does not read is left out: no grants, links, tasks, inbox or viewer items.
+ * Scripts `count` access tickets as if the local system had taken them over the last `HISTORY.days`, without
+ * going through intake one by one (that would take many minutes): each with the project's own domain code, as
+ * intake and the workflow would have written it. The demo directory and catalog and the baseline policies
+ * decide every ticket; people answer after minutes or hours, approve most, deny some, let some time out, and the
+ * most recent still wait. Progress goes to the bench part `part`.
+ */
+export async function scriptHistory(
+  baseline: CompiledPolicySet,
+  count: number,
+  progress: Progress,
+  part: string,
+): Promise<ScriptedHistory> {
+  const scriptStart = performance.now();
+  const script = await HistoryScript.create(baseline, Date.now());
+  const tickets: Ticket[] = [];
+  const snapshots = new Map<string, PolicySnapshot>();
+  for (const createdAt of script.submissionTimes(count)) {
+    const { ticket, snapshot } = await script.ticketAt(createdAt);
+    tickets.push(ticket);
+    // The first decision on these inputs is the one the store keeps.
+    if (!snapshots.has(snapshot.hash)) snapshots.set(snapshot.hash, snapshot);
+    progress.update(part, tickets.length, count, 'tickets scripted');
+  }
+  return {
+    tickets,
+    snapshots: [...snapshots.values()],
+    scriptSeconds: (performance.now() - scriptStart) / 1000,
+  };
+}
+
+/**
+ * Records `HISTORY.tickets` scripted tickets (scriptHistory) on the local system, written with the store's own
+ * adapters. What the simulation does not read is left out: no grants, links, tasks, inbox or viewer items.
  */
 export async function recordHistory(
   dynamodbUrl: string,
   baseline: CompiledPolicySet,
   progress: Progress,
 ): Promise<RecordedHistory> {
-  const scriptStart = performance.now();
-  const script = await HistoryScript.create(baseline, Date.now());
-  const tickets: Ticket[] = [];
-  const snapshots = new Map<string, PolicySnapshot>();
-  for (const createdAt of script.submissionTimes()) {
-    const { ticket, snapshot } = await script.ticketAt(createdAt);
-    tickets.push(ticket);
-    // The first decision on these inputs is the one the store keeps.
-    if (!snapshots.has(snapshot.hash)) snapshots.set(snapshot.hash, snapshot);
-    progress.update('simulation', tickets.length, HISTORY.tickets, 'tickets scripted');
-  }
-  const scriptSeconds = (performance.now() - scriptStart) / 1000;
-
+  const { tickets, snapshots, scriptSeconds } = await scriptHistory(
+    baseline,
+    HISTORY.tickets,
+    progress,
+    'simulation',
+  );
   const writeStart = performance.now();
-  const client = localDynamoClient(dynamodbUrl, HISTORY.writesInFlight);
-  try {
-    const db = createDocumentClient(client);
-    const snapshotStore = new DynamoSnapshotStore(db, LOCAL_TABLE_NAME);
-    const ticketStore = new DynamoTicketStore(db, LOCAL_TABLE_NAME);
-    const total = snapshots.size + tickets.length;
-    let written = 0;
+  const total = snapshots.length + tickets.length;
+  let written = 0;
+  await withStores(dynamodbUrl, async ({ snapshotStore, ticketStore }) => {
     const wrote = () => progress.update('simulation', ++written, total, 'snapshots and tickets written');
     // Snapshots first, as intake writes a ticket's snapshot before the ticket that names it.
-    await inParallel([...snapshots.values()], HISTORY.writesInFlight, async (snapshot) => {
+    await inParallel(snapshots, HISTORY.writesInFlight, async (snapshot) => {
       await snapshotStore.put(snapshot);
       wrote();
     });
@@ -113,17 +138,15 @@ export async function recordHistory(
       await ticketStore.create(ticket);
       wrote();
     });
-  } finally {
-    client.destroy();
-  }
+  });
   const writeSeconds = (performance.now() - writeStart) / 1000;
   progress.finish(
-    `simulation: ${tickets.length} tickets with ${snapshots.size} distinct policy inputs recorded ` +
+    `simulation: ${tickets.length} tickets with ${snapshots.length} distinct policy inputs recorded ` +
       `(scripted in ${round(scriptSeconds)} s, written in ${round(writeSeconds)} s)`,
   );
   return {
     tickets: tickets.length,
-    snapshots: snapshots.size,
+    snapshots: snapshots.length,
     version: baseline.version,
     // Every access ticket carries the decision that routed it.
     outcomes: countBy(tickets, (ticket) => (ticket.decision as NonNullable<Ticket['decision']>).outcome, {
@@ -135,6 +158,30 @@ export async function recordHistory(
     scriptSeconds: round(scriptSeconds),
     writeSeconds: round(writeSeconds),
   };
+}
+
+export interface HistoryStores {
+  db: DynamoDBDocumentClient;
+  snapshotStore: DynamoSnapshotStore;
+  ticketStore: DynamoTicketStore;
+}
+
+/** The store's own adapters on the local system's DynamoDB, with `HISTORY.writesInFlight` connections kept alive. */
+export async function withStores<T>(
+  dynamodbUrl: string,
+  work: (stores: HistoryStores) => Promise<T>,
+): Promise<T> {
+  const client = localDynamoClient(dynamodbUrl, HISTORY.writesInFlight);
+  try {
+    const db = createDocumentClient(client);
+    return await work({
+      db,
+      snapshotStore: new DynamoSnapshotStore(db, LOCAL_TABLE_NAME),
+      ticketStore: new DynamoTicketStore(db, LOCAL_TABLE_NAME),
+    });
+  } finally {
+    client.destroy();
+  }
 }
 
 /** Who may file for whom, as intake allows it; people file for themselves most often. */
@@ -258,10 +305,10 @@ class HistoryScript {
     return new HistoryScript(baseline, now, directory, people, seed.systems, filings);
   }
 
-  /** When each ticket was filed, oldest first, spread evenly over the period. */
-  submissionTimes(): number[] {
+  /** When each of `count` tickets was filed, oldest first, spread evenly over the period. */
+  submissionTimes(count: number): number[] {
     const span = HISTORY.days * 24 * HOUR;
-    return Array.from({ length: HISTORY.tickets }, () =>
+    return Array.from({ length: count }, () =>
       Math.floor(this.now - span + this.random() * (span - MINUTE)),
     ).sort((a, b) => a - b);
   }

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { AUDIT, type AuditExportResult, type AuditSeed, type AuditVerifyResult } from './audit';
 import type { BundleResults } from './bundles';
 import { ASSUMPTIONS, type CostEstimate, PRICES, PRICES_AS_OF } from './cost';
 import type { LifecycleResult } from './lifecycle';
@@ -47,6 +48,10 @@ export interface Results {
   revocationLag?: RevocationLagResult;
   /** What one revocation sweep reads among many active grants (bench/revocations.ts); absent in results from before it. */
   sweepReads?: SweepReadsResult;
+  /** One audit export at each size (bench/audit.ts); absent in results from before it. */
+  auditExport?: AuditExportResult;
+  /** A checkpoint, then the verify CLI, at each size (bench/audit.ts); absent in results from before it. */
+  auditVerify?: AuditVerifyResult;
 }
 
 /** When, at which commit and on what machine a part of the bench ran. */
@@ -169,7 +174,7 @@ function markdown(results: Results): string {
     measuredOn(results),
     'Written by `npm run bench`; `results.json` holds the same figures. `npm run bench -- <part> ...` runs only the',
     'parts named (`latency`: the scenarios and the lifecycle; `load`, `bundles`, `memory`, `restart`, `policies`, `simulation`,',
-    '`revocation-lag`, `sweep-reads`)',
+    '`revocation-lag`, `sweep-reads`, `audit-export`, `audit-verify`)',
     'and keeps the other sections.',
     '',
     'Intake is `POST /requests` through the local system (`bin/local.ts`, dynalite on disk); PutItem is a',
@@ -202,6 +207,8 @@ function markdown(results: Results): string {
     ...(results.simulation ? simulationSection(results.simulation) : []),
     ...(results.revocationLag ? revocationLagSection(results.revocationLag) : []),
     ...(results.sweepReads ? sweepReadsSection(results.sweepReads) : []),
+    ...(results.auditExport ? auditExportSection(results.auditExport) : []),
+    ...(results.auditVerify ? auditVerifySection(results.auditVerify) : []),
   ].join('\n');
 }
 
@@ -654,7 +661,6 @@ function bundleSection(results: BundleResults): string[] {
 
 function memorySection(memory: MemoryResult): string[] {
   const kib = (bytes: number) => Math.round(bytes / 1024);
-  const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
   /** Growth of a reading's figure since the reading before, per execution finished in between. */
   const perExecution =
     (figure: (reading: MemoryReading) => number, rounded: (value: number) => number) =>
@@ -724,6 +730,189 @@ function restartSection(restart: RestartResult): string[] {
     ),
     '',
     `Medians' ratio: **${restart.ratio}x**; issue 10's target is within ${RESTART_TARGET_RATIO}x: **${restart.pass ? 'pass' : 'FAIL'}**.`,
+    '',
+  ];
+}
+
+const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
+
+/** The largest size's figure over the smallest's, as a ratio to two places; null with one size only. */
+function largestOverSmallest<T extends { tickets: number }>(
+  runs: T[],
+  figure: (run: T) => number,
+): number | null {
+  const bySize = [...runs].sort((a, b) => a.tickets - b.tickets);
+  const smallest = bySize[0];
+  const largest = bySize.at(-1);
+  if (!smallest || !largest || smallest === largest) return null;
+  return round(figure(largest) / figure(smallest));
+}
+
+/** The console's summary of the audit parts: each size, then the ratios that matter. */
+export function describeAudit(audit: Pick<Results, 'auditExport' | 'auditVerify'>): string[] {
+  const lines: string[] = [];
+  if (audit.auditExport) {
+    const { runs } = audit.auditExport;
+    for (const run of runs) {
+      lines.push(
+        `Audit export: ${run.tickets} tickets, ${run.rows} rows (${run.fileRows} in the file) in ${run.seconds} s, ` +
+          `${run.ticketsPerSecond} tickets/s, ${run.steps} steps; server peak RSS ${mib(run.memory.peakRss)} MiB, ` +
+          `peak heap ${mib(run.memory.peakHeapUsed)} MiB`,
+      );
+    }
+    lines.push(
+      `Audit export, largest over smallest: peak RSS ${largestOverSmallest(runs, (run) => run.memory.peakRss)}x, ` +
+        `peak heap ${largestOverSmallest(runs, (run) => run.memory.peakHeapUsed)}x, ` +
+        `throughput ${largestOverSmallest(runs, (run) => run.ticketsPerSecond)}x`,
+    );
+  }
+  if (audit.auditVerify) {
+    const { runs } = audit.auditVerify;
+    for (const run of runs) {
+      lines.push(
+        `Audit verify: ${run.chains} chains in ${run.seconds} s, ${run.chainsPerSecond} chains/s, ` +
+          `peak RSS ${mib(run.peakRss)} MiB, exit ${run.exitCode} (checkpoint ${run.checkpointSeconds} s)`,
+      );
+    }
+    lines.push(
+      `Audit verify, largest over smallest: peak RSS ${largestOverSmallest(runs, (run) => run.peakRss)}x, ` +
+        `throughput ${largestOverSmallest(runs, (run) => run.chainsPerSecond)}x`,
+    );
+  }
+  return lines;
+}
+
+/** How the audit parts' tickets were made, shared by both sections. */
+function auditSeedLines(seeds: AuditSeed[]): string[] {
+  const count = (value: number) => value.toLocaleString('en-US');
+  const first = seeds[0];
+  if (!first) return [];
+  return [
+    `For each size a fresh data folder, with tickets recorded as for the policy simulation (\`bench/recorded-history.ts\`:`,
+    `${count(first.scripted)} access tickets over the last ${HISTORY.days} days, scripted once in ${first.scriptSeconds} s with the project's domain code, as intake`,
+    `and the workflow would have left them) and written by \`bench/audit-history.ts\` with the store's own keys and adapters, in BatchWriteItem`,
+    `requests, with the grant item each fulfilment left (\`grantFrom\`, \`DynamoGrantStore\`). Left out: the ${count(first.inFlightLeftOut)} scripted tickets still waiting`,
+    '(they have no execution, so the reconcile schedule would close them as failed mid-run), and the grants whose revocation or expiry',
+    'notice falls due within hours (the script never revoked them, so the sweep would start them all mid-run). Beyond the scripted tickets,',
+    "the rest are copies under fresh ULIDs made at the same instant (so they fall in the same period); a ticket's chain does not hold",
+    "its id, but a granted one's names its grant (`G{ticket id}`), so those chains are sealed again, and every copy passes `findBrokenLink`.",
+    "They are written to the folder's store (the local DynamoDB, dynalite, in a seeding process of its own) before a local system first starts on it:",
+    'no schedule runs on a half-written history (the audit checkpoint runs every 15 minutes), and the process measured holds only its',
+    'start-up and the work. Schedules start afresh at that start, so none runs within its first 2 minutes, and no ticket or grant is due.',
+    '',
+    ...markdownTable(
+      [
+        'tickets',
+        'copies',
+        'grants',
+        'grants left out',
+        'closed',
+        'active',
+        'policy snapshots',
+        'written in, s',
+      ].map((title): Column => ({ title, align: 'right' })),
+      seeds.map((seed) => [
+        seed.tickets,
+        seed.copies,
+        seed.grants,
+        seed.grantsLeftOut,
+        seed.statuses.closed ?? 0,
+        seed.statuses.active ?? 0,
+        seed.snapshots,
+        seed.writeSeconds,
+      ]),
+    ),
+    '',
+  ];
+}
+
+function auditExportSection(result: AuditExportResult): string[] {
+  const { runs } = result;
+  return [
+    '## Audit export',
+    '',
+    measuredOn(result),
+    ...auditSeedLines(result.seeds),
+    'First after the start, one export of the whole period as CSV through the API, as the demo auditor (`POST /audit/exports`, then `GET /audit/exports/{id}`',
+    `every ${AUDIT.sampleMs} ms until done); the file is downloaded from the presigned link (the local S3 endpoint) and its records counted.`,
+    'Seconds run from the 202 to the first answer that said done; steps are the workflow Lambda calls and state transitions the difference',
+    "of `GET /dev/metrics` across it. Memory is the local system's process, which runs the handlers and the state machine in-process",
+    `(and the store, dynalite, and S3): the peak resident set is the kernel's (VmHWM, reset as the export starts), the peak heap the highest`,
+    `\`heapUsed\` of \`GET /dev/memory\` read every ${AUDIT.sampleMs} ms (no forced GC: garbage not yet collected counts); "before" is the reading as it starts.`,
+    'The machine is shared with other work on two cores, so seconds are noisy; the ratios come from one run.',
+    '',
+    ...markdownTable(
+      [
+        'tickets',
+        'rows',
+        'rows in file',
+        'MiB',
+        'seconds',
+        'rows/s',
+        'tickets/s',
+        'steps',
+        'state transitions',
+        'RSS before, MiB',
+        'peak RSS, MiB',
+        'RSS growth, MiB',
+        'heap before, MiB',
+        'peak heap, MiB',
+      ].map((title): Column => ({ title, align: 'right' })),
+      runs.map((run) => [
+        run.tickets,
+        run.rows,
+        run.fileRows,
+        mib(run.bytes),
+        run.seconds,
+        run.rowsPerSecond,
+        run.ticketsPerSecond,
+        run.steps,
+        run.stateTransitions,
+        mib(run.memory.before.rss),
+        mib(run.memory.peakRss),
+        mib(run.memory.peakRss - run.memory.before.rss),
+        mib(run.memory.before.heapUsed),
+        mib(run.memory.peakHeapUsed),
+      ]),
+    ),
+    '',
+    `Largest over smallest: peak RSS **${largestOverSmallest(runs, (run) => run.memory.peakRss)}x**, peak heap **${largestOverSmallest(runs, (run) => run.memory.peakHeapUsed)}x**,`,
+    `throughput (tickets/s) ${largestOverSmallest(runs, (run) => run.ticketsPerSecond)}x. Issue 14 asks that memory stay flat as history grows.`,
+    '',
+  ];
+}
+
+function auditVerifySection(result: AuditVerifyResult): string[] {
+  const { runs } = result;
+  return [
+    '## Audit verification',
+    '',
+    measuredOn(result),
+    ...auditSeedLines(result.seeds),
+    'After the export, one checkpoint through the local system (`POST /dev/schedules/audit-checkpoint/run`, the first, over every chain), and',
+    '`npm run audit:verify` as a user runs it: a process of its own (`node --import tsx bin/audit-verify.ts`) reading the local DynamoDB',
+    `and S3 endpoints directly. Seconds run from spawning it to its exit; its peak resident set is the kernel's VmHWM, read every ${AUDIT.verifyPollMs} ms until it exited.`,
+    'Chains are those the CLI counted: the tickets, the grant items and the admin log. The machine is shared with other work on two cores, so seconds are noisy.',
+    '',
+    ...markdownTable(
+      ['tickets', 'chains', 'checkpoint, s', 'verify, s', 'chains/s', 'peak RSS, MiB', 'exit code'].map(
+        (title): Column => ({ title, align: 'right' }),
+      ),
+      runs.map((run) => [
+        run.tickets,
+        run.chains,
+        run.checkpointSeconds,
+        run.seconds,
+        run.chainsPerSecond,
+        mib(run.peakRss),
+        run.exitCode,
+      ]),
+    ),
+    '',
+    `Largest over smallest: peak RSS **${largestOverSmallest(runs, (run) => run.peakRss)}x**, throughput (chains/s) ${largestOverSmallest(runs, (run) => run.chainsPerSecond)}x.`,
+    'What the CLI found (every chain intact is the expected answer: nothing was tampered with):',
+    '',
+    ...runs.map((run) => `- ${run.tickets} tickets: ${run.chainsLine}`),
     '',
   ];
 }

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LOCAL_TABLE_NAME } from '../functions/local/dynamodb';
+import { measureAudit } from './audit';
 import { measureBundles } from './bundles';
 import { costPerTicket } from './cost';
 import { devToken, JsonClient } from './http-client';
@@ -13,6 +14,7 @@ import { measurePolicies } from './policies';
 import { Progress } from './progress';
 import {
   compare,
+  describeAudit,
   describeRun,
   type Results,
   type RunStamp,
@@ -57,6 +59,8 @@ const PARTS = [
   'simulation',
   'revocation-lag',
   'sweep-reads',
+  'audit-export',
+  'audit-verify',
 ] as const;
 type Part = (typeof PARTS)[number];
 
@@ -76,7 +80,9 @@ type Part = (typeof PARTS)[number];
  *   task emailed (BENCH_REVOCATION_GRANTS, BENCH_REVOCATION_WINDOW_SECONDS and BENCH_REVOCATION_LEAD_SECONDS
  *   size a smaller run);
  * - sweep-reads: what one revocation sweep reads at 10,000 active grants, 100 of them due (BENCH_SWEEP_GRANTS,
- *   BENCH_SWEEP_DUE).
+ *   BENCH_SWEEP_DUE);
+ * - audit-export, audit-verify: one export through the API, and a checkpoint then `audit:verify`, over 10,000 and
+ *   100,000 recorded tickets (BENCH_AUDIT_TICKETS sizes a smaller run); both parts share each seeded system.
  */
 async function main(): Promise<void> {
   const parts = selectedParts(process.argv.slice(2));
@@ -149,6 +155,14 @@ async function main(): Promise<void> {
           `${sweep.pass ? 'pass' : 'FAIL'} (reads only the due grants)`,
       );
       results = { ...results, sweepReads: sweep };
+    }
+    if (parts.has('audit-export') || parts.has('audit-verify')) {
+      const audit = await measureAudit(withLocalSystem, repoRoot, run, progress, {
+        exports: parts.has('audit-export'),
+        verify: parts.has('audit-verify'),
+      });
+      for (const line of describeAudit(audit)) console.log(line);
+      results = { ...results, ...audit };
     }
     writeResults(benchDir, results);
     console.log('Wrote bench/results.md and bench/results.json');

@@ -1,10 +1,10 @@
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { compilePolicyFolder } from '../functions/adapters/cedar/policy-files';
 import { describeChanges, type SimulationTally } from '../functions/domain/policy/simulation';
 import type { LocalMetrics } from '../functions/local/dev-routes';
 import { PRICES } from './cost';
 import { devToken, expectOk, JsonClient, unexpected } from './http-client';
+import { followJob, type JobView } from './jobs';
 import type { WithLocalSystem } from './local-system';
 import { round } from './measure';
 import type { Progress } from './progress';
@@ -52,12 +52,8 @@ export interface SimulationResult extends RunStamp {
   changes: string[];
 }
 
-interface Simulation {
-  id: string;
-  status: 'queued' | 'running' | 'done' | 'failed';
-  progress: { done: number; total: number | null };
+interface Simulation extends JobView {
   result: SimulationTally | null;
-  error: { name: string; message: string } | null;
 }
 
 /**
@@ -98,12 +94,18 @@ export async function measureSimulation(
       );
       if (started.status !== 202) throw unexpected('POST /policies/simulations', started);
       const startedAt = performance.now();
-      const simulation = await followUntilEnded(
+      const simulation = await followJob<Simulation>(
         api,
         auth,
-        (started.body as { id: string }).id,
-        history.tickets,
-        progress,
+        `/policies/simulations/${(started.body as { id: string }).id}`,
+        {
+          part: 'simulation',
+          phase: 'tickets replayed',
+          total: history.tickets,
+          pollMs: SIMULATION_POLL_MS,
+          timeoutMs: SIMULATION_TIMEOUT_MS,
+          progress,
+        },
       );
       const seconds = (performance.now() - startedAt) / 1000;
       const after = await metrics();
@@ -148,34 +150,4 @@ export async function measureSimulation(
       api.close();
     }
   });
-}
-
-/** Polls the simulation until it is done or failed, with a progress line once per page replayed. */
-async function followUntilEnded(
-  api: JsonClient,
-  auth: Record<string, string>,
-  id: string,
-  tickets: number,
-  progress: Progress,
-): Promise<Simulation> {
-  const startedAt = performance.now();
-  let replayed = 0;
-  for (;;) {
-    const simulation = (await expectOk(
-      api.get(`/policies/simulations/${id}`, auth),
-      'GET /policies/simulations/{id}',
-    )) as Simulation;
-    if (simulation.status === 'done' || simulation.status === 'failed') return simulation;
-    if (performance.now() - startedAt > SIMULATION_TIMEOUT_MS) {
-      throw new Error(
-        `Simulation ${id} was still ${simulation.status} after ${SIMULATION_TIMEOUT_MS / 1000}s`,
-      );
-    }
-    // Once per page: in a log, a line per poll would bury the rest.
-    if (simulation.progress.done !== replayed) {
-      replayed = simulation.progress.done;
-      progress.update('simulation', replayed, tickets, 'tickets replayed');
-    }
-    await sleep(SIMULATION_POLL_MS);
-  }
 }
