@@ -126,7 +126,7 @@ describe('GET /dev/metrics', () => {
     expect(after.ses.emails - before.ses.emails).toBe(5);
   });
 
-  it("writes at most 20 items for that ticket from intake to closure (issue 10's target; it took 26), and its grant", async () => {
+  it("writes at most 20 items for that ticket from intake to closure (issue 10's target; it took 26), besides its grant and its number", async () => {
     // Act
     const { before, after, ended, closure } = await oneTicketFromIntakeToClosure();
 
@@ -142,9 +142,12 @@ describe('GET /dev/metrics', () => {
       itemsInBatchWrites: after.dynamodbBatchWriteItems - before.dynamodbBatchWriteItems,
     };
     const total = Object.values(writes).reduce((sum, count) => sum + count, 0);
-    // The grant the fulfilment leaves (issue 13) is an item of its own, put once, after issue 10's target was set.
+    // Added after issue 10's target was set, each counted apart so that the target still measures
+    // the workflow: the grant the fulfilment leaves (issue 13), an item of its own put once, and the
+    // ticket's readable number (issue 14): the counter's update and the NUMBER item that finds it.
     const grant = 1;
-    expect(total - grant, JSON.stringify(writes)).toBeLessThanOrEqual(20);
+    const number = 2;
+    expect(total - grant - number, JSON.stringify(writes)).toBeLessThanOrEqual(20);
   });
 });
 
