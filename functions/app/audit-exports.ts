@@ -7,11 +7,10 @@ import {
   exportRows,
   formatRows,
 } from '../domain/audit/export-rows';
-import type { Identity, Role, System } from '../domain/directory';
+import type { Identity, System } from '../domain/directory';
 import { parseOrThrow } from '../domain/validation';
 import {
   applyStep,
-  assertAnyRole,
   type JobStep,
   jobDateTime,
   jobViewOf,
@@ -33,9 +32,7 @@ import type {
   JobStore,
   TicketHistory,
 } from './ports';
-
-/** Who exports the trail: the people who audit it. */
-const AUDITORS: readonly Role[] = ['auditor', 'security'];
+import { AUDITORS, assertAnyRole } from './roles';
 
 /**
  * How long a download link works: enough to start the download, short enough that a link pasted

@@ -4,10 +4,10 @@ import {
   TrailVerification,
   type VerificationReport,
 } from '../domain/audit/verification';
-import type { Identity, Role } from '../domain/directory';
+import type { Identity } from '../domain/directory';
 import { NotFoundError } from '../domain/errors';
-import { assertRole } from './policies';
 import type { AuditPublicKey, CheckpointStore, Clock, TrailReader, VerificationResults } from './ports';
+import { AUDITORS, assertAnyRole } from './roles';
 
 export interface AuditVerifyDeps {
   clock: Clock;
@@ -59,15 +59,12 @@ export async function runScheduledVerification(
   return report;
 }
 
-/** Who reads the verification results: those who audit the trail. */
-const AUDITORS: readonly Role[] = ['auditor', 'security'];
-
 /** Primary course: the latest stored result; a 404 until the schedule has run once. */
 export async function readLatestVerification(
   deps: { verifications: VerificationResults },
   caller: Identity,
 ): Promise<VerificationReport> {
-  assertRole(caller, AUDITORS, 'read the audit verification');
+  assertAnyRole(caller, AUDITORS, 'read the audit verification');
   const latest = await deps.verifications.latest();
   if (!latest) {
     throw new NotFoundError(

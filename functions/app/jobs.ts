@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { Identity, Role } from '../domain/directory';
-import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors';
+import type { Identity } from '../domain/directory';
+import { NotFoundError, ValidationError } from '../domain/errors';
 import type { Faults, Job, JobRunner, JobStore, Period } from './ports';
 
 /**
@@ -14,12 +14,6 @@ export const jobDateTime = z.iso.datetime({
   offset: true,
   message: 'must be an ISO 8601 date-time such as 2026-01-31T00:00:00Z',
 });
-
-export function assertAnyRole(caller: Identity, roles: readonly Role[], action: string): void {
-  if (!caller.roles.some((role) => roles.includes(role))) {
-    throw new ForbiddenError(`Only ${roles.join(', ')} may ${action}`);
-  }
-}
 
 /**
  * `to` is never after now (the tickets of the period are then fixed); `from` defaults to

@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import type { Identity, Role } from '../domain/directory';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../domain/errors';
+import type { Identity } from '../domain/directory';
+import { ConflictError, NotFoundError, ValidationError } from '../domain/errors';
 import { policySetSchema } from '../domain/policy/policy-set';
 import { parseOrThrow } from '../domain/validation';
 import type { Clock, PolicyEngine, PolicySnapshot, PolicyStore, PolicyVersion, SnapshotStore } from './ports';
+import { assertAnyRole, OVERSIGHT } from './roles';
 
 export interface PolicyAdminDeps {
   clock: Clock;
@@ -15,9 +16,6 @@ export interface PolicyAdminDeps {
 /** The largest policy set the API takes (PUT /policies, a simulation's candidate): the spec's 1 MiB. */
 export const POLICY_SET_MAX_BYTES = 1024 * 1024;
 
-/** Who reads policies and the inputs of past decisions: the people who oversee them. */
-const OVERSIGHT: readonly Role[] = ['admin', 'auditor', 'security'];
-
 export const replacePoliciesSchema = z
   .strictObject({ policies: policySetSchema })
   .meta({ id: 'PolicyReplacement', description: 'The whole new set: every policy by its id' });
@@ -28,15 +26,9 @@ export interface PolicySetView extends PolicyVersion {
 }
 
 /** Refuses (403) a caller who has none of `roles`, naming who may. */
-export function assertRole(caller: Identity, roles: readonly Role[], what: string): void {
-  if (!caller.roles.some((role) => roles.includes(role))) {
-    throw new ForbiddenError(`Only ${roles.join(', ')} may ${what}`);
-  }
-}
-
 /** Primary course: the live set, its version and who published it (the baseline has nobody). */
 export async function readLivePolicies(deps: PolicyAdminDeps, caller: Identity): Promise<PolicySetView> {
-  assertRole(caller, OVERSIGHT, 'read the policies');
+  assertAnyRole(caller, OVERSIGHT, 'read the policies');
   const live = await deps.policies.live();
   return { ...(await versionOf(deps, live.version)), live: true };
 }
@@ -47,7 +39,7 @@ export async function readPolicyVersion(
   caller: Identity,
   version: string,
 ): Promise<PolicySetView> {
-  assertRole(caller, OVERSIGHT, 'read the policies');
+  assertAnyRole(caller, OVERSIGHT, 'read the policies');
   const live = await deps.policies.live();
   return { ...(await versionOf(deps, version)), live: version === live.version };
 }
@@ -72,7 +64,7 @@ export async function replacePolicies(
   caller: Identity,
   request: { body: unknown; ifMatch: string | undefined },
 ): Promise<PolicySetView> {
-  assertRole(caller, ['admin'], 'replace the policies');
+  assertAnyRole(caller, ['admin'], 'replace the policies');
   const { policies } = parseOrThrow(replacePoliciesSchema, request.body, 'request');
   const candidate = deps.policies.compile(policies);
   if (!request.ifMatch) {
@@ -102,7 +94,7 @@ export async function readPolicySnapshot(
   caller: Identity,
   hash: string,
 ): Promise<PolicySnapshot> {
-  assertRole(caller, OVERSIGHT, 'read the inputs of policy decisions');
+  assertAnyRole(caller, OVERSIGHT, 'read the inputs of policy decisions');
   const snapshot = await deps.snapshots.get(hash);
   if (!snapshot) throw new NotFoundError(`No policy inputs have hash ${hash}`);
   return snapshot;

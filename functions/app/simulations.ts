@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Identity, Role } from '../domain/directory';
+import type { Identity } from '../domain/directory';
 import { NotFoundError } from '../domain/errors';
 import { decideOutcome, type PolicyOutcome } from '../domain/policy/outcome';
 import { policySetSchema } from '../domain/policy/policy-set';
@@ -14,7 +14,6 @@ import {
 import { parseOrThrow } from '../domain/validation';
 import {
   applyStep,
-  assertAnyRole,
   type JobStep,
   jobDateTime,
   jobViewOf,
@@ -40,9 +39,7 @@ import type {
   SnapshotStore,
   TicketHistory,
 } from './ports';
-
-/** Who simulates policies: the people who oversee them. */
-const OVERSIGHT: readonly Role[] = ['admin', 'auditor', 'security'];
+import { assertAnyRole, OVERSIGHT } from './roles';
 
 /** A simulation looks this far back unless told otherwise. */
 export const DEFAULT_SIMULATION_DAYS = 90;
