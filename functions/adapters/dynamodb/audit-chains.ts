@@ -1,7 +1,6 @@
 import type { StoredChain } from '../../app/ports';
-import { type ChainHead, chainId, parseChainId } from '../../domain/audit/checkpoint';
+import { chainId } from '../../domain/audit/checkpoint';
 import type { TimelineEvent } from '../../domain/timeline';
-import { type Keys, keys } from './table';
 
 export type { StoredChain };
 
@@ -38,21 +37,4 @@ export function chainOf(item: Record<string, unknown>): StoredChain | null {
     default:
       return null;
   }
-}
-
-/** Where a chain's record is in the table: the inverse of chainOf. */
-export function chainKey(chain: string): Keys {
-  const { kind, id } = parseChainId(chain);
-  if (kind === 'ticket') return keys.ticketId(id);
-  if (kind === 'grant') return keys.grantId(id);
-  if (id === 'policies') return { pk: 'POLICIES', sk: 'LIVE' };
-  const [record, ...rest] = id.split('/');
-  const recordId = rest.join('/');
-  return record === 'identity' ? keys.identityId(recordId) : keys.systemId(recordId);
-}
-
-/** The head of a chain: its last event's seq and hash, or null for a chain with no events. */
-export function headOf(stored: StoredChain): ChainHead | null {
-  const last = stored.events.at(-1);
-  return last ? { chain: stored.chain, seq: last.seq, hash: last.hash } : null;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chainKey, chainOf, headOf } from '../../../functions/adapters/dynamodb/audit-chains';
+import { chainOf } from '../../../functions/adapters/dynamodb/audit-chains';
 import { recordAdminAction } from '../../../functions/domain/audit/admin-events';
 
 const history = recordAdminAction([], {
@@ -10,7 +10,7 @@ const history = recordAdminAction([], {
 });
 
 describe('the chain a table item carries', () => {
-  it('names tickets, grants and admin records as checkpoints do, and finds each record again', () => {
+  it('names tickets, grants and admin records as checkpoints do', () => {
     // Prepare
     const items = [
       { pk: 'TICKET#01J0', sk: 'TICKET', timeline: history },
@@ -29,21 +29,11 @@ describe('the chain a table item carries', () => {
       'admin:system/github',
       'admin:policies',
     ]);
-    expect(chains.map((chain) => chainKey(String(chain)))).toEqual(
-      items.map(({ pk, sk }) => expect.objectContaining({ pk, sk })),
-    );
   });
 
   it('is none for a seeded entry without history, or an item that is not a record', () => {
     // Act & Assess
     expect(chainOf({ pk: 'IDENTITY#sam@example.com', sk: 'IDENTITY' })).toBeNull();
     expect(chainOf({ pk: 'TASK#x', sk: 'TASK' })).toBeNull();
-  });
-
-  it('has as head its last event', () => {
-    // Act
-    const head = headOf({ chain: 'admin:policies', events: history });
-    // Assess
-    expect(head).toEqual({ chain: 'admin:policies', seq: 1, hash: history[0]?.hash });
   });
 });
