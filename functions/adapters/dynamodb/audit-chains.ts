@@ -2,8 +2,6 @@ import type { StoredChain } from '../../app/ports';
 import { chainId } from '../../domain/audit/checkpoint';
 import type { TimelineEvent } from '../../domain/timeline';
 
-export type { StoredChain };
-
 /**
  * The attributes that carry chains: a ticket's timeline, a grant's events, an admin record's
  * history (a directory entry, a catalog system, the live policy set). What a reader projects,
