@@ -15,6 +15,7 @@ async function main(): Promise<void> {
     [
       '',
       `Tollgate is running at ${runtime.url}`,
+      `  console:     open ${runtime.url}/ and sign in as a demo identity (local OpenID provider at ${runtime.endpoints.openid})`,
       `  data folder: ${settings.dataDir}${runtime.seeded ? ' (seeded with the demo directory and catalog)' : ''}`,
       `  emails:      ${runtime.outboxDir} (also GET ${runtime.url}/dev/outbox)`,
       `  DynamoDB:    ${runtime.endpoints.dynamodb}`,

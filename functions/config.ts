@@ -71,6 +71,19 @@ const configSchema = z.object({
   AUDIT_SIGNING_KEY_ARN: z.string().startsWith('arn:').optional(),
   /** Locally instead: the ECDSA P-256 private key file (PKCS#8 PEM) `npm start` makes under `.tollgate/`. */
   AUDIT_SIGNING_KEY_FILE: z.string().min(1).optional(),
+  /**
+   * The console's OpenID provider, by its issuer URL (discovery is read from it): the Cognito user
+   * pool in AWS, the local provider locally. Without it the console's pages answer that sign-in is
+   * not set up; the JSON API does not need it.
+   */
+  OIDC_ISSUER: z.url().optional(),
+  /** The console's public app client (no secret: the authorization-code flow with PKCE). */
+  OIDC_CLIENT_ID: z.string().min(1).optional(),
+  /**
+   * Where sign-out sends the browser when the provider's discovery names no `end_session_endpoint`:
+   * Cognito's `https://{domain}/logout`, which takes `client_id` and `logout_uri`.
+   */
+  OIDC_LOGOUT_URL: z.url().optional(),
   /** Shortens deadlines and grant lifetimes (local demos and tests); 1 in AWS. */
   TIME_SCALE: z.coerce.number().positive().max(1).default(1),
   /** Local mode only: fault injection for the fault tests. Ignored unless TOLLGATE_LOCAL is true. */
@@ -128,6 +141,14 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
         ? { kind: 'kms' as const, keyArn: settings.AUDIT_SIGNING_KEY_ARN }
         : { kind: 'file' as const, path: settings.AUDIT_SIGNING_KEY_FILE ?? '' },
     },
+    openId:
+      settings.OIDC_ISSUER && settings.OIDC_CLIENT_ID
+        ? {
+            issuer: settings.OIDC_ISSUER,
+            clientId: settings.OIDC_CLIENT_ID,
+            logoutUrl: settings.OIDC_LOGOUT_URL,
+          }
+        : null,
     faults: settings.TOLLGATE_LOCAL === 'true' ? settings.TOLLGATE_FAULTS : '',
   };
 }

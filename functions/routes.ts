@@ -46,8 +46,13 @@ export interface Route {
   path: string;
   /** Module under functions/handlers (Lambda) or functions/local (local-only routes), without extension. */
   handler: string;
-  /** `jwt`: a bearer token the gateway verifies; `none`: the route authenticates by its own means (the link token), or is local-only. */
-  auth: 'jwt' | 'none';
+  /**
+   * `jwt`: a bearer token the gateway verifies; `session`: a console page, whose handler reads the
+   * session cookie itself (the gateway's JWT authorizer reads no cookies), so the gateway passes it
+   * through as it does `none`; `none`: the route authenticates by its own means (the link token, the
+   * sign-in flow's state), or is public, or local-only.
+   */
+  auth: 'jwt' | 'none' | 'session';
   localOnly?: true;
   operationId: string;
   summary: string;
@@ -62,6 +67,133 @@ const failures = {
   401: { description: 'Missing or bad token (the gateway answers `{"message": "Unauthorized"}`)' },
   403: { description: 'The caller may not do this, or is suspended or departed', schema: errorSchema },
 } as const;
+
+/** A console page (HTML): its handler under functions/handlers/pages, behind the session cookie. */
+const page = (
+  method: 'GET' | 'POST',
+  path: string,
+  handler: string,
+  operationId: string,
+  summary: string,
+): Route => ({
+  method,
+  path,
+  handler: `pages/${handler}`,
+  auth: 'session',
+  operationId,
+  summary,
+  responses:
+    method === 'GET'
+      ? {
+          200: { description: 'The page (HTML)' },
+          303: { description: 'No session, or it ended: to /signin, which comes back here' },
+          403: { description: 'The page is not for the viewer (HTML)' },
+        }
+      : {
+          303: { description: 'Done: to the page that shows it' },
+          400: { description: "The page again, with the use case's message for each field (HTML)" },
+          403: { description: 'Not for the viewer, or the form lacks its anti-forgery token (HTML)' },
+        },
+});
+
+/**
+ * The console: sign-in (the authorization-code flow with PKCE at the OpenID provider), its assets,
+ * and its pages, each through the use cases the JSON API calls.
+ */
+const consoleRoutes: Route[] = [
+  {
+    method: 'GET',
+    path: '/signin',
+    handler: 'pages/sign-in',
+    auth: 'none',
+    operationId: 'signIn',
+    summary: "Starts the console's sign-in at the OpenID provider (`return`: the page to come back to)",
+    responses: { 302: { description: "To the provider's sign-in page" } },
+  },
+  {
+    method: 'GET',
+    path: '/auth/callback',
+    handler: 'pages/sign-in',
+    auth: 'none',
+    operationId: 'signInCallback',
+    summary: 'Where the provider sends the browser back: opens the session (a `__Host-` cookie)',
+    responses: {
+      303: { description: 'Signed in: to the page asked for' },
+      400: { description: 'A sign-in not started here, or started too long ago (HTML)' },
+      403: { description: 'The provider refused, or its token did not verify (HTML)' },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/signed-out',
+    handler: 'pages/sign-in',
+    auth: 'none',
+    operationId: 'signedOut',
+    summary: 'Where the provider sends the browser back after sign-out',
+    responses: { 200: { description: 'The page (HTML)' } },
+  },
+  {
+    method: 'GET',
+    path: '/console/assets/{file}',
+    handler: 'pages/assets',
+    auth: 'none',
+    operationId: 'consoleAsset',
+    summary: "The console's stylesheet and script",
+    responses: { 200: { description: 'The file' }, 404: { description: 'No such file' } },
+  },
+  page('POST', '/signout', 'sign-out', 'signOut', "Ends the session, then the provider's"),
+  page('GET', '/', 'home', 'consoleHome', 'The console: what waits for the viewer'),
+  page(
+    'GET',
+    '/console/catalog',
+    'catalog',
+    'consoleCatalog',
+    'What can be requested, and what each entitlement needs',
+  ),
+  page('GET', '/console/requests/new', 'catalog', 'consoleRequestForm', 'The request form'),
+  page(
+    'POST',
+    '/console/requests/new',
+    'catalog',
+    'consoleSubmitRequest',
+    'Files a request as POST /requests does',
+  ),
+  page('GET', '/console/requests', 'my-requests', 'consoleMyRequests', "The viewer's requests"),
+  page('GET', '/console/requests/{id}', 'my-requests', 'consoleRequest', 'A request, its timeline in words'),
+  page(
+    'POST',
+    '/console/requests/{id}/{action}',
+    'my-requests',
+    'consoleActOnRequest',
+    '`comment`, `cancel` or `extend` a request',
+  ),
+  page('GET', '/console/approvals', 'approvals', 'consoleApprovals', "The approver's inbox"),
+  page(
+    'POST',
+    '/console/approvals/{id}/{action}',
+    'approvals',
+    'consoleActOnApproval',
+    '`decide` (approve or deny) or `reassign` an inbox item',
+  ),
+  page('GET', '/console/delegations', 'delegations', 'consoleDelegations', "The approver's delegations"),
+  page('POST', '/console/delegations', 'delegations', 'consoleCreateDelegation', 'Sets a delegation'),
+  page('GET', '/console/fulfilments', 'fulfilments', 'consoleFulfilments', "The fulfiller's open tasks"),
+  page(
+    'POST',
+    '/console/fulfilments/{id}/{action}',
+    'fulfilments',
+    'consoleActOnFulfilment',
+    '`report` done or failed, or `confirm` the access is gone',
+  ),
+  page('GET', '/console/support', 'support', 'consoleSupport', "A support queue member's open tickets"),
+  page(
+    'POST',
+    '/console/support/{id}/{action}',
+    'support',
+    'consoleActOnSupport',
+    '`take`, `respond` to or `resolve` a support ticket',
+  ),
+];
 
 export const routes: Route[] = [
   {
@@ -556,6 +688,7 @@ export const routes: Route[] = [
       404: { description: 'No export has this id', schema: errorSchema },
     },
   },
+  ...consoleRoutes,
   {
     method: 'POST',
     path: '/dev/token',
@@ -594,7 +727,12 @@ export const routes: Route[] = [
     localOnly: true,
     operationId: 'devEndpoints',
     summary: 'Local mode only: the local AWS-protocol endpoints',
-    responses: { 200: { description: '`{"dynamodb", "stepfunctions", "ses", "scheduler"}`' } },
+    responses: {
+      200: {
+        description:
+          '`{"dynamodb", "stepfunctions", "ses", "scheduler", "s3", "openid"}`: `openid` is the local OpenID provider the console signs in with',
+      },
+    },
   },
   {
     method: 'GET',

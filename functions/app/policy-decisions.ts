@@ -50,6 +50,15 @@ export async function decideByPolicy(
   return { ...outcome, inputs: snapshot.hash };
 }
 
+/** Primary course: what policy would decide on such a request now, recording nothing (the console's catalog). */
+export async function previewByPolicy(
+  deps: PolicyDeps,
+  question: AccessQuestion,
+  now: Date,
+): Promise<PolicyOutcome> {
+  return (await askPolicies(deps, question, now)).outcome;
+}
+
 /** Asks without recording: the caller keeps the snapshot only when a decision names it. */
 async function askPolicies(
   deps: PolicyDeps,

@@ -1,4 +1,5 @@
-import { importJWK, type JWK, type JWTPayload, jwtVerify, SignJWT } from 'jose';
+import { importJWK, type JWK, jwtVerify, SignJWT } from 'jose';
+import { asGatewayClaims } from '../adapters/openid-client';
 
 export const LOCAL_ISSUER = 'tollgate-local';
 export const LOCAL_AUDIENCE = 'tollgate';
@@ -34,7 +35,7 @@ export async function createLocalAuth(privateJwk: JWK) {
           audience: LOCAL_AUDIENCE,
           algorithms: ['ES256'],
         });
-        return stringifyClaims(payload);
+        return asGatewayClaims(payload);
       } catch {
         return null;
       }
@@ -43,12 +44,3 @@ export async function createLocalAuth(privateJwk: JWK) {
 }
 
 export type LocalAuth = Awaited<ReturnType<typeof createLocalAuth>>;
-
-function stringifyClaims(payload: JWTPayload): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(payload).map(([name, value]) => [
-      name,
-      typeof value === 'string' ? value : Array.isArray(value) ? `[${value.join(' ')}]` : String(value),
-    ]),
-  );
-}

@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
@@ -16,6 +17,7 @@ import { LOCAL_TABLE_NAME, localCredentials, startLocalDynamo } from './dynamodb
 import { gatewayServerOptions, type HttpHandler, type ServedRoute, startHttpServer } from './http-server';
 import { type LocalFunction, localLambdaInvoker } from './lambda';
 import { createLocalAuth } from './local-auth';
+import { LOCAL_CONSOLE_CLIENT_ID, startLocalOpenIdProvider } from './openid-provider';
 import { listeningOn, openHttpPort } from './ports';
 import { LOCAL_AUDIT_BUCKET, LOCAL_EXPORTS_BUCKET, startLocalS3 } from './s3';
 import { startScheduler } from './scheduler';
@@ -29,7 +31,14 @@ import { WorkflowPool } from './workflow-pool';
 
 export interface LocalRuntime {
   url: string;
-  endpoints: { dynamodb: string; stepfunctions: string; ses: string; scheduler: string; s3: string };
+  endpoints: {
+    dynamodb: string;
+    stepfunctions: string;
+    ses: string;
+    scheduler: string;
+    s3: string;
+    openid: string;
+  };
   outboxDir: string;
   seeded: boolean;
   close(): Promise<void>;
@@ -72,7 +81,10 @@ export async function startLocalRuntime(
     closers.unshift(() => new Promise<void>((resolve) => schedulerEndpoint.server.close(() => resolve())));
     const s3Endpoint = await openHttpPort('TOLLGATE_S3_PORT', settings.s3Port);
     closers.unshift(() => new Promise<void>((resolve) => s3Endpoint.server.close(() => resolve())));
+    const openIdEndpoint = await openHttpPort('TOLLGATE_OIDC_PORT', settings.oidcPort);
+    closers.unshift(() => closeServer(openIdEndpoint.server));
     const url = `http://127.0.0.1:${gateway.port}`;
+    const openIdUrl = `http://127.0.0.1:${openIdEndpoint.port}`;
     const outboxDir = join(settings.dataDir, 'outbox');
 
     const dynamo = await listeningOn('TOLLGATE_DYNAMODB_PORT', settings.dynamodbPort, () =>
@@ -122,6 +134,8 @@ export async function startLocalRuntime(
       GRANT_SCHEDULE_DEAD_LETTER_QUEUE_ARN: localGrantSchedules.deadLetterQueueArn,
       SENDER_ADDRESS: 'Tollgate <tollgate@example.com>',
       PUBLIC_BASE_URL: url,
+      OIDC_ISSUER: openIdUrl,
+      OIDC_CLIENT_ID: LOCAL_CONSOLE_CLIENT_ID,
       EXPORTS_BUCKET: LOCAL_EXPORTS_BUCKET,
       TIME_SCALE: String(settings.timeScale),
       AWS_REGION: REGION,
@@ -144,6 +158,14 @@ export async function startLocalRuntime(
 
     const directory = new DynamoDirectory(createDocumentClient(), LOCAL_TABLE_NAME);
     const seeded = await seedIfEmpty(directory);
+    startLocalOpenIdProvider({
+      server: openIdEndpoint.server,
+      issuer: openIdUrl,
+      consoleUrl: url,
+      signingKey: secrets.jwtPrivateKey,
+      cookieSecret: secrets.signingSecret,
+      identities: () => directory.allIdentities(),
+    });
 
     const invokeWorkflowTask = counted(await workflowInvoker(running, pool), () => lambda.workflow++);
     const stepFunctions = await startLocalStepFunctions({
@@ -198,6 +220,7 @@ export async function startLocalRuntime(
       ses: ses.url,
       scheduler: schedulerUrl,
       s3: s3Url,
+      openid: openIdUrl,
     };
     const auth = await createLocalAuth(secrets.jwtPrivateKey);
     const metrics = (): LocalMetrics => ({
@@ -300,6 +323,13 @@ async function importHandler<T>(module: string): Promise<T> {
   if (typeof loaded.handler !== 'function')
     throw new Error(`functions/handlers/${module}.ts exports no handler`);
   return loaded.handler;
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
 }
 
 async function closeAll(closers: (() => Promise<void> | void)[]): Promise<void> {

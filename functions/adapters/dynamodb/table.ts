@@ -46,6 +46,7 @@ const ticketFacts = [
  * | audit verification result         | AUDIT                      | VERIFY#LATEST, and a copy at VERIFY#{at} |
  * | the last ticket number allocated  | COUNTER                    | TICKET_NUMBER |
  * | ticket number (names its ticket)  | NUMBER#{n}                 | NUMBER        |
+ * | console session (TTL)             | SESSION#{sha256(id)}       | SESSION       |
  *
  * ## Indexes
  *
@@ -391,6 +392,8 @@ export const keys = {
     ...changedGrant(grant),
   }),
   grantId: (id: string): Keys => ({ pk: `GRANT#${id}`, sk: 'GRANT' }),
+  /** A console session, by the SHA-256 of its id: the cookie's value is never stored. */
+  session: (idHash: string): Keys => ({ pk: `SESSION#${idHash}`, sk: 'SESSION' }),
   /**
    * The admin log's head ({seq, hash} of its last event), which the audit checkpoint anchors. The
    * admin log itself (policy changes and admin actions) is issue 14's lead's: this key is the hook

@@ -17,7 +17,10 @@ export function buildOpenApiDocument(options: { includeLocalOnly: boolean; serve
     },
     ...(options.serverUrl ? { servers: [{ url: options.serverUrl }] } : {}),
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        session: { type: 'apiKey', in: 'cookie', name: '__Host-tollgate-session' },
+      },
       // No route answers it as JSON: it is the shape of each line of an export file.
       schemas: { AuditExportRow: exportRowSchema },
     },
@@ -42,7 +45,7 @@ function operation(route: Route): ZodOpenApiOperationObject {
   return {
     operationId: route.operationId,
     summary: route.summary,
-    security: route.auth === 'jwt' ? [{ bearer: [] }] : [],
+    security: route.auth === 'jwt' ? [{ bearer: [] }] : route.auth === 'session' ? [{ session: [] }] : [],
     parameters: [...pathParams, ...headerParams],
     ...(route.query ? { requestParams: { query: route.query as never } } : {}),
     ...(route.body ? { requestBody: { content: { 'application/json': { schema: route.body } } } } : {}),

@@ -85,8 +85,17 @@ export function noContent(): HttpResult {
   return { statusCode: 204, headers: { 'cache-control': 'no-store' } };
 }
 
-async function resolveCaller(event: HttpEvent, deps: Deps): Promise<Identity> {
-  const claims = event.requestContext.authorizer?.jwt?.claims ?? {};
+const resolveCaller = (event: HttpEvent, deps: Deps): Promise<Identity> =>
+  callerFromClaims(event.requestContext.authorizer?.jwt?.claims ?? {}, deps);
+
+/**
+ * The directory identity that verified claims name: the gateway's, or a console session's (which
+ * keeps the ID token's claims as the gateway hands them over), so both resolve a caller alike.
+ */
+export async function callerFromClaims(
+  claims: Record<string, string | number | boolean | string[]>,
+  deps: Pick<Deps, 'config' | 'directory'>,
+): Promise<Identity> {
   const claim = claims[deps.config.callerClaim];
   // API Gateway hands claims over as strings: "true", not true.
   const verified = deps.config.callerClaim !== 'email' || String(claims.email_verified) === 'true';

@@ -1,0 +1,72 @@
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import type { HttpEvent, HttpResult } from '../http/route';
+
+/**
+ * The console's only stylesheet and script, served by the system itself (the CSP allows `'self'`
+ * and nothing else). The script is progressive enhancement: pages work without it.
+ */
+const STYLE = `
+*{box-sizing:border-box}
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;color:#1f2933;background:#f5f7fa;margin:0;line-height:1.45}
+header{background:#243b53;color:#fff;padding:.6rem 1rem;display:flex;flex-wrap:wrap;gap:.4rem 1rem;align-items:center}
+header a{color:#fff}header .brand{font-weight:700;margin-right:auto;text-decoration:none}
+header nav{display:flex;flex-wrap:wrap;gap:.3rem .9rem}header nav a[aria-current]{font-weight:700}
+header form{margin:0}header button{background:transparent;color:#fff;border:1px solid #9fb3c8;padding:.2rem .6rem}
+main{max-width:60rem;margin:1rem auto;padding:0 1rem}
+h1{font-size:1.5rem;margin:.5rem 0 1rem}h2{font-size:1.15rem;margin:1.2rem 0 .5rem}
+.card{background:#fff;border-radius:8px;padding:1rem;box-shadow:0 1px 3px #0002;margin:0 0 1rem;overflow-wrap:anywhere}
+dl{display:grid;grid-template-columns:minmax(6rem,11rem) 1fr;gap:.3rem 1rem;margin:.5rem 0}
+dt{color:#486581}dd{margin:0;min-width:0}
+@media (max-width:30rem){dl{grid-template-columns:1fr}dt{font-weight:600}dd{margin-bottom:.4rem}}
+label{display:block;font-weight:600;margin:.6rem 0 .2rem}
+input,select,textarea{font:inherit;width:100%;max-width:36rem;padding:.45rem;border:1px solid #9fb3c8;border-radius:4px}
+textarea{min-height:5rem}
+button,.button{font:inherit;padding:.5rem 1.1rem;border-radius:6px;border:0;cursor:pointer;background:#2680c2;color:#fff;text-decoration:none;display:inline-block}
+.approve{background:#2f8132}.deny,.danger{background:#ba2525}
+.actions{display:flex;flex-wrap:wrap;gap:.6rem;margin-top:.8rem;align-items:center}
+.error{color:#a61b1b;font-weight:600;margin:.2rem 0}.notice{background:#e3f8e8;border-left:4px solid #2f8132;padding:.6rem 1rem;margin-bottom:1rem}
+.problem{background:#ffe3e3;border-left:4px solid #ba2525;padding:.6rem 1rem;margin-bottom:1rem}
+.badge{display:inline-block;padding:.05rem .5rem;border-radius:4px;background:#d9e2ec;font-size:.9rem}
+.muted{color:#52606d}ol.timeline{padding-left:1.2rem}ol.timeline li{margin:.3rem 0}
+table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #d9e2ec;vertical-align:top}
+a{color:#0b5394}
+details{margin-top:.6rem}.scroll{overflow-x:auto}
+.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}summary{cursor:pointer;color:#0b5394}
+`;
+
+const SCRIPT = `
+(function(){
+  var zone;try{zone=Intl.DateTimeFormat().resolvedOptions().timeZone}catch(e){}
+  document.querySelectorAll('time[datetime]').forEach(function(el){
+    var at=new Date(el.getAttribute('datetime'));if(isNaN(at))return;
+    el.title=el.textContent;
+    el.textContent=at.toLocaleString(undefined,{weekday:'short',day:'numeric',month:'short',hour:'2-digit',minute:'2-digit',timeZoneName:'short'});
+  });
+  document.querySelectorAll('form[data-confirm]').forEach(function(form){
+    form.addEventListener('submit',function(event){if(!window.confirm(form.getAttribute('data-confirm')))event.preventDefault();});
+  });
+  if(zone)document.querySelectorAll('[data-zone]').forEach(function(el){el.textContent='Times are shown in '+zone+'.'});
+})();
+`;
+
+const assets: Record<string, { type: string; body: string }> = {
+  'console.css': { type: 'text/css; charset=utf-8', body: STYLE },
+  'console.js': { type: 'text/javascript; charset=utf-8', body: SCRIPT },
+};
+
+export const handler = middy<HttpEvent, HttpResult, Error, Context>().handler(
+  async (event): Promise<HttpResult> => {
+    const asset = assets[event.pathParameters?.file ?? ''];
+    if (!asset) return { statusCode: 404, headers: { 'content-type': 'text/plain' }, body: 'Not found' };
+    return {
+      statusCode: 200,
+      headers: {
+        'content-type': asset.type,
+        'cache-control': 'public, max-age=300',
+        'x-content-type-options': 'nosniff',
+      },
+      body: asset.body,
+    };
+  },
+);
