@@ -8,7 +8,11 @@ export function buildApp(app: App) {
   const config = readDeployConfig(app.node);
   const stateful = new StatefulStack(app, `${config.stackPrefix}-Stateful`, {
     description: 'Tollgate: the table, the user pool and the audit trail anchor (retained on delete)',
-    oauth: { callbackUrls: config.oauthCallbackUrls, logoutUrls: config.oauthLogoutUrls },
+    oauth: {
+      callbackUrls: config.oauthCallbackUrls,
+      logoutUrls: config.oauthLogoutUrls,
+      domainPrefix: config.authDomainPrefix ?? `${config.stackPrefix.toLowerCase()}-console`,
+    },
     auditRetention: { mode: config.auditObjectLockMode, days: config.auditRetentionDays },
   });
   const auditBucketArnExport = `${config.stackPrefix}-AuditBucketArn`;
@@ -18,6 +22,7 @@ export function buildApp(app: App) {
     table: stateful.table,
     userPool: stateful.userPool,
     userPoolClient: stateful.userPoolClient,
+    userPoolDomain: stateful.userPoolDomain,
     audit: {
       bucketName: stateful.audit.bucket.bucketName,
       bucketArn: {

@@ -147,6 +147,15 @@ const contextSchema = z
     /** Where the app client may send a browser back to after signing out. */
     oauthLogoutUrls: redirectUrlList.default([]),
     /**
+     * The prefix of the user pool's sign-in domain (`{prefix}.auth.{region}.amazoncognito.com`), which
+     * the console signs in through: unique in the region. Made only with oauthCallbackUrls.
+     */
+    authDomainPrefix: z
+      .string()
+      .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'must be lowercase letters, digits and hyphens')
+      .refine((prefix) => !/aws|amazon|cognito/.test(prefix), 'must not contain aws, amazon or cognito')
+      .optional(),
+    /**
      * Object Lock's mode for the audit checkpoints: GOVERNANCE lets someone with
      * s3:BypassGovernanceRetention delete them early (and the stack be deleted); COMPLIANCE lets
      * nobody, the root user included, for the whole retention.

@@ -429,6 +429,71 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   }),
 };
 
+/** The union of several handlers' needs: a console page does what the API routes it stands for do. */
+function allOf(...parts: HandlerNeeds[]): HandlerNeeds {
+  const union = <T>(lists: T[][]): T[] => [...new Set(lists.flat())];
+  const workflow: HandlerNeeds['workflow'] = {};
+  for (const part of parts) {
+    for (const [machine, actions] of Object.entries(part.workflow) as [StateMachineName, WorkflowAction[]][])
+      workflow[machine] = union([workflow[machine] ?? [], actions]);
+  }
+  return {
+    table: union(parts.map((part) => part.table)),
+    indexes: union(parts.map((part) => part.indexes)),
+    workflow,
+    grantSchedules: union(parts.map((part) => part.grantSchedules)),
+    scans: union(parts.map((part) => part.scans)),
+    checkpoints: union(parts.map((part) => part.checkpoints)),
+    signingKey: union(parts.map((part) => part.signingKey)),
+    exportFiles: union(parts.map((part) => part.exportFiles)),
+    email: parts.some((part) => part.email),
+    policies: parts.some((part) => part.policies),
+  };
+}
+
+// Every console page (handlers/pages/session.ts): the session and the caller read; where the viewer
+// works (app/workplaces.ts): the catalog and the queues (gsi3, batch-read), their approval,
+// fulfilment and revocation inboxes (gsi7, batch-read), their direct reports (gsi1 MANAGER#).
+const consolePage = needs({ table: ['GetItem', 'BatchGetItem'], indexes: ['gsi1', 'gsi3', 'gsi7'] });
+// The revocation confirmed from the fulfiller's page, as the emailed link confirms it: the task and
+// ticket read, the ticket saved, the revocation execution resumed.
+const revocationConfirmed = needs({
+  table: ['GetItem', 'PutItem', 'UpdateItem'],
+  workflow: { 'grant-revocation': ['SendTaskSuccess'] },
+});
+const consolePages: Record<string, HandlerNeeds[]> = {
+  'pages/home': [needsOf('http/list-requests'), needsOf('http/list-approvals')],
+  // The catalog's preview asks policy as intake does, recording nothing.
+  'pages/catalog': [needsOf('http/get-catalog'), needsOf('http/submit-request')],
+  'pages/my-requests': [
+    needsOf('http/list-requests'),
+    needsOf('http/get-request'),
+    needsOf('http/add-comment'),
+    needsOf('http/cancel-request'),
+    needsOf('http/extend-grant'),
+  ],
+  // And what the beneficiary holds (gsi7 HELD#).
+  'pages/approvals': [
+    needsOf('http/list-approvals'),
+    needsOf('http/decide-approval'),
+    needsOf('http/reassign-approval'),
+  ],
+  'pages/delegations': [needsOf('http/list-delegations'), needsOf('http/create-delegation')],
+  'pages/fulfilments': [needsOf('http/list-fulfilments'), needsOf('http/report-fulfilment'), revocationConfirmed],
+  'pages/support': [
+    needsOf('http/list-fulfilments'),
+    needsOf('http/assign-request'),
+    needsOf('http/add-comment'),
+    needsOf('http/report-fulfilment'),
+  ],
+  // The session deleted.
+  'pages/sign-out': [needs({ table: ['DeleteItem'] })],
+};
+for (const [handler, parts] of Object.entries(consolePages)) handlerNeeds[handler] = allOf(consolePage, ...parts);
+// The sign-in's callback puts the session; the assets touch nothing.
+handlerNeeds['pages/sign-in'] = needs({ table: ['PutItem'] });
+handlerNeeds['pages/assets'] = needs({});
+
 export function needsOf(handler: string): HandlerNeeds {
   const found = handlerNeeds[handler];
   if (!found) throw new Error(`lib/handler-needs.ts names no permissions for the handler ${handler}`);

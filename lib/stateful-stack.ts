@@ -3,10 +3,12 @@ import {
   AccountRecovery,
   ClientAttributes,
   FeaturePlan,
+  ManagedLoginVersion,
   Mfa,
   OAuthScope,
   UserPool,
   type UserPoolClient,
+  type UserPoolDomain,
 } from 'aws-cdk-lib/aws-cognito';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
@@ -17,7 +19,7 @@ const stringKey = (name: string) => ({ name, type: AttributeType.STRING });
 
 export interface StatefulStackProps extends StackProps {
   /** Where the app client may redirect after sign-in and sign-out (the deployment settings). */
-  oauth: { callbackUrls: string[]; logoutUrls: string[] };
+  oauth: { callbackUrls: string[]; logoutUrls: string[]; domainPrefix: string };
   /** Object Lock's default retention of the audit checkpoints (the deployment settings). */
   auditRetention: AuditTrailProps['retention'];
 }
@@ -32,6 +34,8 @@ export class StatefulStack extends Stack {
   readonly table: Table;
   readonly userPool: UserPool;
   readonly userPoolClient: UserPoolClient;
+  /** The hosted sign-in pages the console sends browsers to; none without callback URLs. */
+  readonly userPoolDomain?: UserPoolDomain;
   readonly audit: AuditTrail;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
@@ -110,6 +114,16 @@ export class StatefulStack extends Stack {
       // The email claim is the caller's directory id, so only an administrator may change it.
       writeAttributes: new ClientAttributes().withStandardAttributes({ fullname: true }),
     });
+
+    if (callbackUrls.length > 0) {
+      // The classic hosted UI: the newer managed login needs a branding resource, and the console
+      // only needs the sign-in and /logout pages.
+      this.userPoolDomain = this.userPool.addDomain('SignIn', {
+        cognitoDomain: { domainPrefix: props.oauth.domainPrefix },
+        managedLoginVersion: ManagedLoginVersion.CLASSIC_HOSTED_UI,
+      });
+      new CfnOutput(this, 'SignInDomain', { value: this.userPoolDomain.baseUrl() });
+    }
 
     this.audit = new AuditTrail(this, 'AuditTrail', { table: this.table, retention: props.auditRetention });
 

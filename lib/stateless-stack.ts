@@ -8,7 +8,7 @@ import {
   type StackProps,
   Validations,
 } from 'aws-cdk-lib';
-import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
+import type { IUserPool, IUserPoolClient, UserPoolDomain } from 'aws-cdk-lib/aws-cognito';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import {
   BlockPublicAccess,
@@ -58,6 +58,8 @@ export interface StatelessStackProps extends StackProps {
   table: ITable;
   userPool: IUserPool;
   userPoolClient: IUserPoolClient;
+  /** The user pool's sign-in domain: the console's OpenID provider. Without it the console cannot sign in. */
+  userPoolDomain?: UserPoolDomain;
   /**
    * The audit trail's checkpoint bucket and signing key (the stateful stack's AuditTrail). The
    * bucket's ARN comes through an export named here, so the grants on its objects can be named.
@@ -144,6 +146,14 @@ export class StatelessStack extends Stack {
       EXPORTS_BUCKET: exportsBucket.bucketName,
       AUDIT_BUCKET: props.audit.bucketName,
       AUDIT_SIGNING_KEY_ARN: props.audit.signingKeyArn,
+      // The console signs in with the pool's public app client (code flow, PKCE) through its domain.
+      ...(props.userPoolDomain
+        ? {
+            OIDC_ISSUER: `https://cognito-idp.${this.region}.amazonaws.com/${props.userPool.userPoolId}`,
+            OIDC_CLIENT_ID: props.userPoolClient.userPoolClientId,
+            OIDC_LOGOUT_URL: `${props.userPoolDomain.baseUrl()}/logout`,
+          }
+        : {}),
     };
     const emailResources = this.emailResources(config);
 

@@ -152,7 +152,7 @@ describe('the grant schedules in the stateless stack', () => {
     }
   });
 
-  it('are created and updated by the advance step alone, passing the scheduler role to Scheduler only, and deleted by cancellations and departures', () => {
+  it('are created and updated by the advance step alone, passing the scheduler role to Scheduler only, and deleted by cancellations (from the API or the console) and departures', () => {
     // Prepare
     const { grantScheduleTarget } = synthesized.stacks.stateless;
 
@@ -169,6 +169,7 @@ describe('the grant schedules in the stateless stack', () => {
       'http/cancel-request',
       'http/put-directory-entry',
       'http/revoke-grant',
+      'pages/my-requests',
     ]);
     for (const { resource } of [...creating, ...updating, ...deleting])
       expect(resource).toMatch(GRANT_SCHEDULES);
@@ -182,7 +183,7 @@ describe('the grant schedules in the stateless stack', () => {
     expect(grantedTo('scheduler:*')).toEqual([]);
   });
 
-  it('start revocations from the sweep, early revocations, cancellations, departures and a late fulfilment step only, and resume them from links and notify', () => {
+  it("start revocations from the sweep, early revocations, cancellations (from the API or the console), departures and a late fulfilment step only, and resume them from links, notify and the fulfiller's page", () => {
     // Act
     const onRevocations = (action: string) =>
       grantedTo(action).filter(({ resource }) => REVOCATION_MACHINE.test(resource));
@@ -196,6 +197,7 @@ describe('the grant schedules in the stateless stack', () => {
       'http/cancel-request',
       'http/put-directory-entry',
       'http/revoke-grant',
+      'pages/my-requests',
       'scheduled/revocation-sweep',
       'workflow/advance',
     ]);
@@ -203,7 +205,7 @@ describe('the grant schedules in the stateless stack', () => {
       onRevocations('states:SendTaskSuccess')
         .map(({ handler }) => handler)
         .sort(),
-    ).toEqual(['http/link-page', 'workflow/notify']);
+    ).toEqual(['http/link-page', 'pages/fulfilments', 'workflow/notify']);
   });
 
   it('have their dead-letter queue in the stack outputs', () => {

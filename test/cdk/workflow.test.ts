@@ -221,7 +221,7 @@ describe('the workflow in the stateless stack', () => {
     );
   });
 
-  it('lets the cancel, directory-change and reconcile functions, and no other, stop executions of the state machine, and reconcile alone fail its waiting tasks', () => {
+  it('lets the cancel (the API's and the console's), directory-change and reconcile functions, and no other, stop executions of the state machine, and reconcile alone fail its waiting tasks', () => {
     // Prepare
     const policies = resourcesOfType(synthesized.templates.stateless, 'AWS::IAM::Policy');
     const roleOf = (handler: string) =>
@@ -243,6 +243,7 @@ describe('the workflow in the stateless stack', () => {
     expect(stopping.map(({ handler }) => handler).sort()).toEqual([
       'http/cancel-request',
       'http/put-directory-entry',
+      'pages/my-requests',
       'scheduled/reconcile',
     ]);
     for (const { resource } of stopping) {

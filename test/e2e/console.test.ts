@@ -1,0 +1,189 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import AxeBuilder from '@axe-core/playwright';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { removeDataDir, startTollgate, type TollgateProcess } from '../support/tollgate-process';
+
+/** Debian's Chromium, which .ci/run installs: playwright-core never downloads a browser. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Screenshots of every page at both widths, kept for people to look at (gitignored). */
+const ARTIFACTS = new URL('./artifacts/', import.meta.url).pathname;
+
+let server: TollgateProcess;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM))
+    throw new Error(`No Chromium at ${CHROMIUM}: install Debian's chromium package (.ci/run does)`);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  server = await startTollgate();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  if (server) removeDataDir(server.dataDir);
+});
+
+/** Signs in through the local OpenID provider's own page, as a person would: in a browser of their own. */
+async function signIn(name: string): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  contexts.push(context);
+  const page = await context.newPage();
+  await page.goto(`${server.url}/`);
+  await page.getByRole('button', { name: new RegExp(`^${name}`) }).click();
+  await page.waitForURL(`${server.url}/`);
+  return page;
+}
+
+/**
+ * What every page must be: no serious or critical axe violation, nothing wider than a 390 px
+ * phone, and a screenshot at 390 and 1280 px.
+ */
+async function checkPage(page: Page, name: string): Promise<void> {
+  await page.setViewportSize({ width: 390, height: 844 });
+  const width = await page.evaluate<number>('document.documentElement.scrollWidth');
+  await page.screenshot({ path: `${ARTIFACTS}${name}-390.png`, fullPage: true });
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.screenshot({ path: `${ARTIFACTS}${name}-1280.png`, fullPage: true });
+  expect(width, `${name} is wider than 390 px`).toBeLessThanOrEqual(390);
+  expect(
+    violations
+      .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+      .map((violation) => `${violation.id}: ${violation.help}`),
+    name,
+  ).toEqual([]);
+}
+
+async function fileRequest(page: Page, target: string, justification: string, duration = ''): Promise<string> {
+  await page.goto(`${server.url}/console/requests/new?target=${target}`);
+  await page.getByLabel('Why you need it').fill(justification);
+  if (duration) await page.getByLabel(/For how long/).fill(duration);
+  await page.getByRole('button', { name: 'File the request' }).click();
+  await page.waitForURL(/\/console\/requests\/\w{26}\?notice=filed$/);
+  return page.url().replace(/^.*\/console\/requests\/(\w{26}).*$/, '$1');
+}
+
+async function approveInInbox(name: string, ticketNumber: string, comment: string, check?: string): Promise<void> {
+  const page = await signIn(name);
+  await page.goto(`${server.url}/console/approvals`);
+  if (check) await checkPage(page, check);
+  const card = page.locator('section.card', { hasText: ticketNumber });
+  await card.getByLabel(/Comment/).fill(comment);
+  await card.getByRole('button', { name: 'Approve' }).click();
+  await expect.poll(() => page.locator('.notice').textContent()).toContain('Approved');
+}
+
+async function fulfil(name: string, ticketNumber: string, check?: string): Promise<void> {
+  const page = await signIn(name);
+  await page.goto(`${server.url}/console/fulfilments`);
+  const card = page.locator('section.card', { hasText: ticketNumber });
+  await expect.poll(() => card.count(), { timeout: 15_000 }).toBe(1);
+  if (check) await checkPage(page, check);
+  await card.getByLabel(/Note/).fill('Added to the team in the admin console');
+  await card.getByRole('button', { name: 'Done' }).click();
+  await expect.poll(() => page.locator('.notice').textContent()).toContain('Recorded as done');
+}
+
+const statusOf = async (page: Page, id: string) => {
+  await page.goto(`${server.url}/console/requests/${id}`);
+  return (await page.locator('dl').first().textContent()) ?? '';
+};
+
+describe('the console in a real browser', () => {
+  it('takes a request from the form through approval in the inbox to fulfilment', async () => {
+    // Prepare
+    const alex = await signIn('Alex Developer');
+    await checkPage(alex, 'home');
+    await alex.goto(`${server.url}/console/catalog`);
+    await checkPage(alex, 'catalog');
+
+    // Act
+    await alex.goto(`${server.url}/console/requests/new?target=github/github-write`);
+    await alex.getByLabel('Why you need it').fill('short');
+    await alex.getByRole('button', { name: 'File the request' }).click();
+    await checkPage(alex, 'request-form-refused');
+    const refusal = await alex.locator('#justification-error').textContent();
+    const id = await fileRequest(alex, 'github/github-write', 'Push the release branch for the Q4 launch');
+    await checkPage(alex, 'request');
+    const number = ((await alex.locator('h1').textContent()) ?? '').split(':')[0] ?? '';
+    await approveInInbox('Erin Lead', number, 'Fine for the launch', 'approvals');
+    await fulfil('Ian Helpdesk', number, 'fulfilments');
+
+    // Assess
+    expect(refusal).toBe('must explain the business need in at least 10 characters');
+    await expect.poll(() => statusOf(alex, id), { timeout: 15_000 }).toContain('Active: access granted');
+    await alex.goto(`${server.url}/console/requests`);
+    await checkPage(alex, 'my-requests');
+  });
+
+  it('takes a three-stage request through the manager, the system owner and security', async () => {
+    // Prepare
+    const alex = await signIn('Alex Developer');
+    const id = await fileRequest(alex, 'aws-prod/aws-prod-admin', 'Rotate the production KMS keys tonight', 'PT4H');
+    const number = ((await alex.locator('h1').textContent()) ?? '').split(':')[0] ?? '';
+
+    // Act
+    await approveInInbox('Erin Lead', number, 'Manager: yes');
+    await expect.poll(() => statusOf(alex, id), { timeout: 15_000 }).toContain('Sam Security');
+    await approveInInbox('Sam Security', number, 'Owner: yes');
+    await expect.poll(() => statusOf(alex, id), { timeout: 15_000 }).toContain('Sara SecOps');
+    await approveInInbox('Sara SecOps', number, 'Security: yes');
+    await fulfil('Ivan IT', number);
+
+    // Assess
+    await expect.poll(() => statusOf(alex, id), { timeout: 15_000 }).toContain('Active: access granted');
+    const timeline = (await alex.locator('ol.timeline').textContent()) ?? '';
+    expect(timeline).toContain('Erin Lead approved');
+    expect(timeline).toContain('Sam Security approved');
+    expect(timeline).toContain('Sara SecOps approved');
+  });
+
+  it('cancels a request from its page', async () => {
+    // Prepare
+    const alex = await signIn('Alex Developer');
+    const id = await fileRequest(alex, 'wiki/wiki-edit', 'Fix the onboarding page for new starters');
+    alex.on('dialog', (dialog) => dialog.accept());
+
+    // Act
+    await alex.getByLabel('Why (optional)').fill('Someone else fixed it');
+    await alex.getByRole('button', { name: 'Cancel the request' }).click();
+
+    // Assess
+    await alex.waitForURL(/notice=cancelled/);
+    expect(await statusOf(alex, id)).toContain('Closed, cancelled');
+  });
+
+  it('refuses the fulfilment page to a requester who fulfils nothing', async () => {
+    // Prepare
+    const alex = await signIn('Alex Developer');
+
+    // Act
+    const response = await alex.goto(`${server.url}/console/fulfilments`);
+
+    // Assess
+    expect(response?.status()).toBe(403);
+    await checkPage(alex, 'refused');
+    expect(await alex.locator('nav').textContent()).not.toContain('Fulfilment');
+  });
+
+  it('signs out at the console and at the provider', async () => {
+    // Prepare
+    const alex = await signIn('Alex Developer');
+
+    // Act
+    await alex.getByRole('button', { name: 'Sign out' }).click();
+    await alex.getByRole('button', { name: 'Yes, sign me out' }).click();
+    await alex.waitForURL(`${server.url}/signed-out`);
+    await alex.goto(`${server.url}/`);
+
+    // Assess
+    expect(alex.url()).toContain('/interaction/');
+  });
+});
