@@ -479,7 +479,11 @@ const consolePages: Record<string, HandlerNeeds[]> = {
     needsOf('http/reassign-approval'),
   ],
   'pages/delegations': [needsOf('http/list-delegations'), needsOf('http/create-delegation')],
-  'pages/fulfilments': [needsOf('http/list-fulfilments'), needsOf('http/report-fulfilment'), revocationConfirmed],
+  'pages/fulfilments': [
+    needsOf('http/list-fulfilments'),
+    needsOf('http/report-fulfilment'),
+    revocationConfirmed,
+  ],
   'pages/support': [
     needsOf('http/list-fulfilments'),
     needsOf('http/assign-request'),
@@ -489,7 +493,8 @@ const consolePages: Record<string, HandlerNeeds[]> = {
   // The session deleted.
   'pages/sign-out': [needs({ table: ['DeleteItem'] })],
 };
-for (const [handler, parts] of Object.entries(consolePages)) handlerNeeds[handler] = allOf(consolePage, ...parts);
+for (const [handler, parts] of Object.entries(consolePages))
+  handlerNeeds[handler] = allOf(consolePage, ...parts);
 // The sign-in's callback puts the session; the assets touch nothing.
 handlerNeeds['pages/sign-in'] = needs({ table: ['PutItem'] });
 handlerNeeds['pages/assets'] = needs({});

@@ -42,7 +42,8 @@ export interface GatewayRoute {
 export const gatewayRoutes = (routes: Route[]): GatewayRoute[] =>
   routes.flatMap((route): GatewayRoute[] => {
     const { method, path, handler, auth } = route;
-    return method === 'GET' && auth === 'none'
+    // The console's public routes (sign-in, assets) are never in an email: no scanner fetches them.
+    return method === 'GET' && auth === 'none' && !handler.startsWith('pages/')
       ? [
           { method, path, handler, auth },
           { method: 'HEAD', path, handler, auth },

@@ -221,7 +221,7 @@ describe('the workflow in the stateless stack', () => {
     );
   });
 
-  it('lets the cancel (the API's and the console's), directory-change and reconcile functions, and no other, stop executions of the state machine, and reconcile alone fail its waiting tasks', () => {
+  it("lets the cancel (the API's and the console's), directory-change and reconcile functions, and no other, stop executions of the state machine, and reconcile alone fail its waiting tasks", () => {
     // Prepare
     const policies = resourcesOfType(synthesized.templates.stateless, 'AWS::IAM::Policy');
     const roleOf = (handler: string) =>

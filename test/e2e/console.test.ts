@@ -20,7 +20,13 @@ beforeAll(async () => {
   server = await startTollgate();
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-sync',
+    ],
   });
 });
 
@@ -61,7 +67,12 @@ async function checkPage(page: Page, name: string): Promise<void> {
   ).toEqual([]);
 }
 
-async function fileRequest(page: Page, target: string, justification: string, duration = ''): Promise<string> {
+async function fileRequest(
+  page: Page,
+  target: string,
+  justification: string,
+  duration = '',
+): Promise<string> {
   await page.goto(`${server.url}/console/requests/new?target=${target}`);
   await page.getByLabel('Why you need it').fill(justification);
   if (duration) await page.getByLabel(/For how long/).fill(duration);
@@ -70,7 +81,12 @@ async function fileRequest(page: Page, target: string, justification: string, du
   return page.url().replace(/^.*\/console\/requests\/(\w{26}).*$/, '$1');
 }
 
-async function approveInInbox(name: string, ticketNumber: string, comment: string, check?: string): Promise<void> {
+async function approveInInbox(
+  name: string,
+  ticketNumber: string,
+  comment: string,
+  check?: string,
+): Promise<void> {
   const page = await signIn(name);
   await page.goto(`${server.url}/console/approvals`);
   if (check) await checkPage(page, check);
@@ -126,7 +142,12 @@ describe('the console in a real browser', () => {
   it('takes a three-stage request through the manager, the system owner and security', async () => {
     // Prepare
     const alex = await signIn('Alex Developer');
-    const id = await fileRequest(alex, 'aws-prod/aws-prod-admin', 'Rotate the production KMS keys tonight', 'PT4H');
+    const id = await fileRequest(
+      alex,
+      'aws-prod/aws-prod-admin',
+      'Rotate the production KMS keys tonight',
+      'PT4H',
+    );
     const number = ((await alex.locator('h1').textContent()) ?? '').split(':')[0] ?? '';
 
     // Act

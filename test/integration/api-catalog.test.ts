@@ -54,7 +54,7 @@ describe('the reference routes through the local server', () => {
       expect(Object.keys(body.paths).some((path) => path.startsWith('/dev'))).toBe(false);
     });
 
-    it('marks the bearer-token routes as secured, and only those', async () => {
+    it('marks the bearer-token and console-session routes as secured, and only those', async () => {
       // Prepare
       const alex = await tollgate.as(people.alex);
 
@@ -65,7 +65,7 @@ describe('the reference routes through the local server', () => {
       for (const route of deployedRoutes()) {
         const operation = body.paths[route.path]?.[route.method.toLowerCase()];
         expect(operation?.security?.length ?? 0, `${route.method} ${route.path}`).toBe(
-          route.auth === 'jwt' ? 1 : 0,
+          route.auth === 'none' ? 0 : 1,
         );
       }
     });

@@ -927,9 +927,12 @@ describe('authorization matrix: every deployed route × every kind of caller', (
     'POST /grants/{id}/revoke': 'caller',
   };
 
-  it('covers exactly the deployed routes, and every caller on each', () => {
+  it('covers exactly the deployed routes but the console, and every caller on each', () => {
     // Prepare
-    const deployed = deployedRoutes().map((route) => `${route.method} ${route.path}`);
+    // The console's pages are refused by session, not token: console-session.test.ts covers them.
+    const deployed = deployedRoutes()
+      .filter((route) => !route.handler.startsWith('pages/'))
+      .map((route) => `${route.method} ${route.path}`);
 
     // Act
     const inTable = Object.keys(matrix);

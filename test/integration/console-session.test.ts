@@ -1,8 +1,10 @@
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoSessionStore } from '../../functions/adapters/dynamodb/session-store';
 import { sessionIdHash } from '../../functions/app/sessions';
-import { LOCAL_TABLE_NAME } from '../../functions/local/dynamodb';
 import { SESSION_COOKIE } from '../../functions/handlers/pages/session';
+import { LOCAL_TABLE_NAME } from '../../functions/local/dynamodb';
+import { deployedRoutes } from '../../functions/routes';
 import { ConsoleSession } from '../support/console-session';
 import { startTestRuntime, type TestRuntime } from '../support/runtime';
 import { withLocalTable } from '../support/table';
@@ -78,7 +80,10 @@ describe('console sessions through the local server and the local OpenID provide
       const store = new DynamoSessionStore(db, LOCAL_TABLE_NAME);
       const session = await store.get(sessionIdHash(id));
       if (!session) throw new Error('no session stored');
-      await store.put(sessionIdHash(id), { ...session, expiresAt: new Date(Date.now() - 1000).toISOString() });
+      await store.put(sessionIdHash(id), {
+        ...session,
+        expiresAt: new Date(Date.now() - 1000).toISOString(),
+      });
     });
 
     // Act
@@ -116,7 +121,10 @@ describe('console sessions through the local server and the local OpenID provide
     });
 
     // Act
-    const refused = await browser.request(`${tollgate.url}/console/requests/new`, { method: 'POST', body: form });
+    const refused = await browser.request(`${tollgate.url}/console/requests/new`, {
+      method: 'POST',
+      body: form,
+    });
     const list = await (await browser.request(`${tollgate.url}/console/requests`)).text();
 
     // Assess
@@ -149,7 +157,10 @@ describe('console sessions through the local server and the local OpenID provide
     });
 
     // Act
-    const response = await browser.request(`${tollgate.url}/console/requests/new`, { method: 'POST', body: form });
+    const response = await browser.request(`${tollgate.url}/console/requests/new`, {
+      method: 'POST',
+      body: form,
+    });
 
     // Assess
     expect(response.status).toBe(303);
@@ -168,7 +179,10 @@ describe('console sessions through the local server and the local OpenID provide
     });
 
     // Act
-    const response = await browser.request(`${tollgate.url}/console/requests/new`, { method: 'POST', body: form });
+    const response = await browser.request(`${tollgate.url}/console/requests/new`, {
+      method: 'POST',
+      body: form,
+    });
     const html = await response.text();
 
     // Assess
@@ -206,7 +220,9 @@ describe('console sessions through the local server and the local OpenID provide
     // Assess
     expect(signOut.status).toBe(200);
     expect(signOut.headers.get('refresh')).toMatch(
-      new RegExp(`^0;url=${tollgate.runtime.endpoints.openid}/session/end\\?client_id=tollgate-console&post_logout_redirect_uri=`),
+      new RegExp(
+        `^0;url=${tollgate.runtime.endpoints.openid}/session/end\\?client_id=tollgate-console&post_logout_redirect_uri=`,
+      ),
     );
     expect(after.status).toBe(303);
   });
@@ -225,5 +241,107 @@ describe('console sessions through the local server and the local OpenID provide
 
     // Assess
     expect(response.status).toBe(403);
+  });
+});
+
+describe('every console route, fuzzed without a session or with a forged one', () => {
+  let tollgate: TestRuntime;
+
+  beforeAll(async () => {
+    tollgate = await startTestRuntime();
+  });
+
+  afterAll(async () => {
+    await tollgate?.close();
+  });
+
+  const consoleRoutes = deployedRoutes().filter((route) => route.handler.startsWith('pages/'));
+  const fill = (path: string, segment: string) => path.replace(/\{\w+\}/g, encodeURIComponent(segment));
+
+  it.each(
+    consoleRoutes
+      .filter((route) => route.auth === 'session')
+      .map((route) => [`${route.method} ${route.path}`, route]),
+  )('%s sends any browser without a valid session to sign-in, and changes nothing', async (_name, route) => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.string({ minLength: 1, maxLength: 40 }),
+        fc.option(fc.string({ maxLength: 60 }), { nil: undefined }),
+        async (segment, forged) => {
+          // Prepare
+          const browser = new ConsoleSession(tollgate.url);
+          if (forged !== undefined) browser.setCookie(SESSION_COOKIE, encodeURIComponent(forged));
+
+          // Act
+          const response = await browser.request(`${tollgate.url}${fill(route.path, segment)}`, {
+            method: route.method,
+            ...(route.method === 'POST'
+              ? { body: new URLSearchParams({ csrf: forged ?? '', text: segment }) }
+              : {}),
+          });
+
+          // Assess
+          expect(response.status).toBe(303);
+          expect(response.headers.get('location')).toMatch(/^\/signin\?return=/);
+        },
+      ),
+      { numRuns: 15 },
+    );
+  });
+
+  it('answers a callback it did not start with 400, whatever its state and code', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.string({ maxLength: 60 }), fc.string({ maxLength: 60 }), async (state, code) => {
+        // Act
+        const response = await fetch(
+          `${tollgate.url}/auth/callback?${new URLSearchParams({ state, code })}`,
+          { redirect: 'manual' },
+        );
+
+        // Assess
+        expect(response.status).toBe(400);
+      }),
+      { numRuns: 20 },
+    );
+  });
+
+  it('comes back from sign-in only to a path on this site, never to another one', async () => {
+    // Prepare
+    const browser = new ConsoleSession(tollgate.url);
+
+    // Act
+    const responses = await Promise.all(
+      ['//evil.example/', 'https://evil.example/', '/\\evil.example'].map(async (target) => {
+        const start = await browser.request(`${tollgate.url}/signin?return=${encodeURIComponent(target)}`);
+        const attempt = JSON.parse(
+          Buffer.from(
+            (browser.cookie('__Host-tollgate-signin') ?? '').split('.')[0] ?? '',
+            'base64url',
+          ).toString(),
+        ) as { returnTo: string };
+        return { status: start.status, returnTo: attempt.returnTo };
+      }),
+    );
+
+    // Assess
+    for (const { status, returnTo } of responses) {
+      expect(status).toBe(302);
+      expect(returnTo).toBe('/');
+    }
+  });
+
+  it('serves only its own stylesheet and script as assets', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.string({ minLength: 1, maxLength: 40 }), async (name) => {
+        fc.pre(name !== 'console.css' && name !== 'console.js');
+
+        // Act
+        const response = await fetch(`${tollgate.url}/console/assets/${encodeURIComponent(name)}`);
+
+        // Assess
+        expect(response.status).toBe(404);
+      }),
+      { numRuns: 20 },
+    );
   });
 });
