@@ -9,17 +9,18 @@ import { ConsoleSession } from '../support/console-session';
 import { startTestRuntime, type TestRuntime } from '../support/runtime';
 import { withLocalTable } from '../support/table';
 
+// One runtime for the file: the handlers build their deps once per process.
+let tollgate: TestRuntime;
+
+beforeAll(async () => {
+  tollgate = await startTestRuntime();
+});
+
+afterAll(async () => {
+  await tollgate?.close();
+});
+
 describe('console sessions through the local server and the local OpenID provider', () => {
-  let tollgate: TestRuntime;
-
-  beforeAll(async () => {
-    tollgate = await startTestRuntime();
-  });
-
-  afterAll(async () => {
-    await tollgate?.close();
-  });
-
   const signedIn = async (identity: string) => {
     const session = new ConsoleSession(tollgate.url);
     await session.signIn(identity);
@@ -245,16 +246,6 @@ describe('console sessions through the local server and the local OpenID provide
 });
 
 describe('every console route, fuzzed without a session or with a forged one', () => {
-  let tollgate: TestRuntime;
-
-  beforeAll(async () => {
-    tollgate = await startTestRuntime();
-  });
-
-  afterAll(async () => {
-    await tollgate?.close();
-  });
-
   const consoleRoutes = deployedRoutes().filter((route) => route.handler.startsWith('pages/'));
   const fill = (path: string, segment: string) => path.replace(/\{\w+\}/g, encodeURIComponent(segment));
 
