@@ -22,7 +22,7 @@ dt{color:#486581}dd{margin:0;min-width:0}
 label{display:block;font-weight:600;margin:.6rem 0 .2rem}
 input,select,textarea{font:inherit;width:100%;max-width:36rem;padding:.45rem;border:1px solid #9fb3c8;border-radius:4px}
 textarea{min-height:5rem}
-button,.button{font:inherit;padding:.5rem 1.1rem;border-radius:6px;border:0;cursor:pointer;background:#2680c2;color:#fff;text-decoration:none;display:inline-block}
+button,.button{font:inherit;padding:.5rem 1.1rem;border-radius:6px;border:0;cursor:pointer;background:#1a5f96;color:#fff;text-decoration:none;display:inline-block}
 .approve{background:#2f8132}.deny,.danger{background:#ba2525}
 .actions{display:flex;flex-wrap:wrap;gap:.6rem;margin-top:.8rem;align-items:center}
 .error{color:#a61b1b;font-weight:600;margin:.2rem 0}.notice{background:#e3f8e8;border-left:4px solid #2f8132;padding:.6rem 1rem;margin-bottom:1rem}

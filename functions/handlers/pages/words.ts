@@ -34,7 +34,8 @@ export const stageWords: Record<string, string> = {
 export function statusWords(ticket: Pick<Ticket, 'status' | 'closure' | 'type'>): string {
   if (ticket.status === 'closed') {
     const closures: Record<string, string> = {
-      fulfilled: ticket.type === 'support' ? 'resolved' : 'done: access granted and since ended',
+      // Standing access closes as fulfilled once granted; time-bound access stays active until it ends.
+      fulfilled: ticket.type === 'support' ? 'resolved' : 'done: access granted',
       expired: 'ended: its time ran out',
       revoked: 'ended: access revoked',
       rejected: 'denied',
