@@ -142,7 +142,7 @@ export class TicketsApi extends Construct {
       if (route.auth === 'none' && created) {
         Validations.of(created).acknowledge({
           id: 'AwsSolutions-APIG4',
-          reason: `${route.method} ${route.path} has auth: none in the route table: its handler authenticates the request itself (an emailed link's token), not the gateway.`,
+          reason: `${route.method} ${route.path} has auth: none in the route table: it is public (the API description), or its handler authenticates the request itself (an emailed link's token), not the gateway.`,
         });
       }
     }
