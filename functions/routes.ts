@@ -7,6 +7,7 @@ import { storedIdentitySchema, systemSchema } from './domain/directory';
 import { extensionBodySchema } from './domain/extension';
 import { grantViewSchema } from './domain/grants';
 import { requestBodySchema } from './domain/intake';
+import { recordedSchema } from './domain/recorded';
 import {
   assignBodySchema,
   auditExportSchema,
@@ -207,7 +208,7 @@ export const routes: Route[] = [
     summary: 'Approve or deny from the inbox',
     body: decisionBodySchema,
     responses: {
-      200: { description: 'The ticket with the decision recorded', schema: ticketSchema },
+      200: { description: 'What was recorded, and what happens next', schema: recordedSchema },
       ...failures,
       404: { description: 'No such task visible to the caller', schema: errorSchema },
       409: {
@@ -342,7 +343,7 @@ export const routes: Route[] = [
     summary: 'A fulfiller reports the work done or failed',
     body: fulfilmentBodySchema,
     responses: {
-      200: { description: 'The ticket with the report recorded', schema: ticketSchema },
+      200: { description: 'What was recorded, and what happens next', schema: recordedSchema },
       ...failures,
       404: { description: 'No such ticket visible to the caller', schema: errorSchema },
       409: {
