@@ -88,7 +88,9 @@ export function approvalRequestEmail({
       intro: [
         ...(lead ? [lead] : []),
         ...(handedOver ? [handedOver] : []),
-        `${words.person(ticket.requester)} asks for ${whatInWords(ticket, words)}.`,
+        ticket.beneficiary === ticket.requester
+          ? `${words.person(ticket.requester)} asks for ${words.entitlement} on ${words.systemName} for themselves.`
+          : `${words.person(ticket.requester)} asks for ${whatInWords(ticket, words)}.`,
         why,
         policySentence(ticket.decision),
         ...(earlier.length ? [`Already approved by ${listInWords(earlier)}.`] : []),
@@ -431,7 +433,7 @@ function taskEmail(
 ): EmailMessage {
   const rendered = renderEmail({
     title: message.title,
-    intro: [...message.intro, `The link works until ${words.when(deadline)}.`],
+    intro: [...message.intro, `The link expires ${words.when(deadline)}.`],
     rows: summaryRows(ticket, words),
     actions: [{ label: message.action, url }],
     footer: 'This link is yours alone: do not forward it.',
