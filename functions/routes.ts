@@ -7,6 +7,7 @@ import { storedIdentitySchema, systemSchema } from './domain/directory';
 import { extensionBodySchema } from './domain/extension';
 import { grantViewSchema } from './domain/grants';
 import { requestBodySchema } from './domain/intake';
+import { recordedSchema } from './domain/recorded';
 import {
   assignBodySchema,
   auditExportSchema,
@@ -339,7 +340,7 @@ export const routes: Route[] = [
     summary: 'Approve or deny from the inbox',
     body: decisionBodySchema,
     responses: {
-      200: { description: 'The ticket with the decision recorded', schema: ticketSchema },
+      200: { description: 'What was recorded, and what happens next', schema: recordedSchema },
       ...failures,
       404: { description: 'No such task visible to the caller', schema: errorSchema },
       409: {
@@ -474,7 +475,7 @@ export const routes: Route[] = [
     summary: 'A fulfiller reports the work done or failed',
     body: fulfilmentBodySchema,
     responses: {
-      200: { description: 'The ticket with the report recorded', schema: ticketSchema },
+      200: { description: 'What was recorded, and what happens next', schema: recordedSchema },
       ...failures,
       404: { description: 'No such ticket visible to the caller', schema: errorSchema },
       409: {
@@ -557,10 +558,11 @@ export const routes: Route[] = [
     method: 'GET',
     path: '/openapi.json',
     handler: 'http/get-openapi',
-    auth: 'jwt',
+    // An API description is public: it says what the API takes, never whom it serves.
+    auth: 'none',
     operationId: 'getOpenApi',
-    summary: 'This document',
-    responses: { 200: { description: 'The OpenAPI 3.1 document' }, ...failures },
+    summary: 'This document; needs no token',
+    responses: { 200: { description: 'The OpenAPI 3.1 document' } },
   },
   {
     method: 'GET',

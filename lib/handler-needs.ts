@@ -157,8 +157,9 @@ const needs = (partial: Partial<HandlerNeeds>): HandlerNeeds => ({
 });
 
 export const handlerNeeds: Record<string, HandlerNeeds> = {
+  // The description is public (auth: none) and built from the route table: no caller to look up.
+  'http/get-openapi': needs({}),
   // The caller lookup, then the use case's reads.
-  'http/get-openapi': needs({ table: ['GetItem'] }),
   'http/get-catalog': needs({ table: ['GetItem', 'BatchGetItem'], indexes: ['gsi3'] }),
   'http/get-directory-entry': needs({ table: ['GetItem'] }),
   'http/get-request': needs({ table: ['GetItem'] }),

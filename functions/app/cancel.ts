@@ -9,6 +9,7 @@ import type { Identity } from '../domain/directory';
 import { NotFoundError } from '../domain/errors';
 import { canView, type Ticket } from '../domain/ticket';
 import { cancellationEmail, requesterNotice } from './emails';
+import { wordsFor } from './explanations';
 import type {
   Clock,
   Directory,
@@ -112,14 +113,14 @@ export async function stopCancelledExecution(
 async function tellOfCancellation(deps: CancelDeps, before: Ticket, cancelled: Ticket): Promise<void> {
   const event = cancelled.timeline.findLast((candidate) => candidate.type === 'cancelled');
   if (!event) return;
-  const system = cancelled.system ? await deps.directory.system(cancelled.system) : undefined;
+  const words = await wordsFor(deps, cancelled, [event.actor]);
   const waiting = waitingOn(before);
   const asked = waiting
     ? waiting.people
         .filter((person) => person !== cancelled.requester)
-        .map((to) => cancellationEmail({ ticket: cancelled, system, to, kind: waiting.kind, event }))
+        .map((to) => cancellationEmail({ ticket: cancelled, words, to, kind: waiting.kind, event }))
     : [];
-  const messages: EmailMessage[] = [...asked, requesterNotice(cancelled, system, event)];
+  const messages: EmailMessage[] = [...asked, requesterNotice(cancelled, words, event)];
   for (const message of messages) {
     await deps.mailer.send(message).catch((error: Error) =>
       deps.log('Could not email about a cancelled request', {

@@ -3,6 +3,7 @@ import { type Identity, isActive } from '../domain/directory';
 import { NotFoundError } from '../domain/errors';
 import { canView, type Ticket } from '../domain/ticket';
 import { commentEmail } from './emails';
+import { wordsFor } from './explanations';
 import type { Clock, Directory, Mailer, TicketStore } from './ports';
 import { updateTicket } from './ticket-updates';
 
@@ -47,13 +48,13 @@ export async function commentOnRequest(
  * comment is on the ticket, and a retry by its author would only add it twice.
  */
 async function emailOthers(deps: CommentDeps, ticket: Ticket, author: Identity, text: string): Promise<void> {
-  const system = ticket.system ? await deps.directory.system(ticket.system) : undefined;
+  const words = await wordsFor(deps, ticket, [author.id]);
   const url = `${deps.settings.publicBaseUrl}/requests/${ticket.id}`;
   for (const id of commentRecipients(ticket, author.id)) {
     const person = await deps.directory.identity(id);
     if (!isActive(person) || person.kind !== 'human') continue;
     try {
-      await deps.mailer.send(commentEmail({ ticket, system, to: person.id, author: author.id, text, url }));
+      await deps.mailer.send(commentEmail({ ticket, words, to: person.id, author: author.id, text, url }));
     } catch (error) {
       deps.log('A comment was recorded but could not be emailed', {
         ticketId: ticket.id,

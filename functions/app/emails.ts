@@ -1,28 +1,46 @@
 import type { WaitPhase } from '../domain/deadlines';
-import type { System } from '../domain/directory';
 import { revocationCause } from '../domain/revocation';
 import type { Ticket } from '../domain/ticket';
 import type { TimelineEvent } from '../domain/timeline';
+import {
+  approvedBy,
+  durationInWords,
+  earlierApprovals,
+  listInWords,
+  policySentence,
+  type TicketWords,
+} from '../domain/wording';
 import type { EmailMessage } from './ports';
 import { renderEmail } from './render-email';
 
 /** The words of each email Tollgate sends; the Mailer adapter only delivers them. */
 
-function summaryRows(ticket: Ticket, system: System | undefined): [string, string][] {
+function summaryRows(ticket: Ticket, words: TicketWords): [string, string][] {
+  const { system } = words;
   return [
-    ['Ticket', ticket.id],
-    ['Requested by', ticket.requester],
-    ['For', ticket.beneficiary],
-    ['System', system ? `${system.name} (${system.sensitivity} sensitivity)` : (ticket.system ?? '')],
-    ['Entitlement', ticket.entitlement ?? ''],
-    ['Duration', ticket.duration ?? 'until revoked'],
+    ['Ticket', `${ticket.number} (${ticket.id})`],
+    ['Requested by', words.person(ticket.requester)],
+    ['For', words.person(ticket.beneficiary)],
+    ...(ticket.type === 'access'
+      ? ([
+          ['System', system ? `${system.name} (${system.sensitivity} sensitivity)` : words.systemName],
+          ['Entitlement', words.entitlement],
+          ['Duration', durationInWords(ticket.duration)],
+        ] as [string, string][])
+      : ([['Category', ticket.category ?? '']] as [string, string][])),
     ['Justification', ticket.justification ?? ticket.description ?? ''],
   ];
 }
 
+/** What a ticket asks for, with names: "Write access (github-write) on GitHub for Alex <alex@...>". */
+const whatInWords = (ticket: Ticket, words: TicketWords): string =>
+  ticket.type === 'access'
+    ? `${words.entitlement} on ${words.systemName} for ${words.person(ticket.beneficiary)}`
+    : `a ${ticket.category} support ticket`;
+
 interface TaskEmail {
   ticket: Ticket;
-  system: System | undefined;
+  words: TicketWords;
   to: string;
   url: string;
   deadline: string;
@@ -51,25 +69,31 @@ const phaseWords: Record<WaitPhase, { prefix: string; lead: string | null }> = {
  */
 export function approvalRequestEmail({
   ticket,
-  system,
+  words,
+  stageIndex,
   to,
   url,
   deadline,
   phase,
   why,
   handedOver,
-}: TaskEmail & { why: string; handedOver?: string }): EmailMessage {
-  const words = phaseWords[phase];
+}: TaskEmail & { stageIndex: number; why: string; handedOver?: string }): EmailMessage {
+  const { prefix, lead } = phaseWords[phase];
+  const earlier = earlierApprovals(ticket, stageIndex, words);
   return taskEmail(
-    { ticket, system, to, url, deadline },
+    { ticket, words, to, url, deadline },
     {
-      subject: `${words.prefix}Approval needed${handedOver ? ' (reassigned to you)' : ''}: ${ticket.entitlement} for ${ticket.beneficiary} (${ticket.id})`,
+      subject: `${prefix}Approval needed${handedOver ? ' (reassigned to you)' : ''}: ${ticket.entitlement} for ${ticket.beneficiary} (${ticket.id})`,
       title: 'Your approval is needed',
       intro: [
-        ...(words.lead ? [words.lead] : []),
+        ...(lead ? [lead] : []),
         ...(handedOver ? [handedOver] : []),
-        `${ticket.requester} asks for ${ticket.entitlement} on ${system?.name ?? ticket.system} for ${ticket.beneficiary}.`,
+        ticket.beneficiary === ticket.requester
+          ? `${words.person(ticket.requester)} asks for ${words.entitlement} on ${words.systemName} for themselves.`
+          : `${words.person(ticket.requester)} asks for ${whatInWords(ticket, words)}.`,
         why,
+        policySentence(ticket.decision),
+        ...(earlier.length ? [`Already approved by ${listInWords(earlier)}.`] : []),
         'The link opens a page where you review the request and approve or deny it; opening it decides nothing.',
       ],
       action: 'Review and decide',
@@ -78,30 +102,25 @@ export function approvalRequestEmail({
 }
 
 /** The email asking one fulfiller to do the work and report it, with their own link. */
-export function fulfilmentRequestEmail({
-  ticket,
-  system,
-  to,
-  url,
-  deadline,
-  phase,
-}: TaskEmail): EmailMessage {
+export function fulfilmentRequestEmail({ ticket, words, to, url, deadline, phase }: TaskEmail): EmailMessage {
   const work =
     ticket.type === 'access'
-      ? `grant ${ticket.entitlement} on ${system?.name ?? ticket.system} to ${ticket.beneficiary}`
+      ? `grant ${words.entitlement} on ${words.systemName} to ${words.person(ticket.beneficiary)}`
       : `resolve a ${ticket.category} support ticket`;
+  const approvers = approvedBy(ticket, words);
   const level = phase === 'reminded' ? 'first_response' : 'resolution';
   const breached = ticket.sla?.breaches.some((breach) => breach.sla === level) ?? false;
   const lead = breached
     ? `This ticket has passed its ${level === 'first_response' ? 'first-response' : 'resolution'} service level.`
     : phaseWords[phase].lead;
   return taskEmail(
-    { ticket, system, to, url, deadline },
+    { ticket, words, to, url, deadline },
     {
       subject: `${phaseWords[phase].prefix}To fulfil: ${ticket.entitlement ?? ticket.category} for ${ticket.beneficiary} (${ticket.id})`,
       title: 'Work to fulfil',
       intro: [
         ...(lead ? [lead] : []),
+        ...(approvers.length ? [`Approved by ${listInWords(approvers)}.`] : []),
         `Please ${work}, then report the result from the page behind the link: done or failed, with a note.`,
       ],
       action: 'Report fulfilment',
@@ -115,7 +134,7 @@ export function fulfilmentRequestEmail({
  */
 export function revocationRequestEmail({
   ticket,
-  system,
+  words,
   to,
   url,
   deadline,
@@ -123,14 +142,14 @@ export function revocationRequestEmail({
   dueBy,
 }: TaskEmail & { dueBy: string }): EmailMessage {
   return taskEmail(
-    { ticket, system, to, url, deadline },
+    { ticket, words, to, url, deadline },
     {
       subject: `${phaseWords[phase].prefix}To revoke: ${ticket.entitlement} for ${ticket.beneficiary} (${ticket.id})`,
       title: 'Access to remove',
       intro: [
         ...(phaseWords[phase].lead ? [phaseWords[phase].lead] : []),
         revocationCause(ticket),
-        `Please remove ${ticket.entitlement} on ${system?.name ?? ticket.system} from ${ticket.beneficiary}, then confirm it from the page behind the link. Unconfirmed, it is overdue at ${dueBy}.`,
+        `Please remove ${words.entitlement} on ${words.systemName} from ${words.person(ticket.beneficiary)}, then confirm it from the page behind the link. Unconfirmed, it is overdue ${words.when(dueBy)}.`,
       ],
       action: 'Confirm the access is removed',
     },
@@ -143,25 +162,25 @@ export function revocationRequestEmail({
  */
 export function expiryNoticeEmail({
   ticket,
-  system,
+  words,
   to,
   url,
 }: {
   ticket: Ticket;
-  system: System | undefined;
+  words: TicketWords;
   to: string;
   url: string;
 }): EmailMessage {
-  const until = ticket.grant?.until ?? '';
+  const until = words.when(ticket.grant?.until ?? '');
   const rendered = renderEmail({
     title: 'Your access ends soon',
     intro: [
-      `${ticket.entitlement} on ${system?.name ?? ticket.system} for ${ticket.beneficiary} (grant ${ticket.grant?.id}) ends at ${until}.`,
+      `${whatInWords(ticket, words)} (grant ${ticket.grant?.id}) ends ${until}.`,
       'If it is still needed, ask for more time from the page behind the link: the extension is decided like a new request. If not, do nothing: it is removed when it ends.',
     ],
-    rows: summaryRows(ticket, system),
+    rows: summaryRows(ticket, words),
     actions: [{ label: 'Ask to extend', url }],
-    footer: `This link is yours alone and works once, until ${until}.`,
+    footer: `This link is yours alone and works once, until it ends (${until}).`,
   });
   return {
     to: [to],
@@ -173,17 +192,18 @@ export function expiryNoticeEmail({
 /** A fulfilment escalated to the system's owner: they chase it; the link stays with the fulfillers. */
 export function fulfilmentOverdueEmail({
   ticket,
-  system,
+  words,
   to,
   deadline,
 }: Omit<TaskEmail, 'url' | 'phase'>): EmailMessage {
+  const fulfillers = (ticket.fulfilment?.fulfillers ?? []).map(words.person);
   const rendered = renderEmail({
     title: 'Fulfilment is overdue',
     intro: [
-      `${ticket.entitlement} on ${system?.name ?? ticket.system} for ${ticket.beneficiary} was approved and has not been provisioned yet.`,
-      `You own ${system?.name ?? ticket.system}: please see that its fulfillers (${(ticket.fulfilment?.fulfillers ?? []).join(', ')}) act before ${deadline}, when the request times out.`,
+      `${whatInWords(ticket, words)} was approved and has not been provisioned yet.`,
+      `You own ${words.systemName}: please see that its fulfillers (${listInWords(fulfillers)}) act before the request times out, ${words.when(deadline)}.`,
     ],
-    rows: summaryRows(ticket, system),
+    rows: summaryRows(ticket, words),
     actions: [],
     footer: 'Tollgate sends this because the fulfilment passed its escalation time.',
   });
@@ -200,32 +220,29 @@ export function fulfilmentOverdueEmail({
  */
 export function cancellationEmail({
   ticket,
-  system,
+  words,
   to,
   kind,
   event,
 }: {
   ticket: Ticket;
-  system: System | undefined;
+  words: TicketWords;
   to: string;
   kind: 'approval' | 'fulfilment';
   event: TimelineEvent;
 }): EmailMessage {
-  const what =
-    ticket.type === 'access'
-      ? `${ticket.entitlement} on ${system?.name ?? ticket.system} for ${ticket.beneficiary}`
-      : `a ${ticket.category} support ticket`;
-  const who = event.actor === ticket.requester ? ticket.requester : `${event.actor}, for ${ticket.requester}`;
+  const requester = words.person(ticket.requester);
+  const who = event.actor === ticket.requester ? requester : `${words.person(event.actor)}, for ${requester}`;
   const rendered = renderEmail({
     title: 'Request cancelled',
     intro: [
-      `${who} cancelled the request for ${what}.`,
+      `${who} cancelled the request for ${whatInWords(ticket, words)}.`,
       ...(event.reason ? [`Reason: ${event.reason}`] : []),
       kind === 'approval'
         ? 'There is nothing left to decide: the link you were sent no longer works.'
         : 'Do not provision it. If you already did, remove the access again. The link you were sent no longer works.',
     ],
-    rows: summaryRows(ticket, system),
+    rows: summaryRows(ticket, words),
     actions: [],
     footer: 'Tollgate sends this because you were asked to act on this request.',
   });
@@ -242,22 +259,22 @@ export function cancellationEmail({
  */
 export function reassignedAwayEmail({
   ticket,
-  system,
+  words,
   to,
   handedOver,
 }: {
   ticket: Ticket;
-  system: System | undefined;
+  words: TicketWords;
   to: string;
   handedOver: { by: string; to: string; reason: string };
 }): EmailMessage {
   const rendered = renderEmail({
     title: 'An approval was reassigned',
     intro: [
-      `${handedOver.by} reassigned the approval of ${ticket.entitlement} for ${ticket.beneficiary}, which you were asked for, to ${handedOver.to}: ${handedOver.reason}`,
+      `${words.person(handedOver.by)} reassigned the approval of ${whatInWords(ticket, words)}, which you were asked for, to ${words.person(handedOver.to)}: ${handedOver.reason}`,
       'Your earlier link no longer decides it, and nothing more is needed from you.',
     ],
-    rows: summaryRows(ticket, system),
+    rows: summaryRows(ticket, words),
     actions: [],
     footer: 'Tollgate tells you when a decision you were asked for goes to someone else.',
   });
@@ -269,16 +286,17 @@ export function reassignedAwayEmail({
 }
 
 /** What the requester is told of each event that changes where their request stands. */
-function noticeWords(ticket: Ticket, event: TimelineEvent): { subject: string; lines: string[] } {
-  const approvers = ticket.approvals
-    .filter((approval) => approval.decision === 'approve')
-    .map((approval) => `${approval.decidedBy} (${approval.stage})`);
-  const to = Array.isArray(event.data.to) ? event.data.to.join(', ') : '';
+function noticeWords(
+  ticket: Ticket,
+  event: TimelineEvent,
+  words: TicketWords,
+): { subject: string; lines: string[] } {
+  const to = Array.isArray(event.data.to) ? listInWords(event.data.to.map(String).map(words.person)) : '';
   switch (event.type) {
     case 'approved_all':
       return {
         subject: 'Approved',
-        lines: [`Approved by ${approvers.join(', ')}. It goes to fulfilment now.`],
+        lines: [`Approved by ${listInWords(approvedBy(ticket, words))}. It goes to fulfilment now.`],
       };
     case 'escalated':
       return {
@@ -290,17 +308,26 @@ function noticeWords(ticket: Ticket, event: TimelineEvent): { subject: string; l
         ],
       };
     case 'granted':
-      return { subject: 'Fulfilled', lines: [`Access is granted until ${ticket.grant?.until}.`] };
+      return {
+        subject: 'Fulfilled',
+        lines: [
+          `${words.person(ticket.fulfilment?.by ?? event.actor)} granted the access, which ends ${words.when(ticket.grant?.until ?? '')}.`,
+        ],
+      };
     default:
-      return closureWords(ticket, event);
+      return closureWords(ticket, event, words);
   }
 }
 
-function closureWords(ticket: Ticket, event: TimelineEvent): { subject: string; lines: string[] } {
+function closureWords(
+  ticket: Ticket,
+  event: TimelineEvent,
+  words: TicketWords,
+): { subject: string; lines: string[] } {
   const because = event.reason ? [`Reason: ${event.reason}`] : [];
   switch (ticket.closure) {
     case 'rejected':
-      return { subject: 'Denied', lines: [`Denied by ${event.actor}.`, ...because] };
+      return { subject: 'Denied', lines: [`Denied by ${words.person(event.actor)}.`, ...because] };
     case 'timed_out':
       return {
         subject: 'Timed out',
@@ -308,7 +335,10 @@ function closureWords(ticket: Ticket, event: TimelineEvent): { subject: string; 
       };
     case 'fulfilled':
       return event.data.extended
-        ? { subject: 'Extended', lines: [`${event.data.extended} now ends at ${event.data.until}.`] }
+        ? {
+            subject: 'Extended',
+            lines: [`${event.data.extended} now ends ${words.when(String(event.data.until))}.`],
+          }
         : { subject: 'Fulfilled', lines: ['It was fulfilled and is closed.'] };
     case 'failed':
       return { subject: 'Failed', lines: ['It could not be completed and is closed.', ...because] };
@@ -318,7 +348,7 @@ function closureWords(ticket: Ticket, event: TimelineEvent): { subject: string; 
         lines: [
           event.actor === ticket.requester
             ? 'You cancelled it: the links sent about it no longer work.'
-            : `It was cancelled by ${event.actor}: the links sent about it no longer work.`,
+            : `It was cancelled by ${words.person(event.actor)}: the links sent about it no longer work.`,
           ...because,
           ...(ticket.grant ? [`The access it granted (${ticket.grant.id}) is to be revoked.`] : []),
         ],
@@ -326,13 +356,15 @@ function closureWords(ticket: Ticket, event: TimelineEvent): { subject: string; 
     case 'expired':
       return {
         subject: 'Access ended',
-        lines: [`The access it granted ended at ${ticket.grant?.until}, and its removal was confirmed.`],
+        lines: [
+          `The access it granted ended ${words.when(ticket.grant?.until ?? '')}, and its removal was confirmed.`,
+        ],
       };
     case 'revoked':
       return {
         subject: 'Access revoked',
         lines: [
-          `The access it granted was ended early at the request of ${ticket.revocation?.requestedBy}, and its removal was confirmed.`,
+          `The access it granted was ended early at the request of ${words.person(ticket.revocation?.requestedBy ?? '')}, and its removal was confirmed.`,
           ...(ticket.revocation?.note ? [`Reason: ${ticket.revocation.note}`] : []),
         ],
       };
@@ -342,22 +374,18 @@ function closureWords(ticket: Ticket, event: TimelineEvent): { subject: string; 
 }
 
 /** Tells the requester where their request now stands; it carries no link that acts on anything. */
-export function requesterNotice(
-  ticket: Ticket,
-  system: System | undefined,
-  event: TimelineEvent,
-): EmailMessage {
-  const words = noticeWords(ticket, event);
+export function requesterNotice(ticket: Ticket, words: TicketWords, event: TimelineEvent): EmailMessage {
+  const notice = noticeWords(ticket, event, words);
   const rendered = renderEmail({
-    title: `Your request: ${words.subject.toLowerCase()}`,
-    intro: words.lines,
-    rows: summaryRows(ticket, system),
+    title: `Your request: ${notice.subject.toLowerCase()}`,
+    intro: notice.lines,
+    rows: summaryRows(ticket, words),
     actions: [],
     footer: 'Tollgate tells you each time your request moves on.',
   });
   return {
     to: [ticket.requester],
-    subject: `${words.subject}: ${whatIsAsked(ticket)} (${ticket.id})`,
+    subject: `${notice.subject}: ${whatIsAsked(ticket)} (${ticket.id})`,
     ...rendered,
   };
 }
@@ -372,27 +400,27 @@ const whatIsAsked = (ticket: Ticket): string =>
  */
 export function commentEmail({
   ticket,
-  system,
+  words,
   to,
   author,
   text,
   url,
 }: {
   ticket: Ticket;
-  system: System | undefined;
+  words: TicketWords;
   to: string;
   author: string;
   text: string;
   url: string;
 }): EmailMessage {
   const rendered = renderEmail({
-    title: `${author} commented`,
+    title: `${words.person(author)} commented`,
     intro: [
-      `${author} commented on the request for ${whatIsAsked(ticket)}:`,
+      `${words.person(author)} commented on the request for ${whatInWords(ticket, words)}:`,
       text,
       'Answer with a comment on the request. A comment changes nothing else: whatever waits for a decision or for work still waits, and the links you were sent still work.',
     ],
-    rows: summaryRows(ticket, system),
+    rows: summaryRows(ticket, words),
     actions: [{ label: 'Open the request', url }],
     footer: 'Tollgate sends each comment to everyone taking part in the request but its author.',
   });
@@ -400,15 +428,15 @@ export function commentEmail({
 }
 
 function taskEmail(
-  { ticket, system, to, url, deadline }: Omit<TaskEmail, 'phase'>,
-  words: { subject: string; title: string; intro: string[]; action: string },
+  { ticket, words, to, url, deadline }: Omit<TaskEmail, 'phase'>,
+  message: { subject: string; title: string; intro: string[]; action: string },
 ): EmailMessage {
   const rendered = renderEmail({
-    title: words.title,
-    intro: [...words.intro, `The link expires at ${deadline}.`],
-    rows: summaryRows(ticket, system),
-    actions: [{ label: words.action, url }],
+    title: message.title,
+    intro: [...message.intro, `The link expires ${words.when(deadline)}.`],
+    rows: summaryRows(ticket, words),
+    actions: [{ label: message.action, url }],
     footer: 'This link is yours alone: do not forward it.',
   });
-  return { to: [to], subject: words.subject, ...rendered };
+  return { to: [to], subject: message.subject, ...rendered };
 }

@@ -1,6 +1,30 @@
-import type { DirectoryView, System } from '../domain/directory';
+import type { DirectoryView, Identity, System } from '../domain/directory';
 import { explainApproval, type StandIn } from '../domain/policy/explain';
 import type { Ticket } from '../domain/ticket';
+import { peopleOf, type TicketWords, ticketWords } from '../domain/wording';
+import type { Clock, Directory } from './ports';
+
+/**
+ * The names and times a message about `ticket` uses: its system from the catalog, and everyone on
+ * it (and `others`, such as a comment's author) from the directory, at the clock's now.
+ */
+export async function wordsFor(
+  deps: { directory: Pick<Directory, 'identity' | 'system'>; clock: Clock },
+  ticket: Ticket,
+  others: readonly string[] = [],
+): Promise<TicketWords> {
+  const ids = [...new Set([...peopleOf(ticket), ...others])];
+  const [system, found] = await Promise.all([
+    ticket.system ? deps.directory.system(ticket.system) : undefined,
+    Promise.all(ids.map((id) => deps.directory.identity(id))),
+  ]);
+  const people = new Map(
+    found
+      .filter((identity): identity is Identity => identity !== undefined)
+      .map((identity) => [identity.id, identity]),
+  );
+  return ticketWords(ticket, system, people, deps.clock.now());
+}
 
 /**
  * Why an approver is asked for a stage, with the people and the system named as the directory names

@@ -4,6 +4,7 @@ import { type ExtensionBody, recordExpiryNotice } from '../domain/extension';
 import { grantFrom } from '../domain/grants';
 import type { Ticket } from '../domain/ticket';
 import { expiryNoticeEmail } from './emails';
+import { wordsFor } from './explanations';
 import type { GrantStore } from './ports';
 import { type SubmitDeps, submitRequest } from './submit-request';
 import { updateTicket } from './ticket-updates';
@@ -45,8 +46,7 @@ export async function sendExpiryNotices(
       identity: to,
       expiresAt: ticket.grant.until,
     });
-    const system = ticket.system ? await deps.directory.system(ticket.system) : undefined;
-    await deps.mailer.send(expiryNoticeEmail({ ticket, system, to, url }));
+    await deps.mailer.send(expiryNoticeEmail({ ticket, words: await wordsFor(deps, ticket), to, url }));
     sent++;
   }
   return { sent };

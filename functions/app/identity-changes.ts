@@ -38,6 +38,7 @@ import { parseOrThrow } from '../domain/validation';
 import { openStageIndex } from '../domain/workflow';
 import { cancelRequest } from './cancel';
 import { DirectoryEntryChangedError } from './errors';
+import { wordsFor } from './explanations';
 import type {
   Clock,
   DirectoryStore,
@@ -499,10 +500,9 @@ async function moveOpenStage(
   await deps.tasks.retire({ ...task, assignees: from.filter((id) => !to.includes(id)) });
   const handedOver = { ...task, assignees: to };
   await deps.tasks.put(handedOver);
-  const system = ticket.system ? await deps.directory.system(ticket.system) : undefined;
   await emailLinks(deps, {
     ticket,
-    system,
+    words: await wordsFor(deps, ticket),
     task: handedOver,
     people: added,
     phase: 'asked',

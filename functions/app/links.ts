@@ -3,9 +3,10 @@ import { ConflictError, ExpiredError, ForbiddenError, NotFoundError } from '../d
 import type { ExtensionBody } from '../domain/extension';
 import type { Grant } from '../domain/grants';
 import type { Ticket } from '../domain/ticket';
+import type { TicketWords } from '../domain/wording';
 import { assertAsked, assertNotCancelled, nextStepFor, openStageIndex } from '../domain/workflow';
 import { confirmRevocation, type DecisionDeps, decideApproval, reportFulfilment } from './decisions';
-import { approvalExplanation } from './explanations';
+import { approvalExplanation, wordsFor } from './explanations';
 import type { Directory, GrantStore, LinkRecord, LinkStore, TaskRecord } from './ports';
 import { hashLinkToken } from './workflow-steps';
 
@@ -27,6 +28,7 @@ export interface ExtensionLinkView {
   grant: Grant;
   system: System | undefined;
   recipient: Identity;
+  words: TicketWords;
 }
 
 export interface TaskLinkView {
@@ -38,6 +40,7 @@ export interface TaskLinkView {
   recipient: Identity;
   /** For an approval: why this person is asked, and which rules asked for the stage. */
   why: string | null;
+  words: TicketWords;
 }
 
 /**
@@ -67,12 +70,13 @@ export async function viewLink(deps: LinkDeps, token: string): Promise<LinkView>
   if (link.purpose === 'approval') assertAsked(ticket.approvals[task.stageIndex ?? 0], link.identity);
   if (recipient.status !== 'active')
     throw new ForbiddenError(`The account of ${recipient.id} is ${recipient.status}.`);
-  const system = ticket.system ? await deps.directory.system(ticket.system) : undefined;
+  const words = await wordsFor(deps, ticket);
+  const { system } = words;
   const why =
     link.purpose === 'approval'
       ? await approvalExplanation(deps.directory, ticket, task.stageIndex ?? 0, system, recipient.id)
       : null;
-  return { kind: 'task', link, ticket, task, system, recipient, why };
+  return { kind: 'task', link, ticket, task, system, recipient, why, words };
 }
 
 async function viewExtensionLink(deps: LinkDeps, link: LinkRecord): Promise<ExtensionLinkView> {
@@ -87,8 +91,8 @@ async function viewExtensionLink(deps: LinkDeps, link: LinkRecord): Promise<Exte
     throw new ConflictError(`This grant is ${grant.status}: it cannot be extended.`);
   if (recipient.status !== 'active')
     throw new ForbiddenError(`The account of ${recipient.id} is ${recipient.status}.`);
-  const system = await deps.directory.system(grant.system);
-  return { kind: 'extend', link, ticket, grant, system, recipient };
+  const words = await wordsFor(deps, ticket, [grant.holder]);
+  return { kind: 'extend', link, ticket, grant, system: words.system, recipient, words };
 }
 
 export type LinkAction =

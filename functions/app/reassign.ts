@@ -6,6 +6,7 @@ import type { Ticket } from '../domain/ticket';
 import { type DecisionDeps, reportingRefusals, visibleTask } from './decisions';
 import { stageRules } from './delegations';
 import { reassignedAwayEmail } from './emails';
+import { wordsFor } from './explanations';
 import type { Directory, LinkStore, Mailer, Secrets, TaskRecord } from './ports';
 import { updateTicket } from './ticket-updates';
 import { emailLinks } from './workflow-steps';
@@ -84,20 +85,20 @@ async function handOver(
   await deps.tickets.addViewers(ticket.id, [input.to]);
   await deps.tasks.retire({ ...task, assignees: replaced });
   await deps.tasks.addAssignees(task.id, [input.to]);
-  const system = ticket.system ? await deps.directory.system(ticket.system) : undefined;
+  const words = await wordsFor(deps, ticket, [input.caller.id]);
   await emailLinks(deps, {
     ticket,
-    system,
+    words,
     task: { ...task, deadline },
     people: [input.to],
     phase: 'asked',
-    handedOver: `${input.caller.id} reassigned this approval to you: ${input.reason}`,
+    handedOver: `${words.person(input.caller.id)} reassigned this approval to you: ${input.reason}`,
   });
   for (const id of replaced.filter((candidate) => candidate !== input.caller.id)) {
     await deps.mailer.send(
       reassignedAwayEmail({
         ticket,
-        system,
+        words,
         to: id,
         handedOver: { by: input.caller.id, to: input.to, reason: input.reason },
       }),

@@ -21,6 +21,8 @@ export interface RenderedEmail {
 
 // Mail clients drop <style> blocks and CSS layout, so everything is inline styles and tables.
 const FONT = 'font-family:Arial,Helvetica,sans-serif;color:#1f2933;';
+// Ids, addresses and URLs are long unbroken words: they wrap rather than widen a phone's screen.
+const WRAP = 'overflow-wrap:anywhere;word-break:break-word;';
 
 /** Renders one message as an HTML part and a plain-text part with the same content and links. */
 export function renderEmail(content: EmailContent): RenderedEmail {
@@ -44,26 +46,27 @@ function renderHtml(
   footer: string | undefined,
 ): string {
   const paragraphs = intro.map(
-    (p) => `<p style="${FONT}font-size:15px;line-height:22px;margin:0 0 12px;">${esc(p)}</p>`,
+    (p) => `<p style="${FONT}${WRAP}font-size:15px;line-height:22px;margin:0 0 12px;">${esc(p)}</p>`,
   );
   const table = rows.length
     ? `<table role="presentation" cellpadding="0" cellspacing="0" border="0" width="100%" style="border-collapse:collapse;margin:8px 0 16px;">${rows
         .map(
           ([label, value]) =>
             `<tr><td valign="top" style="${FONT}font-size:14px;font-weight:bold;padding:6px 12px 6px 0;border-bottom:1px solid #e4e7eb;white-space:nowrap;">${esc(label)}</td>` +
-            `<td valign="top" style="${FONT}font-size:14px;padding:6px 0;border-bottom:1px solid #e4e7eb;">${esc(value)}</td></tr>`,
+            `<td valign="top" style="${FONT}${WRAP}font-size:14px;padding:6px 0;border-bottom:1px solid #e4e7eb;">${esc(value)}</td></tr>`,
         )
         .join('')}</table>`
     : '';
-  const buttons = actions.length
-    ? `<table role="presentation" cellpadding="0" cellspacing="0" border="0" style="margin:8px 0 16px;"><tr>${actions
-        .map(
-          (action) =>
-            `<td bgcolor="#1d4ed8" style="border-radius:4px;"><a href="${esc(action.url)}" style="${FONT}display:inline-block;font-size:15px;font-weight:bold;color:#ffffff;text-decoration:none;padding:10px 20px;">${esc(action.label)}</a></td>` +
-            '<td width="12">&nbsp;</td>',
-        )
-        .join('')}</tr></table>`
-    : '';
+  // One button a row, each with its address in plain text beneath, for clients that show no buttons.
+  const buttons = actions
+    .map(
+      (action) =>
+        '<table role="presentation" cellpadding="0" cellspacing="0" border="0" style="margin:8px 0 4px;"><tr>' +
+        `<td bgcolor="#1d4ed8" style="border-radius:4px;"><a href="${esc(action.url)}" style="${FONT}display:inline-block;font-size:15px;font-weight:bold;color:#ffffff;text-decoration:none;padding:10px 20px;">${esc(action.label)}</a></td>` +
+        '</tr></table>' +
+        `<p style="${FONT}${WRAP}font-size:12px;line-height:18px;color:#616e7c;margin:0 0 16px;">Or open this address: <a href="${esc(action.url)}" style="color:#1d4ed8;">${esc(action.url)}</a></p>`,
+    )
+    .join('');
   const foot = footer
     ? `<p style="${FONT}font-size:12px;line-height:18px;color:#616e7c;margin:16px 0 0;">${esc(footer)}</p>`
     : '';
@@ -71,8 +74,8 @@ function renderHtml(
     '<!DOCTYPE html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">' +
     `<title>${esc(title)}</title></head><body style="margin:0;padding:0;background:#f5f7fa;">` +
     '<table role="presentation" cellpadding="0" cellspacing="0" border="0" width="100%" bgcolor="#f5f7fa"><tr><td align="center" style="padding:24px 12px;">' +
-    '<table role="presentation" cellpadding="0" cellspacing="0" border="0" width="600" bgcolor="#ffffff" style="max-width:600px;width:100%;"><tr><td style="padding:24px;">' +
-    `<h1 style="${FONT}font-size:20px;line-height:28px;margin:0 0 16px;">${esc(title)}</h1>` +
+    '<table role="presentation" cellpadding="0" cellspacing="0" border="0" width="600" bgcolor="#ffffff" style="max-width:600px;width:100%;table-layout:fixed;"><tr><td style="padding:24px 16px;">' +
+    `<h1 style="${FONT}${WRAP}font-size:20px;line-height:28px;margin:0 0 16px;">${esc(title)}</h1>` +
     `${paragraphs.join('')}${table}${buttons}${foot}` +
     '</td></tr></table></td></tr></table></body></html>'
   );

@@ -6,7 +6,7 @@ import {
   type WaitDeadlines,
   type WaitPhase,
 } from '../domain/deadlines';
-import { isActive, type System } from '../domain/directory';
+import { isActive } from '../domain/directory';
 import { ConflictError } from '../domain/errors';
 import { closeAsExtended, extendGrant, extensionApplied } from '../domain/extension';
 import { type Grant, grantFrom } from '../domain/grants';
@@ -14,6 +14,7 @@ import { isStageName } from '../domain/policy/outcome';
 import { dueRevocation, endGrant, revocationAsked } from '../domain/revocation';
 import { escalateStage, resolveStage, securityGroup } from '../domain/routing';
 import { applyChange, type Ticket } from '../domain/ticket';
+import type { TicketWords } from '../domain/wording';
 import type { WaitKind } from '../domain/workflow';
 import {
   applyApprovals,
@@ -42,7 +43,7 @@ import {
   revocationRequestEmail,
 } from './emails';
 import { MissingDeadlineError } from './errors';
-import { approvalExplanation } from './explanations';
+import { approvalExplanation, wordsFor } from './explanations';
 import { type PolicyDeps, refusalBeforeFulfilment } from './policy-decisions';
 import type {
   Clock,
@@ -348,7 +349,7 @@ const toldToRequester = new Set(['approved_all', 'escalated', 'granted', 'closed
  * in between loses the email (the timeline still has the event) rather than sending it twice.
  */
 export async function tellRequester(
-  deps: Pick<WorkflowDeps, 'directory' | 'mailer'>,
+  deps: Pick<WorkflowDeps, 'clock' | 'directory' | 'mailer'>,
   ticket: Ticket,
   afterSeq: number,
 ): Promise<void> {
@@ -357,8 +358,8 @@ export async function tellRequester(
     (event) => event.seq > afterSeq && toldToRequester.has(event.type) && event.data.wait !== 'revoke',
   );
   if (events.length === 0) return;
-  const system = ticket.system ? await deps.directory.system(ticket.system) : undefined;
-  for (const event of events) await deps.mailer.send(requesterNotice(ticket, system, event));
+  const words = await wordsFor(deps, ticket);
+  for (const event of events) await deps.mailer.send(requesterNotice(ticket, words, event));
 }
 
 /**
@@ -444,16 +445,16 @@ async function emailPhase(
   phase: WaitPhase,
 ): Promise<number> {
   const wait = openWait(ticket);
-  const system = ticket.system ? await deps.directory.system(ticket.system) : undefined;
+  const words = await wordsFor(deps, ticket);
   // An escalation links only those it reached; an overdue revocation links everyone asked, again.
   const linked =
     phase === 'escalated' && task.kind !== 'fulfilment'
       ? (wait?.escalatedTo ?? []).filter((id) => task.assignees.includes(id))
       : task.assignees;
-  await emailLinks(deps, { ticket, system, task, people: linked, phase });
+  await emailLinks(deps, { ticket, words, task, people: linked, phase });
   const told = phase === 'escalated' && task.kind === 'fulfilment' ? (wait?.escalatedTo ?? []) : [];
   for (const owner of told) {
-    await deps.mailer.send(fulfilmentOverdueEmail({ ticket, system, to: owner, deadline: task.deadline }));
+    await deps.mailer.send(fulfilmentOverdueEmail({ ticket, words, to: owner, deadline: task.deadline }));
   }
   return linked.length + told.length;
 }
@@ -486,14 +487,14 @@ export async function emailLinks(
   deps: LinkMailDeps,
   request: {
     ticket: Ticket;
-    system: System | undefined;
+    words: TicketWords;
     task: TaskRecord;
     people: readonly string[];
     phase: WaitPhase;
     handedOver?: string;
   },
 ): Promise<void> {
-  const { ticket, system, task, phase } = request;
+  const { ticket, words, task, phase } = request;
   const expiresAt = linkExpiry(task, deps.clock.now(), deps.settings.timeScale ?? 1);
   for (const assignee of request.people) {
     const url = await mintLink(deps, {
@@ -503,13 +504,20 @@ export async function emailLinks(
       identity: assignee,
       expiresAt,
     });
-    const email = { ticket, system, to: assignee, url, deadline: expiresAt, phase };
+    const email = { ticket, words, to: assignee, url, deadline: expiresAt, phase };
     await deps.mailer.send(
       task.kind === 'approval'
         ? approvalRequestEmail({
             ...email,
+            stageIndex: task.stageIndex ?? 0,
             // Per reader: a delegate is told whom they stand in for.
-            why: await approvalExplanation(deps.directory, ticket, task.stageIndex ?? 0, system, assignee),
+            why: await approvalExplanation(
+              deps.directory,
+              ticket,
+              task.stageIndex ?? 0,
+              words.system,
+              assignee,
+            ),
             handedOver: request.handedOver,
           })
         : task.kind === 'revoke'

@@ -146,7 +146,7 @@ export class TicketsApi extends Construct {
           reason:
             route.auth === 'session'
               ? `${route.method} ${route.path} has auth: session in the route table: a console page, whose handler checks the session cookie (the JWT authorizer reads no cookies).`
-              : `${route.method} ${route.path} has auth: none in the route table: its handler authenticates the request itself (an emailed link's token, the sign-in flow's state), not the gateway.`,
+              : `${route.method} ${route.path} has auth: none in the route table: it is public (the API description), or its handler authenticates the request itself (an emailed link's token, the sign-in flow's state), not the gateway.`,
         });
       }
     }

@@ -35,6 +35,18 @@ describe('the reference routes through the local server', () => {
       expect(result.valid, result.valid ? '' : compileErrors(result)).toBe(true);
     });
 
+    it('answers without a token, since an API description is public', async () => {
+      // Prepare
+      const nobody = tollgate.anonymous;
+
+      // Act
+      const response = await nobody.get<OpenApiDocument>('/openapi.json');
+
+      // Assess
+      expect(response.status, response.text).toBe(200);
+      expect(response.body.paths['/openapi.json']?.get?.security).toEqual([]);
+    });
+
     it('lists every route of the route table that the stack deploys, and no local-only route', async () => {
       // Prepare
       const alex = await tollgate.as(people.alex);

@@ -128,7 +128,9 @@ describe('POST /requests/{id}/cancel', () => {
     expect(after.body.items.map((item) => item.ticket.id)).not.toContain(id);
     // The emails: to the approver, and to the requester
     const toManager = await h.emailTo(manager, id, 'Cancelled');
-    expect(toManager.text).toContain(`${requester} cancelled the request for github-write`);
+    expect(toManager.text).toContain(
+      `Alex Developer <${requester}> cancelled the request for Push to repositories (github-write)`,
+    );
     expect(toManager.text).toContain('Reason: The release moved to next quarter');
     expect(toManager.text).toContain('the link you were sent no longer works');
     expect(toManager.links).toEqual([]);

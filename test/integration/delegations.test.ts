@@ -116,7 +116,9 @@ describe('reassigning a pending stage', () => {
       reason: 'On leave this week',
       data: { stage: 'manager', index: 0, from: [people.erin], to: people.dana },
     });
-    expect(danasEmail.text).toContain(`${people.erin} reassigned this approval to you: On leave this week`);
+    expect(danasEmail.text).toContain(
+      `Erin Lead <${people.erin}> reassigned this approval to you: On leave this week`,
+    );
     expect(danasEmail.text).toContain("in place of Alex Developer's manager");
     expect(decided.status).toBe(200);
     const ticket = await client.ticketWhen(people.alex, id, (t) => t.status === 'fulfilling');
@@ -170,8 +172,8 @@ describe('reassigning a pending stage', () => {
     expect(reassigned.status).toBe(200);
     expect(reassigned.body.timeline.at(-1)).toMatchObject({ type: 'reassigned', actor: people.sara });
     const told = await eventually(async () => (await emailsAbout(people.fiona, id, 'Reassigned'))[0]);
-    expect(told.text).toContain(`${people.sara} reassigned the approval`);
-    expect(told.text).toContain(`to ${people.dana}: Fiona is travelling`);
+    expect(told.text).toContain(`Sara SecOps <${people.sara}> reassigned the approval`);
+    expect(told.text).toContain(`to Dana Chief <${people.dana}>: Fiona is travelling`);
     expect(told.links).toEqual([]);
     await client.linkFor(people.dana, id, 'Approval needed (reassigned to you)');
   });

@@ -96,7 +96,7 @@ describe('an approval nobody answers', () => {
     const escalatedNotice = await emailTo(requester, id, 'Escalated');
     const approvedNotice = await emailTo(requester, id, 'Approved');
     expect(escalatedNotice.text).toContain(managersManager);
-    expect(approvedNotice.text).toContain(`Approved by ${managersManager} (manager)`);
+    expect(approvedNotice.text).toContain(`Approved by Dana Chief <${managersManager}>, as the manager`);
     await emailTo(fulfiller, id, 'To fulfil');
   });
 
@@ -115,12 +115,16 @@ describe('an approval nobody answers', () => {
 
     // Assess
     expect(decided.status).toBe(200);
+    expect(decided.html).toContain('<h1>You denied the request</h1>');
+    expect(decided.html).toContain(
+      `The request is closed as denied, and Alex Developer &#60;${requester}&#62; is emailed, with your words.`,
+    );
     expect(late.status).toBe(409);
     expect(late.csrf).toBeNull();
     const ticket = await client.ticketWhen(requester, id, (current) => current.status === 'closed');
     expect(ticket).toMatchObject({ closure: 'rejected' });
     const denied = await emailTo(requester, id, 'Denied');
-    expect(denied.text).toContain(`Denied by ${manager}`);
+    expect(denied.text).toContain(`Denied by Erin Lead <${manager}>.`);
     expect(denied.text).toContain('not this week');
   });
 

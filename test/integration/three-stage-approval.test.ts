@@ -48,7 +48,10 @@ describe('a three-stage request, decided through the emailed links', () => {
     );
     const page = await client.openLink(toManager.link);
     expect(page.html).toContain('(rule manager-approval)');
-    expect((await client.submitLink(toManager.link, { decision: 'approve' })).status).toBe(200);
+    const managerDecided = await client.submitLink(toManager.link, { decision: 'approve' });
+    expect(managerDecided.status).toBe(200);
+    expect(managerDecided.html).toContain('<h1>You approved the request</h1>');
+    expect(managerDecided.html).toContain('Next, the system owner is asked to approve it');
 
     // The system owner next: Sam owns the account
     const toOwner = await approvalEmail(people.sam, id);
@@ -56,11 +59,14 @@ describe('a three-stage request, decided through the emailed links', () => {
       "Needs your approval as the owner of AWS production account, after the manager's approval, and then security's",
     );
     expect(toOwner.text).toContain('(rule high-admin-system-owner)');
+    expect(toOwner.text).toContain(`Already approved by Erin Lead <${people.erin}>, as the manager`);
     expect((await client.submitLink(toOwner.link, { decision: 'approve' })).status).toBe(200);
 
     // Security last: Sam is in the security group but decided a stage already, so only Sara is asked
     const toSecurity = await approvalEmail(people.sara, id);
     expect(toSecurity.text).toContain('(rule critical-admin-security)');
+    expect(toSecurity.text).toContain(`Already approved by Erin Lead <${people.erin}>, as the manager`);
+    expect(toSecurity.text).toContain(`and Sam Security <${people.sam}>, as the system owner`);
     const securityStage = (await client.ticket(people.aude, id)).approvals[2];
     expect(securityStage?.candidates).toEqual([people.sara]);
     expect((await client.submitLink(toSecurity.link, { decision: 'approve' })).status).toBe(200);

@@ -30,6 +30,17 @@ async function file(body: Record<string, unknown> = githubWrite): Promise<string
   return ticket.id;
 }
 
+/** The manager's inbox item for ticket `id`, once its approval email is out. */
+async function inboxTask(id: string): Promise<{ id: string } | undefined> {
+  await client.linkFor(manager, id, 'Approval needed');
+  const inbox = await client.call<{ items: { id: string; ticket: { id: string } }[] }>(
+    manager,
+    'GET',
+    '/approvals',
+  );
+  return inbox.body.items.find((item) => item.ticket.id === id);
+}
+
 describe('an access request from intake to closure through emailed links', () => {
   it('is approved by the manager, fulfilled, and closed as fulfilled with a complete chained timeline', async () => {
     // Prepare
@@ -187,16 +198,41 @@ describe('an access request from intake to closure through emailed links', () =>
     expect(page.html).toContain('expired');
   });
 
+  it('answers an inbox decision and a fulfilment report with what was recorded and what comes next', async () => {
+    // Prepare
+    const id = await file();
+    const task = await inboxTask(id);
+
+    // Act
+    const decided = await client.call(manager, 'POST', `/approvals/${task?.id}/decision`, {
+      decision: 'approve',
+      comment: 'release week',
+    });
+    await client.linkFor(fulfiller, id, 'To fulfil');
+    const reported = await client.call(fulfiller, 'POST', `/requests/${id}/fulfilment`, { result: 'done' });
+
+    // Assess
+    expect(decided.status).toBe(200);
+    expect(decided.body).toMatchObject({
+      recorded: 'approved',
+      ticketId: id,
+      stage: 'manager',
+      by: manager,
+      comment: 'release week',
+      next: { step: 'fulfilment', asked: expect.arrayContaining([fulfiller]) },
+    });
+    expect(reported.status).toBe(200);
+    expect(reported.body).toMatchObject({
+      recorded: 'done',
+      by: fulfiller,
+      next: { step: 'closed', closure: 'fulfilled' },
+    });
+  });
+
   it('keeps requesters out of their own approval: the inbox decision of a non-approver is refused', async () => {
     // Prepare
     const id = await file();
-    await client.linkFor(manager, id, 'Approval needed');
-    const inbox = await client.call<{ items: { id: string; ticket: { id: string } }[] }>(
-      manager,
-      'GET',
-      '/approvals',
-    );
-    const task = inbox.body.items.find((item) => item.ticket.id === id);
+    const task = await inboxTask(id);
 
     // Act
     const byRequester = await client.call(requester, 'POST', `/approvals/${task?.id}/decision`, {

@@ -51,6 +51,21 @@ describe('renderEmail', () => {
     expect(text).toContain('Deny: http://127.0.0.1:3000/a/deny-token');
   });
 
+  it('shows the address of every button in plain text beneath it, for clients that show no buttons', () => {
+    // Prepare
+    const content = approval;
+
+    // Act
+    const { html } = renderEmail(content);
+
+    // Assess
+    const shown = [...html.matchAll(/Or open this address: <a [^>]*>([^<]*)<\/a>/g)].map((match) => match[1]);
+    expect(shown).toEqual([
+      'http://127.0.0.1:3000/a/approve-token?stage=1&amp;ticket=T1',
+      'http://127.0.0.1:3000/a/deny-token',
+    ]);
+  });
+
   it('carries the title, paragraphs, rows and footer in the text part unescaped', () => {
     // Prepare
     const content = approval;

@@ -1,4 +1,5 @@
 import type { Ticket } from '../ticket';
+import { listInWords as list } from '../wording';
 
 /** The names a sentence about a ticket uses: display names where the directory has them. */
 export interface TicketNames {
@@ -65,6 +66,3 @@ export function explainApproval(
     '.',
   ].join('');
 }
-
-const list = (items: string[]): string =>
-  items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;

@@ -1,4 +1,5 @@
 import { decideApproval } from '../../app/decisions';
+import { whatWasRecorded } from '../../domain/recorded';
 import { parseOrThrow } from '../../domain/validation';
 import { httpRoute, json } from './route';
 import { decisionBodySchema } from './schemas';
@@ -12,5 +13,5 @@ export const handler = httpRoute({ jsonBody: true }, async ({ caller, body, para
     comment,
     via: 'inbox',
   });
-  return json(200, ticket);
+  return json(200, whatWasRecorded(ticket));
 });

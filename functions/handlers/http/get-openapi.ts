@@ -1,6 +1,9 @@
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
 import { buildOpenApiDocument } from './openapi';
-import { httpRoute, json } from './route';
+import { type HttpEvent, type HttpResult, json } from './route';
 
-export const handler = httpRoute({}, async () =>
+/** Public (auth: none): the description is the route table's, the same for every reader. */
+export const handler = middy<HttpEvent, HttpResult, Error, Context>().handler(async () =>
   json(200, buildOpenApiDocument({ includeLocalOnly: false })),
 );

@@ -6,11 +6,12 @@ import { actOnLink, type LinkAction, viewLink } from '../../app/links';
 import { hashLinkToken } from '../../app/workflow-steps';
 import { ForbiddenError } from '../../domain/errors';
 import { extensionBodySchema } from '../../domain/extension';
+import { whatWasRecorded } from '../../domain/recorded';
 import { parseOrThrow } from '../../domain/validation';
 import { logger } from '../deps';
 import { getPolicyDeps } from '../policy-deps';
 import { HttpError, toErrorResponse } from './http-errors';
-import { confirmationPage, extensionPage, messagePage } from './pages';
+import { confirmationPage, extensionPage, messagePage, recordedPage } from './pages';
 import { type HttpEvent, type HttpResult, MAX_BODY_BYTES } from './route';
 
 /**
@@ -41,12 +42,7 @@ export const handler = middy<HttpEvent, HttpResult, Error, Context>().handler(as
         `Your request to extend ${view.grant.id} was filed as ticket ${ticket.id}: it is decided like any request, and you are emailed how it goes.`,
       );
     }
-    const outcome = ticket.approvals.some((approval) => approval.decision === 'deny') ? 'denied' : 'recorded';
-    return messagePage(
-      200,
-      'Thank you',
-      `Your answer on ticket ${ticket.id} was ${outcome}. You can close this page.`,
-    );
+    return recordedPage(view, whatWasRecorded(ticket));
   } catch (error) {
     return errorPage(error, event.requestContext.requestId);
   }

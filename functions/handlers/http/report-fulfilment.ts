@@ -1,5 +1,6 @@
 import { reportFulfilment } from '../../app/decisions';
 import { taskId } from '../../app/workflow-steps';
+import { whatWasRecorded } from '../../domain/recorded';
 import { parseOrThrow } from '../../domain/validation';
 import { httpRoute, json } from './route';
 import { fulfilmentBodySchema } from './schemas';
@@ -13,5 +14,5 @@ export const handler = httpRoute({ jsonBody: true }, async ({ caller, body, para
     note,
     via: 'inbox',
   });
-  return json(200, ticket);
+  return json(200, whatWasRecorded(ticket));
 });
