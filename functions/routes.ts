@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { analyticsQuery, reportListQuery } from './app/analytics';
 import { exportRequestSchema } from './app/audit-exports';
 import { replacePoliciesSchema } from './app/policies';
 import { simulationRequestSchema } from './app/simulations';
@@ -8,6 +9,7 @@ import { extensionBodySchema } from './domain/extension';
 import { grantViewSchema } from './domain/grants';
 import { requestBodySchema } from './domain/intake';
 import {
+  analyticsReportSchema,
   assignBodySchema,
   auditExportSchema,
   cancelBodySchema,
@@ -32,6 +34,7 @@ import {
   reassignmentBodySchema,
   revokeGrantBodySchema,
   simulationSchema,
+  storedReportListSchema,
   ticketListSchema,
   ticketSchema,
   verificationReportSchema,
@@ -554,6 +557,34 @@ export const routes: Route[] = [
       200: { description: 'The job', schema: auditExportSchema },
       ...failures,
       404: { description: 'No export has this id', schema: errorSchema },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/analytics',
+    handler: 'http/get-analytics',
+    auth: 'jwt',
+    operationId: 'getAnalytics',
+    summary:
+      'The analytics of a period of whole UTC days: volume, resolution and approval times, rates, SLA breaches, satisfaction, governance signals and rule candidates (auditor, security, admin)',
+    query: analyticsQuery,
+    responses: {
+      200: { description: 'The report', schema: analyticsReportSchema },
+      ...failures,
+    },
+  },
+  {
+    method: 'GET',
+    path: '/analytics/reports',
+    handler: 'http/list-analytics-reports',
+    auth: 'jwt',
+    operationId: 'listAnalyticsReports',
+    summary:
+      'The weekly reports stored by the weekly-report schedule, newest first (auditor, security, admin)',
+    query: reportListQuery,
+    responses: {
+      200: { description: 'One page of stored reports', schema: storedReportListSchema },
+      ...failures,
     },
   },
   {
