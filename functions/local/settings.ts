@@ -20,6 +20,8 @@ const settingsSchema = z
     TOLLGATE_S3_PORT: port.optional(),
     TOLLGATE_TIME_SCALE: z.coerce.number().positive().max(1).default(1),
     TOLLGATE_QUIET: z.enum(['true', 'false']).default('false'),
+    /** Seed three months of demo history on the first start (local/demo-history.ts); tests start without. */
+    TOLLGATE_DEMO_HISTORY: z.enum(['true', 'false']).default('true'),
   })
   .transform((env) => {
     const next = (offset: number) => (env.PORT === 0 ? 0 : env.PORT + offset);
@@ -34,6 +36,7 @@ const settingsSchema = z
       s3Port: env.TOLLGATE_S3_PORT ?? next(5),
       timeScale: env.TOLLGATE_TIME_SCALE,
       quiet: env.TOLLGATE_QUIET === 'true',
+      demoHistory: env.TOLLGATE_DEMO_HISTORY === 'true',
     };
   });
 

@@ -127,3 +127,40 @@ describe('analytics through the API', () => {
     expect(stored.map((rollup) => rollup.day)).toEqual([yesterday]);
   });
 });
+
+describe('the demo history of a first npm start', () => {
+  let tollgate: TollgateProcess;
+  let client: TollgateClient;
+
+  beforeAll(async () => {
+    tollgate = await startTollgate({ env: { TOLLGATE_DEMO_HISTORY: 'true' } });
+    client = new TollgateClient(tollgate.url);
+  }, 120_000);
+
+  afterAll(async () => {
+    await tollgate?.stop();
+    if (tollgate) removeDataDir(tollgate.dataDir);
+  });
+
+  it("shows in the week's report a department's recurring requests, a rubber-stamp approver and a rule candidate", async () => {
+    // Act
+    const { body } = await client.call<AnalyticsReport>(people.aude, 'GET', '/analytics');
+
+    // Assess
+    expect(body.signals.recurringRequests).toMatchObject([
+      { department: 'Finance', entitlement: 'wiki-edit' },
+    ]);
+    expect(body.signals.rubberStampApprovers.map((signal) => signal.approver)).toEqual([people.erin]);
+    expect(body.ruleCandidates.map((candidate) => candidate.entitlement)).toContain('github-read');
+  });
+
+  it('verifies in the audit trail, every chain intact', async () => {
+    // Act
+    await client.runSchedule('audit-checkpoint');
+    const verified = await client.runSchedule<{ ok: boolean; counts: { intact: number } }>('audit-verify');
+
+    // Assess
+    expect(verified.ok).toBe(true);
+    expect(verified.counts.intact).toBeGreaterThan(100);
+  });
+});
