@@ -497,7 +497,7 @@ export class HistoryScript {
 const weightOf = (filing: Filing) => (filing.requester.id === filing.beneficiary.id ? 4 : 1);
 
 /** A small, fast PRNG (mulberry32): the script needs the same sequence every run, not unpredictability. */
-function seededRandom(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

@@ -167,10 +167,8 @@ export class ReportBuilder {
     addCounts(this.volume.byUrgency, submitted.byUrgency);
     for (const [key, asked] of Object.entries(submitted.requests)) {
       const group = mapEntry(this.requests, key, () => ({ people: new Set<string>(), tickets: [] }));
-      for (const [ticket, person] of asked) {
-        group.people.add(person);
-        group.tickets.push(ticket);
-      }
+      for (const person of asked.people) group.people.add(person);
+      group.tickets.push(...asked.tickets.slice(0, MAX_LISTED - group.tickets.length));
     }
     this.reRequests.push(...submitted.reRequests);
 
@@ -287,7 +285,7 @@ export class ReportBuilder {
       .map(([key, group]) => ({
         ...splitPatternKey(key),
         people: [...group.people].sort(),
-        tickets: group.tickets.slice(0, MAX_LISTED),
+        tickets: group.tickets,
       }));
     return signals
       .sort((a, b) => b.people.length - a.people.length || keyOf(a).localeCompare(keyOf(b)))

@@ -18,8 +18,11 @@ export function feedbackOf(ticket: object): Feedback | null {
 
 export type Counts = Record<string, number>;
 
-/** One person's request for one entitlement: the signals name both. */
-export type Asked = [ticketId: string, person: string];
+/** Who asked for one entitlement in one department that day, and the first few of their tickets. */
+export interface Asked {
+  people: string[];
+  tickets: string[];
+}
 
 /** How an approver decided the stages they closed, and how fast. */
 export interface ApproverDay {
@@ -67,8 +70,8 @@ export interface DayRollup {
     byDepartment: Counts;
     byEntitlement: Counts;
     byUrgency: Counts;
-    /** Access requests by `department|system|entitlement`: who asked, in which ticket. */
-    requests: Record<string, Asked[]>;
+    /** Access requests by `department|system|entitlement`. */
+    requests: Record<string, Asked>;
     reRequests: ReRequest[];
   };
   resolved: {
@@ -97,8 +100,11 @@ export interface DayRollup {
   };
 }
 
-/** How many tickets a day keeps as evidence per approver, pattern and entitlement. */
-export const EVIDENCE_PER_DAY = 20;
+/**
+ * How many tickets a day keeps as evidence per approver, pattern and request group: enough to open
+ * a few, few enough that a busy day's rollup (thousands of tickets) stays well within one item.
+ */
+export const EVIDENCE_PER_DAY = 5;
 const SLOWEST_PER_DAY = 3;
 
 /** The key a department's requests for one entitlement share. */
@@ -176,8 +182,10 @@ export class DayRollupBuilder {
     bump(s.byUrgency, ticket.urgency);
     if (ticket.type !== 'access' || !ticket.system || !ticket.entitlement) return;
     const key = patternKey(ticket.department, ticket.system, ticket.entitlement);
-    s.requests[key] ??= [];
-    s.requests[key].push([ticket.id, ticket.beneficiary]);
+    const asked = s.requests[key] ?? { people: [], tickets: [] };
+    s.requests[key] = asked;
+    if (!asked.people.includes(ticket.beneficiary)) asked.people.push(ticket.beneficiary);
+    keepFirst(asked.tickets, ticket.id);
     if (previousGrantEnd && previousGrantEnd <= ticket.createdAt) {
       s.reRequests.push({
         ticket: ticket.id,

@@ -4,9 +4,11 @@ import { DDSketch } from '@datadog/sketches-js';
 export const RELATIVE_ACCURACY = 0.01;
 
 /**
- * A DDSketch as a rollup stores it: its dense bins from the lowest key, with the summary figures.
- * Written out by hand because the library's own serialisation needs protobufjs, which Tollgate does
- * not ship; the bins are what a merge adds up, so nothing of the sketch's guarantee is lost.
+ * A DDSketch as a rollup stores it: its non-empty bins (keys and counts, keys ascending), with the
+ * summary figures. Written out by hand because the library's own serialisation needs protobufjs,
+ * which Tollgate does not ship; the bins are what a merge adds up, so nothing of the sketch's
+ * guarantee is lost. Only the non-empty ones are kept: most sketches of a day (an approver's, an
+ * entitlement's) hold a few values spread over hundreds of bins.
  */
 export interface StoredSketch {
   count: number;
@@ -14,9 +16,8 @@ export interface StoredSketch {
   min: number;
   max: number;
   zeros: number;
-  /** The key of `bins[0]`. */
-  firstKey: number;
-  bins: number[];
+  keys: number[];
+  counts: number[];
 }
 
 /** What a report shows of a sketch: hours, to the sketch's 1%. */
@@ -35,9 +36,16 @@ export function addSeconds(sketch: DDSketch, seconds: number): void {
 
 export function storeSketch(sketch: DDSketch): StoredSketch {
   const { store } = sketch;
-  const bins: number[] = [];
+  const keys: number[] = [];
+  const counts: number[] = [];
   if (store.count > 0) {
-    for (let key = store.minKey; key <= store.maxKey; key++) bins.push(store.bins[key - store.offset] ?? 0);
+    for (let key = store.minKey; key <= store.maxKey; key++) {
+      const count = store.bins[key - store.offset] ?? 0;
+      if (count > 0) {
+        keys.push(key);
+        counts.push(count);
+      }
+    }
   }
   return {
     count: sketch.count,
@@ -45,17 +53,15 @@ export function storeSketch(sketch: DDSketch): StoredSketch {
     min: sketch.count > 0 ? sketch.min : 0,
     max: sketch.count > 0 ? sketch.max : 0,
     zeros: sketch.zeroCount,
-    firstKey: store.count > 0 ? store.minKey : 0,
-    bins,
+    keys,
+    counts,
   };
 }
 
 /** Adds a stored sketch into `into`, as DDSketch's merge would. */
 export function mergeStored(into: DDSketch, stored: StoredSketch): void {
   if (stored.count === 0) return;
-  for (const [index, weight] of stored.bins.entries()) {
-    if (weight > 0) into.store.add(stored.firstKey + index, weight);
-  }
+  for (const [index, key] of stored.keys.entries()) into.store.add(key, stored.counts[index] ?? 0);
   into.zeroCount += stored.zeros;
   into.min = into.count === 0 ? stored.min : Math.min(into.min, stored.min);
   into.max = into.count === 0 ? stored.max : Math.max(into.max, stored.max);

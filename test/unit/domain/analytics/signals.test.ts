@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CompiledPolicySet } from '../../../../functions/adapters/cedar/engine';
 import { compilePolicyFolder } from '../../../../functions/adapters/cedar/policy-files';
+import { EVIDENCE_PER_DAY } from '../../../../functions/domain/analytics/rollup';
 import type { GrantView } from '../../../../functions/domain/grants';
 import { at, made, reportFor, rollupsOf } from './histories';
 
@@ -112,7 +113,7 @@ describe('governance signals', () => {
       expect(signals.rubberStampApprovers).toMatchObject([
         { approver: 'rita@x.com', decisions: 10, approvalRate: 1 },
       ]);
-      expect(signals.rubberStampApprovers[0]?.tickets).toHaveLength(10);
+      expect(signals.rubberStampApprovers[0]?.tickets).toHaveLength(EVIDENCE_PER_DAY);
     });
 
     it('does not name an approver with fewer decisions than the threshold', () => {
