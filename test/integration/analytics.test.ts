@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoAnalyticsStore } from '../../functions/adapters/dynamodb/analytics-store';
@@ -15,6 +17,22 @@ import { TollgateClient } from '../support/workflow-client';
  * GET /analytics, GET /analytics/reports and the two schedules against the local system: a few
  * tickets filed and played through today, then read back as figures.
  */
+const run = promisify(execFile);
+const root = new URL('../../', import.meta.url).pathname;
+
+/** `npm run analytics` as a child process; answers its exit code and output. */
+async function analyticsCli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'bin/analytics.ts', ...args], {
+      cwd: root,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
 describe('analytics through the API', () => {
   let tollgate: TollgateProcess;
   let client: TollgateClient;
@@ -113,6 +131,32 @@ describe('analytics through the API', () => {
       message.subject.startsWith('Tollgate weekly report'),
     );
     expect(mail?.to).toContain(people.aude);
+  });
+
+  it('prints the figures as tables with npm run analytics, and the API JSON with --format json', async () => {
+    // Act
+    const table = await analyticsCli('--url', tollgate.url);
+    const json = await analyticsCli(
+      '--url',
+      tollgate.url,
+      '--from',
+      today,
+      '--to',
+      today,
+      '--format',
+      'json',
+    );
+    const bad = await analyticsCli('--from', 'yesterday');
+
+    // Assess
+    expect(table.code).toBe(0);
+    expect(table.stdout).toContain('Key figures');
+    expect(table.stdout).toMatch(/erin\.lead@example\.com\s+1\s+1\s+0/);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      period: { from: today, to: today },
+      volume: { total: 2 },
+    });
+    expect(bad.code).toBe(2);
   });
 
   it('stores the rollup of yesterday on its nightly schedule', async () => {
