@@ -71,6 +71,7 @@ export function launchLocalSystem(repoRoot: string, options: LaunchOptions = {})
         TOLLGATE_DATA_DIR: dataDir,
         TOLLGATE_STORE: 'disk',
         TOLLGATE_QUIET: 'true',
+        TOLLGATE_DEMO_HISTORY: 'false',
       },
     },
   );

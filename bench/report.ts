@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import type { AnalyticsBenchResult } from './analytics';
 import { AUDIT, type AuditExportResult, type AuditSeed, type AuditVerifyResult } from './audit';
 import type { BundleResults } from './bundles';
 import { ASSUMPTIONS, type CostEstimate, PRICES, PRICES_AS_OF } from './cost';
@@ -42,6 +43,8 @@ export interface Results {
   restart?: RestartResult;
   /** Cedar per call and per decision (bench/policies.ts); absent in results from before it. */
   policies?: PolicyResults;
+  /** The analytics rollups over a generated history, and report times (bench/analytics.ts); absent before it. */
+  analytics?: AnalyticsBenchResult;
   /** One policy simulation over a recorded history (bench/simulation.ts); absent in results from before it. */
   simulation?: SimulationResult;
   /** From a grant's `until` to its revoke task emailed (bench/revocations.ts); absent in results from before it. */
@@ -174,7 +177,7 @@ function markdown(results: Results): string {
     measuredOn(results),
     'Written by `npm run bench`; `results.json` holds the same figures. `npm run bench -- <part> ...` runs only the',
     'parts named (`latency`: the scenarios and the lifecycle; `load`, `bundles`, `memory`, `restart`, `policies`, `simulation`,',
-    '`revocation-lag`, `sweep-reads`, `audit-export`, `audit-verify`)',
+    '`revocation-lag`, `sweep-reads`, `audit-export`, `audit-verify`, `analytics`)',
     'and keeps the other sections.',
     '',
     'Intake is `POST /requests` through the local system (`bin/local.ts`, dynalite on disk); PutItem is a',
@@ -209,6 +212,7 @@ function markdown(results: Results): string {
     ...(results.sweepReads ? sweepReadsSection(results.sweepReads) : []),
     ...(results.auditExport ? auditExportSection(results.auditExport) : []),
     ...(results.auditVerify ? auditVerifySection(results.auditVerify) : []),
+    ...(results.analytics ? analyticsSection(results.analytics) : []),
   ].join('\n');
 }
 
@@ -244,6 +248,47 @@ function policySection(results: PolicyResults): string[] {
       ]),
     ),
     '',
+  ];
+}
+
+function analyticsSection(analytics: AnalyticsBenchResult): string[] {
+  const mb = (bytes: number) => `${round(bytes / 1024 / 1024)} MB`;
+  return [
+    '## Analytics rollups',
+    '',
+    `${analytics.tickets} generated tickets over ${analytics.days} days, in a process of its own (\`BENCH_ANALYTICS_TICKETS\`; the issue's run is 1,000,000):`,
+    "each day's tickets made, rolled up (functions/domain/analytics/rollup.ts) and dropped, the rollup written to a file as the JSON the store holds.",
+    'Then the report of the last 7, 30 and 90 days from those rollups, parsed as read from the store (median of 5 runs).',
+    '',
+    ...markdownTable(
+      [
+        { title: 'tickets', align: 'right' },
+        { title: 's', align: 'right' },
+        { title: 'tickets/s', align: 'right' },
+        { title: 'RSS after a quarter', align: 'right' },
+        { title: 'peak RSS', align: 'right' },
+        { title: 'rollups', align: 'right' },
+        { title: 'largest day', align: 'right' },
+        ...Object.keys(analytics.reportMs).map((period) => ({
+          title: `report ${period} (ms)`,
+          align: 'right' as const,
+        })),
+        { title: 'verdict', align: 'left' },
+      ],
+      [
+        [
+          analytics.tickets,
+          analytics.seconds,
+          analytics.ticketsPerSecond,
+          mb(analytics.rssAfterQuarter),
+          mb(analytics.peakRss),
+          mb(analytics.rollupBytes),
+          `${round(analytics.largestRollupBytes / 1024)} KB`,
+          ...Object.values(analytics.reportMs),
+          analytics.pass ? 'pass (< 60 s, RSS < 300 MB)' : 'FAIL (target < 60 s, RSS < 300 MB)',
+        ],
+      ],
+    ),
   ];
 }
 

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LOCAL_TABLE_NAME } from '../functions/local/dynamodb';
+import { ANALYTICS, measureAnalyticsApart } from './analytics';
 import { measureAudit } from './audit';
 import { measureBundles } from './bundles';
 import { costPerTicket } from './cost';
@@ -61,6 +62,7 @@ const PARTS = [
   'sweep-reads',
   'audit-export',
   'audit-verify',
+  'analytics',
 ] as const;
 type Part = (typeof PARTS)[number];
 
@@ -82,7 +84,9 @@ type Part = (typeof PARTS)[number];
  * - sweep-reads: what one revocation sweep reads at 10,000 active grants, 100 of them due (BENCH_SWEEP_GRANTS,
  *   BENCH_SWEEP_DUE);
  * - audit-export, audit-verify: one export through the API, and a checkpoint then `audit:verify`, over 10,000 and
- *   100,000 recorded tickets (BENCH_AUDIT_TICKETS sizes a smaller run); both parts share each seeded system.
+ *   100,000 recorded tickets (BENCH_AUDIT_TICKETS sizes a smaller run); both parts share each seeded system;
+ * - analytics: the day rollups streamed over a generated year of tickets in this process (100,000; set
+ *   BENCH_ANALYTICS_TICKETS=1000000 for the issue's run), then the report of 7, 30 and 90 days from them.
  */
 async function main(): Promise<void> {
   const parts = selectedParts(process.argv.slice(2));
@@ -163,6 +167,20 @@ async function main(): Promise<void> {
       });
       for (const line of describeAudit(audit)) console.log(line);
       results = { ...results, ...audit };
+    }
+    if (parts.has('analytics')) {
+      const analytics = await measureAnalyticsApart();
+      const mb = (bytes: number) => round(bytes / 1024 / 1024);
+      console.log(
+        `Analytics: ${analytics.tickets} tickets rolled up in ${analytics.seconds} s (${analytics.ticketsPerSecond}/s), ` +
+          `RSS ${mb(analytics.rssAfterQuarter)} MB after a quarter, peak ${mb(analytics.peakRss)} MB; report ` +
+          `${Object.entries(analytics.reportMs)
+            .map(([period, ms]) => `${period} ${ms} ms`)
+            .join(
+              ', ',
+            )}  ${analytics.pass ? 'pass' : 'FAIL'} (target < ${ANALYTICS.targetSeconds} s, RSS < ${mb(ANALYTICS.targetRssBytes)} MB)`,
+      );
+      results = { ...results, analytics };
     }
     writeResults(benchDir, results);
     console.log('Wrote bench/results.md and bench/results.json');

@@ -17,6 +17,9 @@ async function main(): Promise<void> {
       `Tollgate is running at ${runtime.url}`,
       `  console:     open ${runtime.url}/ and sign in as a demo identity (local OpenID provider at ${runtime.endpoints.openid})`,
       `  data folder: ${settings.dataDir}${runtime.seeded ? ' (seeded with the demo directory and catalog)' : ''}`,
+      ...(runtime.demoHistory
+        ? [`  demo history: ${runtime.demoHistory.tickets} tickets over three months (npm run analytics)`]
+        : []),
       `  emails:      ${runtime.outboxDir} (also GET ${runtime.url}/dev/outbox)`,
       `  DynamoDB:    ${runtime.endpoints.dynamodb}`,
       `  Step Functions: ${runtime.endpoints.stepfunctions}`,

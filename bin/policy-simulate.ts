@@ -3,6 +3,7 @@ import { InvalidPolicySetError } from '../functions/adapters/cedar/engine';
 import { compilePolicyFolder } from '../functions/adapters/cedar/policy-files';
 import type { SimulationView } from '../functions/app/simulations';
 import { describeProblem, type Policies } from '../functions/domain/policy/policy-set';
+import { apiUrl, describeAnswer, Failure, request, runCli, tokenFor, UsageError } from './cli-api';
 import { ProgressLine, simulationReport } from './simulation-report';
 
 const usage = `Replays the recorded policy inputs of past tickets against a candidate policy set, and prints
@@ -24,11 +25,6 @@ failed, 2 bad arguments.`;
 
 const POLL_MS = 500;
 const SPANS: Record<string, number> = { h: 3600_000, d: 86_400_000, w: 7 * 86_400_000 };
-
-/** A problem with what the command was given: printed with the usage, exit code 2. */
-class UsageError extends Error {}
-/** A problem the command met: printed alone, exit code 1. */
-class Failure extends Error {}
 
 interface Options {
   policies: string;
@@ -63,17 +59,11 @@ function readOptions(argv: string[], now: Date): Options | 'help' {
   }
   const to = typeof values.until === 'string' ? dateTime('--until', values.until) : undefined;
   const since = typeof values.since === 'string' ? values.since : '90d';
-  const url = typeof values.url === 'string' ? values.url : 'http://127.0.0.1:3000';
-  try {
-    new URL(url);
-  } catch {
-    throw new UsageError(`--url ${url} is not a URL`);
-  }
   return {
     policies: values.policies,
     from: startOf(since, to ? new Date(to) : now),
     to,
-    url: url.replace(/\/+$/, ''),
+    url: apiUrl(typeof values.url === 'string' ? values.url : undefined),
     as: typeof values.as === 'string' ? values.as : 'ivan.it@example.com',
   };
 }
@@ -116,63 +106,6 @@ function readCandidate(folder: string): Policies {
   }
 }
 
-interface Answer<T> {
-  status: number;
-  body: T;
-}
-
-async function request<T>(
-  options: Options,
-  method: string,
-  path: string,
-  init: { token?: string; body?: unknown } = {},
-): Promise<Answer<T>> {
-  let response: Response;
-  try {
-    response = await fetch(`${options.url}${path}`, {
-      method,
-      headers: {
-        ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
-        ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-    });
-  } catch (error) {
-    const reason = (error as Error & { cause?: Error }).cause?.message ?? (error as Error).message;
-    throw new Failure(`Cannot reach ${options.url} (${reason}): is Tollgate running there (npm start)?`);
-  }
-  const text = await response.text();
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // Not JSON: kept as text for the message.
-  }
-  return { status: response.status, body: body as T };
-}
-
-/** What an error answer says, with each field's message on a line of its own. */
-function describeAnswer(what: string, answer: Answer<unknown>): string {
-  const error = (answer.body as { error?: { message?: string; fields?: Record<string, string> } })?.error;
-  if (!error) return `${what} answered ${answer.status}: ${JSON.stringify(answer.body)}`;
-  const fields = Object.entries(error.fields ?? {}).map(([field, message]) => `  ${field}: ${message}`);
-  return [`${what} answered ${answer.status}: ${error.message}`, ...fields].join('\n');
-}
-
-async function tokenFor(options: Options): Promise<string> {
-  const given = process.env.TOLLGATE_TOKEN;
-  if (given) return given;
-  const answer = await request<{ token?: string }>(options, 'POST', '/dev/token', {
-    body: { identity: options.as },
-  });
-  if (answer.status !== 200 || !answer.body.token) {
-    throw new Failure(
-      `${describeAnswer('POST /dev/token', answer)}\n(/dev/token exists only in local mode: against a deployed system, set TOLLGATE_TOKEN)`,
-    );
-  }
-  return answer.body.token;
-}
-
 type Simulation = SimulationView;
 
 async function main(argv: string[]): Promise<number> {
@@ -212,14 +145,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    if (error instanceof UsageError) {
-      console.error(`${error.message}\n\n${usage}`);
-      process.exit(2);
-    }
-    console.error(error instanceof Error ? error.message : String(error));
-    process.exit(1);
-  },
-);
+runCli(main, usage);

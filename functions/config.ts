@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { thresholdsSchema } from './domain/analytics/thresholds';
 import { deadlineSettingsSchema } from './domain/deadlines';
 import { isDuration } from './domain/duration';
 import {
@@ -7,6 +8,20 @@ import {
   policySimulationStateMachine,
   revocationStateMachine,
 } from './workflow';
+
+/** A setting written as JSON, `{}` when unset. */
+const jsonSetting = () =>
+  z
+    .string()
+    .default('{}')
+    .transform((text, context) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        context.addIssue({ code: 'custom', message: 'must be JSON' });
+        return z.NEVER;
+      }
+    });
 
 /**
  * The settings every handler reads, parsed once at start-up: a missing or bad one fails the cold
@@ -53,18 +68,23 @@ const configSchema = z.object({
    * (functions/domain/deadlines.ts): reminder, escalation and final deadline of approvals and
    * fulfilment; first response, resolution and final deadline of support tickets.
    */
-  DEADLINES: z
+  DEADLINES: jsonSetting().pipe(deadlineSettingsSchema),
+  /**
+   * When each analytics signal is raised, as JSON naming only what differs from the defaults
+   * (functions/domain/analytics/thresholds.ts).
+   */
+  ANALYTICS_THRESHOLDS: jsonSetting().pipe(thresholdsSchema),
+  /** Who the weekly analytics report is emailed to: addresses separated by commas; none sends nothing (it is stored still). */
+  ANALYTICS_RECIPIENTS: z
     .string()
-    .default('{}')
-    .transform((text, context) => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        context.addIssue({ code: 'custom', message: 'must be JSON' });
-        return z.NEVER;
-      }
-    })
-    .pipe(deadlineSettingsSchema),
+    .default('')
+    .transform((text) =>
+      text
+        .split(',')
+        .map((address) => address.trim())
+        .filter((address) => address.length > 0),
+    )
+    .pipe(z.array(z.email())),
   /** The bucket of the audit trail's checkpoints (Object Lock in AWS; the local S3 endpoint's folder locally). */
   AUDIT_BUCKET: z.string().min(3),
   /** The KMS key (ECC_NIST_P256, SIGN_VERIFY) that signs audit checkpoints in AWS, by ARN. */
@@ -134,6 +154,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
     timeScale: settings.TIME_SCALE,
     deadlines: settings.DEADLINES,
     adminDefaultMaxDuration: settings.ADMIN_DEFAULT_MAX_DURATION,
+    analytics: { thresholds: settings.ANALYTICS_THRESHOLDS, recipients: settings.ANALYTICS_RECIPIENTS },
     directoryCacheMs: settings.DIRECTORY_CACHE_SECONDS * 1000,
     audit: {
       bucket: settings.AUDIT_BUCKET,

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { analyticsQuery, reportListQuery } from './app/analytics';
 import { exportRequestSchema } from './app/audit-exports';
 import { replacePoliciesSchema } from './app/policies';
 import { simulationRequestSchema } from './app/simulations';
@@ -9,6 +10,7 @@ import { grantViewSchema } from './domain/grants';
 import { requestBodySchema } from './domain/intake';
 import { recordedSchema } from './domain/recorded';
 import {
+  analyticsReportSchema,
   assignBodySchema,
   auditExportSchema,
   cancelBodySchema,
@@ -33,6 +35,7 @@ import {
   reassignmentBodySchema,
   revokeGrantBodySchema,
   simulationSchema,
+  storedReportListSchema,
   ticketListSchema,
   ticketSchema,
   verificationReportSchema,
@@ -691,6 +694,34 @@ export const routes: Route[] = [
     },
   },
   ...consoleRoutes,
+  {
+    method: 'GET',
+    path: '/analytics',
+    handler: 'http/get-analytics',
+    auth: 'jwt',
+    operationId: 'getAnalytics',
+    summary:
+      'The analytics of a period of whole UTC days: volume, resolution and approval times, rates, SLA breaches, satisfaction, governance signals and rule candidates (auditor, security, admin)',
+    query: analyticsQuery,
+    responses: {
+      200: { description: 'The report', schema: analyticsReportSchema },
+      ...failures,
+    },
+  },
+  {
+    method: 'GET',
+    path: '/analytics/reports',
+    handler: 'http/list-analytics-reports',
+    auth: 'jwt',
+    operationId: 'listAnalyticsReports',
+    summary:
+      'The weekly reports stored by the weekly-report schedule, newest first (auditor, security, admin)',
+    query: reportListQuery,
+    responses: {
+      200: { description: 'One page of stored reports', schema: storedReportListSchema },
+      ...failures,
+    },
+  },
   {
     method: 'POST',
     path: '/dev/token',

@@ -72,6 +72,25 @@ export const schedules: Schedule[] = [
     description:
       'Verify the audit trail: every ticket, grant and admin-log chain against the signed checkpoints; the result is what GET /audit/verify shows',
   },
+  {
+    name: 'analytics-rollup',
+    // Just after midnight UTC: the day before is over, and every rollup is a UTC day.
+    expression: 'cron(15 0 * * ? *)',
+    timeZone: 'UTC',
+    handler: 'scheduled/analytics-rollup',
+    timeoutMinutes: 5,
+    description:
+      "Roll up yesterday's tickets (submitted, resolved, feedback), each read through the index partition of the day, into the day's one analytics rollup",
+  },
+  {
+    name: 'weekly-report',
+    expression: 'cron(0 7 ? * 2 *)',
+    timeZone: 'UTC',
+    handler: 'scheduled/weekly-report',
+    timeoutMinutes: 5,
+    description:
+      'Compute the analytics report of the last seven days, start a policy simulation of each rule candidate, store the report (GET /analytics/reports) and email it to ANALYTICS_RECIPIENTS',
+  },
 ];
 
 export type Cadence = { kind: 'rate'; seconds: number } | { kind: 'cron'; cron: CronSchedule };

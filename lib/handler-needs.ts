@@ -43,7 +43,10 @@ import { type CheckpointAction, grantCheckpointAccess } from './constructs/audit
  *   over a period's ids)
  * - Query on gsi4: grants.list by system (GRANTED#)
  * - Query on gsi5: tickets.entitlementsApprovedFor and .inFlightFor (INFLIGHT#{beneficiary}, sort key
- *   from `{status}#`), grants.dueForRevocation (REVOKE_DUE, then the grants batch-read)
+ *   from `{status}#`), grants.dueForRevocation (REVOKE_DUE, then the grants batch-read),
+ *   analyticsSource.resolvedOn and .feedbackOn (RESOLVED#{day}, FEEDBACK#{day}, then the tickets batch-read)
+ * - Query on the table, analytics: analytics.rollups (ROLLUPS, a range of days) and .reports (REPORTS);
+ *   PutItem: analytics.putRollup and .putReport
  * - Query on gsi6: chains.changedSince (CHANGED#{hour}, each hour from the latest checkpoint's)
  * - Scan on gsi6: chains.changedSince for the first audit checkpoint (every chain there is)
  * - Query on gsi7: tasks.forAssignee and .retire (the inbox entries on links), tickets.executionsToStop,
@@ -363,6 +366,31 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
     table: ['Scan', 'PutItem'],
     checkpoints: ['GetObject', 'ListBucket'],
     signingKey: ['GetPublicKey'],
+  }),
+  // The caller; the period's stored rollups (a Query on ROLLUPS); today's (and any missing day's)
+  // rollup made: the day's submissions on gsi3, their beneficiaries' grants on gsi1, the day's
+  // resolved tickets and feedback on gsi5, each batch-read, the rollup put; the catalog (gsi3,
+  // batch-read) and each system's grants (gsi4, batch-read) for standing grants.
+  'http/get-analytics': needs({
+    table: ['GetItem', 'BatchGetItem', 'PutItem', 'Query'],
+    indexes: ['gsi1', 'gsi3', 'gsi4', 'gsi5'],
+  }),
+  // The caller; a page of stored reports (a Query on REPORTS).
+  'http/list-analytics-reports': needs({ table: ['GetItem', 'Query'] }),
+  // Yesterday's rollup, made as GET /analytics makes one.
+  'scheduled/analytics-rollup': needs({
+    table: ['BatchGetItem', 'PutItem', 'Query'],
+    indexes: ['gsi1', 'gsi3', 'gsi5'],
+  }),
+  // The week's report as GET /analytics computes it; for each rule candidate the live policies read,
+  // the candidate set compiled with Cedar, stored, and its simulation job put and started; the report
+  // put and emailed.
+  'scheduled/weekly-report': needs({
+    table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'Query'],
+    indexes: ['gsi1', 'gsi3', 'gsi4', 'gsi5'],
+    workflow: { 'policy-simulation': ['StartExecution'] },
+    email: true,
+    policies: true,
   }),
   // The job and the candidate version read; the period's tickets counted (first step) and a page of
   // them read on gsi3, the tickets and their snapshots batch-read; the step written on the job.

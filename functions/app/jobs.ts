@@ -36,7 +36,13 @@ export function periodOf(
 }
 
 /** A new job of this kind, queued, for `caller` at `at`. */
-export function newJob<P>(id: string, kind: Job['kind'], caller: Identity, at: string, params: P) {
+export function newJob<P>(
+  id: string,
+  kind: Job['kind'],
+  caller: Pick<Identity, 'id'>,
+  at: string,
+  params: P,
+) {
   return {
     id,
     kind,

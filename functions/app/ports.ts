@@ -1,3 +1,5 @@
+import type { AnalyticsReport } from '../domain/analytics/report';
+import type { DayRollup } from '../domain/analytics/rollup';
 import type { AdminEvent } from '../domain/audit/admin-events';
 import type { ChainHead, SignedCheckpoint } from '../domain/audit/checkpoint';
 import type { VerificationReport } from '../domain/audit/verification';
@@ -614,4 +616,34 @@ export interface AuditPublicKey {
 export interface VerificationResults {
   put(report: VerificationReport): Promise<void>;
   latest(): Promise<VerificationReport | undefined>;
+}
+
+/** Tickets of one day through the index partition of that day (table.ts), whole, a page at a time: never a Scan. */
+export interface AnalyticsSource {
+  /** Tickets resolved that day (gsi5 RESOLVED#{day}). */
+  resolvedOn(day: string): AsyncIterable<Ticket[]>;
+  /** Tickets whose feedback was given that day (gsi5 FEEDBACK#{day}). */
+  feedbackOn(day: string): AsyncIterable<Ticket[]>;
+}
+
+/** A report the weekly schedule computed, stored as it was sent. */
+export interface StoredReport {
+  id: string;
+  report: AnalyticsReport;
+  sentTo: string[];
+}
+
+export interface AnalyticsStore {
+  /** One item per day: writing a day again replaces it. */
+  putRollup(rollup: DayRollup): Promise<void>;
+  /** The stored rollups of the days from `from` to `to` (yyyy-mm-dd, both included), oldest first. */
+  rollups(from: string, to: string): AsyncIterable<DayRollup>;
+  putReport(stored: StoredReport): Promise<void>;
+  /** Stored reports, newest first, before the report id `before`; `last` when another page follows. */
+  reports(page: { before?: string; limit: number }): Promise<{ items: StoredReport[]; last: string | null }>;
+}
+
+/** Sends a computed report to its recipients: plain text first; a renderer with charts may take its place. */
+export interface ReportMailer {
+  sendWeeklyReport(report: AnalyticsReport, recipients: readonly string[]): Promise<void>;
 }

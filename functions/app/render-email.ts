@@ -103,6 +103,6 @@ const ESCAPES: Record<string, string> = {
   "'": '&#39;',
 };
 
-function esc(value: string): string {
+export function esc(value: string): string {
   return value.replace(/[&<>"']/g, (char) => ESCAPES[char] ?? char);
 }

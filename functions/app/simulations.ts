@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Identity } from '../domain/directory';
 import { NotFoundError } from '../domain/errors';
 import { decideOutcome, type PolicyOutcome } from '../domain/policy/outcome';
-import { policySetSchema } from '../domain/policy/policy-set';
+import { type Policies, policySetSchema } from '../domain/policy/policy-set';
 import {
   addToTally,
   compare,
@@ -32,6 +32,7 @@ import type {
   Job,
   JobRunner,
   JobStore,
+  Period,
   PolicyEngine,
   PolicyEvaluator,
   PolicySnapshot,
@@ -102,16 +103,23 @@ export async function startSimulation(
 ): Promise<{ id: string }> {
   assertOversight(caller);
   const request = parseOrThrow(simulationRequestSchema, body, 'request');
-  const now = deps.clock.now();
-  const period = periodOf(request, now, DEFAULT_SIMULATION_DAYS);
-  const candidate = deps.policies.compile(request.policies);
-  const at = now.toISOString();
-  await deps.policyStore.store({
-    version: candidate.version,
-    policies: request.policies,
-    createdAt: at,
-    createdBy: caller.id,
-  });
+  const period = periodOf(request, deps.clock.now(), DEFAULT_SIMULATION_DAYS);
+  return simulateCandidate(deps, caller, request.policies, period);
+}
+
+/**
+ * Stores a candidate set (not live) once Cedar has parsed and validated it, and starts its
+ * simulation over the period: for a caller's request, or for a rule candidate of the analytics.
+ */
+export async function simulateCandidate(
+  deps: StartSimulationDeps,
+  by: Pick<Identity, 'id'>,
+  policies: Policies,
+  period: Period,
+): Promise<{ id: string }> {
+  const candidate = deps.policies.compile(policies);
+  const at = deps.clock.now().toISOString();
+  await deps.policyStore.store({ version: candidate.version, policies, createdAt: at, createdBy: by.id });
   const params: SimulationParams = {
     candidate: candidate.version,
     from: period.from.toISOString(),
@@ -120,7 +128,7 @@ export async function startSimulation(
   return startJob(
     deps,
     deps.simulations,
-    newJob(deps.ids.jobId(), 'policy_simulation', caller, at, params),
+    newJob(deps.ids.jobId(), 'policy_simulation', by, at, params),
     'simulation',
   );
 }

@@ -3,6 +3,7 @@ import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { cachedDirectory } from '../adapters/cached-directory';
 import { HmacCursorCodec } from '../adapters/cursor-codec';
+import { DynamoAnalyticsSource, DynamoAnalyticsStore } from '../adapters/dynamodb/analytics-store';
 import { createDocumentClient } from '../adapters/dynamodb/client';
 import { DynamoDelegationStore } from '../adapters/dynamodb/delegation-store';
 import { DynamoDirectory } from '../adapters/dynamodb/directory-store';
@@ -26,6 +27,7 @@ import {
   StepFunctionsWorkflow,
 } from '../adapters/step-functions';
 import { randomSecrets, systemClock, ulidIds } from '../adapters/system';
+import { PlainTextReportMailer } from '../app/report-text';
 import { type Config, readConfig } from '../config';
 
 export const logger = new Logger({ serviceName: 'tollgate' });
@@ -35,6 +37,10 @@ function buildDeps(config: Config) {
   const db = createDocumentClient();
   const stepFunctions = createStepFunctionsClient();
   const faults = new InjectedFaults(config.faults, (message) => logger.warn(message));
+  const mailer = faults.wrap(
+    'mailer',
+    new SesMailer(new SESv2Client({}), config.senderAddress, config.sesConfigurationSet),
+  );
   return {
     config,
     /** The one DynamoDB client of the process, for deps built on top of these (policy-deps.ts). */
@@ -49,6 +55,8 @@ function buildDeps(config: Config) {
       deadlines: config.deadlines,
       adminDefaultMaxDuration: config.adminDefaultMaxDuration,
       simulationPageSize: config.simulationPageSize,
+      analyticsThresholds: config.analytics.thresholds,
+      analyticsRecipients: config.analytics.recipients,
     },
     log: (message: string, details: Record<string, unknown>) => logger.warn(message, details),
     tickets: faults.wrap('tickets', new DynamoTicketStore(db, config.tableName)),
@@ -68,10 +76,10 @@ function buildDeps(config: Config) {
     jobs: faults.wrap('jobs', new DynamoJobStore(db, config.tableName)),
     history: faults.wrap('history', new DynamoTicketHistory(db, config.tableName)),
     cursors: new HmacCursorCodec(config.signingSecret),
-    mailer: faults.wrap(
-      'mailer',
-      new SesMailer(new SESv2Client({}), config.senderAddress, config.sesConfigurationSet),
-    ),
+    mailer,
+    reportMailer: new PlainTextReportMailer(mailer),
+    analyticsSource: new DynamoAnalyticsSource(db, config.tableName),
+    analytics: new DynamoAnalyticsStore(db, config.tableName),
     workflow: faults.wrap('workflow', new StepFunctionsWorkflow(stepFunctions, config.stateMachineArn)),
     revocations: faults.wrap(
       'revocations',

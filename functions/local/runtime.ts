@@ -2,8 +2,12 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
+import { Presets, SingleBar } from 'cli-progress';
 import { createDocumentClient } from '../adapters/dynamodb/client';
 import { DynamoDirectory } from '../adapters/dynamodb/directory-store';
+import { DynamoSnapshotStore } from '../adapters/dynamodb/policy-store';
+import { DynamoTicketStore } from '../adapters/dynamodb/ticket-store';
+import { DynamoGrantStore } from '../adapters/dynamodb/workflow-records';
 import { InjectedFaults } from '../adapters/faults';
 import { readConfig } from '../config';
 import { getPolicyDeps } from '../handlers/policy-deps';
@@ -12,6 +16,7 @@ import { schedules } from '../schedules';
 import { stateMachines, workflowTasks } from '../workflow';
 import { loadOrCreateAuditKey } from './audit-key';
 import { lockDataFolder } from './data-lock';
+import { seedDemoHistory } from './demo-history';
 import { createDevRoutes, type LocalMetrics } from './dev-routes';
 import { LOCAL_TABLE_NAME, localCredentials, startLocalDynamo } from './dynamodb';
 import { gatewayServerOptions, type HttpHandler, type ServedRoute, startHttpServer } from './http-server';
@@ -41,6 +46,8 @@ export interface LocalRuntime {
   };
   outboxDir: string;
   seeded: boolean;
+  /** The demo history seeded on this start, if it was (the first start, unless TOLLGATE_DEMO_HISTORY=false). */
+  demoHistory: { tickets: number } | null;
   close(): Promise<void>;
 }
 
@@ -133,6 +140,8 @@ export async function startLocalRuntime(
       GRANT_SCHEDULER_ROLE_ARN: localGrantSchedules.roleArn,
       GRANT_SCHEDULE_DEAD_LETTER_QUEUE_ARN: localGrantSchedules.deadLetterQueueArn,
       SENDER_ADDRESS: 'Tollgate <tollgate@example.com>',
+      // The demo auditor reads the weekly report in the outbox.
+      ANALYTICS_RECIPIENTS: process.env.ANALYTICS_RECIPIENTS ?? 'aude.audit@example.com',
       PUBLIC_BASE_URL: url,
       OIDC_ISSUER: openIdUrl,
       OIDC_CLIENT_ID: LOCAL_CONSOLE_CLIENT_ID,
@@ -166,6 +175,8 @@ export async function startLocalRuntime(
       cookieSecret: secrets.signingSecret,
       identities: () => directory.allIdentities(),
     });
+    const demoHistory =
+      seeded && settings.demoHistory ? await seedHistory(getPolicyDeps().policies.baseline, log) : null;
 
     const invokeWorkflowTask = counted(await workflowInvoker(running, pool), () => lambda.workflow++);
     const stepFunctions = await startLocalStepFunctions({
@@ -244,11 +255,46 @@ export async function startLocalRuntime(
     const http = await startHttpServer({ server: gateway.server, routes: served, auth, log });
     closers.unshift(http.close);
 
-    return { url, endpoints, outboxDir, seeded, close: () => closeAll(closers) };
+    return { url, endpoints, outboxDir, seeded, demoHistory, close: () => closeAll(closers) };
   } catch (error) {
     await closeAll(closers);
     throw error;
   }
+}
+
+/** The demo history on a first start, with a progress bar on a terminal (a line at each quarter otherwise). */
+async function seedHistory(
+  baseline: Parameters<typeof seedDemoHistory>[1],
+  log: (line: string) => void,
+): Promise<{ tickets: number }> {
+  const db = createDocumentClient();
+  const bar = process.stderr.isTTY
+    ? new SingleBar(
+        { format: 'Seeding the demo history [{bar}] {value}/{total}', stream: process.stderr },
+        Presets.shades_classic,
+      )
+    : null;
+  let quarter = 0;
+  const seeded = await seedDemoHistory(
+    {
+      tickets: new DynamoTicketStore(db, LOCAL_TABLE_NAME),
+      grants: new DynamoGrantStore(db, LOCAL_TABLE_NAME),
+      snapshots: new DynamoSnapshotStore(db, LOCAL_TABLE_NAME),
+    },
+    baseline,
+    Date.now(),
+    (done, total) => {
+      if (bar) {
+        if (done === 1) bar.start(total, 0);
+        bar.update(done);
+      } else if (done >= ((quarter + 1) * total) / 4) {
+        quarter++;
+        log(`Seeding the demo history: ${done} of ${total} items written`);
+      }
+    },
+  );
+  bar?.stop();
+  return seeded;
 }
 
 /** The same function, counting each call: a call here is an invocation of a Lambda function in AWS. */

@@ -22,6 +22,8 @@ const settingsSchema = z
     TOLLGATE_OIDC_PORT: port.optional(),
     TOLLGATE_TIME_SCALE: z.coerce.number().positive().max(1).default(1),
     TOLLGATE_QUIET: z.enum(['true', 'false']).default('false'),
+    /** Seed three months of demo history on the first start (local/demo-history.ts); tests start without. */
+    TOLLGATE_DEMO_HISTORY: z.enum(['true', 'false']).default('true'),
   })
   .transform((env) => {
     const next = (offset: number) => (env.PORT === 0 ? 0 : env.PORT + offset);
@@ -37,6 +39,7 @@ const settingsSchema = z
       oidcPort: env.TOLLGATE_OIDC_PORT ?? next(8),
       timeScale: env.TOLLGATE_TIME_SCALE,
       quiet: env.TOLLGATE_QUIET === 'true',
+      demoHistory: env.TOLLGATE_DEMO_HISTORY === 'true',
     };
   });
 

@@ -478,6 +478,9 @@ const matrix: Record<string, Record<Caller, Cell>> = {
   // Issue 14: the verification of the audit trail is for auditor and security; an admin, who
   // changes policies and the directory, is not the one to read whether history was changed.
   'GET /audit/verify': { ...oversightOnly(), admin: 403 },
+  // Issue 16: analytics and the weekly reports are for "auditor, security, admin".
+  'GET /analytics': oversightOnly(),
+  'GET /analytics/reports': oversightOnly(),
   // Issue 14: exports of the trail are for "auditor, security": not an admin, who changes what is
   // audited. Each accepted call starts a job.
   'POST /audit/exports': { ...oversightOnly(), auditor: 202, security: 202, admin: 403 },
@@ -892,6 +895,10 @@ describe('authorization matrix: every deployed route × every kind of caller', (
       status: (await api.get(`/policies/simulations/${simulationId}`)).status,
     }),
     'GET /audit/verify': async (_caller, api) => ({ status: (await api.get('/audit/verify')).status }),
+    'GET /analytics': async (_caller, api) => ({ status: (await api.get('/analytics')).status }),
+    'GET /analytics/reports': async (_caller, api) => ({
+      status: (await api.get('/analytics/reports')).status,
+    }),
     'POST /audit/exports': async (_caller, api) => ({
       status: (await api.post('/audit/exports', lastDay())).status,
     }),

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { identityIdSchema } from '../../functions/domain/directory';
 import { statuses } from '../../functions/domain/lifecycle';
 import { GATEWAY_MAX_REQUEST_LINE_AND_HEADER_BYTES } from '../../functions/local/http-server';
@@ -131,6 +132,15 @@ const queryModels: Record<string, Record<string, (value: string) => boolean | nu
   listApprovals: page,
   listDelegations: page,
   listFulfilments: page,
+  // Analytics are for oversight: every valid query is a 403 to Alex.
+  getAnalytics: {
+    from: (value) => (z.iso.date().safeParse(value).success ? 403 : false),
+    to: (value) => (z.iso.date().safeParse(value).success ? 403 : false),
+  },
+  listAnalyticsReports: {
+    limit: (value) => (page.limit(value) && Number(value) <= 20 ? 403 : false),
+    before: (value) => (value.length <= 40 ? 403 : false),
+  },
   listGrants: {
     // Alex reads his own grants; anyone else's are a 403 to him.
     identity: (value) => isOwnOr403(value),

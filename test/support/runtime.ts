@@ -40,6 +40,7 @@ export async function startTestRuntime(env: Record<string, string> = {}): Promis
         TOLLGATE_STORE: 'memory',
         TOLLGATE_DATA_DIR: dataDir,
         TOLLGATE_QUIET: 'true',
+        TOLLGATE_DEMO_HISTORY: 'false',
         ...env,
       }),
       (line) => logs.push(line),

@@ -36,6 +36,7 @@ export async function startTollgate(
       TOLLGATE_DATA_DIR: dataDir,
       TOLLGATE_QUIET: 'true',
       POWERTOOLS_LOG_LEVEL: 'WARN',
+      TOLLGATE_DEMO_HISTORY: 'false',
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

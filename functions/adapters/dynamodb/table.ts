@@ -45,6 +45,9 @@ const ticketFacts = [
  * | delegation (deleted ones kept)    | DELEGATION#{id}            | DELEGATION    |
  * | audit verification result         | AUDIT                      | VERIFY#LATEST, and a copy at VERIFY#{at} |
  * | the last ticket number allocated  | COUNTER                    | TICKET_NUMBER |
+ * | feedback marker (its day in gsi5) | TICKET#{id}                | FEEDBACK      |
+ * | analytics rollup of a day         | ROLLUPS                    | {yyyy-mm-dd}  |
+ * | analytics report (weekly)         | REPORTS                    | {id}          |
  * | ticket number (names its ticket)  | NUMBER#{n}                 | NUMBER        |
  * | console session (TTL)             | SESSION#{sha256(id)}       | SESSION       |
  *
@@ -194,6 +197,7 @@ export const partitions = {
   systemGrants: { index: 'gsi4', prefix: 'GRANTED#' },
   inFlight: { index: 'gsi5', prefix: 'INFLIGHT#' },
   resolved: { index: 'gsi5', prefix: 'RESOLVED#' },
+  feedback: { index: 'gsi5', prefix: 'FEEDBACK#' },
   revocationDue: { index: 'gsi5', prefix: 'REVOKE_DUE' },
   noticeDue: { index: 'gsi3', prefix: 'NOTICE_DUE' },
   held: { index: 'gsi7', prefix: 'HELD#' },
@@ -202,6 +206,8 @@ export const partitions = {
   stopDue: { index: 'gsi7', prefix: 'STOP_DUE' },
   viewer: { index: null, prefix: 'VIEWER#' },
   role: { index: null, prefix: 'ROLE#' },
+  rollups: { index: null, prefix: 'ROLLUPS' },
+  reports: { index: null, prefix: 'REPORTS' },
 } as const satisfies Record<string, { index: IndexName | null; prefix: string }>;
 
 export type PartitionName = keyof typeof partitions;
@@ -273,7 +279,11 @@ function inPartition(name: IndexPartitionName, value: string, sort: string): Par
 }
 
 /** A key of the table itself, in one of its queried partitions. */
-const inTablePartition = (name: 'viewer' | 'role', value: string, sort: string): Keys => ({
+const inTablePartition = (
+  name: 'viewer' | 'role' | 'rollups' | 'reports',
+  value: string,
+  sort: string,
+): Keys => ({
   pk: `${partitions[name].prefix}${value}`,
   sk: sort,
 });
@@ -394,6 +404,19 @@ export const keys = {
   grantId: (id: string): Keys => ({ pk: `GRANT#${id}`, sk: 'GRANT' }),
   /** A console session, by the SHA-256 of its id: the cookie's value is never stored. */
   session: (idHash: string): Keys => ({ pk: `SESSION#${idHash}`, sk: 'SESSION' }),
+  /**
+   * Beside its ticket, once feedback is given: the ticket's own gsi5 entry is its resolution day, so
+   * the day of the feedback, which satisfaction is counted by, needs an item of its own.
+   */
+  feedback: (ticketId: string, at: string): Keys => ({
+    pk: `TICKET#${ticketId}`,
+    sk: 'FEEDBACK',
+    ...inPartition('feedback', day(at), ticketId),
+  }),
+  /** One analytics rollup per day (re-running the day replaces it); a period is one range of days. */
+  rollup: (forDay: string): Keys => inTablePartition('rollups', '', forDay),
+  /** A stored analytics report, by its id (a ULID): newest last. */
+  report: (id: string): Keys => inTablePartition('reports', '', id),
   /**
    * The admin log's head ({seq, hash} of its last event), which the audit checkpoint anchors. The
    * admin log itself (policy changes and admin actions) is issue 14's lead's: this key is the hook

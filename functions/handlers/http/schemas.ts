@@ -382,3 +382,17 @@ export const auditExportSchema = z
       .meta({ description: 'Set once `status` is `done`; each GET signs a fresh link' }),
   })
   .meta({ id: 'AuditExport', description: 'An export job: its progress, and a link to its file once done' });
+
+/** The report's shape is functions/domain/analytics/report.ts `AnalyticsReport`, documented there. */
+export const analyticsReportSchema = z.record(z.string(), z.unknown()).meta({
+  id: 'AnalyticsReport',
+  description:
+    'period, computedAt, volume, resolution, approvalLatency, slaBreaches, satisfaction, rates, signals, ruleCandidates (each with its Cedar text) and the thresholds used',
+});
+
+export const storedReportListSchema = z
+  .object({
+    items: z.array(z.object({ id: z.string(), report: analyticsReportSchema, sentTo: z.array(z.string()) })),
+    next: z.string().nullable().meta({ description: 'Pass as `before` for the next page' }),
+  })
+  .meta({ id: 'StoredReportList' });
