@@ -207,11 +207,20 @@ export interface Workflow {
   stop(ticketId: string, reason: { error: string; cause: string }): Promise<'stopped' | 'absent'>;
 }
 
+/** A file sent with an email; one with a `cid` is an inline part the HTML shows as `cid:{cid}`. */
+export interface EmailAttachment {
+  filename: string;
+  contentType: string;
+  cid?: string;
+  content: Uint8Array;
+}
+
 export interface EmailMessage {
   to: string[];
   subject: string;
   text: string;
   html: string;
+  attachments?: EmailAttachment[];
 }
 
 export interface Mailer {
