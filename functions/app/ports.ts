@@ -1,3 +1,4 @@
+import type { Chart } from '../domain/analytics/charts';
 import type { AdminEvent } from '../domain/audit/admin-events';
 import type { ChainHead, SignedCheckpoint } from '../domain/audit/checkpoint';
 import type { VerificationReport } from '../domain/audit/verification';
@@ -225,6 +226,11 @@ export interface EmailMessage {
 
 export interface Mailer {
   send(message: EmailMessage): Promise<{ messageId: string }>;
+}
+
+/** Draws a chart (domain/analytics/charts.ts) as a PNG of the size it is shown at, in CSS pixels. */
+export interface ChartImages {
+  png(chart: Chart, size: { width: number; height: number }): Promise<Uint8Array>;
 }
 
 /** A task's kind is the wait it belongs to; an emailed link's purpose is its task's kind. */
