@@ -65,7 +65,8 @@ import { type CheckpointAction, grantCheckpointAccess } from './constructs/audit
  *
  * A requester's notice (app/workflow-steps.ts tellRequester: approved, escalated, granted, closed)
  * is emailed by whichever step commits the event: advance, begin-revocation, record-failure,
- * reconcile (which records failures as record-failure does) and the identity changes.
+ * reconcile (which records failures as record-failure does) and the identity changes; the one
+ * that resolves the request also puts the survey's link (PutItem) and emails it.
  */
 /** What a handler does with the audit signing key (ECC_NIST_P256). */
 export type SigningKeyAction = 'Sign' | 'GetPublicKey';
@@ -210,6 +211,8 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   }),
   // The ticket read and saved with the comment; the system and each recipient read, each emailed.
   'http/add-comment': needs({ table: ['GetItem', 'PutItem'], email: true }),
+  // The ticket read and saved with the feedback.
+  'http/give-feedback': needs({ table: ['GetItem', 'PutItem'] }),
   // The ticket and the new assignee read, the ticket saved with the assignee.
   'http/assign-request': needs({ table: ['GetItem', 'PutItem'] }),
   // The caller and the ticket read, the ticket saved as cancelled; its execution stopped and the stop

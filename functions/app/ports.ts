@@ -270,15 +270,18 @@ export interface TaskStore {
   addAssignees(taskId: string, identityIds: string[]): Promise<void>;
 }
 
-/** What an emailed link acts on: a task of a wait, or (`extend`) the offer to extend a grant. */
-export type LinkPurpose = TaskKind | 'extend';
+/**
+ * What an emailed link acts on: a task of a wait, the offer to extend a grant (`extend`), or the
+ * survey of a resolved request (`feedback`).
+ */
+export type LinkPurpose = TaskKind | 'extend' | 'feedback';
 
 export interface LinkRecord {
   /** SHA-256 of the token: the token itself is only ever in the recipient's email. */
   hash: string;
   purpose: LinkPurpose;
   ticketId: string;
-  /** The task it acts on; for `extend`, the grant's id. */
+  /** The task it acts on; for `extend`, the grant's id; for `feedback`, the ticket's. */
   taskId: string;
   identity: string;
   expiresAt: string;
