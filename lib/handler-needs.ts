@@ -141,6 +141,11 @@ export interface HandlerNeeds {
    * `policies/` folder, which it compiles as the baseline at its first invocation. Only these do.
    */
   policies: boolean;
+  /**
+   * Whether it draws charts (adapters/charts/png.ts, for the report email): the function carries
+   * the resvg wasm and the Inter font in its asset's `charts/` folder. Only these do.
+   */
+  charts: boolean;
 }
 
 const needs = (partial: Partial<HandlerNeeds>): HandlerNeeds => ({
@@ -154,6 +159,7 @@ const needs = (partial: Partial<HandlerNeeds>): HandlerNeeds => ({
   exportFiles: [],
   email: false,
   policies: false,
+  charts: false,
   ...partial,
 });
 

@@ -173,6 +173,7 @@ export class StatelessStack extends Stack {
         logRetention: config.logRetentionDays,
         ...(timeout ? { timeout } : {}),
         policies: needsOf(handler).policies,
+        charts: needsOf(handler).charts,
       });
       grantTableAccess(fn.role, props.table, handler);
       grantWorkflowAccess(fn.role, workflowArns, handler);

@@ -84,5 +84,5 @@ export function surveyEmail({
     actions: [{ label: 'Rate this request', url }],
     footer: `This link is yours alone and works once, until ${expiresAt}.`,
   });
-  return { to: [ticket.requester], subject: `How did it go? ${what} (${ticket.id})`, ...rendered };
+  return { to: [ticket.requester], subject: `Rate your request: ${what} (${ticket.id})`, ...rendered };
 }

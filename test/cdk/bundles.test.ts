@@ -10,6 +10,7 @@ import { type AttributeValue, DynamoDBClient, UpdateItemCommand } from '@aws-sdk
 import type { CfnElement } from 'aws-cdk-lib';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHART_ASSETS } from '../../functions/adapters/charts/assets';
 import { createDocumentClient } from '../../functions/adapters/dynamodb/client';
 import { table as schema } from '../../functions/adapters/dynamodb/table';
 import { DynamoTicketStore } from '../../functions/adapters/dynamodb/ticket-store';
@@ -612,6 +613,7 @@ describe('the Lambda bundles', () => {
           {
             cedar: installed,
             wasm: files.filter((path) => path.endsWith('.wasm')),
+            fonts: files.filter((path) => path.endsWith('.ttf')),
             policies: files
               .filter((path) => path.startsWith(`${POLICY_FOLDER}${sep}`))
               .map((path) => path.slice(POLICY_FOLDER.length + 1))
@@ -641,20 +643,39 @@ describe('the Lambda bundles', () => {
     );
     expect(deciding.length).toBeGreaterThan(0);
     expect(policyFiles).toContain('schema.cedarschema');
+    // A function that draws charts carries the resvg wasm and the Inter font in charts/, and no other does.
+    const drawing = handlers.filter((handler) => needsOf(handler).charts);
+    const chartFile = (file: keyof typeof CHART_ASSETS.files) =>
+      join(CHART_ASSETS.folder, CHART_ASSETS.files[file].name);
     for (const handler of handlers) {
-      const { bytes, ...carries } = carried[handler] as { bytes: number };
+      const { bytes, wasm, fonts, ...carries } = carried[handler] as {
+        bytes: number;
+        wasm: string[];
+        fonts: string[];
+      };
+      const draws = drawing.includes(handler);
       expect(carries, handler).toEqual(
         deciding.includes(handler)
-          ? { cedar: cedarVersion, wasm: [CEDAR_WASM], policies: policyFiles, policiesAsInTheProject: true }
-          : { cedar: 'none', wasm: [], policies: [], policiesAsInTheProject: true },
+          ? { cedar: cedarVersion, policies: policyFiles, policiesAsInTheProject: true }
+          : { cedar: 'none', policies: [], policiesAsInTheProject: true },
       );
+      expect({ wasm: wasm.sort(), fonts }, handler).toEqual({
+        wasm: [
+          ...(deciding.includes(handler) ? [CEDAR_WASM] : []),
+          ...(draws ? [chartFile('wasm')] : []),
+        ].sort(),
+        fonts: draws ? [chartFile('font')] : [],
+      });
     }
-    // Cedar's 4.3 MB of wasm is most of what a deciding function deploys; the others stay at their bundle's size.
+    // Cedar's 4.3 MB of wasm is most of what a deciding function deploys; the others but those that
+    // draw charts stay at their bundle's size.
     const sizes = (chosen: string[]) =>
       chosen.map((handler) => (carried[handler] as { bytes: number }).bytes);
-    expect(Math.max(...sizes(handlers.filter((handler) => !deciding.includes(handler))))).toBeLessThan(
-      Math.min(...sizes(deciding)) / 2,
-    );
+    expect(
+      Math.max(
+        ...sizes(handlers.filter((handler) => !deciding.includes(handler) && !drawing.includes(handler))),
+      ),
+    ).toBeLessThan(Math.min(...sizes(deciding)) / 2);
   });
 
   it(

@@ -27,7 +27,7 @@ afterAll(async () => {
 /** A request granted through its emailed links, and the survey link its requester was then sent. */
 async function resolved(): Promise<{ id: string; survey: string }> {
   const { id } = await client.grantThrough(requester, manager, fulfiller, githubFlow.request);
-  return { id, survey: await client.linkFor(requester, id, 'How did it go?') };
+  return { id, survey: await client.linkFor(requester, id, 'Rate your request') };
 }
 
 const rated = (id: string) => client.call<RatedTicket>(requester, 'GET', `/requests/${id}`);

@@ -8,21 +8,9 @@ import { init, use } from 'echarts/core';
 import { SVGRenderer } from 'echarts/renderers';
 import type { ChartImages } from '../../app/ports';
 import { type Chart, chartOption } from '../../domain/analytics/charts';
+import { CHART_ASSETS } from './assets';
 
 use([BarChart, LineChart, GridComponent, LegendComponent, SVGRenderer]);
-
-/**
- * The files a chart rendering reads, by where the packages keep them: a function that renders
- * carries them in its asset's `charts/` folder (lib/constructs/handler-function.ts copies them
- * there), since Lambda has neither node_modules nor any system font.
- */
-export const CHART_ASSETS = {
-  folder: 'charts',
-  files: {
-    wasm: { module: '@resvg/resvg-wasm/index_bg.wasm', name: 'resvg.wasm' },
-    font: { module: '@expo-google-fonts/inter/400Regular/Inter_400Regular.ttf', name: 'Inter-Regular.ttf' },
-  },
-} as const;
 
 const FONT_FAMILY = 'Inter';
 
