@@ -6,6 +6,7 @@ import { simulationRequestSchema } from './app/simulations';
 import { delegationBodySchema } from './domain/delegations';
 import { storedIdentitySchema, systemSchema } from './domain/directory';
 import { extensionBodySchema } from './domain/extension';
+import { feedbackBodySchema } from './domain/feedback';
 import { grantViewSchema } from './domain/grants';
 import { requestBodySchema } from './domain/intake';
 import { recordedSchema } from './domain/recorded';
@@ -510,6 +511,30 @@ export const routes: Route[] = [
           'The ticket is closed or has 200 comments already, or the Idempotency-Key was used with another text',
         schema: errorSchema,
       },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/requests/{id}/feedback',
+    handler: 'http/give-feedback',
+    auth: 'jwt',
+    operationId: 'giveFeedback',
+    summary:
+      'The requester rates a resolved request from 1 to 5, with an optional comment: once per ticket (as the survey emailed at resolution does)',
+    body: feedbackBodySchema,
+    responses: {
+      201: {
+        description: 'The ticket with its feedback, its timeline ending with `feedback_given`',
+        schema: ticketSchema,
+      },
+      ...failures,
+      404: { description: 'No such ticket visible to the caller', schema: errorSchema },
+      409: {
+        description: 'Feedback was given already, or the request is not resolved yet',
+        schema: errorSchema,
+      },
+      413: { description: 'Body over 64 KiB', schema: errorSchema },
+      415: { description: 'Body is not application/json', schema: errorSchema },
     },
   },
   {

@@ -68,7 +68,8 @@ import { type CheckpointAction, grantCheckpointAccess } from './constructs/audit
  *
  * A requester's notice (app/workflow-steps.ts tellRequester: approved, escalated, granted, closed)
  * is emailed by whichever step commits the event: advance, begin-revocation, record-failure,
- * reconcile (which records failures as record-failure does) and the identity changes.
+ * reconcile (which records failures as record-failure does) and the identity changes; the one
+ * that resolves the request also puts the survey's link (PutItem) and emails it.
  */
 /** What a handler does with the audit signing key (ECC_NIST_P256). */
 export type SigningKeyAction = 'Sign' | 'GetPublicKey';
@@ -143,6 +144,16 @@ export interface HandlerNeeds {
    * `policies/` folder, which it compiles as the baseline at its first invocation. Only these do.
    */
   policies: boolean;
+  /**
+   * Whether it draws charts (adapters/charts/png.ts, for the report email): the function carries
+   * the resvg wasm and the Inter font in its asset's `charts/` folder. Only these do.
+   */
+  charts: boolean;
+  /**
+   * Whether it reads the signing secret (links, cursors, sessions: handlers/deps.ts reads it at
+   * load). All do but the console's static assets, which are given neither its ARN nor its read.
+   */
+  signingSecret: boolean;
 }
 
 const needs = (partial: Partial<HandlerNeeds>): HandlerNeeds => ({
@@ -156,6 +167,8 @@ const needs = (partial: Partial<HandlerNeeds>): HandlerNeeds => ({
   exportFiles: [],
   email: false,
   policies: false,
+  charts: false,
+  signingSecret: true,
   ...partial,
 });
 
@@ -214,6 +227,8 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   }),
   // The ticket read and saved with the comment; the system and each recipient read, each emailed.
   'http/add-comment': needs({ table: ['GetItem', 'PutItem'], email: true }),
+  // The ticket read and saved with the feedback.
+  'http/give-feedback': needs({ table: ['GetItem', 'PutItem'] }),
   // The ticket and the new assignee read, the ticket saved with the assignee.
   'http/assign-request': needs({ table: ['GetItem', 'PutItem'] }),
   // The caller and the ticket read, the ticket saved as cancelled; its execution stopped and the stop
@@ -391,6 +406,7 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
     workflow: { 'policy-simulation': ['StartExecution'] },
     email: true,
     policies: true,
+    charts: true,
   }),
   // The job and the candidate version read; the period's tickets counted (first step) and a page of
   // them read on gsi3, the tickets and their snapshots batch-read; the step written on the job.
@@ -477,6 +493,8 @@ function allOf(...parts: HandlerNeeds[]): HandlerNeeds {
     exportFiles: union(parts.map((part) => part.exportFiles)),
     email: parts.some((part) => part.email),
     policies: parts.some((part) => part.policies),
+    charts: parts.some((part) => part.charts),
+    signingSecret: parts.some((part) => part.signingSecret),
   };
 }
 
@@ -526,7 +544,7 @@ for (const [handler, parts] of Object.entries(consolePages))
   handlerNeeds[handler] = allOf(consolePage, ...parts);
 // The sign-in's callback puts the session; the assets touch nothing.
 handlerNeeds['pages/sign-in'] = needs({ table: ['PutItem'] });
-handlerNeeds['pages/assets'] = needs({});
+handlerNeeds['pages/assets'] = needs({ signingSecret: false });
 
 export function needsOf(handler: string): HandlerNeeds {
   const found = handlerNeeds[handler];

@@ -174,15 +174,17 @@ export class StatelessStack extends Stack {
       ),
       ...workflowTasks.map((task) => [task.handler, Duration.seconds(task.timeoutSeconds)] as const),
     ]);
+    const { SIGNING_SECRET_ARN: _unread, ...withoutSigningSecret } = environment;
     const functions = new Map<string, HandlerFunction>();
     for (const handler of new Set(handlers)) {
       const timeout = timeouts.get(handler);
       const fn = new HandlerFunction(this, handlerId(handler), {
         handler,
-        environment,
+        environment: needsOf(handler).signingSecret ? environment : withoutSigningSecret,
         logRetention: config.logRetentionDays,
         ...(timeout ? { timeout } : {}),
         policies: needsOf(handler).policies,
+        charts: needsOf(handler).charts,
       });
       grantTableAccess(fn.role, props.table, handler);
       grantWorkflowAccess(fn.role, workflowArns, handler);
@@ -202,7 +204,7 @@ export class StatelessStack extends Stack {
         this.acknowledgeCheckpointObjects(fn, handler, props.audit.bucketArn.exportName);
       }
       if (needsOf(handler).grantSchedules.length > 0) this.acknowledgeGrantSchedulesWildcard(fn, handler);
-      signingSecret.grantRead(fn.role);
+      if (needsOf(handler).signingSecret) signingSecret.grantRead(fn.role);
       functions.set(handler, fn);
     }
     this.functions = functions;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AnalyticsReport } from '../domain/analytics/report';
 import { ReportBuilder } from '../domain/analytics/report';
-import { type DayRollup, DayRollupBuilder, feedbackOf } from '../domain/analytics/rollup';
+import { type DayRollup, DayRollupBuilder } from '../domain/analytics/rollup';
 import type { Thresholds } from '../domain/analytics/thresholds';
 import type { Identity, System } from '../domain/directory';
 import { ValidationError } from '../domain/errors';
@@ -78,8 +78,7 @@ export async function rollupDay(deps: RollupDeps, day: string): Promise<DayRollu
     for (const ticket of tickets) if (dayOf(resolvedAt(ticket) ?? '') === day) builder.addResolved(ticket);
   }
   for await (const tickets of deps.analyticsSource.feedbackOn(day)) {
-    for (const ticket of tickets)
-      if (dayOf(feedbackOf(ticket)?.at ?? '') === day) builder.addFeedback(ticket);
+    for (const ticket of tickets) if (dayOf(ticket.feedback?.at ?? '') === day) builder.addFeedback(ticket);
   }
   const rollup = builder.finish(deps.clock.now().toISOString());
   await deps.analytics.putRollup(rollup);

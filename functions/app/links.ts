@@ -1,12 +1,14 @@
 import type { Identity, System } from '../domain/directory';
 import { ConflictError, ExpiredError, ForbiddenError, NotFoundError } from '../domain/errors';
 import type { ExtensionBody } from '../domain/extension';
+import type { FeedbackBody } from '../domain/feedback';
 import type { Grant } from '../domain/grants';
 import type { Ticket } from '../domain/ticket';
 import type { TicketWords } from '../domain/wording';
 import { assertAsked, assertNotCancelled, nextStepFor, openStageIndex } from '../domain/workflow';
 import { confirmRevocation, type DecisionDeps, decideApproval, reportFulfilment } from './decisions';
 import { approvalExplanation, wordsFor } from './explanations';
+import { giveFeedback } from './feedback';
 import type { Directory, GrantStore, LinkRecord, LinkStore, TaskRecord } from './ports';
 import { hashLinkToken } from './workflow-steps';
 
@@ -16,7 +18,7 @@ export interface LinkDeps extends DecisionDeps {
   grants: GrantStore;
 }
 
-export type LinkView = TaskLinkView | ExtensionLinkView;
+export type LinkView = TaskLinkView | ExtensionLinkView | FeedbackLinkView;
 
 const LINK_TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
@@ -29,6 +31,15 @@ export interface ExtensionLinkView {
   system: System | undefined;
   recipient: Identity;
   words: TicketWords;
+}
+
+/** A survey's link: the resolved ticket its requester is asked to rate. */
+export interface FeedbackLinkView {
+  kind: 'feedback';
+  link: LinkRecord;
+  ticket: Ticket;
+  system: System | undefined;
+  recipient: Identity;
 }
 
 export interface TaskLinkView {
@@ -56,6 +67,7 @@ export async function viewLink(deps: LinkDeps, token: string): Promise<LinkView>
     throw new ExpiredError(`This link expired at ${link.expiresAt}.`);
   }
   if (link.purpose === 'extend') return viewExtensionLink(deps, link);
+  if (link.purpose === 'feedback') return viewFeedbackLink(deps, link);
   const [ticket, task, recipient] = await Promise.all([
     deps.tickets.get(link.ticketId),
     deps.tasks.get(link.taskId),
@@ -95,11 +107,27 @@ async function viewExtensionLink(deps: LinkDeps, link: LinkRecord): Promise<Exte
   return { kind: 'extend', link, ticket, grant, system: words.system, recipient, words };
 }
 
+async function viewFeedbackLink(deps: LinkDeps, link: LinkRecord): Promise<FeedbackLinkView> {
+  const [ticket, recipient] = await Promise.all([
+    deps.tickets.get(link.ticketId),
+    deps.directory.identity(link.identity),
+  ]);
+  if (!ticket || !recipient) throw new NotFoundError('This link no longer points at a ticket.');
+  if (link.usedAt) throw new ConflictError(`This link was already used at ${link.usedAt}.`);
+  if (ticket.feedback)
+    throw new ConflictError(`Feedback on this request was already given, at ${ticket.feedback.at}.`);
+  if (recipient.status !== 'active')
+    throw new ForbiddenError(`The account of ${recipient.id} is ${recipient.status}.`);
+  const system = ticket.system ? await deps.directory.system(ticket.system) : undefined;
+  return { kind: 'feedback', link, ticket, system, recipient };
+}
+
 export type LinkAction =
   | { decision: 'approve' | 'deny'; comment: string | null }
   | { result: 'done' | 'failed'; note: string | null }
   | { confirm: 'revoked'; comment: string | null }
-  | { extend: ExtensionBody };
+  | { extend: ExtensionBody }
+  | { feedback: FeedbackBody };
 
 /** The action each purpose of link takes, by the field that names it. */
 const actionField = {
@@ -107,6 +135,7 @@ const actionField = {
   fulfilment: 'result',
   revoke: 'confirm',
   extend: 'extend',
+  feedback: 'feedback',
 } as const;
 
 /** Files an extension as the link's recipient (the intake use case, with its policy deps). */
@@ -130,6 +159,14 @@ export async function actOnLink(
   await deps.links.markUsed(link.hash, usedAt);
   try {
     if ('extend' in action) return await fileExtension(recipient, link.taskId, action.extend);
+    if ('feedback' in action) {
+      return await giveFeedback(deps, {
+        caller: recipient,
+        ticketId: link.ticketId,
+        feedback: action.feedback,
+        via: 'link',
+      });
+    }
     if ('confirm' in action) {
       return await confirmRevocation(deps, {
         caller: recipient,

@@ -1,3 +1,4 @@
+import type { Chart } from '../domain/analytics/charts';
 import type { AnalyticsReport } from '../domain/analytics/report';
 import type { DayRollup } from '../domain/analytics/rollup';
 import type { AdminEvent } from '../domain/audit/admin-events';
@@ -209,15 +210,29 @@ export interface Workflow {
   stop(ticketId: string, reason: { error: string; cause: string }): Promise<'stopped' | 'absent'>;
 }
 
+/** A file sent with an email; one with a `cid` is an inline part the HTML shows as `cid:{cid}`. */
+export interface EmailAttachment {
+  filename: string;
+  contentType: string;
+  cid?: string;
+  content: Uint8Array;
+}
+
 export interface EmailMessage {
   to: string[];
   subject: string;
   text: string;
   html: string;
+  attachments?: EmailAttachment[];
 }
 
 export interface Mailer {
   send(message: EmailMessage): Promise<{ messageId: string }>;
+}
+
+/** Draws a chart (domain/analytics/charts.ts) as a PNG of the size it is shown at, in CSS pixels. */
+export interface ChartImages {
+  png(chart: Chart, size: { width: number; height: number }): Promise<Uint8Array>;
 }
 
 /** A task's kind is the wait it belongs to; an emailed link's purpose is its task's kind. */
@@ -257,15 +272,18 @@ export interface TaskStore {
   addAssignees(taskId: string, identityIds: string[]): Promise<void>;
 }
 
-/** What an emailed link acts on: a task of a wait, or (`extend`) the offer to extend a grant. */
-export type LinkPurpose = TaskKind | 'extend';
+/**
+ * What an emailed link acts on: a task of a wait, the offer to extend a grant (`extend`), or the
+ * survey of a resolved request (`feedback`).
+ */
+export type LinkPurpose = TaskKind | 'extend' | 'feedback';
 
 export interface LinkRecord {
   /** SHA-256 of the token: the token itself is only ever in the recipient's email. */
   hash: string;
   purpose: LinkPurpose;
   ticketId: string;
-  /** The task it acts on; for `extend`, the grant's id. */
+  /** The task it acts on; for `extend`, the grant's id; for `feedback`, the ticket's. */
   taskId: string;
   identity: string;
   expiresAt: string;

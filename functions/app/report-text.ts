@@ -1,7 +1,5 @@
 import type { AnalyticsReport, KeyedQuantiles, Rate, Tally } from '../domain/analytics/report';
 import type { Quantiles } from '../domain/analytics/sketch';
-import type { EmailMessage, Mailer, ReportMailer } from './ports';
-import { esc } from './render-email';
 
 /** Columns padded to their widest cell, numbers to the right. */
 export function textTable(
@@ -181,20 +179,4 @@ export function reportText(report: AnalyticsReport): string {
     ),
   ];
   return parts.join('\n');
-}
-
-/** The first ReportMailer: the report's text as a plain email through the existing mailer. */
-export class PlainTextReportMailer implements ReportMailer {
-  constructor(private readonly mailer: Mailer) {}
-
-  async sendWeeklyReport(report: AnalyticsReport, recipients: readonly string[]): Promise<void> {
-    const text = reportText(report);
-    const message: EmailMessage = {
-      to: [...recipients],
-      subject: `Tollgate weekly report, ${report.period.from} to ${report.period.to}`,
-      text,
-      html: `<pre style="font-family: monospace">${esc(text)}</pre>`,
-    };
-    await this.mailer.send(message);
-  }
 }

@@ -13,7 +13,7 @@ import { type Grant, grantFrom } from '../domain/grants';
 import { isStageName } from '../domain/policy/outcome';
 import { dueRevocation, endGrant, revocationAsked } from '../domain/revocation';
 import { escalateStage, resolveStage, securityGroup } from '../domain/routing';
-import { applyChange, type Ticket } from '../domain/ticket';
+import { applyChange, resolution, type Ticket } from '../domain/ticket';
 import type { TicketWords } from '../domain/wording';
 import type { WaitKind } from '../domain/workflow';
 import {
@@ -44,6 +44,7 @@ import {
 } from './emails';
 import { MissingDeadlineError } from './errors';
 import { approvalExplanation, wordsFor } from './explanations';
+import { sendSurvey } from './feedback';
 import { type PolicyDeps, refusalBeforeFulfilment } from './policy-decisions';
 import type {
   Clock,
@@ -345,21 +346,20 @@ export async function scheduleGrantEnd(
 const toldToRequester = new Set(['approved_all', 'escalated', 'granted', 'closed']);
 
 /**
- * Emails the requester about the events this step committed. Sent after the commit, so a crash
- * in between loses the email (the timeline still has the event) rather than sending it twice.
+ * Emails the requester about the events this step committed, and, when one of them resolved the
+ * request, the survey that asks how it went. Sent after the commit, so a crash in between loses
+ * the email (the timeline still has the event) rather than sending it twice.
  */
-export async function tellRequester(
-  deps: Pick<WorkflowDeps, 'clock' | 'directory' | 'mailer'>,
-  ticket: Ticket,
-  afterSeq: number,
-): Promise<void> {
+export async function tellRequester(deps: LinkMailDeps, ticket: Ticket, afterSeq: number): Promise<void> {
   // Chasing the removal of access is the fulfillers' business; its end is the requester's.
   const events = ticket.timeline.filter(
     (event) => event.seq > afterSeq && toldToRequester.has(event.type) && event.data.wait !== 'revoke',
   );
-  if (events.length === 0) return;
+  const resolvedNow = (resolution(ticket)?.seq ?? 0) > afterSeq;
+  if (events.length === 0 && !resolvedNow) return;
   const words = await wordsFor(deps, ticket);
   for (const event of events) await deps.mailer.send(requesterNotice(ticket, words, event));
+  if (resolvedNow) await sendSurvey(deps, ticket, words.system);
 }
 
 /**

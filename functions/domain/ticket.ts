@@ -161,6 +161,15 @@ export const slaSchema = z
   .meta({ id: 'Sla' });
 export type Sla = z.infer<typeof slaSchema>;
 
+export const feedbackSchema = z
+  .object({
+    rating: z.number().int().min(1).max(5).meta({ description: 'From 1 (poor) to 5 (excellent)' }),
+    comment: z.string().optional(),
+    at: z.string(),
+  })
+  .meta({ id: 'Feedback', description: "The requester's rating of the request once resolved: given once" });
+export type Feedback = z.infer<typeof feedbackSchema>;
+
 const ticketFields = {
   id: z.string().meta({ description: 'A ULID' }),
   number: z.string().meta({
@@ -225,6 +234,10 @@ const ticketFields = {
     .nullable()
     .default(null)
     .meta({ description: 'Support: its service levels, set when it is queued' }),
+  feedback: feedbackSchema.optional().meta({
+    description:
+      "The requester's rating once the request was resolved (POST /requests/{id}/feedback, or the survey's link); absent until given",
+  }),
   createdAt: z.string(),
   updatedAt: z.string(),
   /** Optimistic-concurrency counter: every change is one conditional write on the previous value. */
@@ -309,7 +322,12 @@ export function fulfilmentRecordFor(system: System | null, queue: string | null)
  * or the ticket closed, whichever came first; a later revocation does not move it.
  */
 export function resolvedAt(ticket: Pick<Ticket, 'timeline'>): string | null {
-  return ticket.timeline.find((event) => event.to === 'active' || event.to === 'closed')?.at ?? null;
+  return resolution(ticket)?.at ?? null;
+}
+
+/** The event that resolved the ticket (see resolvedAt), or undefined while it is in flight. */
+export function resolution(ticket: Pick<Ticket, 'timeline'>): Ticket['timeline'][number] | undefined {
+  return ticket.timeline.find((event) => event.to === 'active' || event.to === 'closed');
 }
 
 /** Everyone the ticket names in a role: the set that visibility and separation of duties read. */

@@ -27,7 +27,6 @@ import {
   StepFunctionsWorkflow,
 } from '../adapters/step-functions';
 import { randomSecrets, systemClock, ulidIds } from '../adapters/system';
-import { PlainTextReportMailer } from '../app/report-text';
 import { type Config, readConfig } from '../config';
 
 export const logger = new Logger({ serviceName: 'tollgate' });
@@ -77,7 +76,6 @@ function buildDeps(config: Config) {
     history: faults.wrap('history', new DynamoTicketHistory(db, config.tableName)),
     cursors: new HmacCursorCodec(config.signingSecret),
     mailer,
-    reportMailer: new PlainTextReportMailer(mailer),
     analyticsSource: new DynamoAnalyticsSource(db, config.tableName),
     analytics: new DynamoAnalyticsStore(db, config.tableName),
     workflow: faults.wrap('workflow', new StepFunctionsWorkflow(stepFunctions, config.stateMachineArn)),

@@ -6,6 +6,7 @@ import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { CHART_ASSETS } from '../../functions/adapters/charts/assets';
 import { LAMBDA_MEMORY_MB } from '../lambda-sizing';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -26,6 +27,11 @@ export interface HandlerFunctionProps {
    * Cedar as a node module and the project's `policies/` folder. False unless given.
    */
   policies?: boolean;
+  /**
+   * Whether the handler draws charts (lib/handler-needs.ts `charts`): its asset then carries the
+   * resvg wasm and the Inter font in `charts/`. False unless given.
+   */
+  charts?: boolean;
 }
 
 /**
@@ -55,22 +61,32 @@ const policyBundling = {
   nodeModules: [CEDAR_PACKAGE],
   // Nothing of npm's own that reaches out besides the install itself.
   environment: { npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' },
-  commandHooks: {
-    beforeBundling: (): string[] => [],
-    beforeInstall: (): string[] => [],
-    afterBundling: (inputDir: string, outputDir: string): string[] => [
-      `cp -R ${quoted(join(inputDir, POLICY_FOLDER))} ${quoted(join(outputDir, POLICY_FOLDER))}`,
-      `rm -f ${quoted(join(outputDir, 'package-lock.json'))}`,
-      `rm -rf ${['esm', 'web'].map((build) => quoted(join(outputDir, 'node_modules', CEDAR_PACKAGE, build))).join(' ')}`,
-    ],
-  },
 };
+const policyFiles = (inputDir: string, outputDir: string): string[] => [
+  `cp -R ${quoted(join(inputDir, POLICY_FOLDER))} ${quoted(join(outputDir, POLICY_FOLDER))}`,
+  `rm -f ${quoted(join(outputDir, 'package-lock.json'))}`,
+  `rm -rf ${['esm', 'web'].map((build) => quoted(join(outputDir, 'node_modules', CEDAR_PACKAGE, build))).join(' ')}`,
+];
+
+/**
+ * The files of a function that draws charts (adapters/charts): the resvg wasm (which esbuild does
+ * not bundle: the renderer reads it) and the Inter font, copied into `charts/` beside the handler,
+ * where the renderer reads them from LAMBDA_TASK_ROOT.
+ */
+const chartFiles = (inputDir: string, outputDir: string): string[] => [
+  `mkdir -p ${quoted(join(outputDir, CHART_ASSETS.folder))}`,
+  ...Object.values(CHART_ASSETS.files).map(
+    (file) =>
+      `cp ${quoted(join(inputDir, 'node_modules', file.module))} ${quoted(join(outputDir, CHART_ASSETS.folder, file.name))}`,
+  ),
+];
 
 /**
  * One Lambda function for one handler module, the same way for every kind of handler (HTTP,
  * workflow task, schedule): bundled by the local esbuild as ESM, with its own log group and a
  * role that holds nothing until the stack grants it what the handler needs. A handler that
- * decides by policy carries Cedar and the policies besides (see `policyBundling`); no other does.
+ * decides by policy carries Cedar and the policies besides (see `policyBundling`), one that draws
+ * charts the wasm and font they are drawn with (see `chartFiles`); no other does.
  */
 export class HandlerFunction extends Construct {
   readonly function: NodejsFunction;
@@ -120,6 +136,18 @@ export class HandlerFunction extends Construct {
         forceDockerBundling: false,
         logLevel: LogLevel.WARNING,
         ...(props.policies ? policyBundling : {}),
+        ...(props.policies || props.charts
+          ? {
+              commandHooks: {
+                beforeBundling: (): string[] => [],
+                beforeInstall: (): string[] => [],
+                afterBundling: (inputDir: string, outputDir: string): string[] => [
+                  ...(props.policies ? policyFiles(inputDir, outputDir) : []),
+                  ...(props.charts ? chartFiles(inputDir, outputDir) : []),
+                ],
+              },
+            }
+          : {}),
       },
     });
     Validations.of(this.function).acknowledge({

@@ -131,6 +131,11 @@ describe('analytics through the API', () => {
       message.subject.startsWith('Tollgate weekly report'),
     );
     expect(mail?.to).toContain(people.aude);
+    // Drawn, not dumped: each chart a PNG the HTML shows by its Content-ID, the figures in the text part.
+    const charts = mail?.attachments ?? [];
+    expect(charts.map((chart) => chart.contentType)).toEqual(Array(5).fill('image/png'));
+    for (const chart of charts) expect(mail?.html).toContain(`cid:${chart.cid}`);
+    expect(mail?.text).toMatch(/Submitted\W+2 tickets/);
   });
 
   it('prints the figures as tables with npm run analytics, and the API JSON with --format json', async () => {

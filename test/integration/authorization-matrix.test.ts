@@ -429,6 +429,23 @@ const matrix: Record<string, Record<Caller, Cell>> = {
     ...unauthenticated,
     ...notActive,
   },
+  // Satisfaction: "the requester" rates their resolved request (the cell tickets are granted, so
+  // resolved); everyone else who sees it is refused, and to anyone else it does not exist.
+  'POST /requests/{id}/feedback': {
+    requester: 201,
+    beneficiary: 403,
+    serviceAccountOwner: 201, // Felix filed the service ticket
+    serviceAccountNonOwner: 404,
+    otherEmployee: 404,
+    approver: 403,
+    otherApprover: 404,
+    fulfiller: 403,
+    auditor: 403,
+    security: 403,
+    admin: 404,
+    ...unauthenticated,
+    ...notActive,
+  },
   // "A support queue member takes the ticket": the cell tickets are access requests, which no queue
   // serves, so whoever sees one is refused with a 409 (support tickets: comments.test.ts).
   'POST /requests/{id}/assign': {
@@ -866,6 +883,11 @@ describe('authorization matrix: every deployed route × every kind of caller', (
         await api.post(`/requests/${shared[callers[caller].ticket].pending.ticketId}/comments`, {
           text: `A question from ${caller}`,
         })
+      ).status,
+    }),
+    'POST /requests/{id}/feedback': async (caller, api) => ({
+      status: (
+        await api.post(`/requests/${timeBound[callers[caller].ticket].ticketId}/feedback`, { rating: 4 })
       ).status,
     }),
     'POST /requests/{id}/assign': async (caller, api) => ({

@@ -255,13 +255,14 @@ describe('the flow under a SIGKILL at each of its steps', () => {
         expect((running.executions ?? []).map((e) => e.name)).not.toContain(id);
         expect(await waitingTicketsWithoutExecution(client, sfn)).toEqual([]);
         // Nobody was emailed twice: a rerun notify step sends nothing, and a message cut off mid-write never shows;
-        // the requester heard of the approval and the fulfilment once.
+        // the requester heard of the approval and the fulfilment once, and was asked once to rate the request.
         const emails = (await client.outbox()).filter((message) => message.subject.includes(id));
         expect(
           emails.map((message) => `${message.to.join()} ${message.subject.split(':')[0]}`).sort(),
         ).toEqual([
           `${requester} Approved`,
           `${requester} Fulfilled`,
+          `${requester} Rate your request`,
           `${otherFulfiller} To fulfil`,
           `${manager} Approval needed`,
           `${fulfiller} To fulfil`,

@@ -155,6 +155,11 @@ const shapes: Record<string, BodyShape> = {
     fieldTypes: { text: ['string'] },
     known: ['text'],
   },
+  giveFeedback: {
+    base: { rating: 4, comment: 'Quick and clear' },
+    fieldTypes: { rating: ['number'], comment: ['string'] },
+    known: ['rating', 'comment'],
+  },
   assignRequest: {
     base: { to: people.ian },
     fieldTypes: { to: ['string'] },
@@ -315,6 +320,12 @@ describe('hostile JSON bodies on every JSON-body route', () => {
     targets.createDelegation = { path: '/delegations', caller: alex };
     targets.addComment = {
       path: `/requests/${waiting.ticketId}/comments`,
+      caller: alex,
+      ticketId: waiting.ticketId,
+    };
+    // Not resolved yet, so even a valid rating would change nothing: every hostile one is a 400 first.
+    targets.giveFeedback = {
+      path: `/requests/${waiting.ticketId}/feedback`,
       caller: alex,
       ticketId: waiting.ticketId,
     };

@@ -43,6 +43,7 @@ const validBodies: Record<string, unknown> = {
   },
   reportFulfilment: { result: 'done', note: null },
   addComment: { text: 'Is this still needed?' },
+  giveFeedback: { rating: 4 },
   assignRequest: {},
   cancelRequest: { reason: null },
   revokeGrant: { reason: 'Hostile ids should find no grant' },

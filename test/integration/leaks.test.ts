@@ -206,8 +206,8 @@ describe('secrets where they could leak', () => {
     expect(server.output()).toContain('Injected fault');
     expect(log.length).toBeGreaterThan(10);
     expect(taskTokens.length).toBeGreaterThanOrEqual(2);
-    // One link to the manager, one to each fulfiller of github (Ian and Bo).
-    expect(linkTokens).toHaveLength(3);
+    // One link to the manager, one to each fulfiller of github (Ian and Bo), and the requester's survey.
+    expect(linkTokens).toHaveLength(4);
     expect(taskTokens.some((token) => table.includes(token))).toBe(true);
     expect(leaks).toEqual([]);
   }, 60_000);

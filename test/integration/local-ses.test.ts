@@ -161,6 +161,49 @@ describe('local SES endpoint', () => {
     expect(message?.text).toContain('Deny: http://127.0.0.1:3000/a/two');
   });
 
+  it('stores a raw message as sent under the MessageId it answers, and lists its attachments', async () => {
+    // Prepare
+    const mailer = new SesMailer(client, 'tollgate@example.com', 'tollgate');
+    const png = new Uint8Array(1234).fill(7);
+
+    // Act
+    const { messageId } = await mailer.send({
+      to: ['bob@example.com'],
+      subject: 'Weekly report',
+      text: 'Tickets: 12',
+      html: '<p>Tickets: 12</p><img src="cid:volume" alt="Volume">',
+      attachments: [{ filename: 'volume.png', contentType: 'image/png', cid: 'volume', content: png }],
+    });
+    const eml = await readFile(join(outboxDir, `${messageId}.eml`), 'utf8');
+    const [message] = await readOutbox(outboxDir);
+
+    // Assess
+    expect(eml.match(/^Message-ID: .*$/gim)).toEqual([`Message-ID: <${messageId}@local-ses.tollgate>`]);
+    expect(eml).toMatch(/^X-SES-Configuration-Set: tollgate/im);
+    expect(message).toMatchObject({
+      id: messageId,
+      to: ['bob@example.com'],
+      subject: 'Weekly report',
+      text: 'Tickets: 12',
+      attachments: [{ filename: 'volume.png', contentType: 'image/png', cid: 'volume', size: 1234 }],
+    });
+  });
+
+  it('rejects raw content that is not a MIME message and stores nothing', async () => {
+    // Prepare
+    const input: SendEmailCommandInput = {
+      ...approvalEmail('Raw'),
+      Content: { Raw: { Data: new TextEncoder().encode('not a message') } },
+    };
+
+    // Act
+    const sending = client.send(new SendEmailCommand(input));
+
+    // Assess
+    await expect(sending).rejects.toThrow(BadRequestException);
+    expect(await readdir(outboxDir)).toEqual([]);
+  });
+
   it('lists an outbox folder that does not exist yet as empty', async () => {
     // Prepare
     const missing = join(outboxDir, 'not-yet');

@@ -416,8 +416,11 @@ describe('a retried notify step', () => {
       stageIndex: 0,
     });
 
-    // Assess: nobody is asked to decide a closed ticket (the requester was told it failed).
-    expect(sys.emails.slice(0, emailedBefore).map((email) => email.to[0])).toEqual([people.alex]);
+    // Assess: nobody is asked to decide a closed ticket (the requester was told it failed, and asked to rate it).
+    expect(sys.emails.slice(0, emailedBefore).map((email) => email.to[0])).toEqual([
+      people.alex,
+      people.alex,
+    ]);
     expect(sys.emails).toHaveLength(emailedBefore);
     expect(sys.workflow.signals).toEqual([{ token: 'late', output: {} }]);
     expect((await sys.deps.tasks.get(taskId(ticket.id, 'approval', 0)))?.token).toBe('late');
@@ -549,7 +552,8 @@ describe('stages after the first', () => {
     expect(asked).toEqual([[people.erin], [people.sam], [people.sara]]);
     const after = await stored(sys, ticket.id);
     expect(after.status).toBe('active');
-    // Each approver is asked in turn; the requester hears of the approval and of the grant.
+    // Each approver is asked in turn; the requester hears of the approval and of the grant, which
+    // resolves the request, so they are asked to rate it.
     expect(sys.emails.map((email) => `${email.to[0]}: ${email.subject.split(':')[0]}`)).toEqual([
       `${people.erin}: Approval needed`,
       `${people.sam}: Approval needed`,
@@ -557,6 +561,7 @@ describe('stages after the first', () => {
       `${people.alex}: Approved`,
       `${people.ivan}: To fulfil`,
       `${people.alex}: Fulfilled`,
+      `${people.alex}: Rate your request`,
     ]);
     expect(findBrokenLink(after.timeline as TimelineEvent[])).toBeNull();
     expect(await grantItem(`G${ticket.id}`)).toMatchObject({

@@ -40,6 +40,8 @@ export function spawnNpmStart(dataDir: string, env: Record<string, string> = {})
       TOLLGATE_STORE: 'disk',
       TOLLGATE_QUIET: 'true',
       POWERTOOLS_LOG_LEVEL: 'ERROR',
+      // The restart tests count the tickets they wrote; 90 days of demo tickets would hide them.
+      TOLLGATE_DEMO_HISTORY: 'false',
       ...env,
     },
   });

@@ -6,6 +6,7 @@ import {
   TooManyRequestsException,
 } from '@aws-sdk/client-sesv2';
 import { mockClient } from 'aws-sdk-client-mock';
+import { simpleParser } from 'mailparser';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { SesMailer, TransientError } from '../../functions/adapters/email';
 import { renderEmail } from '../../functions/app/render-email';
@@ -103,7 +104,7 @@ describe('SesMailer', () => {
     ses.reset();
   });
 
-  it('sends a simple message with text and HTML bodies from the configured sender', async () => {
+  it('sends a raw MIME message with the text and HTML bodies unchanged, from the configured sender', async () => {
     // Prepare
     ses.on(SendEmailCommand).resolves({ MessageId: 'm-1' });
 
@@ -112,16 +113,58 @@ describe('SesMailer', () => {
 
     // Assess
     expect(sent).toEqual({ messageId: 'm-1' });
-    expect(ses.commandCalls(SendEmailCommand)[0]?.args[0].input).toMatchObject({
+    const input = ses.commandCalls(SendEmailCommand)[0]?.args[0].input;
+    expect(input).toMatchObject({
       FromEmailAddress: 'tollgate@example.com',
       Destination: { ToAddresses: ['bob@example.com'] },
       ConfigurationSetName: 'tollgate',
-      Content: {
-        Simple: {
-          Subject: { Data: 'Approve?' },
-          Body: { Text: { Data: 'Approve?' }, Html: { Data: '<p>Approve?</p>' } },
-        },
-      },
+    });
+    expect(input?.Content?.Simple).toBeUndefined();
+    const parsed = await simpleParser(Buffer.from(input?.Content?.Raw?.Data ?? new Uint8Array()));
+    expect({
+      from: parsed.from?.text,
+      to: parsed.to && !Array.isArray(parsed.to) ? parsed.to.text : undefined,
+      subject: parsed.subject,
+      text: parsed.text,
+      html: parsed.html,
+      attachments: parsed.attachments,
+    }).toEqual({
+      from: 'tollgate@example.com',
+      to: 'bob@example.com',
+      subject: 'Approve?',
+      text: 'Approve?',
+      html: '<p>Approve?</p>',
+      attachments: [],
+    });
+  });
+
+  it('sends each attachment with a cid as an inline part of the message', async () => {
+    // Prepare
+    ses.on(SendEmailCommand).resolves({ MessageId: 'm-2' });
+    const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]);
+
+    // Act
+    await mailer().send({
+      ...message,
+      html: '<img src="cid:volume" alt="Volume">',
+      attachments: [{ filename: 'volume.png', contentType: 'image/png', cid: 'volume', content: png }],
+    });
+
+    // Assess
+    const raw = ses.commandCalls(SendEmailCommand)[0]?.args[0].input.Content?.Raw?.Data;
+    const [part] = (await simpleParser(Buffer.from(raw ?? new Uint8Array()))).attachments;
+    expect({
+      filename: part?.filename,
+      contentType: part?.contentType,
+      cid: part?.cid,
+      disposition: part?.contentDisposition,
+      content: [...(part?.content ?? [])],
+    }).toEqual({
+      filename: 'volume.png',
+      contentType: 'image/png',
+      cid: 'volume',
+      disposition: 'inline',
+      content: [...png],
     });
   });
 

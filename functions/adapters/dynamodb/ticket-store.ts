@@ -112,7 +112,11 @@ export class DynamoTicketStore implements TicketStore {
     return ticket?.number === ticketNumber.format(allocated) ? ticket : undefined;
   }
 
-  /** The whole item, timeline included, in one conditional write on the version it was read at. */
+  /**
+   * The whole item, timeline included, in one conditional write on the version it was read at.
+   * A rated ticket's feedback marker is written after it on every save, so a crash between the two
+   * writes is mended by the ticket's next save (or the rollup misses one rating until then).
+   */
   async save(ticket: Ticket, readVersion: number): Promise<void> {
     try {
       await this.db.send(
@@ -127,6 +131,11 @@ export class DynamoTicketStore implements TicketStore {
     } catch (error) {
       if (isConditionalCheckFailure(error)) throw new ConcurrentUpdateError(ticket.id);
       throw error;
+    }
+    if (ticket.feedback) {
+      await this.db.send(
+        new PutCommand({ TableName: this.tableName, Item: keys.feedback(ticket.id, ticket.feedback.at) }),
+      );
     }
   }
 

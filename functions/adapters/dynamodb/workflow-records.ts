@@ -131,7 +131,10 @@ export class DynamoLinkStore implements LinkStore {
         TableName: this.tableName,
         Item: {
           ...keys.link(link.hash),
-          ...(link.purpose === 'extend' ? {} : keys.inboxEntry(link.identity, link.purpose, link.taskId)),
+          // Only a task's link is an inbox entry: an offer to extend or a survey waits for nobody.
+          ...(link.purpose === 'extend' || link.purpose === 'feedback'
+            ? {}
+            : keys.inboxEntry(link.identity, link.purpose, link.taskId)),
           ...unused,
         },
       }),

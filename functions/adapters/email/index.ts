@@ -1,1 +1,1 @@
-export { type EmailMessage, type Mailer, SesMailer, TransientError } from './mailer';
+export { composeMime, type EmailMessage, type Mailer, SesMailer, TransientError } from './mailer';

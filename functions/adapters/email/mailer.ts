@@ -1,4 +1,5 @@
 import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import MailComposer from 'nodemailer/lib/mail-composer';
 
 import { TransientError } from '../../app/errors';
 import type { EmailMessage, Mailer } from '../../app/ports';
@@ -11,7 +12,11 @@ const THROTTLING = new Set(['TooManyRequestsException', 'ThrottlingException', '
 // Network failures the SDK gave up on after its own retries: the next attempt may well get through.
 const NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE']);
 
-/** Sends through Amazon SES (API v2) in AWS, or through the local SES endpoint in local mode. */
+/**
+ * Sends through Amazon SES (API v2) in AWS, or through the local SES endpoint in local mode. Every
+ * message goes out as raw MIME composed here, so one with inline images (`cid:` parts) is sent the
+ * same way as one without, and both runtimes send the very bytes composed.
+ */
 export class SesMailer implements Mailer {
   readonly #client: SESv2Client;
   readonly #from: string;
@@ -28,15 +33,7 @@ export class SesMailer implements Mailer {
       FromEmailAddress: this.#from,
       Destination: { ToAddresses: message.to },
       ConfigurationSetName: this.#configurationSetName,
-      Content: {
-        Simple: {
-          Subject: { Data: message.subject, Charset: 'UTF-8' },
-          Body: {
-            Text: { Data: message.text, Charset: 'UTF-8' },
-            Html: { Data: message.html, Charset: 'UTF-8' },
-          },
-        },
-      },
+      Content: { Raw: { Data: await composeMime(this.#from, message) } },
     });
     let messageId: string | undefined;
     try {
@@ -48,6 +45,24 @@ export class SesMailer implements Mailer {
     if (!messageId) throw new Error('SES accepted the message but answered no MessageId');
     return { messageId };
   }
+}
+
+/** The message as MIME: text and HTML as alternatives, inline parts related to the HTML. */
+export async function composeMime(from: string, message: EmailMessage): Promise<Uint8Array> {
+  const composer = new MailComposer({
+    from,
+    to: message.to,
+    subject: message.subject,
+    text: message.text,
+    html: message.html,
+    attachments: (message.attachments ?? []).map((attachment) => ({
+      filename: attachment.filename,
+      contentType: attachment.contentType,
+      content: Buffer.from(attachment.content),
+      ...(attachment.cid ? { cid: attachment.cid } : {}),
+    })),
+  });
+  return new Uint8Array(await composer.compile().build());
 }
 
 function isTransient(err: unknown): boolean {

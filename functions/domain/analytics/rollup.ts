@@ -2,20 +2,6 @@ import { z } from 'zod';
 import { resolvedAt, type Ticket } from '../ticket';
 import { addSeconds, newSketch, type StoredSketch, storeSketch } from './sketch';
 
-/** Feedback on a resolved ticket, as the satisfaction survey records it on the ticket. */
-export const feedbackSchema = z.object({
-  rating: z.number().int().min(1).max(5),
-  comment: z.string().nullable().optional(),
-  at: z.string(),
-});
-export type Feedback = z.infer<typeof feedbackSchema>;
-
-/** The ticket's feedback if it has any (tickets recorded before the survey have none). */
-export function feedbackOf(ticket: object): Feedback | null {
-  const parsed = feedbackSchema.safeParse((ticket as { feedback?: unknown }).feedback);
-  return parsed.success ? parsed.data : null;
-}
-
 export type Counts = Record<string, number>;
 
 /** Who asked for one entitlement in one department that day, and the first few of their tickets. */
@@ -225,7 +211,7 @@ export class DayRollupBuilder {
 
   /** A ticket whose feedback was given this day. */
   addFeedback(ticket: Ticket): void {
-    const feedback = feedbackOf(ticket);
+    const { feedback } = ticket;
     if (!feedback) return;
     this.feedback.responses++;
     const index = feedback.rating - 1;

@@ -6,12 +6,13 @@ import { actOnLink, type LinkAction, viewLink } from '../../app/links';
 import { hashLinkToken } from '../../app/workflow-steps';
 import { ForbiddenError } from '../../domain/errors';
 import { extensionBodySchema } from '../../domain/extension';
+import { feedbackBodySchema } from '../../domain/feedback';
 import { whatWasRecorded } from '../../domain/recorded';
 import { parseOrThrow } from '../../domain/validation';
 import { logger } from '../deps';
 import { getPolicyDeps } from '../policy-deps';
 import { HttpError, toErrorResponse } from './http-errors';
-import { confirmationPage, extensionPage, messagePage, recordedPage } from './pages';
+import { confirmationPage, extensionPage, feedbackPage, messagePage, recordedPage } from './pages';
 import { type HttpEvent, type HttpResult, MAX_BODY_BYTES } from './route';
 
 /**
@@ -28,6 +29,7 @@ export const handler = middy<HttpEvent, HttpResult, Error, Context>().handler(as
     const csrf = formToken(deps.config.signingSecret, token);
     const view = await viewLink(deps, token);
     if (event.requestContext.http.method !== 'POST') {
+      if (view.kind === 'feedback') return feedbackPage(view, csrf);
       return view.kind === 'extend' ? extensionPage(view, csrf) : confirmationPage(view, csrf);
     }
     const form = readForm(event);
@@ -40,6 +42,13 @@ export const handler = middy<HttpEvent, HttpResult, Error, Context>().handler(as
         200,
         'Extension requested',
         `Your request to extend ${view.grant.id} was filed as ticket ${ticket.id}: it is decided like any request, and you are emailed how it goes.`,
+      );
+    }
+    if (view.kind === 'feedback') {
+      return messagePage(
+        200,
+        'Thank you',
+        `Your rating of ticket ${ticket.number} was recorded. You can close this page.`,
       );
     }
     return recordedPage(view, whatWasRecorded(ticket));
@@ -108,6 +117,20 @@ function actionFrom(form: URLSearchParams): LinkAction {
   if (decision === 'approve' || decision === 'deny') return { decision, comment };
   if (result === 'done' || result === 'failed') return { result, note };
   if (form.get('confirm') === 'revoked') return { confirm: 'revoked', comment };
+  if (form.get('rating') !== null) {
+    const rating = form.get('rating') ?? '';
+    return {
+      feedback: parseOrThrow(
+        feedbackBodySchema,
+        {
+          // A form sends text: a whole number is read as one, anything else stays text for the schema to refuse.
+          rating: /^\d+$/.test(rating) ? Number(rating) : rating,
+          ...(comment ? { comment } : {}),
+        },
+        'feedback',
+      ),
+    };
+  }
   if (form.get('extend') !== null) {
     return {
       extend: parseOrThrow(
@@ -140,5 +163,7 @@ function errorPage(error: unknown, correlationId: string): HttpResult {
   const { status, body } = toErrorResponse(error, correlationId);
   if (status >= 500) logger.error('Link page failed', { correlationId, error: error as Error });
   const title = titlesByCode[body.error.code] ?? titles[status] ?? 'Something went wrong';
-  return messagePage(status, title, body.error.message);
+  // A form answered wrongly says which field, as the API's `fields` does.
+  const fields = Object.entries(body.error.fields ?? {}).map(([field, problem]) => `${field}: ${problem}`);
+  return messagePage(status, title, [body.error.message, ...fields].join('. '));
 }

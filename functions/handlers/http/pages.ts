@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ExtensionLinkView, TaskLinkView } from '../../app/links';
+import type { ExtensionLinkView, FeedbackLinkView, TaskLinkView } from '../../app/links';
 import type { Recorded } from '../../domain/recorded';
 import { revocationCause } from '../../domain/revocation';
 import {
@@ -161,5 +161,38 @@ export function extensionPage(view: ExtensionLinkView, csrf: string): HttpResult
        <label for="justification">Why it is still needed</label><textarea id="justification" name="justification" maxlength="2000" required></textarea>
        <div class="actions"><button class="approve" name="extend" value="yes">Ask to extend</button></div></form>
      <p class="note">Opening this page asked for nothing. This link is for ${escapeHtml(words.person(view.recipient.id))} only and works once.</p>`,
+  );
+}
+
+/** A survey's page: the resolved request, and a form that is the only way to record a rating. */
+export function feedbackPage(view: FeedbackLinkView, csrf: string): HttpResult {
+  const { ticket, system } = view;
+  const rows: [string, string][] = [
+    ['Ticket', `${ticket.number} (${ticket.id})`],
+    ...(ticket.type === 'access'
+      ? ([
+          ['System', system?.name ?? ticket.system ?? ''],
+          ['Entitlement', ticket.entitlement ?? ''],
+          ['For', ticket.beneficiary],
+        ] as [string, string][])
+      : ([['Category', ticket.category ?? '']] as [string, string][])),
+    ['Outcome', ticket.closure ?? ticket.status],
+  ];
+  const ratings = [1, 2, 3, 4, 5]
+    .map(
+      (rating) =>
+        `<label><input type="radio" name="rating" value="${rating}" required> ${rating}${rating === 1 ? ' (poor)' : rating === 5 ? ' (excellent)' : ''}</label>`,
+    )
+    .join(' ');
+  return page(
+    200,
+    'How did your request go?',
+    `<p>Rate how your request went, from 1 (poor) to 5 (excellent), with a comment if you like.</p>
+     <table>${rows.map(([label, value]) => `<tr><th>${escapeHtml(label)}</th><td>${escapeHtml(value)}</td></tr>`).join('')}</table>
+     <form method="post"><input type="hidden" name="csrf" value="${escapeHtml(csrf)}">
+       <fieldset><legend>Rating</legend>${ratings}</fieldset>
+       <label for="comment">Comment (optional)</label><textarea id="comment" name="comment" maxlength="2000"></textarea>
+       <div class="actions"><button class="approve" type="submit">Send</button></div></form>
+     <p class="note">Opening this page recorded nothing. This link is for ${escapeHtml(view.recipient.id)} only and works once.</p>`,
   );
 }

@@ -14,6 +14,21 @@ export interface OutgoingEmail {
   configurationSetName?: string;
 }
 
+/** A message the sender composed as MIME itself (SESv2 `Content.Raw`): stored as sent, but for its Message-ID. */
+export interface RawOutgoingEmail {
+  raw: Uint8Array;
+  configurationSetName?: string;
+}
+
+/** A part of a message other than its text and HTML bodies, as a mail client lists it. */
+export interface OutboxAttachment {
+  filename: string | null;
+  contentType: string;
+  /** The Content-ID the HTML refers to as `cid:…`, without angle brackets; null when it has none. */
+  cid: string | null;
+  size: number;
+}
+
 export interface OutboxMessage {
   id: string;
   /** ISO 8601, from the message's Date header. */
@@ -25,6 +40,7 @@ export interface OutboxMessage {
   html: string;
   /** Absolute http(s) URLs of the HTML part's hrefs, deduplicated, in order of appearance. */
   links: string[];
+  attachments: OutboxAttachment[];
 }
 
 const EML = '.eml';
@@ -34,10 +50,23 @@ const nextId = monotonicFactory();
 /** Composes the message as MIME and stores it as `<id>.eml`; answers the id. */
 export async function writeToOutbox(
   outboxDir: string,
-  email: OutgoingEmail,
+  email: OutgoingEmail | RawOutgoingEmail,
   beforeCommit?: () => void,
 ): Promise<string> {
   const id = nextId();
+  const raw = 'raw' in email ? stamped(email, id) : await compose(email, id);
+
+  // Write under a dot-name readOutbox ignores, then rename: a crash leaves either no message or the
+  // whole message, never a truncated one in the listing (no fsync: see the checkpoint store).
+  await mkdir(outboxDir, { recursive: true });
+  const temp = join(outboxDir, `.${id}${EML}.tmp`);
+  await writeFile(temp, raw, { flag: 'wx' });
+  beforeCommit?.();
+  await rename(temp, join(outboxDir, `${id}${EML}`));
+  return id;
+}
+
+function compose(email: OutgoingEmail, id: string): Promise<Buffer> {
   const composer = new MailComposer({
     from: email.from,
     to: email.to,
@@ -49,16 +78,32 @@ export async function writeToOutbox(
     date: new Date(),
     headers: email.configurationSetName ? { 'X-Ses-Configuration-Set': email.configurationSetName } : {},
   });
-  const raw = await composer.compile().build();
+  return composer.compile().build();
+}
 
-  // Write under a dot-name readOutbox ignores, then rename: a crash leaves either no message or the
-  // whole message, never a truncated one in the listing (no fsync: see the checkpoint store).
-  await mkdir(outboxDir, { recursive: true });
-  const temp = join(outboxDir, `.${id}${EML}.tmp`);
-  await writeFile(temp, raw, { flag: 'wx' });
-  beforeCommit?.();
-  await rename(temp, join(outboxDir, `${id}${EML}`));
-  return id;
+/**
+ * SES gives a raw message a Message-ID of its own in place of the sender's: here the outbox id, as
+ * composed messages carry, so a message is found by the MessageId that SendEmail answered.
+ */
+function stamped(email: RawOutgoingEmail, id: string): Buffer {
+  const raw = Buffer.from(email.raw);
+  const end = raw.indexOf('\r\n\r\n');
+  const split = end === -1 ? raw.indexOf('\n\n') : end;
+  if (split === -1) throw new Error('A raw message needs its headers, a blank line, then its body');
+  const newline = end === -1 ? '\n' : '\r\n';
+  const headers = raw
+    .subarray(0, split)
+    .toString('utf8')
+    // A header's folded lines begin with whitespace: the Message-ID goes with all of its lines.
+    .replace(/^Message-ID:.*(?:\r?\n[ \t].*)*(?:\r?\n|$)/im, '');
+  const added = [
+    `Message-ID: <${id}@local-ses.tollgate>`,
+    ...(email.configurationSetName ? [`X-SES-Configuration-Set: ${email.configurationSetName}`] : []),
+  ];
+  return Buffer.concat([
+    Buffer.from(`${added.join(newline)}${newline}${headers.replace(/(?:\r?\n)+$/, '')}`),
+    raw.subarray(split),
+  ]);
 }
 
 /** Lists the outbox oldest first, as a mail client would see each message. */
@@ -90,6 +135,12 @@ async function readMessage(outboxDir: string, id: string): Promise<OutboxMessage
     text: parsed.text ?? '',
     html,
     links: hrefLinks(html),
+    attachments: parsed.attachments.map((attachment) => ({
+      filename: attachment.filename ?? null,
+      contentType: attachment.contentType,
+      cid: attachment.cid ?? null,
+      size: attachment.size,
+    })),
   };
 }
 

@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { simpleParser } from 'mailparser';
 import addressparser from 'nodemailer/lib/addressparser';
 import { z } from 'zod';
-import { type OutgoingEmail, writeToOutbox } from './outbox';
+import { type OutgoingEmail, type RawOutgoingEmail, writeToOutbox } from './outbox';
 
 export interface LocalSesOptions {
   outboxDir: string;
@@ -50,7 +51,8 @@ const SendEmailRequest = z.object({
         Body: z.object({ Text: Content.optional(), Html: Content.optional() }),
       })
       .optional(),
-    Raw: z.unknown().optional(),
+    // The SDK sends the message's bytes as base64 in the JSON body.
+    Raw: z.object({ Data: z.base64() }).optional(),
     Template: z.unknown().optional(),
   }),
   ConfigurationSetName: z.string().optional(),
@@ -97,9 +99,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: LocalSesO
       `Local SES serves only SendEmail, not ${req.method} ${path}`,
     );
   }
-  const email = toOutgoingEmail(await readJson(req));
+  const { email, recipients, subject } = await toOutgoingEmail(await readJson(req));
   const id = await writeToOutbox(opts.outboxDir, email, opts.beforeCommit);
-  opts.log?.(`ses: ${id} to ${[...email.to, ...email.cc].join(', ')}: ${email.subject}`);
+  opts.log?.(`ses: ${id} to ${recipients.join(', ')}: ${subject}`);
   send(res, 200, { MessageId: id });
 }
 
@@ -113,14 +115,19 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-function toOutgoingEmail(body: unknown): OutgoingEmail {
+interface Accepted {
+  email: OutgoingEmail | RawOutgoingEmail;
+  recipients: string[];
+  subject: string;
+}
+
+async function toOutgoingEmail(body: unknown): Promise<Accepted> {
   const parsed = SendEmailRequest.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw badRequest(`Invalid ${issue?.path.join('.') || 'request'}: ${issue?.message ?? 'malformed'}`);
   }
   const { FromEmailAddress, Destination, Content, ConfigurationSetName } = parsed.data;
-  if (!Content.Simple) throw badRequest('Local SES supports only Content.Simple, not Raw or Template');
   if (Destination.BccAddresses?.length) {
     // A Bcc would not appear in the stored message, so the outbox could not show it.
     throw badRequest('Local SES does not support Destination.BccAddresses');
@@ -129,16 +136,34 @@ function toOutgoingEmail(body: unknown): OutgoingEmail {
   const cc = Destination.CcAddresses ?? [];
   if (to.length + cc.length === 0) throw badRequest('Destination has no recipients');
   for (const address of [FromEmailAddress, ...to, ...cc]) assertAddress(address);
+  if (Content.Raw) {
+    const raw = Buffer.from(Content.Raw.Data, 'base64');
+    // What a mail client would make of it: a message it cannot read is refused, as SES refuses one.
+    const message = await simpleParser(raw).catch(() => undefined);
+    if (!message?.headers.has('from') || (!message.text && !message.html)) {
+      throw badRequest('Content.Raw.Data is not a MIME message with a From header and a body');
+    }
+    return {
+      email: { raw, configurationSetName: ConfigurationSetName },
+      recipients: [...to, ...cc],
+      subject: message.subject ?? '',
+    };
+  }
+  if (!Content.Simple) throw badRequest('Local SES supports Content.Simple and Content.Raw, not Template');
   const { Subject, Body } = Content.Simple;
   if (!Body.Text && !Body.Html) throw badRequest('Content.Simple.Body needs Text or Html');
   return {
-    from: FromEmailAddress,
-    to,
-    cc,
+    email: {
+      from: FromEmailAddress,
+      to,
+      cc,
+      subject: Subject.Data,
+      text: Body.Text?.Data,
+      html: Body.Html?.Data,
+      configurationSetName: ConfigurationSetName,
+    },
+    recipients: [...to, ...cc],
     subject: Subject.Data,
-    text: Body.Text?.Data,
-    html: Body.Html?.Data,
-    configurationSetName: ConfigurationSetName,
   };
 }
 

@@ -123,9 +123,7 @@ export function made(
     updatedAt: timeline.at(-1)?.at ?? createdAt,
     timeline,
   });
-  return options.feedback
-    ? ({ ...ticket, feedback: { ...options.feedback, comment: null } } as Ticket)
-    : ticket;
+  return options.feedback ? { ...ticket, feedback: options.feedback } : ticket;
 }
 
 const dayOf = (iso: string) => iso.slice(0, 10);
