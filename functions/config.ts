@@ -1,12 +1,27 @@
 import { z } from 'zod';
 import { deadlineSettingsSchema } from './domain/deadlines';
 import { isDuration } from './domain/duration';
+import { demoIntegrations, integrationSchema } from './domain/webhooks';
 import {
   accessRequestStateMachine,
   auditExportStateMachine,
   policySimulationStateMachine,
   revocationStateMachine,
 } from './workflow';
+
+/** A setting holding JSON, parsed (a bad one names the setting: `must be JSON`). */
+const jsonSetting = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, context) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        context.addIssue({ code: 'custom', message: 'must be JSON' });
+        return z.NEVER;
+      }
+    });
 
 /**
  * The settings every handler reads, parsed once at start-up: a missing or bad one fails the cold
@@ -53,24 +68,18 @@ const configSchema = z.object({
    * (functions/domain/deadlines.ts): reminder, escalation and final deadline of approvals and
    * fulfilment; first response, resolution and final deadline of support tickets.
    */
-  DEADLINES: z
-    .string()
-    .default('{}')
-    .transform((text, context) => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        context.addIssue({ code: 'custom', message: 'must be JSON' });
-        return z.NEVER;
-      }
-    })
-    .pipe(deadlineSettingsSchema),
+  DEADLINES: jsonSetting('{}').pipe(deadlineSettingsSchema),
   /** The bucket of the audit trail's checkpoints (Object Lock in AWS; the local S3 endpoint's folder locally). */
   AUDIT_BUCKET: z.string().min(3),
   /** The KMS key (ECC_NIST_P256, SIGN_VERIFY) that signs audit checkpoints in AWS, by ARN. */
   AUDIT_SIGNING_KEY_ARN: z.string().startsWith('arn:').optional(),
   /** Locally instead: the ECDSA P-256 private key file (PKCS#8 PEM) `npm start` makes under `.tollgate/`. */
   AUDIT_SIGNING_KEY_FILE: z.string().min(1).optional(),
+  /**
+   * The integrations that may send webhooks, as JSON: `[{name, events, secretId}]`, `secretId`
+   * naming the Secrets Manager secret of its `whsec_` secrets (default: the name). Default: the demo's.
+   */
+  WEBHOOK_INTEGRATIONS: jsonSetting(JSON.stringify(demoIntegrations)).pipe(z.array(integrationSchema)),
   /** Shortens deadlines and grant lifetimes (local demos and tests); 1 in AWS. */
   TIME_SCALE: z.coerce.number().positive().max(1).default(1),
   /** Local mode only: fault injection for the fault tests. Ignored unless TOLLGATE_LOCAL is true. */
@@ -129,5 +138,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
         : { kind: 'file' as const, path: settings.AUDIT_SIGNING_KEY_FILE ?? '' },
     },
     faults: settings.TOLLGATE_LOCAL === 'true' ? settings.TOLLGATE_FAULTS : '',
+    integrations: settings.WEBHOOK_INTEGRATIONS,
   };
 }

@@ -46,8 +46,12 @@ export interface Route {
   path: string;
   /** Module under functions/handlers (Lambda) or functions/local (local-only routes), without extension. */
   handler: string;
-  /** `jwt`: a bearer token the gateway verifies; `none`: the route authenticates by its own means (the link token), or is local-only. */
-  auth: 'jwt' | 'none';
+  /**
+   * `jwt`: a bearer token the gateway verifies; `signature`: a Standard Webhooks signature the
+   * handler verifies (no token); `none`: the route authenticates by its own means (the link
+   * token), or is local-only.
+   */
+  auth: 'jwt' | 'signature' | 'none';
   localOnly?: true;
   operationId: string;
   summary: string;
@@ -558,6 +562,40 @@ export const routes: Route[] = [
   },
   {
     method: 'POST',
+    path: '/webhooks/{integration}',
+    handler: 'http/receive-webhook',
+    auth: 'signature',
+    operationId: 'receiveWebhook',
+    summary:
+      "An integration's event, signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`): `ticket.create`, `fulfilment.completed|failed`, `identity.created|updated|departed`; a repeated `webhook-id` (24 hours) answers the original response",
+    headers: {
+      'webhook-id': 'The message id: a repeat within 24 hours answers the original response',
+      'webhook-timestamp': 'Seconds since the epoch; more than 5 minutes off is refused',
+      'webhook-signature': '`v1,<base64 HMAC-SHA256>`, space-separated if several',
+    },
+    responses: {
+      200: { description: 'Applied: what it did, naming the webhook id' },
+      201: { description: '`ticket.create`: the new ticket (`ticket.id`)' },
+      400: { description: 'Malformed body or data; `fields` maps each dot path', schema: errorSchema },
+      401: {
+        description: 'Missing or bad signature, or a timestamp over 5 minutes off',
+        schema: errorSchema,
+      },
+      403: { description: 'An event type this integration may not send', schema: errorSchema },
+      404: {
+        description: 'No such integration, or what the event names does not exist',
+        schema: errorSchema,
+      },
+      409: {
+        description: 'The webhook-id was used for another event, or the effect conflicts',
+        schema: errorSchema,
+      },
+      413: { description: 'Body over 64 KiB', schema: errorSchema },
+      415: { description: 'Body is not application/json', schema: errorSchema },
+    },
+  },
+  {
+    method: 'POST',
     path: '/dev/token',
     handler: 'local/dev-routes#issueToken',
     auth: 'none',
@@ -594,7 +632,9 @@ export const routes: Route[] = [
     localOnly: true,
     operationId: 'devEndpoints',
     summary: 'Local mode only: the local AWS-protocol endpoints',
-    responses: { 200: { description: '`{"dynamodb", "stepfunctions", "ses", "scheduler"}`' } },
+    responses: {
+      200: { description: '`{"dynamodb", "stepfunctions", "ses", "scheduler", "s3", "secretsmanager"}`' },
+    },
   },
   {
     method: 'GET',

@@ -162,6 +162,8 @@ export interface IdempotencyStore {
   complete(caller: string, key: string, response: unknown): Promise<unknown>;
   /** Drops the reservation for `ticketId` if it has no response yet, so the key is free again. */
   release(caller: string, key: string, ticketId: string): Promise<void>;
+  /** The live record for (caller, key), if any. */
+  find(caller: string, key: string, now: Date): Promise<IdempotencyRecord | null>;
 }
 
 export interface CursorCodec {
@@ -614,4 +616,13 @@ export interface AuditPublicKey {
 export interface VerificationResults {
   put(report: VerificationReport): Promise<void>;
   latest(): Promise<VerificationReport | undefined>;
+}
+
+/** The `whsec_` secrets of each integration (Secrets Manager in AWS, its local endpoint in `npm start`). */
+export interface WebhookSecrets {
+  /**
+   * The integration's secrets, cached per process; `fresh` reads them again (a secret just added
+   * by rotation), at most every few seconds per integration, so bad signatures cannot flood the store.
+   */
+  secretsOf(secretId: string, options?: { fresh?: boolean }): Promise<string[]>;
 }

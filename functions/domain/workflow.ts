@@ -273,9 +273,20 @@ export function assertMayFulfil(ticket: Ticket, caller: Identity, now: Date): vo
   if (!eligibleFulfillers(ticket).includes(caller.id)) {
     throw new ForbiddenError('A fulfiller may not fulfil a grant to themselves, nor one they alone approved');
   }
-  if (ticket.status !== 'fulfilling' || ticket.fulfilment.result !== null) {
+  assertAwaitsFulfilment(ticket);
+}
+
+/** The system's integration reports on a ticket provisioned by webhook: it must still be waiting. */
+export function assertMayReportByWebhook(ticket: Ticket, now: Date): void {
+  assertNotCancelled(ticket);
+  if (ticket.fulfilment?.result === null) assertBeforeDeadline(ticket.fulfilment.deadline, now);
+  assertAwaitsFulfilment(ticket);
+}
+
+function assertAwaitsFulfilment(ticket: Ticket): void {
+  if (ticket.status !== 'fulfilling' || !ticket.fulfilment || ticket.fulfilment.result !== null) {
     throw new ConflictError(
-      ticket.fulfilment.result
+      ticket.fulfilment?.result
         ? `Fulfilment was already reported by ${ticket.fulfilment.by}`
         : 'This ticket is not waiting for fulfilment',
     );
@@ -315,7 +326,7 @@ export function openFulfilment(ticket: Ticket, deadlines: WaitDeadlines, at: str
 
 export function recordFulfilment(
   ticket: Ticket,
-  report: { by: string; result: 'done' | 'failed'; note: string | null; at: string; via: Via },
+  report: { by: string; result: 'done' | 'failed'; note: string | null; at: string; via: Via | 'webhook' },
 ): Ticket {
   if (!ticket.fulfilment) return ticket;
   return applyChange(

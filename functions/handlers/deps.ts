@@ -26,6 +26,7 @@ import {
   StepFunctionsWorkflow,
 } from '../adapters/step-functions';
 import { randomSecrets, systemClock, ulidIds } from '../adapters/system';
+import { SecretsManagerWebhookSecrets } from '../adapters/webhook-secrets';
 import { type Config, readConfig } from '../config';
 
 export const logger = new Logger({ serviceName: 'tollgate' });
@@ -87,6 +88,7 @@ function buildDeps(config: Config) {
     ),
     exports: faults.wrap('exports', new StepFunctionsJobRunner(stepFunctions, config.exportStateMachineArn)),
     exportFiles: faults.wrap('exportFiles', new S3ExportFiles(createS3Client(), config.exportsBucket)),
+    webhookSecrets: new SecretsManagerWebhookSecrets(),
   };
 }
 

@@ -49,7 +49,14 @@ export function createDevRoutes(deps: {
   auth: LocalAuth;
   directory: DynamoDirectory;
   outboxDir: string;
-  endpoints: { dynamodb: string; stepfunctions: string; ses: string; scheduler: string; s3: string };
+  endpoints: {
+    dynamodb: string;
+    stepfunctions: string;
+    ses: string;
+    scheduler: string;
+    s3: string;
+    secretsmanager: string;
+  };
   scheduler: LocalScheduler;
   metrics: () => LocalMetrics;
 }): Record<string, HttpHandler> {

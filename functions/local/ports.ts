@@ -33,7 +33,8 @@ export type PortSetting =
   | 'TOLLGATE_SFN_PORT'
   | 'TOLLGATE_SES_PORT'
   | 'TOLLGATE_SCHEDULER_PORT'
-  | 'TOLLGATE_S3_PORT';
+  | 'TOLLGATE_S3_PORT'
+  | 'TOLLGATE_SECRETS_PORT';
 
 const DEFAULTS: Record<PortSetting, string> = {
   PORT: '3000',
@@ -42,6 +43,7 @@ const DEFAULTS: Record<PortSetting, string> = {
   TOLLGATE_SES_PORT: 'PORT+3',
   TOLLGATE_SCHEDULER_PORT: 'PORT+4',
   TOLLGATE_S3_PORT: 'PORT+5',
+  TOLLGATE_SECRETS_PORT: 'PORT+6',
 };
 
 export class PortInUseError extends Error {

@@ -21,6 +21,7 @@ import { LOCAL_AUDIT_BUCKET, LOCAL_EXPORTS_BUCKET, startLocalS3 } from './s3';
 import { startScheduler } from './scheduler';
 import { startLocalSchedulerService } from './scheduler-service';
 import { loadOrCreateSecrets } from './secrets';
+import { startLocalSecretsManager } from './secretsmanager';
 import { seedIfEmpty } from './seed';
 import { startLocalSes } from './ses';
 import type { LocalSettings } from './settings';
@@ -29,8 +30,17 @@ import { WorkflowPool } from './workflow-pool';
 
 export interface LocalRuntime {
   url: string;
-  endpoints: { dynamodb: string; stepfunctions: string; ses: string; scheduler: string; s3: string };
+  endpoints: {
+    dynamodb: string;
+    stepfunctions: string;
+    ses: string;
+    scheduler: string;
+    s3: string;
+    secretsmanager: string;
+  };
   outboxDir: string;
+  /** The integrations' webhook secrets (`.tollgate/webhook-secrets.json`). */
+  webhookSecretsFile: string;
   seeded: boolean;
   close(): Promise<void>;
 }
@@ -72,6 +82,15 @@ export async function startLocalRuntime(
     closers.unshift(() => new Promise<void>((resolve) => schedulerEndpoint.server.close(() => resolve())));
     const s3Endpoint = await openHttpPort('TOLLGATE_S3_PORT', settings.s3Port);
     closers.unshift(() => new Promise<void>((resolve) => s3Endpoint.server.close(() => resolve())));
+    const secretsEndpoint = await openHttpPort('TOLLGATE_SECRETS_PORT', settings.secretsPort);
+    const secretsManager = await startLocalSecretsManager({
+      dataDir: settings.dataDir,
+      server: secretsEndpoint.server,
+      region: REGION,
+      account: ACCOUNT,
+      log,
+    });
+    closers.unshift(secretsManager.close);
     const url = `http://127.0.0.1:${gateway.port}`;
     const outboxDir = join(settings.dataDir, 'outbox');
 
@@ -132,6 +151,7 @@ export async function startLocalRuntime(
       AWS_ENDPOINT_URL_SESV2: ses.url,
       AWS_ENDPOINT_URL_SCHEDULER: schedulerUrl,
       AWS_ENDPOINT_URL_S3: s3Url,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.url,
       AUDIT_BUCKET: LOCAL_AUDIT_BUCKET,
       AUDIT_SIGNING_KEY_FILE: loadOrCreateAuditKey(settings.dataDir),
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? (settings.quiet ? 'ERROR' : 'INFO'),
@@ -198,6 +218,7 @@ export async function startLocalRuntime(
       ses: ses.url,
       scheduler: schedulerUrl,
       s3: s3Url,
+      secretsmanager: secretsManager.url,
     };
     const auth = await createLocalAuth(secrets.jwtPrivateKey);
     const metrics = (): LocalMetrics => ({
@@ -221,7 +242,14 @@ export async function startLocalRuntime(
     const http = await startHttpServer({ server: gateway.server, routes: served, auth, log });
     closers.unshift(http.close);
 
-    return { url, endpoints, outboxDir, seeded, close: () => closeAll(closers) };
+    return {
+      url,
+      endpoints,
+      outboxDir,
+      webhookSecretsFile: secretsManager.file,
+      seeded,
+      close: () => closeAll(closers),
+    };
   } catch (error) {
     await closeAll(closers);
     throw error;

@@ -18,6 +18,7 @@ const settingsSchema = z
     TOLLGATE_SES_PORT: port.optional(),
     TOLLGATE_SCHEDULER_PORT: port.optional(),
     TOLLGATE_S3_PORT: port.optional(),
+    TOLLGATE_SECRETS_PORT: port.optional(),
     TOLLGATE_TIME_SCALE: z.coerce.number().positive().max(1).default(1),
     TOLLGATE_QUIET: z.enum(['true', 'false']).default('false'),
   })
@@ -32,6 +33,7 @@ const settingsSchema = z
       sesPort: env.TOLLGATE_SES_PORT ?? next(3),
       schedulerPort: env.TOLLGATE_SCHEDULER_PORT ?? next(4),
       s3Port: env.TOLLGATE_S3_PORT ?? next(5),
+      secretsPort: env.TOLLGATE_SECRETS_PORT ?? next(6),
       timeScale: env.TOLLGATE_TIME_SCALE,
       quiet: env.TOLLGATE_QUIET === 'true',
     };
