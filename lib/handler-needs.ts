@@ -140,6 +140,8 @@ export interface HandlerNeeds {
    * `policies/` folder, which it compiles as the baseline at its first invocation. Only these do.
    */
   policies: boolean;
+  /** Whether it reads the integrations' webhook secrets (secretsmanager:GetSecretValue on each). */
+  webhookSecrets: boolean;
 }
 
 const needs = (partial: Partial<HandlerNeeds>): HandlerNeeds => ({
@@ -153,6 +155,7 @@ const needs = (partial: Partial<HandlerNeeds>): HandlerNeeds => ({
   exportFiles: [],
   email: false,
   policies: false,
+  webhookSecrets: false,
   ...partial,
 });
 
@@ -334,6 +337,22 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
     },
     grantSchedules: ['DeleteSchedule'],
     email: true,
+  }),
+  // An integration's signed event (app/webhooks-in.ts): its secrets read; the webhook id reserved,
+  // completed or released as an idempotency record; then what the event does, as the route it
+  // stands for: ticket.create as POST /requests, identity.* as PUT /directory/{id},
+  // fulfilment.* as POST /requests/{id}/fulfilment.
+  'http/receive-webhook': needs({
+    table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'Query'],
+    indexes: ['gsi1', 'gsi2', 'gsi3', 'gsi5', 'gsi7'],
+    workflow: {
+      'access-request': ['StartExecution', 'SendTaskSuccess', 'StopExecution'],
+      'grant-revocation': ['StartExecution'],
+    },
+    grantSchedules: ['DeleteSchedule'],
+    email: true,
+    policies: true,
+    webhookSecrets: true,
   }),
   // As above for a system: its owner and fulfillers read, the system put on its revision; a new
   // owner: the tickets waiting for approval (gsi3 STATUS#pending_approval, the system filtered in

@@ -4,6 +4,7 @@ import {
   CfnOutput,
   Duration,
   RemovalPolicy,
+  SecretValue,
   Stack,
   type StackProps,
   Validations,
@@ -97,6 +98,20 @@ export class StatelessStack extends Stack {
         'Rotating the key invalidates list cursors and open link-page forms, and functions read it only at cold start; it is rotated by hand as docs/deploy.md describes, not on a schedule.',
     });
 
+    const webhookSecrets = config.webhookIntegrations.map((integration) => {
+      const secret = new Secret(this, `WebhookSecret-${integration.name}`, {
+        description: `Tollgate: the whsec_ secrets the ${integration.name} integration signs webhooks with (a JSON list)`,
+        // Not a secret: the empty list an operator replaces with the integration's secrets.
+        secretStringValue: SecretValue.unsafePlainText('[]'),
+      });
+      Validations.of(secret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'Each integration holds its own copy of the secret: it is rotated with the integration, by adding the new secret to the list and removing the old one later (docs/deploy.md), not by a rotation Lambda.',
+      });
+      return { ...integration, secretId: secret.secretArn, secret };
+    });
+
     this.api = new TicketsApi(this, 'Api', {
       userPool: props.userPool,
       userPoolClient: props.userPoolClient,
@@ -134,6 +149,7 @@ export class StatelessStack extends Stack {
       // What each grant's schedule names: the role Scheduler assumes, the queue for what it cannot deliver.
       GRANT_SCHEDULER_ROLE_ARN: grantScheduleTarget.role.roleArn,
       GRANT_SCHEDULE_DEAD_LETTER_QUEUE_ARN: grantScheduleTarget.deadLetterQueue.queueArn,
+      WEBHOOK_INTEGRATIONS: JSON.stringify(webhookSecrets.map(({ secret, ...integration }) => integration)),
       SENDER_ADDRESS: config.senderAddress,
       ...(config.sesConfigurationSet ? { SES_CONFIGURATION_SET: config.sesConfigurationSet } : {}),
       ...(config.adminDefaultMaxDuration
@@ -193,6 +209,7 @@ export class StatelessStack extends Stack {
       }
       if (needsOf(handler).grantSchedules.length > 0) this.acknowledgeGrantSchedulesWildcard(fn, handler);
       signingSecret.grantRead(fn.role);
+      if (needsOf(handler).webhookSecrets) for (const { secret } of webhookSecrets) secret.grantRead(fn.role);
       functions.set(handler, fn);
     }
     this.functions = functions;

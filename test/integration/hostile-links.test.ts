@@ -14,6 +14,7 @@ import {
   linkRoutes,
   prototypeKeys,
   sideOfGatewayLimit,
+  webhookRoutes,
 } from '../support/hostile';
 import { listAll } from '../support/lists';
 import { startTestRuntime, type TestRuntime } from '../support/runtime';
@@ -117,12 +118,12 @@ describe('hostile requests to the pages behind emailed links', () => {
     return { status: response.status, headers: response.headers, text: await response.text() };
   };
 
-  it('knows every deployed route as a JSON route or a link page, so each is fuzzed by one of the hostile tests', () => {
+  it('knows every deployed route as a JSON route, a link page or a signed webhook route, so each is fuzzed by one of the hostile tests', () => {
     // Prepare
     const routes = deployedRoutes();
 
     // Act
-    const unknown = routes.filter((route) => route.auth !== 'jwt' && route.handler !== 'http/link-page');
+    const unknown = routes.filter((route) => route.auth === 'none' && route.handler !== 'http/link-page');
 
     // Assess
     expect(
@@ -130,6 +131,9 @@ describe('hostile requests to the pages behind emailed links', () => {
         .map((route) => route.method)
         .sort(),
     ).toEqual(['GET', 'POST']);
+    expect(webhookRoutes().map((route) => `${route.method} ${route.path}`)).toEqual([
+      'POST /webhooks/{integration}',
+    ]);
     expect(unknown.map((route) => `${route.method} ${route.path}`)).toEqual([]);
   });
 
