@@ -80,6 +80,13 @@ const configSchema = z.object({
    * naming the Secrets Manager secret of its `whsec_` secrets (default: the name). Default: the demo's.
    */
   WEBHOOK_INTEGRATIONS: jsonSetting(JSON.stringify(demoIntegrations)).pipe(z.array(integrationSchema)),
+  /**
+   * Where each integration's outbound webhooks go, as JSON `{integration: url}`, ahead of the
+   * catalog's URL (the demo's points at `npm run webhook -- listen`).
+   */
+  WEBHOOK_TARGETS: jsonSetting('{}').pipe(z.record(z.string(), z.url())),
+  /** Whether a webhook may go to a loopback, private or link-local address: never in AWS unless set (SSRF). */
+  WEBHOOK_ALLOW_INTERNAL_TARGETS: z.enum(['true', 'false']).default('false'),
   /** Shortens deadlines and grant lifetimes (local demos and tests); 1 in AWS. */
   TIME_SCALE: z.coerce.number().positive().max(1).default(1),
   /** Local mode only: fault injection for the fault tests. Ignored unless TOLLGATE_LOCAL is true. */
@@ -139,5 +146,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
     },
     faults: settings.TOLLGATE_LOCAL === 'true' ? settings.TOLLGATE_FAULTS : '',
     integrations: settings.WEBHOOK_INTEGRATIONS,
+    webhookTargets: settings.WEBHOOK_TARGETS,
+    allowInternalWebhookTargets:
+      settings.WEBHOOK_ALLOW_INTERNAL_TARGETS === 'true' || settings.TOLLGATE_LOCAL === 'true',
   };
 }

@@ -281,6 +281,8 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
     table: ['GetItem', 'PutItem'],
     workflow: { 'access-request': ['SendTaskSuccess'], 'grant-revocation': ['SendTaskSuccess'] },
     email: true,
+    // A system in `webhook` mode is asked by a webhook signed with its integration's secret.
+    webhookSecrets: true,
   }),
   // The task and ticket read, the new approver and the system (and a one-stage ticket's fulfillers)
   // read, the ticket saved; the new approver listed as a viewer (BatchWriteItem), the replaced

@@ -11,6 +11,7 @@ import {
 } from 'aws-cdk-lib';
 import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import {
   BlockPublicAccess,
   Bucket,
@@ -209,7 +210,14 @@ export class StatelessStack extends Stack {
       }
       if (needsOf(handler).grantSchedules.length > 0) this.acknowledgeGrantSchedulesWildcard(fn, handler);
       signingSecret.grantRead(fn.role);
-      if (needsOf(handler).webhookSecrets) for (const { secret } of webhookSecrets) secret.grantRead(fn.role);
+      if (needsOf(handler).webhookSecrets) {
+        fn.role.addToPrincipalPolicy(
+          new PolicyStatement({
+            actions: ['secretsmanager:GetSecretValue'],
+            resources: webhookSecrets.map(({ secret }) => secret.secretArn),
+          }),
+        );
+      }
       functions.set(handler, fn);
     }
     this.functions = functions;

@@ -626,3 +626,24 @@ export interface WebhookSecrets {
    */
   secretsOf(secretId: string, options?: { fresh?: boolean }): Promise<string[]>;
 }
+
+/** What a provisioning webhook asks of a system's integration; no secret, link or task token. */
+export interface ProvisioningData {
+  /** The delivery the integration answers with `fulfilment.*`. */
+  delivery: string;
+  ticket: string;
+  grant: string;
+  holder: string;
+  system: string;
+  entitlement: string;
+  until: string | null;
+}
+
+/** Signed outbound webhooks (Standard Webhooks) to an integration. */
+export interface WebhookSender {
+  /** Answers whether the target took it (a 2xx), after a few quick attempts; never throws for the target's failure. */
+  send(
+    target: { integration: string; url: string },
+    event: { id: string; type: 'grant.requested' | 'revoke.requested'; data: ProvisioningData },
+  ): Promise<boolean>;
+}

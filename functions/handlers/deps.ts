@@ -27,6 +27,7 @@ import {
 } from '../adapters/step-functions';
 import { randomSecrets, systemClock, ulidIds } from '../adapters/system';
 import { SecretsManagerWebhookSecrets } from '../adapters/webhook-secrets';
+import { StandardWebhookSender } from '../adapters/webhook-sender';
 import { type Config, readConfig } from '../config';
 
 export const logger = new Logger({ serviceName: 'tollgate' });
@@ -36,6 +37,8 @@ function buildDeps(config: Config) {
   const db = createDocumentClient();
   const stepFunctions = createStepFunctionsClient();
   const faults = new InjectedFaults(config.faults, (message) => logger.warn(message));
+  const webhookSecrets = new SecretsManagerWebhookSecrets();
+  const log = (message: string, details: Record<string, unknown>) => logger.warn(message, details);
   return {
     config,
     /** The one DynamoDB client of the process, for deps built on top of these (policy-deps.ts). */
@@ -51,7 +54,7 @@ function buildDeps(config: Config) {
       adminDefaultMaxDuration: config.adminDefaultMaxDuration,
       simulationPageSize: config.simulationPageSize,
     },
-    log: (message: string, details: Record<string, unknown>) => logger.warn(message, details),
+    log,
     tickets: faults.wrap('tickets', new DynamoTicketStore(db, config.tableName)),
     directory: faults.wrap(
       'directory',
@@ -88,7 +91,16 @@ function buildDeps(config: Config) {
     ),
     exports: faults.wrap('exports', new StepFunctionsJobRunner(stepFunctions, config.exportStateMachineArn)),
     exportFiles: faults.wrap('exportFiles', new S3ExportFiles(createS3Client(), config.exportsBucket)),
-    webhookSecrets: new SecretsManagerWebhookSecrets(),
+    webhookSecrets,
+    webhooks: faults.wrap(
+      'webhooks',
+      new StandardWebhookSender(webhookSecrets, {
+        integrations: config.integrations,
+        targets: config.webhookTargets,
+        allowInternalTargets: config.allowInternalWebhookTargets,
+        log,
+      }),
+    ),
   };
 }
 

@@ -21,7 +21,7 @@ import { LOCAL_AUDIT_BUCKET, LOCAL_EXPORTS_BUCKET, startLocalS3 } from './s3';
 import { startScheduler } from './scheduler';
 import { startLocalSchedulerService } from './scheduler-service';
 import { loadOrCreateSecrets } from './secrets';
-import { startLocalSecretsManager } from './secretsmanager';
+import { DEFAULT_LISTEN_PORT, startLocalSecretsManager } from './secretsmanager';
 import { seedIfEmpty } from './seed';
 import { startLocalSes } from './ses';
 import type { LocalSettings } from './settings';
@@ -152,6 +152,10 @@ export async function startLocalRuntime(
       AWS_ENDPOINT_URL_SCHEDULER: schedulerUrl,
       AWS_ENDPOINT_URL_S3: s3Url,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.url,
+      // The demo's provisioning integration is `npm run webhook -- listen`, unless set otherwise.
+      WEBHOOK_TARGETS:
+        process.env.WEBHOOK_TARGETS ??
+        JSON.stringify({ provisioning: `http://127.0.0.1:${DEFAULT_LISTEN_PORT}/` }),
       AUDIT_BUCKET: LOCAL_AUDIT_BUCKET,
       AUDIT_SIGNING_KEY_FILE: loadOrCreateAuditKey(settings.dataDir),
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? (settings.quiet ? 'ERROR' : 'INFO'),

@@ -23,6 +23,9 @@ type SecretsFile = z.infer<typeof secretsFileSchema>;
 /** A Standard Webhooks secret: `whsec_` and 32 random bytes in base64. */
 export const newWebhookSecret = (): string => `whsec_${randomBytes(32).toString('base64')}`;
 
+/** Where `npm run webhook -- listen` listens, and so where the demo's provisioning webhooks go. */
+export const DEFAULT_LISTEN_PORT = 3009;
+
 export const webhookSecretsFile = (dataDir: string) => join(dataDir, 'webhook-secrets.json');
 
 /** The secrets file, made with one secret per demo integration on first start. */

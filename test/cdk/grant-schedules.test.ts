@@ -168,6 +168,7 @@ describe('the grant schedules in the stateless stack', () => {
     expect(deleting.map(({ handler }) => handler).sort()).toEqual([
       'http/cancel-request',
       'http/put-directory-entry',
+      'http/receive-webhook',
       'http/revoke-grant',
     ]);
     for (const { resource } of [...creating, ...updating, ...deleting])
@@ -195,6 +196,7 @@ describe('the grant schedules in the stateless stack', () => {
     ).toEqual([
       'http/cancel-request',
       'http/put-directory-entry',
+      'http/receive-webhook',
       'http/revoke-grant',
       'scheduled/revocation-sweep',
       'workflow/advance',
