@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertPublicTarget } from '../../functions/adapters/webhook-sender';
 import { people } from '../support/seed';
 import { removeDataDir, startTollgate, type TollgateProcess } from '../support/tollgate-process';
-import { localWebhookSecrets, sendWebhook } from '../support/webhooks';
-import { type Ticket, TollgateClient } from '../support/workflow-client';
+import { approvedHrisRequest, localWebhookSecrets, sendWebhook } from '../support/webhooks';
+import { TollgateClient } from '../support/workflow-client';
 
 /** The demo `hris` system is provisioned by webhook: a local receiver stands in for its integration. */
 
@@ -53,34 +53,10 @@ afterAll(async () => {
   await new Promise((resolve) => receiver?.close(resolve));
 });
 
-/** Files the hris request and has each open stage approved by its first candidate's link. */
-async function approvedHrisRequest(): Promise<Ticket> {
-  const filed = await client.call<{ id: string }>(people.alex, 'POST', '/requests', {
-    type: 'access',
-    system: 'hris',
-    entitlement: 'hris-read',
-    justification: 'Check the onboarding records of my new team',
-    duration: 'P30D',
-  });
-  expect(filed.status, JSON.stringify(filed.body)).toBe(201);
-  for (;;) {
-    const ticket = await client.ticketWhen(people.alex, filed.body.id, (t) => t.status !== 'submitted');
-    if (ticket.status !== 'pending_approval') return ticket;
-    const stage = (ticket.approvals as { decision: string | null; candidates: string[] }[]).find(
-      (approval) => approval.decision === null,
-    );
-    const approver = stage?.candidates[0] ?? '';
-    await client.submitLink(await client.linkFor(approver, ticket.id, 'Approval needed'), {
-      decision: 'approve',
-    });
-    await client.ticketWhen(people.alex, ticket.id, (t) => t.approvals.filter((a) => a.decision).length > 0);
-  }
-}
-
 describe('provisioning by webhook', () => {
   it('asks the integration by a signed grant.requested, and its fulfilment.completed grants the access', async () => {
     // Prepare
-    const ticket = await approvedHrisRequest();
+    const ticket = await approvedHrisRequest(client);
     const asked = await (async () => {
       for (let tries = 0; tries < 200; tries++) {
         const found = received.find((event) => event.body.data.ticket === ticket.id);
@@ -117,11 +93,11 @@ describe('provisioning by webhook', () => {
     expect(granted.timeline.find((event) => event.type === 'fulfilment_reported')).toMatchObject({
       actor: expect.stringMatching(/^webhook:provisioning\//),
     });
-  });
+  }, 90_000);
 
   it('refuses a report from an integration that does not provision the system', async () => {
     // Prepare
-    const ticket = await approvedHrisRequest();
+    const ticket = await approvedHrisRequest(client);
 
     // Act
     const answer = await sendWebhook(server.url, 'hr', secrets.hr?.[0] ?? '', {
@@ -131,7 +107,7 @@ describe('provisioning by webhook', () => {
 
     // Assess
     expect(answer.status).toBe(403);
-  });
+  }, 90_000);
 });
 
 describe('a webhook target', () => {

@@ -1,43 +1,40 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { Webhook } from 'standardwebhooks';
+import { expect } from 'vitest';
+import { type SignedSend, sendSignedWebhook } from '../../functions/local/webhook-client';
+import { people } from './seed';
+import type { Ticket, TollgateClient } from './workflow-client';
 
-/** The local integrations' secrets, as `npm start` keeps them. */
-export const localWebhookSecrets = (dataDir: string): Record<string, string[]> =>
-  JSON.parse(readFileSync(join(dataDir, 'webhook-secrets.json'), 'utf8')) as Record<string, string[]>;
+export { localWebhookSecrets } from '../../functions/local/webhook-client';
 
-export interface SignedSend {
-  id?: string;
-  /** When the message claims it was sent: now unless given. */
-  at?: Date;
-  /** The exact body to sign and send, instead of `{type, timestamp, data}`. */
-  rawBody?: string;
-}
-
-/** Signs and posts an event as a real integration does, with the standardwebhooks library. */
-export async function sendWebhook(
+/** Signs and posts an event to Tollgate as a real integration does, with the standardwebhooks library. */
+export const sendWebhook = (
   url: string,
   integration: string,
   secret: string,
   event: { type: string; data: Record<string, unknown> },
   options: SignedSend = {},
-): Promise<{
-  status: number;
-  body: Record<string, unknown> & { error?: { code: string; message: string } };
-}> {
-  const id = options.id ?? `msg_${crypto.randomUUID()}`;
-  const at = options.at ?? new Date();
-  const body = options.rawBody ?? JSON.stringify({ ...event, timestamp: at.toISOString() });
-  const response = await fetch(`${url}/webhooks/${integration}`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'webhook-id': id,
-      'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-      'webhook-signature': new Webhook(secret).sign(id, at, body),
-    },
-    body,
+) => sendSignedWebhook(`${url}/webhooks/${integration}`, secret, event, options);
+
+/** Alex files the demo hris request; each open stage is approved by its first candidate's link. */
+export async function approvedHrisRequest(client: TollgateClient): Promise<Ticket> {
+  const filed = await client.call<{ id: string }>(people.alex, 'POST', '/requests', {
+    type: 'access',
+    system: 'hris',
+    entitlement: 'hris-read',
+    justification: 'Check the onboarding records of my new team',
+    duration: 'P30D',
   });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : {} };
+  expect(filed.status, JSON.stringify(filed.body)).toBe(201);
+  for (;;) {
+    const ticket = await client.ticketWhen(people.alex, filed.body.id, (t) => t.status !== 'submitted');
+    if (ticket.status !== 'pending_approval') return ticket;
+    const decided = ticket.approvals.filter((approval) => approval.decision).length;
+    const stage = (ticket.approvals as { decision: string | null; candidates: string[] }[])[decided];
+    const link = await client.linkFor(stage?.candidates[0] ?? '', ticket.id, 'Approval needed', 30_000);
+    await client.submitLink(link, { decision: 'approve' });
+    await client.ticketWhen(
+      people.alex,
+      ticket.id,
+      (t) => t.approvals.filter((a) => a.decision).length > decided,
+    );
+  }
 }
