@@ -25,7 +25,14 @@ export async function approvedHrisRequest(client: TollgateClient): Promise<Ticke
   });
   expect(filed.status, JSON.stringify(filed.body)).toBe(201);
   for (;;) {
-    const ticket = await client.ticketWhen(people.alex, filed.body.id, (t) => t.status !== 'submitted');
+    // Between the last decision and the step that moves on, every stage is decided and the ticket still pending.
+    const ticket = await client.ticketWhen(
+      people.alex,
+      filed.body.id,
+      (t) =>
+        t.status !== 'submitted' &&
+        (t.status !== 'pending_approval' || t.approvals.some((approval) => !approval.decision)),
+    );
     if (ticket.status !== 'pending_approval') return ticket;
     const decided = ticket.approvals.filter((approval) => approval.decision).length;
     const stage = (ticket.approvals as { decision: string | null; candidates: string[] }[])[decided];
