@@ -24,6 +24,7 @@ async function main(): Promise<void> {
       `  DynamoDB:    ${runtime.endpoints.dynamodb}`,
       `  Step Functions: ${runtime.endpoints.stepfunctions}`,
       `  SES:         ${runtime.endpoints.ses}`,
+      `  Secrets Manager: ${runtime.endpoints.secretsmanager} (webhook secrets: ${runtime.webhookSecretsFile})`,
       '',
       'Sign in as a demo identity (see GET /dev/identities) and file a request:',
       `  TOKEN=$(curl -s -X POST ${runtime.url}/dev/token -H 'content-type: application/json' \\`,

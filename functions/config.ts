@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { thresholdsSchema } from './domain/analytics/thresholds';
 import { deadlineSettingsSchema } from './domain/deadlines';
 import { isDuration } from './domain/duration';
+import { demoIntegrations, integrationSchema } from './domain/webhooks';
 import {
   accessRequestStateMachine,
   auditExportStateMachine,
@@ -9,11 +10,11 @@ import {
   revocationStateMachine,
 } from './workflow';
 
-/** A setting written as JSON, `{}` when unset. */
-const jsonSetting = () =>
+/** A setting holding JSON, parsed (a bad one names the setting: `must be JSON`). */
+const jsonSetting = (fallback: string) =>
   z
     .string()
-    .default('{}')
+    .default(fallback)
     .transform((text, context) => {
       try {
         return JSON.parse(text) as unknown;
@@ -68,12 +69,12 @@ const configSchema = z.object({
    * (functions/domain/deadlines.ts): reminder, escalation and final deadline of approvals and
    * fulfilment; first response, resolution and final deadline of support tickets.
    */
-  DEADLINES: jsonSetting().pipe(deadlineSettingsSchema),
+  DEADLINES: jsonSetting('{}').pipe(deadlineSettingsSchema),
   /**
    * When each analytics signal is raised, as JSON naming only what differs from the defaults
    * (functions/domain/analytics/thresholds.ts).
    */
-  ANALYTICS_THRESHOLDS: jsonSetting().pipe(thresholdsSchema),
+  ANALYTICS_THRESHOLDS: jsonSetting('{}').pipe(thresholdsSchema),
   /** Who the weekly analytics report is emailed to: addresses separated by commas; none sends nothing (it is stored still). */
   ANALYTICS_RECIPIENTS: z
     .string()
@@ -104,6 +105,18 @@ const configSchema = z.object({
    * Cognito's `https://{domain}/logout`, which takes `client_id` and `logout_uri`.
    */
   OIDC_LOGOUT_URL: z.url().optional(),
+  /**
+   * The integrations that may send webhooks, as JSON: `[{name, events, secretId}]`, `secretId`
+   * naming the Secrets Manager secret of its `whsec_` secrets (default: the name). Default: the demo's.
+   */
+  WEBHOOK_INTEGRATIONS: jsonSetting(JSON.stringify(demoIntegrations)).pipe(z.array(integrationSchema)),
+  /**
+   * Where each integration's outbound webhooks go, as JSON `{integration: url}`, ahead of the
+   * catalog's URL (the demo's points at `npm run webhook -- listen`).
+   */
+  WEBHOOK_TARGETS: jsonSetting('{}').pipe(z.record(z.string(), z.url())),
+  /** Whether a webhook may go to a loopback, private or link-local address: never in AWS unless set (SSRF). */
+  WEBHOOK_ALLOW_INTERNAL_TARGETS: z.enum(['true', 'false']).default('false'),
   /** Shortens deadlines and grant lifetimes (local demos and tests); 1 in AWS. */
   TIME_SCALE: z.coerce.number().positive().max(1).default(1),
   /** Local mode only: fault injection for the fault tests. Ignored unless TOLLGATE_LOCAL is true. */
@@ -171,5 +184,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
           }
         : null,
     faults: settings.TOLLGATE_LOCAL === 'true' ? settings.TOLLGATE_FAULTS : '',
+    integrations: settings.WEBHOOK_INTEGRATIONS,
+    webhookTargets: settings.WEBHOOK_TARGETS,
+    allowInternalWebhookTargets:
+      settings.WEBHOOK_ALLOW_INTERNAL_TARGETS === 'true' || settings.TOLLGATE_LOCAL === 'true',
   };
 }

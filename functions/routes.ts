@@ -54,10 +54,11 @@ export interface Route {
   /**
    * `jwt`: a bearer token the gateway verifies; `session`: a console page, whose handler reads the
    * session cookie itself (the gateway's JWT authorizer reads no cookies), so the gateway passes it
-   * through as it does `none`; `none`: the route authenticates by its own means (the link token, the
-   * sign-in flow's state), or is public, or local-only.
+   * through as it does `none`; `signature`: a Standard Webhooks signature the handler verifies (no
+   * token); `none`: the route authenticates by its own means (the link token, the sign-in flow's
+   * state), or is public, or local-only.
    */
-  auth: 'jwt' | 'none' | 'session';
+  auth: 'jwt' | 'none' | 'session' | 'signature';
   localOnly?: true;
   operationId: string;
   summary: string;
@@ -749,6 +750,40 @@ export const routes: Route[] = [
   },
   {
     method: 'POST',
+    path: '/webhooks/{integration}',
+    handler: 'http/receive-webhook',
+    auth: 'signature',
+    operationId: 'receiveWebhook',
+    summary:
+      "An integration's event, signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`): `ticket.create`, `fulfilment.completed|failed`, `identity.created|updated|departed`; a repeated `webhook-id` (24 hours) answers the original response",
+    headers: {
+      'webhook-id': 'The message id: a repeat within 24 hours answers the original response',
+      'webhook-timestamp': 'Seconds since the epoch; more than 5 minutes off is refused',
+      'webhook-signature': '`v1,<base64 HMAC-SHA256>`, space-separated if several',
+    },
+    responses: {
+      200: { description: 'Applied: what it did, naming the webhook id' },
+      201: { description: '`ticket.create`: the new ticket (`ticket.id`)' },
+      400: { description: 'Malformed body or data; `fields` maps each dot path', schema: errorSchema },
+      401: {
+        description: 'Missing or bad signature, or a timestamp over 5 minutes off',
+        schema: errorSchema,
+      },
+      403: { description: 'An event type this integration may not send', schema: errorSchema },
+      404: {
+        description: 'No such integration, or what the event names does not exist',
+        schema: errorSchema,
+      },
+      409: {
+        description: 'The webhook-id was used for another event, or the effect conflicts',
+        schema: errorSchema,
+      },
+      413: { description: 'Body over 64 KiB', schema: errorSchema },
+      415: { description: 'Body is not application/json', schema: errorSchema },
+    },
+  },
+  {
+    method: 'POST',
     path: '/dev/token',
     handler: 'local/dev-routes#issueToken',
     auth: 'none',
@@ -788,7 +823,7 @@ export const routes: Route[] = [
     responses: {
       200: {
         description:
-          '`{"dynamodb", "stepfunctions", "ses", "scheduler", "s3", "openid"}`: `openid` is the local OpenID provider the console signs in with',
+          '`{"dynamodb", "stepfunctions", "ses", "scheduler", "s3", "openid", "secretsmanager"}`: `openid` is the local OpenID provider the console signs in with',
       },
     },
   },

@@ -3,6 +3,7 @@ import type { Node } from 'constructs';
 import { z } from 'zod';
 import { deadlineSettingsSchema } from '../functions/domain/deadlines';
 import { isDuration } from '../functions/domain/duration';
+import { demoIntegrations, integrationSchema } from '../functions/domain/webhooks';
 
 /**
  * The deployment's settings, read from CDK context (`-c name=value` or the `context` of cdk.json)
@@ -138,6 +139,27 @@ const contextSchema = z
       })
       .pipe(deadlineSettingsSchema)
       .optional(),
+    /**
+     * The integrations that may post webhooks (`[{name, events}]`): each gets a Secrets Manager
+     * secret for its `whsec_` secrets, created holding none (docs/deploy.md says how to set them).
+     * Given as JSON with `-c`, or as a list in cdk.json. Default: the demo's hr, provisioning and servicedesk.
+     */
+    webhookIntegrations: z
+      .unknown()
+      .transform((value, context) => {
+        if (typeof value !== 'string') return value;
+        try {
+          return JSON.parse(value) as unknown;
+        } catch {
+          context.addIssue({
+            code: 'custom',
+            message: 'must be JSON such as [{"name":"hr","events":["identity.departed"]}]',
+          });
+          return z.NEVER;
+        }
+      })
+      .pipe(z.array(integrationSchema.omit({ secretId: true })))
+      .default([...demoIntegrations]),
     /**
      * Where the app client may send a browser back to after signing in with the authorization-code
      * flow (the web console, with PKCE). None: the client has no OAuth flow, only the command-line

@@ -154,6 +154,8 @@ export interface HandlerNeeds {
    * load). All do but the console's static assets, which are given neither its ARN nor its read.
    */
   signingSecret: boolean;
+  /** Whether it reads the integrations' webhook secrets (secretsmanager:GetSecretValue on each). */
+  webhookSecrets: boolean;
 }
 
 const needs = (partial: Partial<HandlerNeeds>): HandlerNeeds => ({
@@ -169,6 +171,7 @@ const needs = (partial: Partial<HandlerNeeds>): HandlerNeeds => ({
   policies: false,
   charts: false,
   signingSecret: true,
+  webhookSecrets: false,
   ...partial,
 });
 
@@ -297,6 +300,8 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
     table: ['GetItem', 'PutItem'],
     workflow: { 'access-request': ['SendTaskSuccess'], 'grant-revocation': ['SendTaskSuccess'] },
     email: true,
+    // A system in `webhook` mode is asked by a webhook signed with its integration's secret.
+    webhookSecrets: true,
   }),
   // The task and ticket read, the new approver and the system (and a one-stage ticket's fulfillers)
   // read, the ticket saved; the new approver listed as a viewer (BatchWriteItem), the replaced
@@ -353,6 +358,22 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
     },
     grantSchedules: ['DeleteSchedule'],
     email: true,
+  }),
+  // An integration's signed event (app/webhooks-in.ts): its secrets read; the webhook id reserved,
+  // completed or released as an idempotency record; then what the event does, as the route it
+  // stands for: ticket.create as POST /requests, identity.* as PUT /directory/{id},
+  // fulfilment.* as POST /requests/{id}/fulfilment.
+  'http/receive-webhook': needs({
+    table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'Query'],
+    indexes: ['gsi1', 'gsi2', 'gsi3', 'gsi5', 'gsi7'],
+    workflow: {
+      'access-request': ['StartExecution', 'SendTaskSuccess', 'StopExecution'],
+      'grant-revocation': ['StartExecution'],
+    },
+    grantSchedules: ['DeleteSchedule'],
+    email: true,
+    policies: true,
+    webhookSecrets: true,
   }),
   // As above for a system: its owner and fulfillers read, the system put on its revision; a new
   // owner: the tickets waiting for approval (gsi3 STATUS#pending_approval, the system filtered in
@@ -495,6 +516,7 @@ function allOf(...parts: HandlerNeeds[]): HandlerNeeds {
     policies: parts.some((part) => part.policies),
     charts: parts.some((part) => part.charts),
     signingSecret: parts.some((part) => part.signingSecret),
+    webhookSecrets: parts.some((part) => part.webhookSecrets),
   };
 }
 

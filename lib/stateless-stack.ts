@@ -4,12 +4,14 @@ import {
   CfnOutput,
   Duration,
   RemovalPolicy,
+  SecretValue,
   Stack,
   type StackProps,
   Validations,
 } from 'aws-cdk-lib';
 import type { IUserPool, IUserPoolClient, UserPoolDomain } from 'aws-cdk-lib/aws-cognito';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import {
   BlockPublicAccess,
   Bucket,
@@ -99,6 +101,20 @@ export class StatelessStack extends Stack {
         'Rotating the key invalidates list cursors and open link-page forms, and functions read it only at cold start; it is rotated by hand as docs/deploy.md describes, not on a schedule.',
     });
 
+    const webhookSecrets = config.webhookIntegrations.map((integration) => {
+      const secret = new Secret(this, `WebhookSecret-${integration.name}`, {
+        description: `Tollgate: the whsec_ secrets the ${integration.name} integration signs webhooks with (a JSON list)`,
+        // Not a secret: the empty list an operator replaces with the integration's secrets.
+        secretStringValue: SecretValue.unsafePlainText('[]'),
+      });
+      Validations.of(secret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'Each integration holds its own copy of the secret: it is rotated with the integration, by adding the new secret to the list and removing the old one later (docs/deploy.md), not by a rotation Lambda.',
+      });
+      return { ...integration, secretId: secret.secretArn, secret };
+    });
+
     this.api = new TicketsApi(this, 'Api', {
       userPool: props.userPool,
       userPoolClient: props.userPoolClient,
@@ -136,6 +152,7 @@ export class StatelessStack extends Stack {
       // What each grant's schedule names: the role Scheduler assumes, the queue for what it cannot deliver.
       GRANT_SCHEDULER_ROLE_ARN: grantScheduleTarget.role.roleArn,
       GRANT_SCHEDULE_DEAD_LETTER_QUEUE_ARN: grantScheduleTarget.deadLetterQueue.queueArn,
+      WEBHOOK_INTEGRATIONS: JSON.stringify(webhookSecrets.map(({ secret, ...integration }) => integration)),
       SENDER_ADDRESS: config.senderAddress,
       ...(config.sesConfigurationSet ? { SES_CONFIGURATION_SET: config.sesConfigurationSet } : {}),
       ...(config.adminDefaultMaxDuration
@@ -205,6 +222,14 @@ export class StatelessStack extends Stack {
       }
       if (needsOf(handler).grantSchedules.length > 0) this.acknowledgeGrantSchedulesWildcard(fn, handler);
       if (needsOf(handler).signingSecret) signingSecret.grantRead(fn.role);
+      if (needsOf(handler).webhookSecrets) {
+        fn.role.addToPrincipalPolicy(
+          new PolicyStatement({
+            actions: ['secretsmanager:GetSecretValue'],
+            resources: webhookSecrets.map(({ secret }) => secret.secretArn),
+          }),
+        );
+      }
       functions.set(handler, fn);
     }
     this.functions = functions;

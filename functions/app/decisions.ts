@@ -163,7 +163,11 @@ const ticketOf = async (deps: Pick<DecisionDeps, 'tasks'>, taskId: string) =>
  * The decision is already safe on the ticket; if the execution cannot be reached now, the
  * reconcile job delivers it later, so the person who decided is not asked to try again.
  */
-async function resume(deps: DecisionDeps, task: TaskRecord, output: Record<string, unknown>): Promise<void> {
+export async function resume(
+  deps: Pick<DecisionDeps, 'faults' | 'workflow' | 'log'>,
+  task: TaskRecord,
+  output: Record<string, unknown>,
+): Promise<void> {
   deps.faults.faultPoint('before-resume');
   try {
     await deps.workflow.signal(task.token, output);

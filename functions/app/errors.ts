@@ -1,4 +1,4 @@
-import { ConflictError } from '../domain/errors';
+import { ConflictError, DomainError } from '../domain/errors';
 
 /** The conditional write lost: someone else changed the ticket first. */
 export class ConcurrentUpdateError extends ConflictError {
@@ -39,4 +39,9 @@ export class MissingDeadlineError extends Error {
       `Ticket ${ticketId} would wait for ${step}${stageIndex === null ? '' : ` (stage ${stageIndex})`} without a deadline`,
     );
   }
+}
+
+/** A webhook whose signature or timestamp does not verify: the signature is its only credential. */
+export class UnauthenticatedError extends DomainError {
+  readonly code = 'unauthenticated';
 }

@@ -165,6 +165,8 @@ export interface IdempotencyStore {
   complete(caller: string, key: string, response: unknown): Promise<unknown>;
   /** Drops the reservation for `ticketId` if it has no response yet, so the key is free again. */
   release(caller: string, key: string, ticketId: string): Promise<void>;
+  /** The live record for (caller, key), if any. */
+  find(caller: string, key: string, now: Date): Promise<IdempotencyRecord | null>;
 }
 
 export interface CursorCodec {
@@ -664,4 +666,34 @@ export interface AnalyticsStore {
 /** Sends a computed report to its recipients: plain text first; a renderer with charts may take its place. */
 export interface ReportMailer {
   sendWeeklyReport(report: AnalyticsReport, recipients: readonly string[]): Promise<void>;
+}
+
+/** The `whsec_` secrets of each integration (Secrets Manager in AWS, its local endpoint in `npm start`). */
+export interface WebhookSecrets {
+  /**
+   * The integration's secrets, cached per process; `fresh` reads them again (a secret just added
+   * by rotation), at most every few seconds per integration, so bad signatures cannot flood the store.
+   */
+  secretsOf(secretId: string, options?: { fresh?: boolean }): Promise<string[]>;
+}
+
+/** What a provisioning webhook asks of a system's integration; no secret, link or task token. */
+export interface ProvisioningData {
+  /** The delivery the integration answers with `fulfilment.*`. */
+  delivery: string;
+  ticket: string;
+  grant: string;
+  holder: string;
+  system: string;
+  entitlement: string;
+  until: string | null;
+}
+
+/** Signed outbound webhooks (Standard Webhooks) to an integration. */
+export interface WebhookSender {
+  /** Answers whether the target took it (a 2xx), after a few quick attempts; never throws for the target's failure. */
+  send(
+    target: { integration: string; url: string },
+    event: { id: string; type: 'grant.requested' | 'revoke.requested'; data: ProvisioningData },
+  ): Promise<boolean>;
 }

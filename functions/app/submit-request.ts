@@ -43,6 +43,8 @@ export interface Submission {
   idempotencyKey?: string;
   /** The grant an extension extends (POST /grants/{id}/extend). */
   extends?: string;
+  /** Filed by an integration's webhook: the ticket's timeline names it and the webhook id. */
+  received?: { webhook: string; integration: string; actor: string };
 }
 
 const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
@@ -147,9 +149,14 @@ async function draftOrRelease(
 
 async function draftTicket(deps: SubmitDeps, submission: Submission, id: string, now: Date): Promise<Ticket> {
   const body = parseOrThrow(requestBodySchema, submission.body, 'request');
-  if (body.type === 'support') return draftSupportTicket(deps, submission.caller, body, id, now);
-  const ticket = await draftAccessTicket(deps, submission.caller, body, id, now);
-  return submission.extends ? { ...ticket, extends: submission.extends } : ticket;
+  const drafted =
+    body.type === 'support'
+      ? await draftSupportTicket(deps, submission.caller, body, id, now)
+      : await draftAccessTicket(deps, submission.caller, body, id, now);
+  const ticket = submission.extends ? { ...drafted, extends: submission.extends } : drafted;
+  if (!submission.received) return ticket;
+  const { actor, ...received } = submission.received;
+  return applyChange(ticket, { type: 'received_by_webhook', at: now.toISOString(), actor, data: received });
 }
 
 async function createOrRead(tickets: TicketStore, ticket: Ticket): Promise<Ticket> {

@@ -15,12 +15,13 @@ import { dueRevocation, endGrant, revocationAsked } from '../domain/revocation';
 import { escalateStage, resolveStage, securityGroup } from '../domain/routing';
 import { applyChange, resolution, type Ticket } from '../domain/ticket';
 import type { TicketWords } from '../domain/wording';
-import type { WaitKind } from '../domain/workflow';
 import {
   applyApprovals,
   closeAsPolicyRefused,
   completeFulfilment,
   eligibleFulfillers,
+  grantIdOf,
+  grantUntil,
   nextStepFor,
   nextWakeUp,
   openFulfilment,
@@ -33,6 +34,7 @@ import {
   recordFailure,
   refuseBeforeFulfilment,
   stageToOpen,
+  type WaitKind,
 } from '../domain/workflow';
 import { askDelegates } from './delegations';
 import {
@@ -62,6 +64,7 @@ import type {
   TaskRecord,
   TaskStore,
   TicketStore,
+  WebhookSender,
   Workflow,
 } from './ports';
 import { updateTicket } from './ticket-updates';
@@ -80,6 +83,8 @@ export interface WorkflowDeps {
   secrets: Secrets;
   workflow: Workflow;
   faults: Faults;
+  /** Provisioning requests to the integration of a system in `webhook` mode. */
+  webhooks: WebhookSender;
   /**
    * Where emailed links point, the checkpoints of each wait by urgency, and the factor that
    * shortens every wait in demos and tests.
@@ -417,6 +422,9 @@ export async function notifyAssignees(
     if (existing.token !== input.taskToken) await deps.tasks.put({ ...existing, token: input.taskToken });
     return { notified: 0 };
   }
+  if (input.kind === 'fulfilment' && ticket.fulfilment?.mode === 'webhook' && isEarly(phase)) {
+    return requestProvisioning(deps, ticket, { ...newTask(deps, ticket, input, null, []), phase });
+  }
   const assignees =
     input.kind === 'approval'
       ? (ticket.approvals[stageIndex ?? -1]?.candidates ?? [])
@@ -431,6 +439,41 @@ export async function notifyAssignees(
   await deps.tasks.put({ ...task, notifiedAt: deps.clock.now().toISOString() });
   deps.faults.faultPoint(`${input.kind}-notified`);
   return { notified: recipients };
+}
+
+/** Until its escalation, a system in `webhook` mode is asked by webhook; from then on its fallback fulfillers by email. */
+const isEarly = (phase: WaitPhase) => phase === 'asked' || phase === 'reminded';
+
+/**
+ * Asks the system's integration to provision the grant (`grant.requested`, the task's id as the
+ * delivery it answers with `fulfilment.*`); the reminder asks again. The task token stays on the
+ * task: the integration never sees it.
+ */
+async function requestProvisioning(deps: WorkflowDeps, ticket: Ticket, task: TaskRecord) {
+  await deps.tasks.put(task);
+  const system = ticket.system ? await deps.directory.system(ticket.system) : undefined;
+  if (system?.fulfilment.mode !== 'webhook' || !ticket.beneficiary || !ticket.entitlement) {
+    throw new Error(`Ticket ${ticket.id} has no system provisioned by webhook`);
+  }
+  const sent = await deps.webhooks.send(
+    { integration: system.fulfilment.integration, url: system.fulfilment.url },
+    {
+      id: task.id,
+      type: 'grant.requested',
+      data: {
+        delivery: task.id,
+        ticket: ticket.id,
+        grant: grantIdOf(ticket.id),
+        holder: ticket.beneficiary,
+        system: system.id,
+        entitlement: ticket.entitlement,
+        until: grantUntil(ticket.duration, deps.clock.now(), deps.settings.timeScale),
+      },
+    },
+  );
+  await deps.tasks.put({ ...task, notifiedAt: deps.clock.now().toISOString() });
+  deps.faults.faultPoint('fulfilment-notified');
+  return { notified: 0, provisioningSent: sent };
 }
 
 /**

@@ -55,7 +55,13 @@ export type Entitlement = z.infer<typeof entitlementSchema>;
 
 export const fulfilmentSchema = z.discriminatedUnion('mode', [
   z.strictObject({ mode: z.literal('manual'), fulfillers: z.array(identityIdSchema).min(1) }),
-  z.strictObject({ mode: z.literal('webhook'), integration: z.string().min(1), url: z.url() }),
+  z.strictObject({
+    mode: z.literal('webhook'),
+    integration: z.string().min(1),
+    url: z.url(),
+    /** Who gets the work, by emailed link, once the integration has not reported by the fulfilment's escalation. */
+    fallbackFulfillers: z.array(identityIdSchema).default([]),
+  }),
 ]);
 export type Fulfilment = z.infer<typeof fulfilmentSchema>;
 

@@ -303,7 +303,10 @@ export function applyChange(ticket: Ticket, change: Change, patch: Partial<Ticke
 export function fulfilmentRecordFor(system: System | null, queue: string | null): FulfilmentRecord {
   return {
     mode: system?.fulfilment.mode ?? 'manual',
-    fulfillers: system?.fulfilment.mode === 'manual' ? system.fulfilment.fulfillers : [],
+    fulfillers:
+      system?.fulfilment.mode === 'manual'
+        ? system.fulfilment.fulfillers
+        : (system?.fulfilment.fallbackFulfillers ?? []),
     queue,
     result: null,
     by: null,

@@ -265,6 +265,20 @@ export function eligibleFulfillers(ticket: Ticket): string[] {
   );
 }
 
+/**
+ * When a grant given now for `duration` ends, null for standing access. The calendar decides the
+ * span (a month from 31 January ends with February); the scale shortens it.
+ */
+export function grantUntil(duration: string | null, now: Date, secondScale: number): string | null {
+  const parsed = duration ? parseDuration(duration) : null;
+  if (parsed === null) return null;
+  const span = addDuration(now, parsed).getTime() - now.getTime();
+  return new Date(now.getTime() + span * secondScale).toISOString();
+}
+
+/** A ticket's grant, named before it exists too: what a provisioning webhook asks for. */
+export const grantIdOf = (ticketId: string) => `G${ticketId}`;
+
 export function assertMayFulfil(ticket: Ticket, caller: Identity, now: Date): void {
   if (!ticket.fulfilment?.fulfillers.includes(caller.id))
     throw new ForbiddenError(`${caller.id} is not a fulfiller of this ticket`);
@@ -273,9 +287,20 @@ export function assertMayFulfil(ticket: Ticket, caller: Identity, now: Date): vo
   if (!eligibleFulfillers(ticket).includes(caller.id)) {
     throw new ForbiddenError('A fulfiller may not fulfil a grant to themselves, nor one they alone approved');
   }
-  if (ticket.status !== 'fulfilling' || ticket.fulfilment.result !== null) {
+  assertAwaitsFulfilment(ticket);
+}
+
+/** The system's integration reports on a ticket provisioned by webhook: it must still be waiting. */
+export function assertMayReportByWebhook(ticket: Ticket, now: Date): void {
+  assertNotCancelled(ticket);
+  if (ticket.fulfilment?.result === null) assertBeforeDeadline(ticket.fulfilment.deadline, now);
+  assertAwaitsFulfilment(ticket);
+}
+
+function assertAwaitsFulfilment(ticket: Ticket): void {
+  if (ticket.status !== 'fulfilling' || !ticket.fulfilment || ticket.fulfilment.result !== null) {
     throw new ConflictError(
-      ticket.fulfilment.result
+      ticket.fulfilment?.result
         ? `Fulfilment was already reported by ${ticket.fulfilment.by}`
         : 'This ticket is not waiting for fulfilment',
     );
@@ -315,7 +340,7 @@ export function openFulfilment(ticket: Ticket, deadlines: WaitDeadlines, at: str
 
 export function recordFulfilment(
   ticket: Ticket,
-  report: { by: string; result: 'done' | 'failed'; note: string | null; at: string; via: Via },
+  report: { by: string; result: 'done' | 'failed'; note: string | null; at: string; via: Via | 'webhook' },
 ): Ticket {
   if (!ticket.fulfilment) return ticket;
   return applyChange(
@@ -361,20 +386,22 @@ export function completeFulfilment(ticket: Ticket, now: Date, secondScale = 1): 
   if (ticket.type !== 'access') {
     return applyChange(ticket, { type: 'closed', at, actor: 'tollgate', to: 'closed', closure: 'fulfilled' });
   }
-  const duration = ticket.duration ? parseDuration(ticket.duration) : null;
-  if (duration === null) {
+  const until = grantUntil(ticket.duration, now, secondScale);
+  if (until === null) {
     // Standing access: the ticket is done, the grant it leaves stays in force until revoked.
-    const grant = { id: `G${ticket.id}`, from: at, until: null };
+    const grant = { id: grantIdOf(ticket.id), from: at, until: null };
     return applyChange(
       ticket,
       { type: 'closed', at, actor: 'tollgate', to: 'closed', closure: 'fulfilled', data: { grant } },
       { grant },
     );
   }
-  // The calendar decides the span (a month from 31 January ends with February); the scale shortens it.
-  const span = addDuration(now, duration).getTime() - now.getTime();
-  const until = new Date(now.getTime() + span * secondScale).toISOString();
-  const grant = { id: `G${ticket.id}`, from: at, until, noticeAt: expiryNoticeAt(at, until, secondScale) };
+  const grant = {
+    id: grantIdOf(ticket.id),
+    from: at,
+    until,
+    noticeAt: expiryNoticeAt(at, until, secondScale),
+  };
   return applyChange(
     ticket,
     { type: 'granted', at, actor: 'tollgate', to: 'active', data: { grant } },

@@ -27,6 +27,8 @@ import {
   StepFunctionsWorkflow,
 } from '../adapters/step-functions';
 import { randomSecrets, systemClock, ulidIds } from '../adapters/system';
+import { SecretsManagerWebhookSecrets } from '../adapters/webhook-secrets';
+import { StandardWebhookSender } from '../adapters/webhook-sender';
 import { type Config, readConfig } from '../config';
 
 export const logger = new Logger({ serviceName: 'tollgate' });
@@ -40,6 +42,8 @@ function buildDeps(config: Config) {
     'mailer',
     new SesMailer(new SESv2Client({}), config.senderAddress, config.sesConfigurationSet),
   );
+  const webhookSecrets = new SecretsManagerWebhookSecrets();
+  const log = (message: string, details: Record<string, unknown>) => logger.warn(message, details);
   return {
     config,
     /** The one DynamoDB client of the process, for deps built on top of these (policy-deps.ts). */
@@ -57,7 +61,7 @@ function buildDeps(config: Config) {
       analyticsThresholds: config.analytics.thresholds,
       analyticsRecipients: config.analytics.recipients,
     },
-    log: (message: string, details: Record<string, unknown>) => logger.warn(message, details),
+    log,
     tickets: faults.wrap('tickets', new DynamoTicketStore(db, config.tableName)),
     directory: faults.wrap(
       'directory',
@@ -93,6 +97,16 @@ function buildDeps(config: Config) {
     ),
     exports: faults.wrap('exports', new StepFunctionsJobRunner(stepFunctions, config.exportStateMachineArn)),
     exportFiles: faults.wrap('exportFiles', new S3ExportFiles(createS3Client(), config.exportsBucket)),
+    webhookSecrets,
+    webhooks: faults.wrap(
+      'webhooks',
+      new StandardWebhookSender(webhookSecrets, {
+        integrations: config.integrations,
+        targets: config.webhookTargets,
+        allowInternalTargets: config.allowInternalWebhookTargets,
+        log,
+      }),
+    ),
   };
 }
 

@@ -56,6 +56,7 @@ export function createDevRoutes(deps: {
     scheduler: string;
     s3: string;
     openid: string;
+    secretsmanager: string;
   };
   scheduler: LocalScheduler;
   metrics: () => LocalMetrics;

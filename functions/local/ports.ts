@@ -34,7 +34,8 @@ export type PortSetting =
   | 'TOLLGATE_SES_PORT'
   | 'TOLLGATE_SCHEDULER_PORT'
   | 'TOLLGATE_S3_PORT'
-  | 'TOLLGATE_OIDC_PORT';
+  | 'TOLLGATE_OIDC_PORT'
+  | 'TOLLGATE_SECRETS_PORT';
 
 const DEFAULTS: Record<PortSetting, string> = {
   PORT: '3000',
@@ -44,6 +45,7 @@ const DEFAULTS: Record<PortSetting, string> = {
   TOLLGATE_SCHEDULER_PORT: 'PORT+4',
   TOLLGATE_S3_PORT: 'PORT+5',
   TOLLGATE_OIDC_PORT: 'PORT+8',
+  TOLLGATE_SECRETS_PORT: 'PORT+6',
 };
 
 export class PortInUseError extends Error {

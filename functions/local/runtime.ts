@@ -28,6 +28,7 @@ import { LOCAL_AUDIT_BUCKET, LOCAL_EXPORTS_BUCKET, startLocalS3 } from './s3';
 import { startScheduler } from './scheduler';
 import { startLocalSchedulerService } from './scheduler-service';
 import { loadOrCreateSecrets } from './secrets';
+import { DEFAULT_LISTEN_PORT, startLocalSecretsManager } from './secretsmanager';
 import { seedIfEmpty } from './seed';
 import { startLocalSes } from './ses';
 import type { LocalSettings } from './settings';
@@ -43,8 +44,11 @@ export interface LocalRuntime {
     scheduler: string;
     s3: string;
     openid: string;
+    secretsmanager: string;
   };
   outboxDir: string;
+  /** The integrations' webhook secrets (`.tollgate/webhook-secrets.json`). */
+  webhookSecretsFile: string;
   seeded: boolean;
   /** The demo history seeded on this start, if it was (the first start, unless TOLLGATE_DEMO_HISTORY=false). */
   demoHistory: { tickets: number } | null;
@@ -90,6 +94,15 @@ export async function startLocalRuntime(
     closers.unshift(() => new Promise<void>((resolve) => s3Endpoint.server.close(() => resolve())));
     const openIdEndpoint = await openHttpPort('TOLLGATE_OIDC_PORT', settings.oidcPort);
     closers.unshift(() => closeServer(openIdEndpoint.server));
+    const secretsEndpoint = await openHttpPort('TOLLGATE_SECRETS_PORT', settings.secretsPort);
+    const secretsManager = await startLocalSecretsManager({
+      dataDir: settings.dataDir,
+      server: secretsEndpoint.server,
+      region: REGION,
+      account: ACCOUNT,
+      log,
+    });
+    closers.unshift(secretsManager.close);
     const url = `http://127.0.0.1:${gateway.port}`;
     const openIdUrl = `http://127.0.0.1:${openIdEndpoint.port}`;
     const outboxDir = join(settings.dataDir, 'outbox');
@@ -155,6 +168,11 @@ export async function startLocalRuntime(
       AWS_ENDPOINT_URL_SESV2: ses.url,
       AWS_ENDPOINT_URL_SCHEDULER: schedulerUrl,
       AWS_ENDPOINT_URL_S3: s3Url,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.url,
+      // The demo's provisioning integration is `npm run webhook -- listen`, unless set otherwise.
+      WEBHOOK_TARGETS:
+        process.env.WEBHOOK_TARGETS ??
+        JSON.stringify({ provisioning: `http://127.0.0.1:${DEFAULT_LISTEN_PORT}/` }),
       AUDIT_BUCKET: LOCAL_AUDIT_BUCKET,
       AUDIT_SIGNING_KEY_FILE: loadOrCreateAuditKey(settings.dataDir),
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? (settings.quiet ? 'ERROR' : 'INFO'),
@@ -232,6 +250,7 @@ export async function startLocalRuntime(
       scheduler: schedulerUrl,
       s3: s3Url,
       openid: openIdUrl,
+      secretsmanager: secretsManager.url,
     };
     const auth = await createLocalAuth(secrets.jwtPrivateKey);
     const metrics = (): LocalMetrics => ({
@@ -255,7 +274,15 @@ export async function startLocalRuntime(
     const http = await startHttpServer({ server: gateway.server, routes: served, auth, log });
     closers.unshift(http.close);
 
-    return { url, endpoints, outboxDir, seeded, demoHistory, close: () => closeAll(closers) };
+    return {
+      url,
+      endpoints,
+      outboxDir,
+      webhookSecretsFile: secretsManager.file,
+      seeded,
+      demoHistory,
+      close: () => closeAll(closers),
+    };
   } catch (error) {
     await closeAll(closers);
     throw error;

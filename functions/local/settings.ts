@@ -20,6 +20,8 @@ const settingsSchema = z
     TOLLGATE_S3_PORT: port.optional(),
     /** The local OpenID provider the console signs in with (PORT+8, clear of the other services). */
     TOLLGATE_OIDC_PORT: port.optional(),
+    /** The local Secrets Manager endpoint that serves the integrations' webhook secrets (PORT+6). */
+    TOLLGATE_SECRETS_PORT: port.optional(),
     TOLLGATE_TIME_SCALE: z.coerce.number().positive().max(1).default(1),
     TOLLGATE_QUIET: z.enum(['true', 'false']).default('false'),
     /** Seed three months of demo history on the first start (local/demo-history.ts); tests start without. */
@@ -37,6 +39,7 @@ const settingsSchema = z
       schedulerPort: env.TOLLGATE_SCHEDULER_PORT ?? next(4),
       s3Port: env.TOLLGATE_S3_PORT ?? next(5),
       oidcPort: env.TOLLGATE_OIDC_PORT ?? next(8),
+      secretsPort: env.TOLLGATE_SECRETS_PORT ?? next(6),
       timeScale: env.TOLLGATE_TIME_SCALE,
       quiet: env.TOLLGATE_QUIET === 'true',
       demoHistory: env.TOLLGATE_DEMO_HISTORY === 'true',

@@ -1,6 +1,7 @@
 import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
+  type CfnStage,
   DomainName,
   HttpApi,
   HttpMethod,
@@ -53,6 +54,8 @@ export const gatewayRoutes = (routes: Route[]): GatewayRoute[] =>
 
 /** Steady requests per second, and the burst above it, that the stage lets through before answering 429. */
 const THROTTLE = { rateLimit: 50, burstLimit: 100 };
+/** The same for each webhook route: integrations send in bursts, but far fewer than people click. */
+const WEBHOOK_THROTTLE = { rateLimit: 20, burstLimit: 40 };
 
 /**
  * Access log fields. The route key, not the path: a link page's path carries its token, which is a
@@ -83,6 +86,7 @@ export class TicketsApi extends Construct {
   readonly url: string;
   readonly domainName?: DomainName;
   private readonly authorizer: HttpUserPoolAuthorizer;
+  private readonly stage: HttpStage;
 
   constructor(scope: Construct, id: string, props: TicketsApiProps) {
     super(scope, id);
@@ -105,7 +109,7 @@ export class TicketsApi extends Construct {
       retention: props.logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    new HttpStage(this, 'DefaultStage', {
+    this.stage = new HttpStage(this, 'DefaultStage', {
       httpApi: this.httpApi,
       stageName: '$default',
       autoDeploy: true,
@@ -146,8 +150,21 @@ export class TicketsApi extends Construct {
           reason:
             route.auth === 'session'
               ? `${route.method} ${route.path} has auth: session in the route table: a console page, whose handler checks the session cookie (the JWT authorizer reads no cookies).`
-              : `${route.method} ${route.path} has auth: none in the route table: it is public (the API description), or its handler authenticates the request itself (an emailed link's token, the sign-in flow's state), not the gateway.`,
+              : route.auth === 'signature'
+                ? `${route.method} ${route.path} has auth: signature in the route table: its handler verifies the Standard Webhooks signature with the integration's secret, not the gateway.`
+                : `${route.method} ${route.path} has auth: none in the route table: it is public (the API description), or its handler authenticates the request itself (an emailed link's token, the sign-in flow's state), not the gateway.`,
         });
+      }
+      if (route.auth === 'signature') {
+        // Anyone can reach an unauthenticated route: a tighter limit of its own keeps a flood of
+        // unsigned posts from using up the API's.
+        (this.stage.node.defaultChild as CfnStage).addPropertyOverride(
+          `RouteSettings.${route.method} ${route.path}`,
+          {
+            ThrottlingRateLimit: WEBHOOK_THROTTLE.rateLimit,
+            ThrottlingBurstLimit: WEBHOOK_THROTTLE.burstLimit,
+          },
+        );
       }
     }
   }

@@ -24,6 +24,11 @@ describe('the deployment settings', () => {
       logRetentionDays: 90,
       auditObjectLockMode: 'GOVERNANCE',
       auditRetentionDays: 400,
+      webhookIntegrations: [
+        { name: 'hr', events: ['identity.created', 'identity.updated', 'identity.departed'] },
+        { name: 'provisioning', events: ['fulfilment.completed', 'fulfilment.failed'] },
+        { name: 'servicedesk', events: ['ticket.create'] },
+      ],
     });
   });
 

@@ -168,6 +168,7 @@ describe('the grant schedules in the stateless stack', () => {
     expect(deleting.map(({ handler }) => handler).sort()).toEqual([
       'http/cancel-request',
       'http/put-directory-entry',
+      'http/receive-webhook',
       'http/revoke-grant',
       'pages/my-requests',
     ]);
@@ -196,6 +197,7 @@ describe('the grant schedules in the stateless stack', () => {
     ).toEqual([
       'http/cancel-request',
       'http/put-directory-entry',
+      'http/receive-webhook',
       'http/revoke-grant',
       'pages/my-requests',
       'scheduled/revocation-sweep',

@@ -161,6 +161,11 @@ describe('least privilege', () => {
             : []),
           'secretsmanager:DescribeSecret on the signing secret',
           'secretsmanager:GetSecretValue on the signing secret',
+          ...(needs.webhookSecrets
+            ? ['hr', 'provisioning', 'servicedesk'].map(
+                (integration) => `secretsmanager:GetSecretValue on the webhook secret of ${integration}`,
+              )
+            : []),
         ].sort(),
       );
     }
@@ -233,6 +238,8 @@ function grantsOf(template: Template, stack: StatelessStack, fn: HandlerFunction
     const configurationSet = /:ses:.*:configuration-set\/([^"]+)"\]\]\}$/.exec(text)?.[1];
     if (configurationSet) return `configuration set ${configurationSet}`;
     if (/^\{"Ref":"SigningSecret\w+"\}$/.test(text)) return 'the signing secret';
+    const webhookSecret = /^\{"Ref":"WebhookSecret([a-z0-9-]+?)[0-9A-F]{8}"\}$/.exec(text)?.[1];
+    if (webhookSecret) return `the webhook secret of ${webhookSecret}`;
     if (/^\{"Fn::Join":\["",\[\{"Fn::GetAtt":\["AuditExports\w+","Arn"\]\},"\/exports\/\*"\]\]\}$/.test(text))
       return 'the export files';
     if (text === JSON.stringify({ 'Fn::ImportValue': 'Tollgate-AuditBucketArn' })) return 'the audit bucket';

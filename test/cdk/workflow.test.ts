@@ -243,6 +243,7 @@ describe('the workflow in the stateless stack', () => {
     expect(stopping.map(({ handler }) => handler).sort()).toEqual([
       'http/cancel-request',
       'http/put-directory-entry',
+      'http/receive-webhook',
       'pages/my-requests',
       'scheduled/reconcile',
     ]);

@@ -527,6 +527,25 @@ const matrix: Record<string, Record<Caller, Cell>> = {
   // That page's form, posted with this caller's bearer header (a fresh ticket per cell). The link is
   // its recipient's credential: whoever holds it acts once, and the decision is always recorded as
   // the link's recipient (Dana), by link; the email and the page say not to forward it.
+  // The signature authenticates an integration's webhook; a bearer token, however good, is no signature.
+  'POST /webhooks/{integration}': {
+    requester: 401,
+    beneficiary: 401,
+    serviceAccountOwner: 401,
+    serviceAccountNonOwner: 401,
+    otherEmployee: 401,
+    approver: 401,
+    otherApprover: 401,
+    fulfiller: 401,
+    auditor: 401,
+    security: 401,
+    admin: 401,
+    anonymous: 401,
+    expiredToken: 401,
+    otherKeyToken: 401,
+    suspended: 401,
+    departed: 401,
+  },
   'POST /a/{token}': {
     requester: 200,
     beneficiary: 200,
@@ -929,6 +948,14 @@ describe('authorization matrix: every deployed route × every kind of caller', (
     }),
     'GET /a/{token}': async (_caller, api) => {
       const response = await fetch(shared.report.pending.link, { headers: bearer(api) });
+      return { status: response.status };
+    },
+    'POST /webhooks/{integration}': async (_caller, api) => {
+      const response = await fetch(`${client.url}/webhooks/hr`, {
+        method: 'POST',
+        headers: { ...bearer(api), 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'identity.departed', data: { identity: people.dana } }),
+      });
       return { status: response.status };
     },
     'POST /a/{token}': async (caller, api) => {

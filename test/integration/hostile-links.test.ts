@@ -15,6 +15,7 @@ import {
   pathParams,
   prototypeKeys,
   sideOfGatewayLimit,
+  webhookRoutes,
 } from '../support/hostile';
 import { listAll } from '../support/lists';
 import { startTestRuntime, type TestRuntime } from '../support/runtime';
@@ -118,7 +119,7 @@ describe('hostile requests to the pages behind emailed links', () => {
     return { status: response.status, headers: response.headers, text: await response.text() };
   };
 
-  it("knows every deployed route as a JSON route, a link page or the console's, so each is fuzzed by one of the hostile tests (the console's by console-session.test.ts)", () => {
+  it("knows every deployed route as a JSON route, a link page, a signed webhook route or the console's, so each is fuzzed by one of the hostile tests (the console's by console-session.test.ts)", () => {
     // Prepare
     const routes = deployedRoutes();
 
@@ -128,6 +129,7 @@ describe('hostile requests to the pages behind emailed links', () => {
     const unknown = routes.filter(
       (route) =>
         route.auth !== 'jwt' &&
+        route.auth !== 'signature' &&
         route.handler !== 'http/link-page' &&
         !route.handler.startsWith('pages/') &&
         !takesNothing(route),
@@ -139,6 +141,9 @@ describe('hostile requests to the pages behind emailed links', () => {
         .map((route) => route.method)
         .sort(),
     ).toEqual(['GET', 'POST']);
+    expect(webhookRoutes().map((route) => `${route.method} ${route.path}`)).toEqual([
+      'POST /webhooks/{integration}',
+    ]);
     expect(unknown.map((route) => `${route.method} ${route.path}`)).toEqual([]);
   });
 

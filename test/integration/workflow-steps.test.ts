@@ -139,6 +139,7 @@ function system(options: { tickets?: TicketStore } = {}) {
       },
     },
     workflow,
+    webhooks: { send: async () => true },
     faults: { faultPoint: () => undefined },
     log: () => undefined,
     settings: {

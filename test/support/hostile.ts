@@ -101,6 +101,9 @@ export const pathParams = (route: Route) => [...route.path.matchAll(/\{(\w+)\}/g
 /** The deployed routes a client reaches with a bearer token: JSON in and out. */
 export const jsonRoutes = () => deployedRoutes().filter((route) => route.auth === 'jwt');
 
+/** The deployed routes integrations post signed webhooks to (hostile cases: webhooks-in.test.ts). */
+export const webhookRoutes = () => deployedRoutes().filter((route) => route.auth === 'signature');
+
 /** The deployed pages behind emailed links: HTML, the token in the path. */
 export const linkRoutes = () => deployedRoutes().filter((route) => route.handler === 'http/link-page');
 

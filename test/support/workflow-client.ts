@@ -33,7 +33,14 @@ export interface Ticket {
   [key: string]: unknown;
 }
 
-type LocalEndpoints = { dynamodb: string; stepfunctions: string; ses: string; scheduler: string; s3: string };
+type LocalEndpoints = {
+  dynamodb: string;
+  stepfunctions: string;
+  ses: string;
+  scheduler: string;
+  s3: string;
+  secretsmanager: string;
+};
 
 export class TollgateClient {
   private readonly tokens = new Map<string, string>();

@@ -36,15 +36,19 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
       } catch (error) {
         if (!isConditionalCheckFailure(error)) throw error;
       }
-      const { Item } = await this.db.send(
-        new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
-      );
       // Gone between the two calls only if it expired and was removed: try to reserve again.
-      if (Item && String(Item.expiresAt) >= now.toISOString()) {
-        const { ttl, ...stored } = withoutKeys<IdempotencyRecord & { ttl: number }>(Item);
-        return { ...stored, response: stored.response ?? null };
-      }
+      const stored = await this.find(record.caller, record.key, now);
+      if (stored) return stored;
     }
+  }
+
+  async find(caller: string, key: string, now: Date): Promise<IdempotencyRecord | null> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.idempotency(caller, key), ConsistentRead: true }),
+    );
+    if (!Item || String(Item.expiresAt) < now.toISOString()) return null;
+    const { ttl, ...stored } = withoutKeys<IdempotencyRecord & { ttl: number }>(Item);
+    return { ...stored, response: stored.response ?? null };
   }
 
   async complete(caller: string, key: string, response: unknown): Promise<unknown> {

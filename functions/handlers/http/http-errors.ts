@@ -14,6 +14,7 @@ export class HttpError extends Error {
 
 const statusByCode: Record<string, number> = {
   invalid_request: 400,
+  unauthenticated: 401,
   forbidden: 403,
   not_found: 404,
   conflict: 409,

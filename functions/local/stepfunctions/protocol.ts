@@ -3,12 +3,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 
 /**
- * An error answered in the AWS JSON 1.0 shape. `type` is the Step Functions error code, which the AWS SDK turns into
- * the exception class of that name and the AWS CLI prints.
+ * An error answered in the AWS JSON shape. `type` is the service's error code, which the AWS SDK turns into the
+ * exception class of that name and the AWS CLI prints.
  */
-export abstract class StepFunctionsApiError extends Error {
+export abstract class AwsJsonApiError extends Error {
   abstract readonly type: string;
 }
+
+export abstract class StepFunctionsApiError extends AwsJsonApiError {}
 
 export class ExecutionAlreadyExists extends StepFunctionsApiError {
   readonly type = 'ExecutionAlreadyExists';
@@ -43,45 +45,56 @@ export class TaskTimedOut extends StepFunctionsApiError {
 export class ValidationException extends StepFunctionsApiError {
   readonly type = 'ValidationException';
 }
-export class UnknownOperation extends StepFunctionsApiError {
+export class UnknownOperation extends AwsJsonApiError {
   readonly type = 'UnknownOperationException';
 }
-export class SerializationException extends StepFunctionsApiError {
+export class SerializationException extends AwsJsonApiError {
   readonly type = 'SerializationException';
 }
 
 export type ApiRequest = Record<string, unknown>;
 export type Action = (request: ApiRequest) => Promise<object>;
 
-const TARGET_PREFIX = 'AWSStepFunctions.';
-const CONTENT_TYPE = 'application/x-amz-json-1.0';
+/** What tells one AWS JSON service from another: its target prefix, error namespace and protocol version. */
+export interface AwsJsonProtocol {
+  targetPrefix: string;
+  namespace: string;
+  contentType: string;
+}
+
+const stepFunctionsProtocol: AwsJsonProtocol = {
+  targetPrefix: 'AWSStepFunctions.',
+  namespace: 'com.amazonaws.stepfunctions',
+  contentType: 'application/x-amz-json-1.0',
+};
 
 /**
- * Serves `actions` over the AWS JSON 1.0 protocol (`X-Amz-Target: AWSStepFunctions.<Action>`) on
- * loopback: on `listen`, a port, or a server listening already (see functions/local/ports.ts).
+ * Serves `actions` over the AWS JSON protocol (`X-Amz-Target: AWSStepFunctions.<Action>`, or another
+ * service's prefix) on loopback: on `listen`, a port, or a server listening already (see functions/local/ports.ts).
  */
 export async function serveJson10(
   listen: number | Server,
   actions: Record<string, Action>,
   log: (line: string) => void,
+  protocol: AwsJsonProtocol = stepFunctionsProtocol,
 ): Promise<{ url: string; close(): Promise<void> }> {
   const server = typeof listen === 'number' ? createServer() : listen;
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-    answer(request, actions)
-      .then((body) => send(response, 200, body))
+    const send = (status: number, body: object) => {
+      response.writeHead(status, { 'content-type': protocol.contentType, 'x-amzn-requestid': randomUUID() });
+      response.end(JSON.stringify(body));
+    };
+    answer(request, actions, protocol.targetPrefix)
+      .then((body) => send(200, body))
       .catch((error: unknown) => {
-        if (error instanceof StepFunctionsApiError) {
-          send(response, 400, {
-            __type: `com.amazonaws.stepfunctions#${error.type}`,
-            message: error.message,
-          });
+        if (error instanceof AwsJsonApiError) {
+          send(400, { __type: `${protocol.namespace}#${error.type}`, message: error.message });
           return;
         }
-        log(`stepfunctions: ${request.headers['x-amz-target']} failed: ${(error as Error).stack ?? error}`);
-        send(response, 500, {
-          __type: 'com.amazonaws.stepfunctions#InternalFailure',
-          message: 'Internal failure',
-        });
+        log(
+          `${protocol.targetPrefix} ${request.headers['x-amz-target']} failed: ${(error as Error).stack ?? error}`,
+        );
+        send(500, { __type: `${protocol.namespace}#InternalFailure`, message: 'Internal failure' });
       });
   });
   if (typeof listen === 'number') {
@@ -101,9 +114,13 @@ export async function serveJson10(
   };
 }
 
-async function answer(request: IncomingMessage, actions: Record<string, Action>): Promise<object> {
+async function answer(
+  request: IncomingMessage,
+  actions: Record<string, Action>,
+  prefix: string,
+): Promise<object> {
   const target = String(request.headers['x-amz-target'] ?? '');
-  const action = target.startsWith(TARGET_PREFIX) ? actions[target.slice(TARGET_PREFIX.length)] : undefined;
+  const action = target.startsWith(prefix) ? actions[target.slice(prefix.length)] : undefined;
   const text = await readBody(request);
   if (request.method !== 'POST' || !action) {
     throw new UnknownOperation(`Unknown operation ${JSON.stringify(target)}`);
@@ -124,9 +141,4 @@ async function readBody(request: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of request) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
-}
-
-function send(response: ServerResponse, status: number, body: object): void {
-  response.writeHead(status, { 'content-type': CONTENT_TYPE, 'x-amzn-requestid': randomUUID() });
-  response.end(JSON.stringify(body));
 }

@@ -1,0 +1,131 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertPublicTarget } from '../../functions/adapters/webhook-sender';
+import { people } from '../support/seed';
+import { removeDataDir, startTollgate, type TollgateProcess } from '../support/tollgate-process';
+import { approvedHrisRequest, localWebhookSecrets, sendWebhook } from '../support/webhooks';
+import { TollgateClient } from '../support/workflow-client';
+
+/** The demo `hris` system is provisioned by webhook: a local receiver stands in for its integration. */
+
+interface Received {
+  verified: boolean;
+  headers: Record<string, string>;
+  body: { type: string; data: Record<string, string | null> };
+}
+
+let server: TollgateProcess;
+let client: TollgateClient;
+let receiver: Server;
+const received: Received[] = [];
+let secrets: Record<string, string[]>;
+
+beforeAll(async () => {
+  receiver = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      let verified = true;
+      try {
+        new Webhook(secrets.provisioning?.[0] ?? '').verify(text, request.headers as Record<string, string>);
+      } catch {
+        verified = false;
+      }
+      received.push({ verified, headers: request.headers as Record<string, string>, body: JSON.parse(text) });
+      response.writeHead(202).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const { port } = receiver.address() as AddressInfo;
+  server = await startTollgate({
+    env: { WEBHOOK_TARGETS: JSON.stringify({ provisioning: `http://127.0.0.1:${port}/hooks` }) },
+  });
+  client = new TollgateClient(server.url);
+  secrets = localWebhookSecrets(server.dataDir);
+});
+
+afterAll(async () => {
+  await server?.stop();
+  if (server) removeDataDir(server.dataDir);
+  await new Promise((resolve) => receiver?.close(resolve));
+});
+
+describe('provisioning by webhook', () => {
+  it('asks the integration by a signed grant.requested, and its fulfilment.completed grants the access', async () => {
+    // Prepare
+    const ticket = await approvedHrisRequest(client);
+    const asked = await (async () => {
+      for (let tries = 0; tries < 200; tries++) {
+        const found = received.find((event) => event.body.data.ticket === ticket.id);
+        if (found) return found;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      throw new Error('no grant.requested received');
+    })();
+
+    // Act
+    const answer = await sendWebhook(server.url, 'provisioning', secrets.provisioning?.[0] ?? '', {
+      type: 'fulfilment.completed',
+      data: { ticket: ticket.id, delivery: asked.body.data.delivery ?? '', note: 'Account created' },
+    });
+
+    // Assess
+    expect(asked.verified).toBe(true);
+    expect(asked.body).toMatchObject({
+      type: 'grant.requested',
+      data: {
+        ticket: ticket.id,
+        grant: `G${ticket.id}`,
+        holder: people.alex,
+        system: 'hris',
+        entitlement: 'hris-read',
+      },
+    });
+    expect(Object.keys(asked.body.data).sort()).toEqual(
+      ['delivery', 'entitlement', 'grant', 'holder', 'system', 'ticket', 'until'].sort(),
+    );
+    expect(JSON.stringify(asked)).not.toMatch(/token|https?:\/\/127\.0\.0\.1/i);
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    const granted = await client.ticketWhen(people.alex, ticket.id, (t) => t.status === 'active');
+    expect(granted.timeline.find((event) => event.type === 'fulfilment_reported')).toMatchObject({
+      actor: expect.stringMatching(/^webhook:provisioning\//),
+    });
+  }, 90_000);
+
+  it('refuses a report from an integration that does not provision the system', async () => {
+    // Prepare
+    const ticket = await approvedHrisRequest(client);
+
+    // Act
+    const answer = await sendWebhook(server.url, 'hr', secrets.hr?.[0] ?? '', {
+      type: 'fulfilment.completed',
+      data: { ticket: ticket.id, delivery: `${ticket.id}.fulfilment` },
+    });
+
+    // Assess
+    expect(answer.status).toBe(403);
+  }, 90_000);
+});
+
+describe('a webhook target', () => {
+  it.each([
+    'https://127.0.0.1/hook',
+    'https://10.1.2.3/hook',
+    'https://169.254.169.254/latest/meta-data',
+    'https://[::1]/hook',
+    'http://example.com/hook',
+  ])('is refused outside local mode: %s', async (url) => {
+    // Prepare
+    const allowInternal = false;
+
+    // Act
+    const refusal = await assertPublicTarget(url, allowInternal).catch((error: Error) => error);
+
+    // Assess
+    expect(refusal).toBeInstanceOf(Error);
+    expect((refusal as Error).name).toBe('RefusedTargetError');
+  });
+});
