@@ -344,6 +344,12 @@ const firstInvocations: Record<string, { event: unknown; withPolicies: Answer; w
       },
     ]),
   ),
+  // The deps, then the integration, which the event does not name.
+  'http/receive-webhook': {
+    event: { requestContext: { requestId: 'request-1', http: { method: 'POST' } }, headers: {} },
+    withPolicies: { errorType: 'none', statusCode: 404 },
+    withoutPolicies: { errorType: 'none', statusCode: 500 },
+  },
   // The deps, then the link, which the event does not name: its page answers 404.
   'http/link-page': {
     event: { requestContext: { requestId: 'request-1', http: { method: 'GET' } }, headers: {} },
