@@ -54,10 +54,11 @@ export async function listRequests(
   const owned = isOversight(caller)
     ? []
     : (await deps.directory.serviceAccountsOwnedBy(caller.id)).map((identity) => identity.id);
-  const searching = isSearch(filters);
-  if (searching) assertMaySearch(caller, filters, owned);
+  // A malformed cursor is the request's fault whoever asks: 400 before any 403 on the search.
   const scope = cursorScope(query);
   let afterId = cursor ? cursorPosition(deps.cursors.decode(cursor), scope) : undefined;
+  const searching = isSearch(filters);
+  if (searching) assertMaySearch(caller, filters, owned);
   const plan: SearchPlan = searching
     ? planSearch(filters)
     : { by: 'index', query: { partitions: partitionsFor(caller, owned, query), status: query.status } };

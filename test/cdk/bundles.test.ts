@@ -95,10 +95,14 @@ async function startSecretsManager(): Promise<{ url: string; read: string[]; ser
 /** The function's environment as the template gives it, with a stand-in where CloudFormation would fill a value in. */
 const environmentOf = (fn: LambdaFunction): Record<string, string> =>
   Object.fromEntries(
-    Object.entries(fn.Properties.Environment.Variables).map(([name, value]) => [
-      name,
-      typeof value === 'string' ? value : `dummy-${name.toLowerCase()}`,
-    ]),
+    Object.entries(fn.Properties.Environment.Variables).map(([name, value]) => {
+      const dummy = `dummy-${name.toLowerCase()}`;
+      if (typeof value === 'string') return [name, value];
+      // A value built around references (JSON naming secrets' ARNs) keeps its text, each reference a dummy.
+      const join = (value as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+      if (join) return [name, join[1].map((part) => (typeof part === 'string' ? part : dummy)).join(join[0])];
+      return [name, dummy];
+    }),
   );
 
 /**
@@ -344,10 +348,10 @@ const firstInvocations: Record<string, { event: unknown; withPolicies: Answer; w
       },
     ]),
   ),
-  // The deps, then the integration, which the event does not name.
+  // The deps, then the body, which the event lacks: not JSON.
   'http/receive-webhook': {
     event: { requestContext: { requestId: 'request-1', http: { method: 'POST' } }, headers: {} },
-    withPolicies: { errorType: 'none', statusCode: 404 },
+    withPolicies: { errorType: 'none', statusCode: 415 },
     withoutPolicies: { errorType: 'none', statusCode: 500 },
   },
   // The deps, then the link, which the event does not name: its page answers 404.
