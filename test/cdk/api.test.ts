@@ -4,6 +4,7 @@ import { deployedRoutes, routes } from '../../functions/routes';
 import { schedules } from '../../functions/schedules';
 import { workflowTasks } from '../../functions/workflow';
 import { gatewayRoutes } from '../../lib/constructs/tickets-api';
+import { needsOf } from '../../lib/handler-needs';
 import { resourcesOfType, synth } from './synth';
 
 describe('the stateless stack', () => {
@@ -157,18 +158,30 @@ describe('the stateless stack', () => {
     }
   });
 
-  it('configures the functions as functions/config.ts reads it, with the signing secret by ARN only', () => {
+  it('configures the functions as functions/config.ts reads it, with the signing secret by ARN only, and only where it is read', () => {
     // Act
-    const environments = Object.values(resourcesOfType(templates.stateless, 'AWS::Lambda::Function')).map(
-      (fn) => (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables,
-    );
+    const functions = resourcesOfType(templates.stateless, 'AWS::Lambda::Function');
+    const environments = [...stacks.stateless.functions].map(([handler, fn]) => ({
+      handler,
+      variables: (
+        functions[stacks.stateless.getLogicalId(fn.function.node.defaultChild as CfnElement)]?.Properties
+          .Environment as { Variables: Record<string, unknown> }
+      ).Variables,
+    }));
 
     // Assess
-    for (const variables of environments) {
+    expect(environments).toHaveLength(Object.keys(functions).length);
+    for (const { handler, variables } of environments) {
+      if (needsOf(handler).signingSecret) {
+        expect(variables, handler).toMatchObject({
+          SIGNING_SECRET_ARN: { Ref: expect.stringMatching(/^SigningSecret/) },
+        });
+      } else {
+        expect(variables, handler).not.toHaveProperty('SIGNING_SECRET_ARN');
+      }
       expect(variables).toMatchObject({
         TABLE_NAME: expect.anything(),
         CALLER_CLAIM: 'email',
-        SIGNING_SECRET_ARN: { Ref: expect.stringMatching(/^SigningSecret/) },
         STATE_MACHINE_ARN: {
           'Fn::Join': [
             '',

@@ -159,8 +159,12 @@ describe('least privilege', () => {
           )
             ? ['iam:PassRole on the grant scheduler role']
             : []),
-          'secretsmanager:DescribeSecret on the signing secret',
-          'secretsmanager:GetSecretValue on the signing secret',
+          ...(needs.signingSecret
+            ? [
+                'secretsmanager:DescribeSecret on the signing secret',
+                'secretsmanager:GetSecretValue on the signing secret',
+              ]
+            : []),
           ...(needs.webhookSecrets
             ? ['hr', 'provisioning', 'servicedesk'].map(
                 (integration) => `secretsmanager:GetSecretValue on the webhook secret of ${integration}`,
