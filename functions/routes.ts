@@ -171,7 +171,7 @@ const consoleRoutes: Route[] = [
     '/console/requests/{id}/{action}',
     'my-requests',
     'consoleActOnRequest',
-    '`comment`, `cancel` or `extend` a request',
+    '`comment`, `cancel`, `extend` or give `feedback` on a request',
   ),
   page('GET', '/console/approvals', 'approvals', 'consoleApprovals', "The approver's inbox"),
   page(

@@ -1,6 +1,6 @@
 import { type Identity, isActive, type System } from '../domain/directory';
 import { ForbiddenError, NotFoundError } from '../domain/errors';
-import { type FeedbackBody, recordFeedback } from '../domain/feedback';
+import { type FeedbackBody, type FeedbackChannel, recordFeedback } from '../domain/feedback';
 import { canView, type Ticket } from '../domain/ticket';
 import type { Clock, EmailMessage, TicketStore } from './ports';
 import { renderEmail } from './render-email';
@@ -17,7 +17,7 @@ const SURVEY_LINK_LIFETIME_MS = 14 * 24 * 3600 * 1000;
  */
 export async function giveFeedback(
   deps: { clock: Clock; tickets: TicketStore },
-  input: { caller: Identity; ticketId: string; feedback: FeedbackBody; via: 'link' | 'api' },
+  input: { caller: Identity; ticketId: string; feedback: FeedbackBody; via: FeedbackChannel },
 ): Promise<Ticket> {
   const at = deps.clock.now().toISOString();
   return updateTicket(deps.tickets, input.ticketId, (current) => {

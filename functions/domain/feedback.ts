@@ -24,6 +24,9 @@ export const feedbackBodySchema = z
   });
 export type FeedbackBody = z.infer<typeof feedbackBodySchema>;
 
+/** Where the rating was given: the survey's emailed link, the JSON API, or the console's request page. */
+export type FeedbackChannel = 'link' | 'api' | 'console';
+
 /**
  * Records the requester's feedback on a resolved request, as a `feedback_given` event: once per
  * ticket, so a second answer (from the survey's link or the API) is refused, whatever it says.
@@ -31,7 +34,7 @@ export type FeedbackBody = z.infer<typeof feedbackBodySchema>;
  */
 export function recordFeedback(
   ticket: Ticket,
-  feedback: FeedbackBody & { by: string; at: string; via: 'link' | 'api' },
+  feedback: FeedbackBody & { by: string; at: string; via: FeedbackChannel },
 ): Ticket {
   if (ticket.feedback) {
     throw new ConflictError(`Feedback on this request was already given, at ${ticket.feedback.at}`);

@@ -163,10 +163,11 @@ describe('the stateless stack', () => {
     const functions = resourcesOfType(templates.stateless, 'AWS::Lambda::Function');
     const environments = [...stacks.stateless.functions].map(([handler, fn]) => ({
       handler,
-      variables: (
-        functions[stacks.stateless.getLogicalId(fn.function.node.defaultChild as CfnElement)]?.Properties
-          .Environment as { Variables: Record<string, unknown> }
-      ).Variables,
+      variables:
+        (
+          functions[stacks.stateless.getLogicalId(fn.function.node.defaultChild as CfnElement)]?.Properties
+            .Environment as { Variables: Record<string, unknown> } | undefined
+        )?.Variables ?? {},
     }));
 
     // Assess

@@ -138,8 +138,19 @@ describe('the console in a real browser', () => {
     await expect
       .poll(() => statusOf(alex, id), { timeout: 15_000 })
       .toContain('Closed, done: access granted');
+    await alex.goto(`${server.url}/console/requests/${id}`);
+    await alex.getByRole('button', { name: 'Send rating' }).click();
+    await checkPage(alex, 'feedback-refused');
+    const unrated = await alex.locator('#rating-error').textContent();
+    await alex.getByLabel('5 (excellent)').check();
+    await alex.getByLabel('Comment (optional)').fill('Quick and clear');
+    await alex.getByRole('button', { name: 'Send rating' }).click();
+    await checkPage(alex, 'feedback');
+    const rated = await alex.locator('section.card', { hasText: 'Your rating' }).textContent();
     await alex.goto(`${server.url}/console/requests`);
     await checkPage(alex, 'my-requests');
+    expect(unrated).toBe('is required');
+    expect(rated).toContain('You rated this request 5 of 5: “Quick and clear”');
   }, 120_000);
 
   it('takes a three-stage request through the manager, the system owner and security', async () => {

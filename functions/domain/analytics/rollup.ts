@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { resolvedAt, type Ticket } from '../ticket';
 import { addSeconds, newSketch, type StoredSketch, storeSketch } from './sketch';
 

@@ -20,6 +20,8 @@ dl{display:grid;grid-template-columns:minmax(6rem,11rem) 1fr;gap:.3rem 1rem;marg
 dt{color:#486581}dd{margin:0;min-width:0}
 @media (max-width:30rem){dl{grid-template-columns:1fr}dt{font-weight:600}dd{margin-bottom:.4rem}}
 label{display:block;font-weight:600;margin:.6rem 0 .2rem}
+label.inline{display:inline-flex;align-items:center;gap:.3rem;font-weight:400;margin:.2rem 1rem .2rem 0}label.inline input{width:auto}
+fieldset{border:1px solid #cbd2d9;border-radius:6px;margin:.6rem 0;padding:.4rem .8rem}legend{font-weight:600;padding:0 .3rem}
 input,select,textarea{font:inherit;width:100%;max-width:36rem;padding:.45rem;border:1px solid #9fb3c8;border-radius:4px}
 textarea{min-height:5rem}
 button,.button{font:inherit;padding:.5rem 1.1rem;border-radius:6px;border:0;cursor:pointer;background:#1a5f96;color:#fff;text-decoration:none;display:inline-block}

@@ -1,8 +1,11 @@
 import { cancelRequest } from '../../app/cancel';
 import { commentOnRequest } from '../../app/comments';
 import { requestExtension } from '../../app/extensions';
+import { giveFeedback } from '../../app/feedback';
 import { getRequest, listRequests } from '../../app/read-requests';
 import { extensionBodySchema } from '../../domain/extension';
+import { feedbackBodySchema } from '../../domain/feedback';
+import { resolution } from '../../domain/ticket';
 import { parseOrThrow } from '../../domain/validation';
 import { HttpError } from '../http/http-errors';
 import { cancelBodySchema, commentBodySchema } from '../http/schemas';
@@ -28,12 +31,15 @@ const notices: Record<string, string> = {
   commented: 'Your comment was added, and the others on the request were emailed.',
   cancelled: 'The request was cancelled. Those asked were told.',
   extended: 'Your extension was filed as a new request, decided like any other.',
+  rated: 'Thank you: your rating was recorded.',
 };
+
+const noticeAfter: Record<string, string> = { comment: 'commented', cancel: 'cancelled', feedback: 'rated' };
 
 /**
  * GET /console/requests: the viewer's requests with their status. GET /console/requests/{id}: one,
  * its timeline in words, and what the viewer may do with it; its forms post to
- * /console/requests/{id}/{action} (comment, cancel, extend), each through the use case the JSON
+ * /console/requests/{id}/{action} (comment, cancel, extend, feedback), each through the use case the JSON
  * API calls for the same thing.
  */
 export const handler = pageRoute({ deps: getPolicyDeps }, async (request, deps) => {
@@ -80,10 +86,23 @@ export const handler = pageRoute({ deps: getPolicyDeps }, async (request, deps) 
         optional(request.form.get('key')),
       );
       return seeOther(`/console/requests/${extension.id}?notice=extended`);
+    } else if (action === 'feedback') {
+      const feedback = parseOrThrow(
+        feedbackBodySchema,
+        {
+          // A rating left unchosen is missing, not zero: the schema names the field either way.
+          rating: request.form.has('rating') ? Number(request.form.get('rating')) : undefined,
+          ...(optional(request.form.get('comment'))
+            ? { comment: optional(request.form.get('comment')) }
+            : {}),
+        },
+        'feedback',
+      );
+      await giveFeedback(deps, { caller: request.caller, ticketId: id, feedback, via: 'console' });
     } else {
       throw new HttpError(404, 'not_found', 'No such action');
     }
-    return seeOther(`/console/requests/${id}?notice=${action === 'comment' ? 'commented' : 'cancelled'}`);
+    return seeOther(`/console/requests/${id}?notice=${noticeAfter[action ?? '']}`);
   } catch (error) {
     return detailPage(400, request, deps, {
       ...refusedForm(error, values),
@@ -171,7 +190,7 @@ async function detailPage(status: number, request: PageRequest, deps: PolicyDeps
     title: `${ticket.number}: ${ticket.type === 'access' ? (entitlement?.name ?? ticket.entitlement) : 'support request'}`,
     viewer: request,
     active: '/console/requests',
-    body: html`${notice ? html`<div class="notice" role="status">${notice}</div>` : ''}${formProblems(state, ['text', 'reason', 'duration', 'justification'])}
+    body: html`${notice ? html`<div class="notice" role="status">${notice}</div>` : ''}${formProblems(state, ['text', 'reason', 'duration', 'justification', 'rating', 'comment'])}
 <section class="card"><dl>${facts.map(([name, value]) => html`<dt>${name}</dt><dd>${value}</dd>`)}</dl>${waiting}</section>
 <section class="card"><h2>Timeline</h2><p class="muted" data-zone>Times are shown in UTC.</p><ol class="timeline">${timeline}</ol></section>
 ${actions(request, ticket, state)}`,
@@ -179,12 +198,13 @@ ${actions(request, ticket, state)}`,
 }
 
 function actions(viewer: Viewer, ticket: Awaited<ReturnType<typeof getRequest>>, state: FormState): Html {
-  if (ticket.status === 'closed') return html``;
   const value = (name: string) => (state.values.form && state.values[name]) || '';
+  const rating = feedbackForm(viewer, ticket, state, value);
+  if (ticket.status === 'closed') return rating;
   const canCancel = ticket.requester === viewer.caller.id && ticket.status !== 'revoking';
   const canExtend =
     ticket.status === 'active' && ticket.grant?.until && ticket.beneficiary === viewer.caller.id;
-  return html`<section class="card"><h2>Comment</h2><form method="post" action="/console/requests/${ticket.id}/comment">${csrfField(viewer)}<input type="hidden" name="key" value="${formKey(emptyForm())}">
+  return html`${rating}<section class="card"><h2>Comment</h2><form method="post" action="/console/requests/${ticket.id}/comment">${csrfField(viewer)}<input type="hidden" name="key" value="${formKey(emptyForm())}">
 <label for="text">Your comment (everyone on the request is emailed)</label><textarea id="text" name="text"${invalid(state, 'text')}>${value('text')}</textarea>${fieldError(state, 'text')}
 <div class="actions"><button type="submit">Add comment</button></div></form></section>
 ${
@@ -202,4 +222,29 @@ ${
 <div class="actions"><button type="submit" class="danger">Cancel the request</button></div></form></section>`
     : ''
 }`;
+}
+
+/** Once the request is resolved, its requester rates it here as from the survey's link: once. */
+function feedbackForm(
+  viewer: Viewer,
+  ticket: Awaited<ReturnType<typeof getRequest>>,
+  state: FormState,
+  value: (name: string) => string,
+): Html {
+  if (ticket.requester !== viewer.caller.id || !resolution(ticket)) return html``;
+  if (ticket.feedback) {
+    return html`<section class="card"><h2>Your rating</h2><p>You rated this request ${ticket.feedback.rating} of 5${
+      ticket.feedback.comment ? html`: “${ticket.feedback.comment}”` : ''
+    }.</p></section>`;
+  }
+  const choices = [1, 2, 3, 4, 5].map(
+    (rating) =>
+      html`<label class="inline"><input type="radio" name="rating" value="${String(rating)}"${
+        value('rating') === String(rating) ? html` checked` : html``
+      }> ${String(rating)}${rating === 1 ? ' (poor)' : rating === 5 ? ' (excellent)' : ''}</label>`,
+  );
+  return html`<section class="card"><h2>How did it go?</h2><form method="post" action="/console/requests/${ticket.id}/feedback">${csrfField(viewer)}
+<fieldset${invalid(state, 'rating')}><legend>Your rating, from 1 (poor) to 5 (excellent)</legend>${choices}</fieldset>${fieldError(state, 'rating')}
+<label for="comment">Comment (optional)</label><textarea id="comment" name="comment" maxlength="2000"${invalid(state, 'comment')}>${value('comment')}</textarea>${fieldError(state, 'comment')}
+<div class="actions"><button type="submit">Send rating</button></div></form></section>`;
 }

@@ -85,6 +85,7 @@ const eventPhrases: Record<string, string> = {
   revocation_overdue: 'noted the removal is overdue',
   expiry_notice_sent: 'told the holder the access is ending',
   execution_stopped: 'stopped the workflow',
+  feedback_given: 'rated the request',
 };
 
 /** One timeline event as a sentence: who did what, and why when a reason was given. */
