@@ -165,7 +165,29 @@ describe('console sessions through the local server and the local OpenID provide
 
     // Assess
     expect(response.status).toBe(303);
-    expect(response.headers.get('location')).toMatch(/^\/console\/requests\/\w{26}\?notice=filed$/);
+    const location = response.headers.get('location') ?? '';
+    expect(location).toMatch(/^\/console\/requests\/\w{26}\?notice=filed$/);
+    const page = await (await browser.request(`${tollgate.url}${location}`)).text();
+    expect(page).toContain('<div class="notice" role="status">Your request was filed.');
+  });
+
+  it('shows no notice for a notice name it does not know, such as a property every object has', async () => {
+    // Prepare
+    const browser = await signedIn('erin.lead@example.com');
+
+    // Act
+    const pages = await Promise.all(
+      ['constructor', 'toString', '__proto__', 'nonsense'].map(async (notice) => {
+        const response = await browser.request(`${tollgate.url}/console/approvals?notice=${notice}`);
+        return { status: response.status, html: await response.text() };
+      }),
+    );
+
+    // Assess
+    for (const { status, html } of pages) {
+      expect(status).toBe(200);
+      expect(html).not.toContain('class="notice"');
+    }
   });
 
   it("shows the request form again with the API's own message for each field it refuses", async () => {
@@ -332,7 +354,8 @@ describe('every console route, fuzzed without a session or with a forged one', (
         // Assess
         expect(response.status).toBe(404);
       }),
-      { numRuns: 20 },
+      // Besides random names, always every name an object inherits (a lookup in an object finds those).
+      { numRuns: 20, examples: Object.getOwnPropertyNames(Object.prototype).map((name) => [name]) },
     );
   });
 });

@@ -9,16 +9,16 @@ import { HttpError } from '../http/http-errors';
 import { decisionBodySchema, reassignmentBodySchema } from '../http/schemas';
 import { emptyForm, type FormState, fieldError, formProblems, invalid, optional, refusedForm } from './forms';
 import { type Html, html, time } from './html';
-import { consolePage, csrfField, seeOther } from './layout';
+import { consolePage, csrfField, noticeBanner, seeOther } from './layout';
 import { namesFor } from './people';
 import { type PageRequest, pageRoute } from './session';
 import { durationWords } from './words';
 
-const notices: Record<string, string> = {
-  approve: 'Approved. The request moves on to its next stage or to fulfilment.',
-  deny: 'Denied. The requester is told, with your comment.',
-  reassign: 'Reassigned. They are asked now, by the same deadline.',
-};
+const notices = new Map([
+  ['approve', 'Approved. The request moves on to its next stage or to fulfilment.'],
+  ['deny', 'Denied. The requester is told, with your comment.'],
+  ['reassign', 'Reassigned. They are asked now, by the same deadline.'],
+]);
 
 /**
  * GET /console/approvals: the approver's inbox, each item with everything needed to decide it.
@@ -61,12 +61,11 @@ export const handler = pageRoute({}, async (request, deps) => {
 async function inboxPage(status: number, request: PageRequest, deps: Deps, state: FormState) {
   const { items } = await listInbox(deps, request.caller, 'approval', { limit: 50 });
   const cards = await Promise.all(items.map((item) => inboxCard(request, deps, item, state)));
-  const notice = notices[request.query.notice ?? ''];
   return consolePage(status, {
     title: 'Approvals',
     viewer: request,
     active: '/console/approvals',
-    body: html`${notice ? html`<div class="notice" role="status">${notice}</div>` : ''}
+    body: html`${noticeBanner(notices, request.query.notice)}
 <p>Soonest deadline first. <a href="/console/delegations">Away? Have someone asked alongside you.</a></p><p class="muted" data-zone>Times are shown in UTC.</p>
 ${cards.length ? cards : html`<p class="card">Nothing is waiting for your decision.</p>`}`,
   });

@@ -52,14 +52,15 @@ const SCRIPT = `
 })();
 `;
 
-const assets: Record<string, { type: string; body: string }> = {
-  'console.css': { type: 'text/css; charset=utf-8', body: STYLE },
-  'console.js': { type: 'text/javascript; charset=utf-8', body: SCRIPT },
-};
+// A Map, not an object: a file name such as `valueOf` must be a 404, not a property of Object.prototype.
+const assets = new Map([
+  ['console.css', { type: 'text/css; charset=utf-8', body: STYLE }],
+  ['console.js', { type: 'text/javascript; charset=utf-8', body: SCRIPT }],
+]);
 
 export const handler = middy<HttpEvent, HttpResult, Error, Context>().handler(
   async (event): Promise<HttpResult> => {
-    const asset = assets[event.pathParameters?.file ?? ''];
+    const asset = assets.get(event.pathParameters?.file ?? '');
     if (!asset) return { statusCode: 404, headers: { 'content-type': 'text/plain' }, body: 'Not found' };
     return {
       statusCode: 200,

@@ -3,9 +3,11 @@ import { assertWorkplace } from '../../app/workplaces';
 import type { Deps } from '../deps';
 import { emptyForm, type FormState, fieldError, formProblems, invalid, refusedForm } from './forms';
 import { html, time } from './html';
-import { consolePage, csrfField, seeOther } from './layout';
+import { consolePage, csrfField, noticeBanner, seeOther } from './layout';
 import { namesFor } from './people';
 import { type PageRequest, pageRoute } from './session';
+
+const notices = new Map([['set', 'Delegation set: approvals that open in that window ask them too.']]);
 
 /** A `datetime-local` value, read as UTC as the form says. */
 const utc = (value: string | null) =>
@@ -46,7 +48,7 @@ async function delegationsPage(status: number, request: PageRequest, deps: Deps,
     title: 'Delegations',
     viewer: request,
     active: '/console/approvals',
-    body: html`${request.query.notice === 'set' ? html`<div class="notice" role="status">Delegation set: approvals that open in that window ask them too.</div>` : ''}
+    body: html`${noticeBanner(notices, request.query.notice)}
 ${formProblems(state, ['delegate', 'from', 'until'])}
 <section class="card"><h2>Have someone asked alongside you</h2><p>Approvals that open in the window ask your delegate as well as you; the first answer counts.</p>
 <form method="post" action="/console/delegations">${csrfField(request)}

@@ -7,16 +7,16 @@ import { HttpError } from '../http/http-errors';
 import { fulfilmentBodySchema } from '../http/schemas';
 import { emptyForm, type FormState, fieldError, formProblems, invalid, optional, refusedForm } from './forms';
 import { type Html, html, time } from './html';
-import { consolePage, csrfField, seeOther } from './layout';
+import { consolePage, csrfField, noticeBanner, seeOther } from './layout';
 import { namesFor } from './people';
 import { type PageRequest, pageRoute } from './session';
 import { durationWords } from './words';
 
-const notices: Record<string, string> = {
-  done: 'Recorded as done: the access is granted and the requester told.',
-  failed: 'Recorded as failed: the requester is told, with your note.',
-  removed: 'Recorded: the access is gone, and the grant ends.',
-};
+const notices = new Map([
+  ['done', 'Recorded as done: the access is granted and the requester told.'],
+  ['failed', 'Recorded as failed: the requester is told, with your note.'],
+  ['removed', 'Recorded: the access is gone, and the grant ends.'],
+]);
 
 /**
  * GET /console/fulfilments: the fulfiller's open tasks, setting access up and taking it away.
@@ -82,12 +82,11 @@ ${mine ? formProblems(state, ['note', 'result']) : ''}
         : html`<button type="submit" class="approve">The access is gone</button>`
     }</div></form></section>`;
   };
-  const notice = notices[request.query.notice ?? ''];
   return consolePage(status, {
     title: 'Fulfilment',
     viewer: request,
     active: '/console/fulfilments',
-    body: html`${notice ? html`<div class="notice" role="status">${notice}</div>` : ''}<p class="muted" data-zone>Times are shown in UTC.</p>
+    body: html`${noticeBanner(notices, request.query.notice)}<p class="muted" data-zone>Times are shown in UTC.</p>
 <h2>Set up</h2>${access.length ? access.map((item) => card(item, 'report')) : html`<p class="card">No access waits to be set up.</p>`}
 <h2>Take away</h2>${revoke.items.length ? revoke.items.map((item) => card(item, 'confirm')) : html`<p class="card">No access waits to be removed.</p>`}`,
   });

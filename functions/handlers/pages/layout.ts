@@ -66,3 +66,12 @@ export const seeOther = (location: string, cookies?: string[]): HttpResult => ({
   headers: { location, 'cache-control': 'no-store' },
   ...(cookies ? { cookies } : {}),
 });
+
+/**
+ * The line a page shows after an action redirected to it, chosen by its `notice` query parameter.
+ * A Map, not an object: a name such as `constructor` from the address bar must show nothing.
+ */
+export function noticeBanner(notices: ReadonlyMap<string, string>, name: string | undefined): Html | '' {
+  const notice = notices.get(name ?? '');
+  return notice ? html`<div class="notice" role="status">${notice}</div>` : '';
+}

@@ -21,18 +21,18 @@ import {
   refusedForm,
 } from './forms';
 import { type Html, html, time } from './html';
-import { consolePage, csrfField, seeOther, type Viewer } from './layout';
+import { consolePage, csrfField, noticeBanner, seeOther, type Viewer } from './layout';
 import { namesFor } from './people';
 import { type PageRequest, pageRoute } from './session';
 import { durationWords, eventWords, statusWords } from './words';
 
-const notices: Record<string, string> = {
-  filed: 'Your request was filed. Its timeline below shows where it is.',
-  commented: 'Your comment was added, and the others on the request were emailed.',
-  cancelled: 'The request was cancelled. Those asked were told.',
-  extended: 'Your extension was filed as a new request, decided like any other.',
-  rated: 'Thank you: your rating was recorded.',
-};
+const notices = new Map([
+  ['filed', 'Your request was filed. Its timeline below shows where it is.'],
+  ['commented', 'Your comment was added, and the others on the request were emailed.'],
+  ['cancelled', 'The request was cancelled. Those asked were told.'],
+  ['extended', 'Your extension was filed as a new request, decided like any other.'],
+  ['rated', 'Thank you: your rating was recorded.'],
+]);
 
 const noticeAfter: Record<string, string> = { comment: 'commented', cancel: 'cancelled', feedback: 'rated' };
 
@@ -148,7 +148,6 @@ async function detailPage(status: number, request: PageRequest, deps: PolicyDeps
     ...ticket.timeline.map((event) => event.actor),
     ...ticket.approvals.flatMap((approval) => approval.candidates),
   ]);
-  const notice = notices[request.query.notice ?? ''];
   const facts: [string, Html | string][] = [
     ['Status', statusWords(ticket)],
     ['Filed by', nameOf(ticket.requester)],
@@ -190,7 +189,7 @@ async function detailPage(status: number, request: PageRequest, deps: PolicyDeps
     title: `${ticket.number}: ${ticket.type === 'access' ? (entitlement?.name ?? ticket.entitlement) : 'support request'}`,
     viewer: request,
     active: '/console/requests',
-    body: html`${notice ? html`<div class="notice" role="status">${notice}</div>` : ''}${formProblems(state, ['text', 'reason', 'duration', 'justification', 'rating', 'comment'])}
+    body: html`${noticeBanner(notices, request.query.notice)}${formProblems(state, ['text', 'reason', 'duration', 'justification', 'rating', 'comment'])}
 <section class="card"><dl>${facts.map(([name, value]) => html`<dt>${name}</dt><dd>${value}</dd>`)}</dl>${waiting}</section>
 <section class="card"><h2>Timeline</h2><p class="muted" data-zone>Times are shown in UTC.</p><ol class="timeline">${timeline}</ol></section>
 ${actions(request, ticket, state)}`,

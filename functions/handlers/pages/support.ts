@@ -10,15 +10,15 @@ import { HttpError } from '../http/http-errors';
 import { commentBodySchema, fulfilmentBodySchema } from '../http/schemas';
 import { emptyForm, type FormState, fieldError, formProblems, invalid, optional, refusedForm } from './forms';
 import { type Html, html, time } from './html';
-import { consolePage, csrfField, seeOther } from './layout';
+import { consolePage, csrfField, noticeBanner, seeOther } from './layout';
 import { namesFor } from './people';
 import { type PageRequest, pageRoute } from './session';
 
-const notices: Record<string, string> = {
-  take: 'It is yours now.',
-  respond: 'Your answer was sent to the requester.',
-  resolve: 'Resolved: the requester is told.',
-};
+const notices = new Map([
+  ['take', 'It is yours now.'],
+  ['respond', 'Your answer was sent to the requester.'],
+  ['resolve', 'Resolved: the requester is told.'],
+]);
 
 /**
  * GET /console/support: the queue member's open support tickets, with their service levels.
@@ -80,11 +80,10 @@ ${ticket.assignee === request.caller.id ? '' : html`<form method="post" action="
 <form method="post" action="/console/support/${item.id}/resolve">${csrfField(request)}<label for="note-${item.id}">How it was resolved</label><textarea id="note-${item.id}" name="note"${invalid(fieldState, 'note')}>${mine ? (state.values.note ?? '') : ''}</textarea>${fieldError(fieldState, 'note')}<div class="actions"><button type="submit" class="approve">Resolve</button></div></form></section>`;
     }),
   );
-  const notice = notices[request.query.notice ?? ''];
   return consolePage(status, {
     title: 'Support queue',
     viewer: request,
     active: '/console/support',
-    body: html`${notice ? html`<div class="notice" role="status">${notice}</div>` : ''}<p class="muted" data-zone>Times are shown in UTC.</p>${cards.length ? cards : html`<p class="card">The queue is empty.</p>`}`,
+    body: html`${noticeBanner(notices, request.query.notice)}<p class="muted" data-zone>Times are shown in UTC.</p>${cards.length ? cards : html`<p class="card">The queue is empty.</p>`}`,
   });
 }

@@ -165,11 +165,17 @@ function hrefLinks(html: string): string[] {
 
 // Attribute values are HTML-escaped (`&amp;` between query parameters); a link is only useful
 // to a test or a person once decoded the way a browser would.
-const NAMED_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+const NAMED_ENTITIES = new Map([
+  ['amp', '&'],
+  ['lt', '<'],
+  ['gt', '>'],
+  ['quot', '"'],
+  ['apos', "'"],
+]);
 
 function decodeEntities(value: string): string {
   return value.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (entity, body: string) => {
-    if (body[0] !== '#') return NAMED_ENTITIES[body.toLowerCase()] ?? entity;
+    if (body[0] !== '#') return NAMED_ENTITIES.get(body.toLowerCase()) ?? entity;
     const code =
       body[1] === 'x' || body[1] === 'X' ? Number.parseInt(body.slice(2), 16) : Number(body.slice(1));
     return code <= 0x10ffff ? String.fromCodePoint(code) : entity;
