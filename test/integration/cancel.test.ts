@@ -19,7 +19,7 @@ import { eventually, type Ticket, TollgateClient } from '../support/workflow-cli
  */
 
 // Starting the system takes seconds on a busy machine; each bound guards against a hang.
-vi.setConfig({ testTimeout: 90_000 });
+vi.setConfig({ testTimeout: 180_000 });
 
 const { requester, manager, fulfiller } = githubFlow;
 const EXECUTION_PREFIX = 'arn:aws:states:us-east-1:000000000000:execution:access-request:';

@@ -352,5 +352,5 @@ describe('a grant whose end passes while Tollgate is down', () => {
       await first.kill();
       removeDataDir(dataDir);
     }
-  }, 90_000);
+  }, 180_000);
 });

@@ -17,8 +17,9 @@ const { requester, manager, fulfiller } = githubFlow;
 const body = githubFlow.request;
 
 // Most tests here start the system twice (each start compiles and boots it, seconds on a busy machine)
-// and cross a deadline on purpose: the bound is a guard against a hang, not a measure of speed.
-vi.setConfig({ testTimeout: 90_000 });
+// and cross a deadline on purpose: the bound is a guard against a hang, not a measure of speed, and
+// covers two starts at the longest startTollgate waits for one.
+vi.setConfig({ testTimeout: 180_000 });
 
 const started: TollgateProcess[] = [];
 async function start(options: Parameters<typeof startTollgate>[0] = {}) {
