@@ -225,8 +225,8 @@ function policySection(results: PolicyResults): string[] {
     '## Policy decisions (Cedar)',
     '',
     measuredOn(results),
-    'The set is checked and parsed once; a decision asks the questions its outcome depends on (autoReject,',
-    'then autoApprove, then the three stages: up to five Cedar calls), on inputs built as intake builds them',
+    'The set is checked and parsed once; a decision is one Cedar call that answers every action (autoReject,',
+    'autoApprove and the three stages), then the outcome read from it, on inputs built as intake builds them',
     '(the demo policies plus generated ones reading the same attributes), after 1,000 decisions to warm up. In ms.',
     '',
     ...markdownTable(

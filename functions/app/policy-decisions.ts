@@ -72,7 +72,7 @@ async function askPolicies(
     deps.policies.live(),
   ]);
   const inputs = policyInputs({ ...question, people, catalog, holds, now });
-  const outcome = decideOutcome(evaluator.version, (action) => evaluator.ask(inputs, action), now);
+  const outcome = decideOutcome(evaluator.version, evaluator.answers(inputs), now);
   const snapshot = { hash: snapshotHash(inputs), inputs, version: evaluator.version, at: now.toISOString() };
   return { outcome, snapshot };
 }

@@ -10,7 +10,7 @@ import type { DirectoryView, Identity, Role, System } from '../domain/directory'
 import type { Grant } from '../domain/grants';
 import type { Status } from '../domain/lifecycle';
 import type { PolicyInputs } from '../domain/policy/inputs';
-import type { ActionAnswer, PolicyAction } from '../domain/policy/outcome';
+import type { AskPolicies } from '../domain/policy/outcome';
 import type { Policies } from '../domain/policy/policy-set';
 import type { RevocationInput } from '../domain/revocation';
 import type { Ticket } from '../domain/ticket';
@@ -360,7 +360,8 @@ export interface GrantSchedules {
 export interface PolicyEvaluator {
   readonly version: string;
   readonly policies: Policies;
-  ask(inputs: PolicyInputs, action: PolicyAction): ActionAnswer;
+  /** Every question policy answers about one request, as `decideOutcome` asks them. */
+  answers(inputs: PolicyInputs): AskPolicies;
 }
 
 /** The live policy set; a new version is picked up within seconds of being published. */

@@ -219,7 +219,7 @@ function replay(
   try {
     outcome = decideOutcome(
       candidate.version,
-      (action) => candidate.ask(snapshot.inputs, action),
+      candidate.answers(snapshot.inputs),
       new Date(ticket.createdAt),
     );
   } catch (error) {

@@ -61,7 +61,7 @@ function week(weekEnd: number, github: number, finance: number): [number, Script
  */
 export async function seedDemoHistory(
   stores: DemoHistoryStores,
-  baseline: Pick<PolicyEvaluator, 'version' | 'ask'>,
+  baseline: Pick<PolicyEvaluator, 'version' | 'answers'>,
   now: number,
   onProgress: (done: number, total: number) => void = () => {},
 ): Promise<{ tickets: number }> {

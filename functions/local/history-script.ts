@@ -14,7 +14,7 @@ import {
 import { mayFileFor } from '../domain/filing';
 import type { Urgency } from '../domain/intake';
 import { type PolicyInputs, peopleToRead, policyInputs } from '../domain/policy/inputs';
-import { type ActionAnswer, decideOutcome, isStageName, type PolicyAction } from '../domain/policy/outcome';
+import { type AskPolicies, decideOutcome, isStageName } from '../domain/policy/outcome';
 import { decideDuration } from '../domain/requested-duration';
 import { resolveStage, routeAccessRequest } from '../domain/routing';
 import { applyChange, fulfilmentRecordFor, type Ticket } from '../domain/ticket';
@@ -40,7 +40,7 @@ import {
  */
 
 /** The policies that decide the scripted tickets: the baseline of `policies/`. */
-type Baseline = Pick<PolicyEvaluator, 'version' | 'ask'>;
+type Baseline = Pick<PolicyEvaluator, 'version' | 'answers'>;
 
 /**
  * A request as a scenario writes it (standing access, as asked), and how the people of each stage
@@ -148,7 +148,7 @@ export class HistoryScript {
   /** The request being scripted now, if it is not drawn at random. */
   private scripted: ScriptedRequest | undefined;
   /** Cedar's answers by snapshot hash: the same inputs get the same answers, and asking Cedar is most of the work. */
-  private readonly answers = new Map<string, ActionAnswer>();
+  private readonly answers = new Map<string, AskPolicies>();
 
   private constructor(
     private readonly baseline: Baseline,
@@ -260,11 +260,7 @@ export class HistoryScript {
         now,
       });
       const hash = snapshotHash(inputs);
-      const outcome = decideOutcome(
-        this.baseline.version,
-        (action) => this.answerTo(hash, inputs, action),
-        now,
-      );
+      const outcome = decideOutcome(this.baseline.version, this.answersTo(hash, inputs), now);
       const capped = decideDuration({ ...asked, policyCap: outcome.cap });
       if ('problem' in capped) continue;
       const snapshot = { hash, inputs, version: this.baseline.version, at: now.toISOString() };
@@ -431,14 +427,13 @@ export class HistoryScript {
     return deadlinesFrom(defaultDeadlines[wait][ticket.urgency], new Date(from), 1);
   }
 
-  private answerTo(hash: string, inputs: PolicyInputs, action: PolicyAction): ActionAnswer {
-    const key = `${hash}/${action}`;
-    let answer = this.answers.get(key);
-    if (!answer) {
-      answer = this.baseline.ask(inputs, action);
-      this.answers.set(key, answer);
+  private answersTo(hash: string, inputs: PolicyInputs): AskPolicies {
+    let answers = this.answers.get(hash);
+    if (!answers) {
+      answers = this.baseline.answers(inputs);
+      this.answers.set(hash, answers);
     }
-    return answer;
+    return answers;
   }
 
   private person(id: string): Identity {

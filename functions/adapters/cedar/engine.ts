@@ -2,12 +2,15 @@ import { setFlagsFromString } from 'node:v8';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import { parseDuration } from '../../domain/duration';
 import { ValidationError } from '../../domain/errors';
-import type { PolicyInputs } from '../../domain/policy/inputs';
+import { entityTypes, type PolicyInputs } from '../../domain/policy/inputs';
 import {
   type ActionAnswer,
+  type AskPolicies,
   actionUid,
   type DeterminingPolicy,
+  outcomeActions,
   type PolicyAction,
+  stageActions,
 } from '../../domain/policy/outcome';
 import {
   describeProblem,
@@ -59,6 +62,8 @@ export class CompiledPolicySet {
     readonly version: string,
     readonly policies: Policies,
     private readonly annotations: ReadonlyMap<string, DeterminingPolicy>,
+    /** Each policy's effect and the actions its scope names, when one call can answer every action. */
+    private readonly scopes: ReadonlyMap<string, ActionScope> | null,
   ) {}
 
   /**
@@ -97,23 +102,60 @@ export class CompiledPolicySet {
       problem(error.policyId, error.error),
     );
     const annotations = new Map<string, DeterminingPolicy>();
+    const jsons = new Map<string, cedar.PolicyJson>();
     for (const [id, text] of Object.entries(policies)) {
-      const read = readAnnotations(id, text);
+      const json = cedar.policyToJson(text);
+      const read =
+        json.type === 'failure'
+          ? { problem: json.errors.map((error) => error.message).join('; ') }
+          : readAnnotations(id, json.json);
       if ('problem' in read)
         validationProblems.push({ ...problem(id, noLocation(read.problem)), line: origins[id]?.line ?? 1 });
       else annotations.set(id, read.policy);
+      if (json.type === 'success') jsons.set(id, json.json);
     }
     if (validationProblems.length > 0) throw new InvalidPolicySetError(validationProblems);
 
     const version = policySetVersion(policies);
-    const prepared = cedar.preparsePolicySet(version, { staticPolicies: policies });
+    const scopes = hasActionGroups(schema) ? null : actionScopes(jsons);
+    const prepared = cedar.preparsePolicySet(version, {
+      staticPolicies: scopes ? unscopedPermits(jsons) : policies,
+    });
     if (prepared.type === 'failure')
       throw new InvalidPolicySetError(prepared.errors.map((e) => problem(null, e)));
-    return new CompiledPolicySet(version, policies, annotations);
+    return new CompiledPolicySet(version, policies, annotations, scopes);
   }
 
-  /** Whether `action` applies to the request: the policies that made it so, with their annotations. */
-  ask(inputs: PolicyInputs, action: PolicyAction): ActionAnswer {
+  /** Whether `answers` asks Cedar once per request rather than once per action. */
+  get answersInOneCall(): boolean {
+    return this.scopes !== null;
+  }
+
+  /**
+   * Every action's answer for one request. Converting the request's entities is most of a Cedar call's
+   * cost, so when the set allows it (no policy reads `action` beyond its scope) one call answers them all:
+   * Cedar is given every policy as a permit scoped to any action, and names those whose conditions hold;
+   * an action is then allowed when one of those permits names it and no forbid that names it holds, as
+   * Cedar would have decided the action alone. Otherwise each action is asked on its own.
+   */
+  answers(inputs: PolicyInputs): AskPolicies {
+    const { scopes } = this;
+    if (!scopes) return (action) => this.ask(inputs, action, action);
+    // Any action will do for the call: the schema gives them all the same principals, resource and context.
+    const holding = this.ask(inputs, 'autoReject', 'every action').policies.map((policy) => ({
+      policy,
+      scope: scopes.get(policy.id) as ActionScope,
+    }));
+    return (action) => {
+      const forbids = holding.filter(({ scope }) => scope.effect === 'forbid' && scope.actions.has(action));
+      if (forbids.length > 0) return { allowed: false, policies: forbids.map(({ policy }) => policy) };
+      const permits = holding.filter(({ scope }) => scope.effect === 'permit' && scope.actions.has(action));
+      return { allowed: permits.length > 0, policies: permits.map(({ policy }) => policy) };
+    };
+  }
+
+  /** Cedar's answer to one request as `action`: the decision, and the policies that made it. */
+  private ask(inputs: PolicyInputs, action: PolicyAction, question: string): ActionAnswer {
     const answer = cedar.statefulIsAuthorized({
       principal: inputs.principal,
       action: actionUid(action),
@@ -126,7 +168,7 @@ export class CompiledPolicySet {
     });
     if (answer.type === 'failure') {
       throw new PolicyEvaluationError(
-        `Cedar could not decide ${action}: ${answer.errors.map((e) => e.message).join('; ')}`,
+        `Cedar could not decide ${question}: ${answer.errors.map((e) => e.message).join('; ')}`,
       );
     }
     const { decision, diagnostics } = answer.response;
@@ -159,10 +201,11 @@ function prepareSchema(schema: string): void {
 }
 
 /** `@id`, when a policy carries one, must be its key; `@maxDuration` must be an ISO 8601 duration. */
-function readAnnotations(id: string, text: string): { policy: DeterminingPolicy } | { problem: string } {
-  const json = cedar.policyToJson(text);
-  if (json.type === 'failure') return { problem: json.errors.map((error) => error.message).join('; ') };
-  const annotations = json.json.annotations ?? {};
+function readAnnotations(
+  id: string,
+  json: cedar.PolicyJson,
+): { policy: DeterminingPolicy } | { problem: string } {
+  const annotations = json.annotations ?? {};
   if (annotations.id !== undefined && annotations.id !== id) {
     return { problem: `its @id("${annotations.id}") does not match the id it is stored under` };
   }
@@ -172,6 +215,62 @@ function readAnnotations(id: string, text: string): { policy: DeterminingPolicy 
   }
   return { policy: { id, reason: annotations.reason ?? null, maxDuration } };
 }
+
+interface ActionScope {
+  effect: 'permit' | 'forbid';
+  actions: ReadonlySet<PolicyAction>;
+}
+
+const ACTIONS: readonly PolicyAction[] = [...outcomeActions, ...Object.values(stageActions)];
+
+/** With action groups, whether an action is `in` another depends on the schema: each action is asked alone. */
+function hasActionGroups(schema: string): boolean {
+  const json = cedar.schemaToJson(schema);
+  if (json.type === 'failure') return true;
+  return Object.values(json.json).some((namespace) =>
+    Object.values(namespace.actions).some((action) => (action.memberOf ?? []).length > 0),
+  );
+}
+
+/**
+ * The actions each policy's scope names, or null when some policy cannot be read that way: its scope
+ * names an action group, or its conditions read `action`.
+ */
+function actionScopes(jsons: ReadonlyMap<string, cedar.PolicyJson>): Map<string, ActionScope> | null {
+  const scopes = new Map<string, ActionScope>();
+  for (const [id, json] of jsons) {
+    const actions = scopedActions(json.action);
+    if (!actions || readsAction(json.conditions)) return null;
+    scopes.set(id, { effect: json.effect, actions: new Set(actions) });
+  }
+  return scopes;
+}
+
+/** The actions a scope names, or null when it names something else (a group, a template's slot). */
+function scopedActions(constraint: cedar.ActionConstraint): PolicyAction[] | null {
+  if (constraint.op === 'All') return [...ACTIONS];
+  const named =
+    'entities' in constraint ? constraint.entities : 'entity' in constraint ? [constraint.entity] : [];
+  const actions = named.map((entity) => {
+    const uid = '__entity' in entity ? entity.__entity : entity;
+    return ACTIONS.find((action) => uid.type === entityTypes.action && uid.id === action);
+  });
+  return named.length > 0 && actions.every((action) => action !== undefined) ? actions : null;
+}
+
+/** Whether an expression tree mentions the `action` variable anywhere. */
+function readsAction(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(readsAction);
+  if (value === null || typeof value !== 'object') return false;
+  if ((value as { Var?: unknown }).Var === 'action') return true;
+  return Object.values(value).some(readsAction);
+}
+
+/** The set as one call evaluates it: every policy a permit for any action, its conditions unchanged. */
+const unscopedPermits = (jsons: ReadonlyMap<string, cedar.PolicyJson>): Record<string, cedar.PolicyJson> =>
+  Object.fromEntries(
+    [...jsons].map(([id, json]) => [id, { ...json, effect: 'permit', action: { op: 'All' } }]),
+  );
 
 const noLocation = (message: string): cedar.DetailedError => ({
   message,

@@ -26,7 +26,7 @@ const candidate = { 'manager-approval': 'permit (principal, action, resource);' 
 const managerOnly: PolicyEvaluator = {
   version: 'v-candidate',
   policies: candidate,
-  ask: (_inputs, action) =>
+  answers: () => (action) =>
     action === 'requireManager'
       ? { allowed: true, policies: [{ id: 'manager-approval', reason: null, maxDuration: null }] }
       : { allowed: false, policies: [] },
@@ -207,9 +207,9 @@ describe('a simulation step', () => {
     const deps = stepDeps(jobs);
     const spying: PolicyEvaluator = {
       ...managerOnly,
-      ask: (inputs, action) => {
+      answers: (inputs) => (action) => {
         asked.push(action);
-        return managerOnly.ask(inputs, action);
+        return managerOnly.answers(inputs)(action);
       },
     };
     // Act

@@ -56,7 +56,7 @@ function decide(request: {
     holds: request.holds ?? [],
     now,
   });
-  return decideOutcome(compiled.version, (action) => compiled.ask(inputs, action), now);
+  return decideOutcome(compiled.version, compiled.answers(inputs), now);
 }
 
 const read = entitlement('read');
