@@ -93,6 +93,53 @@ export const schedules: Schedule[] = [
   },
 ];
 
+/** When a deployment has the weekly report go out, instead of Mondays at 07:00 UTC. */
+export interface WeeklyReportTime {
+  expression: string;
+  /** IANA time zone the expression is read in. */
+  timeZone: string;
+}
+
+/**
+ * Why `time` cannot schedule the weekly report (as Scheduler would refuse it), or null when it can:
+ * both runtimes' settings check it, so a bad one stops `npm start` or `cdk synth` naming the setting.
+ */
+export function weeklyReportTimeProblem(
+  time: WeeklyReportTime,
+): { field: 'expression' | 'timeZone'; message: string } | null {
+  try {
+    checkTimeZone(time.timeZone);
+  } catch (error) {
+    return { field: 'timeZone', message: (error as Error).message };
+  }
+  if (!/^cron\(.*\)$/.test(time.expression)) {
+    return {
+      field: 'expression',
+      message: 'must be a cron() expression such as cron(0 7 ? * 2 *), Mondays at 07:00',
+    };
+  }
+  try {
+    awsCron(time.expression as CronExpression, time.timeZone);
+  } catch (error) {
+    return { field: 'expression', message: (error as Error).message };
+  }
+  return null;
+}
+
+/** The schedule list as a deployment runs it: the weekly report at its configured time, if one is set. */
+export function configuredSchedules(weeklyReport: WeeklyReportTime | undefined): Schedule[] {
+  if (!weeklyReport) return schedules;
+  return schedules.map((schedule) =>
+    schedule.name === 'weekly-report'
+      ? {
+          ...schedule,
+          expression: weeklyReport.expression as CronExpression,
+          timeZone: weeklyReport.timeZone,
+        }
+      : schedule,
+  );
+}
+
 export type Cadence = { kind: 'rate'; seconds: number } | { kind: 'cron'; cron: CronSchedule };
 
 /** How a schedule repeats; throws a ScheduleExpressionError naming the schedule when AWS would refuse it. */

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { deadlineSettingsSchema } from '../functions/domain/deadlines';
 import { isDuration } from '../functions/domain/duration';
 import { demoIntegrations, integrationSchema } from '../functions/domain/webhooks';
+import { type WeeklyReportTime, weeklyReportTimeProblem } from '../functions/schedules';
 
 /**
  * The deployment's settings, read from CDK context (`-c name=value` or the `context` of cdk.json)
@@ -100,6 +101,12 @@ const contextSchema = z
     sesSandboxRecipients: addressList.default([]),
     /** Who receives the scheduled analytics reports. */
     reportRecipients: addressList.default([]),
+    /**
+     * When the weekly report goes out: a cron() expression (AWS's six fields) read in
+     * weeklyReportTimeZone. Default: Mondays at 07:00 UTC (functions/schedules.ts).
+     */
+    weeklyReportSchedule: z.string().optional(),
+    weeklyReportTimeZone: z.string().default('UTC'),
     /** A host name for the API, served with the ACM certificate in certificateArn (same region). */
     customDomain: z
       .string()
@@ -194,6 +201,15 @@ const contextSchema = z
       .default(RetentionDays.THREE_MONTHS),
   })
   .superRefine((settings, context) => {
+    const weeklyReport = weeklyReportTime(settings);
+    const problem = weeklyReport && weeklyReportTimeProblem(weeklyReport);
+    if (problem) {
+      context.addIssue({
+        code: 'custom',
+        path: [problem.field === 'expression' ? 'weeklyReportSchedule' : 'weeklyReportTimeZone'],
+        message: problem.message,
+      });
+    }
     if (settings.oauthLogoutUrls.length > 0 && settings.oauthCallbackUrls.length === 0) {
       context.addIssue({
         code: 'custom',
@@ -211,6 +227,15 @@ const contextSchema = z
   });
 
 export type DeployConfig = z.output<typeof contextSchema>;
+
+/** The weekly report's configured time, if the deployment sets one. */
+export function weeklyReportTime(
+  config: Pick<DeployConfig, 'weeklyReportSchedule' | 'weeklyReportTimeZone'>,
+): WeeklyReportTime | undefined {
+  return config.weeklyReportSchedule === undefined
+    ? undefined
+    : { expression: config.weeklyReportSchedule, timeZone: config.weeklyReportTimeZone };
+}
 
 const contextSettings = Object.keys(contextSchema.shape) as (keyof typeof contextSchema.shape)[];
 

@@ -23,7 +23,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { EXPORT_FILES_PREFIX } from '../functions/app/audit-exports';
 import { deployedRoutes } from '../functions/routes';
-import { schedules } from '../functions/schedules';
+import { configuredSchedules } from '../functions/schedules';
 import {
   accessRequestStateMachine,
   revocationStateMachine,
@@ -31,7 +31,7 @@ import {
   stateMachines,
   workflowTasks,
 } from '../functions/workflow';
-import { addressOf, type DeployConfig } from './config';
+import { addressOf, type DeployConfig, weeklyReportTime } from './config';
 import { CHECKPOINT_PREFIX, checkpointsWildcardReason } from './constructs/audit-trail';
 import { GrantScheduleTarget } from './constructs/grant-schedule-target';
 import { HandlerFunction, handlerId } from './constructs/handler-function';
@@ -159,6 +159,9 @@ export class StatelessStack extends Stack {
         ? { ADMIN_DEFAULT_MAX_DURATION: config.adminDefaultMaxDuration }
         : {}),
       ...(config.deadlines ? { DEADLINES: JSON.stringify(config.deadlines) } : {}),
+      ...(config.reportRecipients.length > 0
+        ? { ANALYTICS_RECIPIENTS: config.reportRecipients.join(',') }
+        : {}),
       PUBLIC_BASE_URL: config.publicBaseUrl ?? this.api.url,
       EXPORTS_BUCKET: exportsBucket.bucketName,
       AUDIT_BUCKET: props.audit.bucketName,
@@ -175,6 +178,7 @@ export class StatelessStack extends Stack {
     const emailResources = this.emailResources(config);
 
     const routes = deployedRoutes();
+    const schedules = configuredSchedules(weeklyReportTime(config));
     const handlers = [
       ...new Set(routes.map((route) => route.handler)),
       ...workflowTasks.map((task) => task.handler),

@@ -12,7 +12,7 @@ import { InjectedFaults } from '../adapters/faults';
 import { readConfig } from '../config';
 import { getPolicyDeps } from '../handlers/policy-deps';
 import { routes } from '../routes';
-import { schedules } from '../schedules';
+import { configuredSchedules } from '../schedules';
 import { stateMachines, workflowTasks } from '../workflow';
 import { loadOrCreateAuditKey } from './audit-key';
 import { lockDataFolder } from './data-lock';
@@ -235,7 +235,7 @@ export async function startLocalRuntime(
       stateFile: join(settings.dataDir, 'scheduler.json'),
       log,
       schedules: await Promise.all(
-        schedules.map(async (schedule) => ({
+        configuredSchedules(settings.weeklyReport).map(async (schedule) => ({
           schedule,
           job: counted(await loadJob(schedule.handler, running), () => lambda.scheduled++),
         })),

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { weeklyReportTimeProblem } from '../schedules';
 
 const port = z.coerce.number().int().min(0).max(65535);
 
@@ -26,6 +27,20 @@ const settingsSchema = z
     TOLLGATE_QUIET: z.enum(['true', 'false']).default('false'),
     /** Seed three months of demo history on the first start (local/demo-history.ts); tests start without. */
     TOLLGATE_DEMO_HISTORY: z.enum(['true', 'false']).default('true'),
+    /** When the weekly report goes out: a cron() expression, read in WEEKLY_REPORT_TIME_ZONE. */
+    WEEKLY_REPORT_SCHEDULE: z.string().optional(),
+    WEEKLY_REPORT_TIME_ZONE: z.string().default('UTC'),
+  })
+  .superRefine((env, context) => {
+    if (env.WEEKLY_REPORT_SCHEDULE === undefined) return;
+    const problem = weeklyReportTimeProblem({
+      expression: env.WEEKLY_REPORT_SCHEDULE,
+      timeZone: env.WEEKLY_REPORT_TIME_ZONE,
+    });
+    if (problem) {
+      const setting = problem.field === 'expression' ? 'WEEKLY_REPORT_SCHEDULE' : 'WEEKLY_REPORT_TIME_ZONE';
+      context.addIssue({ code: 'custom', path: [setting], message: problem.message });
+    }
   })
   .transform((env) => {
     const next = (offset: number) => (env.PORT === 0 ? 0 : env.PORT + offset);
@@ -43,6 +58,10 @@ const settingsSchema = z
       timeScale: env.TOLLGATE_TIME_SCALE,
       quiet: env.TOLLGATE_QUIET === 'true',
       demoHistory: env.TOLLGATE_DEMO_HISTORY === 'true',
+      weeklyReport:
+        env.WEEKLY_REPORT_SCHEDULE === undefined
+          ? undefined
+          : { expression: env.WEEKLY_REPORT_SCHEDULE, timeZone: env.WEEKLY_REPORT_TIME_ZONE },
     };
   });
 

@@ -24,6 +24,7 @@ describe('the deployment settings', () => {
       logRetentionDays: 90,
       auditObjectLockMode: 'GOVERNANCE',
       auditRetentionDays: 400,
+      weeklyReportTimeZone: 'UTC',
       webhookIntegrations: [
         { name: 'hr', events: ['identity.created', 'identity.updated', 'identity.departed'] },
         { name: 'provisioning', events: ['fulfilment.completed', 'fulfilment.failed'] },
@@ -84,6 +85,15 @@ describe('the deployment settings', () => {
     [
       { oauthLogoutUrls: 'https://console.example.org/' },
       'oauthLogoutUrls: logout URLs need oauthCallbackUrls: without them the app client has no sign-in flow',
+    ],
+    [{ weeklyReportSchedule: 'rate(7 days)' }, 'weeklyReportSchedule: must be a cron() expression'],
+    [
+      { weeklyReportSchedule: 'cron(0 7 * * 2 *)' },
+      'weeklyReportSchedule: cron(0 7 * * 2 *): exactly one of',
+    ],
+    [
+      { weeklyReportSchedule: 'cron(0 7 ? * 2 *)', weeklyReportTimeZone: 'Berlin' },
+      'weeklyReportTimeZone: Unknown time zone "Berlin"',
     ],
     [{ stackPrefix: 'tollgate_prod' }, 'stackPrefix: must be a letter, then up to 29 letters'],
     [{ stackPrefix: '2nd' }, 'stackPrefix: must be a letter, then up to 29 letters'],
@@ -153,6 +163,45 @@ describe('the deployment settings', () => {
       );
     for (const each of variables(configured)) expect(each.ADMIN_DEFAULT_MAX_DURATION).toBe('P1M');
     for (const each of variables(unset)) expect(each).not.toHaveProperty('ADMIN_DEFAULT_MAX_DURATION');
+  });
+
+  it('let weeklyReportSchedule and weeklyReportTimeZone say when the weekly report goes out, Mondays 07:00 UTC when unset', () => {
+    // Act
+    const weeklyReport = (context: Record<string, unknown>) =>
+      Object.values(resourcesOfType(synth({ context }).templates.stateless, 'AWS::Scheduler::Schedule'))
+        .map((schedule) => schedule.Properties)
+        .find((properties) => String(properties.Name).endsWith('weekly-report'));
+    const configured = weeklyReport({
+      weeklyReportSchedule: 'cron(30 8 ? * 6 *)',
+      weeklyReportTimeZone: 'Europe/Berlin',
+    });
+    const unset = weeklyReport({});
+
+    // Assess
+    expect(configured).toMatchObject({
+      ScheduleExpression: 'cron(30 8 ? * 6 *)',
+      ScheduleExpressionTimezone: 'Europe/Berlin',
+    });
+    expect(unset).toMatchObject({
+      ScheduleExpression: 'cron(0 7 ? * 2 *)',
+      ScheduleExpressionTimezone: 'UTC',
+    });
+  });
+
+  it('give the functions reportRecipients as the addresses the weekly report is emailed to', () => {
+    // Act
+    const configured = synth({ context: { reportRecipients: 'ciso@example.org,audit@example.org' } })
+      .templates.stateless;
+    const unset = synth().templates.stateless;
+
+    // Assess
+    const variables = (template: typeof unset) =>
+      Object.values(resourcesOfType(template, 'AWS::Lambda::Function')).map(
+        (fn) => (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables,
+      );
+    for (const each of variables(configured))
+      expect(each.ANALYTICS_RECIPIENTS).toBe('ciso@example.org,audit@example.org');
+    for (const each of variables(unset)) expect(each).not.toHaveProperty('ANALYTICS_RECIPIENTS');
   });
 
   it('warn at synth while the sender address is the placeholder', () => {

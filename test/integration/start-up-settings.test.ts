@@ -25,6 +25,24 @@ describe('npm start', () => {
     }
   });
 
+  it('refuses a WEEKLY_REPORT_SCHEDULE that Scheduler would refuse, naming it, before serving anything', async () => {
+    // Prepare
+    const dataDir = newDataDir();
+
+    // Act: day-of-month and day-of-week both given, which EventBridge refuses
+    const starting = startTollgate({ dataDir, env: { WEEKLY_REPORT_SCHEDULE: 'cron(0 7 * * 2 *)' } });
+
+    // Assess
+    try {
+      await expect(starting).rejects.toThrow(
+        /exited \(1\) before it was ready:[\s\S]*WEEKLY_REPORT_SCHEDULE: cron\(0 7 \* \* 2 \*\): exactly one of day-of-month and day-of-week must be \?/,
+      );
+    } finally {
+      await starting.then((started) => started.kill()).catch(() => undefined);
+      removeDataDir(dataDir);
+    }
+  });
+
   it('refuses a policy set Cedar refuses, naming the policy, file, line and problem, before serving anything', async () => {
     // Prepare: the project's policies, one of them with an attribute the schema does not have, on line 3
     const dataDir = newDataDir();
