@@ -1,5 +1,5 @@
 import { deadlinesFrom } from '../domain/deadlines';
-import { type Identity, isActive } from '../domain/directory';
+import type { Identity } from '../domain/directory';
 import { ForbiddenError, NotFoundError } from '../domain/errors';
 import { type GrantView, grantFrom, grantView } from '../domain/grants';
 import type { GrantEndReason } from '../domain/lifecycle';
@@ -10,7 +10,7 @@ import {
   requestRevocation,
   revocationToBegin,
 } from '../domain/revocation';
-import { availableFulfillers, securityGroup } from '../domain/routing';
+import { revokersOf } from '../domain/routing';
 import type { Ticket } from '../domain/ticket';
 import type { Clock, Directory, GrantSchedules, GrantStore, Revocations, TicketStore } from './ports';
 import { updateTicket } from './ticket-updates';
@@ -42,8 +42,9 @@ export async function beginRevocation(
     if (!owned?.revocation || !owned.grant || !owned.system || !owned.entitlement) return current;
     const others = await deps.grants.activeGrantsOf(owned.beneficiary, owned.system, owned.entitlement);
     const covering = others.find((grant) => grant.id !== owned.grant?.id);
+    const system = await deps.directory.system(owned.system);
     return openRevocation(owned, {
-      fulfillers: covering ? [] : await revokers(deps, owned),
+      fulfillers: covering ? [] : await revokersOf(deps.directory, system, owned),
       coveredBy: covering?.id ?? null,
       deadlines: deadlinesFrom(deps.settings.deadlines.revoke[owned.urgency], now, deps.settings.timeScale),
       at,
@@ -52,17 +53,6 @@ export async function beginRevocation(
   await tellRequester(deps, ticket, lastSeqBefore);
   await writeDerivedItems(deps, ticket, 'revoke');
   return stepResult(deps, ticket, now);
-}
-
-/** Who removes the access: the system's fulfillers now, else its owner, else security; never the holder. */
-async function revokers(deps: Pick<WorkflowDeps, 'directory'>, ticket: Ticket): Promise<string[]> {
-  const system = ticket.system ? await deps.directory.system(ticket.system) : undefined;
-  const fulfillers = system ? ((await availableFulfillers(deps.directory, system, ticket)) ?? []) : [];
-  if (fulfillers.length > 0) return fulfillers;
-  const excluded = new Set([ticket.beneficiary, ticket.beneficiaryOwner]);
-  const owner = system ? await deps.directory.identity(system.ownerId) : undefined;
-  if (isActive(owner) && !excluded.has(owner.id)) return [owner.id];
-  return securityGroup(deps.directory, excluded);
 }
 
 /** How many due grants one sweep reads at most; the next sweep goes on from there. */

@@ -178,6 +178,23 @@ export async function availableFulfillers(
     .filter((id) => id !== parties.beneficiary && id !== parties.beneficiaryOwner);
 }
 
+/**
+ * Who removes access at a grant's end: the system's fulfillers now, else its owner, else security;
+ * never the holder (nor a service account's owner).
+ */
+export async function revokersOf(
+  directory: DirectoryView,
+  system: System | undefined,
+  parties: TicketParties,
+): Promise<string[]> {
+  const fulfillers = system ? ((await availableFulfillers(directory, system, parties)) ?? []) : [];
+  if (fulfillers.length > 0) return fulfillers;
+  const excluded = new Set([parties.beneficiary, parties.beneficiaryOwner]);
+  const owner = system ? await directory.identity(system.ownerId) : undefined;
+  if (isActive(owner) && !excluded.has(owner.id)) return [owner.id];
+  return securityGroup(directory, excluded);
+}
+
 export interface Route {
   decision: Decision;
   approvals: Approval[];

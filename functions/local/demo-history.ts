@@ -14,7 +14,9 @@ const DAY = 24 * HOUR;
  * - Engineering asks for GitHub access again and again, and Erin approves each within minutes: a
  *   rubber-stamp approver, and two rule candidates (github-read and github-write for Engineering,
  *   always approved, on a moderate system);
- * - three people of Finance ask for wiki-edit in the same week: a role or onboarding gap.
+ * - three people of Finance ask for wiki-edit in the same week: a role or onboarding gap;
+ * - in the last week only, Bo, on call, asks for a day of aws-prod-deploy three times, each soon
+ *   after the last one ended: a re-request, and a standing-access candidate.
  */
 export const DEMO_HISTORY = { days: 90, randomTickets: 320, quietWeek: 7 * DAY };
 
@@ -52,12 +54,29 @@ function week(weekEnd: number, github: number, finance: number): [number, Script
   return requests;
 }
 
+/** Bo's on-call week ending `weekEnd`: a day of aws-prod-deploy, three times, two days apart. */
+function onCall(weekEnd: number): [number, ScriptedRequest][] {
+  return [6.5, 4.5, 2.5].map((daysBefore) => [
+    weekEnd - daysBefore * DAY,
+    {
+      requester: 'bo.dev@example.com',
+      beneficiary: 'bo.dev@example.com',
+      entitlement: 'aws-prod-deploy',
+      duration: 'P1D',
+      approvers: { manager: { by: 'erin.lead@example.com', afterMs: 10 * MINUTE, decision: 'approve' } },
+      fulfilment: { by: 'ivan.it@example.com', afterMs: 20 * MINUTE },
+      revocation: { by: 'ivan.it@example.com', afterMs: 30 * MINUTE },
+    },
+  ]);
+}
+
 /**
  * Scripts the history through the domain's own lifecycle (local/history-script.ts: policy decisions
- * with their recorded inputs, routing, stages, fulfilment, each change hash-chained) and writes what
- * has settled by now with the store's own adapters: the snapshots (so a simulation replays them), each
- * ticket under a number counted out as intake's are, the people it names, and its grant. Tickets still
- * waiting or holding time-bound access are left out: no execution waits for them, and no revocation.
+ * with their recorded inputs, routing, stages, fulfilment, the end of time-bound grants, each change
+ * hash-chained) and writes what has settled by now with the store's own adapters: the snapshots (so a
+ * simulation replays them), each closed ticket under a number counted out as intake's are, the people
+ * it names, and its grant. Tickets still waiting, or whose time-bound access has not ended, are left
+ * out: no execution waits for them, and no revocation.
  */
 export async function seedDemoHistory(
   stores: DemoHistoryStores,
@@ -72,9 +91,12 @@ export async function seedDemoHistory(
     .filter((at) => at < quietFrom)
     .map((at): [number, ScriptedRequest | null] => [at, null]);
   const weeks = Math.floor(DEMO_HISTORY.days / 7);
-  const scenarios = Array.from({ length: weeks }, (_, w) =>
-    w === 0 ? week(now, 14, 3) : week(now - w * 7 * DAY, 2, w % 3 === 0 ? 1 : 0),
-  ).flat();
+  const scenarios = [
+    ...Array.from({ length: weeks }, (_, w) =>
+      w === 0 ? week(now, 14, 3) : week(now - w * 7 * DAY, 2, w % 3 === 0 ? 1 : 0),
+    ).flat(),
+    ...onCall(now),
+  ];
   const filings = [...random, ...scenarios].sort((a, b) => a[0] - b[0]);
 
   const settled: Ticket[] = [];

@@ -16,7 +16,14 @@ import type { Urgency } from '../domain/intake';
 import { type PolicyInputs, peopleToRead, policyInputs } from '../domain/policy/inputs';
 import { type AskPolicies, decideOutcome, isStageName } from '../domain/policy/outcome';
 import { decideDuration } from '../domain/requested-duration';
-import { resolveStage, routeAccessRequest } from '../domain/routing';
+import {
+  endGrant,
+  expiryExecutionName,
+  openRevocation,
+  recordRevocationConfirmed,
+  revocationToBegin,
+} from '../domain/revocation';
+import { resolveStage, revokersOf, routeAccessRequest } from '../domain/routing';
 import { applyChange, fulfilmentRecordFor, type Ticket } from '../domain/ticket';
 import {
   applyApprovals,
@@ -43,15 +50,21 @@ import {
 type Baseline = Pick<PolicyEvaluator, 'version' | 'answers'>;
 
 /**
- * A request as a scenario writes it (standing access, as asked), and how the people of each stage
- * answer it: by name if they are among those asked, after so long, as they decide. Stages it does
- * not name, and the fulfilment, are answered at random.
+ * A request as a scenario writes it, and how the people of each stage answer it: by name if they are
+ * among those asked, after so long, as they decide. Stages it does not name, the fulfilment and the
+ * removal of the access at its end are answered at random unless it names who does them, and when.
  */
 export interface ScriptedRequest {
   requester: string;
   beneficiary: string;
   entitlement: string;
+  /** Time-bound access for this long (ISO 8601); standing access when absent. */
+  duration?: string;
   approvers?: Partial<Record<string, { by?: string; afterMs: number; decision: 'approve' | 'deny' }>>;
+  /** Who reports the access set up, after how long; the report is `done`. */
+  fulfilment?: { by: string; afterMs: number };
+  /** Who confirms the access removed once the grant's time is up, after how long. */
+  revocation?: { by: string; afterMs: number };
 }
 
 /** Who may file for whom, as intake allows it; people file for themselves most often. */
@@ -71,6 +84,8 @@ interface Asking {
 /** An entitlement the beneficiary holds or is about to, from when it was approved until its ticket closed. */
 interface Holding {
   entitlement: string;
+  /** The grant the ticket made, once fulfilled with time-bound access. */
+  grant: string | null;
   from: number;
   until: number;
 }
@@ -229,7 +244,7 @@ export class HistoryScript {
       this.habits.set(key, asking);
     } else if (this.random() >= HABIT.keeps) asking = this.freshAsking();
     const { urgency, justification } = asking;
-    const firstDuration = this.scripted ? null : asking.firstDuration;
+    const firstDuration = this.scripted ? (this.scripted.duration ?? null) : asking.firstDuration;
     const evidence = Array.from(
       { length: asking.evidenceCount },
       (_, n) => `https://tickets.example.com/OPS-${1000 + Math.floor(this.random() * 9000) + n}`,
@@ -336,6 +351,7 @@ export class HistoryScript {
       ticket = next;
     }
     if (ticket.status === 'fulfilling') ticket = this.awaitFulfilment(ticket);
+    if (ticket.status === 'active') ticket = await this.awaitGrantEnd(ticket);
     this.recordHolding(ticket);
     return ticket;
   }
@@ -383,18 +399,67 @@ export class HistoryScript {
   private awaitFulfilment(ticket: Ticket): Ticket {
     const deadline = ticket.fulfilment?.deadline as string;
     const fulfillers = eligibleFulfillers(ticket);
+    const answer = this.scripted?.fulfilment;
     const reportedAt =
-      fulfillers.length === 0 ? null : this.answerTime(Date.parse(ticket.updatedAt), FULFILLER);
+      fulfillers.length === 0
+        ? null
+        : answer
+          ? Date.parse(ticket.updatedAt) + answer.afterMs
+          : this.answerTime(Date.parse(ticket.updatedAt), FULFILLER);
     const ended = this.waitEnded(ticket, reportedAt, deadline);
     if (ended) return ended;
     const reported = recordFulfilment(ticket, {
-      by: this.pick(fulfillers.map((fulfiller) => [fulfiller, 1])),
-      result: this.random() < FULFILLER.fails ? 'failed' : 'done',
+      by: this.pick(fulfillers.map((fulfiller) => [fulfiller, fulfiller === answer?.by ? 1000 : 1])),
+      result: !answer && this.random() < FULFILLER.fails ? 'failed' : 'done',
       note: null,
       at: new Date(reportedAt as number).toISOString(),
       via: this.random() < 0.7 ? 'link' : 'inbox',
     });
     return completeFulfilment(reported, new Date((reportedAt as number) + STEP_MS));
+  }
+
+  /**
+   * A time-bound grant whose time is up by now, as the grant-revocation workflow (app/revocations.ts) ends it:
+   * its fulfillers are asked to remove the access, and once one confirms, the grant ends and the ticket closes
+   * `expired`; at once when another grant still provides the access. A revocation that nobody has confirmed by
+   * now, or only after its deadline, leaves the ticket `revoking`.
+   */
+  private async awaitGrantEnd(ticket: Ticket): Promise<Ticket> {
+    const until = ticket.grant?.until;
+    const startedAt = until ? Date.parse(until) + STEP_MS : Number.POSITIVE_INFINITY;
+    if (!ticket.grant || !until || startedAt > this.now) return ticket;
+    const at = new Date(startedAt).toISOString();
+    const begun = revocationToBegin(ticket, expiryExecutionName(ticket.grant.id, until), until, at);
+    if (!begun) return ticket;
+    const covering = (this.holdings.get(ticket.beneficiary) ?? []).find(
+      (holding) =>
+        holding.entitlement === ticket.entitlement &&
+        holding.grant !== null &&
+        holding.from <= startedAt &&
+        startedAt < holding.until,
+    );
+    const system = this.catalog.find((candidate) => candidate.id === ticket.system);
+    const revokers = covering ? [] : await revokersOf(this.directory, system, ticket);
+    const opened = openRevocation(begun, {
+      fulfillers: revokers,
+      coveredBy: covering?.grant ?? null,
+      deadlines: this.deadlines('revoke', ticket, startedAt),
+      at,
+    });
+    if (covering) return opened;
+    const answer = this.scripted?.revocation;
+    const confirmedAt = answer ? startedAt + answer.afterMs : this.answerTime(startedAt, FULFILLER);
+    const deadline = Date.parse(opened.revocation?.deadline ?? at);
+    if (revokers.length === 0 || confirmedAt === null || confirmedAt >= deadline || confirmedAt > this.now) {
+      return opened;
+    }
+    const confirmed = recordRevocationConfirmed(opened, {
+      by: this.pick(revokers.map((revoker) => [revoker, revoker === answer?.by ? 1000 : 1])),
+      comment: null,
+      at: new Date(confirmedAt).toISOString(),
+      via: this.random() < 0.7 ? 'link' : 'inbox',
+    });
+    return endGrant(confirmed, new Date(confirmedAt + STEP_MS).toISOString());
   }
 
   /**
@@ -423,7 +488,7 @@ export class HistoryScript {
   }
 
   /** A wait's checkpoints by the defaults; only the final one is played (nobody here needs reminding). */
-  private deadlines(wait: 'approval' | 'fulfilment', ticket: Ticket, from: number): WaitDeadlines {
+  private deadlines(wait: 'approval' | 'fulfilment' | 'revoke', ticket: Ticket, from: number): WaitDeadlines {
     return deadlinesFrom(defaultDeadlines[wait][ticket.urgency], new Date(from), 1);
   }
 
@@ -451,8 +516,9 @@ export class HistoryScript {
   }
 
   /**
-   * An approved ticket is held from its approval: time-bound access as a grant for good (nothing revokes grants
-   * yet), standing access until its ticket closed (it leaves no grant), and a failed one until it closed.
+   * An approved ticket is held from its approval until it closed: for time-bound access, when its grant ended
+   * (never, while nobody has confirmed the access removed); standing access leaves no grant and a failed one
+   * held nothing after.
    */
   private recordHolding(ticket: Ticket): void {
     const approved = ticket.timeline.find((event) => event.to === 'fulfilling');
@@ -460,6 +526,7 @@ export class HistoryScript {
     const closed = ticket.timeline.find((event) => event.to === 'closed');
     const holding = {
       entitlement: ticket.entitlement,
+      grant: ticket.grant?.id ?? null,
       from: Date.parse(approved.at),
       until: closed ? Date.parse(closed.at) : Number.POSITIVE_INFINITY,
     };

@@ -197,7 +197,7 @@ describe('the demo history of a first npm start', () => {
     if (tollgate) removeDataDir(tollgate.dataDir);
   });
 
-  it("shows in the week's report a department's recurring requests, a rubber-stamp approver and a rule candidate", async () => {
+  it("shows in the week's report a department's recurring requests, a re-request, a rubber-stamp approver and a rule candidate", async () => {
     // Act
     const { body } = await client.call<AnalyticsReport>(people.aude, 'GET', '/analytics');
 
@@ -205,6 +205,14 @@ describe('the demo history of a first npm start', () => {
     expect(body.signals.recurringRequests).toMatchObject([
       { department: 'Finance', entitlement: 'wiki-edit' },
     ]);
+    expect(body.signals.reRequests).toContainEqual(
+      expect.objectContaining({
+        person: people.bo,
+        system: 'aws-prod',
+        entitlement: 'aws-prod-deploy',
+        times: 2,
+      }),
+    );
     expect(body.signals.rubberStampApprovers.map((signal) => signal.approver)).toEqual([people.erin]);
     expect(body.ruleCandidates.map((candidate) => candidate.entitlement)).toContain('github-read');
   });
