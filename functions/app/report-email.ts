@@ -177,7 +177,7 @@ export function reportMjml(report: ReportEmail): string {
   const footer = report.footer
     ? `<mj-section padding="8px 0 16px"><mj-column><mj-text font-size="12px" color="${MUTED}">${esc(report.footer)}</mj-text></mj-column></mj-section>`
     : '';
-  return `<mjml>${head}<mj-body background-color="#f5f7fa" width="600px">${heading}${report.sections
+  return `<mjml lang="en">${head}<mj-body background-color="#f5f7fa" width="600px">${heading}${report.sections
     .map(sectionMjml)
     .join('')}${links}${footer}</mj-body></mjml>`;
 }

@@ -153,6 +153,11 @@ describe('renderReportEmail', () => {
     expect(bytes).toBeLessThan(MAX_REPORT_HTML_BYTES);
   });
 
+  it('declares its language, so a screen reader reads it as English', () => {
+    // Assess
+    expect(parsed.html).toMatch(/<html lang="en"/);
+  });
+
   it('carries no remote URL in the HTML but the report links', () => {
     // Prepare
     const links = weekly.links?.map((link) => link.url.replaceAll('&', '&amp;')) ?? [];
