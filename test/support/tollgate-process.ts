@@ -50,6 +50,7 @@ export async function startTollgate(
   });
   let output = '';
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let hung: NodeJS.Timeout | undefined;
   const url = await new Promise<string>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
@@ -61,11 +62,11 @@ export async function startTollgate(
       output += chunk.toString();
     });
     exit.then((code) => reject(new Error(`Tollgate exited (${code}) before it was ready:\n${output}`)));
-    setTimeout(() => {
+    hung = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`Tollgate was not ready after ${READY_WITHIN_MS / 1000} s:\n${output}`));
-    }, READY_WITHIN_MS).unref();
-  });
+    }, READY_WITHIN_MS);
+  }).finally(() => clearTimeout(hung));
   return {
     url,
     dataDir,
