@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { compilePolicyFolder } from '../functions/adapters/cedar/policy-files';
 import type { LocalMetrics } from '../functions/local/dev-routes';
+import { type AnalyticsStoreRun, measureAnalyticsStore } from './analytics-store';
 import type { AuditHistory } from './audit-history';
 import { devToken, expectOk, JsonClient, unexpected } from './http-client';
 import { followJob, type JobView } from './jobs';
@@ -85,18 +86,27 @@ export interface AuditVerifyResult extends RunStamp {
   runs: AuditVerifyRun[];
 }
 
+export interface AnalyticsStoreResult extends RunStamp {
+  seeds: AuditSeed[];
+  runs: AnalyticsStoreRun[];
+}
+
 /**
  * For each size, a data folder seeded with that many tickets (audit-history.ts), then a local system's first
- * start on it: one export (if `exports`), then the checkpoint and the verify CLI (if `verify`). The history is
- * scripted once and shared by the sizes.
+ * start on it: one export (if `exports`), then the checkpoint and the verify CLI (if `verify`), then the analytics
+ * rollups of the last days through its store (if `analyticsStore`). The history is scripted once and shared by the sizes.
  */
 export async function measureAudit(
   withLocalSystem: WithLocalSystem,
   repoRoot: string,
   stamp: RunStamp,
   progress: Progress,
-  parts: { exports: boolean; verify: boolean },
-): Promise<{ auditExport?: AuditExportResult; auditVerify?: AuditVerifyResult }> {
+  parts: { exports: boolean; verify: boolean; analyticsStore: boolean },
+): Promise<{
+  auditExport?: AuditExportResult;
+  auditVerify?: AuditVerifyResult;
+  analyticsStore?: AnalyticsStoreResult;
+}> {
   const { compiled: baseline } = compilePolicyFolder(join(repoRoot, 'policies'));
   const history = await scriptHistory(baseline, HISTORY.tickets, progress, 'audit');
   progress.finish(`audit: ${history.tickets.length} tickets scripted in ${round(history.scriptSeconds)} s`);
@@ -106,6 +116,7 @@ export async function measureAudit(
   const seeds: AuditSeed[] = [];
   const exportRuns: AuditExportRun[] = [];
   const verifyRuns: AuditVerifyRun[] = [];
+  const analyticsRuns: AnalyticsStoreRun[] = [];
   try {
     for (const size of AUDIT.sizes) {
       const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-bench-audit-'));
@@ -120,6 +131,7 @@ export async function measureAudit(
             // The export first: the checkpoint reads every chain, and a resident set seldom shrinks again.
             if (parts.exports) exportRuns.push(await exportOnce(system, size, progress));
             if (parts.verify) verifyRuns.push(await verifyOnce(system, repoRoot, dataDir, size, progress));
+            if (parts.analyticsStore) analyticsRuns.push(await measureAnalyticsStore(system, size, progress));
           },
           { dataDir },
         );
@@ -133,6 +145,7 @@ export async function measureAudit(
   return {
     ...(parts.exports ? { auditExport: { ...stamp, seeds, runs: exportRuns } } : {}),
     ...(parts.verify ? { auditVerify: { ...stamp, seeds, runs: verifyRuns } } : {}),
+    ...(parts.analyticsStore ? { analyticsStore: { ...stamp, seeds, runs: analyticsRuns } } : {}),
   };
 }
 

@@ -3,7 +3,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { AnalyticsBenchResult } from './analytics';
-import { AUDIT, type AuditExportResult, type AuditSeed, type AuditVerifyResult } from './audit';
+import { ANALYTICS_STORE } from './analytics-store';
+import {
+  type AnalyticsStoreResult,
+  AUDIT,
+  type AuditExportResult,
+  type AuditSeed,
+  type AuditVerifyResult,
+} from './audit';
 import type { BundleResults } from './bundles';
 import { ASSUMPTIONS, type CostEstimate, PRICES, PRICES_AS_OF } from './cost';
 import type { LifecycleResult } from './lifecycle';
@@ -55,6 +62,8 @@ export interface Results {
   auditExport?: AuditExportResult;
   /** A checkpoint, then the verify CLI, at each size (bench/audit.ts); absent in results from before it. */
   auditVerify?: AuditVerifyResult;
+  /** The analytics rollups of the last days through the store, at each size (bench/analytics-store.ts); absent before it. */
+  analyticsStore?: AnalyticsStoreResult;
 }
 
 /** When, at which commit and on what machine a part of the bench ran. */
@@ -212,6 +221,7 @@ function markdown(results: Results): string {
     ...(results.sweepReads ? sweepReadsSection(results.sweepReads) : []),
     ...(results.auditExport ? auditExportSection(results.auditExport) : []),
     ...(results.auditVerify ? auditVerifySection(results.auditVerify) : []),
+    ...(results.analyticsStore ? analyticsStoreSection(results.analyticsStore) : []),
     ...(results.analytics ? analyticsSection(results.analytics) : []),
   ].join('\n');
 }
@@ -794,7 +804,9 @@ function largestOverSmallest<T extends { tickets: number }>(
 }
 
 /** The console's summary of the audit parts: each size, then the ratios that matter. */
-export function describeAudit(audit: Pick<Results, 'auditExport' | 'auditVerify'>): string[] {
+export function describeAudit(
+  audit: Pick<Results, 'auditExport' | 'auditVerify' | 'analyticsStore'>,
+): string[] {
   const lines: string[] = [];
   if (audit.auditExport) {
     const { runs } = audit.auditExport;
@@ -822,6 +834,20 @@ export function describeAudit(audit: Pick<Results, 'auditExport' | 'auditVerify'
     lines.push(
       `Audit verify, largest over smallest: peak RSS ${largestOverSmallest(runs, (run) => run.peakRss)}x, ` +
         `throughput ${largestOverSmallest(runs, (run) => run.chainsPerSecond)}x`,
+    );
+  }
+  if (audit.analyticsStore) {
+    const { runs } = audit.analyticsStore;
+    for (const run of runs) {
+      lines.push(
+        `Analytics store: ${run.tickets} tickets, ${run.submittedPerDay} submitted a day, rollup ${run.rollupMs.mean} ms a day ` +
+          `(max ${run.rollupMs.max}), ${run.itemsPerSubmitted} items read per ticket of the day, ` +
+          `report of ${run.days} days ${run.reportMs} ms  ${run.pass ? 'pass' : 'FAIL'} (no Scan)`,
+      );
+    }
+    lines.push(
+      `Analytics store, largest over smallest: rollup time ${largestOverSmallest(runs, (run) => run.rollupMs.mean)}x ` +
+        `for ${largestOverSmallest(runs, (run) => run.submittedPerDay)}x the tickets a day; report ${largestOverSmallest(runs, (run) => run.reportMs)}x`,
     );
   }
   return lines;
@@ -958,6 +984,50 @@ function auditVerifySection(result: AuditVerifyResult): string[] {
     'What the CLI found (every chain intact is the expected answer: nothing was tampered with):',
     '',
     ...runs.map((run) => `- ${run.tickets} tickets: ${run.chainsLine}`),
+    '',
+  ];
+}
+
+function analyticsStoreSection(result: AnalyticsStoreResult): string[] {
+  const { runs } = result;
+  const operations = [...new Set(runs.flatMap((run) => Object.keys(run.requestsPerDay)))].sort();
+  return [
+    '## Analytics rollups through the store',
+    '',
+    measuredOn(result),
+    ...auditSeedLines(result.seeds),
+    `After the audit parts, each of the last ${ANALYTICS_STORE.days} full days rolled up one at a time with the nightly job's own code`,
+    "(`rollupDay` of functions/app/analytics.ts, in the bench process) against the local system's DynamoDB endpoint, counting what it",
+    "read (a Query's ScannedCount, items a GetItem or BatchGetItem found); then `GET /analytics` over those days, the report from their",
+    'stored rollups through the API. Per day rolled up, on average:',
+    '',
+    ...markdownTable(
+      [
+        { title: 'tickets', align: 'right' },
+        { title: 'submitted a day', align: 'right' },
+        { title: 'rollup, ms (mean / max)', align: 'right' },
+        ...operations.map(
+          (operation): Column => ({ title: `${operation} (requests / items)`, align: 'right' }),
+        ),
+        { title: 'items per ticket of the day', align: 'right' },
+        { title: 'report, ms', align: 'right' },
+        { title: 'verdict', align: 'left' },
+      ],
+      runs.map((run) => [
+        run.tickets,
+        run.submittedPerDay,
+        `${run.rollupMs.mean} / ${run.rollupMs.max}`,
+        ...operations.map(
+          (operation) => `${run.requestsPerDay[operation] ?? 0} / ${run.itemsPerDay[operation] ?? 0}`,
+        ),
+        run.itemsPerSubmitted,
+        run.reportMs,
+        run.pass ? 'pass (no Scan)' : 'FAIL (a Scan)',
+      ]),
+    ),
+    '',
+    `Largest over smallest: rollup time ${largestOverSmallest(runs, (run) => run.rollupMs.mean)}x for ${largestOverSmallest(runs, (run) => run.submittedPerDay)}x the tickets a day,`,
+    `items read per ticket of the day ${largestOverSmallest(runs, (run) => run.itemsPerSubmitted)}x, report ${largestOverSmallest(runs, (run) => run.reportMs)}x.`,
     '',
   ];
 }

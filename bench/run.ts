@@ -62,6 +62,7 @@ const PARTS = [
   'sweep-reads',
   'audit-export',
   'audit-verify',
+  'analytics-store',
   'analytics',
 ] as const;
 type Part = (typeof PARTS)[number];
@@ -85,6 +86,8 @@ type Part = (typeof PARTS)[number];
  *   BENCH_SWEEP_DUE);
  * - audit-export, audit-verify: one export through the API, and a checkpoint then `audit:verify`, over 10,000 and
  *   100,000 recorded tickets (BENCH_AUDIT_TICKETS sizes a smaller run); both parts share each seeded system;
+ * - analytics-store: on the same seeded systems, the analytics rollups of the last 7 days through the local DynamoDB
+ *   endpoint, what they read, and the report from them through the API;
  * - analytics: the day rollups streamed over a generated year of tickets in this process (100,000; set
  *   BENCH_ANALYTICS_TICKETS=1000000 for the issue's run), then the report of 7, 30 and 90 days from them.
  */
@@ -160,10 +163,11 @@ async function main(): Promise<void> {
       );
       results = { ...results, sweepReads: sweep };
     }
-    if (parts.has('audit-export') || parts.has('audit-verify')) {
+    if (parts.has('audit-export') || parts.has('audit-verify') || parts.has('analytics-store')) {
       const audit = await measureAudit(withLocalSystem, repoRoot, run, progress, {
         exports: parts.has('audit-export'),
         verify: parts.has('audit-verify'),
+        analyticsStore: parts.has('analytics-store'),
       });
       for (const line of describeAudit(audit)) console.log(line);
       results = { ...results, ...audit };

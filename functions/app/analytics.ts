@@ -63,13 +63,14 @@ export async function rollupDay(deps: RollupDeps, day: string): Promise<DayRollu
   const period = { from: startOf(day), to: new Date(startOf(day).getTime() + DAY_MS - 1) };
   // A ticket that changes status during the reading may be listed twice: it counts once.
   const seen = new Set<string>();
+  const grantEnds = grantEndsReader(deps.grants);
   let cursor: HistoryCursor | null = null;
   do {
     const page = await deps.history.wholePage(period, cursor, PAGE);
     for (const { ticket } of page.entries) {
       if (!ticket || seen.has(ticket.id)) continue;
       seen.add(ticket.id);
-      builder.addSubmitted(ticket, await previousGrantEnd(deps.grants, ticket));
+      builder.addSubmitted(ticket, await previousGrantEnd(grantEnds, ticket));
     }
     cursor = page.next;
   } while (cursor);
@@ -85,22 +86,45 @@ export async function rollupDay(deps: RollupDeps, day: string): Promise<DayRollu
   return rollup;
 }
 
+type GrantEnds = (holder: string, system: string, entitlement: string) => Promise<string[]>;
+
+/**
+ * When each of a holder's grants of one entitlement ended, read once per rollup: a day's tickets often ask
+ * for what their beneficiary asked for before, and the index filters the holder's grants to that entitlement.
+ */
+function grantEndsReader(grants: Pick<GrantStore, 'list'>): GrantEnds {
+  const read = new Map<string, Promise<string[]>>();
+  const readEnds = async (holder: string, system: string, entitlement: string) => {
+    const ends: string[] = [];
+    let after: string | undefined;
+    do {
+      const page = await grants.list({ holder, system, entitlement }, { after, limit: 100 });
+      for (const grant of page.items) {
+        const ended = endOf(grant);
+        if (ended) ends.push(ended);
+      }
+      after = page.last ?? undefined;
+    } while (after);
+    return ends;
+  };
+  return (holder, system, entitlement) => {
+    const key = `${holder}|${system}|${entitlement}`;
+    let ends = read.get(key);
+    if (!ends) {
+      ends = readEnds(holder, system, entitlement);
+      read.set(key, ends);
+    }
+    return ends;
+  };
+}
+
 /** When the beneficiary's last grant of the same entitlement ended before this request, if one did. */
-async function previousGrantEnd(grants: Pick<GrantStore, 'list'>, ticket: Ticket): Promise<string | null> {
+async function previousGrantEnd(grantEnds: GrantEnds, ticket: Ticket): Promise<string | null> {
   if (ticket.type !== 'access' || !ticket.system || !ticket.entitlement) return null;
   let latest: string | null = null;
-  let after: string | undefined;
-  do {
-    const page = await grants.list(
-      { holder: ticket.beneficiary, system: ticket.system },
-      { after, limit: 100 },
-    );
-    for (const grant of page.items) {
-      const ended = grant.entitlement === ticket.entitlement ? endOf(grant) : null;
-      if (ended && ended <= ticket.createdAt && (!latest || ended > latest)) latest = ended;
-    }
-    after = page.last ?? undefined;
-  } while (after);
+  for (const ended of await grantEnds(ticket.beneficiary, ticket.system, ticket.entitlement)) {
+    if (ended <= ticket.createdAt && (!latest || ended > latest)) latest = ended;
+  }
   return latest;
 }
 

@@ -303,8 +303,10 @@ export interface LinkStore {
   release(hash: string, usedAt: string): Promise<void>;
 }
 
-/** Whose grants a list reads: a holder's (on one system, when given), or a system's. */
-export type GrantFilter = { holder: string; system?: string } | { holder?: undefined; system: string };
+/** Whose grants a list reads: a holder's (on one system, of one entitlement there, when given), or a system's. */
+export type GrantFilter =
+  | { holder: string; system?: string; entitlement?: string }
+  | { holder?: undefined; system: string; entitlement?: undefined };
 
 export interface GrantStore {
   /**

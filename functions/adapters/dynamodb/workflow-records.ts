@@ -282,10 +282,19 @@ export class DynamoGrantStore implements GrantStore {
         ? partitionQuery('systemGrants', filter.system, below)
         : filter.system === undefined
           ? partitionQuery('holder', filter.holder, below)
-          : withFilter(partitionQuery('holder', filter.holder, below), '#system = :system', {
-              names: { '#system': 'system' },
-              values: { ':system': filter.system },
-            });
+          : filter.entitlement === undefined
+            ? withFilter(partitionQuery('holder', filter.holder, below), '#system = :system', {
+                names: { '#system': 'system' },
+                values: { ':system': filter.system },
+              })
+            : withFilter(
+                partitionQuery('holder', filter.holder, below),
+                '#system = :system AND entitlement = :entitlement',
+                {
+                  names: { '#system': 'system' },
+                  values: { ':system': filter.system, ':entitlement': filter.entitlement },
+                },
+              );
     const entries: Record<string, unknown>[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {

@@ -1,0 +1,106 @@
+import { performance } from 'node:perf_hooks';
+import { DynamoAnalyticsSource, DynamoAnalyticsStore } from '../functions/adapters/dynamodb/analytics-store';
+import { createDocumentClient } from '../functions/adapters/dynamodb/client';
+import { DynamoTicketHistory } from '../functions/adapters/dynamodb/ticket-history';
+import { DynamoGrantStore } from '../functions/adapters/dynamodb/workflow-records';
+import { systemClock } from '../functions/adapters/system';
+import { rollupDay } from '../functions/app/analytics';
+import { LOCAL_TABLE_NAME } from '../functions/local/dynamodb';
+import { devToken, expectOk, JsonClient } from './http-client';
+import { localDynamoClient, type Ready } from './local-system';
+import { round } from './measure';
+import type { Progress } from './progress';
+import { countReads } from './read-counts';
+
+/** Issue 16: the rollup job's store path through the local DynamoDB endpoint, over the audit bench's seeded histories. */
+export const ANALYTICS_STORE = {
+  /** The full days before today that are rolled up, one at a time, as the nightly schedule rolls up each. */
+  days: 7,
+};
+/** The demo auditor: GET /analytics is for auditor, security and admin. */
+const READING_AS = 'aude.audit@example.com';
+const DAY_MS = 86_400_000;
+
+export interface AnalyticsStoreRun {
+  /** Tickets in the store. */
+  tickets: number;
+  days: number;
+  /** Tickets submitted on each day rolled up, on average: what one rollup has to read. */
+  submittedPerDay: number;
+  rollupMs: { mean: number; max: number };
+  /** Per day rolled up, on average: requests by operation, and items read by operation (a Query's ScannedCount). */
+  requestsPerDay: Record<string, number>;
+  itemsPerDay: Record<string, number>;
+  /** Items read per ticket submitted that day, all operations together. */
+  itemsPerSubmitted: number;
+  /** `GET /analytics` over the days rolled up: the report from their stored rollups, through the API. */
+  reportMs: number;
+  /** No Scan: the rollups read their days through the indexes only. */
+  pass: boolean;
+}
+
+/**
+ * Rolls up each of the last full days with the scheduled job's own code (app/analytics.ts `rollupDay`) against the
+ * local system's DynamoDB endpoint, counting what it reads, then asks the API for the report of those days.
+ */
+export async function measureAnalyticsStore(
+  system: Ready,
+  tickets: number,
+  progress: Progress,
+): Promise<AnalyticsStoreRun> {
+  const dynamodb = localDynamoClient(system.dynamodbUrl, 4);
+  const counts = countReads(dynamodb);
+  const api = new JsonClient(system.url, 1);
+  try {
+    const db = createDocumentClient(dynamodb);
+    const deps = {
+      clock: systemClock,
+      history: new DynamoTicketHistory(db, LOCAL_TABLE_NAME),
+      analyticsSource: new DynamoAnalyticsSource(db, LOCAL_TABLE_NAME),
+      analytics: new DynamoAnalyticsStore(db, LOCAL_TABLE_NAME),
+      grants: new DynamoGrantStore(db, LOCAL_TABLE_NAME),
+    };
+    const today = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate());
+    const days = Array.from({ length: ANALYTICS_STORE.days }, (_, n) =>
+      new Date(today - (ANALYTICS_STORE.days - n) * DAY_MS).toISOString().slice(0, 10),
+    );
+    const durations: number[] = [];
+    let submitted = 0;
+    for (const day of days) {
+      const start = performance.now();
+      const rollup = await rollupDay(deps, day);
+      durations.push(performance.now() - start);
+      submitted += rollup.submitted.total;
+      progress.update(`analytics-store, ${tickets} tickets`, durations.length, days.length, 'days rolled up');
+    }
+    const perDay = (counts: Record<string, number>) =>
+      Object.fromEntries(Object.entries(counts).map(([name, count]) => [name, round(count / days.length)]));
+    const itemsRead = Object.values(counts.items).reduce((sum, count) => sum + count, 0);
+
+    const auth = { authorization: `Bearer ${await devToken(api, READING_AS)}` };
+    const reportStart = performance.now();
+    await expectOk(
+      api.get(`/analytics?from=${days[0]}&to=${days.at(-1)}`, auth),
+      'GET /analytics over the days rolled up',
+    );
+    const reportMs = performance.now() - reportStart;
+    progress.finish(`analytics-store: ${tickets} tickets, ${days.length} days rolled up`);
+    return {
+      tickets,
+      days: days.length,
+      submittedPerDay: round(submitted / days.length),
+      rollupMs: {
+        mean: round(durations.reduce((sum, ms) => sum + ms, 0) / durations.length),
+        max: round(Math.max(...durations)),
+      },
+      requestsPerDay: perDay(counts.requests),
+      itemsPerDay: perDay(counts.items),
+      itemsPerSubmitted: round(itemsRead / Math.max(submitted, 1)),
+      reportMs: round(reportMs),
+      pass: !counts.requests.Scan,
+    };
+  } finally {
+    dynamodb.destroy();
+    api.close();
+  }
+}
