@@ -5,7 +5,7 @@ import { type DayRollup, DayRollupBuilder } from '../domain/analytics/rollup';
 import type { Thresholds } from '../domain/analytics/thresholds';
 import type { Identity, System } from '../domain/directory';
 import { ValidationError } from '../domain/errors';
-import type { Grant, GrantView } from '../domain/grants';
+import { type Grant, type GrantView, grantView } from '../domain/grants';
 import { resolvedAt, type Ticket } from '../domain/ticket';
 import type {
   AnalyticsSource,
@@ -37,7 +37,8 @@ export interface RollupDeps {
   grants: Pick<GrantStore, 'list'>;
 }
 
-export interface ReportDeps extends RollupDeps {
+export interface ReportDeps extends Omit<RollupDeps, 'grants'> {
+  grants: Pick<GrantStore, 'list' | 'activeStandingGrants'>;
   directory: Pick<Directory, 'catalog'>;
   settings: { analyticsThresholds: Thresholds };
 }
@@ -198,19 +199,14 @@ export async function computeReport(
   });
 }
 
-/** The standing grants active now, system by system (gsi4 GRANTED#{system}). */
+/** The standing grants active now, system by system: only those are read, however many have ended. */
 async function standingGrants(
-  grants: Pick<GrantStore, 'list'>,
+  grants: Pick<GrantStore, 'activeStandingGrants'>,
   catalog: readonly System[],
 ): Promise<GrantView[]> {
   const standing: GrantView[] = [];
   for (const system of catalog) {
-    let after: string | undefined;
-    do {
-      const page = await grants.list({ system: system.id }, { after, limit: 100 });
-      standing.push(...page.items.filter((grant) => grant.until === null && grant.status === 'active'));
-      after = page.last ?? undefined;
-    } while (after);
+    standing.push(...(await grants.activeStandingGrants(system.id)).map(grantView));
   }
   return standing;
 }

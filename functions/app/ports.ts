@@ -319,6 +319,8 @@ export interface GrantStore {
   entitlementsHeldBy(holder: string): Promise<string[]>;
   /** A holder's grants of one entitlement on one system that are active (not being revoked, not ended). */
   activeGrantsOf(holder: string, system: string, entitlement: string): Promise<Grant[]>;
+  /** A system's standing grants (no `until`) that are active: only those are read. */
+  activeStandingGrants(system: string): Promise<Grant[]>;
   /** Grants whose revocation is due by `now` and not yet begun, oldest due first: only those are read. */
   dueForRevocation(now: Date, limit: number): Promise<Grant[]>;
   /** Grants whose holder is due to be told of their end by `now`, soonest first: only those are read. */

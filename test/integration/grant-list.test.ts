@@ -26,6 +26,19 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
+const grantEvent: Grant['events'][number] = {
+  seq: 1,
+  type: 'revocation_requested',
+  at: '2026-11-05T09:00:00.000Z',
+  actor: 'alex@x.com',
+  reason: null,
+  from: 'active',
+  to: 'revoking',
+  data: {},
+  prev: '0'.repeat(64),
+  hash: '1'.repeat(64),
+};
+
 const grant = (ticket: string, holder: string, system: string, entitlement: string): Grant => ({
   id: `G${ticket}`,
   holder,
@@ -70,5 +83,25 @@ describe("a holder's grants, listed through the index", () => {
     expect(first.items.map((each) => each.id)).toEqual(['G01D']);
     expect(second).toEqual({ items: [expect.objectContaining({ id: 'G01A' })], last: null });
     expect(onGithub.items.map((each) => each.id)).toEqual(['G01D', 'G01B', 'G01A']);
+  });
+
+  it("lists a system's active standing grants only, and drops one once it begins to end", async () => {
+    // Prepare: on the VPN, two standing grants and a time-bound one
+    const standing = grant('02A', 'alex@x.com', 'vpn', 'vpn-user');
+    await grants.put(standing);
+    await grants.put(grant('02B', 'bo@x.com', 'vpn', 'vpn-user'));
+    await grants.put({
+      ...grant('02C', 'bo@x.com', 'vpn', 'vpn-admin'),
+      until: '2026-11-03T09:00:00.000Z',
+    });
+    const before = await grants.activeStandingGrants('vpn');
+
+    // Act: Alex's begins to end (one more event than stored)
+    await grants.put({ ...standing, status: 'revoking', events: [grantEvent] });
+    const after = await grants.activeStandingGrants('vpn');
+
+    // Assess
+    expect(before.map((each) => each.id).sort()).toEqual(['G02A', 'G02B']);
+    expect(after.map((each) => each.id)).toEqual(['G02B']);
   });
 });

@@ -66,6 +66,7 @@ const ticketFacts = [
  * | gsi2  | INCLUDE requester, beneficiary, system, entitlement | BENEFICIARY#{id}       | tickets                                       | ticket id            |
  * |       |                                                     | OWNER#{id}             | service accounts                              | identity id          |
  * |       |                                                     | DELEGATE#{id}          | delegations the person received               | {until}#{id}         |
+ * |       |                                                     | STANDING#{system}      | standing grants while active                  | grant id             |
  * | gsi3  | INCLUDE requester, beneficiary, system, entitlement | STATUS#{status}        | tickets                                       | ticket id            |
  * |       |                                                     | DIRECTORY              | identities                                    | identity id          |
  * |       |                                                     | CATALOG, QUEUES        | systems, support queues                       | their id             |
@@ -124,6 +125,7 @@ const ticketFacts = [
  * | a role's members (the security group)                                            | table, ROLE#{role}                                 | identity ids; identities by BatchGetItem     |
  * | a holder's grants (GET /grants?identity=; a departure, 12, 13)                   | gsi1 HOLDER#{id}, system and entitlement filtered in the index | keys; grants by BatchGetItem |
  * | a system's grants (GET /grants?system=, 13)                                      | gsi4 GRANTED#{system}                              | keys; grants by BatchGetItem                 |
+ * | a system's active standing grants (the analytics' unreviewed-grants signal, 16)  | gsi2 STANDING#{system}                             | keys; grants by BatchGetItem                 |
  * | grants due for revocation (the sweep, 13)                                        | gsi5 REVOKE_DUE, sort key up to now                | keys; grants by BatchGetItem                 |
  * | grants whose expiry notice is due (13)                                           | gsi3 NOTICE_DUE, sort key up to now                | keys; grants by BatchGetItem                 |
  * | what a holder holds (policies, 11); their active grants of one entitlement (overlaps, 13) | gsi7 HELD#{holder}, sort key begins {system}#{entitlement}# | keys; grants by BatchGetItem for overlaps |
@@ -189,6 +191,7 @@ export const partitions = {
   beneficiary: { index: 'gsi2', prefix: 'BENEFICIARY#' },
   owner: { index: 'gsi2', prefix: 'OWNER#' },
   delegate: { index: 'gsi2', prefix: 'DELEGATE#' },
+  standingGrants: { index: 'gsi2', prefix: 'STANDING#' },
   status: { index: 'gsi3', prefix: 'STATUS#' },
   directory: { index: 'gsi3', prefix: 'DIRECTORY' },
   catalog: { index: 'gsi3', prefix: 'CATALOG' },
@@ -384,12 +387,24 @@ export const keys = {
   grant: (
     grant: Pick<
       Grant,
-      'id' | 'holder' | 'system' | 'entitlement' | 'status' | 'revocationDueAt' | 'noticeDueAt' | 'events'
+      | 'id'
+      | 'holder'
+      | 'system'
+      | 'entitlement'
+      | 'until'
+      | 'status'
+      | 'revocationDueAt'
+      | 'noticeDueAt'
+      | 'events'
     >,
   ): Keys => ({
     ...keys.grantId(grant.id),
     ...inPartition('holder', grant.holder, grant.id),
     ...inPartition('systemGrants', grant.system, grant.id),
+    // Standing access has no end to find it by: while active, it is listed apart.
+    ...(grant.until === null && grant.status === 'active'
+      ? inPartition('standingGrants', grant.system, grant.id)
+      : {}),
     ...(grant.revocationDueAt !== null
       ? inPartition('revocationDue', '', `${grant.revocationDueAt}#${grant.id}`)
       : {}),

@@ -241,6 +241,20 @@ export class DynamoGrantStore implements GrantStore {
     return found.map((item) => storedGrant(item)).filter((grant) => grant.status === 'active');
   }
 
+  async activeStandingGrants(system: string): Promise<Grant[]> {
+    const entries = await queryAll(this.db, {
+      TableName: this.tableName,
+      ...partitionQuery('standingGrants', system),
+    });
+    const found = await batchGet(
+      this.db,
+      this.tableName,
+      entries.map((entry) => tableKeyOf(entry)),
+    );
+    // The index may lag the table: a grant that has begun to end since is left out.
+    return found.map((item) => storedGrant(item)).filter((grant) => grant.status === 'active');
+  }
+
   dueForRevocation(now: Date, limit: number): Promise<Grant[]> {
     return this.dueBy('revocationDue', now, limit);
   }

@@ -142,6 +142,7 @@ describe('the table schema', () => {
       holder: 'alex.dev@example.com',
       system: 'github',
       entitlement: 'github-admin',
+      until: '2026-12-01T00:00:00.000Z',
       revocationDueAt: '2026-12-01T00:00:00.000Z',
       noticeDueAt: '2026-11-30T00:00:00.000Z',
       status: 'active',
@@ -157,15 +158,17 @@ describe('the table schema', () => {
       gsi3pk: 'NOTICE_DUE',
       gsi3sk: '2026-11-30T00:00:00.000Z#g1',
     });
+    expect(grant).not.toHaveProperty('gsi2pk');
   });
 
-  it('lists a standing grant under its holder and system, never as due for revocation', () => {
+  it('lists a standing grant under its holder and system, and among the active standing ones, never as due for revocation', () => {
     // Act
     const grant = keys.grant({
       id: 'g2',
       holder: 'alex.dev@example.com',
       system: 'github',
       entitlement: 'github-read',
+      until: null,
       revocationDueAt: null,
       noticeDueAt: null,
       status: 'active',
@@ -178,8 +181,28 @@ describe('the table schema', () => {
       gsi1sk: 'g2',
       gsi4pk: 'GRANTED#github',
       gsi4sk: 'g2',
+      gsi2pk: 'STANDING#github',
+      gsi2sk: 'g2',
     });
     expect(grant).not.toHaveProperty('gsi5pk');
+  });
+
+  it('takes a standing grant out of the active standing ones once it begins to end', () => {
+    // Act
+    const grant = keys.grant({
+      id: 'g3',
+      holder: 'alex.dev@example.com',
+      system: 'github',
+      entitlement: 'github-read',
+      until: null,
+      revocationDueAt: '2026-12-01T00:00:00.000Z',
+      noticeDueAt: null,
+      status: 'revoking',
+      events: [],
+    });
+
+    // Assess
+    expect(grant).not.toHaveProperty('gsi2pk');
   });
 
   it('lists a grant among the changes of the hour of its last event', () => {
@@ -189,6 +212,7 @@ describe('the table schema', () => {
       holder: 'alex.dev@example.com',
       system: 'github',
       entitlement: 'github-read',
+      until: null,
       revocationDueAt: null,
       noticeDueAt: null,
       status: 'active',
@@ -209,6 +233,7 @@ describe('the table schema', () => {
       holder: 'alex.dev@example.com',
       system: 'github',
       entitlement: 'github-admin',
+      until: null,
       revocationDueAt: null,
       noticeDueAt: null,
       status: 'ended',
@@ -219,6 +244,7 @@ describe('the table schema', () => {
     expect(grant).toMatchObject({ gsi1pk: 'HOLDER#alex.dev@example.com', gsi4pk: 'GRANTED#github' });
     expect(grant).not.toHaveProperty('gsi5pk');
     expect(grant).not.toHaveProperty('gsi7pk');
+    expect(grant).not.toHaveProperty('gsi2pk');
     expect(grant).not.toHaveProperty('gsi3pk');
   });
 
