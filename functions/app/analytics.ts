@@ -5,7 +5,7 @@ import { type DayRollup, DayRollupBuilder } from '../domain/analytics/rollup';
 import type { Thresholds } from '../domain/analytics/thresholds';
 import type { Identity, System } from '../domain/directory';
 import { ValidationError } from '../domain/errors';
-import { type Grant, type GrantView, grantView } from '../domain/grants';
+import { type GrantView, grantView } from '../domain/grants';
 import { resolvedAt, type Ticket } from '../domain/ticket';
 import type {
   AnalyticsSource,
@@ -34,11 +34,11 @@ export interface RollupDeps {
   history: Pick<TicketHistory, 'wholePage'>;
   analyticsSource: AnalyticsSource;
   analytics: AnalyticsStore;
-  grants: Pick<GrantStore, 'list'>;
+  grants: Pick<GrantStore, 'lastEndedBefore'>;
 }
 
 export interface ReportDeps extends Omit<RollupDeps, 'grants'> {
-  grants: Pick<GrantStore, 'list' | 'activeStandingGrants'>;
+  grants: Pick<GrantStore, 'lastEndedBefore' | 'activeStandingGrants'>;
   directory: Pick<Directory, 'catalog'>;
   settings: { analyticsThresholds: Thresholds };
 }
@@ -64,14 +64,13 @@ export async function rollupDay(deps: RollupDeps, day: string): Promise<DayRollu
   const period = { from: startOf(day), to: new Date(startOf(day).getTime() + DAY_MS - 1) };
   // A ticket that changes status during the reading may be listed twice: it counts once.
   const seen = new Set<string>();
-  const grantEnds = grantEndsReader(deps.grants);
   let cursor: HistoryCursor | null = null;
   do {
     const page = await deps.history.wholePage(period, cursor, PAGE);
     for (const { ticket } of page.entries) {
       if (!ticket || seen.has(ticket.id)) continue;
       seen.add(ticket.id);
-      builder.addSubmitted(ticket, await previousGrantEnd(grantEnds, ticket));
+      builder.addSubmitted(ticket, await previousGrantEnd(deps.grants, ticket));
     }
     cursor = page.next;
   } while (cursor);
@@ -87,50 +86,14 @@ export async function rollupDay(deps: RollupDeps, day: string): Promise<DayRollu
   return rollup;
 }
 
-type GrantEnds = (holder: string, system: string, entitlement: string) => Promise<string[]>;
-
-/**
- * When each of a holder's grants of one entitlement ended, read once per rollup: a day's tickets often ask
- * for what their beneficiary asked for before, and the index filters the holder's grants to that entitlement.
- */
-function grantEndsReader(grants: Pick<GrantStore, 'list'>): GrantEnds {
-  const read = new Map<string, Promise<string[]>>();
-  const readEnds = async (holder: string, system: string, entitlement: string) => {
-    const ends: string[] = [];
-    let after: string | undefined;
-    do {
-      const page = await grants.list({ holder, system, entitlement }, { after, limit: 100 });
-      for (const grant of page.items) {
-        const ended = endOf(grant);
-        if (ended) ends.push(ended);
-      }
-      after = page.last ?? undefined;
-    } while (after);
-    return ends;
-  };
-  return (holder, system, entitlement) => {
-    const key = `${holder}|${system}|${entitlement}`;
-    let ends = read.get(key);
-    if (!ends) {
-      ends = readEnds(holder, system, entitlement);
-      read.set(key, ends);
-    }
-    return ends;
-  };
-}
-
 /** When the beneficiary's last grant of the same entitlement ended before this request, if one did. */
-async function previousGrantEnd(grantEnds: GrantEnds, ticket: Ticket): Promise<string | null> {
+async function previousGrantEnd(
+  grants: Pick<GrantStore, 'lastEndedBefore'>,
+  ticket: Ticket,
+): Promise<string | null> {
   if (ticket.type !== 'access' || !ticket.system || !ticket.entitlement) return null;
-  let latest: string | null = null;
-  for (const ended of await grantEnds(ticket.beneficiary, ticket.system, ticket.entitlement)) {
-    if (ended <= ticket.createdAt && (!latest || ended > latest)) latest = ended;
-  }
-  return latest;
+  return grants.lastEndedBefore(ticket.beneficiary, ticket.system, ticket.entitlement, ticket.createdAt);
 }
-
-const endOf = (grant: Grant): string | null =>
-  grant.events.findLast((event) => event.to === 'ended')?.at ?? null;
 
 /** A report's days when a query names none: the week up to today, as the weekly report covers. */
 const DEFAULT_DAYS = 7;

@@ -303,10 +303,8 @@ export interface LinkStore {
   release(hash: string, usedAt: string): Promise<void>;
 }
 
-/** Whose grants a list reads: a holder's (on one system, of one entitlement there, when given), or a system's. */
-export type GrantFilter =
-  | { holder: string; system?: string; entitlement?: string }
-  | { holder?: undefined; system: string; entitlement?: undefined };
+/** Whose grants a list reads: a holder's (on one system, when given), or a system's. */
+export type GrantFilter = { holder: string; system?: string } | { holder?: undefined; system: string };
 
 export interface GrantStore {
   /**
@@ -319,6 +317,13 @@ export interface GrantStore {
   entitlementsHeldBy(holder: string): Promise<string[]>;
   /** A holder's grants of one entitlement on one system that are active (not being revoked, not ended). */
   activeGrantsOf(holder: string, system: string, entitlement: string): Promise<Grant[]>;
+  /** When the holder's last grant of an entitlement ended, at or before `before` (ISO); null if none had. One item read. */
+  lastEndedBefore(
+    holder: string,
+    system: string,
+    entitlement: string,
+    before: string,
+  ): Promise<string | null>;
   /** A system's standing grants (no `until`) that are active: only those are read. */
   activeStandingGrants(system: string): Promise<Grant[]>;
   /** Grants whose revocation is due by `now` and not yet begun, oldest due first: only those are read. */

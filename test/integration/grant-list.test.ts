@@ -56,33 +56,39 @@ const grant = (ticket: string, holder: string, system: string, entitlement: stri
 });
 
 describe("a holder's grants, listed through the index", () => {
-  it('narrows to one entitlement of one system when asked, newest first, and pages through them', async () => {
-    // Prepare: Alex holds github-write twice, github-read once and wiki-read once; Bo github-write once.
-    for (const each of [
-      grant('01A', 'alex@x.com', 'github', 'github-write'),
-      grant('01B', 'alex@x.com', 'github', 'github-read'),
-      grant('01C', 'alex@x.com', 'wiki', 'wiki-read'),
-      grant('01D', 'alex@x.com', 'github', 'github-write'),
-      grant('01E', 'bo@x.com', 'github', 'github-write'),
-    ]) {
-      await grants.put(each);
-    }
+  it("finds when a holder's last grant of one entitlement ended before an instant, reading one key", async () => {
+    // Prepare: Alex's github-write grants ended on the 10th and the 20th, github-read on the 25th; Bo's
+    // github-write on the 22nd; Alex holds github-write again, not ended.
+    const ended = (ticket: string, holder: string, entitlement: string, at: string): Grant => ({
+      ...grant(ticket, holder, 'github', entitlement),
+      status: 'ended',
+      events: [{ ...grantEvent, type: 'grant_ended', from: 'revoking', to: 'ended', at }],
+    });
+    await grants.put(ended('01A', 'alex@x.com', 'github-write', '2026-11-10T09:00:00.000Z'));
+    await grants.put(ended('01B', 'alex@x.com', 'github-write', '2026-11-20T09:00:00.000Z'));
+    await grants.put(ended('01C', 'alex@x.com', 'github-read', '2026-11-25T09:00:00.000Z'));
+    await grants.put(ended('01D', 'bo@x.com', 'github-write', '2026-11-22T09:00:00.000Z'));
+    await grants.put(grant('01E', 'alex@x.com', 'github', 'github-write'));
 
     // Act
-    const first = await grants.list(
-      { holder: 'alex@x.com', system: 'github', entitlement: 'github-write' },
-      { limit: 1 },
+    const lastEnded = (before: string) =>
+      grants.lastEndedBefore('alex@x.com', 'github', 'github-write', before);
+    const answers = await Promise.all(
+      [
+        '2026-11-30T00:00:00.000Z',
+        '2026-11-20T09:00:00.000Z',
+        '2026-11-15T00:00:00.000Z',
+        '2026-11-01T00:00:00.000Z',
+      ].map(lastEnded),
     );
-    const second = await grants.list(
-      { holder: 'alex@x.com', system: 'github', entitlement: 'github-write' },
-      { after: first.last ?? undefined, limit: 1 },
-    );
-    const onGithub = await grants.list({ holder: 'alex@x.com', system: 'github' }, { limit: 10 });
 
     // Assess
-    expect(first.items.map((each) => each.id)).toEqual(['G01D']);
-    expect(second).toEqual({ items: [expect.objectContaining({ id: 'G01A' })], last: null });
-    expect(onGithub.items.map((each) => each.id)).toEqual(['G01D', 'G01B', 'G01A']);
+    expect(answers).toEqual([
+      '2026-11-20T09:00:00.000Z',
+      '2026-11-20T09:00:00.000Z',
+      '2026-11-10T09:00:00.000Z',
+      null,
+    ]);
   });
 
   it("lists a system's active standing grants only, and drops one once it begins to end", async () => {

@@ -80,6 +80,7 @@ const ticketFacts = [
  * | gsi7  | INCLUDE taskId                                      | INBOX#{identity}       | links, until their task retires               | {kind}#{task id}     |
  * |       |                                                     | STOP_DUE               | cancelled tickets until their execution is recorded stopped | ticket id |
  * |       |                                                     | HELD#{holder}          | grants until they end                         | {system}#{entitlement}#{grant id} |
+ * |       |                                                     | ENDED#{holder}         | grants once ended                             | {system}#{entitlement}#{ended at}#{grant id} |
  *
  * Why these projections. No index projects ALL, so a ticket write reaches an index only when its
  * key there moves (a status change, the resolution, the first change in an hour: a delete and a
@@ -125,6 +126,7 @@ const ticketFacts = [
  * | a role's members (the security group)                                            | table, ROLE#{role}                                 | identity ids; identities by BatchGetItem     |
  * | a holder's grants (GET /grants?identity=; a departure, 12, 13)                   | gsi1 HOLDER#{id}, system and entitlement filtered in the index | keys; grants by BatchGetItem |
  * | a system's grants (GET /grants?system=, 13)                                      | gsi4 GRANTED#{system}                              | keys; grants by BatchGetItem                 |
+ * | when a holder's last grant of an entitlement ended before an instant (the analytics' re-requests, 16) | gsi7 ENDED#{holder}, sort key between {system}#{entitlement}# and that instant, newest first, 1 | the key: it holds the end |
  * | a system's active standing grants (the analytics' unreviewed-grants signal, 16)  | gsi2 STANDING#{system}                             | keys; grants by BatchGetItem                 |
  * | grants due for revocation (the sweep, 13)                                        | gsi5 REVOKE_DUE, sort key up to now                | keys; grants by BatchGetItem                 |
  * | grants whose expiry notice is due (13)                                           | gsi3 NOTICE_DUE, sort key up to now                | keys; grants by BatchGetItem                 |
@@ -204,6 +206,7 @@ export const partitions = {
   revocationDue: { index: 'gsi5', prefix: 'REVOKE_DUE' },
   noticeDue: { index: 'gsi3', prefix: 'NOTICE_DUE' },
   held: { index: 'gsi7', prefix: 'HELD#' },
+  endedGrants: { index: 'gsi7', prefix: 'ENDED#' },
   changed: { index: 'gsi6', prefix: 'CHANGED#' },
   inbox: { index: 'gsi7', prefix: 'INBOX#' },
   stopDue: { index: 'gsi7', prefix: 'STOP_DUE' },
@@ -300,6 +303,10 @@ const lastChanged = (events: readonly { at: string }[], sort: string): Partial<K
   const last = events.at(-1);
   return last ? inPartition('changed', hour(last.at), sort) : {};
 };
+
+/** When a grant ended: its `grant_ended` event's time. */
+const grantEndedAt = (grant: Pick<Grant, 'events'>): string =>
+  grant.events.findLast((event) => event.to === 'ended')?.at ?? '';
 
 export const keys = {
   ticket: (
@@ -410,9 +417,14 @@ export const keys = {
       : {}),
     ...(grant.noticeDueAt ? inPartition('noticeDue', '', `${grant.noticeDueAt}#${grant.id}`) : {}),
     // Held until the revocation is confirmed; sorted so that one entitlement's grants are one range.
+    // Once ended, in the same index by when it ended, so the last end of an entitlement is one key.
     ...(grant.status !== 'ended'
       ? inPartition('held', grant.holder, `${grant.system}#${grant.entitlement}#${grant.id}`)
-      : {}),
+      : inPartition(
+          'endedGrants',
+          grant.holder,
+          `${grant.system}#${grant.entitlement}#${grantEndedAt(grant)}#${grant.id}`,
+        )),
     // By the hour of its last event, like tickets, for the audit checkpoint.
     ...changedGrant(grant),
   }),

@@ -241,6 +241,26 @@ export class DynamoGrantStore implements GrantStore {
     return found.map((item) => storedGrant(item)).filter((grant) => grant.status === 'active');
   }
 
+  async lastEndedBefore(
+    holder: string,
+    system: string,
+    entitlement: string,
+    before: string,
+  ): Promise<string | null> {
+    const range = `${system}#${entitlement}#`;
+    const { Items } = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        // `~` sorts after the grant ids that follow an end at exactly `before`.
+        ...partitionQuery('endedGrants', holder, { op: 'between', low: range, high: `${range}${before}#~` }),
+        ScanIndexForward: false,
+        Limit: 1,
+      }),
+    );
+    const sort = Items?.[0]?.[keyAttributesOf('endedGrants').sortKey];
+    return typeof sort === 'string' ? (sort.slice(range.length).split('#')[0] ?? null) : null;
+  }
+
   async activeStandingGrants(system: string): Promise<Grant[]> {
     const entries = await queryAll(this.db, {
       TableName: this.tableName,
@@ -296,19 +316,10 @@ export class DynamoGrantStore implements GrantStore {
         ? partitionQuery('systemGrants', filter.system, below)
         : filter.system === undefined
           ? partitionQuery('holder', filter.holder, below)
-          : filter.entitlement === undefined
-            ? withFilter(partitionQuery('holder', filter.holder, below), '#system = :system', {
-                names: { '#system': 'system' },
-                values: { ':system': filter.system },
-              })
-            : withFilter(
-                partitionQuery('holder', filter.holder, below),
-                '#system = :system AND entitlement = :entitlement',
-                {
-                  names: { '#system': 'system' },
-                  values: { ':system': filter.system, ':entitlement': filter.entitlement },
-                },
-              );
+          : withFilter(partitionQuery('holder', filter.holder, below), '#system = :system', {
+              names: { '#system': 'system' },
+              values: { ':system': filter.system },
+            });
     const entries: Record<string, unknown>[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {

@@ -226,7 +226,7 @@ describe('the table schema', () => {
     expect(grant).toMatchObject({ gsi6pk: 'CHANGED#2026-12-01T10', gsi6sk: 'GRANT#g4' });
   });
 
-  it('keeps an ended grant listed under its holder and system, no longer held nor due', () => {
+  it('keeps an ended grant listed under its holder and system, no longer held nor due, and among their ended ones by when it ended', () => {
     // Act
     const grant = keys.grant({
       id: 'g3',
@@ -237,13 +237,18 @@ describe('the table schema', () => {
       revocationDueAt: null,
       noticeDueAt: null,
       status: 'ended',
-      events: [],
+      events: [
+        { ...grantEvent, seq: 1, type: 'grant_ended', to: 'ended' as const, at: '2026-12-01T10:05:00.000Z' },
+      ],
     });
 
     // Assess
     expect(grant).toMatchObject({ gsi1pk: 'HOLDER#alex.dev@example.com', gsi4pk: 'GRANTED#github' });
     expect(grant).not.toHaveProperty('gsi5pk');
-    expect(grant).not.toHaveProperty('gsi7pk');
+    expect(grant).toMatchObject({
+      gsi7pk: 'ENDED#alex.dev@example.com',
+      gsi7sk: 'github#github-admin#2026-12-01T10:05:00.000Z#g3',
+    });
     expect(grant).not.toHaveProperty('gsi2pk');
     expect(grant).not.toHaveProperty('gsi3pk');
   });
