@@ -232,7 +232,8 @@ function tableMjml(table: ReportTable, titled: boolean): string {
   return (
     (titled ? `<mj-text font-weight="bold">${esc(table.title)}</mj-text>` : '') +
     `<mj-table font-size="12px"><tr>${table.columns
-      .map((column) => `<th style="${cell}text-align:left;">${esc(column)}</th>`)
+      // Headers stay whole: MJML columns break words, which cut "Department" into three lines.
+      .map((column) => `<th style="${cell}text-align:left;white-space:nowrap;">${esc(column)}</th>`)
       .join('')}</tr>${rows
       .map(
         (row) =>
