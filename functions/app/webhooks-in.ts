@@ -1,6 +1,7 @@
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { type Identity, type IdentityEntry, identitySchema } from '../domain/directory';
 import { ConflictError, DomainError, ForbiddenError, NotFoundError, ValidationError } from '../domain/errors';
+import { assertMayConfirmRevocationByWebhook, recordRevocationConfirmed } from '../domain/revocation';
 import { parseOrThrow } from '../domain/validation';
 import {
   envelopeSchema,
@@ -248,7 +249,8 @@ async function fileRequest(
 
 /**
  * The integration that provisions a system reports on the delivery that asked it: the ticket's
- * fulfilment is recorded and its execution resumed. Only that system's integration may report.
+ * fulfilment, or the removal of its access, is recorded and its execution resumed. Only that
+ * system's integration may report.
  */
 async function reportFulfilment(
   deps: WebhookInDeps,
@@ -258,7 +260,9 @@ async function reportFulfilment(
   const { delivery, ticket: ticketId, note } = event.data;
   const task = await deps.tasks.get(delivery);
   const ticket =
-    task?.kind === 'fulfilment' && task.ticketId === ticketId ? await deps.tickets.get(ticketId) : undefined;
+    (task?.kind === 'fulfilment' || task?.kind === 'revoke') && task.ticketId === ticketId
+      ? await deps.tickets.get(ticketId)
+      : undefined;
   if (!task || !ticket) throw new NotFoundError(`No delivery ${delivery} for ticket ${ticketId}`);
   const system = ticket.system ? await deps.directory.system(ticket.system) : undefined;
   if (system?.fulfilment.mode !== 'webhook' || system.fulfilment.integration !== origin.integration) {
@@ -267,6 +271,15 @@ async function reportFulfilment(
   const result = event.type === 'fulfilment.completed' ? 'done' : 'failed';
   const now = deps.clock.now();
   const updated = await updateTicket(deps.tickets, ticketId, (current) => {
+    if (task.kind === 'revoke') {
+      assertMayConfirmRevocationByWebhook(current, result);
+      return recordRevocationConfirmed(current, {
+        by: actorOf(origin),
+        comment: note ?? null,
+        at: now.toISOString(),
+        via: 'webhook',
+      });
+    }
     assertMayReportByWebhook(current, now);
     return recordFulfilment(current, {
       by: actorOf(origin),

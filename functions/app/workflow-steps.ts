@@ -422,7 +422,11 @@ export async function notifyAssignees(
     if (existing.token !== input.taskToken) await deps.tasks.put({ ...existing, token: input.taskToken });
     return { notified: 0 };
   }
-  if (input.kind === 'fulfilment' && ticket.fulfilment?.mode === 'webhook' && isEarly(phase)) {
+  if (
+    (input.kind === 'fulfilment' || input.kind === 'revoke') &&
+    ticket.fulfilment?.mode === 'webhook' &&
+    isEarly(phase)
+  ) {
     return requestProvisioning(deps, ticket, { ...newTask(deps, ticket, input, null, []), phase });
   }
   const assignees =
@@ -441,13 +445,16 @@ export async function notifyAssignees(
   return { notified: recipients };
 }
 
-/** Until its escalation, a system in `webhook` mode is asked by webhook; from then on its fallback fulfillers by email. */
+/**
+ * Until its escalation, a system in `webhook` mode is asked by webhook to set access up or take it
+ * away; from then on its fallback fulfillers by email.
+ */
 const isEarly = (phase: WaitPhase) => phase === 'asked' || phase === 'reminded';
 
 /**
- * Asks the system's integration to provision the grant (`grant.requested`, the task's id as the
- * delivery it answers with `fulfilment.*`); the reminder asks again. The task token stays on the
- * task: the integration never sees it.
+ * Asks the system's integration to provision the grant (`grant.requested`) or to remove it
+ * (`revoke.requested`), the task's id as the delivery it answers with `fulfilment.*`; the reminder
+ * asks again. The task token stays on the task: the integration never sees it.
  */
 async function requestProvisioning(deps: WorkflowDeps, ticket: Ticket, task: TaskRecord) {
   await deps.tasks.put(task);
@@ -459,7 +466,7 @@ async function requestProvisioning(deps: WorkflowDeps, ticket: Ticket, task: Tas
     { integration: system.fulfilment.integration, url: system.fulfilment.url },
     {
       id: task.id,
-      type: 'grant.requested',
+      type: task.kind === 'revoke' ? 'revoke.requested' : 'grant.requested',
       data: {
         delivery: task.id,
         ticket: ticket.id,
@@ -467,12 +474,15 @@ async function requestProvisioning(deps: WorkflowDeps, ticket: Ticket, task: Tas
         holder: ticket.beneficiary,
         system: system.id,
         entitlement: ticket.entitlement,
-        until: grantUntil(ticket.duration, deps.clock.now(), deps.settings.timeScale),
+        until:
+          task.kind === 'revoke'
+            ? (ticket.grant?.until ?? null)
+            : grantUntil(ticket.duration, deps.clock.now(), deps.settings.timeScale),
       },
     },
   );
   await deps.tasks.put({ ...task, notifiedAt: deps.clock.now().toISOString() });
-  deps.faults.faultPoint('fulfilment-notified');
+  deps.faults.faultPoint(`${task.kind}-notified`);
   return { notified: 0, provisioningSent: sent };
 }
 

@@ -205,9 +205,28 @@ export function assertMayConfirmRevocation(ticket: Ticket, callerId: string): vo
   }
 }
 
+/**
+ * The integration that provisions the system reports the access removed: welcome while the
+ * revocation waits, as a person's confirmation is. It cannot report a removal that failed: the
+ * access has to go, so the wait goes on, to the fallback fulfillers from its escalation.
+ */
+export function assertMayConfirmRevocationByWebhook(ticket: Ticket, result: 'done' | 'failed'): void {
+  const revocation = ticket.revocation;
+  if (!revocation || revocation.deadline === null)
+    throw new ConflictError('This access is not being revoked');
+  if (revocation.result !== null) {
+    throw new ConflictError(`The revocation was already confirmed by ${revocation.by ?? 'tollgate'}`);
+  }
+  if (result === 'failed') {
+    throw new ConflictError(
+      'A revocation cannot fail: the access has to go. Report fulfilment.completed once it is removed; until then the revocation waits, and its escalation asks the fallback fulfillers',
+    );
+  }
+}
+
 export function recordRevocationConfirmed(
   ticket: Ticket,
-  confirmation: { by: string; comment: string | null; at: string; via: 'link' | 'inbox' },
+  confirmation: { by: string; comment: string | null; at: string; via: 'link' | 'inbox' | 'webhook' },
 ): Ticket {
   const revocation = ticket.revocation;
   if (!revocation) return ticket;

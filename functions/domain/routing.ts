@@ -179,7 +179,8 @@ export async function availableFulfillers(
 }
 
 /**
- * Who removes access at a grant's end: the system's fulfillers now, else its owner, else security;
+ * Who removes access at a grant's end: the system's fulfillers now (for a system provisioned by
+ * webhook, its fallback fulfillers, once the integration has not), else its owner, else security;
  * never the holder (nor a service account's owner).
  */
 export async function revokersOf(
@@ -187,9 +188,17 @@ export async function revokersOf(
   system: System | undefined,
   parties: TicketParties,
 ): Promise<string[]> {
-  const fulfillers = system ? ((await availableFulfillers(directory, system, parties)) ?? []) : [];
-  if (fulfillers.length > 0) return fulfillers;
   const excluded = new Set([parties.beneficiary, parties.beneficiaryOwner]);
+  const fulfillers =
+    system?.fulfilment.mode === 'webhook'
+      ? (await Promise.all(system.fulfilment.fallbackFulfillers.map((id) => directory.identity(id))))
+          .filter(isActive)
+          .map((person) => person.id)
+          .filter((id) => !excluded.has(id))
+      : system
+        ? ((await availableFulfillers(directory, system, parties)) ?? [])
+        : [];
+  if (fulfillers.length > 0) return fulfillers;
   const owner = system ? await directory.identity(system.ownerId) : undefined;
   if (isActive(owner) && !excluded.has(owner.id)) return [owner.id];
   return securityGroup(directory, excluded);

@@ -53,6 +53,16 @@ afterAll(async () => {
   await new Promise((resolve) => receiver?.close(resolve));
 });
 
+/** The event of `type` the receiver got for `ticketId`, waiting up to 20 s for it. */
+async function receivedFor(ticketId: string, type: string): Promise<Received> {
+  for (let tries = 0; tries < 200; tries++) {
+    const found = received.find((event) => event.body.data.ticket === ticketId && event.body.type === type);
+    if (found) return found;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no ${type} received for ${ticketId}`);
+}
+
 describe('provisioning by webhook', () => {
   it('asks the integration by a signed grant.requested, and its fulfilment.completed grants the access', async () => {
     // Prepare
@@ -92,6 +102,58 @@ describe('provisioning by webhook', () => {
     const granted = await client.ticketWhen(people.alex, ticket.id, (t) => t.status === 'active');
     expect(granted.timeline.find((event) => event.type === 'fulfilment_reported')).toMatchObject({
       actor: expect.stringMatching(/^webhook:provisioning\//),
+    });
+  }, 90_000);
+
+  it('asks the integration by a signed revoke.requested when the grant ends, and its fulfilment.completed closes the ticket revoked', async () => {
+    // Prepare: Bo holds hris-read, provisioned by the integration (nobody else's grant of it covers his)
+    const ticket = await approvedHrisRequest(client, people.bo);
+    const granted = await receivedFor(ticket.id, 'grant.requested');
+    await sendWebhook(server.url, 'provisioning', secrets.provisioning?.[0] ?? '', {
+      type: 'fulfilment.completed',
+      data: { ticket: ticket.id, delivery: granted.body.data.delivery ?? '' },
+    });
+    const active = await client.ticketWhen(people.bo, ticket.id, (t) => t.status === 'active');
+
+    // Act: Bo ends it early; the integration is asked, fails to say it failed, then removes it
+    const ended = await client.call(people.bo, 'POST', `/grants/G${ticket.id}/revoke`, {
+      reason: 'The onboarding review is done',
+    });
+    const asked = await receivedFor(ticket.id, 'revoke.requested');
+    const report = (type: string) =>
+      sendWebhook(server.url, 'provisioning', secrets.provisioning?.[0] ?? '', {
+        type,
+        data: { ticket: ticket.id, delivery: asked.body.data.delivery ?? '', note: 'Account disabled' },
+      });
+    const failed = await report('fulfilment.failed');
+    const completed = await report('fulfilment.completed');
+    const again = await report('fulfilment.completed');
+
+    // Assess
+    expect(ended.status).toBe(202);
+    expect(asked.verified).toBe(true);
+    expect(asked.body).toMatchObject({
+      type: 'revoke.requested',
+      data: {
+        ticket: ticket.id,
+        grant: `G${ticket.id}`,
+        holder: people.bo,
+        system: 'hris',
+        entitlement: 'hris-read',
+        until: active.grant?.until,
+      },
+    });
+    expect(asked.body.data.delivery).not.toBe(granted.body.data.delivery);
+    expect(JSON.stringify(asked)).not.toMatch(/token|https?:\/\/127\.0\.0\.1/i);
+    expect(failed.status).toBe(409);
+    expect(JSON.stringify(failed.body)).toMatch(/cannot fail/);
+    expect(completed.status, JSON.stringify(completed.body)).toBe(200);
+    expect(again.status).toBe(409);
+    const closed = await client.ticketWhen(people.bo, ticket.id, (t) => t.status === 'closed');
+    expect(closed.closure).toBe('revoked');
+    expect(closed.timeline.find((event) => event.type === 'revocation_confirmed')).toMatchObject({
+      actor: expect.stringMatching(/^webhook:provisioning\//),
+      data: { via: 'webhook' },
     });
   }, 90_000);
 

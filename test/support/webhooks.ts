@@ -14,9 +14,12 @@ export const sendWebhook = (
   options: SignedSend = {},
 ) => sendSignedWebhook(`${url}/webhooks/${integration}`, secret, event, options);
 
-/** Alex files the demo hris request; each open stage is approved by its first candidate's link. */
-export async function approvedHrisRequest(client: TollgateClient): Promise<Ticket> {
-  const filed = await client.call<{ id: string }>(people.alex, 'POST', '/requests', {
+/** Alex (or `requester`) files the demo hris request; each open stage is approved by its first candidate's link. */
+export async function approvedHrisRequest(
+  client: TollgateClient,
+  requester: string = people.alex,
+): Promise<Ticket> {
+  const filed = await client.call<{ id: string }>(requester, 'POST', '/requests', {
     type: 'access',
     system: 'hris',
     entitlement: 'hris-read',
@@ -27,7 +30,7 @@ export async function approvedHrisRequest(client: TollgateClient): Promise<Ticke
   for (;;) {
     // Between the last decision and the step that moves on, every stage is decided and the ticket still pending.
     const ticket = await client.ticketWhen(
-      people.alex,
+      requester,
       filed.body.id,
       (t) =>
         t.status !== 'submitted' &&
@@ -39,7 +42,7 @@ export async function approvedHrisRequest(client: TollgateClient): Promise<Ticke
     const link = await client.linkFor(stage?.candidates[0] ?? '', ticket.id, 'Approval needed', 30_000);
     await client.submitLink(link, { decision: 'approve' });
     await client.ticketWhen(
-      people.alex,
+      requester,
       ticket.id,
       (t) => t.approvals.filter((a) => a.decision).length > decided,
     );

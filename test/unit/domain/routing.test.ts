@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DirectoryView, Identity, System } from '../../../functions/domain/directory';
-import { resolveStage, routeAccessRequest } from '../../../functions/domain/routing';
+import { resolveStage, revokersOf, routeAccessRequest } from '../../../functions/domain/routing';
 import { asking, directoryOf, person, serviceAccount } from './fixtures';
 
 const chief = person('chief@x.com');
@@ -346,5 +346,60 @@ describe('the stages of an access request', () => {
     );
     // Assess
     expect(stage).toEqual({ stage: 'security', candidates: [securityB.id], path: ['role:security'] });
+  });
+});
+
+describe('who removes access at the end of a grant', () => {
+  const parties = (holder: Identity) => ({
+    requester: holder.id,
+    beneficiary: holder.id,
+    beneficiaryOwner: null,
+  });
+
+  it("asks the system's fulfillers, never the holder", async () => {
+    // Act
+    const revokers = await revokersOf(directoryOf(helpdesk, operator, owner), system(), parties(helpdesk));
+
+    // Assess
+    expect(revokers).toEqual([operator.id]);
+  });
+
+  it("asks a webhook system's fallback fulfillers, who take over once its integration has not removed it", async () => {
+    // Prepare
+    const provisioned = system({
+      fulfilment: {
+        mode: 'webhook',
+        integration: 'provisioning',
+        url: 'https://provisioning.example.com/hooks',
+        fallbackFulfillers: [helpdesk.id],
+      },
+    });
+
+    // Act
+    const revokers = await revokersOf(directoryOf(helpdesk, owner, dev), provisioned, parties(dev));
+
+    // Assess
+    expect(revokers).toEqual([helpdesk.id]);
+  });
+
+  it('asks the system owner when no fulfiller may, then security', async () => {
+    // Prepare
+    const directory = directoryOf(helpdesk, operator, owner, securityA);
+    const ownedByHolder = system({
+      ownerId: helpdesk.id,
+      fulfilment: { mode: 'manual', fulfillers: [helpdesk.id] },
+    });
+
+    // Act
+    const toOwner = await revokersOf(
+      directory,
+      system({ fulfilment: { mode: 'manual', fulfillers: [dev.id] } }),
+      parties(dev),
+    );
+    const toSecurity = await revokersOf(directory, ownedByHolder, parties(helpdesk));
+
+    // Assess
+    expect(toOwner).toEqual([owner.id]);
+    expect(toSecurity).toEqual([securityA.id]);
   });
 });
