@@ -14,7 +14,8 @@ const USAGE = `Usage:
   send    signs <type> (${inboundEventTypes.join(', ')}) with the local
           secret of its integration and posts it to the local Tollgate (PORT, default 3000)
   listen  receives Tollgate's outbound webhooks, verifies and prints them; with --answer, reports
-          each grant.requested back as fulfilment.<answer>
+          each grant.requested back as fulfilment.<answer>, and each revoke.requested as
+          fulfilment.completed (a removal cannot fail)
   The secrets are read from TOLLGATE_DATA_DIR (default .tollgate)/webhook-secrets.json.`;
 
 /** Which demo integration may send each event type. */
@@ -71,8 +72,9 @@ function listen(port: number, answer: string | undefined): void {
       }
       response.writeHead(202).end();
       console.log(`${new Date().toISOString()} ${event.type} ${JSON.stringify(event.data)}`);
-      if (answer && event.type === 'grant.requested') {
-        void send(`fulfilment.${answer}`, { ticket: event.data.ticket, delivery: event.data.delivery });
+      if (answer && (event.type === 'grant.requested' || event.type === 'revoke.requested')) {
+        const result = event.type === 'grant.requested' ? answer : 'completed';
+        void send(`fulfilment.${result}`, { ticket: event.data.ticket, delivery: event.data.delivery });
       }
     });
   });
