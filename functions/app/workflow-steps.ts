@@ -500,8 +500,10 @@ async function emailPhase(
   const wait = openWait(ticket);
   const words = await wordsFor(deps, ticket);
   // An escalation links only those it reached; an overdue revocation links everyone asked, again.
+  // A revocation the integration was asked to carry out until now goes to every fallback as well.
+  const handedOver = task.kind === 'revoke' && ticket.fulfilment?.mode === 'webhook';
   const linked =
-    phase === 'escalated' && task.kind !== 'fulfilment'
+    phase === 'escalated' && task.kind !== 'fulfilment' && !handedOver
       ? (wait?.escalatedTo ?? []).filter((id) => task.assignees.includes(id))
       : task.assignees;
   await emailLinks(deps, { ticket, words, task, people: linked, phase });

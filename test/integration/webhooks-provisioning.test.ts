@@ -1,48 +1,25 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertPublicTarget } from '../../functions/adapters/webhook-sender';
 import { people } from '../support/seed';
 import { removeDataDir, startTollgate, type TollgateProcess } from '../support/tollgate-process';
-import { approvedHrisRequest, localWebhookSecrets, sendWebhook } from '../support/webhooks';
+import {
+  approvedHrisRequest,
+  localWebhookSecrets,
+  sendWebhook,
+  startWebhookReceiver,
+} from '../support/webhooks';
 import { TollgateClient } from '../support/workflow-client';
 
 /** The demo `hris` system is provisioned by webhook: a local receiver stands in for its integration. */
 
-interface Received {
-  verified: boolean;
-  headers: Record<string, string>;
-  body: { type: string; data: Record<string, string | null> };
-}
-
 let server: TollgateProcess;
 let client: TollgateClient;
-let receiver: Server;
-const received: Received[] = [];
+let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
 let secrets: Record<string, string[]>;
 
 beforeAll(async () => {
-  receiver = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      let verified = true;
-      try {
-        new Webhook(secrets.provisioning?.[0] ?? '').verify(text, request.headers as Record<string, string>);
-      } catch {
-        verified = false;
-      }
-      received.push({ verified, headers: request.headers as Record<string, string>, body: JSON.parse(text) });
-      response.writeHead(202).end();
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  const { port } = receiver.address() as AddressInfo;
-  server = await startTollgate({
-    env: { WEBHOOK_TARGETS: JSON.stringify({ provisioning: `http://127.0.0.1:${port}/hooks` }) },
-  });
+  receiver = await startWebhookReceiver(() => secrets.provisioning?.[0] ?? '');
+  server = await startTollgate({ env: { WEBHOOK_TARGETS: JSON.stringify({ provisioning: receiver.url }) } });
   client = new TollgateClient(server.url);
   secrets = localWebhookSecrets(server.dataDir);
 });
@@ -50,31 +27,14 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.stop();
   if (server) removeDataDir(server.dataDir);
-  await new Promise((resolve) => receiver?.close(resolve));
+  await receiver?.close();
 });
-
-/** The event of `type` the receiver got for `ticketId`, waiting up to 20 s for it. */
-async function receivedFor(ticketId: string, type: string): Promise<Received> {
-  for (let tries = 0; tries < 200; tries++) {
-    const found = received.find((event) => event.body.data.ticket === ticketId && event.body.type === type);
-    if (found) return found;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`no ${type} received for ${ticketId}`);
-}
 
 describe('provisioning by webhook', () => {
   it('asks the integration by a signed grant.requested, and its fulfilment.completed grants the access', async () => {
     // Prepare
     const ticket = await approvedHrisRequest(client);
-    const asked = await (async () => {
-      for (let tries = 0; tries < 200; tries++) {
-        const found = received.find((event) => event.body.data.ticket === ticket.id);
-        if (found) return found;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      throw new Error('no grant.requested received');
-    })();
+    const asked = await receiver.first(ticket.id, 'grant.requested');
 
     // Act
     const answer = await sendWebhook(server.url, 'provisioning', secrets.provisioning?.[0] ?? '', {
@@ -108,7 +68,7 @@ describe('provisioning by webhook', () => {
   it('asks the integration by a signed revoke.requested when the grant ends, and its fulfilment.completed closes the ticket revoked', async () => {
     // Prepare: Bo holds hris-read, provisioned by the integration (nobody else's grant of it covers his)
     const ticket = await approvedHrisRequest(client, people.bo);
-    const granted = await receivedFor(ticket.id, 'grant.requested');
+    const granted = await receiver.first(ticket.id, 'grant.requested');
     await sendWebhook(server.url, 'provisioning', secrets.provisioning?.[0] ?? '', {
       type: 'fulfilment.completed',
       data: { ticket: ticket.id, delivery: granted.body.data.delivery ?? '' },
@@ -119,7 +79,7 @@ describe('provisioning by webhook', () => {
     const ended = await client.call(people.bo, 'POST', `/grants/G${ticket.id}/revoke`, {
       reason: 'The onboarding review is done',
     });
-    const asked = await receivedFor(ticket.id, 'revoke.requested');
+    const asked = await receiver.first(ticket.id, 'revoke.requested');
     const report = (type: string) =>
       sendWebhook(server.url, 'provisioning', secrets.provisioning?.[0] ?? '', {
         type,

@@ -1,3 +1,6 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
 import { expect } from 'vitest';
 import { type SignedSend, sendSignedWebhook } from '../../functions/local/webhook-client';
 import { people } from './seed';
@@ -47,4 +50,53 @@ export async function approvedHrisRequest(
       (t) => t.approvals.filter((a) => a.decision).length > decided,
     );
   }
+}
+
+/** An outbound webhook as a receiver got it: whether its signature verified, its headers and body. */
+export interface ReceivedWebhook {
+  verified: boolean;
+  headers: Record<string, string>;
+  body: { type: string; data: Record<string, string | null> };
+}
+
+/**
+ * A local stand-in for the provisioning integration: it verifies each webhook with the secret
+ * `secret()` gives (read once Tollgate has made it), keeps it, and answers 202.
+ */
+export async function startWebhookReceiver(secret: () => string) {
+  const received: ReceivedWebhook[] = [];
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      let verified = true;
+      try {
+        new Webhook(secret()).verify(text, request.headers as Record<string, string>);
+      } catch {
+        verified = false;
+      }
+      received.push({ verified, headers: request.headers as Record<string, string>, body: JSON.parse(text) });
+      response.writeHead(202).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/hooks`,
+    received,
+    /** The webhooks of `type` received for `ticketId` so far. */
+    all: (ticketId: string, type: string) =>
+      received.filter((event) => event.body.data.ticket === ticketId && event.body.type === type),
+    /** The first webhook of `type` for `ticketId`, waiting up to 20 s for it. */
+    async first(ticketId: string, type: string): Promise<ReceivedWebhook> {
+      for (let tries = 0; tries < 200; tries++) {
+        const found = this.all(ticketId, type)[0];
+        if (found) return found;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      throw new Error(`no ${type} received for ${ticketId}`);
+    },
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
 }
