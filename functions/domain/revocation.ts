@@ -200,6 +200,10 @@ export function assertMayConfirmRevocation(ticket: Ticket, callerId: string): vo
   if (callerId === ticket.beneficiary || callerId === ticket.beneficiaryOwner) {
     throw new ForbiddenError('Nobody confirms the end of their own access');
   }
+  assertNotConfirmed(revocation);
+}
+
+function assertNotConfirmed(revocation: Revocation): void {
   if (revocation.result !== null) {
     throw new ConflictError(`The revocation was already confirmed by ${revocation.by ?? 'tollgate'}`);
   }
@@ -214,9 +218,7 @@ export function assertMayConfirmRevocationByWebhook(ticket: Ticket, result: 'don
   const revocation = ticket.revocation;
   if (!revocation || revocation.deadline === null)
     throw new ConflictError('This access is not being revoked');
-  if (revocation.result !== null) {
-    throw new ConflictError(`The revocation was already confirmed by ${revocation.by ?? 'tollgate'}`);
-  }
+  assertNotConfirmed(revocation);
   if (result === 'failed') {
     throw new ConflictError(
       'A revocation cannot fail: the access has to go. Report fulfilment.completed once it is removed; until then the revocation waits, and its escalation asks the fallback fulfillers',

@@ -171,7 +171,16 @@ export async function availableFulfillers(
   parties: TicketParties,
 ): Promise<string[] | null> {
   if (system.fulfilment.mode !== 'manual') return null;
-  const people = await Promise.all(system.fulfilment.fulfillers.map((id) => directory.identity(id)));
+  return availableAmong(directory, system.fulfilment.fulfillers, parties);
+}
+
+/** Those of `ids` who are active and are neither the beneficiary nor its owner. */
+async function availableAmong(
+  directory: DirectoryView,
+  ids: readonly string[],
+  parties: TicketParties,
+): Promise<string[]> {
+  const people = await Promise.all(ids.map((id) => directory.identity(id)));
   return people
     .filter(isActive)
     .map((person) => person.id)
@@ -188,17 +197,13 @@ export async function revokersOf(
   system: System | undefined,
   parties: TicketParties,
 ): Promise<string[]> {
-  const excluded = new Set([parties.beneficiary, parties.beneficiaryOwner]);
-  const fulfillers =
-    system?.fulfilment.mode === 'webhook'
-      ? (await Promise.all(system.fulfilment.fallbackFulfillers.map((id) => directory.identity(id))))
-          .filter(isActive)
-          .map((person) => person.id)
-          .filter((id) => !excluded.has(id))
-      : system
-        ? ((await availableFulfillers(directory, system, parties)) ?? [])
-        : [];
+  const fulfillers = !system
+    ? []
+    : system.fulfilment.mode === 'webhook'
+      ? await availableAmong(directory, system.fulfilment.fallbackFulfillers, parties)
+      : ((await availableFulfillers(directory, system, parties)) ?? []);
   if (fulfillers.length > 0) return fulfillers;
+  const excluded = new Set([parties.beneficiary, parties.beneficiaryOwner]);
   const owner = system ? await directory.identity(system.ownerId) : undefined;
   if (isActive(owner) && !excluded.has(owner.id)) return [owner.id];
   return securityGroup(directory, excluded);
