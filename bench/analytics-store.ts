@@ -4,7 +4,7 @@ import { createDocumentClient } from '../functions/adapters/dynamodb/client';
 import { DynamoTicketHistory } from '../functions/adapters/dynamodb/ticket-history';
 import { DynamoGrantStore } from '../functions/adapters/dynamodb/workflow-records';
 import { systemClock } from '../functions/adapters/system';
-import { rollupDay } from '../functions/app/analytics';
+import { daysOf, rollupDay } from '../functions/app/analytics';
 import { LOCAL_TABLE_NAME } from '../functions/local/dynamodb';
 import { devToken, expectOk, JsonClient } from './http-client';
 import { localDynamoClient, type Ready } from './local-system';
@@ -62,10 +62,8 @@ export async function measureAnalyticsStore(
       analytics: new DynamoAnalyticsStore(db, LOCAL_TABLE_NAME),
       grants: new DynamoGrantStore(db, LOCAL_TABLE_NAME),
     };
-    const today = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate());
-    const days = Array.from({ length: ANALYTICS_STORE.days }, (_, n) =>
-      new Date(today - (ANALYTICS_STORE.days - n) * DAY_MS).toISOString().slice(0, 10),
-    );
+    const dayBefore = (n: number) => new Date(Date.now() - n * DAY_MS).toISOString().slice(0, 10);
+    const days = daysOf(dayBefore(ANALYTICS_STORE.days), dayBefore(1));
     const durations: number[] = [];
     let submitted = 0;
     let counted = 0;
