@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { people } from '../support/seed';
-import { removeDataDir, startTollgate, type TollgateProcess } from '../support/tollgate-process';
-import { approvedHrisRequest, localWebhookSecrets, startWebhookReceiver } from '../support/webhooks';
-import { TollgateClient } from '../support/workflow-client';
+import { approvedHrisRequest, startWithProvisioningReceiver } from '../support/webhooks';
 
 /**
  * The demo `hris` system's integration never answers: past each wait's escalation the work goes to
@@ -12,32 +10,20 @@ import { TollgateClient } from '../support/workflow-client';
  */
 const TIME_SCALE = '0.0001';
 
-let server: TollgateProcess;
-let client: TollgateClient;
-let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
-let secrets: Record<string, string[]>;
+let provisioning: Awaited<ReturnType<typeof startWithProvisioningReceiver>>;
 
 beforeAll(async () => {
-  receiver = await startWebhookReceiver(() => secrets.provisioning?.[0] ?? '');
-  server = await startTollgate({
-    env: {
-      TOLLGATE_TIME_SCALE: TIME_SCALE,
-      WEBHOOK_TARGETS: JSON.stringify({ provisioning: receiver.url }),
-    },
-  });
-  client = new TollgateClient(server.url);
-  secrets = localWebhookSecrets(server.dataDir);
+  provisioning = await startWithProvisioningReceiver({ TOLLGATE_TIME_SCALE: TIME_SCALE });
 }, 60_000);
 
 afterAll(async () => {
-  await server?.stop();
-  if (server) removeDataDir(server.dataDir);
-  await receiver?.close();
+  await provisioning?.stop();
 });
 
 describe('provisioning by an integration that never answers', () => {
   it('asks it again at the reminder, then hands setting up and taking away the access to the fallback fulfiller', async () => {
     // Prepare
+    const { client, receiver } = provisioning;
     const ticket = await approvedHrisRequest(client, people.bo);
 
     // Act: nobody answers the integration's requests; Ian answers his emails

@@ -1,33 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertPublicTarget } from '../../functions/adapters/webhook-sender';
 import { people } from '../support/seed';
-import { removeDataDir, startTollgate, type TollgateProcess } from '../support/tollgate-process';
-import {
-  approvedHrisRequest,
-  localWebhookSecrets,
-  sendWebhook,
-  startWebhookReceiver,
-} from '../support/webhooks';
-import { TollgateClient } from '../support/workflow-client';
+import { approvedHrisRequest, sendWebhook, startWithProvisioningReceiver } from '../support/webhooks';
 
 /** The demo `hris` system is provisioned by webhook: a local receiver stands in for its integration. */
 
-let server: TollgateProcess;
-let client: TollgateClient;
-let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
-let secrets: Record<string, string[]>;
+type Provisioning = Awaited<ReturnType<typeof startWithProvisioningReceiver>>;
+let provisioning: Provisioning;
+let server: Provisioning['server'];
+let client: Provisioning['client'];
+let receiver: Provisioning['receiver'];
+let secrets: Provisioning['secrets'];
 
 beforeAll(async () => {
-  receiver = await startWebhookReceiver(() => secrets.provisioning?.[0] ?? '');
-  server = await startTollgate({ env: { WEBHOOK_TARGETS: JSON.stringify({ provisioning: receiver.url }) } });
-  client = new TollgateClient(server.url);
-  secrets = localWebhookSecrets(server.dataDir);
+  provisioning = await startWithProvisioningReceiver();
+  ({ server, client, receiver, secrets } = provisioning);
 });
 
 afterAll(async () => {
-  await server?.stop();
-  if (server) removeDataDir(server.dataDir);
-  await receiver?.close();
+  await provisioning?.stop();
 });
 
 describe('provisioning by webhook', () => {

@@ -2,11 +2,16 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { expect } from 'vitest';
-import { type SignedSend, sendSignedWebhook } from '../../functions/local/webhook-client';
+import {
+  localWebhookSecrets,
+  type SignedSend,
+  sendSignedWebhook,
+} from '../../functions/local/webhook-client';
 import { people } from './seed';
-import type { Ticket, TollgateClient } from './workflow-client';
+import { removeDataDir, startTollgate } from './tollgate-process';
+import { type Ticket, TollgateClient } from './workflow-client';
 
-export { localWebhookSecrets } from '../../functions/local/webhook-client';
+export { localWebhookSecrets };
 
 /** Signs and posts an event to Tollgate as a real integration does, with the standardwebhooks library. */
 export const sendWebhook = (
@@ -98,5 +103,33 @@ export async function startWebhookReceiver(secret: () => string) {
       throw new Error(`no ${type} received for ${ticketId}`);
     },
     close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+/**
+ * Tollgate started with its `provisioning` integration's target at a local receiver (with `env` besides):
+ * the system, a client of it, the receiver, the integrations' local secrets, and a stop for all of them.
+ */
+export async function startWithProvisioningReceiver(env: Record<string, string> = {}) {
+  let secret = '';
+  const receiver = await startWebhookReceiver(() => secret);
+  const server = await startTollgate({
+    env: { ...env, WEBHOOK_TARGETS: JSON.stringify({ provisioning: receiver.url }) },
+  }).catch(async (error: unknown) => {
+    await receiver.close();
+    throw error;
+  });
+  const secrets = localWebhookSecrets(server.dataDir);
+  secret = secrets.provisioning?.[0] ?? '';
+  return {
+    server,
+    client: new TollgateClient(server.url),
+    receiver,
+    secrets,
+    stop: async () => {
+      await server.stop();
+      removeDataDir(server.dataDir);
+      await receiver.close();
+    },
   };
 }
