@@ -195,17 +195,36 @@ describe('the console in a real browser', () => {
     expect(await statusOf(alex, id)).toContain('Closed, cancelled');
   });
 
-  it('refuses the fulfilment page to a requester who fulfils nothing', async () => {
+  it('refuses each working page to a requester who works in none of them, and hides them from the menu', async () => {
     // Prepare
+    const alex = await signIn('Alex Developer');
+    const pages = ['approvals', 'delegations', 'fulfilments', 'support'];
+
+    // Act
+    const statuses: Record<string, number | undefined> = {};
+    for (const name of pages) {
+      statuses[name] = (await alex.goto(`${server.url}/console/${name}`))?.status();
+      if (name === 'fulfilments') await checkPage(alex, 'refused');
+    }
+    const menu = (await alex.locator('nav').textContent()) ?? '';
+
+    // Assess
+    expect(statuses).toEqual({ approvals: 403, delegations: 403, fulfilments: 403, support: 403 });
+    for (const hidden of ['Approvals', 'Fulfilment', 'Support']) expect(menu).not.toContain(hidden);
+  });
+
+  it("refuses a requester another person's request as if it did not exist", async () => {
+    // Prepare
+    const bo = await signIn('Bo Developer');
+    const id = await fileRequest(bo, 'wiki/wiki-edit', 'Update the release checklist page');
     const alex = await signIn('Alex Developer');
 
     // Act
-    const response = await alex.goto(`${server.url}/console/fulfilments`);
+    const response = await alex.goto(`${server.url}/console/requests/${id}`);
 
     // Assess
-    expect(response?.status()).toBe(403);
-    await checkPage(alex, 'refused');
-    expect(await alex.locator('nav').textContent()).not.toContain('Fulfilment');
+    expect(response?.status()).toBe(404);
+    expect(await alex.locator('main').textContent()).not.toContain('release checklist');
   });
 
   it('signs out at the console and at the provider', async () => {
