@@ -37,17 +37,17 @@ export interface AccessQuestion {
 
 /**
  * Primary course: gather what policies see (the people involved, the catalog's conflicts, what the
- * beneficiary holds), ask the live policy set every outcome question, and keep those inputs as a
- * snapshot under their hash, which the decision names.
+ * beneficiary holds), ask the live policy set every outcome question, and answer the decision with
+ * the snapshot of those inputs it names by their hash. The snapshot is not written here: the caller
+ * stores it once nothing can refuse the request, before the ticket that names it.
  */
 export async function decideByPolicy(
   deps: PolicyDeps,
   question: AccessQuestion,
   now: Date,
-): Promise<PolicyOutcome & { inputs: string }> {
+): Promise<{ decision: PolicyOutcome & { inputs: string }; snapshot: PolicySnapshot }> {
   const { outcome, snapshot } = await askPolicies(deps, question, now);
-  await deps.snapshots.put(snapshot);
-  return { ...outcome, inputs: snapshot.hash };
+  return { decision: { ...outcome, inputs: snapshot.hash }, snapshot };
 }
 
 /** Primary course: what policy would decide on such a request now, recording nothing (the console's catalog). */

@@ -210,7 +210,7 @@ async function draftAccessTicket(
   await assertMayFileFor(caller, beneficiary, deps.directory);
 
   const request = { requester: caller, beneficiary, system, entitlement };
-  const policy = await decideByPolicy(
+  const { decision: policy, snapshot } = await decideByPolicy(
     deps,
     {
       ...request,
@@ -235,10 +235,23 @@ async function draftAccessTicket(
   }
   const route = await routeAccessRequest(deps.directory, request, policy);
   const accountable = await deps.directory.identity(accountablePersonId(beneficiary));
-  const ticket = newTicket({ id, number: await deps.tickets.allocateNumber() }, caller, now, {
+  const beneficiaryOwner = beneficiary.kind === 'service' ? beneficiary.ownerId : null;
+  // Nothing refuses the request from here on, so its writes and reads go out together: the
+  // snapshot must be stored before the ticket that names it, and neither waits for the other.
+  const [number, { decision, approvals }] = await Promise.all([
+    deps.tickets.allocateNumber(),
+    withFirstStageDelegates(
+      deps,
+      { requester: caller.id, beneficiary: beneficiary.id, beneficiaryOwner, system: system.id },
+      route,
+      now,
+    ),
+    deps.snapshots.put(snapshot),
+  ]);
+  const ticket = newTicket({ id, number }, caller, now, {
     type: 'access',
     beneficiary: beneficiary.id,
-    beneficiaryOwner: beneficiary.kind === 'service' ? beneficiary.ownerId : null,
+    beneficiaryOwner,
     department: accountable?.department ?? beneficiary.department,
     system: system.id,
     entitlement: entitlement.id,
@@ -249,7 +262,6 @@ async function draftAccessTicket(
     evidence: body.evidence,
     fulfilment: fulfilmentRecordFor(system, null),
   });
-  const { decision, approvals } = await withFirstStageDelegates(deps, ticket, route, now);
   return applyChange(
     ticket,
     {
@@ -265,13 +277,19 @@ async function draftAccessTicket(
 /** The first stage opens at intake: the delegates in force now for its approvers are asked alongside them. */
 async function withFirstStageDelegates(
   deps: SubmitDeps,
-  ticket: Ticket,
+  parties: Pick<Ticket, 'requester' | 'beneficiary' | 'beneficiaryOwner' | 'system'>,
   route: Route,
   now: Date,
 ): Promise<Route> {
   const [first, ...later] = route.approvals;
   if (!first) return route;
-  const asked = await askDelegates(deps, { ...ticket, approvals: route.approvals }, 0, first.candidates, now);
+  const asked = await askDelegates(
+    deps,
+    { ...parties, approvals: route.approvals },
+    0,
+    first.candidates,
+    now,
+  );
   if (Object.keys(asked.delegates).length === 0) return route;
   return { ...route, approvals: [{ ...first, ...asked }, ...later] };
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findBrokenLink, type TimelineEvent } from '../../functions/domain/timeline';
 import { startTestRuntime, type TestRuntime } from '../support/runtime';
 import { people } from '../support/seed';
-import { partitionItems } from '../support/table';
+import { countItemsWithSortKey, partitionItems } from '../support/table';
 import { waitForTicket } from '../support/tickets';
 import { eventually } from '../support/workflow-client';
 
@@ -229,7 +229,7 @@ describe('policy decides, through the local server', () => {
       expect(asAuditor.status).toBe(403);
     });
 
-    it('replaces the set: the next request is decided by it, the old version stays readable, and the change is audited', async () => {
+    it('replaces the set: the next request is decided by it, the old version stays readable, and the change is audited; a refused request keeps no snapshot', async () => {
       // Prepare: a rule that caps GitHub's organisation owner at two hours
       const admin = await tollgate.as(people.ivan);
       const before = await admin.get<PolicySet>('/policies');
@@ -243,6 +243,7 @@ describe('policy decides, through the local server', () => {
         { policies },
         { headers: { 'if-match': `"${before.body.version}"` } },
       );
+      const snapshotsBefore = await countItemsWithSortKey(tollgate.runtime.endpoints.dynamodb, 'SNAPSHOT');
       const tooLong = await (await tollgate.as(people.alex)).post<ErrorBody>('/requests', {
         type: 'access',
         system: 'github',
@@ -257,6 +258,9 @@ describe('policy decides, through the local server', () => {
       expect(tooLong.status).toBe(400);
       expect(tooLong.body.error.fields?.duration).toBe(
         'must be at most PT2H for github-admin (policy github-admin-short)',
+      );
+      expect(await countItemsWithSortKey(tollgate.runtime.endpoints.dynamodb, 'SNAPSHOT')).toBe(
+        snapshotsBefore,
       );
       const old = await admin.get<PolicySet>(`/policies/${before.body.version}`);
       expect(old.body).toMatchObject({ live: false, baseline: true });

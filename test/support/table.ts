@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { LOCAL_TABLE_NAME, localCredentials } from '../../functions/local/dynamodb';
 
 /** Runs `work` with a document client on the local table at `endpoint`, then lets the client go. */
@@ -30,5 +30,27 @@ export function partitionItems(
       }),
     );
     return Items ?? [];
+  });
+}
+
+/** How many items of the local table have the sort key `sortKey` (every snapshot's is `SNAPSHOT`), read by a paged Scan. */
+export function countItemsWithSortKey(endpoint: string, sortKey: string): Promise<number> {
+  return withLocalTable(endpoint, async (db) => {
+    let count = 0;
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await db.send(
+        new ScanCommand({
+          TableName: LOCAL_TABLE_NAME,
+          FilterExpression: 'sk = :sk',
+          ExpressionAttributeValues: { ':sk': sortKey },
+          Select: 'COUNT',
+          ExclusiveStartKey: start,
+        }),
+      );
+      count += page.Count ?? 0;
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return count;
   });
 }
