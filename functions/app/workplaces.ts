@@ -1,12 +1,19 @@
 import type { Identity } from '../domain/directory';
 import { ForbiddenError } from '../domain/errors';
 import type { Directory, TaskStore } from './ports';
+import { AUDITORS, OVERSIGHT } from './roles';
 
 /** The parts of the console a person works in; everyone who may sign in is a requester. */
 export interface Workplaces {
   approver: boolean;
   fulfiller: boolean;
   support: boolean;
+  /** The analytics dashboard: those who oversee policies. */
+  dashboard: boolean;
+  /** Search, records, verification and exports of the trail: auditors and security. */
+  audit: boolean;
+  /** The catalog, the directory, the policies and webhook deliveries: admins. */
+  admin: boolean;
 }
 
 export type Workplace = keyof Workplaces;
@@ -40,7 +47,15 @@ export async function workplacesOf(
       (await deps.tasks.forAssignee(caller.id, 'fulfilment')).length > 0 ||
       (await deps.tasks.forAssignee(caller.id, 'revoke')).length > 0,
   ]);
-  return { approver, fulfiller, support: queues.some((queue) => queue.members.includes(caller.id)) };
+  const holds = (roles: readonly string[]) => caller.roles.some((role) => roles.includes(role));
+  return {
+    approver,
+    fulfiller,
+    support: queues.some((queue) => queue.members.includes(caller.id)),
+    dashboard: holds(OVERSIGHT),
+    audit: holds(AUDITORS),
+    admin: holds(['admin']),
+  };
 }
 
 export function assertWorkplace(workplaces: Workplaces, needed: Workplace): void {
@@ -48,6 +63,9 @@ export function assertWorkplace(workplaces: Workplaces, needed: Workplace): void
     approver: 'approvers (managers, system owners, security, delegates)',
     fulfiller: 'the fulfillers of a system',
     support: 'the members of a support queue',
+    dashboard: `people who oversee policies (${OVERSIGHT.join(', ')})`,
+    audit: `auditors (${AUDITORS.join(', ')})`,
+    admin: 'admins',
   };
   if (!workplaces[needed]) throw new ForbiddenError(`This page is for ${names[needed]}`);
 }

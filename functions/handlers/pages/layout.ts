@@ -29,6 +29,9 @@ function navigation(viewer: Viewer, active: string): Html {
     ['/console/approvals', 'Approvals', viewer.workplaces.approver],
     ['/console/fulfilments', 'Fulfilment', viewer.workplaces.fulfiller],
     ['/console/support', 'Support queue', viewer.workplaces.support],
+    ['/console/dashboard', 'Dashboard', viewer.workplaces.dashboard],
+    ['/console/audit', 'Audit', viewer.workplaces.audit],
+    ['/console/admin', 'Admin', viewer.workplaces.admin],
   ];
   return html`<nav aria-label="Console">${links
     .filter(([, , shown]) => shown)
