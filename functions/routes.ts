@@ -199,6 +199,34 @@ const consoleRoutes: Route[] = [
     'consoleActOnSupport',
     '`take`, `respond` to or `resolve` a support ticket',
   ),
+  page(
+    'GET',
+    '/console/audit',
+    'audit',
+    'consoleAudit',
+    'Ticket search, the latest verification and exports (auditor, security)',
+  ),
+  page(
+    'GET',
+    '/console/audit/requests/{id}',
+    'audit',
+    'consoleAuditRecord',
+    "A ticket's whole record: decision, inputs, approvals, chain",
+  ),
+  page(
+    'POST',
+    '/console/audit/exports',
+    'audit',
+    'consoleStartExport',
+    'Starts an export as POST /audit/exports does',
+  ),
+  page(
+    'GET',
+    '/console/audit/exports/{id}',
+    'audit',
+    'consoleExport',
+    'An export as it runs, then its download link',
+  ),
 ];
 
 export const routes: Route[] = [

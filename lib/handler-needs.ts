@@ -559,6 +559,14 @@ const consolePages: Record<string, HandlerNeeds[]> = {
     needsOf('http/add-comment'),
     needsOf('http/report-fulfilment'),
   ],
+  'pages/audit': [
+    needsOf('http/list-requests'),
+    needsOf('http/get-request'),
+    needsOf('http/get-policy-inputs'),
+    needsOf('http/get-audit-verification'),
+    needsOf('http/start-audit-export'),
+    needsOf('http/get-audit-export'),
+  ],
   // The session deleted.
   'pages/sign-out': [needs({ table: ['DeleteItem'] })],
 };

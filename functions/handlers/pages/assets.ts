@@ -34,6 +34,8 @@ button,.button{font:inherit;padding:.5rem 1.1rem;border-radius:6px;border:0;curs
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #d9e2ec;vertical-align:top}
 a{color:#0b5394}
 details{margin-top:.6rem}.scroll{overflow-x:auto}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(12rem,1fr));gap:0 1rem;align-items:start}.grid .actions{grid-column:1/-1}
+.ok{color:#1e6b22;font-weight:600}pre{background:#f0f4f8;padding:.6rem;border-radius:4px;font-size:.85rem;white-space:pre-wrap;overflow-wrap:anywhere}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}summary{cursor:pointer;color:#0b5394}
 `;
 
