@@ -227,6 +227,63 @@ const consoleRoutes: Route[] = [
     'consoleExport',
     'An export as it runs, then its download link',
   ),
+  page(
+    'GET',
+    '/console/admin',
+    'admin',
+    'consoleAdmin',
+    'The catalog, the directory (flagged accounts first) and the live policies (admin)',
+  ),
+  page(
+    'GET',
+    '/console/admin/catalog/{id}',
+    'admin',
+    'consoleAdminSystem',
+    'A system of the catalog, to edit',
+  ),
+  page(
+    'POST',
+    '/console/admin/catalog/{id}',
+    'admin',
+    'consoleAdminSaveSystem',
+    'Saves it as PUT /catalog/systems/{id} does',
+  ),
+  page('GET', '/console/admin/directory/{id}', 'admin', 'consoleAdminIdentity', 'A directory entry, to edit'),
+  page(
+    'POST',
+    '/console/admin/directory/{id}',
+    'admin',
+    'consoleAdminSaveIdentity',
+    'Saves it as PUT /directory/{id} does',
+  ),
+  page(
+    'GET',
+    '/console/admin/policies',
+    'admin-policies',
+    'consoleAdminPolicies',
+    'The live policies, to change',
+  ),
+  page(
+    'POST',
+    '/console/admin/policies/simulate',
+    'admin-policies',
+    'consoleSimulatePolicies',
+    'Starts the simulation of a change (the edited set, or the live set with a proposed policy)',
+  ),
+  page(
+    'GET',
+    '/console/admin/policies/simulations/{id}',
+    'admin-policies',
+    'consolePolicySimulation',
+    'What a change would have decided differently, and the form that makes it live',
+  ),
+  page(
+    'POST',
+    '/console/admin/policies/simulations/{id}/save',
+    'admin-policies',
+    'consoleSavePolicies',
+    'Makes the simulated set live, as PUT /policies does',
+  ),
 ];
 
 export const routes: Route[] = [

@@ -567,6 +567,18 @@ const consolePages: Record<string, HandlerNeeds[]> = {
     needsOf('http/start-audit-export'),
     needsOf('http/get-audit-export'),
   ],
+  'pages/admin': [
+    needsOf('http/get-policies'),
+    needsOf('http/put-catalog-system'),
+    needsOf('http/put-directory-entry'),
+  ],
+  'pages/admin-policies': [
+    needsOf('http/get-policies'),
+    needsOf('http/get-policy-version'),
+    needsOf('http/put-policies'),
+    needsOf('http/start-policy-simulation'),
+    needsOf('http/get-policy-simulation'),
+  ],
   // The session deleted.
   'pages/sign-out': [needs({ table: ['DeleteItem'] })],
 };
