@@ -152,7 +152,7 @@ describe('the grant schedules in the stateless stack', () => {
     }
   });
 
-  it('are created and updated by the advance step alone, passing the scheduler role to Scheduler only, and deleted by cancellations (from the API or the console) and departures', () => {
+  it('are created and updated by the advance step alone, passing the scheduler role to Scheduler only, and deleted by cancellations (from the API or the console) and departures (from the API or the admin page)', () => {
     // Prepare
     const { grantScheduleTarget } = synthesized.stacks.stateless;
 
@@ -170,6 +170,7 @@ describe('the grant schedules in the stateless stack', () => {
       'http/put-directory-entry',
       'http/receive-webhook',
       'http/revoke-grant',
+      'pages/admin',
       'pages/my-requests',
     ]);
     for (const { resource } of [...creating, ...updating, ...deleting])
@@ -184,7 +185,7 @@ describe('the grant schedules in the stateless stack', () => {
     expect(grantedTo('scheduler:*')).toEqual([]);
   });
 
-  it("start revocations from the sweep, early revocations, cancellations (from the API or the console), departures and a late fulfilment step only, and resume them from links, notify and the fulfiller's page", () => {
+  it("start revocations from the sweep, early revocations, cancellations (from the API or the console), departures (from the API or the admin page) and a late fulfilment step only, and resume them from links, notify and the fulfiller's page", () => {
     // Act
     const onRevocations = (action: string) =>
       grantedTo(action).filter(({ resource }) => REVOCATION_MACHINE.test(resource));
@@ -199,6 +200,7 @@ describe('the grant schedules in the stateless stack', () => {
       'http/put-directory-entry',
       'http/receive-webhook',
       'http/revoke-grant',
+      'pages/admin',
       'pages/my-requests',
       'scheduled/revocation-sweep',
       'workflow/advance',

@@ -221,7 +221,7 @@ describe('the workflow in the stateless stack', () => {
     );
   });
 
-  it("lets the cancel (the API's and the console's), directory-change and reconcile functions, and no other, stop executions of the state machine, and reconcile alone fail its waiting tasks", () => {
+  it("lets the cancel (the API's and the console's), directory-change (the API's and the admin page's) and reconcile functions, and no other, stop executions of the state machine, and reconcile alone fail its waiting tasks", () => {
     // Prepare
     const policies = resourcesOfType(synthesized.templates.stateless, 'AWS::IAM::Policy');
     const roleOf = (handler: string) =>
@@ -244,6 +244,7 @@ describe('the workflow in the stateless stack', () => {
       'http/cancel-request',
       'http/put-directory-entry',
       'http/receive-webhook',
+      'pages/admin',
       'pages/my-requests',
       'scheduled/reconcile',
     ]);
