@@ -37,34 +37,7 @@ afterAll(async () => {
   await tollgate?.close();
 });
 
-const signedIn = async (identity: string) => {
-  const session = new ConsoleSession(tollgate.url);
-  await session.signIn(identity);
-  return session;
-};
-
-const page = async (session: ConsoleSession, path: string) => {
-  const response = await session.request(`${tollgate.url}${path}`);
-  return { status: response.status, text: await response.text() };
-};
-
-const post = async (
-  session: ConsoleSession,
-  path: string,
-  fields: Record<string, string>,
-  formPath: string,
-) => {
-  const csrf = await session.csrf(formPath);
-  const response = await session.request(`${tollgate.url}${path}`, {
-    method: 'POST',
-    body: new URLSearchParams({ csrf, ...fields }),
-  });
-  return {
-    status: response.status,
-    location: response.headers.get('location') ?? '',
-    text: await response.text(),
-  };
-};
+const signedIn = (identity: string) => ConsoleSession.signedIn(tollgate.url, identity);
 
 describe("the admin's pages", () => {
   it('simulate a proposed policy on history, show what it changes, and make it live: the next request is decided by it', async () => {
@@ -72,18 +45,17 @@ describe("the admin's pages", () => {
     const ivan = await signedIn(people.ivan);
 
     // Act
-    const started = await post(
-      ivan,
+    const started = await ivan.submit(
       '/console/admin/policies/simulate',
       { addId: 'github-write-routine', addText: autoApproveGithubWrite },
       '/console/admin/policies',
     );
     const simulated = await eventually(async () => {
-      const shown = await page(ivan, started.location);
+      const shown = await ivan.page(started.location);
       return shown.text.includes('Make it live') ? shown.text : undefined;
     });
     const base = /name="base" value="(\w+)"/.exec(simulated)?.[1] ?? '';
-    const saved = await post(ivan, `${started.location.split('?')[0]}/save`, { base }, started.location);
+    const saved = await ivan.submit(`${started.location.split('?')[0]}/save`, { base }, started.location);
     const next = await (await tollgate.as(people.alex)).post<Ticket>('/requests', githubWrite);
 
     // Assess
@@ -101,7 +73,7 @@ describe("the admin's pages", () => {
   it('show a policy Cedar refuses with its line and message under that policy, and start nothing', async () => {
     // Prepare
     const ivan = await signedIn(people.ivan);
-    const editor = await page(ivan, '/console/admin/policies');
+    const editor = await ivan.page('/console/admin/policies');
     const fields = Object.fromEntries(
       [
         ...editor.text.matchAll(/<textarea id="(policies\.[^"]+)" name="[^"]+"[^>]*>([^<]*)<\/textarea>/g),
@@ -118,8 +90,7 @@ describe("the admin's pages", () => {
     const base = /name="base" value="(\w+)"/.exec(editor.text)?.[1] ?? '';
 
     // Act
-    const refused = await post(
-      ivan,
+    const refused = await ivan.submit(
       '/console/admin/policies/simulate',
       {
         ...fields,
@@ -139,19 +110,17 @@ describe("the admin's pages", () => {
   it('refuse to make a simulated set live once the live set changed since', async () => {
     // Prepare
     const ivan = await signedIn(people.ivan);
-    const started = await post(
-      ivan,
+    const started = await ivan.submit(
       '/console/admin/policies/simulate',
       { addId: 'wiki-edit-routine', addText: autoApproveGithubWrite.replace('github-write', 'wiki-edit') },
       '/console/admin/policies',
     );
     await eventually(async () =>
-      (await page(ivan, started.location)).text.includes('Make it live') ? true : undefined,
+      (await ivan.page(started.location)).text.includes('Make it live') ? true : undefined,
     );
 
     // Act
-    const refused = await post(
-      ivan,
+    const refused = await ivan.submit(
       `${started.location.split('?')[0]}/save`,
       { base: '0'.repeat(64) },
       started.location,
@@ -165,7 +134,7 @@ describe("the admin's pages", () => {
   it('list the catalog and the directory, and save a directory entry through the use case, its messages by field', async () => {
     // Prepare
     const ivan = await signedIn(people.ivan);
-    const entry = await page(ivan, `/console/admin/directory/${people.bo}`);
+    const entry = await ivan.page(`/console/admin/directory/${people.bo}`);
     const json = JSON.parse(
       (/<textarea id="entry"[^>]*>([^<]*)<\/textarea>/.exec(entry.text)?.[1] ?? '{}').replaceAll(
         '&#34;',
@@ -174,15 +143,13 @@ describe("the admin's pages", () => {
     );
 
     // Act
-    const overview = await page(ivan, '/console/admin');
-    const refused = await post(
-      ivan,
+    const overview = await ivan.page('/console/admin');
+    const refused = await ivan.submit(
       `/console/admin/directory/${people.bo}`,
       { entry: JSON.stringify({ ...json, status: 'retired' }) },
       `/console/admin/directory/${people.bo}`,
     );
-    const saved = await post(
-      ivan,
+    const saved = await ivan.submit(
       `/console/admin/directory/${people.bo}`,
       { entry: JSON.stringify({ ...json, title: 'Staff engineer' }) },
       `/console/admin/directory/${people.bo}`,
@@ -210,9 +177,9 @@ describe("the admin's pages", () => {
 
     // Act
     const statuses = await Promise.all([
-      page(aude, '/console/admin'),
-      page(aude, '/console/admin/policies'),
-      page(alex, '/console/admin/catalog/github'),
+      aude.page('/console/admin'),
+      aude.page('/console/admin/policies'),
+      alex.page('/console/admin/catalog/github'),
     ]);
 
     // Assess

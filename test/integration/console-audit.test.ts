@@ -26,16 +26,7 @@ afterAll(async () => {
   await tollgate?.close();
 });
 
-const signedIn = async (identity: string) => {
-  const session = new ConsoleSession(tollgate.url);
-  await session.signIn(identity);
-  return session;
-};
-
-const page = async (session: ConsoleSession, path: string) => {
-  const response = await session.request(`${tollgate.url}${path}`);
-  return { status: response.status, text: await response.text(), location: response.headers.get('location') };
-};
+const signedIn = (identity: string) => ConsoleSession.signedIn(tollgate.url, identity);
 
 describe("the auditor's pages", () => {
   it('find a ticket by its number and open its whole record: decision, policy, inputs and an intact chain', async () => {
@@ -43,8 +34,8 @@ describe("the auditor's pages", () => {
     const aude = await signedIn(people.aude);
 
     // Act
-    const search = await page(aude, `/console/audit?number=${filed.number}`);
-    const record = await page(aude, `/console/audit/requests/${filed.id}`);
+    const search = await aude.page(`/console/audit?number=${filed.number}`);
+    const record = await aude.page(`/console/audit/requests/${filed.id}`);
 
     // Assess
     expect(search.status).toBe(200);
@@ -64,7 +55,7 @@ describe("the auditor's pages", () => {
     const aude = await signedIn(people.aude);
 
     // Act
-    const search = await page(aude, '/console/audit?number=TG-x&from=yesterday');
+    const search = await aude.page('/console/audit?number=TG-x&from=yesterday');
 
     // Assess
     expect(search.status).toBe(400);
@@ -78,11 +69,10 @@ describe("the auditor's pages", () => {
     const aude = await signedIn(people.aude);
 
     // Act
-    const byAlex = await page(
-      aude,
+    const byAlex = await aude.page(
       `/console/audit?requester=${encodeURIComponent(people.alex)}&system=github`,
     );
-    const byBo = await page(aude, `/console/audit?requester=${encodeURIComponent(people.bo)}`);
+    const byBo = await aude.page(`/console/audit?requester=${encodeURIComponent(people.bo)}`);
 
     // Assess
     expect(byAlex.text).toContain(filed.number);
@@ -92,13 +82,13 @@ describe("the auditor's pages", () => {
   it('show the latest verification once the schedule has run, and the chain as it judged it', async () => {
     // Prepare
     const aude = await signedIn(people.aude);
-    const before = await page(aude, '/console/audit');
+    const before = await aude.page('/console/audit');
     await fetch(`${tollgate.url}/dev/schedules/audit-checkpoint/run`, { method: 'POST' });
     await fetch(`${tollgate.url}/dev/schedules/audit-verify/run`, { method: 'POST' });
 
     // Act
-    const after = await page(aude, '/console/audit');
-    const record = await page(aude, `/console/audit/requests/${filed.id}`);
+    const after = await aude.page('/console/audit');
+    const record = await aude.page(`/console/audit/requests/${filed.id}`);
 
     // Assess
     expect(before.text).toContain('No verification has run yet');
@@ -119,7 +109,7 @@ describe("the auditor's pages", () => {
     });
     const location = started.headers.get('location') ?? '';
     const done = await eventually(async () => {
-      const shown = await page(aude, location);
+      const shown = await aude.page(location);
       return shown.text.includes('>Download</a>') ? shown.text : undefined;
     });
     const link = /<a class="button" href="([^"]+)">Download<\/a>/.exec(done)?.[1] ?? '';
@@ -157,9 +147,9 @@ describe("the auditor's pages", () => {
     const ivan = await signedIn(people.ivan);
 
     // Act
-    const asAlex = await page(alex, '/console/audit');
-    const recordAsAlex = await page(alex, `/console/audit/requests/${filed.id}`);
-    const asIvan = await page(ivan, '/console/audit');
+    const asAlex = await alex.page('/console/audit');
+    const recordAsAlex = await alex.page(`/console/audit/requests/${filed.id}`);
+    const asIvan = await ivan.page('/console/audit');
 
     // Assess
     expect(asAlex.status).toBe(403);

@@ -21,11 +21,7 @@ afterAll(async () => {
 });
 
 describe('console sessions through the local server and the local OpenID provider', () => {
-  const signedIn = async (identity: string) => {
-    const session = new ConsoleSession(tollgate.url);
-    await session.signIn(identity);
-    return session;
-  };
+  const signedIn = (identity: string) => ConsoleSession.signedIn(tollgate.url, identity);
 
   it('sends a browser without a session cookie to sign-in, and back to the page it asked for', async () => {
     // Prepare

@@ -8,6 +8,41 @@ export class ConsoleSession {
 
   constructor(readonly url: string) {}
 
+  /** A browser of its own, signed in as `identity`. */
+  static async signedIn(url: string, identity: string): Promise<ConsoleSession> {
+    const session = new ConsoleSession(url);
+    await session.signIn(identity);
+    return session;
+  }
+
+  /** A page of the console (`path` from the root), as its status, text and any redirect. */
+  async page(path: string): Promise<{ status: number; text: string; location: string }> {
+    const response = await this.request(`${this.url}${path}`);
+    return {
+      status: response.status,
+      text: await response.text(),
+      location: response.headers.get('location') ?? '',
+    };
+  }
+
+  /** A form posted as the page at `formPath` posts it: its anti-forgery token and `fields`. */
+  async submit(
+    path: string,
+    fields: Record<string, string>,
+    formPath: string,
+  ): Promise<{ status: number; text: string; location: string }> {
+    const csrf = await this.csrf(formPath);
+    const response = await this.request(`${this.url}${path}`, {
+      method: 'POST',
+      body: new URLSearchParams({ csrf, ...fields }),
+    });
+    return {
+      status: response.status,
+      text: await response.text(),
+      location: response.headers.get('location') ?? '',
+    };
+  }
+
   /** Runs the authorization-code flow from GET /signin to the console's callback, as `identity`. */
   async signIn(identity: string): Promise<void> {
     let response = await this.request(`${this.url}/signin`);
