@@ -2,7 +2,12 @@ import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { people } from '../support/seed';
 import { localSfnClient } from '../support/sfn';
-import { approvedHrisRequest, sendWebhook, startWithProvisioningReceiver } from '../support/webhooks';
+import {
+  approvedHrisRequest,
+  grantListed,
+  sendWebhook,
+  startWithProvisioningReceiver,
+} from '../support/webhooks';
 import { eventually } from '../support/workflow-client';
 
 /**
@@ -66,6 +71,7 @@ describe('provisioning by an integration that never answers', () => {
     const toFulfil = await client.linkFor(people.ian, ticket.id, 'Escalated: To fulfil', 40_000);
     await client.submitLink(toFulfil, { result: 'done', note: 'Set up by hand' });
     const active = await client.ticketWhen(people.bo, ticket.id, (t) => t.status === 'active');
+    await grantListed(client, people.bo, ticket.id);
     const ended = await client.call(people.bo, 'POST', `/grants/G${ticket.id}/revoke`, {
       reason: 'The onboarding review is done',
     });

@@ -3,6 +3,7 @@ import { people } from '../support/seed';
 import { newDataDir, removeDataDir, startTollgate, type TollgateProcess } from '../support/tollgate-process';
 import {
   approvedHrisRequest,
+  grantListed,
   localWebhookSecrets,
   type ReceivedWebhook,
   sendWebhook,
@@ -58,8 +59,9 @@ beforeAll(async () => {
       { ticket: bo.id, asked: await receiver.first(bo.id, 'grant.requested') },
       { id: 'msg_bo_granted', at: new Date() },
     );
-    await first.ticketWhen(people.bo, bo.id, (t) => t.status === 'active');
-    await first.call(people.bo, 'POST', `/grants/G${bo.id}/revoke`, { reason: 'Done with it' });
+    await grantListed(first, people.bo, bo.id);
+    const ended = await first.call(people.bo, 'POST', `/grants/G${bo.id}/revoke`, { reason: 'Done with it' });
+    expect(ended.status, JSON.stringify(ended.body)).toBe(202);
     toRevoke = { ticket: bo.id, asked: await receiver.first(bo.id, 'revoke.requested') };
   } finally {
     await before.stop();

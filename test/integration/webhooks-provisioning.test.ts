@@ -1,7 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { assertPublicTarget } from '../../functions/adapters/webhook-sender';
 import { people } from '../support/seed';
-import { approvedHrisRequest, sendWebhook, startWithProvisioningReceiver } from '../support/webhooks';
+import {
+  approvedHrisRequest,
+  grantListed,
+  sendWebhook,
+  startWithProvisioningReceiver,
+} from '../support/webhooks';
 import { eventually } from '../support/workflow-client';
 
 /** The demo `hris` system is provisioned by webhook: a local receiver stands in for its integration. */
@@ -70,6 +75,7 @@ describe('provisioning by webhook', () => {
       data: { ticket: ticket.id, delivery: granted.body.data.delivery ?? '' },
     });
     const active = await client.ticketWhen(people.bo, ticket.id, (t) => t.status === 'active');
+    await grantListed(client, people.bo, ticket.id);
 
     // Act: Bo ends it early; the integration is asked, fails to say it failed, then removes it
     const ended = await client.call(people.bo, 'POST', `/grants/G${ticket.id}/revoke`, {

@@ -9,7 +9,7 @@ import {
 } from '../../functions/local/webhook-client';
 import { people } from './seed';
 import { removeDataDir, startTollgate } from './tollgate-process';
-import { type Ticket, TollgateClient } from './workflow-client';
+import { eventually, type Ticket, TollgateClient } from './workflow-client';
 
 export { localWebhookSecrets };
 
@@ -55,6 +55,17 @@ export async function approvedHrisRequest(
       (t) => t.approvals.filter((a) => a.decision).length > decided,
     );
   }
+}
+
+/**
+ * Waits until `holder`'s grant from `ticketId` is listed: the grant item is written right after the
+ * ticket that names it, so a ticket already `active` may have no grant to end yet (404).
+ */
+export async function grantListed(client: TollgateClient, holder: string, ticketId: string): Promise<void> {
+  await eventually(async () => {
+    const own = await client.call<{ items: { ticket: string }[] }>(holder, 'GET', '/grants?limit=100');
+    return own.body.items.some((grant) => grant.ticket === ticketId) || undefined;
+  });
 }
 
 /** An outbound webhook as a receiver got it: whether its signature verified, its headers and body. */
