@@ -3,6 +3,7 @@ import { Agent, request } from 'node:http';
 export interface JsonResponse {
   status: number;
   body: unknown;
+  headers: Record<string, string | string[] | undefined>;
 }
 
 /**
@@ -25,6 +26,11 @@ export class JsonClient {
 
   post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<JsonResponse> {
     return this.send('POST', path, JSON.stringify(body), headers);
+  }
+
+  /** Posts `text` exactly as given (a signed webhook's signature covers its bytes). */
+  postText(path: string, text: string, headers: Record<string, string> = {}): Promise<JsonResponse> {
+    return this.send('POST', path, text, headers);
   }
 
   close(): void {
@@ -58,7 +64,11 @@ export class JsonClient {
           res.on('end', () => {
             const text = Buffer.concat(chunks).toString('utf8');
             try {
-              resolve({ status: res.statusCode ?? 0, body: text === '' ? null : JSON.parse(text) });
+              resolve({
+                status: res.statusCode ?? 0,
+                body: text === '' ? null : JSON.parse(text),
+                headers: res.headers,
+              });
             } catch {
               reject(
                 new Error(
@@ -84,6 +94,18 @@ export async function expectOk(pending: Promise<JsonResponse>, what: string): Pr
 
 export function unexpected(what: string, response: JsonResponse): Error {
   return new Error(`${what} answered ${response.status}: ${JSON.stringify(response.body)}`);
+}
+
+/**
+ * Up to `count` active seeded people, each with a bearer token, so concurrent clients act as different
+ * people as in real use.
+ */
+export async function seededPeople(api: JsonClient, count: number): Promise<{ id: string; token: string }[]> {
+  const { status, body } = await api.get('/dev/identities');
+  if (status !== 200) throw new Error(`GET /dev/identities answered ${status}`);
+  const identities = (body as { identities: { id: string; kind: string; status: string }[] }).identities;
+  const people = identities.filter((identity) => identity.kind === 'human' && identity.status === 'active');
+  return Promise.all(people.slice(0, count).map(async ({ id }) => ({ id, token: await devToken(api, id) })));
 }
 
 /** A bearer token for a seeded identity, from the local system's `POST /dev/token`. */

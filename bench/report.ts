@@ -23,6 +23,7 @@ import { RESTART_TARGET_RATIO, type RestartResult } from './restart';
 import { REVOCATION_LAG_TARGET_P99_MS, type RevocationLagResult, type SweepReadsResult } from './revocations';
 import type { Comparison } from './scenarios';
 import { SIMULATION_POLL_MS, type SimulationResult } from './simulation';
+import type { WebhooksResult } from './webhooks';
 
 export interface RatioResult extends Comparison {
   value: number;
@@ -64,6 +65,8 @@ export interface Results {
   auditVerify?: AuditVerifyResult;
   /** The analytics rollups of the last days through the store, at each size (bench/analytics-store.ts); absent before it. */
   analyticsStore?: AnalyticsStoreResult;
+  /** Inbound webhooks beside intake, and duplicate deliveries (bench/webhooks.ts); absent in results from before it. */
+  webhooks?: WebhooksResult;
 }
 
 /** When, at which commit and on what machine a part of the bench ran. */
@@ -186,7 +189,7 @@ function markdown(results: Results): string {
     measuredOn(results),
     'Written by `npm run bench`; `results.json` holds the same figures. `npm run bench -- <part> ...` runs only the',
     'parts named (`latency`: the scenarios and the lifecycle; `load`, `bundles`, `memory`, `restart`, `policies`, `simulation`,',
-    '`revocation-lag`, `sweep-reads`, `audit-export`, `audit-verify`, `analytics`)',
+    '`revocation-lag`, `sweep-reads`, `audit-export`, `audit-verify`, `analytics-store`, `analytics`, `webhooks`)',
     'and keeps the other sections.',
     '',
     'Intake is `POST /requests` through the local system (`bin/local.ts`, dynalite on disk); PutItem is a',
@@ -223,6 +226,7 @@ function markdown(results: Results): string {
     ...(results.auditVerify ? auditVerifySection(results.auditVerify) : []),
     ...(results.analyticsStore ? analyticsStoreSection(results.analyticsStore) : []),
     ...(results.analytics ? analyticsSection(results.analytics) : []),
+    ...(results.webhooks ? webhooksSection(results.webhooks) : []),
   ].join('\n');
 }
 
@@ -299,6 +303,7 @@ function analyticsSection(analytics: AnalyticsBenchResult): string[] {
         ],
       ],
     ),
+    '',
   ];
 }
 
@@ -1032,6 +1037,91 @@ function analyticsStoreSection(result: AnalyticsStoreResult): string[] {
     `Largest over smallest: rollup time ${largestOverSmallest(runs, (run) => run.rollupMs.mean)}x for ${largestOverSmallest(runs, (run) => run.countedPerDay)}x the tickets a day counts`,
     `(submitted, resolved or rated that day), items read per ticket counted ${largestOverSmallest(runs, (run) => run.itemsPerCounted)}x (flat: the rollup reads its day),`,
     `report ${largestOverSmallest(runs, (run) => run.reportMs)}x (it reads the stored rollups and the active standing grants, which the copies multiply).`,
+    '',
+  ];
+}
+
+/** The console's summary of the webhooks part. */
+export function describeWebhooks(result: WebhooksResult): string[] {
+  const { duplicates: d } = result;
+  return [
+    ...result.ratios.map((ratio) => `Webhooks: ${ratioLabel(ratio)}: ${ratio.value}x`),
+    `Webhook duplicates: ${d.deliveries} deliveries of ${d.events} events (${d.overlapping} while a copy was in flight), ` +
+      `${d.ticketsStored} tickets stored, ${d.eventsAnsweredAlike} events answered alike, ${d.originals} original answers; ` +
+      `p50 ${d.all.p50} ms, p99 ${d.all.p99} ms  ${d.pass ? 'pass' : 'FAIL'} (exactly ${d.events} effects, every copy answered as the first)`,
+  ];
+}
+
+function webhooksSection(result: WebhooksResult): string[] {
+  const { duplicates: d } = result;
+  const statuses = Object.entries(d.statuses)
+    .map(([status, count]) => `${count} × ${status}`)
+    .join(', ');
+  return [
+    '## Inbound webhooks',
+    '',
+    measuredOn(result),
+    'Signed as an integration signs them (the `standardwebhooks` library, the local secret of `npm start`, a fresh',
+    '`webhook-timestamp` and signature for each delivery) and posted to `POST /webhooks/{integration}` on a fresh local',
+    'system. Intake is `POST /requests` with a bearer token; `ticket.create` (servicedesk) files the same access request',
+    'for the same person through intake after verifying the signature and reserving the `webhook-id`; `identity.updated`',
+    `(hr) changes the title of a person HR added for the bench, each of them about ${result.updatesPerPerson} times (every write of an`,
+    'entry appends an event to the history it carries, so one person changed a thousand times would measure a growing item). The',
+    'three are measured together: the calls of all three, shuffled from a fixed seed, are taken in turn by the clients',
+    `(${result.counts.requests} measured calls of each after ${result.counts.warmup} of each to warm up), so all three run under the same load,`,
+    'on the same store, each about as often after each of the others. Latencies in ms, including the client signing (microseconds).',
+    '',
+    ...markdownTable(
+      [
+        { title: 'call', align: 'left' },
+        ...['clients', 'calls', 'p50', 'p90', 'p99', 'mean', 'max'].map(
+          (title): Column => ({ title, align: 'right' }),
+        ),
+      ],
+      result.latency.map((s) => [s.name, s.clients, s.requests, s.p50, s.p90, s.p99, s.mean, s.max]),
+    ),
+    '',
+    'Ratios (a webhook over intake, measured in the same run):',
+    '',
+    ...markdownTable(
+      [
+        { title: 'ratio', align: 'left' },
+        { title: 'value', align: 'right' },
+      ],
+      result.ratios.map((r) => [ratioLabel(r), `${r.value}x`]),
+    ),
+    '',
+    `Duplicates: ${d.events} distinct \`ticket.create\` events for one new person, each delivered ${d.copies} times (the same`,
+    `\`webhook-id\` and body, signed afresh each time, as a sender's retries are), ${d.deliveries} deliveries shuffled (a fixed`,
+    `seed) and sent by ${d.concurrency} concurrent senders. Then the person's tickets are read back through the API, as the auditor`,
+    'Aude reads them (`GET /requests?requester=`, then each ticket). The check: every delivery answered 201, all copies of',
+    `each event answered with the same body, ${d.events} distinct tickets named, ${d.events} tickets stored, each with one`,
+    '`received_by_webhook` event naming one of the events sent.',
+    '',
+    ...markdownTable(
+      [
+        { title: 'figure', align: 'left' },
+        { title: 'measured', align: 'right' },
+      ],
+      [
+        ['deliveries', d.deliveries],
+        ['sent while another copy of the same event was in flight', d.overlapping],
+        ['answers', statuses],
+        ['answered as originals (no `idempotent-replayed`)', d.originals],
+        ['events whose copies were all answered alike', `${d.eventsAnsweredAlike} of ${d.events}`],
+        ['distinct tickets the answers name', d.ticketsAnswered],
+        ['tickets stored for the person', d.ticketsStored],
+        ['tickets with one `received_by_webhook` event', d.ticketsReceivedOnce],
+        ['seconds, deliveries per second', `${d.seconds} s, ${round(d.deliveries / d.seconds)}/s`],
+        ['latency of every delivery, p50 / p99 / max, ms', `${d.all.p50} / ${d.all.p99} / ${d.all.max}`],
+        [
+          'latency of the replayed ones, p50 / p99 / max, ms',
+          `${d.replayed.p50} / ${d.replayed.p99} / ${d.replayed.max}`,
+        ],
+      ],
+    ),
+    '',
+    `Exactly ${d.events} effects, every duplicate answered the original response: **${d.pass ? 'pass' : 'FAIL'}**.`,
     '',
   ];
 }

@@ -5,7 +5,7 @@ import { ANALYTICS, measureAnalyticsApart } from './analytics';
 import { measureAudit } from './audit';
 import { measureBundles } from './bundles';
 import { costPerTicket } from './cost';
-import { devToken, JsonClient } from './http-client';
+import { JsonClient, seededPeople } from './http-client';
 import { runLifecycle } from './lifecycle';
 import { type LocalSystem, launchLocalSystem, localDynamoClient, type WithLocalSystem } from './local-system';
 import { type Measurement, measure, round } from './measure';
@@ -17,6 +17,7 @@ import {
   compare,
   describeAudit,
   describeRun,
+  describeWebhooks,
   type Results,
   type RunStamp,
   ratioLabel,
@@ -33,6 +34,7 @@ import {
 } from './revocations';
 import { type BenchContext, comparisons, scenarios } from './scenarios';
 import { measureSimulation } from './simulation';
+import { measureWebhooks } from './webhooks';
 
 /** Per scenario: with 1000 calls p99 rests on the 10 slowest, and the run stays near a minute on two busy cores. */
 const COUNTS = { warmup: 50, requests: 1000 };
@@ -64,6 +66,7 @@ const PARTS = [
   'audit-verify',
   'analytics-store',
   'analytics',
+  'webhooks',
 ] as const;
 type Part = (typeof PARTS)[number];
 
@@ -89,7 +92,10 @@ type Part = (typeof PARTS)[number];
  * - analytics-store: on the same seeded systems, the analytics rollups of the last 7 days through the local DynamoDB
  *   endpoint, what they read, and the report from them through the API;
  * - analytics: the day rollups streamed over a generated year of tickets in this process (100,000; set
- *   BENCH_ANALYTICS_TICKETS=1000000 for the issue's run), then the report of 7, 30 and 90 days from them.
+ *   BENCH_ANALYTICS_TICKETS=1000000 for the issue's run), then the report of 7, 30 and 90 days from them;
+ * - webhooks: on a fresh system, 100 signed `ticket.create` events delivered 10 times each, shuffled, by 32
+ *   concurrent senders (exactly 100 tickets, every copy answered as the first), then intake and the signed
+ *   `ticket.create` and `identity.updated` webhooks at 1 and 8 clients, interleaved call by call.
  */
 async function main(): Promise<void> {
   const parts = selectedParts(process.argv.slice(2));
@@ -186,6 +192,11 @@ async function main(): Promise<void> {
       );
       results = { ...results, analytics };
     }
+    if (parts.has('webhooks')) {
+      const webhooks = await withLocalSystem((system) => measureWebhooks(system, run, progress));
+      for (const line of describeWebhooks(webhooks)) console.log(line);
+      results = { ...results, webhooks };
+    }
     writeResults(benchDir, results);
     console.log('Wrote bench/results.md and bench/results.json');
   } catch (error) {
@@ -276,7 +287,7 @@ async function runScenarios({
       api,
       dynamodb,
       tableName: LOCAL_TABLE_NAME,
-      tokens: await tokensForSeededPeople(api),
+      tokens: (await seededPeople(api, MAX_CLIENTS)).map(({ token }) => token),
     };
 
     const measurements: Measurement[] = [];
@@ -289,15 +300,6 @@ async function runScenarios({
     api?.close();
     dynamodb?.destroy();
   }
-}
-
-/** A token for each active seeded person, so concurrent clients file as different people as in real use. */
-async function tokensForSeededPeople(api: JsonClient): Promise<string[]> {
-  const { status, body } = await api.get('/dev/identities');
-  if (status !== 200) throw new Error(`GET /dev/identities answered ${status}`);
-  const identities = (body as { identities: { id: string; kind: string; status: string }[] }).identities;
-  const people = identities.filter((identity) => identity.kind === 'human' && identity.status === 'active');
-  return Promise.all(people.slice(0, MAX_CLIENTS).map(({ id }) => devToken(api, id)));
 }
 
 main().catch((error: unknown) => {

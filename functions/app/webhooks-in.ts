@@ -250,7 +250,9 @@ async function fileRequest(
 /**
  * The integration that provisions a system reports on the delivery that asked it: the ticket's
  * fulfilment, or the removal of its access, is recorded and its execution resumed. Only that
- * system's integration may report.
+ * system's integration may report. The same message again (its webhook-id is in the actor), after
+ * a first delivery that failed once the ticket had recorded it, records nothing more: it resumes
+ * the execution, which the failure may have left waiting, and is answered as the first would have been.
  */
 async function reportFulfilment(
   deps: WebhookInDeps,
@@ -270,11 +272,19 @@ async function reportFulfilment(
   }
   const result = event.type === 'fulfilment.completed' ? 'done' : 'failed';
   const now = deps.clock.now();
+  const by = actorOf(origin);
+  /** What the execution is resumed with: what is on record, when it is this message's. */
+  let output: { result: string } = { result };
   const updated = await updateTicket(deps.tickets, ticketId, (current) => {
+    const recorded = task.kind === 'revoke' ? current.revocation : current.fulfilment;
+    if (recorded?.by === by && recorded.result) {
+      output = { result: recorded.result };
+      return current;
+    }
     if (task.kind === 'revoke') {
       assertMayConfirmRevocationByWebhook(current, result);
       return recordRevocationConfirmed(current, {
-        by: actorOf(origin),
+        by,
         comment: note ?? null,
         at: now.toISOString(),
         via: 'webhook',
@@ -282,14 +292,14 @@ async function reportFulfilment(
     }
     assertMayReportByWebhook(current, now);
     return recordFulfilment(current, {
-      by: actorOf(origin),
+      by,
       result,
       note: note ?? null,
       at: now.toISOString(),
       via: 'webhook',
     });
   });
-  await resume(deps, task, { result });
+  await resume(deps, task, output);
   return {
     status: 200,
     body: { webhook: origin.webhookId, ticket: { id: updated.id, status: updated.status } },

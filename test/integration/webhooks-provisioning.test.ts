@@ -1,7 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { assertPublicTarget } from '../../functions/adapters/webhook-sender';
 import { people } from '../support/seed';
-import { approvedHrisRequest, sendWebhook, startWithProvisioningReceiver } from '../support/webhooks';
+import {
+  approvedHrisRequest,
+  grantListed,
+  sendWebhook,
+  startWithProvisioningReceiver,
+} from '../support/webhooks';
+import { eventually } from '../support/workflow-client';
 
 /** The demo `hris` system is provisioned by webhook: a local receiver stands in for its integration. */
 
@@ -19,6 +25,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await provisioning?.stop();
+});
+
+afterEach(() => {
+  receiver.answerWith(() => 202);
 });
 
 describe('provisioning by webhook', () => {
@@ -65,6 +75,7 @@ describe('provisioning by webhook', () => {
       data: { ticket: ticket.id, delivery: granted.body.data.delivery ?? '' },
     });
     const active = await client.ticketWhen(people.bo, ticket.id, (t) => t.status === 'active');
+    await grantListed(client, people.bo, ticket.id);
 
     // Act: Bo ends it early; the integration is asked, fails to say it failed, then removes it
     const ended = await client.call(people.bo, 'POST', `/grants/G${ticket.id}/revoke`, {
@@ -106,6 +117,57 @@ describe('provisioning by webhook', () => {
       actor: expect.stringMatching(/^webhook:provisioning\//),
       data: { via: 'webhook' },
     });
+  }, 90_000);
+
+  it("gets grant.requested through an integration that answers 500 twice by the sender's retries: one grant, one completion", async () => {
+    // Prepare: the integration fails the first two grant.requested it gets for Felix
+    const forFelix = (webhook: { body: { type: string; data: Record<string, string | null> } }) =>
+      webhook.body.type === 'grant.requested' && webhook.body.data.holder === people.felix;
+    receiver.answerWith((webhook, before) =>
+      forFelix(webhook) && before.filter(forFelix).length < 2 ? 500 : 202,
+    );
+    const ticket = await approvedHrisRequest(client, people.felix);
+
+    // Act: the third attempt is taken; the integration sets the access up and says so
+    const taken = await receiver.nth(ticket.id, 'grant.requested', 3);
+    const answer = await sendWebhook(server.url, 'provisioning', secrets.provisioning?.[0] ?? '', {
+      type: 'fulfilment.completed',
+      data: { ticket: ticket.id, delivery: taken.body.data.delivery ?? '', note: 'Account created' },
+    });
+    const granted = await client.ticketWhen(people.felix, ticket.id, (t) => t.status === 'active');
+    const grants = await eventually(async () => {
+      const listed = await client.call<{ items: { id: string; ticket: string; status: string }[] }>(
+        people.felix,
+        'GET',
+        `/grants?identity=${encodeURIComponent(people.felix)}&system=hris`,
+      );
+      return listed.body.items.length > 0 ? listed.body.items : undefined;
+    });
+
+    // Assess
+    const asked = receiver.all(ticket.id, 'grant.requested');
+    expect(asked.map(({ status, verified }) => ({ status, verified }))).toEqual([
+      { status: 500, verified: true },
+      { status: 500, verified: true },
+      { status: 202, verified: true },
+    ]);
+    expect(new Set(asked.map((webhook) => webhook.headers['webhook-id'])).size).toBe(1);
+    expect(new Set(asked.map((webhook) => webhook.body.data.delivery)).size).toBe(1);
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    expect(granted.fulfilment).toMatchObject({
+      result: 'done',
+      by: `webhook:provisioning/${answer.body.webhook}`,
+    });
+    const types = granted.timeline.map((event) => event.type);
+    expect(types.filter((type) => type === 'fulfilment_reported')).toHaveLength(1);
+    expect(types).not.toContain('reminded');
+    expect(grants).toEqual([
+      expect.objectContaining({ id: `G${ticket.id}`, ticket: ticket.id, status: 'active' }),
+    ]);
+    const fallbackEmails = (await client.outbox()).filter(
+      (message) => message.to.includes(people.ian) && message.subject.includes(ticket.id),
+    );
+    expect(fallbackEmails).toEqual([]);
   }, 90_000);
 
   it('refuses a report from an integration that does not provision the system', async () => {

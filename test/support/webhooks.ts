@@ -9,7 +9,7 @@ import {
 } from '../../functions/local/webhook-client';
 import { people } from './seed';
 import { removeDataDir, startTollgate } from './tollgate-process';
-import { type Ticket, TollgateClient } from './workflow-client';
+import { eventually, type Ticket, TollgateClient } from './workflow-client';
 
 export { localWebhookSecrets };
 
@@ -57,19 +57,37 @@ export async function approvedHrisRequest(
   }
 }
 
+/**
+ * Waits until `holder`'s grant from `ticketId` is listed: the grant item is written right after the
+ * ticket that names it, so a ticket already `active` may have no grant to end yet (404).
+ */
+export async function grantListed(client: TollgateClient, holder: string, ticketId: string): Promise<void> {
+  await eventually(async () => {
+    const own = await client.call<{ items: { ticket: string }[] }>(holder, 'GET', '/grants?limit=100');
+    return own.body.items.some((grant) => grant.ticket === ticketId) || undefined;
+  });
+}
+
 /** An outbound webhook as a receiver got it: whether its signature verified, its headers and body. */
 export interface ReceivedWebhook {
   verified: boolean;
   headers: Record<string, string>;
   body: { type: string; data: Record<string, string | null> };
+  /** The HTTP status the receiver answered it with. */
+  status: number;
 }
+
+/** The status a receiver answers a webhook with, given those it received before it. */
+export type Answer = (webhook: Omit<ReceivedWebhook, 'status'>, before: readonly ReceivedWebhook[]) => number;
 
 /**
  * A local stand-in for the provisioning integration: it verifies each webhook with the secret
- * `secret()` gives (read once Tollgate has made it), keeps it, and answers 202.
+ * `secret()` gives (read once Tollgate has made it), keeps it, and answers 202, or what the
+ * answer set by `answerWith` says.
  */
 export async function startWebhookReceiver(secret: () => string) {
   const received: ReceivedWebhook[] = [];
+  let answer: Answer = () => 202;
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -81,8 +99,14 @@ export async function startWebhookReceiver(secret: () => string) {
       } catch {
         verified = false;
       }
-      received.push({ verified, headers: request.headers as Record<string, string>, body: JSON.parse(text) });
-      response.writeHead(202).end();
+      const webhook = {
+        verified,
+        headers: request.headers as Record<string, string>,
+        body: JSON.parse(text),
+      };
+      const status = answer(webhook, [...received]);
+      received.push({ ...webhook, status });
+      response.writeHead(status).end();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -90,17 +114,26 @@ export async function startWebhookReceiver(secret: () => string) {
   return {
     url: `http://127.0.0.1:${port}/hooks`,
     received,
+    /** Answers each webhook from now on as `next` says (a test sets it before the webhooks it is for are sent). */
+    answerWith(next: Answer) {
+      answer = next;
+    },
     /** The webhooks of `type` received for `ticketId` so far. */
     all: (ticketId: string, type: string) =>
       received.filter((event) => event.body.data.ticket === ticketId && event.body.type === type),
     /** The first webhook of `type` for `ticketId`, waiting up to 20 s for it. */
-    async first(ticketId: string, type: string): Promise<ReceivedWebhook> {
-      for (let tries = 0; tries < 200; tries++) {
-        const found = this.all(ticketId, type)[0];
+    first(ticketId: string, type: string): Promise<ReceivedWebhook> {
+      return this.nth(ticketId, type, 1);
+    },
+    /** The `n`th webhook of `type` for `ticketId` (from 1), waiting up to `timeoutMs` for it. */
+    async nth(ticketId: string, type: string, n: number, timeoutMs = 20_000): Promise<ReceivedWebhook> {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const found = this.all(ticketId, type)[n - 1];
         if (found) return found;
+        if (Date.now() > until) throw new Error(`no ${type} number ${n} received for ${ticketId}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      throw new Error(`no ${type} received for ${ticketId}`);
     },
     close: () => new Promise((resolve) => server.close(resolve)),
   };
