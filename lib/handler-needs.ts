@@ -150,6 +150,11 @@ export interface HandlerNeeds {
    */
   charts: boolean;
   /**
+   * Whether it serves ECharts' browser build to the console (handlers/pages/assets.ts): the
+   * function carries it in its asset's `console/` folder. Only that one does.
+   */
+  browserCharts: boolean;
+  /**
    * Whether it reads the signing secret (links, cursors, sessions: handlers/deps.ts reads it at
    * load). All do but the console's static assets, which are given neither its ARN nor its read.
    */
@@ -170,6 +175,7 @@ const needs = (partial: Partial<HandlerNeeds>): HandlerNeeds => ({
   email: false,
   policies: false,
   charts: false,
+  browserCharts: false,
   signingSecret: true,
   webhookSecrets: false,
   ...partial,
@@ -515,6 +521,7 @@ function allOf(...parts: HandlerNeeds[]): HandlerNeeds {
     email: parts.some((part) => part.email),
     policies: parts.some((part) => part.policies),
     charts: parts.some((part) => part.charts),
+    browserCharts: parts.some((part) => part.browserCharts),
     signingSecret: parts.some((part) => part.signingSecret),
     webhookSecrets: parts.some((part) => part.webhookSecrets),
   };
@@ -564,9 +571,9 @@ const consolePages: Record<string, HandlerNeeds[]> = {
 };
 for (const [handler, parts] of Object.entries(consolePages))
   handlerNeeds[handler] = allOf(consolePage, ...parts);
-// The sign-in's callback puts the session; the assets touch nothing.
+// The sign-in's callback puts the session; the assets touch nothing, and carry ECharts for the dashboard.
 handlerNeeds['pages/sign-in'] = needs({ table: ['PutItem'] });
-handlerNeeds['pages/assets'] = needs({ signingSecret: false });
+handlerNeeds['pages/assets'] = needs({ signingSecret: false, browserCharts: true });
 
 export function needsOf(handler: string): HandlerNeeds {
   const found = handlerNeeds[handler];
