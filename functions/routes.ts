@@ -199,6 +199,13 @@ const consoleRoutes: Route[] = [
     'consoleActOnSupport',
     '`take`, `respond` to or `resolve` a support ticket',
   ),
+  page(
+    'GET',
+    '/console/dashboard',
+    'dashboard',
+    'consoleDashboard',
+    'The analytics of a period (`from`, `to`), as GET /analytics: figures, charts, governance signals and rule candidates with their simulations',
+  ),
 ];
 
 export const routes: Route[] = [

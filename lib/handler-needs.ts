@@ -566,6 +566,13 @@ const consolePages: Record<string, HandlerNeeds[]> = {
     needsOf('http/add-comment'),
     needsOf('http/report-fulfilment'),
   ],
+  // The report as GET /analytics makes it; the latest stored weekly reports, for the simulations
+  // they started of the rule candidates, each read as GET /policies/simulations/{id} reads it.
+  'pages/dashboard': [
+    needsOf('http/get-analytics'),
+    needsOf('http/list-analytics-reports'),
+    needsOf('http/get-policy-simulation'),
+  ],
   // The session deleted.
   'pages/sign-out': [needs({ table: ['DeleteItem'] })],
 };

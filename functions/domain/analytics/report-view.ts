@@ -48,7 +48,10 @@ export function formatValue(value: number | string | null, unit?: string): strin
 export function chartTable(chart: Chart): ReportTable {
   return {
     title: chart.title,
-    columns: [chart.kind === 'line' ? 'Day' : '', ...chart.series.map((series) => series.name)],
+    columns: [
+      chart.category ?? (chart.kind === 'line' ? 'Day' : ''),
+      ...chart.series.map((series) => series.name),
+    ],
     rows: chart.categories.map((category, index) => [
       category,
       ...chart.series.map((series) => formatValue(series.values[index] ?? null, chart.unit)),
@@ -85,11 +88,12 @@ export function keyFigures(report: AnalyticsReport): ReportFigure[] {
   ];
 }
 
-function talliesChart(id: string, title: string, tallies: readonly Tally[]): Chart {
+function talliesChart(id: string, title: string, category: string, tallies: readonly Tally[]): Chart {
   const shown = tallies.slice(0, CHART_CATEGORIES);
   return {
     id,
     title,
+    category,
     alt: `${title}: ${shown.map((tally) => `${tally.key} ${tally.count}`).join(', ') || 'none'}`,
     kind: 'hbar',
     categories: shown.map((tally) => tally.key),
@@ -98,11 +102,12 @@ function talliesChart(id: string, title: string, tallies: readonly Tally[]): Cha
   };
 }
 
-function quantilesChart(id: string, title: string, list: readonly KeyedQuantiles[]): Chart {
+function quantilesChart(id: string, title: string, category: string, list: readonly KeyedQuantiles[]): Chart {
   const shown = list.slice(0, CHART_CATEGORIES);
   return {
     id,
     title,
+    category,
     alt: `${title}, median and p90 in hours: ${
       shown.map((q) => `${q.key} ${rounded(q.medianHours)} and ${rounded(q.p90Hours)}`).join('; ') || 'none'
     }`,
@@ -123,8 +128,8 @@ export function reportCharts(report: AnalyticsReport): ChartGroup[] {
     {
       title: 'Volume',
       charts: [
-        talliesChart('volume-by-system', 'Submitted by system', volume.bySystem),
-        talliesChart('volume-by-department', 'Submitted by department', volume.byDepartment),
+        talliesChart('volume-by-system', 'Submitted by system', 'System', volume.bySystem),
+        talliesChart('volume-by-department', 'Submitted by department', 'Department', volume.byDepartment),
       ],
     },
     {
@@ -133,13 +138,16 @@ export function reportCharts(report: AnalyticsReport): ChartGroup[] {
         quantilesChart(
           'resolution-by-entitlement',
           'Time to resolution by entitlement',
+          'Entitlement',
           resolution.byEntitlement,
         ),
       ],
     },
     {
       title: 'Approval latency',
-      charts: [quantilesChart('approval-by-stage', 'Approval latency by stage', approvalLatency.byStage)],
+      charts: [
+        quantilesChart('approval-by-stage', 'Approval latency by stage', 'Stage', approvalLatency.byStage),
+      ],
     },
     {
       title: 'Satisfaction',
@@ -150,6 +158,7 @@ export function reportCharts(report: AnalyticsReport): ChartGroup[] {
           alt: `Ratings given: ${satisfaction.ratings.map((count, index) => `${index + 1}: ${count}`).join(', ')}`,
           kind: 'bar',
           categories: ['1', '2', '3', '4', '5'],
+          category: 'Rating',
           series: [{ name: 'Responses', values: [...satisfaction.ratings] }],
           unit: 'responses',
         },

@@ -43,7 +43,15 @@ function navigation(viewer: Viewer, active: string): Html {
 
 export function consolePage(
   status: number,
-  options: { title: string; viewer?: Viewer; active?: string; body: Html; headers?: Record<string, string> },
+  options: {
+    title: string;
+    viewer?: Viewer;
+    active?: string;
+    body: Html;
+    headers?: Record<string, string>;
+    /** The system's own scripts the page needs besides console.js, run in this order once it is parsed. */
+    scripts?: readonly string[];
+  },
 ): HttpResult {
   const { viewer } = options;
   const header = viewer
@@ -54,7 +62,7 @@ export function consolePage(
   return {
     statusCode: status,
     headers: { ...pageHeaders, ...options.headers },
-    body: html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex"><title>${options.title} · Tollgate</title><link rel="stylesheet" href="/console/assets/console.css"><script src="/console/assets/console.js" defer></script></head><body>${header}<main><h1>${options.title}</h1>${options.body}</main></body></html>`
+    body: html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex"><title>${options.title} · Tollgate</title><link rel="stylesheet" href="/console/assets/console.css"><script src="/console/assets/console.js" defer></script>${(options.scripts ?? []).map((src) => html`<script src="${src}" defer></script>`)}</head><body>${header}<main><h1>${options.title}</h1>${options.body}</main></body></html>`
       .text,
   };
 }
