@@ -37,7 +37,7 @@ import { type CheckpointAction, grantCheckpointAccess } from './constructs/audit
  * - Query on gsi1: tickets.list by requester, directory.directReportsOf, grants.list (HOLDER#, the
  *   system filtered in the index), delegations.givenEndingAfter and .list (DELEGATOR#)
  * - Query on gsi2: tickets.list by beneficiary, directory.serviceAccountsOwnedBy, delegations.list
- *   (DELEGATE#)
+ *   (DELEGATE#), grants.activeStandingGrants (STANDING#)
  * - Query on gsi3: tickets.list by status, tickets.awaitingApprovalOn (STATUS#pending_approval),
  *   directory.catalog, .supportQueues, .allIdentities, .isEmpty, history.count and .page (each status
  *   over a period's ids)
@@ -51,7 +51,8 @@ import { type CheckpointAction, grantCheckpointAccess } from './constructs/audit
  * - Scan on gsi6: chains.changedSince for the first audit checkpoint (every chain there is)
  * - Query on gsi7: tasks.forAssignee and .retire (the inbox entries on links), tickets.executionsToStop,
  *   grants.entitlementsHeldBy (HELD#: the sort key names the entitlement, so no item is read) and
- *   .activeGrantsOf (HELD#, one entitlement's range, then the grants batch-read)
+ *   .activeGrantsOf (HELD#, one entitlement's range, then the grants batch-read), grants.lastEndedBefore
+ *   (ENDED#: one key)
  *
  * The audit checkpoints (adapters/s3/checkpoint-store.ts, `checkpoints/{seq}.json` in the audit
  * bucket): checkpoints.latest sends ListBucket (one-key listings) and GetObject, .put PutObject, .all
@@ -410,26 +411,27 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
     signingKey: ['GetPublicKey'],
   }),
   // The caller; the period's stored rollups (a Query on ROLLUPS); today's (and any missing day's)
-  // rollup made: the day's submissions on gsi3, their beneficiaries' grants on gsi1, the day's
-  // resolved tickets and feedback on gsi5, each batch-read, the rollup put; the catalog (gsi3,
-  // batch-read) and each system's grants (gsi4, batch-read) for standing grants.
+  // rollup made: the day's submissions on gsi3, the last end of each beneficiary's grant of what they
+  // ask for on gsi7 (ENDED#), the day's resolved tickets and feedback on gsi5, each batch-read, the
+  // rollup put; the catalog (gsi3, batch-read) and each system's active standing grants old enough
+  // to be flagged (gsi2 STANDING#, batch-read).
   'http/get-analytics': needs({
     table: ['GetItem', 'BatchGetItem', 'PutItem', 'Query'],
-    indexes: ['gsi1', 'gsi3', 'gsi4', 'gsi5'],
+    indexes: ['gsi2', 'gsi3', 'gsi5', 'gsi7'],
   }),
   // The caller; a page of stored reports (a Query on REPORTS).
   'http/list-analytics-reports': needs({ table: ['GetItem', 'Query'] }),
   // Yesterday's rollup, made as GET /analytics makes one.
   'scheduled/analytics-rollup': needs({
     table: ['BatchGetItem', 'PutItem', 'Query'],
-    indexes: ['gsi1', 'gsi3', 'gsi5'],
+    indexes: ['gsi3', 'gsi5', 'gsi7'],
   }),
   // The week's report as GET /analytics computes it; for each rule candidate the live policies read,
   // the candidate set compiled with Cedar, stored, and its simulation job put and started; the report
   // put and emailed.
   'scheduled/weekly-report': needs({
     table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'Query'],
-    indexes: ['gsi1', 'gsi3', 'gsi4', 'gsi5'],
+    indexes: ['gsi2', 'gsi3', 'gsi5', 'gsi7'],
     workflow: { 'policy-simulation': ['StartExecution'] },
     email: true,
     policies: true,
