@@ -158,20 +158,32 @@ export async function computeReport(
     computedAt: now.toISOString(),
     thresholds: deps.settings.analyticsThresholds,
     sensitivities: new Map(catalog.map((system) => [system.id, system.sensitivity])),
-    standingGrants: await standingGrants(deps.grants, catalog),
+    standingGrants: await standingGrants(
+      deps.grants,
+      catalog,
+      grantedBy(now, deps.settings.analyticsThresholds.standingGrants.olderThanDays),
+    ),
   });
 }
 
-/** The standing grants active now, system by system: only those are read, however many have ended. */
+/** The last instant a grant may have begun and be old enough for the standing-grants signal, as of `now`. */
+const grantedBy = (now: Date, olderThanDays: number) =>
+  new Date(Math.floor(now.getTime() - olderThanDays * DAY_MS));
+
+/**
+ * The standing grants active now that began by `by`, system by system: only those whose ticket was
+ * filed by then are read, however many have ended or began since.
+ */
 async function standingGrants(
   grants: Pick<GrantStore, 'activeStandingGrants'>,
   catalog: readonly System[],
+  by: Date,
 ): Promise<GrantView[]> {
-  const standing: GrantView[] = [];
-  for (const system of catalog) {
-    standing.push(...(await grants.activeStandingGrants(system.id)).map(grantView));
-  }
-  return standing;
+  const filedBefore = new Date(by.getTime() + 1);
+  const bySystem = await Promise.all(
+    catalog.map((system) => grants.activeStandingGrants(system.id, filedBefore)),
+  );
+  return bySystem.flat().map(grantView);
 }
 
 export const reportListQuery = z.strictObject({

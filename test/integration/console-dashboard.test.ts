@@ -1,11 +1,16 @@
 import { readFileSync } from 'node:fs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDocumentClient } from '../../functions/adapters/dynamodb/client';
+import { DynamoGrantStore } from '../../functions/adapters/dynamodb/workflow-records';
 import type { StoredReport } from '../../functions/app/ports';
 import type { SimulationView } from '../../functions/app/simulations';
 import { chartOption } from '../../functions/domain/analytics/charts';
 import type { AnalyticsReport } from '../../functions/domain/analytics/report';
 import { reportCharts } from '../../functions/domain/analytics/report-view';
 import { browserChartsPath, ECHARTS_FILE } from '../../functions/handlers/pages/assets';
+import { LOCAL_TABLE_NAME, localCredentials } from '../../functions/local/dynamodb';
 import { accessBody } from '../support/bodies';
 import { ConsoleSession } from '../support/console-session';
 import { startTestRuntime, type TestRuntime } from '../support/runtime';
@@ -239,6 +244,54 @@ describe('the dashboard', () => {
     expect(status).toBe(200);
     expect(figure(html, 'Submitted')).toBe('0 tickets');
     expect(html).toContain('<p><strong>Submitted by system</strong>: nothing in this period.</p>');
+  });
+
+  it('shows the standing grants older than the threshold (90 days), and none younger', async () => {
+    // Prepare: Felix's standing wiki-edit grants, one of a ticket filed 91 days ago, one 89 days ago
+    const client = new DynamoDBClient({
+      endpoint: tollgate.runtime.endpoints.dynamodb,
+      region: 'us-east-1',
+      credentials: localCredentials,
+    });
+    const grants = new DynamoGrantStore(createDocumentClient(client), LOCAL_TABLE_NAME);
+    const filed = (days: number) => Date.now() - days * 86_400_000;
+    const [old, young] = [filed(91), filed(89)].map((at) => ({
+      ticket: ulid(at),
+      from: new Date(at + 60_000),
+    }));
+    try {
+      for (const { ticket, from } of [old, young] as { ticket: string; from: Date }[]) {
+        await grants.put({
+          id: `G${ticket}`,
+          holder: people.felix,
+          system: 'wiki',
+          entitlement: 'wiki-edit',
+          ticket,
+          from: from.toISOString(),
+          until: null,
+          status: 'active',
+          endReason: null,
+          overdue: false,
+          events: [],
+          revocationDueAt: null,
+          noticeDueAt: null,
+        });
+      }
+    } finally {
+      client.destroy();
+    }
+
+    // Act
+    const { html } = await dashboard(people.aude);
+
+    // Assess
+    const section = /<h3>Standing grants nobody reviewed<\/h3>[\s\S]*?<\/section>/.exec(html)?.[0] ?? '';
+    expect(section).toContain(
+      '<h4>Felix Analyst: Company wiki: Edit pages <span class="muted">(wiki-edit)</span></h4>',
+    );
+    expect(section).toContain(`href="/console/audit/requests/${old?.ticket}"`);
+    expect(section).toContain('(90 days)');
+    expect(section).not.toContain(young?.ticket);
   });
 
   it('refuses a requester, who oversees no policies, with a 403 page', async () => {
