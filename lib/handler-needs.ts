@@ -426,6 +426,11 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
     table: ['BatchGetItem', 'PutItem', 'Query'],
     indexes: ['gsi3', 'gsi5', 'gsi7'],
   }),
+  // Today's rollup so far, made as the nightly job makes yesterday's.
+  'scheduled/analytics-today': needs({
+    table: ['BatchGetItem', 'PutItem', 'Query'],
+    indexes: ['gsi3', 'gsi5', 'gsi7'],
+  }),
   // The week's report as GET /analytics computes it; for each rule candidate the live policies read,
   // the candidate set compiled with Cedar, stored, and its simulation job put and started; the report
   // put and emailed.
@@ -568,7 +573,7 @@ const consolePages: Record<string, HandlerNeeds[]> = {
     needsOf('http/add-comment'),
     needsOf('http/report-fulfilment'),
   ],
-  // The report as GET /analytics makes it; the latest stored weekly reports, for the simulations
+  // The report as GET /analytics makes it (today's rollup read, or made when none is stored); the latest stored weekly reports, for the simulations
   // they started of the rule candidates, each read as GET /policies/simulations/{id} reads it.
   'pages/dashboard': [
     needsOf('http/get-analytics'),

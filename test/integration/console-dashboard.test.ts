@@ -11,7 +11,7 @@ import type { AnalyticsReport } from '../../functions/domain/analytics/report';
 import { reportCharts } from '../../functions/domain/analytics/report-view';
 import { browserChartsPath, ECHARTS_FILE } from '../../functions/handlers/pages/assets';
 import { LOCAL_TABLE_NAME, localCredentials } from '../../functions/local/dynamodb';
-import { accessBody } from '../support/bodies';
+import { accessBody, supportBody } from '../support/bodies';
 import { ConsoleSession } from '../support/console-session';
 import { startTestRuntime, type TestRuntime } from '../support/runtime';
 import { people } from '../support/seed';
@@ -302,6 +302,26 @@ describe('the dashboard', () => {
     expect(status).toBe(403);
     expect(html).toContain('This page is for people who oversee policies (admin, auditor, security)');
     expect(html).not.toContain('Governance signals');
+  });
+
+  it("reads today from today's stored rollup, which the analytics-today schedule brings up to date", async () => {
+    // Prepare
+    const before = figure((await dashboard(people.aude)).html, 'Submitted');
+    const filed = await client.call(people.alex, 'POST', '/requests', supportBody());
+
+    // Act
+    const unchanged = await dashboard(people.aude);
+    const rolledUp = await client.runSchedule<{ day: string; submitted: number }>('analytics-today');
+    const after = await dashboard(people.aude);
+
+    // Assess
+    expect(filed.status).toBe(201);
+    expect(figure(unchanged.html, 'Submitted')).toBe(before);
+    expect(rolledUp.day).toBe(today);
+    expect(figure(after.html, 'Submitted')).toBe(`${Number.parseInt(before ?? '', 10) + 1} tickets`);
+    expect(after.html).toMatch(
+      /today up to <time datetime="[^"]+">[^<]+<\/time>, when it was last rolled up/,
+    );
   });
 
   it('loads ECharts from the system, as the package publishes it, kept by browsers for a year', async () => {

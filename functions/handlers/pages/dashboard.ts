@@ -1,4 +1,4 @@
-import { analyticsQuery, listReports, readAnalytics } from '../../app/analytics';
+import { analyticsQuery, listReports, readStoredAnalytics } from '../../app/analytics';
 import type { StoredReport } from '../../app/ports';
 import { readSimulation } from '../../app/simulations';
 import { assertWorkplace } from '../../app/workplaces';
@@ -26,7 +26,8 @@ const STORED_REPORTS = 4;
 
 /**
  * GET /console/dashboard?from=&to=: the analytics of a period (the seven days up to today unless
- * chosen, as GET /analytics answers) from the stored day rollups, through the same use case:
+ * chosen, as GET /analytics answers) from the stored day rollups alone (today's as the
+ * `analytics-today` schedule leaves it every five minutes), never the tickets:
  * its key figures; its charts, drawn in the browser from the options the emailed report is drawn
  * from, each with its data table; the governance signals with the tickets and people behind
  * them; and the rule candidates with their Cedar text and simulation, which an admin may propose
@@ -35,14 +36,14 @@ const STORED_REPORTS = 4;
 export const handler = pageRoute({}, async (request, deps) => {
   assertWorkplace(request.workplaces, 'dashboard');
   const values = { from: request.query.from?.trim() ?? '', to: request.query.to?.trim() ?? '' };
-  let report: AnalyticsReport;
+  let read: { report: AnalyticsReport; todayAsOf: string | null };
   try {
     const period = parseOrThrow(
       analyticsQuery,
       { from: values.from || undefined, to: values.to || undefined },
       'period',
     );
-    report = await readAnalytics(deps, request.caller, period);
+    read = await readStoredAnalytics(deps, request.caller, period);
   } catch (error) {
     return consolePage(400, {
       title: 'Dashboard',
@@ -51,6 +52,7 @@ export const handler = pageRoute({}, async (request, deps) => {
       body: periodForm(refusedForm(error, values)),
     });
   }
+  const { report, todayAsOf } = read;
   const [simulations, nameOf, catalog] = await Promise.all([
     candidateSimulations(deps, request, report),
     namesFor(deps.directory, peopleIn(report)),
@@ -62,7 +64,7 @@ export const handler = pageRoute({}, async (request, deps) => {
     viewer: request,
     active: '/console/dashboard',
     scripts: chartScripts,
-    body: html`${periodForm(emptyForm({ from: report.period.from, to: report.period.to }))}${reportBody(report)}
+    body: html`${periodForm(emptyForm({ from: report.period.from, to: report.period.to }))}${reportBody(report, todayAsOf)}
 ${signalsSection(report, context)}${candidatesSection(report.ruleCandidates, simulations, request, context)}`,
   });
 });
@@ -85,11 +87,13 @@ const peopleIn = ({ signals }: AnalyticsReport): string[] => [
 ];
 
 /** The period in words, the key figures and the charts. */
-function reportBody(report: AnalyticsReport): Html {
+function reportBody(report: AnalyticsReport, todayAsOf: string | null): Html {
   const { period } = report;
   return html`<p class="muted">${period.from} to ${period.to}, ${period.days} whole UTC ${
     period.days === 1 ? 'day' : 'days'
-  }, from the stored daily rollups; computed ${time(report.computedAt)}. A period that includes today covers it up to then.</p>
+  }, from the stored daily rollups${
+    todayAsOf ? html`; today up to ${time(todayAsOf)}, when it was last rolled up (every five minutes)` : ''
+  }.</p>
 <section class="card"><h2>Key figures</h2><dl>${keyFigures(report).map(
     (figure) => html`<dt>${figure.label}</dt><dd>${formatValue(figure.value, figure.unit)}</dd>`,
   )}</dl></section>
