@@ -37,13 +37,18 @@ export const handler = pageRoute({}, async (request, deps) => {
   assertWorkplace(request.workplaces, 'dashboard');
   const values = { from: request.query.from?.trim() ?? '', to: request.query.to?.trim() ?? '' };
   let read: { report: AnalyticsReport; todayAsOf: string | null };
+  let weeklies: StoredReport[];
   try {
     const period = parseOrThrow(
       analyticsQuery,
       { from: values.from || undefined, to: values.to || undefined },
       'period',
     );
-    read = await readStoredAnalytics(deps, request.caller, period);
+    // The stored weekly reports, for the candidates' simulations, read while the report is made.
+    [read, { items: weeklies }] = await Promise.all([
+      readStoredAnalytics(deps, request.caller, period),
+      listReports(deps, request.caller, { limit: STORED_REPORTS }),
+    ]);
   } catch (error) {
     return consolePage(400, {
       title: 'Dashboard',
@@ -54,7 +59,7 @@ export const handler = pageRoute({}, async (request, deps) => {
   }
   const { report, todayAsOf } = read;
   const [simulations, nameOf, catalog] = await Promise.all([
-    candidateSimulations(deps, request, report),
+    candidateSimulations(deps, request, report, weeklies),
     namesFor(deps.directory, peopleIn(report)),
     deps.directory.catalog(),
   ]);
@@ -101,28 +106,27 @@ ${reportCharts(report).map(chartSection)}`;
 }
 
 /**
- * Each rule candidate's simulation: the one the candidate names, or else the one the newest stored
- * weekly report started for the same candidate (a fresh report starts none), read as it stands.
+ * Each rule candidate's simulation: the one the candidate names, or else the one the newest of the
+ * stored weekly reports started for the same candidate (a report made now starts none), read as it
+ * stands.
  */
 async function candidateSimulations(
   deps: Deps,
   request: PageRequest,
   report: AnalyticsReport,
+  weeklies: readonly StoredReport[],
 ): Promise<Map<string, CandidateSimulation>> {
   const found = new Map<string, Omit<CandidateSimulation, 'view'>>();
   for (const candidate of report.ruleCandidates) {
-    if (candidate.simulation) found.set(candidate.id, { jobId: candidate.simulation.jobId, report: null });
-  }
-  if (found.size < report.ruleCandidates.length) {
-    const stored: StoredReport[] = (await listReports(deps, request.caller, { limit: STORED_REPORTS })).items;
-    for (const candidate of report.ruleCandidates) {
-      if (found.has(candidate.id)) continue;
-      for (const { report: weekly } of stored) {
-        const jobId = weekly.ruleCandidates.find((c) => c.id === candidate.id)?.simulation?.jobId;
-        if (!jobId) continue;
-        found.set(candidate.id, { jobId, report: { from: weekly.period.from, to: weekly.period.to } });
-        break;
-      }
+    if (candidate.simulation) {
+      found.set(candidate.id, { jobId: candidate.simulation.jobId, report: null });
+      continue;
+    }
+    for (const { report: weekly } of weeklies) {
+      const jobId = weekly.ruleCandidates.find((c) => c.id === candidate.id)?.simulation?.jobId;
+      if (!jobId) continue;
+      found.set(candidate.id, { jobId, report: { from: weekly.period.from, to: weekly.period.to } });
+      break;
     }
   }
   const read = await Promise.all(
