@@ -1,10 +1,11 @@
 import { performance } from 'node:perf_hooks';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoAnalyticsSource, DynamoAnalyticsStore } from '../functions/adapters/dynamodb/analytics-store';
 import { createDocumentClient } from '../functions/adapters/dynamodb/client';
 import { DynamoTicketHistory } from '../functions/adapters/dynamodb/ticket-history';
 import { DynamoGrantStore } from '../functions/adapters/dynamodb/workflow-records';
 import { systemClock } from '../functions/adapters/system';
-import { daysOf, rollupDay } from '../functions/app/analytics';
+import { daysOf, type RollupDeps, rollupDay } from '../functions/app/analytics';
 import { LOCAL_TABLE_NAME } from '../functions/local/dynamodb';
 import { devToken, expectOk, JsonClient } from './http-client';
 import { localDynamoClient, type Ready } from './local-system';
@@ -41,6 +42,18 @@ export interface AnalyticsStoreRun {
   pass: boolean;
 }
 
+/** What the rollup job reads and writes, through the store's own adapters on the local DynamoDB endpoint. */
+export function rollupDeps(dynamodb: DynamoDBClient): RollupDeps {
+  const db = createDocumentClient(dynamodb);
+  return {
+    clock: systemClock,
+    history: new DynamoTicketHistory(db, LOCAL_TABLE_NAME),
+    analyticsSource: new DynamoAnalyticsSource(db, LOCAL_TABLE_NAME),
+    analytics: new DynamoAnalyticsStore(db, LOCAL_TABLE_NAME),
+    grants: new DynamoGrantStore(db, LOCAL_TABLE_NAME),
+  };
+}
+
 /**
  * Rolls up each of the last full days with the scheduled job's own code (app/analytics.ts `rollupDay`) against the
  * local system's DynamoDB endpoint, counting what it reads, then asks the API for the report of those days.
@@ -54,14 +67,7 @@ export async function measureAnalyticsStore(
   const counts = countReads(dynamodb);
   const api = new JsonClient(system.url, 1);
   try {
-    const db = createDocumentClient(dynamodb);
-    const deps = {
-      clock: systemClock,
-      history: new DynamoTicketHistory(db, LOCAL_TABLE_NAME),
-      analyticsSource: new DynamoAnalyticsSource(db, LOCAL_TABLE_NAME),
-      analytics: new DynamoAnalyticsStore(db, LOCAL_TABLE_NAME),
-      grants: new DynamoGrantStore(db, LOCAL_TABLE_NAME),
-    };
+    const deps = rollupDeps(dynamodb);
     const dayBefore = (n: number) => new Date(Date.now() - n * DAY_MS).toISOString().slice(0, 10);
     const days = daysOf(dayBefore(ANALYTICS_STORE.days), dayBefore(1));
     const durations: number[] = [];

@@ -10,8 +10,10 @@ import {
   type AuditExportResult,
   type AuditSeed,
   type AuditVerifyResult,
+  type ConsolePagesResult,
 } from './audit';
 import type { BundleResults } from './bundles';
+import { CONSOLE_PAGES } from './console-pages';
 import { ASSUMPTIONS, type CostEstimate, PRICES, PRICES_AS_OF } from './cost';
 import type { LifecycleResult } from './lifecycle';
 import { type Measurement, round } from './measure';
@@ -65,6 +67,8 @@ export interface Results {
   auditVerify?: AuditVerifyResult;
   /** The analytics rollups of the last days through the store, at each size (bench/analytics-store.ts); absent before it. */
   analyticsStore?: AnalyticsStoreResult;
+  /** The console's pages at each size (bench/console-pages.ts); absent in results from before it. */
+  consolePages?: ConsolePagesResult;
   /** Inbound webhooks beside intake, and duplicate deliveries (bench/webhooks.ts); absent in results from before it. */
   webhooks?: WebhooksResult;
 }
@@ -189,7 +193,7 @@ function markdown(results: Results): string {
     measuredOn(results),
     'Written by `npm run bench`; `results.json` holds the same figures. `npm run bench -- <part> ...` runs only the',
     'parts named (`latency`: the scenarios and the lifecycle; `load`, `bundles`, `memory`, `restart`, `policies`, `simulation`,',
-    '`revocation-lag`, `sweep-reads`, `audit-export`, `audit-verify`, `analytics-store`, `analytics`, `webhooks`)',
+    '`revocation-lag`, `sweep-reads`, `audit-export`, `audit-verify`, `analytics-store`, `console-pages`, `analytics`, `webhooks`)',
     'and keeps the other sections.',
     '',
     'Intake is `POST /requests` through the local system (`bin/local.ts`, dynalite on disk); PutItem is a',
@@ -225,6 +229,7 @@ function markdown(results: Results): string {
     ...(results.auditExport ? auditExportSection(results.auditExport) : []),
     ...(results.auditVerify ? auditVerifySection(results.auditVerify) : []),
     ...(results.analyticsStore ? analyticsStoreSection(results.analyticsStore) : []),
+    ...(results.consolePages ? consolePagesSection(results.consolePages) : []),
     ...(results.analytics ? analyticsSection(results.analytics) : []),
     ...(results.webhooks ? webhooksSection(results.webhooks) : []),
   ].join('\n');
@@ -810,7 +815,7 @@ function largestOverSmallest<T extends { tickets: number }>(
 
 /** The console's summary of the audit parts: each size, then the ratios that matter. */
 export function describeAudit(
-  audit: Pick<Results, 'auditExport' | 'auditVerify' | 'analyticsStore'>,
+  audit: Pick<Results, 'auditExport' | 'auditVerify' | 'analyticsStore' | 'consolePages'>,
 ): string[] {
   const lines: string[] = [];
   if (audit.auditExport) {
@@ -854,6 +859,13 @@ export function describeAudit(
       `Analytics store, largest over smallest: rollup time ${largestOverSmallest(runs, (run) => run.rollupMs.mean)}x ` +
         `for ${largestOverSmallest(runs, (run) => run.countedPerDay)}x the tickets a day counts, ` +
         `items read per ticket counted ${largestOverSmallest(runs, (run) => run.itemsPerCounted)}x; report ${largestOverSmallest(runs, (run) => run.reportMs)}x`,
+    );
+  }
+  for (const run of audit.consolePages?.runs ?? []) {
+    lines.push(
+      `Console page: ${run.tickets} tickets, ${run.page} (${run.about}): p50 ${run.ms.p50} ms, p95 ${run.ms.p95} ms, ` +
+        `max ${run.ms.max} ms, ${run.bytes} bytes  ${run.pass ? 'pass' : 'FAIL'} ` +
+        `(target p95 < ${CONSOLE_PAGES.targetMs} ms, < ${CONSOLE_PAGES.targetBytes / 1024} KB)`,
     );
   }
   return lines;
@@ -1122,6 +1134,50 @@ function webhooksSection(result: WebhooksResult): string[] {
     ),
     '',
     `Exactly ${d.events} effects, every duplicate answered the original response: **${d.pass ? 'pass' : 'FAIL'}**.`,
+    '',
+  ];
+}
+
+function consolePagesSection(result: ConsolePagesResult): string[] {
+  const { runs } = result;
+  const operations = [...new Set(runs.flatMap((run) => Object.keys(run.dynamodbPerPage)))].sort();
+  return [
+    '## Console pages',
+    '',
+    measuredOn(result),
+    ...auditSeedLines(result.seeds),
+    'After the audit parts, the demo auditor signs in at the local OpenID provider and opens the dashboard, once the weekly report',
+    `ran and the simulations it started of the rule candidates were done. ${CONSOLE_PAGES.warmup} requests of each page to warm up (the first`,
+    `stores the rollup of each past day that had none), then ${CONSOLE_PAGES.requests} one after the other: each from the request sent to the last byte`,
+    "of the page over loopback, which is the server's time (the store, dynalite, runs in the server's process). A period that includes",
+    'today rolls today up afresh on every request, reading the tickets of today; a past period reads its stored rollups. DynamoDB',
+    "requests per page from `GET /dev/metrics` (schedules running meanwhile count too). The page's HTML alone: ECharts (700 KB,",
+    'cached a year) and the scripts come apart.',
+    '',
+    ...markdownTable(
+      [
+        { title: 'tickets', align: 'right' },
+        { title: 'page', align: 'left' },
+        { title: 'p50, ms', align: 'right' },
+        { title: 'p95, ms', align: 'right' },
+        { title: 'max, ms', align: 'right' },
+        { title: 'HTML, bytes', align: 'right' },
+        ...operations.map((operation): Column => ({ title: operation, align: 'right' })),
+        { title: 'verdict', align: 'left' },
+      ],
+      runs.map((run) => [
+        run.tickets,
+        `${run.about}: \`${run.page}\``,
+        run.ms.p50,
+        run.ms.p95,
+        run.ms.max,
+        run.bytes,
+        ...operations.map((operation) => run.dynamodbPerPage[operation] ?? 0),
+        run.pass
+          ? `pass (p95 < ${CONSOLE_PAGES.targetMs} ms, < ${CONSOLE_PAGES.targetBytes / 1024} KB)`
+          : `FAIL (target p95 < ${CONSOLE_PAGES.targetMs} ms, < ${CONSOLE_PAGES.targetBytes / 1024} KB)`,
+      ]),
+    ),
     '',
   ];
 }

@@ -65,6 +65,7 @@ const PARTS = [
   'audit-export',
   'audit-verify',
   'analytics-store',
+  'console-pages',
   'analytics',
   'webhooks',
 ] as const;
@@ -169,11 +170,17 @@ async function main(): Promise<void> {
       );
       results = { ...results, sweepReads: sweep };
     }
-    if (parts.has('audit-export') || parts.has('audit-verify') || parts.has('analytics-store')) {
+    if (
+      parts.has('audit-export') ||
+      parts.has('audit-verify') ||
+      parts.has('analytics-store') ||
+      parts.has('console-pages')
+    ) {
       const audit = await measureAudit(withLocalSystem, repoRoot, run, progress, {
         exports: parts.has('audit-export'),
         verify: parts.has('audit-verify'),
         analyticsStore: parts.has('analytics-store'),
+        consolePages: parts.has('console-pages'),
       });
       for (const line of describeAudit(audit)) console.log(line);
       results = { ...results, ...audit };

@@ -284,6 +284,13 @@ const consoleRoutes: Route[] = [
     'consoleSavePolicies',
     'Makes the simulated set live, as PUT /policies does',
   ),
+  page(
+    'GET',
+    '/console/dashboard',
+    'dashboard',
+    'consoleDashboard',
+    'The analytics of a period (`from`, `to`), as GET /analytics: figures, charts, governance signals and rule candidates with their simulations',
+  ),
 ];
 
 export const routes: Route[] = [

@@ -83,6 +83,16 @@ export const schedules: Schedule[] = [
       "Roll up yesterday's tickets (submitted, resolved, feedback), each read through the index partition of the day, into the day's one analytics rollup",
   },
   {
+    name: 'analytics-today',
+    // Wall-clock minutes, never scaled by TOLLGATE_TIME_SCALE: its cost is reading today's tickets.
+    expression: 'cron(0/5 * * * ? *)',
+    timeZone: 'UTC',
+    handler: 'scheduled/analytics-today',
+    timeoutMinutes: 5,
+    description:
+      "Roll up today's tickets so far into today's analytics rollup, which the console's dashboard reads (it reads rollups only, never tickets)",
+  },
+  {
     name: 'weekly-report',
     expression: 'cron(0 7 ? * 2 *)',
     timeZone: 'UTC',

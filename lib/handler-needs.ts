@@ -37,7 +37,7 @@ import { type CheckpointAction, grantCheckpointAccess } from './constructs/audit
  * - Query on gsi1: tickets.list by requester, directory.directReportsOf, grants.list (HOLDER#, the
  *   system filtered in the index), delegations.givenEndingAfter and .list (DELEGATOR#)
  * - Query on gsi2: tickets.list by beneficiary, directory.serviceAccountsOwnedBy, delegations.list
- *   (DELEGATE#)
+ *   (DELEGATE#), grants.activeStandingGrants (STANDING#)
  * - Query on gsi3: tickets.list by status, tickets.awaitingApprovalOn (STATUS#pending_approval),
  *   directory.catalog, .supportQueues, .allIdentities, .isEmpty, history.count and .page (each status
  *   over a period's ids)
@@ -51,7 +51,8 @@ import { type CheckpointAction, grantCheckpointAccess } from './constructs/audit
  * - Scan on gsi6: chains.changedSince for the first audit checkpoint (every chain there is)
  * - Query on gsi7: tasks.forAssignee and .retire (the inbox entries on links), tickets.executionsToStop,
  *   grants.entitlementsHeldBy (HELD#: the sort key names the entitlement, so no item is read) and
- *   .activeGrantsOf (HELD#, one entitlement's range, then the grants batch-read)
+ *   .activeGrantsOf (HELD#, one entitlement's range, then the grants batch-read), grants.lastEndedBefore
+ *   (ENDED#: one key)
  *
  * The audit checkpoints (adapters/s3/checkpoint-store.ts, `checkpoints/{seq}.json` in the audit
  * bucket): checkpoints.latest sends ListBucket (one-key listings) and GetObject, .put PutObject, .all
@@ -150,6 +151,11 @@ export interface HandlerNeeds {
    */
   charts: boolean;
   /**
+   * Whether it serves ECharts' browser build to the console (handlers/pages/assets.ts): the
+   * function carries it in its asset's `console/` folder. Only that one does.
+   */
+  browserCharts: boolean;
+  /**
    * Whether it reads the signing secret (links, cursors, sessions: handlers/deps.ts reads it at
    * load). All do but the console's static assets, which are given neither its ARN nor its read.
    */
@@ -170,6 +176,7 @@ const needs = (partial: Partial<HandlerNeeds>): HandlerNeeds => ({
   email: false,
   policies: false,
   charts: false,
+  browserCharts: false,
   signingSecret: true,
   webhookSecrets: false,
   ...partial,
@@ -404,26 +411,32 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
     signingKey: ['GetPublicKey'],
   }),
   // The caller; the period's stored rollups (a Query on ROLLUPS); today's (and any missing day's)
-  // rollup made: the day's submissions on gsi3, their beneficiaries' grants on gsi1, the day's
-  // resolved tickets and feedback on gsi5, each batch-read, the rollup put; the catalog (gsi3,
-  // batch-read) and each system's grants (gsi4, batch-read) for standing grants.
+  // rollup made: the day's submissions on gsi3, the last end of each beneficiary's grant of what they
+  // ask for on gsi7 (ENDED#), the day's resolved tickets and feedback on gsi5, each batch-read, the
+  // rollup put; the catalog (gsi3, batch-read) and each system's active standing grants old enough
+  // to be flagged (gsi2 STANDING#, batch-read).
   'http/get-analytics': needs({
     table: ['GetItem', 'BatchGetItem', 'PutItem', 'Query'],
-    indexes: ['gsi1', 'gsi3', 'gsi4', 'gsi5'],
+    indexes: ['gsi2', 'gsi3', 'gsi5', 'gsi7'],
   }),
   // The caller; a page of stored reports (a Query on REPORTS).
   'http/list-analytics-reports': needs({ table: ['GetItem', 'Query'] }),
   // Yesterday's rollup, made as GET /analytics makes one.
   'scheduled/analytics-rollup': needs({
     table: ['BatchGetItem', 'PutItem', 'Query'],
-    indexes: ['gsi1', 'gsi3', 'gsi5'],
+    indexes: ['gsi3', 'gsi5', 'gsi7'],
+  }),
+  // Today's rollup so far, made as the nightly job makes yesterday's.
+  'scheduled/analytics-today': needs({
+    table: ['BatchGetItem', 'PutItem', 'Query'],
+    indexes: ['gsi3', 'gsi5', 'gsi7'],
   }),
   // The week's report as GET /analytics computes it; for each rule candidate the live policies read,
   // the candidate set compiled with Cedar, stored, and its simulation job put and started; the report
   // put and emailed.
   'scheduled/weekly-report': needs({
     table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'Query'],
-    indexes: ['gsi1', 'gsi3', 'gsi4', 'gsi5'],
+    indexes: ['gsi2', 'gsi3', 'gsi5', 'gsi7'],
     workflow: { 'policy-simulation': ['StartExecution'] },
     email: true,
     policies: true,
@@ -515,6 +528,7 @@ function allOf(...parts: HandlerNeeds[]): HandlerNeeds {
     email: parts.some((part) => part.email),
     policies: parts.some((part) => part.policies),
     charts: parts.some((part) => part.charts),
+    browserCharts: parts.some((part) => part.browserCharts),
     signingSecret: parts.some((part) => part.signingSecret),
     webhookSecrets: parts.some((part) => part.webhookSecrets),
   };
@@ -579,14 +593,21 @@ const consolePages: Record<string, HandlerNeeds[]> = {
     needsOf('http/start-policy-simulation'),
     needsOf('http/get-policy-simulation'),
   ],
+  // The report as GET /analytics makes it (today's rollup read, or made when none is stored); the latest stored weekly reports, for the simulations
+  // they started of the rule candidates, each read as GET /policies/simulations/{id} reads it.
+  'pages/dashboard': [
+    needsOf('http/get-analytics'),
+    needsOf('http/list-analytics-reports'),
+    needsOf('http/get-policy-simulation'),
+  ],
   // The session deleted.
   'pages/sign-out': [needs({ table: ['DeleteItem'] })],
 };
 for (const [handler, parts] of Object.entries(consolePages))
   handlerNeeds[handler] = allOf(consolePage, ...parts);
-// The sign-in's callback puts the session; the assets touch nothing.
+// The sign-in's callback puts the session; the assets touch nothing, and carry ECharts for the dashboard.
 handlerNeeds['pages/sign-in'] = needs({ table: ['PutItem'] });
-handlerNeeds['pages/assets'] = needs({ signingSecret: false });
+handlerNeeds['pages/assets'] = needs({ signingSecret: false, browserCharts: true });
 
 export function needsOf(handler: string): HandlerNeeds {
   const found = handlerNeeds[handler];

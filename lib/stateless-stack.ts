@@ -206,6 +206,7 @@ export class StatelessStack extends Stack {
         ...(timeout ? { timeout } : {}),
         policies: needsOf(handler).policies,
         charts: needsOf(handler).charts,
+        browserCharts: needsOf(handler).browserCharts,
       });
       grantTableAccess(fn.role, props.table, handler);
       grantWorkflowAccess(fn.role, workflowArns, handler);

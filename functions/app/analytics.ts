@@ -109,6 +109,12 @@ export const analyticsQuery = z.strictObject({
   }),
 });
 
+/** The period a query asks for: the days it names, or the week up to today. */
+function periodAsked(deps: Pick<ReportDeps, 'clock'>, asked: z.output<typeof analyticsQuery>) {
+  const to = asked.to ?? dayOf(deps.clock.now());
+  return { from: asked.from ?? addDays(to, 1 - DEFAULT_DAYS), to };
+}
+
 /**
  * Primary course: the report of a period, from the stored rollups of its days. Today's rollup is
  * made afresh, so that what happened this morning shows; a past day with no rollup yet (before the
@@ -120,8 +126,24 @@ export async function readAnalytics(
   asked: z.output<typeof analyticsQuery>,
 ): Promise<AnalyticsReport> {
   assertAnyRole(caller, OVERSIGHT, 'read analytics');
-  const to = asked.to ?? dayOf(deps.clock.now());
-  return computeReport(deps, { from: asked.from ?? addDays(to, 1 - DEFAULT_DAYS), to });
+  return (await reportOf(deps, periodAsked(deps, asked), 'afresh')).report;
+}
+
+/**
+ * Primary course of the dashboard: the report of a period from the stored rollups alone, today's
+ * as the `analytics-today` schedule last stored it (every five minutes), so that a page reads no
+ * ticket once its days are rolled up: a day without a rollup (today before the schedule first ran,
+ * a past day before the nightly job did) is rolled up once, and stored. Answers when today's rollup
+ * was made, for a period that includes today.
+ */
+export async function readStoredAnalytics(
+  deps: ReportDeps,
+  caller: Identity,
+  asked: z.output<typeof analyticsQuery>,
+): Promise<{ report: AnalyticsReport; todayAsOf: string | null }> {
+  assertAnyRole(caller, OVERSIGHT, 'read analytics');
+  const { report, todayRollup } = await reportOf(deps, periodAsked(deps, asked), 'stored');
+  return { report, todayAsOf: todayRollup?.computedAt ?? null };
 }
 
 /** The report of a period (whole UTC days), rolling up today and any past day not rolled up yet. */
@@ -130,6 +152,19 @@ export async function computeReport(
   period: { from: string; to: string },
   onDay?: (done: number, total: number) => void,
 ): Promise<AnalyticsReport> {
+  return (await reportOf(deps, period, 'afresh', onDay)).report;
+}
+
+/**
+ * The report of a period, and today's rollup when the period includes today: made afresh, or the
+ * stored one (made now only when there is none).
+ */
+async function reportOf(
+  deps: ReportDeps,
+  period: { from: string; to: string },
+  todayRollup: 'afresh' | 'stored',
+  onDay?: (done: number, total: number) => void,
+): Promise<{ report: AnalyticsReport; todayRollup: DayRollup | null }> {
   if (period.from > period.to)
     throw new ValidationError('The period is empty', { from: 'must not be after to' });
   const days = daysOf(period.from, period.to);
@@ -144,34 +179,50 @@ export async function computeReport(
   const stored = new Map<string, DayRollup>();
   const lastDay = [period.to, today].sort()[0] ?? today;
   for await (const rollup of deps.analytics.rollups(period.from, lastDay)) {
-    if (rollup.day !== today) stored.set(rollup.day, rollup);
+    if (rollup.day !== today || todayRollup === 'stored') stored.set(rollup.day, rollup);
   }
   let done = 0;
+  let ofToday: DayRollup | null = null;
   for (const day of days) {
     if (day > today) continue;
-    builder.add(stored.get(day) ?? (await rollupDay(deps, day)));
+    const rollup = stored.get(day) ?? (await rollupDay(deps, day));
+    if (day === today) ofToday = rollup;
+    builder.add(rollup);
     onDay?.(++done, days.length);
   }
   const catalog = await deps.directory.catalog();
-  return builder.finish({
+  const report = builder.finish({
     period,
     computedAt: now.toISOString(),
     thresholds: deps.settings.analyticsThresholds,
     sensitivities: new Map(catalog.map((system) => [system.id, system.sensitivity])),
-    standingGrants: await standingGrants(deps.grants, catalog),
+    standingGrants: await standingGrants(
+      deps.grants,
+      catalog,
+      grantedBy(now, deps.settings.analyticsThresholds.standingGrants.olderThanDays),
+    ),
   });
+  return { report, todayRollup: ofToday };
 }
 
-/** The standing grants active now, system by system: only those are read, however many have ended. */
+/** The last instant a grant may have begun and be old enough for the standing-grants signal, as of `now`. */
+const grantedBy = (now: Date, olderThanDays: number) =>
+  new Date(Math.floor(now.getTime() - olderThanDays * DAY_MS));
+
+/**
+ * The standing grants active now that began by `by`, system by system: only those whose ticket was
+ * filed by then are read, however many have ended or began since.
+ */
 async function standingGrants(
   grants: Pick<GrantStore, 'activeStandingGrants'>,
   catalog: readonly System[],
+  by: Date,
 ): Promise<GrantView[]> {
-  const standing: GrantView[] = [];
-  for (const system of catalog) {
-    standing.push(...(await grants.activeStandingGrants(system.id)).map(grantView));
-  }
-  return standing;
+  const filedBefore = new Date(by.getTime() + 1);
+  const bySystem = await Promise.all(
+    catalog.map((system) => grants.activeStandingGrants(system.id, filedBefore)),
+  );
+  return bySystem.flat().map(grantView);
 }
 
 export const reportListQuery = z.strictObject({

@@ -324,8 +324,12 @@ export interface GrantStore {
     entitlement: string,
     before: string,
   ): Promise<string | null>;
-  /** A system's standing grants (no `until`) that are active: only those are read. */
-  activeStandingGrants(system: string): Promise<Grant[]>;
+  /**
+   * A system's standing grants (no `until`) that are active: only those are read. With
+   * `filedBefore`, only those whose ticket was filed before it (a grant's id is `G` and its
+   * ticket's ULID, which sorts by filing time), which takes in every grant that began before it.
+   */
+  activeStandingGrants(system: string, filedBefore?: Date): Promise<Grant[]>;
   /** Grants whose revocation is due by `now` and not yet begun, oldest due first: only those are read. */
   dueForRevocation(now: Date, limit: number): Promise<Grant[]>;
   /** Grants whose holder is due to be told of their end by `now`, soonest first: only those are read. */

@@ -1,21 +1,12 @@
 import mjml2html from 'mjml';
 import { assertChart, type Chart } from '../domain/analytics/charts';
+import {
+  chartTable,
+  formatValue,
+  type ReportFigure,
+  type ReportTable,
+} from '../domain/analytics/report-view';
 import type { ChartImages, EmailAttachment } from './ports';
-
-/** A figure of a report: a count, a time, a rate, with what it measures. */
-export interface ReportFigure {
-  label: string;
-  value: number | string | null;
-  /** Shown after the value: `tickets`, `h`, `%`. */
-  unit?: string;
-}
-
-/** Rows of text under named columns: the people and tickets behind a signal, for instance. */
-export interface ReportTable {
-  title: string;
-  columns: string[];
-  rows: (string | number | null)[][];
-}
 
 /** Preformatted text shown as it is, such as the Cedar text of a rule candidate. */
 export interface ReportBlock {
@@ -120,28 +111,6 @@ export async function renderReportEmail(
 }
 
 const cidOf = (chart: Chart): string => `chart-${chart.id}@tollgate`;
-
-const numberFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
-
-/** A value as both parts show it: numbers grouped and rounded alike, nothing as a dash. */
-export function formatValue(value: number | string | null, unit?: string): string {
-  if (value === null) return '–';
-  const shown = typeof value === 'number' ? numberFormat.format(value) : value;
-  if (!unit) return shown;
-  return unit === '%' ? `${shown}%` : `${shown} ${unit}`;
-}
-
-/** A chart's values as a table: a row per category, a column per series. */
-function chartTable(chart: Chart): ReportTable {
-  return {
-    title: chart.title,
-    columns: [chart.kind === 'line' ? 'Day' : '', ...chart.series.map((series) => series.name)],
-    rows: chart.categories.map((category, index) => [
-      category,
-      ...chart.series.map((series) => formatValue(series.values[index] ?? null, chart.unit)),
-    ]),
-  };
-}
 
 /** The rows shown, and how many were left out. */
 function shownRows<T>(rows: T[]): { rows: T[]; more: number } {

@@ -1,48 +1,13 @@
-import type { AnalyticsReport, KeyedQuantiles, Rate, Tally } from '../domain/analytics/report';
+import type { AnalyticsReport } from '../domain/analytics/report';
+import {
+  keyFigures,
+  percent,
+  type ReportTable,
+  reportCharts,
+  rounded,
+} from '../domain/analytics/report-view';
 import type { ChartImages, Mailer, ReportMailer } from './ports';
-import { type ReportEmail, type ReportSection, type ReportTable, renderReportEmail } from './report-email';
-
-/** Categories a chart shows: the largest, as the report lists them largest first. */
-const CHART_CATEGORIES = 10;
-
-const percent = (rate: number | null) => (rate === null ? null : Math.round(rate * 1000) / 10);
-const rounded = (hours: number | null) => (hours === null ? null : Math.round(hours * 10) / 10);
-const rateFigure = (label: string, rate: Rate) => ({
-  label,
-  value: rate.count,
-  unit: rate.rate === null ? 'tickets' : `tickets (${percent(rate.rate)}%)`,
-});
-
-function talliesChart(id: string, title: string, tallies: readonly Tally[]) {
-  const shown = tallies.slice(0, CHART_CATEGORIES);
-  return {
-    id,
-    title,
-    alt: `${title}: ${shown.map((tally) => `${tally.key} ${tally.count}`).join(', ') || 'none'}`,
-    kind: 'hbar' as const,
-    categories: shown.map((tally) => tally.key),
-    series: [{ name: 'Tickets', values: shown.map((tally) => tally.count) }],
-    unit: 'tickets',
-  };
-}
-
-function quantilesChart(id: string, title: string, list: readonly KeyedQuantiles[]) {
-  const shown = list.slice(0, CHART_CATEGORIES);
-  return {
-    id,
-    title,
-    alt: `${title}, median and p90 in hours: ${
-      shown.map((q) => `${q.key} ${rounded(q.medianHours)} and ${rounded(q.p90Hours)}`).join('; ') || 'none'
-    }`,
-    kind: 'hbar' as const,
-    categories: shown.map((q) => q.key),
-    series: [
-      { name: 'Median', values: shown.map((q) => rounded(q.medianHours)) },
-      { name: 'p90', values: shown.map((q) => rounded(q.p90Hours)) },
-    ],
-    unit: 'h',
-  };
-}
+import { type ReportEmail, type ReportSection, renderReportEmail } from './report-email';
 
 /** A signal's entries as a table, or a sentence saying there were none. */
 function signalSection(title: string, table: ReportTable): ReportSection {
@@ -55,8 +20,7 @@ function signalSection(title: string, table: ReportTable): ReportSection {
  * tickets and people behind it, and the rule candidates with their Cedar text.
  */
 export function weeklyReportEmail(report: AnalyticsReport, dashboardUrl: string): ReportEmail {
-  const { volume, resolution, approvalLatency, rates, satisfaction, slaBreaches, signals, thresholds } =
-    report;
+  const { volume, rates, signals, thresholds } = report;
   return {
     title: 'Tollgate weekly report',
     period: { from: report.period.from, to: report.period.to },
@@ -64,62 +28,8 @@ export function weeklyReportEmail(report: AnalyticsReport, dashboardUrl: string)
       `${volume.total} tickets were submitted and ${rates.resolved} resolved in the ${report.period.days} days up to ${report.period.to}.`,
     ],
     sections: [
-      {
-        title: 'Key figures',
-        figures: [
-          { label: 'Submitted', value: volume.total, unit: 'tickets' },
-          { label: 'Resolved', value: rates.resolved, unit: 'tickets' },
-          rateFigure('Auto-approved', rates.autoApproval),
-          rateFigure('Rejected', rates.rejection),
-          rateFigure('Cancelled', rates.cancellation),
-          rateFigure('Timed out', rates.timeout),
-          rateFigure('Failed', rates.failure),
-          { label: 'Median time to resolution', value: rounded(resolution.overall.medianHours), unit: 'h' },
-          { label: 'p90 time to resolution', value: rounded(resolution.overall.p90Hours), unit: 'h' },
-          { label: 'SLA breaches (first response)', value: slaBreaches.firstResponse },
-          { label: 'SLA breaches (resolution)', value: slaBreaches.resolution },
-          {
-            label: 'Satisfaction',
-            value: satisfaction.average === null ? null : Math.round(satisfaction.average * 100) / 100,
-            unit: `of 5 (${satisfaction.responses} responses)`,
-          },
-        ],
-      },
-      {
-        title: 'Volume',
-        charts: [
-          talliesChart('volume-by-system', 'Submitted by system', volume.bySystem),
-          talliesChart('volume-by-department', 'Submitted by department', volume.byDepartment),
-        ],
-      },
-      {
-        title: 'Time to resolution',
-        charts: [
-          quantilesChart(
-            'resolution-by-entitlement',
-            'Time to resolution by entitlement',
-            resolution.byEntitlement,
-          ),
-        ],
-      },
-      {
-        title: 'Approval latency',
-        charts: [quantilesChart('approval-by-stage', 'Approval latency by stage', approvalLatency.byStage)],
-      },
-      {
-        title: 'Satisfaction',
-        charts: [
-          {
-            id: 'satisfaction-ratings',
-            title: 'Ratings given',
-            alt: `Ratings given: ${satisfaction.ratings.map((count, index) => `${index + 1}: ${count}`).join(', ')}`,
-            kind: 'bar',
-            categories: ['1', '2', '3', '4', '5'],
-            series: [{ name: 'Responses', values: [...satisfaction.ratings] }],
-            unit: 'responses',
-          },
-        ],
-      },
+      { title: 'Key figures', figures: keyFigures(report) },
+      ...reportCharts(report),
       signalSection(
         `Recurring requests (at least ${thresholds.recurringRequests.minPeople} people of one department)`,
         {

@@ -6,7 +6,7 @@ import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { CHART_ASSETS } from '../../functions/adapters/charts/assets';
+import { BROWSER_CHARTS, CHART_ASSETS } from '../../functions/adapters/charts/assets';
 import { LAMBDA_MEMORY_MB } from '../lambda-sizing';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -32,6 +32,11 @@ export interface HandlerFunctionProps {
    * resvg wasm and the Inter font in `charts/`. False unless given.
    */
   charts?: boolean;
+  /**
+   * Whether the handler serves ECharts' browser build (lib/handler-needs.ts `browserCharts`): its
+   * asset then carries it in `console/`. False unless given.
+   */
+  browserCharts?: boolean;
 }
 
 /**
@@ -81,12 +86,19 @@ const chartFiles = (inputDir: string, outputDir: string): string[] => [
   ),
 ];
 
+/** The file of a function that serves ECharts to the console's browsers, copied into `console/` beside the handler. */
+const browserChartFiles = (inputDir: string, outputDir: string): string[] => [
+  `mkdir -p ${quoted(join(outputDir, BROWSER_CHARTS.folder))}`,
+  `cp ${quoted(join(inputDir, 'node_modules', BROWSER_CHARTS.module))} ${quoted(join(outputDir, BROWSER_CHARTS.folder, BROWSER_CHARTS.name))}`,
+];
+
 /**
  * One Lambda function for one handler module, the same way for every kind of handler (HTTP,
  * workflow task, schedule): bundled by the local esbuild as ESM, with its own log group and a
  * role that holds nothing until the stack grants it what the handler needs. A handler that
  * decides by policy carries Cedar and the policies besides (see `policyBundling`), one that draws
- * charts the wasm and font they are drawn with (see `chartFiles`); no other does.
+ * charts the wasm and font they are drawn with (see `chartFiles`), the console's assets ECharts
+ * for the browser (see `browserChartFiles`); no other does.
  */
 export class HandlerFunction extends Construct {
   readonly function: NodejsFunction;
@@ -136,7 +148,7 @@ export class HandlerFunction extends Construct {
         forceDockerBundling: false,
         logLevel: LogLevel.WARNING,
         ...(props.policies ? policyBundling : {}),
-        ...(props.policies || props.charts
+        ...(props.policies || props.charts || props.browserCharts
           ? {
               commandHooks: {
                 beforeBundling: (): string[] => [],
@@ -144,6 +156,7 @@ export class HandlerFunction extends Construct {
                 afterBundling: (inputDir: string, outputDir: string): string[] => [
                   ...(props.policies ? policyFiles(inputDir, outputDir) : []),
                   ...(props.charts ? chartFiles(inputDir, outputDir) : []),
+                  ...(props.browserCharts ? browserChartFiles(inputDir, outputDir) : []),
                 ],
               },
             }

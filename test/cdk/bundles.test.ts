@@ -10,13 +10,14 @@ import { type AttributeValue, DynamoDBClient, UpdateItemCommand } from '@aws-sdk
 import type { CfnElement } from 'aws-cdk-lib';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHART_ASSETS } from '../../functions/adapters/charts/assets';
+import { BROWSER_CHARTS, CHART_ASSETS } from '../../functions/adapters/charts/assets';
 import { createDocumentClient } from '../../functions/adapters/dynamodb/client';
 import { table as schema } from '../../functions/adapters/dynamodb/table';
 import { DynamoTicketStore } from '../../functions/adapters/dynamodb/ticket-store';
 import { expiryExecutionName } from '../../functions/domain/revocation';
 import { pendingApproval } from '../../functions/domain/routing';
 import type { Ticket } from '../../functions/domain/ticket';
+import { browserChartsPath, ECHARTS_FILE } from '../../functions/handlers/pages/assets';
 import { LOCAL_TABLE_NAME, localCredentials, startLocalDynamo } from '../../functions/local/dynamodb';
 import { schedules } from '../../functions/schedules';
 import { stateMachines, workflowTasks } from '../../functions/workflow';
@@ -655,6 +656,7 @@ describe('the Lambda bundles', () => {
             cedar: installed,
             wasm: files.filter((path) => path.endsWith('.wasm')),
             fonts: files.filter((path) => path.endsWith('.ttf')),
+            browserCharts: files.filter((path) => path.startsWith(`${BROWSER_CHARTS.folder}${sep}`)),
             policies: files
               .filter((path) => path.startsWith(`${POLICY_FOLDER}${sep}`))
               .map((path) => path.slice(POLICY_FOLDER.length + 1))
@@ -689,10 +691,11 @@ describe('the Lambda bundles', () => {
     const chartFile = (file: keyof typeof CHART_ASSETS.files) =>
       join(CHART_ASSETS.folder, CHART_ASSETS.files[file].name);
     for (const handler of handlers) {
-      const { bytes, wasm, fonts, ...carries } = carried[handler] as {
+      const { bytes, wasm, fonts, browserCharts, ...carries } = carried[handler] as {
         bytes: number;
         wasm: string[];
         fonts: string[];
+        browserCharts: string[];
       };
       const draws = drawing.includes(handler);
       expect(carries, handler).toEqual(
@@ -707,7 +710,15 @@ describe('the Lambda bundles', () => {
         ].sort(),
         fonts: draws ? [chartFile('font')] : [],
       });
+      // ECharts for the browser, in the console's assets function alone.
+      expect(browserCharts, handler).toEqual(
+        needsOf(handler).browserCharts ? [join(BROWSER_CHARTS.folder, BROWSER_CHARTS.name)] : [],
+      );
     }
+    expect(handlers.filter((handler) => needsOf(handler).browserCharts)).toEqual(['pages/assets']);
+    expect(
+      readFileSync(join(bundleOf('pages/assets').folder, BROWSER_CHARTS.folder, BROWSER_CHARTS.name)),
+    ).toEqual(readFileSync(browserChartsPath(undefined)));
     // Cedar's 4.3 MB of wasm is most of what a deciding function deploys; the others but those that
     // draw charts stay at their bundle's size.
     const sizes = (chosen: string[]) =>
@@ -718,6 +729,39 @@ describe('the Lambda bundles', () => {
       ),
     ).toBeLessThan(Math.min(...sizes(deciding)) / 2);
   });
+
+  it(
+    "serve ECharts to the console's browsers from the assets function's own asset",
+    async () => {
+      // Prepare
+      const bundle = bundleOf('pages/assets');
+      const elsewhere = mkdtempSync(join(tmpdir(), 'tollgate-no-echarts-'));
+      const event = {
+        requestContext: { requestId: 'request-1', http: { method: 'GET' } },
+        headers: {},
+        pathParameters: { file: ECHARTS_FILE },
+      };
+
+      // Act
+      let beside: Answer;
+      let without: Answer;
+      try {
+        beside = await invokeBundle(bundle, event, { POWERTOOLS_LOG_LEVEL: 'SILENT' });
+        // The control: the same bundle where LAMBDA_TASK_ROOT holds no console/ folder fails instead.
+        without = await invokeBundle(bundle, event, {
+          POWERTOOLS_LOG_LEVEL: 'SILENT',
+          LAMBDA_TASK_ROOT: elsewhere,
+        });
+      } finally {
+        rmSync(elsewhere, { recursive: true, force: true });
+      }
+
+      // Assess
+      expect(beside).toEqual({ errorType: 'none', statusCode: 200 });
+      expect(without).toEqual({ errorType: 'Error', errorMessage: expect.stringContaining('ENOENT') });
+    },
+    BUNDLING_MS,
+  );
 
   it(
     'decide by policy from their own asset: each deciding function compiles the policies/ beside its bundle at its first invocation',

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../functions/adapters/dynamodb/client';
 import { DynamoGrantStore } from '../../functions/adapters/dynamodb/workflow-records';
@@ -109,5 +110,26 @@ describe("a holder's grants, listed through the index", () => {
     // Assess
     expect(before.map((each) => each.id).sort()).toEqual(['G02A', 'G02B']);
     expect(after.map((each) => each.id)).toEqual(['G02B']);
+  });
+
+  it('reads, when asked, only the standing grants whose ticket was filed before a time', async () => {
+    // Prepare: on the wiki, standing grants of tickets filed a millisecond apart around noon, and a day later
+    const noon = Date.parse('2026-08-01T12:00:00.000Z');
+    const filedAt = [noon - 1, noon, noon + 1, noon + 86_400_000];
+    const tickets = filedAt.map((at) => ulid(at));
+    for (const ticket of tickets) await grants.put(grant(ticket, 'alex@x.com', 'wiki', 'wiki-edit'));
+
+    // Act
+    const [all, beforeNoon, beforeNextDay] = await Promise.all([
+      grants.activeStandingGrants('wiki'),
+      grants.activeStandingGrants('wiki', new Date(noon)),
+      grants.activeStandingGrants('wiki', new Date(noon + 2)),
+    ]);
+
+    // Assess
+    const ids = (found: Grant[]) => found.map((each) => each.ticket).sort();
+    expect(ids(all)).toEqual([...tickets].sort());
+    expect(ids(beforeNoon)).toEqual([tickets[0]]);
+    expect(ids(beforeNextDay)).toEqual(tickets.slice(0, 3).sort());
   });
 });

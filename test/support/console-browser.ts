@@ -1,13 +1,8 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import AxeBuilder from '@axe-core/playwright';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { expect } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, signInAs } from './browser';
 import { removeDataDir, startTollgate, type TollgateProcess } from './tollgate-process';
 
-/** Debian's Chromium, which .ci/run installs: playwright-core never downloads a browser. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/** Screenshots of every page at both widths, kept for people to look at (gitignored). */
-const ARTIFACTS = new URL('../e2e/artifacts/', import.meta.url).pathname;
+export { checkPage } from './browser';
 
 /** The system as `npm start` starts it, and Debian's Chromium, for the console's browser journeys. */
 export interface ConsoleInBrowser {
@@ -19,57 +14,16 @@ export interface ConsoleInBrowser {
 }
 
 export async function startConsoleInBrowser(env: Record<string, string> = {}): Promise<ConsoleInBrowser> {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`No Chromium at ${CHROMIUM}: install Debian's chromium package (.ci/run does)`);
-  mkdirSync(ARTIFACTS, { recursive: true });
   const server = await startTollgate({ env });
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-sync',
-    ],
-  });
-  const contexts: BrowserContext[] = [];
+  const browser = await launchChromium();
   return {
     server,
     browser,
-    async signIn(name) {
-      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-      contexts.push(context);
-      const page = await context.newPage();
-      await page.goto(`${server.url}/`);
-      await page.getByRole('button', { name: new RegExp(`^${name}`) }).click();
-      await page.waitForURL(`${server.url}/`);
-      return page;
-    },
+    signIn: (name) => signInAs(browser, server.url, name),
     async close() {
       await browser.close();
       await server.stop();
       removeDataDir(server.dataDir);
     },
   };
-}
-
-/**
- * What every page must be: no serious or critical axe violation, nothing wider than a 390 px
- * phone, and a screenshot at 390 and 1280 px.
- */
-export async function checkPage(page: Page, name: string): Promise<void> {
-  await page.setViewportSize({ width: 390, height: 844 });
-  const width = await page.evaluate<number>('document.documentElement.scrollWidth');
-  await page.screenshot({ path: `${ARTIFACTS}${name}-390.png`, fullPage: true });
-  const { violations } = await new AxeBuilder({ page }).analyze();
-  await page.setViewportSize({ width: 1280, height: 900 });
-  await page.screenshot({ path: `${ARTIFACTS}${name}-1280.png`, fullPage: true });
-  expect(width, `${name} is wider than 390 px`).toBeLessThanOrEqual(390);
-  expect(
-    violations
-      .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-      .map((violation) => `${violation.id}: ${violation.help}`),
-    name,
-  ).toEqual([]);
 }

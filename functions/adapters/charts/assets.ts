@@ -12,3 +12,15 @@ export const CHART_ASSETS = {
     font: { module: '@expo-google-fonts/inter/400Regular/Inter_400Regular.ttf', name: 'Inter-Regular.ttf' },
   },
 } as const;
+
+/**
+ * ECharts' browser build, as the package publishes it, which the console serves for the dashboard
+ * to draw its charts with (handlers/pages/assets.ts): the build with bar and line charts, the grid
+ * and the legend (`echarts.common`), read from node_modules locally and from the function's asset
+ * in Lambda, where lib/constructs/handler-function.ts copies it into `console/`.
+ */
+export const BROWSER_CHARTS = {
+  folder: 'console',
+  module: 'echarts/dist/echarts.common.min.js',
+  name: 'echarts.min.js',
+} as const;

@@ -467,6 +467,9 @@ export function idsSubmitted(period: { from: Date; to: Date }): { low: string; h
   };
 }
 
+/** Below this, the ids of the grants whose ticket was filed before `at`: `G` and the ticket's ULID, which starts with its time. */
+export const grantIdsFiledBefore = (at: Date): string => `G${encodeTime(at.getTime(), 10)}`;
+
 /** A delegation's place under its owner and its delegate: by when it ends, then by id. */
 export const delegationSort = (delegation: Pick<Delegation, 'id' | 'until'>) =>
   `${delegation.until}#${delegation.id}`;

@@ -24,7 +24,7 @@ import {
   tableKeyOf,
   withoutKeys,
 } from './client';
-import { inboxSort, keyAttributesOf, keys, partitionQuery, withFilter } from './table';
+import { grantIdsFiledBefore, inboxSort, keyAttributesOf, keys, partitionQuery, withFilter } from './table';
 
 /** Items derived from tickets: each write is a put of a whole record (a grant's, once), so a repeat is harmless. */
 
@@ -261,10 +261,14 @@ export class DynamoGrantStore implements GrantStore {
     return typeof sort === 'string' ? (sort.slice(range.length).split('#')[0] ?? null) : null;
   }
 
-  async activeStandingGrants(system: string): Promise<Grant[]> {
+  async activeStandingGrants(system: string, filedBefore?: Date): Promise<Grant[]> {
     const entries = await queryAll(this.db, {
       TableName: this.tableName,
-      ...partitionQuery('standingGrants', system),
+      ...partitionQuery(
+        'standingGrants',
+        system,
+        filedBefore ? { op: '<', value: grantIdsFiledBefore(filedBefore) } : undefined,
+      ),
     });
     const found = await batchGet(
       this.db,

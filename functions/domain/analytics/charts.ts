@@ -16,6 +16,8 @@ export interface Chart {
   kind: 'bar' | 'hbar' | 'line';
   /** The label of each category (a day, an entitlement, an approver), in order. */
   categories: string[];
+  /** What the categories are (`System`, `Day`): the heading of the data table's first column. */
+  category?: string;
   /** One value per category for each series; null where there is none (a day with no tickets resolved). */
   series: { name: string; values: (number | null)[] }[];
   /** What the values count or measure (`tickets`, `hours`, `%`), for the axis and the data table. */

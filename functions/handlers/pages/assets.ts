@@ -1,10 +1,15 @@
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import project from '../../../package.json' with { type: 'json' };
+import { BROWSER_CHARTS } from '../../adapters/charts/assets';
 import type { HttpEvent, HttpResult } from '../http/route';
 
 /**
- * The console's only stylesheet and script, served by the system itself (the CSP allows `'self'`
- * and nothing else). The script is progressive enhancement: pages work without it.
+ * The console's stylesheet and scripts, served by the system itself (the CSP allows `'self'` and
+ * nothing else). The scripts are progressive enhancement: pages work without them.
  */
 const STYLE = `
 *{box-sizing:border-box}
@@ -35,7 +40,14 @@ table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35rem .
 a{color:#0b5394}
 details{margin-top:.6rem}.scroll{overflow-x:auto}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(12rem,1fr));gap:0 1rem;align-items:start}.grid .actions{grid-column:1/-1}
-.ok{color:#1e6b22;font-weight:600}pre{background:#f0f4f8;padding:.6rem;border-radius:4px;font-size:.85rem;white-space:pre-wrap;overflow-wrap:anywhere}
+.ok{color:#1e6b22;font-weight:600}
+pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f0f4f8;padding:.6rem;border-radius:4px;font-size:.85rem}
+figure{margin:0 0 1.2rem;min-width:0}figcaption{font-weight:600;margin-bottom:.3rem}
+.chart-canvas{display:none;width:100%}.drawn .chart-canvas{display:block}
+.chart-data caption{text-align:left;color:#52606d;padding:.2rem 0}
+.period{display:flex;flex-wrap:wrap;gap:0 1rem;align-items:flex-end}.period>div{flex:1 1 10rem}
+ul.ids{list-style:none;padding:0;margin:0;display:flex;flex-wrap:wrap;gap:.2rem .8rem}
+ul.entries{list-style:none;padding:0;margin:0}ul.entries>li{border-top:1px solid #d9e2ec;padding:.4rem 0}h4{font-size:1rem;margin:.3rem 0}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}summary{cursor:pointer;color:#0b5394}
 `;
 
@@ -54,10 +66,70 @@ const SCRIPT = `
 })();
 `;
 
+/**
+ * The dashboard's charts (pages/dashboard.ts): each figure's ECharts option, read from the JSON data
+ * block beside it, drawn into its canvas by ECharts (loaded before this script). The figure's
+ * table stays open without the script; once the chart is drawn it folds into its `<details>`.
+ */
+const CHARTS_SCRIPT = `
+(function(){
+  if(!window.echarts)return;
+  var drawn=[];
+  document.querySelectorAll('figure[data-chart]').forEach(function(figure){
+    var data=document.getElementById(figure.getAttribute('data-chart'));
+    var canvas=figure.querySelector('.chart-canvas');
+    if(!data||!canvas)return;
+    var option;try{option=JSON.parse(data.textContent)}catch(e){return}
+    figure.classList.add('drawn');
+    canvas.style.height=(Number(canvas.getAttribute('data-height'))||240)+'px';
+    var chart=window.echarts.init(canvas,null,{renderer:'canvas'});
+    chart.setOption(option);
+    drawn.push(chart);
+    var details=figure.querySelector('details');if(details)details.open=false;
+  });
+  if(drawn.length)window.addEventListener('resize',function(){drawn.forEach(function(chart){chart.resize()})});
+})();
+`;
+
+/** ECharts, by the version package.json pins: a new version is a new name, so browsers may keep it for a year. */
+export const ECHARTS_FILE = `echarts-${project.dependencies.echarts}.min.js`;
+
+/** Where ECharts' browser build is: beside the bundle in Lambda (LAMBDA_TASK_ROOT), in node_modules elsewhere. */
+export function browserChartsPath(taskRoot: string | undefined): string {
+  if (taskRoot) return join(taskRoot, BROWSER_CHARTS.folder, BROWSER_CHARTS.name);
+  return createRequire(import.meta.url).resolve(BROWSER_CHARTS.module);
+}
+
+interface Asset {
+  type: string;
+  body: () => Promise<string>;
+  cache: string;
+}
+
+const SHORT = 'public, max-age=300';
+const script = 'text/javascript; charset=utf-8';
+let echarts: Promise<string> | undefined;
+
 // A Map, not an object: a file name such as `valueOf` must be a 404, not a property of Object.prototype.
-const assets = new Map([
-  ['console.css', { type: 'text/css; charset=utf-8', body: STYLE }],
-  ['console.js', { type: 'text/javascript; charset=utf-8', body: SCRIPT }],
+const assets = new Map<string, Asset>([
+  ['console.css', { type: 'text/css; charset=utf-8', body: async () => STYLE, cache: SHORT }],
+  ['console.js', { type: script, body: async () => SCRIPT, cache: SHORT }],
+  ['charts.js', { type: script, body: async () => CHARTS_SCRIPT, cache: SHORT }],
+  [
+    ECHARTS_FILE,
+    {
+      type: script,
+      // Read once per process, when first asked for.
+      body: () => {
+        echarts ??= readFile(browserChartsPath(process.env.LAMBDA_TASK_ROOT), 'utf8').catch((error) => {
+          echarts = undefined;
+          throw error;
+        });
+        return echarts;
+      },
+      cache: 'public, max-age=31536000, immutable',
+    },
+  ],
 ]);
 
 export const handler = middy<HttpEvent, HttpResult, Error, Context>().handler(
@@ -68,10 +140,10 @@ export const handler = middy<HttpEvent, HttpResult, Error, Context>().handler(
       statusCode: 200,
       headers: {
         'content-type': asset.type,
-        'cache-control': 'public, max-age=300',
+        'cache-control': asset.cache,
         'x-content-type-options': 'nosniff',
       },
-      body: asset.body,
+      body: await asset.body(),
     };
   },
 );

@@ -29,3 +29,16 @@ export function html(strings: TemplateStringsArray, ...values: Value[]): Html {
 /** A time as a `<time>` element: UTC as sent, turned into the viewer's zone by console.js. */
 export const time = (at: string | null | undefined): Html =>
   at ? html`<time datetime="${at}">${at.slice(0, 16).replace('T', ' ')} UTC</time>` : html`–`;
+
+/**
+ * A JSON data block for the page's own script (`<script type="application/json">`, which no browser
+ * runs, so the CSP is untouched): every `<`, `>` and `&` written as a JSON escape, so no value can
+ * close the element or open a comment, whatever text it holds.
+ */
+export const jsonData = (id: string, value: unknown): Html =>
+  new Html(
+    `<script type="application/json" id="${escapeText(id)}">${JSON.stringify(value).replace(
+      /[<>&\u2028\u2029]/g,
+      (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    )}</script>`,
+  );

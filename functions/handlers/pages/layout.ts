@@ -51,6 +51,8 @@ export function consolePage(
     headers?: Record<string, string>;
     /** Reload the page after so many seconds: a job's progress, with no script (the CSP allows none inline). */
     refreshSeconds?: number;
+    /** The system's own scripts the page needs besides console.js, run in this order once it is parsed. */
+    scripts?: readonly string[];
   },
 ): HttpResult {
   const { viewer } = options;
@@ -62,7 +64,7 @@ export function consolePage(
   return {
     statusCode: status,
     headers: { ...pageHeaders, ...options.headers },
-    body: html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex">${options.refreshSeconds ? html`<meta http-equiv="refresh" content="${String(options.refreshSeconds)}">` : ''}<title>${options.title} · Tollgate</title><link rel="stylesheet" href="/console/assets/console.css"><script src="/console/assets/console.js" defer></script></head><body>${header}<main><h1>${options.title}</h1>${options.body}</main></body></html>`
+    body: html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex">${options.refreshSeconds ? html`<meta http-equiv="refresh" content="${String(options.refreshSeconds)}">` : ''}<title>${options.title} · Tollgate</title><link rel="stylesheet" href="/console/assets/console.css"><script src="/console/assets/console.js" defer></script>${(options.scripts ?? []).map((src) => html`<script src="${src}" defer></script>`)}</head><body>${header}<main><h1>${options.title}</h1>${options.body}</main></body></html>`
       .text,
   };
 }
