@@ -263,16 +263,14 @@ export async function startLocalRuntime(
     });
     closers.unshift(scheduler.stop);
 
-    // Each schedule's function may also be invoked directly, as the stack lets a write invoke the dispatcher.
+    // Each schedule's function may also be invoked directly, as the stack lets a write invoke the
+    // dispatcher. Beside the workflow pool, not in it: a dispatcher run is a few store calls and one
+    // POST, and queued behind the workflow steps of a busy minute it would hold each event for seconds.
     const invocable = new Map<string, LocalInvocable>();
     for (const schedule of configuredSchedules(settings.weeklyReport)) {
-      const job = await loadJob(schedule.handler, running);
       invocable.set(
         localFunctionName(schedule.name),
-        counted(
-          (event: unknown) => pool.step(() => job(event)),
-          () => lambda.invoked++,
-        ),
+        counted(await loadJob(schedule.handler, running), () => lambda.invoked++),
       );
     }
     const lambdaService = await startLocalLambda({
