@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { devToken, JsonClient } from './http-client';
@@ -46,6 +47,8 @@ export interface OutboundLagResult extends RunStamp {
   max: number;
   /** The same, for `ticket.created` alone: the write, the dispatcher's invocation, one attempt. */
   createdP99: number;
+  /** The machine's one-minute load average as the requests began and as the last event was awaited: other work shares the cores. */
+  loadAverage: { start: number; end: number };
 }
 
 interface Receipt {
@@ -99,6 +102,7 @@ export async function measureOutboundLag(
         const api = new JsonClient(system.url, 16);
         try {
           const token = await devToken(api, REQUESTER);
+          const loadAtStart = round(loadavg()[0] ?? 0);
           const started = Date.now();
           const filings: Promise<void>[] = [];
           for (let index = 0; index < tickets; index++) {
@@ -133,7 +137,11 @@ export async function measureOutboundLag(
           const secrets = JSON.parse(
             readFileSync(join(system.dataDir, 'webhook-secrets.json'), 'utf8'),
           ) as Record<string, string[]>;
-          return summarize(stamp, receipts, secrets[`subscriber-${SUBSCRIBER}`] ?? [], expected);
+          const loadAverage = { start: loadAtStart, end: round(loadavg()[0] ?? 0) };
+          return {
+            ...summarize(stamp, receipts, secrets[`subscriber-${SUBSCRIBER}`] ?? [], expected),
+            loadAverage,
+          };
         } finally {
           api.close();
         }
@@ -157,7 +165,7 @@ function summarize(
   receipts: Receipt[],
   secrets: string[],
   expected: number,
-): OutboundLagResult {
+): Omit<OutboundLagResult, 'loadAverage'> {
   const first = new Map<string, Receipt>();
   for (const receipt of receipts) if (!first.has(receipt.id)) first.set(receipt.id, receipt);
   const unique = [...first.values()];

@@ -417,7 +417,8 @@ function outboundLagSection(lag: OutboundLagResult): string[] {
     "and `ticket.decided` at its first workflow step. Each event's lag runs from its payload's `timestamp` (when its change",
     "happened) to the receiver's clock on arrival: the ticket's write, the writer invoking the dispatcher through the local",
     'Lambda endpoint, the dispatcher reading the ticket, writing the delivery, then signing and posting it (one attempt).',
-    "Every receipt was checked with `standardwebhooks` and the subscriber's secret. In ms:",
+    "Every receipt was checked with `standardwebhooks` and the subscriber's secret. The machine's one-minute load average",
+    `was ${lag.loadAverage?.start ?? 'unrecorded'} as the requests began and ${lag.loadAverage?.end ?? 'unrecorded'} at the end (other work shared its two cores). In ms:`,
     '',
     ...markdownTable(
       [
