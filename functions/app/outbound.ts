@@ -276,12 +276,14 @@ export async function redriveDelivery(
   if (!(await deps.deliveries.replace(read, next))) {
     throw new ConflictError(`The delivery ${id} changed meanwhile: only a failed delivery is redriven`);
   }
-  await deps.dispatcher.dispatch({ deliveries: [id] }).catch((error: Error) =>
+  try {
+    await deps.dispatcher.dispatch({ deliveries: [id] });
+  } catch (error) {
     deps.log('Redriven delivery not handed to the dispatcher; its schedule sends it', {
       delivery: id,
-      error: error.name,
-    }),
-  );
+      error: (error as Error).name,
+    });
+  }
   return next;
 }
 
@@ -345,13 +347,13 @@ export class DispatchingTicketStore implements TicketStore {
         subscribers.some((subscriber) => wants(subscriber, event.type)),
     );
     if (!dispatcher || events.length === 0) return;
-    await dispatcher
-      .dispatch({ ticket: ticket.id, events: events.map((event) => event.id) })
-      .catch((error: Error) =>
-        log('Events written but not handed to the dispatcher; its sweep delivers them', {
-          ticketId: ticket.id,
-          error: error.name,
-        }),
-      );
+    try {
+      await dispatcher.dispatch({ ticket: ticket.id, events: events.map((event) => event.id) });
+    } catch (error) {
+      log('Events written but not handed to the dispatcher; its sweep delivers them', {
+        ticketId: ticket.id,
+        error: (error as Error).name,
+      });
+    }
   }
 }
