@@ -385,6 +385,7 @@ function difference(after: LocalMetrics, before: LocalMetrics): LocalMetrics {
       http: after.lambda.http - before.lambda.http,
       workflow: after.lambda.workflow - before.lambda.workflow,
       scheduled: after.lambda.scheduled - before.lambda.scheduled,
+      invoked: after.lambda.invoked - before.lambda.invoked,
     },
     ses: { emails: after.ses.emails - before.ses.emails },
   };

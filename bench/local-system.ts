@@ -66,6 +66,8 @@ export function launchLocalSystem(repoRoot: string, options: LaunchOptions = {})
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
         ...process.env,
+        // No subscriber unless a part names one (outbound-lag does), so the other parts measure what they did.
+        WEBHOOK_SUBSCRIBERS: '[]',
         ...options.env,
         PORT: '0',
         TOLLGATE_DATA_DIR: dataDir,

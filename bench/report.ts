@@ -19,6 +19,7 @@ import type { LifecycleResult } from './lifecycle';
 import { type Measurement, round } from './measure';
 import { MEMORY_TARGET_BYTES, type MemoryReading, type MemoryResult } from './memory';
 import { type OpenLoopResult, PROBE, type SustainedResult } from './open-loop';
+import type { OutboundLagResult } from './outbound';
 import { POLICY_TARGETS, type PolicyResults } from './policies';
 import { HISTORY } from './recorded-history';
 import { RESTART_TARGET_RATIO, type RestartResult } from './restart';
@@ -61,6 +62,8 @@ export interface Results {
   revocationLag?: RevocationLagResult;
   /** What one revocation sweep reads among many active grants (bench/revocations.ts); absent in results from before it. */
   sweepReads?: SweepReadsResult;
+  /** From each outbound event's change to its receipt by a subscriber (bench/outbound.ts); absent in results from before it. */
+  outboundLag?: OutboundLagResult;
   /** One audit export at each size (bench/audit.ts); absent in results from before it. */
   auditExport?: AuditExportResult;
   /** A checkpoint, then the verify CLI, at each size (bench/audit.ts); absent in results from before it. */
@@ -226,6 +229,7 @@ function markdown(results: Results): string {
     ...(results.simulation ? simulationSection(results.simulation) : []),
     ...(results.revocationLag ? revocationLagSection(results.revocationLag) : []),
     ...(results.sweepReads ? sweepReadsSection(results.sweepReads) : []),
+    ...(results.outboundLag ? outboundLagSection(results.outboundLag) : []),
     ...(results.auditExport ? auditExportSection(results.auditExport) : []),
     ...(results.auditVerify ? auditVerifySection(results.auditVerify) : []),
     ...(results.analyticsStore ? analyticsStoreSection(results.analyticsStore) : []),
@@ -409,6 +413,51 @@ function revocationLagSection(lag: RevocationLagResult): string[] {
     ),
     '',
     `Issue 13's target is a p99 under ${REVOCATION_LAG_TARGET_P99_MS / 1000} s${lag.grants === 1000 && lag.windowSeconds === 60 ? '' : ` (set for 1,000 grants in 60 s; this run was ${count(lag.grants)} in ${lag.windowSeconds} s)`}, with no revocation lost: **${lag.pass ? 'pass' : 'FAIL'}**.`,
+    '',
+  ];
+}
+
+function outboundLagSection(lag: OutboundLagResult): string[] {
+  return [
+    '## Outbound delivery lag',
+    '',
+    measuredOn(lag),
+    `On a fresh local system at \`TOLLGATE_TIME_SCALE=1\` with one subscriber (a receiver in the bench's process), ${lag.tickets}`,
+    `auto-approved requests for \`wiki-read\` filed through the API at ${lag.perSecond} a second, each making \`ticket.created\` at intake`,
+    "and `ticket.decided` at its first workflow step. Each event's lag runs from its payload's `timestamp` (when its change",
+    "happened) to the receiver's clock on arrival: the ticket's write, the writer invoking the dispatcher through the local",
+    'Lambda endpoint, the dispatcher reading the ticket, writing the delivery, then signing and posting it (one attempt).',
+    "Every receipt was checked with `standardwebhooks` and the subscriber's secret. The machine's one-minute load average",
+    `was ${lag.loadAverage?.start ?? 'unrecorded'} as the requests began and ${lag.loadAverage?.end ?? 'unrecorded'} at the end (other work shared its two cores). In ms:`,
+    '',
+    ...markdownTable(
+      [
+        'events',
+        'received',
+        'p50',
+        'p90',
+        'p99',
+        'max',
+        'ticket.created p99',
+        'missing',
+        'repeats',
+        'unverified',
+      ].map((title): Column => ({ title, align: 'right' })),
+      [
+        [
+          lag.events,
+          lag.received,
+          lag.p50,
+          lag.p90,
+          lag.p99,
+          lag.max,
+          lag.createdP99,
+          lag.missing,
+          lag.repeats,
+          lag.unverified,
+        ],
+      ],
+    ),
     '',
   ];
 }

@@ -11,6 +11,7 @@ import { type LocalSystem, launchLocalSystem, localDynamoClient, type WithLocalS
 import { type Measurement, measure, round } from './measure';
 import { MEMORY_TARGET_BYTES, measureMemory } from './memory';
 import { findSustainedRate, runOpenLoop } from './open-loop';
+import { measureOutboundLag } from './outbound';
 import { measurePolicies } from './policies';
 import { Progress } from './progress';
 import {
@@ -62,6 +63,7 @@ const PARTS = [
   'simulation',
   'revocation-lag',
   'sweep-reads',
+  'outbound-lag',
   'audit-export',
   'audit-verify',
   'analytics-store',
@@ -88,6 +90,8 @@ type Part = (typeof PARTS)[number];
  *   size a smaller run);
  * - sweep-reads: what one revocation sweep reads at 10,000 active grants, 100 of them due (BENCH_SWEEP_GRANTS,
  *   BENCH_SWEEP_DUE);
+ * - outbound-lag: at TOLLGATE_TIME_SCALE=1 with one subscriber, 300 auto-approved requests filed at 3 a second, from
+ *   each event's change to its receipt (BENCH_OUTBOUND_TICKETS, BENCH_OUTBOUND_RATE size another run);
  * - audit-export, audit-verify: one export through the API, and a checkpoint then `audit:verify`, over 10,000 and
  *   100,000 recorded tickets (BENCH_AUDIT_TICKETS sizes a smaller run); both parts share each seeded system;
  * - analytics-store: on the same seeded systems, the analytics rollups of the last 7 days through the local DynamoDB
@@ -169,6 +173,15 @@ async function main(): Promise<void> {
           `${sweep.pass ? 'pass' : 'FAIL'} (reads only the due grants)`,
       );
       results = { ...results, sweepReads: sweep };
+    }
+    if (parts.has('outbound-lag')) {
+      const lag = await measureOutboundLag(withLocalSystem, run, progress);
+      console.log(
+        `Outbound lag: ${lag.received} of ${lag.events} events from ${lag.tickets} tickets at ${lag.perSecond}/s, change to receipt ` +
+          `p50 ${lag.p50} ms, p90 ${lag.p90} ms, p99 ${lag.p99} ms, max ${lag.max} ms; ${lag.missing} missing, ` +
+          `${lag.repeats} repeats, ${lag.unverified} unverified`,
+      );
+      results = { ...results, outboundLag: lag };
     }
     if (
       parts.has('audit-export') ||

@@ -13,8 +13,9 @@ const USAGE = `Usage:
 
   send    signs <type> (${inboundEventTypes.join(', ')}) with the local
           secret of its integration and posts it to the local Tollgate (PORT, default 3000)
-  listen  receives Tollgate's outbound webhooks, verifies and prints them; with --answer, reports
-          each grant.requested back as fulfilment.<answer>, and each revoke.requested as
+  listen  receives Tollgate's outbound webhooks (the provisioning integration's requests and the
+          demo subscriber's ticket and grant events), verifies and prints them; with --answer,
+          reports each grant.requested back as fulfilment.<answer>, and each revoke.requested as
           fulfilment.completed (a removal cannot fail)
   The secrets are read from TOLLGATE_DATA_DIR (default .tollgate)/webhook-secrets.json.`;
 
@@ -53,25 +54,38 @@ async function send(type: string, values: Record<string, string | undefined>): P
   if (answer.status >= 400) process.exitCode = 1;
 }
 
+type Received = { type: string; version?: number; data: Record<string, string> };
+
+/**
+ * The event, if a local secret signed it: the provisioning integration's, or a subscriber's (the
+ * demo's `subscriber-demo`). The file is read for each, so a subscriber added since is verified too.
+ */
+function verifiedByAny(text: string, headers: Record<string, string>): Received | null {
+  for (const secret of Object.values(localWebhookSecrets(dataDir)).flat()) {
+    try {
+      return new Webhook(secret).verify(text, headers) as Received;
+    } catch {
+      // Signed with another secret, or not at all: the next one is tried.
+    }
+  }
+  return null;
+}
+
 function listen(port: number, answer: string | undefined): void {
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const text = Buffer.concat(chunks).toString('utf8');
-      let event: { type: string; data: Record<string, string> };
-      try {
-        event = new Webhook(secretOf('provisioning')).verify(
-          text,
-          request.headers as Record<string, string>,
-        ) as typeof event;
-      } catch (error) {
-        console.log(`refused (${(error as Error).message})`);
+      const event = verifiedByAny(text, request.headers as Record<string, string>);
+      if (!event) {
+        console.log('refused (no local secret verifies its signature)');
         response.writeHead(401).end();
         return;
       }
       response.writeHead(202).end();
-      console.log(`${new Date().toISOString()} ${event.type} ${JSON.stringify(event.data)}`);
+      const version = event.version === undefined ? '' : ` v${event.version}`;
+      console.log(`${new Date().toISOString()} ${event.type}${version} ${JSON.stringify(event.data)}`);
       if (answer && (event.type === 'grant.requested' || event.type === 'revoke.requested')) {
         const result = event.type === 'grant.requested' ? answer : 'completed';
         void send(`fulfilment.${result}`, { ticket: event.data.ticket, delivery: event.data.delivery });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { thresholdsSchema } from './domain/analytics/thresholds';
 import { deadlineSettingsSchema } from './domain/deadlines';
 import { isDuration } from './domain/duration';
+import { subscriberSchema } from './domain/outbound/deliveries';
 import { demoIntegrations, integrationSchema } from './domain/webhooks';
 import {
   accessRequestStateMachine,
@@ -115,6 +116,23 @@ const configSchema = z.object({
    * catalog's URL (the demo's points at `npm run webhook -- listen`).
    */
   WEBHOOK_TARGETS: jsonSetting('{}').pipe(z.record(z.string(), z.url())),
+  /**
+   * Who receives outbound events (webhooks out), as JSON: `[{name, url, events, secretId}]`,
+   * `secretId` naming the Secrets Manager secret of its `whsec_` secrets (default
+   * `subscriber-{name}`). Default: none (locally, `npm start` sets the demo's).
+   */
+  WEBHOOK_SUBSCRIBERS: jsonSetting('[]').pipe(
+    z
+      .array(subscriberSchema)
+      .refine((subscribers) => new Set(subscribers.map(({ name }) => name)).size === subscribers.length, {
+        message: 'names each subscriber once',
+      }),
+  ),
+  /**
+   * The function that delivers outbound events (the `webhook-dispatch` schedule's), which a write
+   * with new events invokes at once; without it, its schedule delivers them.
+   */
+  WEBHOOK_DISPATCHER_FUNCTION: z.string().min(1).optional(),
   /** Whether a webhook may go to a loopback, private or link-local address: never in AWS unless set (SSRF). */
   WEBHOOK_ALLOW_INTERNAL_TARGETS: z.enum(['true', 'false']).default('false'),
   /** Shortens deadlines and grant lifetimes (local demos and tests); 1 in AWS. */
@@ -186,6 +204,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
     faults: settings.TOLLGATE_LOCAL === 'true' ? settings.TOLLGATE_FAULTS : '',
     integrations: settings.WEBHOOK_INTEGRATIONS,
     webhookTargets: settings.WEBHOOK_TARGETS,
+    subscribers: settings.WEBHOOK_SUBSCRIBERS,
+    dispatcherFunction: settings.WEBHOOK_DISPATCHER_FUNCTION ?? null,
     allowInternalWebhookTargets:
       settings.WEBHOOK_ALLOW_INTERNAL_TARGETS === 'true' || settings.TOLLGATE_LOCAL === 'true',
   };

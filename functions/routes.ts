@@ -9,6 +9,7 @@ import { extensionBodySchema } from './domain/extension';
 import { feedbackBodySchema } from './domain/feedback';
 import { grantViewSchema } from './domain/grants';
 import { requestBodySchema } from './domain/intake';
+import { deliverySchema } from './domain/outbound/deliveries';
 import { recordedSchema } from './domain/recorded';
 import {
   analyticsReportSchema,
@@ -20,6 +21,7 @@ import {
   decisionBodySchema,
   delegationListSchema,
   delegationSchema,
+  deliveryListSchema,
   directoryChangeSchema,
   errorSchema,
   fulfilmentBodySchema,
@@ -28,6 +30,7 @@ import {
   inboxSchema,
   jobStartedSchema,
   listDelegationsQuery,
+  listDeliveriesQuery,
   listGrantsQuery,
   listInboxQuery,
   listRequestsQuery,
@@ -872,6 +875,35 @@ export const routes: Route[] = [
       },
       413: { description: 'Body over 64 KiB', schema: errorSchema },
       415: { description: 'Body is not application/json', schema: errorSchema },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/webhooks/deliveries',
+    handler: 'http/list-deliveries',
+    auth: 'jwt',
+    operationId: 'listDeliveries',
+    summary:
+      'Outbound deliveries (webhooks out) in one status, newest first (admin): `failed` ones (the default) are kept for redrive',
+    query: listDeliveriesQuery,
+    responses: { 200: { description: 'One page of deliveries', schema: deliveryListSchema }, ...failures },
+  },
+  {
+    method: 'POST',
+    path: '/webhooks/deliveries/{id}/redrive',
+    handler: 'http/redrive-delivery',
+    auth: 'jwt',
+    operationId: 'redriveDelivery',
+    summary:
+      'Send a failed delivery again (admin): pending at once, tried now, with 24 hours of retries of its own',
+    responses: {
+      202: { description: 'The delivery, pending again', schema: deliverySchema },
+      ...failures,
+      404: { description: 'No such delivery', schema: errorSchema },
+      409: {
+        description: 'The delivery is not failed (pending, delivered, or redriven already)',
+        schema: errorSchema,
+      },
     },
   },
   {

@@ -29,6 +29,9 @@ export type Schedule = {
     }
 );
 
+/** The schedule whose function delivers outbound events; writes also invoke it directly. */
+export const WEBHOOK_DISPATCH = 'webhook-dispatch';
+
 export const schedules: Schedule[] = [
   {
     name: 'reconcile',
@@ -36,6 +39,16 @@ export const schedules: Schedule[] = [
     handler: 'scheduled/reconcile',
     description:
       'Start executions for tickets that lack one; resend decisions not yet delivered to their execution; close as failed the tickets whose execution ended without them; stop the executions of cancelled tickets',
+  },
+  {
+    name: WEBHOOK_DISPATCH,
+    // A write's own first attempt is immediate: the schedule retries, with backoff, and sweeps.
+    expression: 'rate(1 minute)',
+    handler: 'scheduled/webhook-dispatch',
+    // A run tries up to 100 due deliveries, 8 at a time, each given 5 seconds to answer.
+    timeoutMinutes: 2,
+    description:
+      'Try every outbound delivery (webhooks out) that is due, with exponential backoff for 24 hours, then mark it failed; derive the deliveries of events no write handed over',
   },
   {
     name: 'revocation-sweep',

@@ -3,6 +3,7 @@ import type { Node } from 'constructs';
 import { z } from 'zod';
 import { deadlineSettingsSchema } from '../functions/domain/deadlines';
 import { isDuration } from '../functions/domain/duration';
+import { subscriberSchema } from '../functions/domain/outbound/deliveries';
 import { demoIntegrations, integrationSchema } from '../functions/domain/webhooks';
 import { type WeeklyReportTime, weeklyReportTimeProblem } from '../functions/schedules';
 
@@ -167,6 +168,39 @@ const contextSchema = z
       })
       .pipe(z.array(integrationSchema.omit({ secretId: true })))
       .default([...demoIntegrations]),
+    /**
+     * Who receives outbound events (webhooks out): `[{name, url, events}]`, each given a Secrets
+     * Manager secret for its `whsec_` secrets, created holding none (docs/deploy.md says how to set
+     * them; until then its deliveries are not sent, and fail after 24 hours). URLs must be https
+     * and public. Given as JSON with `-c`, or as a list in cdk.json. Default: none.
+     */
+    webhookSubscribers: z
+      .unknown()
+      .transform((value, context) => {
+        if (typeof value !== 'string') return value;
+        try {
+          return JSON.parse(value) as unknown;
+        } catch {
+          context.addIssue({
+            code: 'custom',
+            message:
+              'must be JSON such as [{"name":"siem","url":"https://siem.example.com/tollgate","events":["grant.activated","grant.ended"]}]',
+          });
+          return z.NEVER;
+        }
+      })
+      .pipe(
+        z
+          .array(
+            subscriberSchema
+              .omit({ secretId: true })
+              .extend({ url: z.url({ protocol: /^https$/, error: 'must be an https:// URL' }) }),
+          )
+          .refine((subscribers) => new Set(subscribers.map(({ name }) => name)).size === subscribers.length, {
+            message: 'names each subscriber once',
+          }),
+      )
+      .default([]),
     /**
      * Where the app client may send a browser back to after signing in with the authorization-code
      * flow (the web console, with PKCE). None: the client has no OAuth flow, only the command-line

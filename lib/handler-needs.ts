@@ -54,6 +54,12 @@ import { type CheckpointAction, grantCheckpointAccess } from './constructs/audit
  *   .activeGrantsOf (HELD#, one entitlement's range, then the grants batch-read), grants.lastEndedBefore
  *   (ENDED#: one key)
  *
+ * The deliveries of outbound events (adapters/dynamodb/delivery-store.ts): GetItem by .get and
+ * .sweepHour; PutItem (conditional) by .create, .replace and .moveSweepHour; BatchGetItem by
+ * .existing and behind .due, .list and .outboxesChangedIn; Query on gsi5 by .due (DELIVERY_DUE), on
+ * gsi3 by .list (DELIVERY#{status}), on gsi6 by .outboxesChangedIn (CHANGED#{hour}). A ticket
+ * writer whose write adds outbound events invokes the dispatcher (lambda:InvokeFunction).
+ *
  * The audit checkpoints (adapters/s3/checkpoint-store.ts, `checkpoints/{seq}.json` in the audit
  * bucket): checkpoints.latest sends ListBucket (one-key listings) and GetObject, .put PutObject, .all
  * ListBucket and GetObject; the KMS signer (adapters/audit-signer.ts) sends kms:Sign.
@@ -162,6 +168,14 @@ export interface HandlerNeeds {
   signingSecret: boolean;
   /** Whether it reads the integrations' webhook secrets (secretsmanager:GetSecretValue on each). */
   webhookSecrets: boolean;
+  /**
+   * Whether its writes can add outbound events to a ticket (app/outbound.ts DispatchingTicketStore)
+   * or redrive a delivery, and so hand them to the dispatcher at once: lambda:InvokeFunction on
+   * the dispatcher's function alone, whose name it gets as WEBHOOK_DISPATCHER_FUNCTION.
+   */
+  dispatches: boolean;
+  /** Whether it signs outbound deliveries: secretsmanager:GetSecretValue on each subscriber's secret. */
+  subscriberSecrets: boolean;
 }
 
 const needs = (partial: Partial<HandlerNeeds>): HandlerNeeds => ({
@@ -179,6 +193,8 @@ const needs = (partial: Partial<HandlerNeeds>): HandlerNeeds => ({
   browserCharts: false,
   signingSecret: true,
   webhookSecrets: false,
+  dispatches: false,
+  subscriberSecrets: false,
   ...partial,
 });
 
@@ -206,6 +222,7 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   // request, deleted); then StartExecution. The first stage's approvers' delegations (gsi1, then
   // batch-read) and their delegates read.
   'http/submit-request': needs({
+    dispatches: true,
     table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'],
     indexes: ['gsi1', 'gsi3', 'gsi5', 'gsi7'],
     workflow: { 'access-request': ['StartExecution'] },
@@ -213,6 +230,7 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   }),
   // The grant, its holder, its system and the extended ticket read; then filed as POST /requests does.
   'http/extend-grant': needs({
+    dispatches: true,
     table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'],
     indexes: ['gsi1', 'gsi3', 'gsi5', 'gsi7'],
     workflow: { 'access-request': ['StartExecution'] },
@@ -246,6 +264,7 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   // updated); the system read for the emails to those asked and to the requester.
   // A ticket whose access was provisioned: the grant put, its schedule deleted, its revocation started.
   'http/cancel-request': needs({
+    dispatches: true,
     table: ['GetItem', 'PutItem', 'UpdateItem'],
     indexes: ['gsi7'],
     workflow: { 'access-request': ['StopExecution'], 'grant-revocation': ['StartExecution'] },
@@ -257,6 +276,7 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   // An expiry notice's link files its extension as POST /grants/{id}/extend does, which policy
   // decides: the link page carries Cedar.
   'http/link-page': needs({
+    dispatches: true,
     table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'],
     indexes: ['gsi1', 'gsi3', 'gsi5', 'gsi7'],
     workflow: {
@@ -276,6 +296,7 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   // In the grant-revocation machine: the grant ended, or the overdue revocation escalated to
   // security (the table's ROLE# partition, batch-read).
   'workflow/advance': needs({
+    dispatches: true,
     table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem', 'Query'],
     indexes: ['gsi1', 'gsi3', 'gsi5', 'gsi7'],
     grantSchedules: ['CreateSchedule', 'UpdateSchedule'],
@@ -297,6 +318,7 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
     email: true,
   }),
   'workflow/begin-revocation': needs({
+    dispatches: true,
     table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem', 'Query'],
     indexes: ['gsi7'],
     email: true,
@@ -338,6 +360,7 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   // The ticket read and saved as failed, its tasks' links taken out of the inboxes (gsi7, then
   // updated); the requester emailed.
   'workflow/record-failure': needs({
+    dispatches: true,
     table: ['GetItem', 'PutItem', 'UpdateItem'],
     indexes: ['gsi7'],
     email: true,
@@ -357,6 +380,7 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   // POST /grants/{id}/revoke does (the ticket saved, the grant put, its schedule deleted, its
   // revocation started).
   'http/put-directory-entry': needs({
+    dispatches: true,
     table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem', 'Query'],
     indexes: ['gsi1', 'gsi2', 'gsi5', 'gsi7'],
     workflow: {
@@ -371,6 +395,7 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   // stands for: ticket.create as POST /requests, identity.* as PUT /directory/{id},
   // fulfilment.* as POST /requests/{id}/fulfilment.
   'http/receive-webhook': needs({
+    dispatches: true,
     table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'Query'],
     indexes: ['gsi1', 'gsi2', 'gsi3', 'gsi5', 'gsi7'],
     workflow: {
@@ -386,6 +411,7 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   // owner: the tickets waiting for approval (gsi3 STATUS#pending_approval, the system filtered in
   // the index, batch-read), each system-owner stage routed again and handed over as above.
   'http/put-catalog-system': needs({
+    dispatches: true,
     table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem', 'Query'],
     indexes: ['gsi3', 'gsi7'],
     workflow: { 'access-request': ['SendTaskSuccess'] },
@@ -476,6 +502,7 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   // executions that disagree are settled, so it is the handler that will fail a wait whose ticket no
   // longer waits (no use case calls it yet).
   'scheduled/reconcile': needs({
+    dispatches: true,
     table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem'],
     indexes: ['gsi3', 'gsi7'],
     workflow: {
@@ -496,6 +523,22 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
     indexes: ['gsi5'],
     workflow: { 'grant-revocation': ['StartExecution'] },
   }),
+  // The outbound dispatcher (app/outbound.ts). Handed a write's new events: the ticket read, the
+  // deliveries looked for (BatchGetItem, keys only) and each missing one put; each attempt claimed
+  // and recorded by a conditional PutItem, signed with the subscriber's secrets. On its schedule:
+  // where the sweep stands read and moved on (GetItem, PutItem), each swept hour's changed tickets
+  // (gsi6 CHANGED#, then their outboxes batch-read); the deliveries due (gsi5 DELIVERY_DUE,
+  // batch-read) claimed, sent and recorded. Handed deliveries (a redrive): each read.
+  'scheduled/webhook-dispatch': needs({
+    table: ['GetItem', 'BatchGetItem', 'PutItem'],
+    indexes: ['gsi5', 'gsi6'],
+    subscriberSecrets: true,
+  }),
+  // The caller; a page of one status's deliveries (gsi3 DELIVERY#{status}), batch-read.
+  'http/list-deliveries': needs({ table: ['GetItem', 'BatchGetItem'], indexes: ['gsi3'] }),
+  // The caller and the delivery read, the delivery put pending again on its revision; the
+  // dispatcher invoked to try it at once.
+  'http/redrive-delivery': needs({ table: ['GetItem', 'PutItem'], dispatches: true }),
   // The latest checkpoint found by one-key listings and read; the changed chains' keys from gsi6
   // (each hour's partition, or the whole index for the first checkpoint), the tickets and grants
   // batch-read, the admin log's head read; the checkpoint signed with the KMS key and put.
@@ -531,6 +574,8 @@ function allOf(...parts: HandlerNeeds[]): HandlerNeeds {
     browserCharts: parts.some((part) => part.browserCharts),
     signingSecret: parts.some((part) => part.signingSecret),
     webhookSecrets: parts.some((part) => part.webhookSecrets),
+    dispatches: parts.some((part) => part.dispatches),
+    subscriberSecrets: parts.some((part) => part.subscriberSecrets),
   };
 }
 

@@ -23,7 +23,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { EXPORT_FILES_PREFIX } from '../functions/app/audit-exports';
 import { deployedRoutes } from '../functions/routes';
-import { configuredSchedules } from '../functions/schedules';
+import { configuredSchedules, WEBHOOK_DISPATCH } from '../functions/schedules';
 import {
   accessRequestStateMachine,
   revocationStateMachine,
@@ -115,6 +115,20 @@ export class StatelessStack extends Stack {
       return { ...integration, secretId: secret.secretArn, secret };
     });
 
+    const subscriberSecrets = config.webhookSubscribers.map((subscriber) => {
+      const secret = new Secret(this, `WebhookSubscriberSecret-${subscriber.name}`, {
+        description: `Tollgate: the whsec_ secrets outbound events to the ${subscriber.name} subscriber are signed with (a JSON list)`,
+        // Not a secret: the empty list an operator replaces with the subscriber's secret.
+        secretStringValue: SecretValue.unsafePlainText('[]'),
+      });
+      Validations.of(secret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'The subscriber holds its own copy of the secret to verify signatures: it is rotated with the subscriber, by adding the new secret to the list (every one signs) and removing the old one later (docs/deploy.md), not by a rotation Lambda.',
+      });
+      return { ...subscriber, secretId: secret.secretArn, secret };
+    });
+
     this.api = new TicketsApi(this, 'Api', {
       userPool: props.userPool,
       userPoolClient: props.userPoolClient,
@@ -153,6 +167,7 @@ export class StatelessStack extends Stack {
       GRANT_SCHEDULER_ROLE_ARN: grantScheduleTarget.role.roleArn,
       GRANT_SCHEDULE_DEAD_LETTER_QUEUE_ARN: grantScheduleTarget.deadLetterQueue.queueArn,
       WEBHOOK_INTEGRATIONS: JSON.stringify(webhookSecrets.map(({ secret, ...integration }) => integration)),
+      WEBHOOK_SUBSCRIBERS: JSON.stringify(subscriberSecrets.map(({ secret, ...subscriber }) => subscriber)),
       SENDER_ADDRESS: config.senderAddress,
       ...(config.sesConfigurationSet ? { SES_CONFIGURATION_SET: config.sesConfigurationSet } : {}),
       ...(config.adminDefaultMaxDuration
@@ -235,10 +250,19 @@ export class StatelessStack extends Stack {
           }),
         );
       }
+      if (needsOf(handler).subscriberSecrets && subscriberSecrets.length > 0) {
+        fn.role.addToPrincipalPolicy(
+          new PolicyStatement({
+            actions: ['secretsmanager:GetSecretValue'],
+            resources: subscriberSecrets.map(({ secret }) => secret.secretArn),
+          }),
+        );
+      }
       functions.set(handler, fn);
     }
     this.functions = functions;
     const functionFor = (handler: string) => (functions.get(handler) as HandlerFunction).function;
+    this.handToDispatcher(functions, schedules);
 
     this.api.serve(routes, functionFor);
     this.workflows = new Map(
@@ -275,6 +299,28 @@ export class StatelessStack extends Stack {
       new CfnOutput(this, machine.output, {
         value: (this.workflows.get(machine.name) as WorkflowStateMachine).stateMachine.stateMachineArn,
       });
+    }
+  }
+
+  /**
+   * The functions whose writes add outbound events (lib/handler-needs.ts `dispatches`) invoke the
+   * dispatcher at once: its name in their settings, and lambda:InvokeFunction on it alone (not on
+   * its versions and aliases, `<arn>:*`, as grantInvoke would).
+   */
+  private handToDispatcher(
+    functions: ReadonlyMap<string, HandlerFunction>,
+    schedules: { name: string; handler: string }[],
+  ): void {
+    const handler = schedules.find((schedule) => schedule.name === WEBHOOK_DISPATCH)?.handler;
+    const dispatcher = handler ? functions.get(handler)?.function : undefined;
+    if (!dispatcher)
+      throw new Error(`No function for the ${WEBHOOK_DISPATCH} schedule: webhooks out cannot be dispatched`);
+    for (const [name, fn] of functions) {
+      if (!needsOf(name).dispatches) continue;
+      fn.function.addEnvironment('WEBHOOK_DISPATCHER_FUNCTION', dispatcher.functionName);
+      fn.role.addToPrincipalPolicy(
+        new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [dispatcher.functionArn] }),
+      );
     }
   }
 

@@ -73,7 +73,7 @@ async function openItem(
     if (index === null || index !== task.stageIndex || !ticket.approvals[index]?.candidates.includes(reader))
       return undefined;
   }
-  const { timeline, ...summary } = ticket;
+  const { timeline, outbox, ...summary } = ticket;
   const stage = kind === 'approval' ? (ticket.approvals[task.stageIndex ?? 0]?.stage ?? null) : null;
   return { id: task.id, ticket: summary, stage, deadline: task.deadline };
 }

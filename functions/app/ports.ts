@@ -9,6 +9,8 @@ import type { Delegation } from '../domain/delegations';
 import type { DirectoryView, Identity, Role, System } from '../domain/directory';
 import type { Grant } from '../domain/grants';
 import type { Status } from '../domain/lifecycle';
+import type { AttemptResult, Delivery, DeliveryStatus, Subscriber } from '../domain/outbound/deliveries';
+import type { OutboundEvent } from '../domain/outbound/events';
 import type { PolicyInputs } from '../domain/policy/inputs';
 import type { AskPolicies } from '../domain/policy/outcome';
 import type { Policies } from '../domain/policy/policy-set';
@@ -99,7 +101,7 @@ export interface TicketListQuery {
 }
 
 /** A ticket without its timeline: what lists carry. */
-export type TicketSummary = Omit<Ticket, 'timeline'>;
+export type TicketSummary = Omit<Ticket, 'timeline' | 'outbox'>;
 
 export interface TicketPage {
   items: TicketSummary[];
@@ -710,4 +712,49 @@ export interface WebhookSender {
     target: { integration: string; url: string },
     event: { id: string; type: 'grant.requested' | 'revoke.requested'; data: ProvisioningData },
   ): Promise<boolean>;
+}
+
+/**
+ * The deliveries of outbound events (webhooks out), one item per event and subscriber. Every
+ * change is one conditional write on the revision it was read at, so of two dispatchers exactly
+ * one takes an attempt, and a repeat of a creation writes nothing.
+ */
+export interface DeliveryStore {
+  get(id: string): Promise<Delivery | undefined>;
+  /** Which of these deliveries exist already, by id. */
+  existing(ids: string[]): Promise<Set<string>>;
+  /** Writes the delivery unless one with its id exists: false when one does. */
+  create(delivery: Delivery): Promise<boolean>;
+  /** Writes `next` over `read` if it is still at `read`'s revision: false when another write came first. */
+  replace(read: Delivery, next: Delivery): Promise<boolean>;
+  /** Pending deliveries whose next attempt is due by `now`, the longest due first, as they are now. */
+  due(now: Date, limit: number): Promise<Delivery[]>;
+  /** One status's deliveries, newest first, after the cursor position `after`. */
+  list(
+    status: DeliveryStatus,
+    page: { after?: string; limit: number },
+  ): Promise<{ items: Delivery[]; last: string | null }>;
+  /** The hour (`yyyy-mm-ddThh`) the sweep for deliveries never derived reads next; null before its first run. */
+  sweepHour(): Promise<string | null>;
+  /** Moves the sweep on to `next`, if nobody moved it from `read` meanwhile. */
+  moveSweepHour(read: string | null, next: string): Promise<void>;
+  /** The tickets whose last change was in `hour` (gsi6), with their outboxes. */
+  outboxesChangedIn(hour: string): Promise<{ id: string; outbox: OutboundEvent[] }[]>;
+}
+
+/** Posts one signed attempt of an event to a subscriber; never throws for the subscriber's failure. */
+export interface DeliverySender {
+  send(subscriber: Subscriber, delivery: { id: string; event: OutboundEvent }): Promise<AttemptResult>;
+}
+
+/** What the dispatcher is asked to do at once, besides its schedule. */
+export type DispatchRequest = { ticket: string; events: string[] } | { deliveries: string[] };
+
+/**
+ * Hands work to the dispatcher at once (Lambda's asynchronous invoke in AWS, the local Lambda
+ * endpoint locally), without waiting for it: a request lost here is found by the dispatcher's
+ * schedule.
+ */
+export interface DispatchTrigger {
+  dispatch(request: DispatchRequest): Promise<void>;
 }

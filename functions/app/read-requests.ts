@@ -66,7 +66,7 @@ export async function listRequests(
     const ticket = await deps.tickets.getByNumber(plan.number);
     // A ticket the caller may not see is no more found than one never filed, as GET /requests/{id} has it.
     const found = ticket && canView(ticket, caller) && matchesSearch(ticket, filters) ? [ticket] : [];
-    return { items: found.map(({ timeline, ...summary }) => summary), next: null };
+    return { items: found.map(({ timeline, outbox, ...summary }) => summary), next: null };
   }
   const visible: TicketSummary[] = [];
   for (;;) {

@@ -2,6 +2,7 @@ import { accountablePersonId, type Identity, isActive } from '../domain/director
 import { ConflictError, DomainError, ValidationError } from '../domain/errors';
 import { assertMayFileFor } from '../domain/filing';
 import { type AccessRequest, requestBodySchema, type SupportRequest } from '../domain/intake';
+import { createdEvents } from '../domain/outbound/events';
 import { decideDuration } from '../domain/requested-duration';
 import { type Route, routeAccessRequest } from '../domain/routing';
 import { applyChange, fulfilmentRecordFor, type Ticket, ticketNumber } from '../domain/ticket';
@@ -339,8 +340,9 @@ type TicketFacts = Pick<
   >;
 
 /**
- * A ticket as intake first writes it, `submitted` with its first event; the bench records history
- * with it too. Its number is allocated last, once nothing can refuse the request any more.
+ * A ticket as intake first writes it, `submitted` with its first event and its `ticket.created`
+ * for subscribers; the bench records history with it too. Its number is allocated last, once
+ * nothing can refuse the request any more.
  */
 export function newTicket(
   ids: { id: string; number: number },
@@ -349,7 +351,7 @@ export function newTicket(
   facts: TicketFacts,
 ): Ticket {
   const at = now.toISOString();
-  return {
+  const ticket: Ticket = {
     id: ids.id,
     number: ticketNumber.format(ids.number),
     status: 'submitted',
@@ -384,4 +386,5 @@ export function newTicket(
     version: 1,
     ...facts,
   };
+  return { ...ticket, outbox: createdEvents(ticket) };
 }

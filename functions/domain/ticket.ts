@@ -11,6 +11,7 @@ import {
   statuses,
   ticketTypes,
 } from './lifecycle';
+import { changeEvents, outboundEventSchema } from './outbound/events';
 import { durationBasisSchema } from './requested-duration';
 import { appendEvent } from './timeline';
 
@@ -246,7 +247,14 @@ const ticketFields = {
 
 export const ticketSummarySchema = z.object(ticketFields).meta({ id: 'TicketSummary' });
 export const ticketSchema = z
-  .object({ ...ticketFields, timeline: z.array(timelineEventSchema) })
+  .object({
+    ...ticketFields,
+    timeline: z.array(timelineEventSchema),
+    outbox: z.array(outboundEventSchema).optional().meta({
+      description:
+        'The events for subscribers (webhooks out) that its changes produced, oldest first, each written with the change itself; absent on tickets older than them',
+    }),
+  })
   .meta({ id: 'Ticket' });
 export type Ticket = z.infer<typeof ticketSchema>;
 
@@ -275,13 +283,15 @@ export interface Change {
 
 /**
  * Applies one change to a ticket: the status move (checked against the lifecycle), the event that
- * records it, and the next version. Callers merge field updates in `patch`.
+ * records it, the events it produces for subscribers (appended to its outbox, so they are written
+ * in the same conditional write as the change), and the next version. Callers merge field updates
+ * in `patch`.
  */
 export function applyChange(ticket: Ticket, change: Change, patch: Partial<Ticket> = {}): Ticket {
   const to = change.to ?? ticket.status;
   const closure = change.closure ?? null;
   if (change.to) assertTransition(ticket.type, ticket.status, to, closure);
-  return {
+  const changed: Ticket = {
     ...ticket,
     ...patch,
     status: to,
@@ -298,6 +308,8 @@ export function applyChange(ticket: Ticket, change: Change, patch: Partial<Ticke
       data: closure ? { ...change.data, closure } : (change.data ?? {}),
     }),
   };
+  const events = changeEvents(ticket, changed, change);
+  return events.length === 0 ? changed : { ...changed, outbox: [...(ticket.outbox ?? []), ...events] };
 }
 
 export function fulfilmentRecordFor(system: System | null, queue: string | null): FulfilmentRecord {

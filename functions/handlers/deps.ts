@@ -1,11 +1,14 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { cachedDirectory } from '../adapters/cached-directory';
 import { HmacCursorCodec } from '../adapters/cursor-codec';
+import { LambdaDispatchTrigger } from '../adapters/dispatch-trigger';
 import { DynamoAnalyticsSource, DynamoAnalyticsStore } from '../adapters/dynamodb/analytics-store';
 import { createDocumentClient } from '../adapters/dynamodb/client';
 import { DynamoDelegationStore } from '../adapters/dynamodb/delegation-store';
+import { DynamoDeliveryStore } from '../adapters/dynamodb/delivery-store';
 import { DynamoDirectory } from '../adapters/dynamodb/directory-store';
 import { DynamoIdempotencyStore } from '../adapters/dynamodb/idempotency-store';
 import { DynamoJobStore } from '../adapters/dynamodb/job-store';
@@ -28,10 +31,15 @@ import {
 } from '../adapters/step-functions';
 import { randomSecrets, systemClock, ulidIds } from '../adapters/system';
 import { SecretsManagerWebhookSecrets } from '../adapters/webhook-secrets';
-import { StandardWebhookSender } from '../adapters/webhook-sender';
+import { StandardWebhookSender, SubscriberSender } from '../adapters/webhook-sender';
+import { DispatchingTicketStore } from '../app/outbound';
+import type { DispatchTrigger } from '../app/ports';
 import { type Config, readConfig } from '../config';
 
 export const logger = new Logger({ serviceName: 'tollgate' });
+
+/** Without a dispatcher function to invoke (WEBHOOK_DISPATCHER_FUNCTION), its schedule alone delivers. */
+const scheduleOnly: DispatchTrigger = { dispatch: async () => {} };
 
 /** Everything a handler needs, built once per process from the configuration. */
 function buildDeps(config: Config) {
@@ -44,6 +52,9 @@ function buildDeps(config: Config) {
   );
   const webhookSecrets = new SecretsManagerWebhookSecrets();
   const log = (message: string, details: Record<string, unknown>) => logger.warn(message, details);
+  const dispatcher = config.dispatcherFunction
+    ? faults.wrap('dispatcher', new LambdaDispatchTrigger(new LambdaClient({}), config.dispatcherFunction))
+    : null;
   return {
     config,
     /** The one DynamoDB client of the process, for deps built on top of these (policy-deps.ts). */
@@ -62,7 +73,12 @@ function buildDeps(config: Config) {
       analyticsRecipients: config.analytics.recipients,
     },
     log,
-    tickets: faults.wrap('tickets', new DynamoTicketStore(db, config.tableName)),
+    // A write with new events for subscribers asks the dispatcher to deliver them at once.
+    tickets: new DispatchingTicketStore(faults.wrap('tickets', new DynamoTicketStore(db, config.tableName)), {
+      dispatcher,
+      subscribers: config.subscribers,
+      log,
+    }),
     directory: faults.wrap(
       'directory',
       cachedDirectory(new DynamoDirectory(db, config.tableName), config.directoryCacheMs),
@@ -98,6 +114,13 @@ function buildDeps(config: Config) {
     exports: faults.wrap('exports', new StepFunctionsJobRunner(stepFunctions, config.exportStateMachineArn)),
     exportFiles: faults.wrap('exportFiles', new S3ExportFiles(createS3Client(), config.exportsBucket)),
     webhookSecrets,
+    /** Webhooks out: the deliveries, and what sends them (the dispatcher's own deps: handlers/scheduled/webhook-dispatch.ts). */
+    deliveries: faults.wrap('deliveries', new DynamoDeliveryStore(db, config.tableName)),
+    deliverySender: faults.wrap(
+      'deliverySender',
+      new SubscriberSender(webhookSecrets, { allowInternalTargets: config.allowInternalWebhookTargets }),
+    ),
+    dispatcher: dispatcher ?? scheduleOnly,
     webhooks: faults.wrap(
       'webhooks',
       new StandardWebhookSender(webhookSecrets, {

@@ -31,8 +31,11 @@ export interface LocalMetrics {
   /** The puts and deletes inside those BatchWriteItem requests: each is billed as a write of its own. */
   dynamodbBatchWriteItems: number;
   stepfunctions: { stateTransitions: number; executionsStarted: number; executionsRunning: number };
-  /** `http`: deployed routes (not `/dev/*`); `workflow`: the state machine's tasks; `scheduled`: schedule runs. */
-  lambda: { http: number; workflow: number; scheduled: number };
+  /**
+   * `http`: deployed routes (not `/dev/*`); `workflow`: the state machine's tasks; `scheduled`:
+   * schedule runs; `invoked`: functions invoked directly (the outbound dispatcher, by a write with new events).
+   */
+  lambda: { http: number; workflow: number; scheduled: number; invoked: number };
   ses: { emails: number };
 }
 
@@ -57,6 +60,7 @@ export function createDevRoutes(deps: {
     s3: string;
     openid: string;
     secretsmanager: string;
+    lambda: string;
   };
   scheduler: LocalScheduler;
   metrics: () => LocalMetrics;

@@ -35,7 +35,8 @@ export type PortSetting =
   | 'TOLLGATE_SCHEDULER_PORT'
   | 'TOLLGATE_S3_PORT'
   | 'TOLLGATE_OIDC_PORT'
-  | 'TOLLGATE_SECRETS_PORT';
+  | 'TOLLGATE_SECRETS_PORT'
+  | 'TOLLGATE_LAMBDA_PORT';
 
 const DEFAULTS: Record<PortSetting, string> = {
   PORT: '3000',
@@ -46,6 +47,7 @@ const DEFAULTS: Record<PortSetting, string> = {
   TOLLGATE_S3_PORT: 'PORT+5',
   TOLLGATE_OIDC_PORT: 'PORT+8',
   TOLLGATE_SECRETS_PORT: 'PORT+6',
+  TOLLGATE_LAMBDA_PORT: 'PORT+7',
 };
 
 export class PortInUseError extends Error {

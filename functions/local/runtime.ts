@@ -10,9 +10,11 @@ import { DynamoTicketStore } from '../adapters/dynamodb/ticket-store';
 import { DynamoGrantStore } from '../adapters/dynamodb/workflow-records';
 import { InjectedFaults } from '../adapters/faults';
 import { readConfig } from '../config';
+import { subscriberSecretId } from '../domain/outbound/deliveries';
+import { outboundEventTypes } from '../domain/outbound/events';
 import { getPolicyDeps } from '../handlers/policy-deps';
 import { routes } from '../routes';
-import { configuredSchedules } from '../schedules';
+import { configuredSchedules, WEBHOOK_DISPATCH } from '../schedules';
 import { stateMachines, workflowTasks } from '../workflow';
 import { loadOrCreateAuditKey } from './audit-key';
 import { lockDataFolder } from './data-lock';
@@ -21,6 +23,7 @@ import { createDevRoutes, type LocalMetrics } from './dev-routes';
 import { LOCAL_TABLE_NAME, localCredentials, startLocalDynamo } from './dynamodb';
 import { gatewayServerOptions, type HttpHandler, type ServedRoute, startHttpServer } from './http-server';
 import { type LocalFunction, localLambdaInvoker } from './lambda';
+import { type LocalInvocable, startLocalLambda } from './lambda-service';
 import { createLocalAuth } from './local-auth';
 import { LOCAL_CONSOLE_CLIENT_ID, startLocalOpenIdProvider } from './openid-provider';
 import { listeningOn, openHttpPort } from './ports';
@@ -45,6 +48,7 @@ export interface LocalRuntime {
     s3: string;
     openid: string;
     secretsmanager: string;
+    lambda: string;
   };
   outboxDir: string;
   /** The integrations' webhook secrets (`.tollgate/webhook-secrets.json`). */
@@ -64,7 +68,9 @@ export const localGrantSchedules = {
   deadLetterQueueArn: `arn:aws:sqs:${REGION}:${ACCOUNT}:tollgate-grant-schedule-dead-letters`,
 };
 const ROOT = new URL('../../', import.meta.url);
-const localFunctionArn = (name: string) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:tollgate-${name}`;
+const localFunctionName = (name: string) => `tollgate-${name}`;
+const localFunctionArn = (name: string) =>
+  `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${localFunctionName(name)}`;
 
 /**
  * The whole system on one machine: the embedded store, the local SES, Step Functions and
@@ -94,6 +100,8 @@ export async function startLocalRuntime(
     closers.unshift(() => new Promise<void>((resolve) => s3Endpoint.server.close(() => resolve())));
     const openIdEndpoint = await openHttpPort('TOLLGATE_OIDC_PORT', settings.oidcPort);
     closers.unshift(() => closeServer(openIdEndpoint.server));
+    const lambdaEndpoint = await openHttpPort('TOLLGATE_LAMBDA_PORT', settings.lambdaPort);
+    closers.unshift(() => closeServer(lambdaEndpoint.server));
     const secretsEndpoint = await openHttpPort('TOLLGATE_SECRETS_PORT', settings.secretsPort);
     const secretsManager = await startLocalSecretsManager({
       dataDir: settings.dataDir,
@@ -114,7 +122,7 @@ export async function startLocalRuntime(
     const faults = new InjectedFaults(process.env.TOLLGATE_FAULTS ?? '', log);
     // For GET /dev/metrics. SES bills per recipient; every message here has one (each person gets their own link).
     const emails = { sent: 0 };
-    const lambda = { http: 0, workflow: 0, scheduled: 0 };
+    const lambda = { http: 0, workflow: 0, scheduled: 0, invoked: 0 };
     const ses = await listeningOn('TOLLGATE_SES_PORT', settings.sesPort, () =>
       startLocalSes({
         outboxDir,
@@ -138,6 +146,7 @@ export async function startLocalRuntime(
     const stepFunctionsUrl = `http://127.0.0.1:${stepFunctionsEndpoint.port}`;
     const schedulerUrl = `http://127.0.0.1:${schedulerEndpoint.port}`;
     const s3Url = `http://127.0.0.1:${s3Endpoint.port}`;
+    const lambdaUrl = `http://127.0.0.1:${lambdaEndpoint.port}`;
 
     Object.assign(process.env, {
       TOLLGATE_LOCAL: 'true',
@@ -169,6 +178,15 @@ export async function startLocalRuntime(
       AWS_ENDPOINT_URL_SCHEDULER: schedulerUrl,
       AWS_ENDPOINT_URL_S3: s3Url,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.url,
+      AWS_ENDPOINT_URL_LAMBDA: lambdaUrl,
+      // A write with new outbound events asks the dispatcher at once, through the local Lambda endpoint.
+      WEBHOOK_DISPATCHER_FUNCTION: localFunctionName(WEBHOOK_DISPATCH),
+      // The demo's subscriber is `npm run webhook -- listen` too: it prints every ticket event.
+      WEBHOOK_SUBSCRIBERS:
+        process.env.WEBHOOK_SUBSCRIBERS ??
+        JSON.stringify([
+          { name: 'demo', url: `http://127.0.0.1:${DEFAULT_LISTEN_PORT}/`, events: [...outboundEventTypes] },
+        ]),
       // The demo's provisioning integration is `npm run webhook -- listen`, unless set otherwise.
       WEBHOOK_TARGETS:
         process.env.WEBHOOK_TARGETS ??
@@ -179,7 +197,9 @@ export async function startLocalRuntime(
     });
     // The handlers read their settings at their first call; reading them here makes a bad one (such
     // as ADMIN_DEFAULT_MAX_DURATION) stop `npm start` instead of failing requests later.
-    readConfig(process.env);
+    const config = readConfig(process.env);
+    // Each subscriber signs with a secret of its own, made here on its first start.
+    secretsManager.ensure(config.subscribers.map(subscriberSecretId));
     // Likewise the policies: a set Cedar refuses stops `npm start` naming the policy, file, line and problem.
     getPolicyDeps();
 
@@ -243,6 +263,25 @@ export async function startLocalRuntime(
     });
     closers.unshift(scheduler.stop);
 
+    // Each schedule's function may also be invoked directly, as the stack lets a write invoke the
+    // dispatcher. Beside the workflow pool, not in it: a dispatcher run is a few store calls and one
+    // POST, and queued behind the workflow steps of a busy minute it would hold each event for seconds.
+    const invocable = new Map<string, LocalInvocable>();
+    for (const schedule of configuredSchedules(settings.weeklyReport)) {
+      invocable.set(
+        localFunctionName(schedule.name),
+        counted(await loadJob(schedule.handler, running), () => lambda.invoked++),
+      );
+    }
+    const lambdaService = await startLocalLambda({
+      server: lambdaEndpoint.server,
+      functions: invocable,
+      region: REGION,
+      account: ACCOUNT,
+      log,
+    });
+    closers.unshift(lambdaService.close);
+
     const endpoints = {
       dynamodb: dynamo.url,
       stepfunctions: stepFunctionsUrl,
@@ -251,6 +290,7 @@ export async function startLocalRuntime(
       s3: s3Url,
       openid: openIdUrl,
       secretsmanager: secretsManager.url,
+      lambda: lambdaUrl,
     };
     const auth = await createLocalAuth(secrets.jwtPrivateKey);
     const metrics = (): LocalMetrics => ({

@@ -23,7 +23,7 @@ type SecretsFile = z.infer<typeof secretsFileSchema>;
 /** A Standard Webhooks secret: `whsec_` and 32 random bytes in base64. */
 export const newWebhookSecret = (): string => `whsec_${randomBytes(32).toString('base64')}`;
 
-/** Where `npm run webhook -- listen` listens, and so where the demo's provisioning webhooks go. */
+/** Where `npm run webhook -- listen` listens, and so where the demo's provisioning webhooks and outbound events go. */
 export const DEFAULT_LISTEN_PORT = 3009;
 
 export const webhookSecretsFile = (dataDir: string) => join(dataDir, 'webhook-secrets.json');
@@ -75,7 +75,13 @@ export async function startLocalSecretsManager(opts: {
   region: string;
   account: string;
   log: (line: string) => void;
-}): Promise<{ url: string; file: string; created: boolean; close(): Promise<void> }> {
+}): Promise<{
+  url: string;
+  file: string;
+  created: boolean;
+  ensure(names: readonly string[]): void;
+  close(): Promise<void>;
+}> {
   const { file, created } = loadOrCreateWebhookSecrets(opts.dataDir);
   const arnOf = (name: string) => `arn:aws:secretsmanager:${opts.region}:${opts.account}:secret:${name}`;
   const nameOf = (id: string) => (id.startsWith(arnOf('')) ? id.slice(arnOf('').length) : id);
@@ -133,5 +139,20 @@ export async function startLocalSecretsManager(opts: {
     namespace: 'com.amazonaws.secretsmanager',
     contentType: 'application/x-amz-json-1.1',
   });
-  return { ...served, file, created };
+  return {
+    ...served,
+    file,
+    created,
+    /** Makes a secret for each name that has none (a subscriber added to the configuration), naming each. */
+    ensure: (names: readonly string[]) => {
+      const secrets = readSecretsFile(file);
+      const missing = names.map(nameOf).filter((name) => !Object.hasOwn(secrets, name));
+      if (missing.length === 0) return;
+      writeSecretsFile(file, {
+        ...secrets,
+        ...Object.fromEntries(missing.map((name) => [name, [newWebhookSecret()]])),
+      });
+      opts.log(`secretsmanager: made a webhook secret for ${missing.join(', ')} in ${file}`);
+    },
+  };
 }

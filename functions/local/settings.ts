@@ -23,6 +23,8 @@ const settingsSchema = z
     TOLLGATE_OIDC_PORT: port.optional(),
     /** The local Secrets Manager endpoint that serves the integrations' webhook secrets (PORT+6). */
     TOLLGATE_SECRETS_PORT: port.optional(),
+    /** The local Lambda endpoint (Invoke) a write with new outbound events asks the dispatcher through (PORT+7). */
+    TOLLGATE_LAMBDA_PORT: port.optional(),
     TOLLGATE_TIME_SCALE: z.coerce.number().positive().max(1).default(1),
     TOLLGATE_QUIET: z.enum(['true', 'false']).default('false'),
     /** Seed three months of demo history on the first start (local/demo-history.ts); tests start without. */
@@ -55,6 +57,7 @@ const settingsSchema = z
       s3Port: env.TOLLGATE_S3_PORT ?? next(5),
       oidcPort: env.TOLLGATE_OIDC_PORT ?? next(8),
       secretsPort: env.TOLLGATE_SECRETS_PORT ?? next(6),
+      lambdaPort: env.TOLLGATE_LAMBDA_PORT ?? next(7),
       timeScale: env.TOLLGATE_TIME_SCALE,
       quiet: env.TOLLGATE_QUIET === 'true',
       demoHistory: env.TOLLGATE_DEMO_HISTORY === 'true',

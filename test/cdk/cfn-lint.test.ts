@@ -53,6 +53,8 @@ describe('cfn-lint', () => {
             oauthCallbackUrls: 'https://console.example.org/callback',
             oauthLogoutUrls: 'https://console.example.org/',
             stackPrefix: 'Staging',
+            webhookSubscribers:
+              '[{"name":"siem","url":"https://siem.example.org/tollgate","events":["grant.ended"]}]',
           },
         }),
       ),

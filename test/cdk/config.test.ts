@@ -30,6 +30,7 @@ describe('the deployment settings', () => {
         { name: 'provisioning', events: ['fulfilment.completed', 'fulfilment.failed'] },
         { name: 'servicedesk', events: ['ticket.create'] },
       ],
+      webhookSubscribers: [],
     });
   });
 
@@ -98,6 +99,24 @@ describe('the deployment settings', () => {
     [{ stackPrefix: 'tollgate_prod' }, 'stackPrefix: must be a letter, then up to 29 letters'],
     [{ stackPrefix: '2nd' }, 'stackPrefix: must be a letter, then up to 29 letters'],
     [{ stackPrefix: 'T'.repeat(31) }, 'stackPrefix: must be a letter, then up to 29 letters'],
+    [
+      { webhookSubscribers: '[{"name":"siem","url":"http://siem.example.org/","events":["grant.ended"]}]' },
+      'webhookSubscribers.0.url: must be an https:// URL',
+    ],
+    [
+      {
+        webhookSubscribers: '[{"name":"siem","url":"https://siem.example.org/","events":["grant.revoked"]}]',
+      },
+      'webhookSubscribers.0.events.0',
+    ],
+    [
+      {
+        webhookSubscribers:
+          '[{"name":"siem","url":"https://a.example.org/","events":["grant.ended"]},{"name":"siem","url":"https://b.example.org/","events":["grant.ended"]}]',
+      },
+      'webhookSubscribers: names each subscriber once',
+    ],
+    [{ webhookSubscribers: '[{"name":"siem"' }, 'webhookSubscribers: must be JSON such as'],
   ])('refuse %o with a message naming the setting', (context, message) => {
     // Act
     const reading = () => configFrom(context);

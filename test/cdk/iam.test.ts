@@ -4,7 +4,7 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { deployedRoutes } from '../../functions/routes';
-import { schedules } from '../../functions/schedules';
+import { schedules, WEBHOOK_DISPATCH } from '../../functions/schedules';
 import { workflowTasks } from '../../functions/workflow';
 import type { HandlerFunction } from '../../lib/constructs/handler-function';
 import { handlerNeeds, needsOf, tableActionsFor, workflowActionResources } from '../../lib/handler-needs';
@@ -170,9 +170,49 @@ describe('least privilege', () => {
                 (integration) => `secretsmanager:GetSecretValue on the webhook secret of ${integration}`,
               )
             : []),
+          ...(needs.dispatches ? ['lambda:InvokeFunction on the dispatcher'] : []),
         ].sort(),
       );
     }
+  });
+
+  it("lets only the dispatcher read the subscribers' secrets, each secret made by the stack for its subscriber", () => {
+    // Prepare
+    const { stacks, templates } = synth({
+      context: {
+        webhookSubscribers: JSON.stringify([
+          {
+            name: 'siem',
+            url: 'https://siem.example.org/tollgate',
+            events: ['grant.activated', 'grant.ended'],
+          },
+          { name: 'chat', url: 'https://chat.example.org/hooks/tollgate', events: ['ticket.created'] },
+        ]),
+      },
+    });
+
+    for (const [handler, fn] of stacks.stateless.functions) {
+      // Act
+      const reading = grantsOf(templates.stateless, stacks.stateless, fn).filter((grant) =>
+        grant.includes('subscriber secret'),
+      );
+
+      // Assess
+      expect(reading, handler).toEqual(
+        needsOf(handler).subscriberSecrets
+          ? [
+              'secretsmanager:GetSecretValue on the subscriber secret of chat',
+              'secretsmanager:GetSecretValue on the subscriber secret of siem',
+            ]
+          : [],
+      );
+    }
+    expect(Object.keys(resourcesOfType(templates.stateless, 'AWS::SecretsManager::Secret'))).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^WebhookSubscriberSecretsiem/),
+        expect.stringMatching(/^WebhookSubscriberSecretchat/),
+      ]),
+    );
   });
 
   it('lets the functions that email send through the configuration set and to sandbox recipients when those are set', () => {
@@ -223,6 +263,13 @@ function grantsOf(template: Template, stack: StatelessStack, fn: HandlerFunction
   const roleId = logicalId(fn.role);
   const logGroupId = logicalId(fn.node.findChild('Logs'));
   const schedulerRoleId = logicalId(stack.grantScheduleTarget.role);
+  const dispatcherId = logicalId(
+    (
+      stack.functions.get(
+        schedules.find(({ name }) => name === WEBHOOK_DISPATCH)?.handler ?? '',
+      ) as HandlerFunction
+    ).function,
+  );
   const policyIds = Object.entries(resourcesOfType(template, 'AWS::IAM::Policy'))
     .filter(([, policy]) => JSON.stringify(policy.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
     .map(([id]) => id);
@@ -244,6 +291,9 @@ function grantsOf(template: Template, stack: StatelessStack, fn: HandlerFunction
     if (/^\{"Ref":"SigningSecret\w+"\}$/.test(text)) return 'the signing secret';
     const webhookSecret = /^\{"Ref":"WebhookSecret([a-z0-9-]+?)[0-9A-F]{8}"\}$/.exec(text)?.[1];
     if (webhookSecret) return `the webhook secret of ${webhookSecret}`;
+    const subscriberSecret = /^\{"Ref":"WebhookSubscriberSecret([a-z0-9-]+?)[0-9A-F]{8}"\}$/.exec(text)?.[1];
+    if (subscriberSecret) return `the subscriber secret of ${subscriberSecret}`;
+    if (text === JSON.stringify({ 'Fn::GetAtt': [dispatcherId, 'Arn'] })) return 'the dispatcher';
     if (/^\{"Fn::Join":\["",\[\{"Fn::GetAtt":\["AuditExports\w+","Arn"\]\},"\/exports\/\*"\]\]\}$/.test(text))
       return 'the export files';
     if (text === JSON.stringify({ 'Fn::ImportValue': 'Tollgate-AuditBucketArn' })) return 'the audit bucket';

@@ -44,6 +44,8 @@ describe('cdk-nag AWS Solutions checks', () => {
         oauthCallbackUrls: 'https://console.example.org/callback',
         oauthLogoutUrls: 'https://console.example.org/',
         stackPrefix: 'Staging',
+        webhookSubscribers:
+          '[{"name":"siem","url":"https://siem.example.org/tollgate","events":["grant.ended"]}]',
       },
     });
   });

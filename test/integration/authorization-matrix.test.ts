@@ -528,6 +528,10 @@ const matrix: Record<string, Record<Caller, Cell>> = {
   // its recipient's credential: whoever holds it acts once, and the decision is always recorded as
   // the link's recipient (Dana), by link; the email and the page say not to forward it.
   // The signature authenticates an integration's webhook; a bearer token, however good, is no signature.
+  // Spec: outbound deliveries are shown and resent by an admin.
+  'GET /webhooks/deliveries': adminOnly(),
+  // A delivery no subscriber ever had: an admin is told there is none; anyone else is refused first.
+  'POST /webhooks/deliveries/{id}/redrive': { ...adminOnly(), admin: 404 },
   'POST /webhooks/{integration}': {
     requester: 401,
     beneficiary: 401,
@@ -950,6 +954,13 @@ describe('authorization matrix: every deployed route × every kind of caller', (
       const response = await fetch(shared.report.pending.link, { headers: bearer(api) });
       return { status: response.status };
     },
+    'GET /webhooks/deliveries': async (_caller, api) => ({
+      status: (await api.get('/webhooks/deliveries?status=failed')).status,
+    }),
+    'POST /webhooks/deliveries/{id}/redrive': async (_caller, api) => ({
+      status: (await api.post(`/webhooks/deliveries/${encodeURIComponent('01NODELIVERY.1.0.siem')}/redrive`))
+        .status,
+    }),
     'POST /webhooks/{integration}': async (_caller, api) => {
       const response = await fetch(`${client.url}/webhooks/hr`, {
         method: 'POST',

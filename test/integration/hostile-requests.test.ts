@@ -82,6 +82,9 @@ const OVERSIGHT_ONLY = new Set([
   'getAuditExport',
 ]);
 
+/** Routes only an admin may call, without a body: their random ids are tried by an admin. */
+const ADMIN_ONLY = new Set(['redriveDelivery']);
+
 /**
  * An admin's create-or-replace routes: no id is unknown to them, so a random id is tried by an
  * admin with a valid body naming another id, and answers 400 on `id` without writing anything.
@@ -141,6 +144,12 @@ const queryModels: Record<string, Record<string, (value: string) => boolean | nu
   listAnalyticsReports: {
     limit: (value) => (page.limit(value) && Number(value) <= 20 ? 403 : false),
     before: (value) => (value.length <= 40 ? 403 : false),
+  },
+  // Deliveries are an admin's: every valid query is a 403 to Alex, who is refused before his cursor is read.
+  listDeliveries: {
+    status: (value) => (['pending', 'delivered', 'failed'].includes(value) ? 403 : false),
+    limit: (value) => (page.limit(value) ? 403 : false),
+    cursor: (value) => (value.length <= 2048 ? 403 : false),
   },
   listGrants: {
     // Alex reads his own grants; anyone else's are a 403 to him.
@@ -227,7 +236,7 @@ describe('hostile query strings, ids and tokens on every JSON route', () => {
           fc.asyncProperty(hostileSegment, async (segment) => {
             const caller = OVERSIGHT_ONLY.has(route.operationId)
               ? auditor
-              : UPSERTS.has(route.operationId)
+              : UPSERTS.has(route.operationId) || ADMIN_ONLY.has(route.operationId)
                 ? admin
                 : alex;
             const side = sideOfGatewayLimit(fillPath(route, segment), caller.token);

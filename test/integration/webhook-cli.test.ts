@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { people } from '../support/seed';
 import { removeDataDir, startTollgate, type TollgateProcess } from '../support/tollgate-process';
 import { approvedHrisRequest } from '../support/webhooks';
-import { TollgateClient } from '../support/workflow-client';
+import { eventually, TollgateClient } from '../support/workflow-client';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -22,8 +22,14 @@ let printed = '';
 
 beforeAll(async () => {
   const port = await freePort();
+  // Both at the listener, as `npm start` points them at it: the provisioning target and the demo subscriber.
   server = await startTollgate({
-    env: { WEBHOOK_TARGETS: JSON.stringify({ provisioning: `http://127.0.0.1:${port}/` }) },
+    env: {
+      WEBHOOK_TARGETS: JSON.stringify({ provisioning: `http://127.0.0.1:${port}/` }),
+      WEBHOOK_SUBSCRIBERS: JSON.stringify([
+        { name: 'demo', url: `http://127.0.0.1:${port}/`, events: ['ticket.created', 'grant.activated'] },
+      ]),
+    },
   });
   listener = spawn(
     process.execPath,
@@ -65,5 +71,10 @@ describe('npm run webhook -- listen --answer completed', () => {
     // Assess
     expect(granted.status).toBe('active');
     expect(printed).toContain(`grant.requested {"delivery":"${ticket.id}.fulfilment"`);
+    await eventually(async () =>
+      printed.includes(`grant.activated v1 {"ticket":"${ticket.id}"`) ? true : undefined,
+    );
+    expect(printed).toContain(`ticket.created v1 {"ticket":"${ticket.id}"`);
+    expect(printed).not.toContain('refused');
   }, 90_000);
 });

@@ -30,7 +30,8 @@ export async function startTestRuntime(env: Record<string, string> = {}): Promis
   const dataDir = await mkdtemp(join(tmpdir(), 'tollgate-api-'));
   const logs: string[] = [];
   process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
-  Object.assign(process.env, env);
+  // No subscriber unless a test names one: outbound events go nowhere on a fixed port of a shared machine.
+  Object.assign(process.env, { WEBHOOK_SUBSCRIBERS: '[]' }, env);
   let runtime: LocalRuntime;
   try {
     runtime = await startLocalRuntime(

@@ -44,6 +44,8 @@ export async function startTollgate(
       TOLLGATE_QUIET: 'true',
       POWERTOOLS_LOG_LEVEL: 'WARN',
       TOLLGATE_DEMO_HISTORY: 'false',
+      // No subscriber unless a test names one: outbound events go nowhere on a fixed port of a shared machine.
+      WEBHOOK_SUBSCRIBERS: '[]',
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -166,3 +166,76 @@ export async function startWithProvisioningReceiver(env: Record<string, string> 
     },
   };
 }
+
+/** An outbound event as a subscriber got it: its webhook id, whether its signature verified, its body. */
+export interface ReceivedEvent {
+  id: string;
+  verified: boolean;
+  text: string;
+  body: { type: string; version: number; timestamp: string; data: Record<string, unknown> };
+  at: number;
+}
+
+/**
+ * A subscriber of Tollgate's outbound events, as a real receiver would be: it verifies each with
+ * the `standardwebhooks` library and the secret `secret()` gives (Tollgate makes it at start), and
+ * answers 204 while up, 503 while down. `attempts` counts every request, `received` keeps the
+ * answered ones. Listens on `port` when given (bringing up a subscriber that was not listening).
+ */
+export async function startSubscriber(secret: () => string, options: { port?: number; up?: boolean } = {}) {
+  let up = options.up ?? true;
+  const attempts: { id: string; up: boolean }[] = [];
+  const received: ReceivedEvent[] = [];
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      const id = String(request.headers['webhook-id']);
+      attempts.push({ id, up });
+      if (!up) return response.writeHead(503).end();
+      let verified = true;
+      try {
+        new Webhook(secret()).verify(text, request.headers as Record<string, string>);
+      } catch {
+        verified = false;
+      }
+      received.push({ id, verified, text, body: JSON.parse(text), at: Date.now() });
+      response.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const of = (ticketId: string) => received.filter((event) => event.body.data.ticket === ticketId);
+  return {
+    url: `http://127.0.0.1:${port}/events`,
+    port,
+    attempts,
+    received,
+    /** The events received about `ticketId`, oldest first. */
+    of,
+    /** Waits (up to `timeoutMs`) until the events about `ticketId` include every type of `types`. */
+    async receivedAll(ticketId: string, types: string[], timeoutMs = 30_000): Promise<ReceivedEvent[]> {
+      return eventually(async () => {
+        const got = of(ticketId);
+        return types.every((type) => got.some((event) => event.body.type === type)) ? got : undefined;
+      }, timeoutMs);
+    },
+    down: () => {
+      up = false;
+    },
+    up: () => {
+      up = true;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** A port nothing listens on (taken from the system, then let go): a subscriber that is down. */
+export async function unusedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}

@@ -3,6 +3,7 @@ import type { AdminEvent } from '../../domain/audit/admin-events';
 import { executionStopDue } from '../../domain/cancellation';
 import type { Delegation } from '../../domain/delegations';
 import type { Grant } from '../../domain/grants';
+import type { Delivery } from '../../domain/outbound/deliveries';
 import { resolvedAt, type Ticket } from '../../domain/ticket';
 
 /** A ticket's parties and what it asks for: set at intake and never changed. */
@@ -50,6 +51,8 @@ const ticketFacts = [
  * | analytics report (weekly)         | REPORTS                    | {id}          |
  * | ticket number (names its ticket)  | NUMBER#{n}                 | NUMBER        |
  * | console session (TTL)             | SESSION#{sha256(id)}       | SESSION       |
+ * | delivery of an outbound event to a subscriber (delivered ones: TTL 30 days) | DELIVERY#{id} | DELIVERY |
+ * | where the outbound sweep reads next (the hour of changes) | OUTBOX           | SWEEP         |
  *
  * ## Indexes
  *
@@ -71,11 +74,13 @@ const ticketFacts = [
  * |       |                                                     | DIRECTORY              | identities                                    | identity id          |
  * |       |                                                     | CATALOG, QUEUES        | systems, support queues                       | their id             |
  * |       |                                                     | NOTICE_DUE             | grants whose holder is still to be told of their end | {noticeAt}#{grant id} |
+ * |       |                                                     | DELIVERY#{status}      | outbound deliveries (webhooks out)            | {createdAt}#{delivery id} |
  * | gsi4  | INCLUDE requester, beneficiary, system, entitlement | SYSTEM#{system}        | access tickets                                | ticket id            |
  * |       |                                                     | GRANTED#{system}       | grants                                        | grant id             |
  * | gsi5  | KEYS_ONLY                                           | INFLIGHT#{beneficiary} | tickets until resolved                        | {status}#{ticket id} |
  * |       |                                                     | RESOLVED#{yyyy-mm-dd}  | tickets once resolved (domain `resolvedAt`)   | ticket id            |
  * |       |                                                     | REVOKE_DUE             | grants whose revocation is due and not begun: time-bound and active, or asked to end | {until or asked at}#{grant id} |
+ * |       |                                                     | DELIVERY_DUE           | outbound deliveries while pending             | {nextAttemptAt}#{delivery id} |
  * | gsi6  | KEYS_ONLY                                           | CHANGED#{yyyy-mm-ddThh}| tickets, by the hour of their last change; grants, directory entries, systems and the live policy set, by their last chained event's | ticket id; GRANT#, IDENTITY#, SYSTEM#{id}, POLICIES |
  * | gsi7  | INCLUDE taskId                                      | INBOX#{identity}       | links, until their task retires               | {kind}#{task id}     |
  * |       |                                                     | STOP_DUE               | cancelled tickets until their execution is recorded stopped | ticket id |
@@ -133,9 +138,9 @@ const ticketFacts = [
  * | what a holder holds (policies, 11); their active grants of one entitlement (overlaps, 13) | gsi7 HELD#{holder}, sort key begins {system}#{entitlement}# | keys; grants by BatchGetItem for overlaps |
  * | the delegations of an approver that have not ended (a stage opening, 12)         | gsi1 DELEGATOR#{id}, sort key after now            | keys; delegations by BatchGetItem            |
  * | a person's delegations, given and received, latest-ending first (GET /delegations, 12) | gsi1 DELEGATOR#{id} and gsi2 DELEGATE#{id}   | keys; delegations by BatchGetItem            |
- * | later items, keyed into these indexes by the issue that adds them:               |                                                    |                                              |
- * | deliveries due for retry (webhooks out, 15)                                      | gsi5 DELIVERY_DUE / {nextAttemptAt}#{id}, up to now | keys; deliveries by BatchGetItem            |
- * | deliveries by status (GET /webhooks/deliveries?status=, 15, 18)                  | gsi3 DELIVERY#{status} / {id}                      | keys; deliveries by BatchGetItem             |
+ * | deliveries due for an attempt (webhooks out, 15): pending, keyed by their next attempt (while one is under way, by the end of its lease) | gsi5 DELIVERY_DUE, sort key up to now | keys; deliveries by BatchGetItem |
+ * | deliveries by status, newest first (GET /webhooks/deliveries?status=, 15)        | gsi3 DELIVERY#{status} / {createdAt}#{id}          | keys; deliveries by BatchGetItem             |
+ * | tickets changed in an hour, for their events that lack a delivery (the outbound sweep, 15) | gsi6 CHANGED#{yyyy-mm-ddThh}, ticket ids only | keys; tickets' outboxes by BatchGetItem |
  * | grants' and admin records' chains changed since the last checkpoint (13, 14)     | gsi6 CHANGED#{yyyy-mm-ddThh}                       | keys; items by BatchGetItem                  |
  * | satisfaction by the day feedback was given (16)                                  | gsi5 FEEDBACK#{yyyy-mm-dd}, on TICKET#{id} / FEEDBACK | keys; feedback by BatchGetItem            |
  * | a ticket by number, TG-{n} (14): numbers are counted out by COUNTER / TICKET_NUMBER | table, NUMBER#{n}: written before its ticket, it holds the ticket id | the ticket id; the ticket, if it carries that number |
@@ -205,6 +210,8 @@ export const partitions = {
   feedback: { index: 'gsi5', prefix: 'FEEDBACK#' },
   revocationDue: { index: 'gsi5', prefix: 'REVOKE_DUE' },
   noticeDue: { index: 'gsi3', prefix: 'NOTICE_DUE' },
+  deliveries: { index: 'gsi3', prefix: 'DELIVERY#' },
+  deliveryDue: { index: 'gsi5', prefix: 'DELIVERY_DUE' },
   held: { index: 'gsi7', prefix: 'HELD#' },
   endedGrants: { index: 'gsi7', prefix: 'ENDED#' },
   changed: { index: 'gsi6', prefix: 'CHANGED#' },
@@ -429,6 +436,20 @@ export const keys = {
     ...changedGrant(grant),
   }),
   grantId: (id: string): Keys => ({ pk: `GRANT#${id}`, sk: 'GRANT' }),
+  /**
+   * A delivery of an outbound event: listed under its status, newest first, and while pending, in
+   * the due partition by its next attempt (a claimed attempt's lease end, while one is under way).
+   */
+  delivery: (delivery: Pick<Delivery, 'id' | 'status' | 'createdAt' | 'nextAttemptAt'>): Keys => ({
+    ...keys.deliveryId(delivery.id),
+    ...inPartition('deliveries', delivery.status, `${delivery.createdAt}#${delivery.id}`),
+    ...(delivery.status === 'pending' && delivery.nextAttemptAt
+      ? inPartition('deliveryDue', '', `${delivery.nextAttemptAt}#${delivery.id}`)
+      : {}),
+  }),
+  deliveryId: (id: string): Keys => ({ pk: `DELIVERY#${id}`, sk: 'DELIVERY' }),
+  /** The hour of ticket changes the outbound sweep reads next. */
+  outboundSweep: (): Keys => ({ pk: 'OUTBOX', sk: 'SWEEP' }),
   /** A console session, by the SHA-256 of its id: the cookie's value is never stored. */
   session: (idHash: string): Keys => ({ pk: `SESSION#${idHash}`, sk: 'SESSION' }),
   /**

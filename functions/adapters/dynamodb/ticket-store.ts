@@ -190,7 +190,7 @@ export class DynamoTicketStore implements TicketStore {
     const newestFirst = [...unique.values()].sort((a, b) => (a.id < b.id ? 1 : -1));
     const items = newestFirst.slice(0, query.limit);
     return {
-      items: items.map(({ timeline, ...summary }) => summary),
+      items: items.map(({ timeline, outbox, ...summary }) => summary),
       lastId: newestFirst.length > query.limit ? (items.at(-1)?.id ?? null) : null,
     };
   }

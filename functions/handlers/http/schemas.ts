@@ -7,6 +7,7 @@ import { identityIdSchema, storedIdentitySchema } from '../../domain/directory';
 import { ValidationError } from '../../domain/errors';
 import { grantViewSchema } from '../../domain/grants';
 import { statuses } from '../../domain/lifecycle';
+import { deliverySchema, deliveryStatuses } from '../../domain/outbound/deliveries';
 import { simulationTallySchema } from '../../domain/policy/simulation';
 import { ticketNumber, ticketSchema, ticketSummarySchema } from '../../domain/ticket';
 
@@ -396,3 +397,14 @@ export const storedReportListSchema = z
     next: z.string().nullable().meta({ description: 'Pass as `before` for the next page' }),
   })
   .meta({ id: 'StoredReportList' });
+
+export const listDeliveriesQuery = z.strictObject({
+  status: z.enum(deliveryStatuses).default('failed').meta({
+    description: 'Which deliveries: `failed` (the default: those to redrive), `pending` or `delivered`',
+  }),
+  ...page,
+});
+
+export const deliveryListSchema = z
+  .object({ items: z.array(deliverySchema), next: z.string().nullable() })
+  .meta({ id: 'DeliveryList' });
