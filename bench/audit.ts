@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -194,7 +194,10 @@ async function exportOnce(system: Ready, tickets: number, progress: Progress): P
       to: to.toISOString(),
       format: 'csv',
     };
-    const { result: followed, memory } = await watchMemory(sampler, system.pid, AUDIT.sampleMs, async () => {
+    // The store's folder as the kernel names the files mapped from it.
+    const storeFolder = realpathSync(join(system.dataDir, 'dynamodb'));
+    const watching = { api: sampler, pid: system.pid, storeFolder, everyMs: AUDIT.sampleMs };
+    const { result: followed, memory } = await watchMemory(watching, async () => {
       const started = await api.post('/audit/exports', body, auth);
       if (started.status !== 202) throw unexpected('POST /audit/exports', started);
       const startedAt = performance.now();
