@@ -29,6 +29,12 @@ export const AUDIT = {
   sampleMs: 250,
   /** How often the verify CLI's resident set is read while it runs (its peak is the kernel's, not a sample). */
   verifyPollMs: 100,
+  /**
+   * The control run of the verify CLI: V8's semi-spaces held to this many MiB (node's default lets them grow to 16
+   * under a steady stream of short-lived objects, which a longer run keeps up for longer). Whatever stays is not
+   * the young generation's headroom.
+   */
+  youngGenerationCap: 2,
   /** An export or verification that runs this long is stuck, not slow. */
   timeoutMs: 30 * 60_000,
 };
@@ -74,6 +80,11 @@ export interface AuditVerifyRun {
   exitCode: number;
   /** Its last lines, where it reports what it found. */
   output: string[];
+  /**
+   * The same verification again with V8's young generation held small (AUDIT.youngGenerationCap); absent from
+   * results written before it was measured.
+   */
+  youngGenerationCapped?: { seconds: number; peakRss: number; exitCode: number };
 }
 
 export interface AuditExportResult extends RunStamp {
@@ -295,16 +306,51 @@ async function verifyOnce(
     api.close();
   }
 
+  const env = {
+    ...process.env,
+    TOLLGATE_DATA_DIR: dataDir,
+    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+    AWS_ENDPOINT_URL_S3: endpoints.s3,
+  };
+  const { seconds, peakRss, exitCode, output } = await runVerifier(repoRoot, env, []);
+  // The control: the same verification with V8's young generation held small (see AUDIT.youngGenerationCap).
+  progress.update('audit-verify', 0, 1, 'again, young generation capped');
+  const capped = await runVerifier(repoRoot, env, [`--max-semi-space-size=${AUDIT.youngGenerationCap}`]);
+  // `Chains: 10042 (10000 tickets, 41 grants, the admin log): 10042 intact, 0 newer, ...`
+  const chainsLine = output.find((line) => /^Chains: \d+/.test(line));
+  if (!chainsLine)
+    throw new Error(`audit:verify exited ${exitCode} without counting chains:\n${output.join('\n')}`);
+  const chains = Number(/^Chains: (\d+)/.exec(chainsLine)?.[1]);
+  progress.finish(`audit-verify: ${chains} chains in ${round(seconds)} s, exit ${exitCode}`);
+  return {
+    tickets,
+    chains,
+    chainsLine,
+    checkpointSeconds: round(checkpointSeconds),
+    seconds: round(seconds),
+    chainsPerSecond: round(chains / seconds),
+    peakRss,
+    exitCode,
+    output,
+    youngGenerationCapped: {
+      seconds: round(capped.seconds),
+      peakRss: capped.peakRss,
+      exitCode: capped.exitCode,
+    },
+  };
+}
+
+/** `bin/audit-verify.ts` in a process of its own with node's `flags`, watched until it exits. */
+async function runVerifier(
+  repoRoot: string,
+  env: NodeJS.ProcessEnv,
+  flags: string[],
+): Promise<{ seconds: number; peakRss: number; exitCode: number; output: string[] }> {
   const startedAt = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/audit-verify.ts'], {
+  const child = spawn(process.execPath, [...flags, '--import', 'tsx', 'bin/audit-verify.ts'], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      TOLLGATE_DATA_DIR: dataDir,
-      AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
-      AWS_ENDPOINT_URL_S3: endpoints.s3,
-    },
+    env,
   });
   const output: string[] = [];
   const keep = (line: string) => {
@@ -331,22 +377,5 @@ async function verifyOnce(
     }
     await Promise.race([exited, sleep(AUDIT.verifyPollMs)]);
   }
-  const seconds = (performance.now() - startedAt) / 1000;
-  // `Chains: 10042 (10000 tickets, 41 grants, the admin log): 10042 intact, 0 newer, ...`
-  const chainsLine = output.find((line) => /^Chains: \d+/.test(line));
-  if (!chainsLine)
-    throw new Error(`audit:verify exited ${exitCode} without counting chains:\n${output.join('\n')}`);
-  const chains = Number(/^Chains: (\d+)/.exec(chainsLine)?.[1]);
-  progress.finish(`audit-verify: ${chains} chains in ${round(seconds)} s, exit ${exitCode}`);
-  return {
-    tickets,
-    chains,
-    chainsLine,
-    checkpointSeconds: round(checkpointSeconds),
-    seconds: round(seconds),
-    chainsPerSecond: round(chains / seconds),
-    peakRss,
-    exitCode,
-    output,
-  };
+  return { seconds: (performance.now() - startedAt) / 1000, peakRss, exitCode, output };
 }

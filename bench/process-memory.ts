@@ -51,13 +51,16 @@ export interface MemoryPeak {
   peakRss: number;
   /** The highest heap in use among the samples. */
   peakHeapUsed: number;
-  /** The highest anonymous resident set among the samples: the process's own heaps and buffers, no file mapped. */
-  peakAnonymous: number;
+  /**
+   * The highest anonymous resident set among the samples: the process's own heaps and buffers, no file mapped.
+   * This and `atHighestSample` are absent from results written before they were measured.
+   */
+  peakAnonymous?: number;
   /**
    * At the sample with the highest resident set: the part of it that is files mapped from the store's folder
    * (LevelDB, under dynalite, maps its table files and reads them there), and the whole resident set then.
    */
-  atHighestSample: { rss: number; storeFiles: number };
+  atHighestSample?: { rss: number; storeFiles: number };
   samples: number;
 }
 
