@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -30,6 +30,12 @@ export const AUDIT = {
   sampleMs: 250,
   /** How often the verify CLI's resident set is read while it runs (its peak is the kernel's, not a sample). */
   verifyPollMs: 100,
+  /**
+   * The control run of the verify CLI: V8's semi-spaces held to this many MiB (node's default lets them grow to 16
+   * under a steady stream of short-lived objects, which a longer run keeps up for longer). Whatever stays is not
+   * the young generation's headroom.
+   */
+  youngGenerationCap: 2,
   /** An export or verification that runs this long is stuck, not slow. */
   timeoutMs: 30 * 60_000,
 };
@@ -75,6 +81,11 @@ export interface AuditVerifyRun {
   exitCode: number;
   /** Its last lines, where it reports what it found. */
   output: string[];
+  /**
+   * The same verification again with V8's young generation held small (AUDIT.youngGenerationCap); absent from
+   * results written before it was measured.
+   */
+  youngGenerationCapped?: { seconds: number; peakRss: number; exitCode: number };
 }
 
 export interface AuditExportResult extends RunStamp {
@@ -207,7 +218,10 @@ async function exportOnce(system: Ready, tickets: number, progress: Progress): P
       to: to.toISOString(),
       format: 'csv',
     };
-    const { result: followed, memory } = await watchMemory(sampler, system.pid, AUDIT.sampleMs, async () => {
+    // The store's folder as the kernel names the files mapped from it.
+    const storeFolder = realpathSync(join(system.dataDir, 'dynamodb'));
+    const watching = { api: sampler, pid: system.pid, storeFolder, everyMs: AUDIT.sampleMs };
+    const { result: followed, memory } = await watchMemory(watching, async () => {
       const started = await api.post('/audit/exports', body, auth);
       if (started.status !== 202) throw unexpected('POST /audit/exports', started);
       const startedAt = performance.now();
@@ -305,16 +319,51 @@ async function verifyOnce(
     api.close();
   }
 
+  const env = {
+    ...process.env,
+    TOLLGATE_DATA_DIR: dataDir,
+    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+    AWS_ENDPOINT_URL_S3: endpoints.s3,
+  };
+  const { seconds, peakRss, exitCode, output } = await runVerifier(repoRoot, env, []);
+  // The control: the same verification with V8's young generation held small (see AUDIT.youngGenerationCap).
+  progress.update('audit-verify', 0, 1, 'again, young generation capped');
+  const capped = await runVerifier(repoRoot, env, [`--max-semi-space-size=${AUDIT.youngGenerationCap}`]);
+  // `Chains: 10042 (10000 tickets, 41 grants, the admin log): 10042 intact, 0 newer, ...`
+  const chainsLine = output.find((line) => /^Chains: \d+/.test(line));
+  if (!chainsLine)
+    throw new Error(`audit:verify exited ${exitCode} without counting chains:\n${output.join('\n')}`);
+  const chains = Number(/^Chains: (\d+)/.exec(chainsLine)?.[1]);
+  progress.finish(`audit-verify: ${chains} chains in ${round(seconds)} s, exit ${exitCode}`);
+  return {
+    tickets,
+    chains,
+    chainsLine,
+    checkpointSeconds: round(checkpointSeconds),
+    seconds: round(seconds),
+    chainsPerSecond: round(chains / seconds),
+    peakRss,
+    exitCode,
+    output,
+    youngGenerationCapped: {
+      seconds: round(capped.seconds),
+      peakRss: capped.peakRss,
+      exitCode: capped.exitCode,
+    },
+  };
+}
+
+/** `bin/audit-verify.ts` in a process of its own with node's `flags`, watched until it exits. */
+async function runVerifier(
+  repoRoot: string,
+  env: NodeJS.ProcessEnv,
+  flags: string[],
+): Promise<{ seconds: number; peakRss: number; exitCode: number; output: string[] }> {
   const startedAt = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/audit-verify.ts'], {
+  const child = spawn(process.execPath, [...flags, '--import', 'tsx', 'bin/audit-verify.ts'], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      TOLLGATE_DATA_DIR: dataDir,
-      AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
-      AWS_ENDPOINT_URL_S3: endpoints.s3,
-    },
+    env,
   });
   const output: string[] = [];
   const keep = (line: string) => {
@@ -341,22 +390,5 @@ async function verifyOnce(
     }
     await Promise.race([exited, sleep(AUDIT.verifyPollMs)]);
   }
-  const seconds = (performance.now() - startedAt) / 1000;
-  // `Chains: 10042 (10000 tickets, 41 grants, the admin log): 10042 intact, 0 newer, ...`
-  const chainsLine = output.find((line) => /^Chains: \d+/.test(line));
-  if (!chainsLine)
-    throw new Error(`audit:verify exited ${exitCode} without counting chains:\n${output.join('\n')}`);
-  const chains = Number(/^Chains: (\d+)/.exec(chainsLine)?.[1]);
-  progress.finish(`audit-verify: ${chains} chains in ${round(seconds)} s, exit ${exitCode}`);
-  return {
-    tickets,
-    chains,
-    chainsLine,
-    checkpointSeconds: round(checkpointSeconds),
-    seconds: round(seconds),
-    chainsPerSecond: round(chains / seconds),
-    peakRss,
-    exitCode,
-    output,
-  };
+  return { seconds: (performance.now() - startedAt) / 1000, peakRss, exitCode, output };
 }

@@ -2,10 +2,15 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { LocalMemory } from '../functions/local/dev-routes';
 import { expectOk, type JsonClient } from './http-client';
 
-/** Resident set now and at its highest, in bytes, as the kernel keeps them for a process (Linux /proc). */
+/**
+ * Resident set now and at its highest, in bytes, as the kernel keeps them for a process (Linux /proc); now,
+ * also its two kinds: anonymous (the heaps and buffers of the process's own) and file-backed (files mapped).
+ */
 export interface ResidentSet {
   rss: number;
   peakRss: number;
+  anonymous: number;
+  fileBacked: number;
 }
 
 export function residentSet(pid: number): ResidentSet {
@@ -15,7 +20,23 @@ export function residentSet(pid: number): ResidentSet {
     if (!found) throw new Error(`/proc/${pid}/status has no ${field}`);
     return Number(found[1]) * 1024;
   };
-  return { rss: kib('VmRSS'), peakRss: kib('VmHWM') };
+  return { rss: kib('VmRSS'), peakRss: kib('VmHWM'), anonymous: kib('RssAnon'), fileBacked: kib('RssFile') };
+}
+
+/** How much of the process's resident set is files under `folder` that it maps (Linux /proc/{pid}/smaps), in bytes. */
+export function mappedFromFolder(pid: number, folder: string): number {
+  let total = 0;
+  let inFolder = false;
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    // A mapping's first line: address range, permissions, offset, device, inode, then the path if a file.
+    const mapping = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (mapping) inFolder = (mapping[1] ?? '').startsWith(`${folder}/`);
+    else if (inFolder) {
+      const rss = /^Rss:\s+(\d+) kB/.exec(line);
+      if (rss) total += Number(rss[1]) * 1024;
+    }
+  }
+  return total;
 }
 
 /** Sets the process's peak resident set back to its resident set now, so the next peak is the next work's. */
@@ -30,17 +51,27 @@ export interface MemoryPeak {
   peakRss: number;
   /** The highest heap in use among the samples. */
   peakHeapUsed: number;
+  /**
+   * The highest anonymous resident set among the samples: the process's own heaps and buffers, no file mapped.
+   * This and `atHighestSample` are absent from results written before they were measured.
+   */
+  peakAnonymous?: number;
+  /**
+   * At the sample with the highest resident set: the part of it that is files mapped from the store's folder
+   * (LevelDB, under dynalite, maps its table files and reads them there), and the whole resident set then.
+   */
+  atHighestSample?: { rss: number; storeFiles: number };
   samples: number;
 }
 
 /**
  * Watches the local system's process while `work` runs: its heap through `GET /dev/memory` every `everyMs`
- * (without `--expose-gc` that runs no GC, so it does not slow the work down), its resident set from the kernel.
+ * (without `--expose-gc` that runs no GC, so it does not slow the work down), its resident set from the kernel,
+ * and at each sample its anonymous part and, when it is the highest yet, the part that is the store's files
+ * mapped from `storeFolder`.
  */
 export async function watchMemory<T>(
-  api: JsonClient,
-  pid: number,
-  everyMs: number,
+  { api, pid, storeFolder, everyMs }: { api: JsonClient; pid: number; storeFolder: string; everyMs: number },
   work: () => Promise<T>,
 ): Promise<{ result: T; memory: MemoryPeak }> {
   const read = async () => {
@@ -51,23 +82,37 @@ export async function watchMemory<T>(
   const first = await read();
   resetPeakRss(pid);
   let peakHeapUsed = first.heapUsed;
+  let peakAnonymous = 0;
+  let atHighestSample = { rss: 0, storeFiles: 0 };
+  const sampleResidentSet = () => {
+    const now = residentSet(pid);
+    peakAnonymous = Math.max(peakAnonymous, now.anonymous);
+    if (now.rss > atHighestSample.rss) {
+      atHighestSample = { rss: now.rss, storeFiles: mappedFromFolder(pid, storeFolder) };
+    }
+  };
+  sampleResidentSet();
   let samples = 0;
   let sampling = true;
   const sampler = (async () => {
     while (sampling) {
       await new Promise((resolve) => setTimeout(resolve, everyMs));
       peakHeapUsed = Math.max(peakHeapUsed, (await read()).heapUsed);
+      sampleResidentSet();
       samples++;
     }
   })();
   try {
     const result = await work();
+    sampleResidentSet();
     return {
       result,
       memory: {
         before: { rss: first.rss, heapUsed: first.heapUsed },
         peakRss: residentSet(pid).peakRss,
         peakHeapUsed,
+        peakAnonymous,
+        atHighestSample,
         samples,
       },
     };

@@ -2,7 +2,9 @@ import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SingleBar } from 'cli-progress';
+import { MemoryAnchoredHeads } from '../functions/adapters/audit/anchored-heads';
 import { FilePublicKey, KmsPublicKey, PublicKeyError } from '../functions/adapters/audit/public-key';
+import { SqliteAnchoredHeads, sqliteMissing } from '../functions/adapters/audit/sqlite-anchored-heads';
 import { DynamoTrailReader } from '../functions/adapters/dynamodb/audit-trail';
 import { createDocumentClient } from '../functions/adapters/dynamodb/client';
 import { S3CheckpointStore, UnreadableCheckpoint } from '../functions/adapters/s3/checkpoint-store';
@@ -43,7 +45,17 @@ class UsageError extends Error {}
 
 interface Source {
   where: string;
-  deps: Omit<AuditVerifyDeps, 'clock'>;
+  deps: Omit<AuditVerifyDeps, 'clock' | 'openAnchoredHeads'>;
+}
+
+/** The checkpointed heads on disk, so memory stays flat however many chains; in memory on a Node without node:sqlite. */
+async function openAnchoredHeads() {
+  try {
+    return await SqliteAnchoredHeads.open();
+  } catch (error) {
+    if (sqliteMissing(error)) return new MemoryAnchoredHeads();
+    throw error;
+  }
 }
 
 function readOptions(argv: string[]): Source | 'help' {
@@ -193,7 +205,7 @@ async function main(argv: string[]): Promise<number> {
   const bar = progressBar();
   let report: VerificationReport;
   try {
-    report = await verifyAuditTrail({ ...source.deps, clock: systemClock }, (progress) =>
+    report = await verifyAuditTrail({ ...source.deps, clock: systemClock, openAnchoredHeads }, (progress) =>
       bar.update(progress),
     );
   } finally {

@@ -2,7 +2,7 @@ import type { Chart } from '../domain/analytics/charts';
 import type { AnalyticsReport } from '../domain/analytics/report';
 import type { DayRollup } from '../domain/analytics/rollup';
 import type { AdminEvent } from '../domain/audit/admin-events';
-import type { ChainHead, SignedCheckpoint } from '../domain/audit/checkpoint';
+import type { ChainHead, CheckpointPart, SignedCheckpoint } from '../domain/audit/checkpoint';
 import type { VerificationReport } from '../domain/audit/verification';
 import type { WaitPhase } from '../domain/deadlines';
 import type { Delegation } from '../domain/delegations';
@@ -606,8 +606,29 @@ export interface CheckpointStore {
   latest(): Promise<SignedCheckpoint | undefined>;
   /** Writes a checkpoint; one with the same seq is never overwritten (answers false, writing nothing). */
   put(signed: SignedCheckpoint): Promise<boolean>;
-  /** Every checkpoint, oldest first, read a page at a time. */
-  all(): AsyncIterable<SignedCheckpoint>;
+  /**
+   * Every checkpoint, oldest first, each a part at a time as it is read (fields, heads in batches,
+   * signature): the first names every chain there is, so none is held whole.
+   */
+  all(): AsyncIterable<CheckpointPart>;
+}
+
+/**
+ * Each chain's latest checkpointed head, as a verification gathers them from the checkpoints and
+ * then takes them chain by chain as it reads the table: one per chain that was ever checkpointed,
+ * which `npm run audit:verify` keeps on disk rather than in its memory (adapters/audit/anchored-heads.ts).
+ */
+export interface AnchoredHeads {
+  /** Heads of the checkpoint being read, a batch at a time: they count only once settled. */
+  stage(heads: readonly ChainHead[]): Promise<void>;
+  /** The staged heads replace their chains' earlier ones (the checkpoint's signature holds), or are dropped. */
+  settle(keep: boolean): Promise<void>;
+  /** Each chain's head (undefined: never checkpointed), taken: a chain asked for again has none. */
+  take(chains: readonly string[]): Promise<(ChainHead | undefined)[]>;
+  /** The heads no chain took, a batch at a time, in the order their chains were first checkpointed. */
+  untaken(): AsyncIterable<ChainHead[]>;
+  /** Lets go of what it kept (a temporary file). */
+  close(): Promise<void>;
 }
 
 /** A chain's head as the table holds it, with when its last event happened. */

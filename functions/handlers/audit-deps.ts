@@ -1,4 +1,5 @@
 import { KMSClient } from '@aws-sdk/client-kms';
+import { MemoryAnchoredHeads } from '../adapters/audit/anchored-heads';
 import { FilePublicKey, KmsPublicKey } from '../adapters/audit/public-key';
 import { KeyFileAuditSigner, KmsAuditSigner } from '../adapters/audit-signer';
 import { DynamoTrailReader, DynamoVerificationResults } from '../adapters/dynamodb/audit-trail';
@@ -29,6 +30,7 @@ function buildAuditDeps(deps: Deps) {
         : new FilePublicKey(signingKey.path),
     chains: new DynamoChainHeads(deps.db, deps.config.tableName),
     trail: new DynamoTrailReader(deps.db, deps.config.tableName),
+    openAnchoredHeads: async () => new MemoryAnchoredHeads(),
     verifications: new DynamoVerificationResults(deps.db, deps.config.tableName),
   };
 }

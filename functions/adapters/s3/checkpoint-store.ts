@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import {
   GetObjectCommand,
   ListObjectsV2Command,
@@ -8,24 +9,34 @@ import {
 } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import type { CheckpointStore } from '../../app/ports';
-import type { SignedCheckpoint } from '../../domain/audit/checkpoint';
+import type {
+  ChainHead,
+  CheckpointFields,
+  CheckpointPart,
+  SignedCheckpoint,
+} from '../../domain/audit/checkpoint';
+import { StreamedJson } from './streamed-json';
 
 const PREFIX = 'checkpoints/';
 
 /** `checkpoints/{seq, 10 digits}.json`: keys sort as their seqs do. */
 export const checkpointKey = (seq: number) => `${PREFIX}${String(seq).padStart(10, '0')}.json`;
 
+const headSchema = z.object({ chain: z.string(), seq: z.number().int(), hash: z.string() });
+const fieldsSchema = z.object({
+  seq: z.number().int().min(1),
+  at: z.string(),
+  since: z.string().nullable(),
+  previous: z.string(),
+  keyId: z.string(),
+});
 const signedCheckpointSchema = z.object({
-  checkpoint: z.object({
-    seq: z.number().int().min(1),
-    at: z.string(),
-    since: z.string().nullable(),
-    previous: z.string(),
-    keyId: z.string(),
-    heads: z.array(z.object({ chain: z.string(), seq: z.number().int(), hash: z.string() })),
-  }),
+  checkpoint: fieldsSchema.extend({ heads: z.array(headSchema) }),
   signature: z.string(),
 });
+
+/** Heads a part carries at most when they come from heads held back (see CheckpointParts). */
+const HEADS_PER_PART = 1000;
 
 /** A stored checkpoint that is not one: the trail's store was written to by something else. */
 export class UnreadableCheckpoint extends Error {
@@ -90,17 +101,47 @@ export class S3CheckpointStore implements CheckpointStore {
     return key === undefined ? undefined : this.read(key);
   }
 
-  async *all(): AsyncIterable<SignedCheckpoint> {
+  async *all(): AsyncIterable<CheckpointPart> {
     let token: string | undefined;
     do {
       const page = await this.s3.send(
         new ListObjectsV2Command({ Bucket: this.bucket, Prefix: PREFIX, ContinuationToken: token }),
       );
       for (const object of page.Contents ?? []) {
-        if (object.Key) yield await this.read(object.Key);
+        if (object.Key) yield* this.stream(object.Key);
       }
       token = page.NextContinuationToken;
     } while (token);
+  }
+
+  /** One checkpoint in parts as its body arrives: its heads never all in memory. */
+  private async *stream(key: string): AsyncIterable<CheckpointPart> {
+    const body = await this.body(key);
+    const parts = new CheckpointParts(key);
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of body) {
+        parts.write(decoder.decode(chunk, { stream: true }));
+        yield* parts.take();
+      }
+      parts.write(decoder.decode());
+      parts.end();
+      yield* parts.take();
+    } finally {
+      // A reading stopped early (a checkpoint found unreadable) lets go of the connection.
+      (body as { destroy?: () => void }).destroy?.();
+    }
+  }
+
+  private async body(key: string): Promise<AsyncIterable<Uint8Array>> {
+    try {
+      const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      // In Node the body is a Readable: chunks of bytes as they arrive.
+      return (object.Body as AsyncIterable<Uint8Array> | undefined) ?? (async function* () {})();
+    } catch (error) {
+      if (error instanceof NoSuchKey) throw new UnreadableCheckpoint(key, 'listed, then gone');
+      throw error;
+    }
   }
 
   /** The first checkpoint key after `after`, if any. */
@@ -131,14 +172,105 @@ export class S3CheckpointStore implements CheckpointStore {
     } catch {
       throw new UnreadableCheckpoint(key, 'not JSON');
     }
-    const result = signedCheckpointSchema.safeParse(parsed);
-    if (!result.success) {
-      const issue = result.error.issues[0];
-      throw new UnreadableCheckpoint(
-        key,
-        `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`,
-      );
+    return parseOrUnreadable(signedCheckpointSchema, parsed, key);
+  }
+}
+
+function parseOrUnreadable<T>(schema: z.ZodType<T>, value: unknown, key: string, path = ''): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const where = [path, ...(issue?.path ?? [])].filter((step) => step !== '').join('.');
+  throw new UnreadableCheckpoint(key, `${where || 'body'}: ${issue?.message ?? 'invalid'}`);
+}
+
+/**
+ * A checkpoint file parsed as it streams in, into parts (fields, heads, signature), checked as
+ * read() checks a whole one: the same parts for the same file, and the same files unreadable. As
+ * Tollgate writes them (JSON.stringify of `{ checkpoint: { seq, at, since, previous, keyId, heads },
+ * signature }`), the fields come before the heads, which then go on as they are read, each checked
+ * on its own. A file with a field after the heads has them held back until its end; one that gives
+ * the heads twice (which JSON.parse would take the last of) is refused: Tollgate never writes one.
+ */
+class CheckpointParts {
+  private readonly parser: StreamedJson;
+  private readonly ready: CheckpointPart[] = [];
+  private streaming: { fields: CheckpointFields; heads: ChainHead[] } | undefined;
+  private heldBack: unknown[] | undefined;
+  private headsSeen = 0;
+
+  constructor(private readonly key: string) {
+    this.parser = new StreamedJson(['checkpoint', 'heads'], {
+      onArray: (checkpoint) => this.headsBegin(checkpoint),
+      onElement: (head) => this.head(head),
+    });
+  }
+
+  write(text: string): void {
+    this.syntax(() => this.parser.write(text));
+  }
+
+  end(): void {
+    const document = this.syntax(() => this.parser.end()) as { checkpoint?: { heads?: unknown } } | null;
+    if (this.heldBack && document?.checkpoint && typeof document.checkpoint === 'object') {
+      document.checkpoint.heads = this.heldBack;
     }
-    return result.data;
+    const signed = parseOrUnreadable(signedCheckpointSchema, document, this.key);
+    const { heads, ...fields } = signed.checkpoint;
+    if (this.streaming) {
+      // Fields given again after the heads would be the ones JSON.parse keeps: the part sent is not.
+      if (!isDeepStrictEqual(fields, this.streaming.fields)) {
+        throw new UnreadableCheckpoint(this.key, 'checkpoint: a field is given twice');
+      }
+      this.flush();
+    } else {
+      this.ready.push({ part: 'fields', fields });
+      for (let start = 0; start < heads.length; start += HEADS_PER_PART) {
+        this.ready.push({ part: 'heads', heads: heads.slice(start, start + HEADS_PER_PART) });
+      }
+    }
+    this.ready.push({ part: 'signature', signature: signed.signature });
+  }
+
+  /** The parts read since last asked, in order. */
+  take(): CheckpointPart[] {
+    this.flush();
+    return this.ready.splice(0);
+  }
+
+  private headsBegin(checkpoint: Record<string, unknown>): void {
+    if (this.streaming || this.heldBack) {
+      throw new UnreadableCheckpoint(this.key, 'checkpoint.heads: given twice');
+    }
+    const fields = fieldsSchema.safeParse(checkpoint);
+    if (fields.success) {
+      this.streaming = { fields: fields.data, heads: [] };
+      this.ready.push({ part: 'fields', fields: fields.data });
+    } else {
+      // A field still to come, or one that is wrong: checked with the rest at the end.
+      this.heldBack = [];
+    }
+  }
+
+  private head(head: unknown): void {
+    const index = this.headsSeen++;
+    if (this.heldBack) this.heldBack.push(head);
+    else
+      this.streaming?.heads.push(parseOrUnreadable(headSchema, head, this.key, `checkpoint.heads.${index}`));
+  }
+
+  private flush(): void {
+    if (!this.streaming || this.streaming.heads.length === 0) return;
+    this.ready.push({ part: 'heads', heads: this.streaming.heads });
+    this.streaming.heads = [];
+  }
+
+  private syntax<T>(work: () => T): T {
+    try {
+      return work();
+    } catch (error) {
+      if (error instanceof SyntaxError) throw new UnreadableCheckpoint(this.key, 'not JSON');
+      throw error;
+    }
   }
 }

@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, verify } from 'node:crypto';
+import { createHash, createPublicKey, createVerify, verify } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { GENESIS_HASH } from '../timeline';
 
@@ -49,13 +49,88 @@ export interface SignedCheckpoint {
   signature: string;
 }
 
+/** A checkpoint but its heads. */
+export type CheckpointFields = Omit<Checkpoint, 'heads'>;
+
+/**
+ * A stored checkpoint as it is read, a part at a time and in this order: its fields, its heads in
+ * batches (in their order), then its signature. The first checkpoint names every chain there is, so
+ * a verification reads checkpoints this way rather than whole.
+ */
+export type CheckpointPart =
+  | { part: 'fields'; fields: CheckpointFields }
+  | { part: 'heads'; heads: ChainHead[] }
+  | { part: 'signature'; signature: string };
+
+/** A whole checkpoint in parts, as a store that reads one whole hands it on. */
+export function* partsOf(signed: SignedCheckpoint, batch = 1000): Generator<CheckpointPart> {
+  const { heads, ...fields } = signed.checkpoint;
+  yield { part: 'fields', fields };
+  for (let start = 0; start < heads.length; start += batch) {
+    yield { part: 'heads', heads: heads.slice(start, start + batch) };
+  }
+  yield { part: 'signature', signature: signed.signature };
+}
+
 export { GENESIS_HASH };
 
 /** The bytes that are signed and hashed: the checkpoint's RFC 8785 canonical JSON. */
 export function checkpointBytes(checkpoint: Checkpoint): Buffer {
-  const canonical = canonicalize(checkpoint);
-  if (canonical === undefined) throw new TypeError('Checkpoint is not serialisable');
-  return Buffer.from(canonical, 'utf8');
+  return Buffer.from(canonical(checkpoint), 'utf8');
+}
+
+/**
+ * `checkpointBytes` written a batch of heads at a time into the checkpoint's hash and into the check
+ * of its signature, so that neither needs the whole checkpoint in memory. RFC 8785 sorts keys, so
+ * the bytes are the fields before `heads` (`at`), the heads in their order, then the fields after:
+ * the canonical JSON of the fields with no heads, opened where its `[]` is.
+ */
+export class CheckpointDigest {
+  private readonly hash = createHash('sha256');
+  private readonly verifier = createVerify('sha256');
+  private readonly after: string;
+  private first = true;
+
+  constructor(fields: CheckpointFields) {
+    const empty = canonical({ ...fields, heads: [] });
+    // A string value is escaped in JSON, so the key is the only place `"heads":[]` can be.
+    const split = empty.indexOf('"heads":[]') + '"heads":['.length;
+    this.update(empty.slice(0, split));
+    this.after = empty.slice(split);
+  }
+
+  heads(batch: readonly ChainHead[]): void {
+    if (batch.length === 0) return;
+    this.update((this.first ? '' : ',') + batch.map(canonical).join(','));
+    this.first = false;
+  }
+
+  /** The checkpoint's hash (`checkpointHash`), and whether `signature` is the key's over its bytes. */
+  finish(signature: string, publicKeyPem: string): { hash: string; signatureHolds: boolean } {
+    this.update(this.after);
+    let holds: boolean;
+    try {
+      holds = this.verifier.verify(
+        { key: publicKeyPem, dsaEncoding: 'der' },
+        Buffer.from(signature, 'base64'),
+      );
+    } catch {
+      holds = false;
+    }
+    return { hash: this.hash.digest('hex'), signatureHolds: holds };
+  }
+
+  private update(text: string): void {
+    const bytes = Buffer.from(text, 'utf8');
+    this.hash.update(bytes);
+    this.verifier.update(bytes);
+  }
+}
+
+function canonical(value: unknown): string {
+  const text = canonicalize(value);
+  if (text === undefined) throw new TypeError('Checkpoint is not serialisable');
+  return text;
 }
 
 /** SHA-256 (hex) of the checkpoint's canonical JSON: what the next checkpoint names as `previous`. */

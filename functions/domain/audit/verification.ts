@@ -3,11 +3,11 @@ import {
   type ChainHead,
   type ChainKind,
   type Checkpoint,
-  checkpointHash,
+  CheckpointDigest,
+  type CheckpointFields,
   GENESIS_HASH,
   parseChainId,
   type SignedCheckpoint,
-  signatureHolds,
 } from './checkpoint';
 
 /**
@@ -70,64 +70,94 @@ export interface CheckpointProblem {
 }
 
 /**
- * Reads the checkpoints oldest first, one at a time: each must follow the one before (the next seq,
- * naming its hash as `previous`) and carry a signature that holds with the public key. Keeps the
- * latest head each chain was checkpointed at. A checkpoint whose signature fails is no evidence, so
- * its heads are not taken: the chains it alone anchored read as not checkpointed.
+ * Reads the checkpoints oldest first, one at a time and each a part at a time (`CheckpointPart`):
+ * each must follow the one before (the next seq, naming its hash as `previous`) and carry a
+ * signature that holds with the public key. `end` answers whether it does: a checkpoint whose
+ * signature fails is no evidence, so its heads are not to be taken, and the chains it alone
+ * anchored read as not checkpointed. Memory is one checkpoint's fields, never its heads: the first
+ * checkpoint names every chain, so whoever reads keeps the heads where it likes (AnchoredHeads).
  *
  * The newest checkpoint has no successor to vouch for it: removing it goes unseen here, which is
  * what Object Lock on the bucket is for.
  */
 export class CheckpointReading {
-  /** Each chain's latest checkpointed head, by chain id. */
-  readonly heads = new Map<string, ChainHead>();
   readonly problems: CheckpointProblem[] = [];
   count = 0;
-  private last: Checkpoint | undefined;
+  private last: { seq: number; at: string; hash: string } | undefined;
+  private reading: { fields: CheckpointFields; digest: CheckpointDigest } | undefined;
 
   constructor(private readonly publicKeyPem: string) {}
 
-  add(signed: SignedCheckpoint): void {
-    const { checkpoint } = signed;
+  /** The next checkpoint begins: where it stands in the sequence is checked at once. */
+  begin(fields: CheckpointFields): void {
+    if (this.reading) throw new Error(`Checkpoint ${this.reading.fields.seq} was not ended`);
     const expected = (this.last?.seq ?? 0) + 1;
-    if (checkpoint.seq > expected) {
+    if (fields.seq > expected) {
       this.problems.push({
-        seq: checkpoint.seq,
+        seq: fields.seq,
         detail:
-          checkpoint.seq === expected + 1
+          fields.seq === expected + 1
             ? `checkpoint ${expected} is missing`
-            : `checkpoints ${expected} to ${checkpoint.seq - 1} are missing`,
+            : `checkpoints ${expected} to ${fields.seq - 1} are missing`,
       });
-    } else if (checkpoint.seq < expected) {
+    } else if (fields.seq < expected) {
       this.problems.push({
-        seq: checkpoint.seq,
+        seq: fields.seq,
         detail: `comes after checkpoint ${expected - 1}: repeated or out of order`,
       });
-    } else if (checkpoint.previous !== (this.last ? checkpointHash(this.last) : GENESIS_HASH)) {
+    } else if (fields.previous !== (this.last?.hash ?? GENESIS_HASH)) {
       this.problems.push({
-        seq: checkpoint.seq,
+        seq: fields.seq,
         detail:
           expected === 1
             ? 'the first checkpoint names a previous one'
             : `names another previous hash than checkpoint ${expected - 1}'s: that one was altered`,
       });
     }
-    if (signatureHolds(signed, this.publicKeyPem)) {
-      for (const head of checkpoint.heads) this.heads.set(head.chain, head);
-    } else {
+    this.reading = { fields, digest: new CheckpointDigest(fields) };
+  }
+
+  /** Its next heads, in their order. */
+  heads(batch: readonly ChainHead[]): void {
+    this.current().digest.heads(batch);
+  }
+
+  /** It ends with its signature: whether that holds, so that its heads count. */
+  end(signature: string): boolean {
+    const { fields, digest } = this.current();
+    const { hash, signatureHolds } = digest.finish(signature, this.publicKeyPem);
+    if (!signatureHolds) {
       this.problems.push({
-        seq: checkpoint.seq,
+        seq: fields.seq,
         detail: 'its signature does not hold with the public key: altered, or signed by another key',
       });
     }
-    this.last = checkpoint;
+    this.last = { seq: fields.seq, at: fields.at, hash };
+    this.reading = undefined;
     this.count++;
+    return signatureHolds;
+  }
+
+  /** A whole checkpoint at once: whether its signature holds. */
+  add(signed: SignedCheckpoint): boolean {
+    this.begin(omitHeads(signed.checkpoint));
+    this.heads(signed.checkpoint.heads);
+    return this.end(signed.signature);
   }
 
   /** The newest checkpoint read, if any. */
   get latest(): Pick<Checkpoint, 'seq' | 'at'> | null {
     return this.last ? { seq: this.last.seq, at: this.last.at } : null;
   }
+
+  private current(): NonNullable<CheckpointReading['reading']> {
+    if (!this.reading) throw new Error('No checkpoint begun');
+    return this.reading;
+  }
+}
+
+function omitHeads({ heads: _, ...fields }: Checkpoint): CheckpointFields {
+  return fields;
 }
 
 /** A chain that is not intact, for the report. */
@@ -177,10 +207,10 @@ export function abridged(report: VerificationReport, max: number): VerificationR
 const noCounts = (): StatusCounts => ({ intact: 0, newer: 0, edited: 0, truncated: 0, deleted: 0 });
 
 /**
- * Judges the chains the table holds, one at a time as they are read, against the checkpointed
- * heads; each judged chain leaves `anchored`, so the heads left at the end are the chains the
- * checkpoints saw and the table no longer holds: deleted. Memory is the heads not yet seen and the
- * findings, never the chains.
+ * Judges the chains the table holds, one at a time as they are read, each against its latest
+ * checkpointed head; then the heads no chain of the table took are the chains the checkpoints saw
+ * and the table no longer holds: deleted. Memory is the counts and the findings, never the chains
+ * nor the heads.
  */
 export class TrailVerification {
   private readonly counts: StatusCounts = noCounts();
@@ -192,20 +222,23 @@ export class TrailVerification {
   private readonly tamperedFindings: Finding[] = [];
   private readonly newerFindings: Finding[] = [];
 
-  constructor(private readonly anchored: Map<string, ChainHead>) {}
-
-  /** Judges one chain as the table holds it. */
-  see(chain: string, events: readonly TimelineEvent<string>[]): ChainJudgement {
-    const judgement = judgeChain(events, this.anchored.get(chain));
-    this.anchored.delete(chain);
+  /** Judges one chain as the table holds it, against its latest checkpointed head (if any). */
+  see(
+    chain: string,
+    events: readonly TimelineEvent<string>[],
+    anchored: ChainHead | undefined,
+  ): ChainJudgement {
+    const judgement = judgeChain(events, anchored);
     this.tally(chain, judgement);
     return judgement;
   }
 
-  /** Once every chain was seen: the checkpointed ones not among them are deleted. */
+  /** Once every chain was seen: a checkpointed one not among them is deleted. */
+  gone(anchored: ChainHead): void {
+    this.tally(anchored.chain, judgeChain(undefined, anchored));
+  }
+
   finish(checkpoints: CheckpointReading, checkedAt: string): VerificationReport {
-    for (const [chain, head] of this.anchored) this.tally(chain, judgeChain(undefined, head));
-    this.anchored.clear();
     const total = chainStatuses.reduce((sum, status) => sum + this.counts[status], 0);
     const sound = checkpoints.problems.length === 0;
     return {

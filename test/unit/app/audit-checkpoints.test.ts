@@ -2,7 +2,7 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { makeCheckpoint } from '../../../functions/app/audit-checkpoints';
 import type { AuditSigner, ChainHeads, ChangedChain, CheckpointStore } from '../../../functions/app/ports';
-import { type SignedCheckpoint, signatureHolds } from '../../../functions/domain/audit/checkpoint';
+import { partsOf, type SignedCheckpoint, signatureHolds } from '../../../functions/domain/audit/checkpoint';
 
 const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
@@ -24,7 +24,7 @@ class MemoryCheckpoints implements CheckpointStore {
     return true;
   }
   async *all() {
-    yield* this.stored;
+    for (const signed of this.stored) yield* partsOf(signed);
   }
 }
 

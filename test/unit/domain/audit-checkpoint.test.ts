@@ -1,9 +1,11 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { anchoredBy, changesReadFrom, stillToAnchor } from '../../../functions/domain/audit/anchoring';
 import {
   type ChainHead,
   type Checkpoint,
+  CheckpointDigest,
   checkpointBytes,
   checkpointHash,
   GENESIS_HASH,
@@ -186,5 +188,43 @@ describe('which chains the next checkpoint anchors', () => {
 
     // Assess
     expect(moved).toBe(true);
+  });
+
+  it('are hashed and checked a batch of heads at a time as whole, whatever their strings and batches', () => {
+    const key = keyPair();
+    const other = keyPair();
+    const text = fc.string({ unit: 'binary', maxLength: 12 });
+    const checkpoint = fc.record({
+      seq: fc.integer({ min: 1, max: 1_000_000 }),
+      at: text,
+      since: fc.option(text, { nil: null }),
+      previous: text,
+      keyId: text,
+      heads: fc.array(fc.record({ chain: text, seq: fc.nat(), hash: text }), { maxLength: 8 }),
+    });
+    fc.assert(
+      fc.property(
+        checkpoint,
+        fc.array(fc.nat({ max: 8 }), { maxLength: 4 }),
+        fc.boolean(),
+        (made, cuts, forged) => {
+          const { heads, ...fields } = made;
+          const whole = signed(made, (forged ? other : key).privateKey);
+          const digest = new CheckpointDigest(fields);
+          let from = 0;
+          for (const cut of [...cuts].sort((a, b) => a - b)) {
+            digest.heads(heads.slice(from, Math.max(from, cut)));
+            from = Math.max(from, cut);
+          }
+          digest.heads(heads.slice(from));
+
+          expect(digest.finish(whole.signature, key.publicPem)).toEqual({
+            hash: checkpointHash(made),
+            signatureHolds: signatureHolds(whole, key.publicPem),
+          });
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
