@@ -261,6 +261,20 @@ const consoleRoutes: Route[] = [
   ),
   page(
     'GET',
+    '/console/admin/deliveries',
+    'admin',
+    'consoleAdminDeliveries',
+    'Outbound webhook deliveries by status (`failed` first), as GET /webhooks/deliveries',
+  ),
+  page(
+    'POST',
+    '/console/admin/deliveries/{id}/redrive',
+    'admin',
+    'consoleRedriveDelivery',
+    'Sends a failed delivery again, as POST /webhooks/deliveries/{id}/redrive does',
+  ),
+  page(
+    'GET',
     '/console/admin/policies',
     'admin-policies',
     'consoleAdminPolicies',

@@ -630,6 +630,8 @@ const consolePages: Record<string, HandlerNeeds[]> = {
     needsOf('http/get-policies'),
     needsOf('http/put-catalog-system'),
     needsOf('http/put-directory-entry'),
+    needsOf('http/list-deliveries'),
+    needsOf('http/redrive-delivery'),
   ],
   'pages/admin-policies': [
     needsOf('http/get-policies'),

@@ -1,17 +1,22 @@
 import { putCatalogSystem, putDirectoryEntry } from '../../app/identity-changes';
+import { listDeliveries, redriveDelivery } from '../../app/outbound';
 import { readLivePolicies } from '../../app/policies';
 import { assertWorkplace } from '../../app/workplaces';
 import type { Identity, System } from '../../domain/directory';
-import { NotFoundError, ValidationError } from '../../domain/errors';
+import { ConflictError, NotFoundError, ValidationError } from '../../domain/errors';
+import { type Delivery, deliveryStatuses } from '../../domain/outbound/deliveries';
+import { parseOrThrow } from '../../domain/validation';
+import { listDeliveriesQuery } from '../http/schemas';
 import { getPolicyDeps, type PolicyDeps } from '../policy-deps';
 import { emptyForm, type FormState, formProblems, invalid, refusedForm } from './forms';
-import { html } from './html';
+import { html, time } from './html';
 import { consolePage, csrfField, noticeBanner, seeOther } from './layout';
 import { type PageRequest, pageRoute } from './session';
 
 const notices = new Map([
   ['system-saved', 'The system was saved: new requests use it now.'],
   ['identity-saved', 'The entry was saved, and the open tickets it touches were updated.'],
+  ['redriven', 'The delivery is pending again, with 24 hours of retries: the dispatcher is sending it now.'],
 ]);
 
 const kinds = {
@@ -41,6 +46,8 @@ export const handler = pageRoute({ deps: getPolicyDeps }, async (request, deps) 
   assertWorkplace(request.workplaces, 'admin');
   const [, , , section, id] = request.path.split('/');
   if (section === undefined) return overviewPage(request, deps);
+  if (section === 'deliveries' && !id) return deliveriesPage(request, deps);
+  if (section === 'deliveries' && id && request.method === 'POST') return redrive(request, deps, id);
   if ((section === 'catalog' || section === 'directory') && id) {
     if (request.method === 'GET') return entryPage(200, request, deps, section, id, emptyForm());
     return saveEntry(request, deps, section, id);
@@ -89,6 +96,7 @@ ${
       )}</ul></section>`
     : ''
 }
+<section class="card"><h2>Webhooks out</h2><p><a href="/console/admin/deliveries">Deliveries that failed</a>, to send again once the subscriber is back.</p></section>
 <section class="card"><h2>Catalog</h2><div class="scroll"><table><thead><tr><th scope="col">System</th><th scope="col">Owner</th><th scope="col">Sensitivity</th><th scope="col">Fulfilment</th><th scope="col">Entitlements</th></tr></thead><tbody>${systems}</tbody></table></div></section>
 <section class="card"><h2>Directory</h2><div class="scroll"><table><thead><tr><th scope="col">Name</th><th scope="col">Kind</th><th scope="col">Department</th><th scope="col">Reports to, or owned by</th><th scope="col">Status</th><th scope="col">Roles</th></tr></thead><tbody>${people}</tbody></table></div></section>`,
   });
@@ -133,4 +141,52 @@ async function saveEntry(request: PageRequest, deps: PolicyDeps, kind: Kind, id:
   } catch (error) {
     return entryPage(400, request, deps, kind, id, refusedForm(error, values));
   }
+}
+
+/** GET /console/admin/deliveries?status=: outbound deliveries in one status, as GET /webhooks/deliveries lists them. */
+async function deliveriesPage(request: PageRequest, deps: PolicyDeps, problem?: string) {
+  const query = parseOrThrow(
+    listDeliveriesQuery,
+    {
+      ...(request.query.status ? { status: request.query.status } : {}),
+      ...(request.query.cursor ? { cursor: request.query.cursor } : {}),
+    },
+    'query',
+  );
+  const { items, next } = await listDeliveries(deps, request.caller, query);
+  const tabs = deliveryStatuses.map((status) =>
+    status === query.status
+      ? html`<strong aria-current="page">${status}</strong>`
+      : html`<a href="/console/admin/deliveries?status=${status}">${status}</a>`,
+  );
+  const row = (delivery: Delivery) => html`<li><h3>${delivery.event.type} to ${delivery.subscriber}</h3>
+<p>Ticket <code>${delivery.ticket}</code>, event of ${time(delivery.event.at)}; ${String(delivery.attempts)} attempts${
+    delivery.lastAttempt
+      ? html`, the last ${time(delivery.lastAttempt.at)}: ${delivery.lastAttempt.result}`
+      : ''
+  }${delivery.failedAt ? html`; given up ${time(delivery.failedAt)}` : ''}${delivery.deliveredAt ? html`; delivered ${time(delivery.deliveredAt)}` : ''}.</p>
+${
+  delivery.status === 'failed'
+    ? html`<form method="post" action="/console/admin/deliveries/${delivery.id}/redrive">${csrfField(request)}<div class="actions"><button type="submit">Send it again</button></div></form>`
+    : ''
+}</li>`;
+  return consolePage(problem ? 409 : 200, {
+    title: 'Webhook deliveries',
+    viewer: request,
+    active: '/console/admin',
+    body: html`${noticeBanner(notices, request.query.notice)}${problem ? html`<div class="problem" role="alert"><p>${problem}</p></div>` : ''}
+<p>${tabs.map((tab, index) => html`${index ? ' · ' : ''}${tab}`)}</p>
+<section class="card">${items.length ? html`<ul class="entries">${items.map(row)}</ul>` : html`<p>No ${query.status} deliveries.</p>`}
+${next ? html`<p><a href="/console/admin/deliveries?${new URLSearchParams({ status: query.status, cursor: next }).toString()}">More</a></p>` : ''}</section>`,
+  });
+}
+
+async function redrive(request: PageRequest, deps: PolicyDeps, id: string) {
+  try {
+    await redriveDelivery(deps, request.caller, id);
+  } catch (error) {
+    if (!(error instanceof ConflictError)) throw error;
+    return deliveriesPage(request, deps, error.message);
+  }
+  return seeOther('/console/admin/deliveries?status=pending&notice=redriven');
 }
