@@ -994,8 +994,9 @@ function auditExportSection(result: AuditExportResult): string[] {
     "the highest resident set. The export's own memory is in the anonymous resident set (`RssAnon`, the heaps and buffers the process",
     "allocates; dynalite's JavaScript and LevelDB's caches count there too, so it is an upper bound), the highest of the samples taken",
     `every ${AUDIT.sampleMs} ms; the peak heap is the highest \`heapUsed\` of \`GET /dev/memory\` at the same samples (no forced GC: garbage`,
-    'not yet collected counts). "Before" is the reading as it starts. The machine is shared with other work on two cores, so seconds are',
-    'noisy; the ratios come from one run.',
+    'not yet collected counts). Both peaks count the garbage V8 has not collected yet, whose headroom grows over a longer run (see the',
+    'control run of the verification below), so they are an upper bound of what the export holds. "Before" is the reading as it starts.',
+    'The machine is shared with other work on two cores, so seconds are noisy; the ratios come from one run.',
     '',
     ...markdownTable(
       [

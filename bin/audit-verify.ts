@@ -230,6 +230,14 @@ function describeFailure(error: unknown): string {
   return `${name}: ${message}`;
 }
 
+// Stopped with Ctrl-C or a kill: exit, so that exit handlers remove the temporary file of heads.
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
+  process.once(signal, () => process.exit(code));
+}
+
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
