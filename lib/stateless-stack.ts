@@ -12,6 +12,7 @@ import {
 import type { IUserPool, IUserPoolClient, UserPoolDomain } from 'aws-cdk-lib/aws-cognito';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import {
   BlockPublicAccess,
   Bucket,
@@ -211,13 +212,26 @@ export class StatelessStack extends Stack {
       ...workflowTasks.map((task) => [task.handler, Duration.seconds(task.timeoutSeconds)] as const),
     ]);
     const { SIGNING_SECRET_ARN: _unread, ...withoutSigningSecret } = environment;
+    // The API's handlers share a log group, as do the console's pages (each function writes its own
+    // streams): a group per function would take the stack past CloudFormation's 500 resources.
+    const sharedLogs = new Map(
+      (['http', 'pages'] as const).map((kind) => [
+        kind,
+        new LogGroup(this, `${kind === 'http' ? 'Api' : 'ConsolePage'}Logs`, {
+          retention: config.logRetentionDays,
+          removalPolicy: RemovalPolicy.DESTROY,
+        }),
+      ]),
+    );
     const functions = new Map<string, HandlerFunction>();
     for (const handler of new Set(handlers)) {
+      const logGroup = sharedLogs.get(handler.split('/')[0] as 'http' | 'pages');
       const timeout = timeouts.get(handler);
       const fn = new HandlerFunction(this, handlerId(handler), {
         handler,
         environment: needsOf(handler).signingSecret ? environment : withoutSigningSecret,
         logRetention: config.logRetentionDays,
+        ...(logGroup ? { logGroup } : {}),
         ...(timeout ? { timeout } : {}),
         policies: needsOf(handler).policies,
         charts: needsOf(handler).charts,

@@ -4,7 +4,7 @@ import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { type ILogGroup, LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { BROWSER_CHARTS, CHART_ASSETS } from '../../functions/adapters/charts/assets';
 import { LAMBDA_MEMORY_MB } from '../lambda-sizing';
@@ -20,6 +20,8 @@ export interface HandlerFunctionProps {
   handler: string;
   environment: Record<string, string>;
   logRetention: RetentionDays;
+  /** A log group shared by the functions of one kind (each writes its own streams); its own otherwise. */
+  logGroup?: ILogGroup;
   /** How long one invocation may run: 10 seconds unless the handler's kind needs longer. */
   timeout?: Duration;
   /**
@@ -103,14 +105,18 @@ const browserChartFiles = (inputDir: string, outputDir: string): string[] => [
 export class HandlerFunction extends Construct {
   readonly function: NodejsFunction;
   readonly role: Role;
+  readonly logGroup: ILogGroup;
 
   constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
     super(scope, id);
-    const logGroup = new LogGroup(this, 'Logs', {
-      retention: props.logRetention,
-      // The audit trail lives in the (retained) table; the logs are operational and go with the stack.
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    const logGroup =
+      props.logGroup ??
+      new LogGroup(this, 'Logs', {
+        retention: props.logRetention,
+        // The audit trail lives in the (retained) table; the logs are operational and go with the stack.
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+    this.logGroup = logGroup;
     // Not the AWSLambdaBasicExecutionRole managed policy: that one may write to every log group.
     this.role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
     logGroup.grantWrite(this.role);

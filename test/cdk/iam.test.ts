@@ -261,7 +261,7 @@ describe('least privilege', () => {
 function grantsOf(template: Template, stack: StatelessStack, fn: HandlerFunction): string[] {
   const logicalId = (construct: IConstruct) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
   const roleId = logicalId(fn.role);
-  const logGroupId = logicalId(fn.node.findChild('Logs'));
+  const logGroupId = logicalId(fn.logGroup);
   const schedulerRoleId = logicalId(stack.grantScheduleTarget.role);
   const dispatcherId = logicalId(
     (
