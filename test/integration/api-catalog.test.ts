@@ -1,5 +1,6 @@
 import { compileErrors, validate } from '@readme/openapi-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { outboundEventTypes } from '../../functions/domain/outbound/events';
 import { deployedRoutes, routes } from '../../functions/routes';
 import { startTestRuntime, type TestRuntime } from '../support/runtime';
 import { people, seedIdentity, seedSystems, services } from '../support/seed';
@@ -64,6 +65,24 @@ describe('the reference routes through the local server', () => {
       expect(listed.sort()).toEqual(deployed.sort());
       expect(routes.some((route) => route.localOnly)).toBe(true);
       expect(Object.keys(body.paths).some((path) => path.startsWith('/dev'))).toBe(false);
+    });
+
+    it('describes, as its webhooks, each outbound event a subscriber is sent, with its payload', async () => {
+      // Prepare
+      const nobody = tollgate.anonymous;
+
+      // Act
+      const { body } = await nobody.get<OpenApiDocument & { webhooks: Record<string, { post: unknown }> }>(
+        '/openapi.json',
+      );
+
+      // Assess
+      expect(Object.keys(body.webhooks).sort()).toEqual([...outboundEventTypes].sort());
+      expect(body.webhooks['grant.ended']?.post).toMatchObject({
+        requestBody: {
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/GrantEndedEvent' } } },
+        },
+      });
     });
 
     it('marks the bearer-token and console-session routes as secured, and only those', async () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { HmacCursorCodec } from '../../functions/adapters/cursor-codec';
 import { createDocumentClient } from '../../functions/adapters/dynamodb/client';
 import { DynamoDeliveryStore } from '../../functions/adapters/dynamodb/delivery-store';
 import { keys } from '../../functions/adapters/dynamodb/table';
@@ -13,8 +14,10 @@ import {
   ATTEMPT_LEASE_MS,
   type DispatchDeps,
   dispatchTicketEvents,
+  listDeliveries,
   runDispatcher,
 } from '../../functions/app/outbound';
+import type { Identity } from '../../functions/domain/directory';
 import { claimAttempt, deliveriesOf, type Subscriber } from '../../functions/domain/outbound/deliveries';
 import { createdEvents } from '../../functions/domain/outbound/events';
 import { applyChange, type Ticket } from '../../functions/domain/ticket';
@@ -185,6 +188,47 @@ describe('the outbound dispatcher on dynalite', () => {
     expect(subscriber.received.map((event) => [event.id, event.body.type])).toEqual([
       [`${ticket.id}.1.0`, 'ticket.created'],
     ]);
+  });
+
+  it('lists one status newest first, page by page, each cursor good for its own status only', async () => {
+    // Prepare: five failed deliveries, a second apart
+    const cursors = new HmacCursorCodec('a signing secret of at least thirty-two characters');
+    const admin = { id: 'ivan@x.com', roles: ['admin'] } as unknown as Identity;
+    const failed: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      now = new Date(Date.parse('2026-04-06T10:00:00.000Z') + i * 1000);
+      const [id] = await dueDeliveries(1);
+      const read = await deliveries.get(id ?? '');
+      if (!read) throw new Error('no delivery');
+      expect(
+        await deliveries.replace(read, { ...read, status: 'failed', nextAttemptAt: null, revision: 1 }),
+      ).toBe(true);
+      failed.unshift(id ?? '');
+    }
+
+    // Act
+    const pages: string[][] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await listDeliveries({ deliveries, cursors }, admin, {
+        status: 'failed',
+        limit: 2,
+        cursor,
+      });
+      pages.push(page.items.map((delivery) => delivery.id));
+      cursor = page.next ?? undefined;
+    } while (cursor);
+    const first = await listDeliveries({ deliveries, cursors }, admin, { status: 'failed', limit: 2 });
+    const crossed = listDeliveries({ deliveries, cursors }, admin, {
+      status: 'pending',
+      limit: 2,
+      cursor: first.next ?? '',
+    });
+
+    // Assess
+    expect(pages.flat().filter((id) => failed.includes(id))).toEqual(failed);
+    expect(pages.every((page) => page.length <= 2)).toBe(true);
+    await expect(crossed).rejects.toThrow('The cursor does not belong to this query');
   });
 
   it('finds in the later hour an event whose ticket changed again before its hour was swept', async () => {

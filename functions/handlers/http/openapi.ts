@@ -1,4 +1,11 @@
+import { z } from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
+import {
+  OUTBOUND_EVENT_VERSION,
+  type OutboundEventType,
+  outboundDataSchemas,
+  outboundEventTypes,
+} from '../../domain/outbound/events';
 import { type Route, routes } from '../../routes';
 import { exportRowSchema } from './schemas';
 
@@ -25,7 +32,53 @@ export function buildOpenApiDocument(options: { includeLocalOnly: boolean; serve
       schemas: { AuditExportRow: exportRowSchema },
     },
     paths,
+    webhooks: outboundWebhooks(),
   });
+}
+
+/** What a subscriber is sent (webhooks out): one signed POST per event, its body per type. */
+const outboundSummaries: Record<OutboundEventType, string> = {
+  'ticket.created': 'Intake wrote the ticket',
+  'ticket.decided':
+    'Every stage approved, a stage denied, or policy alone approved or refused the request at intake',
+  'ticket.fulfilled':
+    'The work was reported done: access granted, an extension applied, a support ticket resolved',
+  'ticket.closed': 'The ticket closed, with its closure code',
+  'grant.activated': 'The fulfilment created the grant, standing or time-bound',
+  'grant.ended': 'The grant ended',
+};
+
+function outboundWebhooks() {
+  const componentId = (type: string) =>
+    `${type.replace(/(?:^|\.)(\w)/g, (_match, letter: string) => letter.toUpperCase())}Event`;
+  return Object.fromEntries(
+    outboundEventTypes.map((type) => [
+      type,
+      {
+        post: {
+          operationId: `outbound:${type}`,
+          summary: outboundSummaries[type],
+          description:
+            "Signed per Standard Webhooks with each of the subscriber's secrets (`webhook-id` is the event id, the same on every attempt); retried with backoff for 24 hours until a 2xx",
+          requestBody: {
+            content: {
+              'application/json': {
+                schema: z
+                  .object({
+                    type: z.literal(type),
+                    version: z.literal(OUTBOUND_EVENT_VERSION),
+                    timestamp: z.string().meta({ description: 'When the change happened' }),
+                    data: outboundDataSchemas[type],
+                  })
+                  .meta({ id: componentId(type) }),
+              },
+            },
+          },
+          responses: { 200: { description: 'Any 2xx: delivered; anything else is tried again' } },
+        },
+      },
+    ]),
+  );
 }
 
 function operation(route: Route): ZodOpenApiOperationObject {
