@@ -361,9 +361,9 @@ const firstInvocations: Record<string, { event: unknown; withPolicies: Answer; w
     withPolicies: { errorType: 'none', statusCode: 404 },
     withoutPolicies: { errorType: 'none', statusCode: 500 },
   },
-  // The console pages that preview policy: the deps, then the session, which the event lacks: 303 to sign-in.
+  // The console pages that preview or change policy: the deps, then the session, which the event lacks: 303 to sign-in.
   ...Object.fromEntries(
-    ['pages/catalog', 'pages/my-requests'].map((handler) => [
+    ['pages/catalog', 'pages/my-requests', 'pages/admin', 'pages/admin-policies'].map((handler) => [
       handler,
       {
         event: { requestContext: { requestId: 'request-1', http: { method: 'GET' } }, headers: {} },
