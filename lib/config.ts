@@ -17,6 +17,18 @@ import { type WeeklyReportTime, weeklyReportTimeProblem } from '../functions/sch
 /** The address of a mailbox: `ops@example.com` in `Tollgate <ops@example.com>`. */
 export const addressOf = (mailbox: string): string => /<([^<>]+)>$/.exec(mailbox)?.[1] ?? mailbox;
 
+/** A setting given as JSON with `-c`, or as the value itself in cdk.json; unparsable JSON names an example. */
+const jsonSetting = (example: string) =>
+  z.unknown().transform((value, context) => {
+    if (typeof value !== 'string') return value;
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      context.addIssue({ code: 'custom', message: example });
+      return z.NEVER;
+    }
+  });
+
 /** `ops@example.com` or `Tollgate <ops@example.com>`: SES accepts a display name before the address. */
 const mailbox = z
   .string()
@@ -130,21 +142,9 @@ const contextSchema = z
      * from functions/domain/deadlines.ts (DEADLINES of the functions). Given as JSON with `-c`, or
      * as an object in cdk.json.
      */
-    deadlines: z
-      .unknown()
-      .transform((value, context) => {
-        if (typeof value !== 'string') return value;
-        try {
-          return JSON.parse(value) as unknown;
-        } catch {
-          context.addIssue({
-            code: 'custom',
-            message:
-              'must be JSON such as {"approval":{"high":{"reminder":"PT4H","escalation":"PT8H","final":"PT12H"}}}',
-          });
-          return z.NEVER;
-        }
-      })
+    deadlines: jsonSetting(
+      'must be JSON such as {"approval":{"high":{"reminder":"PT4H","escalation":"PT8H","final":"PT12H"}}}',
+    )
       .pipe(deadlineSettingsSchema)
       .optional(),
     /**
@@ -152,20 +152,7 @@ const contextSchema = z
      * secret for its `whsec_` secrets, created holding none (docs/deploy.md says how to set them).
      * Given as JSON with `-c`, or as a list in cdk.json. Default: the demo's hr, provisioning and servicedesk.
      */
-    webhookIntegrations: z
-      .unknown()
-      .transform((value, context) => {
-        if (typeof value !== 'string') return value;
-        try {
-          return JSON.parse(value) as unknown;
-        } catch {
-          context.addIssue({
-            code: 'custom',
-            message: 'must be JSON such as [{"name":"hr","events":["identity.departed"]}]',
-          });
-          return z.NEVER;
-        }
-      })
+    webhookIntegrations: jsonSetting('must be JSON such as [{"name":"hr","events":["identity.departed"]}]')
       .pipe(z.array(integrationSchema.omit({ secretId: true })))
       .default([...demoIntegrations]),
     /**
@@ -174,21 +161,9 @@ const contextSchema = z
      * them; until then its deliveries are not sent, and fail after 24 hours). URLs must be https
      * and public. Given as JSON with `-c`, or as a list in cdk.json. Default: none.
      */
-    webhookSubscribers: z
-      .unknown()
-      .transform((value, context) => {
-        if (typeof value !== 'string') return value;
-        try {
-          return JSON.parse(value) as unknown;
-        } catch {
-          context.addIssue({
-            code: 'custom',
-            message:
-              'must be JSON such as [{"name":"siem","url":"https://siem.example.com/tollgate","events":["grant.activated","grant.ended"]}]',
-          });
-          return z.NEVER;
-        }
-      })
+    webhookSubscribers: jsonSetting(
+      'must be JSON such as [{"name":"siem","url":"https://siem.example.com/tollgate","events":["grant.activated","grant.ended"]}]',
+    )
       .pipe(
         z
           .array(
