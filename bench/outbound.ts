@@ -9,15 +9,7 @@ import type { WithLocalSystem } from './local-system';
 import { percentile, round } from './measure';
 import type { Progress } from './progress';
 import type { RunStamp } from './report';
-
-/** A whole number from the environment, so a smoke run can be small; `fallback` when unset. */
-function sizeFrom(name: string, fallback: number): number {
-  const text = process.env[name];
-  if (text === undefined || text === '') return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive whole number`);
-  return value;
-}
+import { sizeFrom } from './revocations';
 
 /** Issue 15: how long an event takes from its change to its subscriber, at an arrival rate the system holds. */
 export const OUTBOUND_LAG = {

@@ -29,7 +29,7 @@ import { countReads, type ReadCounts } from './read-counts';
 import type { RunStamp } from './report';
 
 /** A whole number from the environment, so a smoke run can be small; `fallback` when unset. */
-function sizeFrom(name: string, fallback: number): number {
+export function sizeFrom(name: string, fallback: number): number {
   const text = process.env[name];
   if (text === undefined || text === '') return fallback;
   const value = Number(text);
