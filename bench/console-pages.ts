@@ -1,3 +1,4 @@
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { daysOf, rollupDay } from '../functions/app/analytics';
 import type { LocalMetrics } from '../functions/local/dev-routes';
@@ -14,7 +15,7 @@ export const CONSOLE_PAGES = {
   targetMs: 200,
   targetBytes: 100 * 1024,
   /** Requests of each page measured, one after the other, after `warmup` that are not. */
-  requests: 20,
+  requests: 50,
   warmup: 2,
   /** A simulation of a rule candidate that runs this long is stuck, not slow. */
   simulationTimeoutMs: 10 * 60_000,
@@ -36,6 +37,8 @@ export interface ConsolePageRun {
   bytes: number;
   /** DynamoDB requests per page, by operation (`GET /dev/metrics`, before and after the measured requests). */
   dynamodbPerPage: Record<string, number>;
+  /** The machine's 1-minute load average before and after the measured requests. */
+  load: [number, number];
   pass: boolean;
 }
 
@@ -142,6 +145,7 @@ async function measurePage(
   for (let i = 0; i < CONSOLE_PAGES.warmup; i++) await load();
   const metrics = async () => (await expectOk(api.get('/dev/metrics'), 'GET /dev/metrics')) as LocalMetrics;
   const before = await metrics();
+  const loadBefore = round(loadavg()[0] ?? 0);
   const times: number[] = [];
   let bytes = 0;
   for (let i = 0; i < CONSOLE_PAGES.requests; i++) {
@@ -171,6 +175,7 @@ async function measurePage(
         ])
         .filter(([, perPage]) => perPage !== 0),
     ),
+    load: [loadBefore, round(loadavg()[0] ?? 0)],
     pass: ms.p95 < CONSOLE_PAGES.targetMs && bytes < CONSOLE_PAGES.targetBytes,
   };
 }

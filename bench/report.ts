@@ -1056,13 +1056,14 @@ function consolePagesSection(result: ConsolePagesResult): string[] {
     '',
     measuredOn(result),
     ...auditSeedLines(result.seeds),
-    'After the audit parts, the demo auditor signs in at the local OpenID provider and opens the dashboard, once the weekly report',
-    `ran and the simulations it started of the rule candidates were done. ${CONSOLE_PAGES.warmup} requests of each page to warm up (the first`,
-    `stores the rollup of each past day that had none), then ${CONSOLE_PAGES.requests} one after the other: each from the request sent to the last byte`,
-    "of the page over loopback, which is the server's time (the store, dynalite, runs in the server's process). A period that includes",
-    'today rolls today up afresh on every request, reading the tickets of today; a past period reads its stored rollups. DynamoDB',
-    "requests per page from `GET /dev/metrics` (schedules running meanwhile count too). The page's HTML alone: ECharts (700 KB,",
-    'cached a year) and the scripts come apart.',
+    'After the audit parts, the rollups the schedules would have stored (each of the last 30 days, and today so far, by their own code',
+    'against the local DynamoDB endpoint), then the weekly report (stored, not mailed) and the simulations it starts of the rule',
+    'candidates, until done. Then the demo auditor signs in at the local OpenID provider and opens the dashboard:',
+    `${CONSOLE_PAGES.warmup} requests of each page to warm up, then ${CONSOLE_PAGES.requests} one after the other, each from the request sent to the last byte of the page`,
+    "over loopback: the server's time, the store (dynalite) running in the server's process. The page reads stored rollups only,",
+    "today's as the analytics-today schedule left it. DynamoDB requests per page from `GET /dev/metrics` (schedules running meanwhile",
+    "count too). The HTML alone: ECharts (700 KB, cached a year) and the scripts come apart. The machine's load average (1 minute) before",
+    'and after each page: these machines are shared, and a figure measured under load is that much slower.',
     '',
     ...markdownTable(
       [
@@ -1073,6 +1074,7 @@ function consolePagesSection(result: ConsolePagesResult): string[] {
         { title: 'max, ms', align: 'right' },
         { title: 'HTML, bytes', align: 'right' },
         ...operations.map((operation): Column => ({ title: operation, align: 'right' })),
+        { title: 'load', align: 'right' },
         { title: 'verdict', align: 'left' },
       ],
       runs.map((run) => [
@@ -1083,6 +1085,7 @@ function consolePagesSection(result: ConsolePagesResult): string[] {
         run.ms.max,
         run.bytes,
         ...operations.map((operation) => run.dynamodbPerPage[operation] ?? 0),
+        `${run.load[0]} / ${run.load[1]}`,
         run.pass
           ? `pass (p95 < ${CONSOLE_PAGES.targetMs} ms, < ${CONSOLE_PAGES.targetBytes / 1024} KB)`
           : `FAIL (target p95 < ${CONSOLE_PAGES.targetMs} ms, < ${CONSOLE_PAGES.targetBytes / 1024} KB)`,
