@@ -859,8 +859,8 @@ export function describeAudit(
   for (const run of audit.consolePages?.runs ?? []) {
     lines.push(
       `Console page: ${run.tickets} tickets, ${run.page} (${run.about}): p50 ${run.ms.p50} ms, p95 ${run.ms.p95} ms, ` +
-        `max ${run.ms.max} ms, ${run.bytes} bytes  ${run.pass ? 'pass' : 'FAIL'} ` +
-        `(target p95 < ${CONSOLE_PAGES.targetMs} ms, < ${CONSOLE_PAGES.targetBytes / 1024} KB)`,
+        `max ${run.ms.max} ms, server CPU ${run.cpuMsPerPage} ms a page, ${run.bytes} bytes, load ${run.load.join(' / ')}  ` +
+        `${run.pass ? 'pass' : 'FAIL'} (target CPU < ${CONSOLE_PAGES.targetMs} ms, < ${CONSOLE_PAGES.targetBytes / 1024} KB)`,
     );
   }
   return lines;
@@ -1062,8 +1062,9 @@ function consolePagesSection(result: ConsolePagesResult): string[] {
     `${CONSOLE_PAGES.warmup} requests of each page to warm up, then ${CONSOLE_PAGES.requests} one after the other, each from the request sent to the last byte of the page`,
     "over loopback: the server's time, the store (dynalite) running in the server's process. The page reads stored rollups only,",
     "today's as the analytics-today schedule left it. DynamoDB requests per page from `GET /dev/metrics` (schedules running meanwhile",
-    "count too). The HTML alone: ECharts (700 KB, cached a year) and the scripts come apart. The machine's load average (1 minute) before",
-    'and after each page: these machines are shared, and a figure measured under load is that much slower.',
+    "count too). The HTML alone: ECharts (700 KB, cached a year) and the scripts come apart. The server's CPU time over the measured",
+    'requests (every thread, from /proc, in 10 ms ticks) per page is its work, and what the verdict reads: these machines are shared,',
+    "and the times above stretch with the machine's load average (1 minute, before and after each page) as the CPU time does not.",
     '',
     ...markdownTable(
       [
@@ -1072,6 +1073,7 @@ function consolePagesSection(result: ConsolePagesResult): string[] {
         { title: 'p50, ms', align: 'right' },
         { title: 'p95, ms', align: 'right' },
         { title: 'max, ms', align: 'right' },
+        { title: 'server CPU a page, ms', align: 'right' },
         { title: 'HTML, bytes', align: 'right' },
         ...operations.map((operation): Column => ({ title: operation, align: 'right' })),
         { title: 'load', align: 'right' },
@@ -1083,12 +1085,13 @@ function consolePagesSection(result: ConsolePagesResult): string[] {
         run.ms.p50,
         run.ms.p95,
         run.ms.max,
+        run.cpuMsPerPage,
         run.bytes,
         ...operations.map((operation) => run.dynamodbPerPage[operation] ?? 0),
         `${run.load[0]} / ${run.load[1]}`,
         run.pass
-          ? `pass (p95 < ${CONSOLE_PAGES.targetMs} ms, < ${CONSOLE_PAGES.targetBytes / 1024} KB)`
-          : `FAIL (target p95 < ${CONSOLE_PAGES.targetMs} ms, < ${CONSOLE_PAGES.targetBytes / 1024} KB)`,
+          ? `pass (CPU < ${CONSOLE_PAGES.targetMs} ms, < ${CONSOLE_PAGES.targetBytes / 1024} KB)`
+          : `FAIL (target CPU < ${CONSOLE_PAGES.targetMs} ms, < ${CONSOLE_PAGES.targetBytes / 1024} KB)`,
       ]),
     ),
     '',
