@@ -48,6 +48,11 @@ export interface RenderedReportEmail {
 export const MAX_REPORT_HTML_BYTES = 100 * 1024;
 /** Rows of a table or of a chart's data shown in the email; the rest is counted, in both parts alike. */
 export const MAX_TABLE_ROWS = 25;
+/**
+ * The rows shown per table when the report at MAX_TABLE_ROWS would pass MAX_REPORT_HTML_BYTES (a
+ * busy week's signals): the email then shows the top of each table, and the dashboard the rest.
+ */
+const FEWER_TABLE_ROWS = [10, 5] as const;
 
 /** The size a chart is shown at in the email, in CSS pixels: the image column of a 600 px message. */
 const CHART_SIZE = { width: 340, height: 240 };
@@ -58,8 +63,8 @@ const MUTED = '#616e7c';
  * Renders a report as an email: MJML compiled in strict validation (a template error fails the
  * rendering instead of sending a broken email), each chart a PNG part the HTML shows by `cid:`
  * with its alt text and its data in a table beside it, no remote URL but the report's own links,
- * and a plain-text part with the same figures and tables. Throws when the HTML would pass
- * MAX_REPORT_HTML_BYTES.
+ * and a plain-text part with the same figures and tables. Each table shows MAX_TABLE_ROWS rows, or
+ * fewer when that would pass MAX_REPORT_HTML_BYTES; throws when even the fewest would.
  */
 export async function renderReportEmail(
   report: ReportEmail,
@@ -85,7 +90,26 @@ export async function renderReportEmail(
       content: await images.png(chart, CHART_SIZE),
     })),
   );
-  const compiled = await mjml2html(reportMjml(report), {
+  let bytes = 0;
+  for (const rowLimit of [MAX_TABLE_ROWS, ...FEWER_TABLE_ROWS]) {
+    const html = await compileMjml(reportMjml(report, rowLimit));
+    bytes = Buffer.byteLength(html);
+    if (bytes < MAX_REPORT_HTML_BYTES) {
+      return {
+        subject: `${report.title}: ${report.period.from} to ${report.period.to}`,
+        html,
+        text: reportText(report, rowLimit),
+        attachments,
+      };
+    }
+  }
+  throw new Error(
+    `The report's HTML is ${bytes} bytes with ${FEWER_TABLE_ROWS.at(-1)} rows a table, over the ${MAX_REPORT_HTML_BYTES} that mail clients show whole`,
+  );
+}
+
+async function compileMjml(mjml: string): Promise<string> {
+  const compiled = await mjml2html(mjml, {
     validationLevel: 'strict',
     // No web fonts: MJML would otherwise link Google Fonts for a font family it knows.
     fonts: {},
@@ -96,31 +120,20 @@ export async function renderReportEmail(
       `The report's MJML is invalid: ${compiled.errors.map((e) => e.formattedMessage).join('; ')}`,
     );
   }
-  const bytes = Buffer.byteLength(compiled.html);
-  if (bytes >= MAX_REPORT_HTML_BYTES) {
-    throw new Error(
-      `The report's HTML is ${bytes} bytes, over the ${MAX_REPORT_HTML_BYTES} that mail clients show whole`,
-    );
-  }
-  return {
-    subject: `${report.title}: ${report.period.from} to ${report.period.to}`,
-    html: compiled.html,
-    text: reportText(report),
-    attachments,
-  };
+  return compiled.html;
 }
 
 const cidOf = (chart: Chart): string => `chart-${chart.id}@tollgate`;
 
 /** The rows shown, and how many were left out. */
-function shownRows<T>(rows: T[]): { rows: T[]; more: number } {
-  return { rows: rows.slice(0, MAX_TABLE_ROWS), more: Math.max(0, rows.length - MAX_TABLE_ROWS) };
+function shownRows<T>(rows: T[], limit: number): { rows: T[]; more: number } {
+  return { rows: rows.slice(0, limit), more: Math.max(0, rows.length - limit) };
 }
 
 const moreRows = (more: number): string => `… and ${more} more ${more === 1 ? 'row' : 'rows'}`;
 
-/** The MJML of the report, before compilation. */
-export function reportMjml(report: ReportEmail): string {
+/** The MJML of the report, before compilation, with at most `rowLimit` rows a table. */
+export function reportMjml(report: ReportEmail, rowLimit: number = MAX_TABLE_ROWS): string {
   const head =
     '<mj-head>' +
     `<mj-title>${esc(report.title)}</mj-title>` +
@@ -147,11 +160,11 @@ export function reportMjml(report: ReportEmail): string {
     ? `<mj-section padding="8px 0 16px"><mj-column><mj-text font-size="12px" color="${MUTED}">${esc(report.footer)}</mj-text></mj-column></mj-section>`
     : '';
   return `<mjml lang="en">${head}<mj-body background-color="#f5f7fa" width="600px">${heading}${report.sections
-    .map(sectionMjml)
+    .map((section) => sectionMjml(section, rowLimit))
     .join('')}${links}${footer}</mj-body></mjml>`;
 }
 
-function sectionMjml(section: ReportSection): string {
+function sectionMjml(section: ReportSection, rowLimit: number): string {
   const open = '<mj-section background-color="#ffffff" padding="8px 0"><mj-column>';
   const close = '</mj-column></mj-section>';
   const top =
@@ -175,14 +188,14 @@ function sectionMjml(section: ReportSection): string {
         '<mj-section background-color="#ffffff" padding="4px 0">' +
         `<mj-column width="60%"><mj-text font-weight="bold">${esc(chart.title)}</mj-text>` +
         `<mj-image src="cid:${cidOf(chart)}" alt="${esc(chart.alt)}" title="${esc(chart.title)}" width="${CHART_SIZE.width}px" height="${CHART_SIZE.height}px" padding="4px 12px 4px 24px" /></mj-column>` +
-        `<mj-column width="40%">${tableMjml(chartTable(chart), false)}</mj-column>` +
+        `<mj-column width="40%">${tableMjml(chartTable(chart), false, rowLimit)}</mj-column>` +
         '</mj-section>',
     )
     .join('');
   const rest =
     (section.tables ?? []).length + (section.blocks ?? []).length > 0
       ? open +
-        (section.tables ?? []).map((table) => tableMjml(table, true)).join('') +
+        (section.tables ?? []).map((table) => tableMjml(table, true, rowLimit)).join('') +
         (section.blocks ?? [])
           .map(
             (block) =>
@@ -195,8 +208,8 @@ function sectionMjml(section: ReportSection): string {
   return top + charts + rest;
 }
 
-function tableMjml(table: ReportTable, titled: boolean): string {
-  const { rows, more } = shownRows(table.rows);
+function tableMjml(table: ReportTable, titled: boolean, rowLimit: number): string {
+  const { rows, more } = shownRows(table.rows, rowLimit);
   const cell = 'padding:3px 6px;border-bottom:1px solid #e4e7eb;';
   return (
     (titled ? `<mj-text font-weight="bold">${esc(table.title)}</mj-text>` : '') +
@@ -213,7 +226,7 @@ function tableMjml(table: ReportTable, titled: boolean): string {
   );
 }
 
-function reportText(report: ReportEmail): string {
+function reportText(report: ReportEmail, rowLimit: number): string {
   const blocks = [`${report.title}\n${report.period.from} to ${report.period.to}`, ...(report.intro ?? [])];
   for (const section of report.sections) {
     const lines = [`== ${section.title} ==`];
@@ -224,8 +237,8 @@ function reportText(report: ReportEmail): string {
         ...section.figures.map((figure) => `${figure.label}: ${formatValue(figure.value, figure.unit)}`),
       );
     }
-    for (const chart of section.charts ?? []) lines.push('', textTable(chartTable(chart)));
-    for (const table of section.tables ?? []) lines.push('', textTable(table));
+    for (const chart of section.charts ?? []) lines.push('', textTable(chartTable(chart), rowLimit));
+    for (const table of section.tables ?? []) lines.push('', textTable(table, rowLimit));
     for (const block of section.blocks ?? []) lines.push('', `${block.title}:`, block.text);
     blocks.push(lines.join('\n'));
   }
@@ -235,8 +248,8 @@ function reportText(report: ReportEmail): string {
 }
 
 /** A table in plain text: its title, then each row as `column: value` pairs a reader can scan. */
-function textTable(table: ReportTable): string {
-  const { rows, more } = shownRows(table.rows);
+function textTable(table: ReportTable, rowLimit: number): string {
+  const { rows, more } = shownRows(table.rows, rowLimit);
   const lines = rows.map(
     (row) =>
       `- ${row

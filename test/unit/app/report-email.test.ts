@@ -236,6 +236,40 @@ describe('renderReportEmail', () => {
     expect(rendered.html).toContain('… and 7 more rows');
   });
 
+  it('shows fewer rows a table, in both parts, when MAX_TABLE_ROWS of each would pass 100 KB', async () => {
+    // Prepare: a busy week's signals, twelve tables of 40 people each
+    const busy: ReportEmail = {
+      ...weekly,
+      sections: [
+        {
+          title: 'Governance signals',
+          tables: Array.from({ length: 12 }, (_, table) => ({
+            title: `Signal ${table}`,
+            columns: ['Person', 'Entitlement', 'Requests'],
+            rows: Array.from({ length: 40 }, (_, row) => [
+              `person-${table}-${row}@example.com`,
+              `entitlement-with-a-long-name-${row}`,
+              row,
+            ]),
+          })),
+        },
+      ],
+    };
+    const atMost = await mjml2html(reportMjml(busy), { validationLevel: 'strict', fonts: {} });
+
+    // Act
+    const rendered = await renderReportEmail(busy, charts);
+
+    // Assess
+    expect(Buffer.byteLength(atMost.html)).toBeGreaterThan(MAX_REPORT_HTML_BYTES);
+    expect(Buffer.byteLength(rendered.html)).toBeLessThan(MAX_REPORT_HTML_BYTES);
+    for (const part of [rendered.html, rendered.text]) {
+      expect(part).toContain('person-11-4@example.com');
+      expect(part).not.toContain(`person-11-${MAX_TABLE_ROWS - 1}@example.com`);
+      expect(part.split(/… and \d+ more rows/).length - 1).toBe(12);
+    }
+  });
+
   it('refuses a report whose HTML would pass 100 KB', async () => {
     // Prepare
     const huge: ReportEmail = {
@@ -250,7 +284,9 @@ describe('renderReportEmail', () => {
     const rendering = renderReportEmail(huge, charts);
 
     // Assess
-    await expect(rendering).rejects.toThrow(/The report's HTML is \d+ bytes, over the 102400/);
+    await expect(rendering).rejects.toThrow(
+      /The report's HTML is \d+ bytes with 5 rows a table, over the 102400/,
+    );
   });
 
   it('refuses two charts with one id', async () => {
