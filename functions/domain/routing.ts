@@ -10,7 +10,8 @@ import type { PolicyOutcome, StageName } from './policy/outcome';
 import type { Approval, Decision } from './ticket';
 
 /** Why nobody can act on a ticket: the reason an `auto_rejected` closure carries. */
-export type NobodyEligible = 'no_eligible_approver' | 'no_eligible_fulfiller';
+export const nobodyEligibleReasons = ['no_eligible_approver', 'no_eligible_fulfiller'] as const;
+export type NobodyEligible = (typeof nobodyEligibleReasons)[number];
 
 export interface StageAssignment {
   stage: string;

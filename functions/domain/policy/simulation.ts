@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { endsAfter, parseDuration } from '../duration';
 import type { Status } from '../lifecycle';
+import { nobodyEligibleReasons } from '../routing';
 import type { Approval, Decision } from '../ticket';
 import type { DurationCap, PolicyOutcome } from './outcome';
 
@@ -18,13 +19,14 @@ export const outcomes = ['auto_approved', 'approval_required', 'auto_rejected'] 
 
 /**
  * What happened to a ticket: what policy recorded when it did not ask people, and otherwise what
- * people then did with it.
+ * people then did with it; or that separation of duties left nobody to approve or fulfil it.
  */
 export const happenings = [
   'auto_approved',
   'auto_rejected',
   'approved',
   'denied',
+  'nobody_eligible',
   'pending',
   'closed_undecided',
 ] as const;
@@ -38,20 +40,26 @@ export type NotReplayableReason = (typeof notReplayableReasons)[number];
 export interface ReplayedTicket {
   id: string;
   status: Status;
-  decision: Pick<Decision, 'outcome' | 'stages'> | null;
+  decision: (Pick<Decision, 'outcome' | 'stages'> & Partial<Pick<Decision, 'reason'>>) | null;
   approvals: Pick<Approval, 'decision'>[];
   /** The duration applied (ISO 8601); null for standing access. */
   duration: string | null;
   createdAt: string;
 }
 
+/** Routing refused the ticket after policy decided: nobody was left to approve or fulfil it. */
+const refusedByRouting = (decision: ReplayedTicket['decision']): boolean =>
+  decision?.outcome === 'auto_rejected' &&
+  (nobodyEligibleReasons as readonly (string | null | undefined)[]).includes(decision.reason);
+
 /**
- * Auto-approved and auto-rejected tickets are what policy did. A ticket that asked people was
- * denied when any stage was denied, approved when every stage was approved, and otherwise is
- * still pending, or closed before every stage was decided (timed out, cancelled, failed, nobody left
- * to ask).
+ * Auto-approved and auto-rejected tickets are what policy did, unless routing found nobody to
+ * approve or fulfil them. A ticket that asked people was denied when any stage was denied, approved
+ * when every stage was approved, and otherwise is still pending, or closed before every stage was
+ * decided (timed out, cancelled, failed, nobody left for a later stage).
  */
 export function whatHappened(ticket: ReplayedTicket): Happened {
+  if (refusedByRouting(ticket.decision)) return 'nobody_eligible';
   const recorded = ticket.decision?.outcome;
   if (recorded === 'auto_approved' || recorded === 'auto_rejected') return recorded;
   const decisions = ticket.approvals.map((approval) => approval.decision);
@@ -60,13 +68,21 @@ export function whatHappened(ticket: ReplayedTicket): Happened {
   return ticket.status === 'closed' ? 'closed_undecided' : 'pending';
 }
 
-/** The outcome a happening implies policy recorded. */
-export const recordedOutcomeOf = (happened: Happened): Outcome =>
-  happened === 'auto_approved' || happened === 'auto_rejected' ? happened : 'approval_required';
+/**
+ * What policy decided, before routing: a ticket that routing refused for want of anyone eligible
+ * had its stages from policy, or none when policy approved it alone.
+ */
+export function policyOutcomeOf(ticket: ReplayedTicket): Outcome {
+  const { decision } = ticket;
+  if (refusedByRouting(decision)) return decision?.stages.length ? 'approval_required' : 'auto_approved';
+  return decision?.outcome ?? 'approval_required';
+}
 
 /** How one ticket's candidate outcome compares with its recorded one. */
 export interface Comparison {
   ticketId: string;
+  /** What policy decided then (policyOutcomeOf), which the candidate's outcome is compared with. */
+  recorded: Outcome;
   happened: Happened;
   candidate: Outcome;
   stagesAdded: string[];
@@ -88,6 +104,7 @@ export function compare(ticket: ReplayedTicket, candidate: PolicyOutcome): Compa
   const letThrough = happened === 'approved' || happened === 'auto_approved';
   return {
     ticketId: ticket.id,
+    recorded: policyOutcomeOf(ticket),
     happened,
     candidate: candidate.outcome,
     stagesAdded: candidateStages.filter((stage) => !recordedStages.includes(stage)),
@@ -190,7 +207,7 @@ export function addToTally(tally: SimulationTally, entry: TallyEntry): Simulatio
     };
   }
   const { comparison } = entry;
-  const recorded = recordedOutcomeOf(comparison.happened);
+  const { recorded } = comparison;
   const changed = recorded !== comparison.candidate;
   let stages = tally.stages;
   for (const stage of comparison.stagesAdded)
@@ -243,6 +260,7 @@ const whatPeopleDid: Record<Happened, string> = {
   auto_rejected: 'policy auto-rejected',
   approved: 'people approved',
   denied: 'people denied',
+  nobody_eligible: 'nobody was left to approve or fulfil',
   pending: 'people have yet to decide',
   closed_undecided: 'closed before people decided',
 };

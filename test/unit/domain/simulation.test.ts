@@ -8,6 +8,7 @@ import {
   EXAMPLES_PER_ROW,
   emptyTally,
   finishTally,
+  policyOutcomeOf,
   type ReplayedTicket,
   type SimulationTally,
   whatHappened,
@@ -39,17 +40,24 @@ const candidate = (overrides: Partial<PolicyOutcome> = {}): PolicyOutcome => ({
 const autoApproving = (cap: PolicyOutcome['cap'] = null) =>
   candidate({ outcome: 'auto_approved', stages: [], policyIds: ['read-auto'], cap });
 
-const replayed = (comparison: Partial<Comparison> & Pick<Comparison, 'ticketId'>) => ({
-  kind: 'replayed' as const,
-  comparison: {
-    happened: 'approved' as const,
-    candidate: 'auto_approved' as const,
-    stagesAdded: [],
-    stagesRemoved: [],
-    capRefusal: null,
-    ...comparison,
-  },
-});
+/** A replayed ticket's comparison; what policy recorded follows from what happened unless given. */
+const replayed = (comparison: Partial<Comparison> & Pick<Comparison, 'ticketId'>) => {
+  const happened = comparison.happened ?? 'approved';
+  const recorded: Comparison['recorded'] =
+    happened === 'auto_approved' || happened === 'auto_rejected' ? happened : 'approval_required';
+  return {
+    kind: 'replayed' as const,
+    comparison: {
+      recorded,
+      happened,
+      candidate: 'auto_approved' as const,
+      stagesAdded: [],
+      stagesRemoved: [],
+      capRefusal: null,
+      ...comparison,
+    },
+  };
+};
 const tallyOf = (...entries: Parameters<typeof addToTally>[1][]): SimulationTally =>
   entries.reduce(addToTally, emptyTally());
 
@@ -96,6 +104,47 @@ describe('what happened to a ticket', () => {
     const timedOut = whatHappened(ticket({ status: 'closed', approvals: [{ decision: null }] }));
     // Assess
     expect([waiting, timedOut]).toEqual(['pending', 'closed_undecided']);
+  });
+});
+
+describe('a ticket that routing refused for want of anyone eligible', () => {
+  const refused = (stages: string[], reason: string) =>
+    ticket({ status: 'closed', decision: { outcome: 'auto_rejected', stages, reason }, approvals: [] });
+
+  it('is nobody_eligible, not what policy rejected, and policy had asked people, or approved it alone', () => {
+    // Act
+    const noApprover = refused(['manager'], 'no_eligible_approver');
+    const noFulfiller = refused([], 'no_eligible_fulfiller');
+    const byPolicy = refused([], 'The beneficiary has departed');
+
+    // Assess
+    expect([noApprover, noFulfiller, byPolicy].map(whatHappened)).toEqual([
+      'nobody_eligible',
+      'nobody_eligible',
+      'auto_rejected',
+    ]);
+    expect([noApprover, noFulfiller, byPolicy].map(policyOutcomeOf)).toEqual([
+      'approval_required',
+      'auto_approved',
+      'auto_rejected',
+    ]);
+  });
+
+  it('is unchanged when the candidate asks people again, and changed when it would auto-approve it', () => {
+    // Prepare
+    const noApprover = refused(['manager'], 'no_eligible_approver');
+
+    // Act
+    const tally = tallyOf(
+      { kind: 'replayed', comparison: compare({ ...noApprover, id: 'asks-again' }, candidate()) },
+      { kind: 'replayed', comparison: compare({ ...noApprover, id: 'approves' }, autoApproving()) },
+    );
+
+    // Assess
+    expect(tally.changed).toBe(1);
+    expect(describeChanges(tally)).toEqual([
+      'would auto-approve 1 ticket that nobody was left to approve or fulfil',
+    ]);
   });
 });
 
