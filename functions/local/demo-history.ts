@@ -14,7 +14,8 @@ const DAY = 24 * HOUR;
  * - Engineering asks for GitHub access again and again, and Erin approves each within minutes: a
  *   rubber-stamp approver, and two rule candidates (github-read and github-write for Engineering,
  *   always approved, on a moderate system);
- * - three people of Finance ask for wiki-edit in the same week: a role or onboarding gap;
+ * - three people of Finance ask for wiki-edit five times in the same week: a role or onboarding gap,
+ *   and, as their managers approve each within hours, a rule candidate (wiki-edit for Finance);
  * - in the last week only, Bo, on call, asks for a day of aws-prod-deploy three times, each soon
  *   after the last one ended: a re-request, and a standing-access candidate.
  */
@@ -48,7 +49,12 @@ function week(weekEnd: number, github: number, finance: number): [number, Script
     const person = financePeople[n % financePeople.length] as string;
     requests.push([
       at(n, finance) - 2 * HOUR,
-      { requester: person, beneficiary: person, entitlement: 'wiki-edit' },
+      {
+        requester: person,
+        beneficiary: person,
+        entitlement: 'wiki-edit',
+        approvers: { manager: { afterMs: (3 + (n % 3)) * HOUR, decision: 'approve' } },
+      },
     ]);
   }
   return requests;
@@ -93,7 +99,7 @@ export async function seedDemoHistory(
   const weeks = Math.floor(DEMO_HISTORY.days / 7);
   const scenarios = [
     ...Array.from({ length: weeks }, (_, w) =>
-      w === 0 ? week(now, 14, 3) : week(now - w * 7 * DAY, 2, w % 3 === 0 ? 1 : 0),
+      w === 0 ? week(now, 14, 5) : week(now - w * 7 * DAY, 2, w % 3 === 0 ? 1 : 0),
     ).flat(),
     ...onCall(now),
   ];

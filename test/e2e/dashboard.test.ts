@@ -1,7 +1,10 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Ticket } from '../../functions/domain/ticket';
 import { checkPage, launchChromium, signInAs } from '../support/browser';
+import { people } from '../support/seed';
 import { removeDataDir, startTollgate, type TollgateProcess } from '../support/tollgate-process';
+import { TollgateClient } from '../support/workflow-client';
 
 /** The dashboard in a real browser, on a system whose first start seeded the demo history (README "Analytics"). */
 let server: TollgateProcess;
@@ -115,4 +118,51 @@ describe('the dashboard in a real browser', () => {
     // The page itself, before ECharts and the scripts, which come apart (and ECharts from the cache after once).
     expect((await response?.body())?.length).toBeLessThan(100 * 1024);
   }, 60_000);
+
+  // Last: it changes the live policies the other tests' pages are made with.
+  it("takes a governance lead from Finance's recurring requests to a live policy that auto-approves the next one", async () => {
+    // Prepare: the weekly report, as Monday's schedule makes it, simulates each rule candidate
+    const api = new TollgateClient(server.url);
+    await api.runSchedule('weekly-report');
+    const ivan = await signInAs(browser, server.url, 'Ivan IT');
+    const candidate = ivan.locator('article#candidate-finance-wiki-edit');
+
+    // Act: the dashboard, its recurring-request signal, the candidate for the same requests and its simulation
+    await ivan.getByRole('link', { name: 'Dashboard' }).click();
+    const recurring = ivan.locator('#signals ul.entries').first().locator('li', { hasText: 'Finance' });
+    const signal = (await recurring.first().locator('h4').textContent()) ?? '';
+    await expect
+      .poll(
+        async () => {
+          await ivan.reload();
+          return (await candidate.locator('p.simulation').count()) > 0;
+        },
+        { timeout: 60_000, interval: 1_000 },
+      )
+      .toBe(true);
+    const simulated = (await candidate.locator('p.simulation').textContent()) ?? '';
+    await candidate.getByRole('button', { name: /Propose as a policy change/ }).click();
+    await ivan.getByRole('button', { name: 'Make it live' }).waitFor({ timeout: 60_000 });
+    await checkPage(ivan, 'dashboard-proposal-simulation');
+    const simulation = (await ivan.locator('main').textContent()) ?? '';
+    await ivan.getByRole('button', { name: 'Make it live' }).click();
+    await ivan.waitForURL(/notice=saved/);
+    const next = await api.call<Ticket>(people.felix, 'POST', '/requests', {
+      type: 'access',
+      system: 'wiki',
+      entitlement: 'wiki-edit',
+      justification: 'Edit the month-end close checklist page',
+    });
+
+    // Assess
+    expect(signal).toBe('Finance: Company wiki: Edit pages (wiki-edit)');
+    expect(simulated).toMatch(/would auto-approve [1-9]\d* tickets? people approved, 0 they denied/);
+    expect(simulation).toContain('candidate-finance-wiki-edit');
+    expect(simulation).toMatch(/would auto-approve [1-9]\d* tickets? that people approved/);
+    expect(next.status).toBe(201);
+    expect(next.body.decision).toMatchObject({
+      outcome: 'auto_approved',
+      policyIds: ['candidate-finance-wiki-edit'],
+    });
+  }, 180_000);
 });
