@@ -93,7 +93,7 @@ export const schedules: Schedule[] = [
     handler: 'scheduled/analytics-rollup',
     timeoutMinutes: 5,
     description:
-      "Roll up yesterday's tickets (submitted, resolved, feedback), each read through the index partition of the day, into the day's one analytics rollup",
+      "Roll up yesterday's tickets (submitted, resolved, feedback), each read through the index partition of the day, into the day's one analytics rollup; then the days of the quarter before it that have none (31 at most)",
   },
   {
     name: 'analytics-today',

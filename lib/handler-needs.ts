@@ -45,7 +45,8 @@ import { type CheckpointAction, grantCheckpointAccess } from './constructs/audit
  * - Query on gsi5: tickets.entitlementsApprovedFor and .inFlightFor (INFLIGHT#{beneficiary}, sort key
  *   from `{status}#`), grants.dueForRevocation (REVOKE_DUE, then the grants batch-read),
  *   analyticsSource.resolvedOn and .feedbackOn (RESOLVED#{day}, FEEDBACK#{day}, then the tickets batch-read)
- * - Query on the table, analytics: analytics.rollups (ROLLUPS, a range of days) and .reports (REPORTS);
+ * - Query on the table, analytics: analytics.rollups and .rolledUpDays (ROLLUPS, a range of days)
+ *   and .reports (REPORTS);
  *   PutItem: analytics.putRollup and .putReport
  * - Query on gsi6: chains.changedSince (CHANGED#{hour}, each hour from the latest checkpoint's)
  * - Scan on gsi6: chains.changedSince for the first audit checkpoint (every chain there is)
@@ -447,7 +448,8 @@ export const handlerNeeds: Record<string, HandlerNeeds> = {
   }),
   // The caller; a page of stored reports (a Query on REPORTS).
   'http/list-analytics-reports': needs({ table: ['GetItem', 'Query'] }),
-  // Yesterday's rollup, made as GET /analytics makes one.
+  // Yesterday's rollup, made as GET /analytics makes one; then which of the days before it have a
+  // stored rollup (their keys, a Query on ROLLUPS), and each missed day's rollup made the same way.
   'scheduled/analytics-rollup': needs({
     table: ['BatchGetItem', 'PutItem', 'Query'],
     indexes: ['gsi3', 'gsi5', 'gsi7'],
@@ -640,10 +642,12 @@ const consolePages: Record<string, HandlerNeeds[]> = {
     needsOf('http/start-policy-simulation'),
     needsOf('http/get-policy-simulation'),
   ],
-  // The report as GET /analytics makes it (today's rollup read, or made when none is stored); the latest stored weekly reports, for the simulations
-  // they started of the rule candidates, each read as GET /policies/simulations/{id} reads it.
+  // The period's stored rollups (a Query on ROLLUPS), never a ticket; the catalog (gsi3,
+  // batch-read) and each system's active standing grants old enough to be flagged (gsi2 STANDING#,
+  // batch-read); the latest stored weekly reports, for the simulations they started of the rule
+  // candidates, each read as GET /policies/simulations/{id} reads it.
   'pages/dashboard': [
-    needsOf('http/get-analytics'),
+    needs({ table: ['GetItem', 'BatchGetItem', 'Query'], indexes: ['gsi2', 'gsi3'] }),
     needsOf('http/list-analytics-reports'),
     needsOf('http/get-policy-simulation'),
   ],

@@ -86,6 +86,28 @@ export async function rollupDay(deps: RollupDeps, day: string): Promise<DayRollu
   return rollup;
 }
 
+/** The days before yesterday the nightly rollup looks back over for days it missed: a quarter. */
+export const CATCH_UP_DAYS = 92;
+/** Missed days one nightly run rolls up at most, newest first, so a long gap is caught up over nights. */
+export const CATCH_UP_PER_RUN = 31;
+
+/**
+ * Alternate course of the nightly rollup: the days of the CATCH_UP_DAYS before `before` that have no
+ * stored rollup (the job failed or did not run that night, or Tollgate was not deployed yet) are
+ * rolled up, newest first, CATCH_UP_PER_RUN at most; so the dashboard, which reads stored rollups
+ * alone, has every day. Answers the days rolled up.
+ */
+export async function catchUpRollups(deps: RollupDeps, before: string): Promise<string[]> {
+  const window = daysOf(addDays(before, -CATCH_UP_DAYS), addDays(before, -1));
+  const stored = await deps.analytics.rolledUpDays(window[0] as string, window.at(-1) as string);
+  const missed = window
+    .filter((day) => !stored.has(day))
+    .reverse()
+    .slice(0, CATCH_UP_PER_RUN);
+  for (const day of missed) await rollupDay(deps, day);
+  return missed;
+}
+
 /** When the beneficiary's last grant of the same entitlement ended before this request, if one did. */
 async function previousGrantEnd(
   grants: Pick<GrantStore, 'lastEndedBefore'>,
@@ -132,18 +154,19 @@ export async function readAnalytics(
 /**
  * Primary course of the dashboard: the report of a period from the stored rollups alone, today's
  * as the `analytics-today` schedule last stored it (every five minutes), so that a page reads no
- * ticket once its days are rolled up: a day without a rollup (today before the schedule first ran,
- * a past day before the nightly job did) is rolled up once, and stored. Answers when today's rollup
- * was made, for a period that includes today.
+ * ticket, whatever the period and however many tickets there are. Alternate course: a day without
+ * a stored rollup (today before the schedule first ran, a past day the nightly job has not caught
+ * up on) is left out and named in `missingDays`. Answers when today's rollup was made, for a
+ * period that includes today.
  */
 export async function readStoredAnalytics(
   deps: ReportDeps,
   caller: Identity,
   asked: z.output<typeof analyticsQuery>,
-): Promise<{ report: AnalyticsReport; todayAsOf: string | null }> {
+): Promise<{ report: AnalyticsReport; todayAsOf: string | null; missingDays: string[] }> {
   assertAnyRole(caller, OVERSIGHT, 'read analytics');
-  const { report, todayRollup } = await reportOf(deps, periodAsked(deps, asked), 'stored');
-  return { report, todayAsOf: todayRollup?.computedAt ?? null };
+  const { report, todayRollup, missingDays } = await reportOf(deps, periodAsked(deps, asked), 'stored');
+  return { report, todayAsOf: todayRollup?.computedAt ?? null, missingDays };
 }
 
 /** The report of a period (whole UTC days), rolling up today and any past day not rolled up yet. */
@@ -156,15 +179,16 @@ export async function computeReport(
 }
 
 /**
- * The report of a period, and today's rollup when the period includes today: made afresh, or the
- * stored one (made now only when there is none).
+ * The report of a period, and today's rollup when the period includes today. `afresh`: today
+ * rolled up now, and any past day without a stored rollup too. `stored`: the stored rollups alone,
+ * the days without one left out and answered as `missingDays`.
  */
 async function reportOf(
   deps: ReportDeps,
   period: { from: string; to: string },
-  todayRollup: 'afresh' | 'stored',
+  rollups: 'afresh' | 'stored',
   onDay?: (done: number, total: number) => void,
-): Promise<{ report: AnalyticsReport; todayRollup: DayRollup | null }> {
+): Promise<{ report: AnalyticsReport; todayRollup: DayRollup | null; missingDays: string[] }> {
   if (period.from > period.to)
     throw new ValidationError('The period is empty', { from: 'must not be after to' });
   const days = daysOf(period.from, period.to);
@@ -179,13 +203,18 @@ async function reportOf(
   const stored = new Map<string, DayRollup>();
   const lastDay = [period.to, today].sort()[0] ?? today;
   for await (const rollup of deps.analytics.rollups(period.from, lastDay)) {
-    if (rollup.day !== today || todayRollup === 'stored') stored.set(rollup.day, rollup);
+    if (rollup.day !== today || rollups === 'stored') stored.set(rollup.day, rollup);
   }
   let done = 0;
   let ofToday: DayRollup | null = null;
+  const missingDays: string[] = [];
   for (const day of days) {
     if (day > today) continue;
-    const rollup = stored.get(day) ?? (await rollupDay(deps, day));
+    const rollup = stored.get(day) ?? (rollups === 'afresh' ? await rollupDay(deps, day) : null);
+    if (!rollup) {
+      missingDays.push(day);
+      continue;
+    }
     if (day === today) ofToday = rollup;
     builder.add(rollup);
     onDay?.(++done, days.length);
@@ -202,7 +231,7 @@ async function reportOf(
       grantedBy(now, deps.settings.analyticsThresholds.standingGrants.olderThanDays),
     ),
   });
-  return { report, todayRollup: ofToday };
+  return { report, todayRollup: ofToday, missingDays };
 }
 
 /** The last instant a grant may have begun and be old enough for the standing-grants signal, as of `now`. */

@@ -695,6 +695,8 @@ export interface AnalyticsStore {
   putRollup(rollup: DayRollup): Promise<void>;
   /** The stored rollups of the days from `from` to `to` (yyyy-mm-dd, both included), oldest first. */
   rollups(from: string, to: string): AsyncIterable<DayRollup>;
+  /** Which of the days from `from` to `to` have a stored rollup (their keys only). */
+  rolledUpDays(from: string, to: string): Promise<Set<string>>;
   putReport(stored: StoredReport): Promise<void>;
   /** Stored reports, newest first, before the report id `before`; `last` when another page follows. */
   reports(page: { before?: string; limit: number }): Promise<{ items: StoredReport[]; last: string | null }>;

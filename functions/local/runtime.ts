@@ -3,12 +3,16 @@ import { join } from 'node:path';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
 import { Presets, SingleBar } from 'cli-progress';
+import { DynamoAnalyticsSource, DynamoAnalyticsStore } from '../adapters/dynamodb/analytics-store';
 import { createDocumentClient } from '../adapters/dynamodb/client';
 import { DynamoDirectory } from '../adapters/dynamodb/directory-store';
 import { DynamoSnapshotStore } from '../adapters/dynamodb/policy-store';
+import { DynamoTicketHistory } from '../adapters/dynamodb/ticket-history';
 import { DynamoTicketStore } from '../adapters/dynamodb/ticket-store';
 import { DynamoGrantStore } from '../adapters/dynamodb/workflow-records';
 import { InjectedFaults } from '../adapters/faults';
+import { systemClock } from '../adapters/system';
+import { daysOf, rollupDay } from '../app/analytics';
 import { readConfig } from '../config';
 import { subscriberSecretId } from '../domain/outbound/deliveries';
 import { outboundEventTypes } from '../domain/outbound/events';
@@ -18,7 +22,7 @@ import { configuredSchedules, WEBHOOK_DISPATCH } from '../schedules';
 import { stateMachines, workflowTasks } from '../workflow';
 import { loadOrCreateAuditKey } from './audit-key';
 import { lockDataFolder } from './data-lock';
-import { seedDemoHistory } from './demo-history';
+import { DEMO_HISTORY, seedDemoHistory } from './demo-history';
 import { createDevRoutes, type LocalMetrics } from './dev-routes';
 import { LOCAL_TABLE_NAME, localCredentials, startLocalDynamo } from './dynamodb';
 import { gatewayServerOptions, type HttpHandler, type ServedRoute, startHttpServer } from './http-server';
@@ -329,7 +333,11 @@ export async function startLocalRuntime(
   }
 }
 
-/** The demo history on a first start, with a progress bar on a terminal (a line at each quarter otherwise). */
+/**
+ * The demo history on a first start, with a progress bar on a terminal (a line at each quarter
+ * otherwise), and the analytics rollups its days would have had from the schedules, so the
+ * dashboard, which reads rollups alone, shows it at once.
+ */
 async function seedHistory(
   baseline: Parameters<typeof seedDemoHistory>[1],
   log: (line: string) => void,
@@ -342,10 +350,11 @@ async function seedHistory(
       )
     : null;
   let quarter = 0;
+  const grants = new DynamoGrantStore(db, LOCAL_TABLE_NAME);
   const seeded = await seedDemoHistory(
     {
       tickets: new DynamoTicketStore(db, LOCAL_TABLE_NAME),
-      grants: new DynamoGrantStore(db, LOCAL_TABLE_NAME),
+      grants,
       snapshots: new DynamoSnapshotStore(db, LOCAL_TABLE_NAME),
     },
     baseline,
@@ -361,6 +370,16 @@ async function seedHistory(
     },
   );
   bar?.stop();
+  const rollups = {
+    clock: systemClock,
+    history: new DynamoTicketHistory(db, LOCAL_TABLE_NAME),
+    analyticsSource: new DynamoAnalyticsSource(db, LOCAL_TABLE_NAME),
+    analytics: new DynamoAnalyticsStore(db, LOCAL_TABLE_NAME),
+    grants,
+  };
+  const today = new Date().toISOString().slice(0, 10);
+  const firstDay = new Date(Date.now() - DEMO_HISTORY.days * 86_400_000).toISOString().slice(0, 10);
+  for (const day of daysOf(firstDay, today)) await rollupDay(rollups, day);
   return seeded;
 }
 

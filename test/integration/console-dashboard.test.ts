@@ -46,6 +46,8 @@ beforeAll(async () => {
     );
     ticketIds.push(granted.id);
   }
+  // Today's rollup, as the analytics-today schedule stores it every five minutes.
+  await client.runSchedule('analytics-today');
 }, 120_000);
 
 afterAll(async () => {
@@ -244,6 +246,28 @@ describe('the dashboard', () => {
     expect(status).toBe(200);
     expect(figure(html, 'Submitted')).toBe('0 tickets');
     expect(html).toContain('<p><strong>Submitted by system</strong>: nothing in this period.</p>');
+    expect(html).toContain('7 days of this period have no stored rollup yet');
+    expect(html).toContain('(2026-01-01, 2026-01-02, … 2026-01-07)');
+  });
+
+  it('leaves out a day without a stored rollup, reading no ticket, until the nightly run catches up on it', async () => {
+    // Prepare: a week three weeks ago, which nothing has rolled up (GET /analytics rolls up the days of its own period)
+    const day = (daysAgo: number) => new Date(Date.now() - daysAgo * 86_400_000).toISOString().slice(0, 10);
+    const week = `?from=${day(20)}&to=${day(14)}`;
+
+    // Act
+    const before = await dashboard(people.aude, week);
+    const nightly = await client.runSchedule<{ day: string; caughtUp: string[] }>('analytics-rollup');
+    const after = await dashboard(people.aude, week);
+
+    // Assess
+    expect(before.html).toContain('7 days of this period have no stored rollup yet');
+    expect(nightly.day).toBe(day(1));
+    expect(nightly.caughtUp).toHaveLength(31);
+    expect(nightly.caughtUp).toEqual(expect.arrayContaining([14, 15, 16, 17, 18, 19, 20].map(day)));
+    expect(after.status).toBe(200);
+    expect(after.html).not.toContain('id="missing-days"');
+    expect(figure(after.html, 'Submitted')).toBe('0 tickets');
   });
 
   it('shows the standing grants older than the threshold (90 days), and none younger', async () => {

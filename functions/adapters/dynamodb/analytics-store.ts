@@ -83,6 +83,26 @@ export class DynamoAnalyticsStore implements AnalyticsStore {
     } while (startKey);
   }
 
+  async rolledUpDays(from: string, to: string): Promise<Set<string>> {
+    const { sortKey } = keyAttributesOf('rollups');
+    const days = new Set<string>();
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          ...partitionQuery('rollups', '', { op: 'between', low: from, high: to }),
+          // The sort key, which the query names #sk, is the day.
+          ProjectionExpression: '#sk',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) days.add(String(item[sortKey]));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return days;
+  }
+
   async putReport(stored: StoredReport): Promise<void> {
     await this.db.send(
       new PutCommand({

@@ -27,7 +27,8 @@ const STORED_REPORTS = 4;
 /**
  * GET /console/dashboard?from=&to=: the analytics of a period (the seven days up to today unless
  * chosen, as GET /analytics answers) from the stored day rollups alone (today's as the
- * `analytics-today` schedule leaves it every five minutes), never the tickets:
+ * `analytics-today` schedule leaves it every five minutes), never the tickets, the days without a
+ * stored rollup named:
  * its key figures; its charts, drawn in the browser from the options the emailed report is drawn
  * from, each with its data table; the governance signals with the tickets and people behind
  * them; and the rule candidates with their Cedar text and simulation, which an admin may propose
@@ -36,7 +37,7 @@ const STORED_REPORTS = 4;
 export const handler = pageRoute({}, async (request, deps) => {
   assertWorkplace(request.workplaces, 'dashboard');
   const values = { from: request.query.from?.trim() ?? '', to: request.query.to?.trim() ?? '' };
-  let read: { report: AnalyticsReport; todayAsOf: string | null };
+  let read: { report: AnalyticsReport; todayAsOf: string | null; missingDays: string[] };
   let weeklies: StoredReport[];
   try {
     const period = parseOrThrow(
@@ -57,7 +58,7 @@ export const handler = pageRoute({}, async (request, deps) => {
       body: periodForm(refusedForm(error, values)),
     });
   }
-  const { report, todayAsOf } = read;
+  const { report, todayAsOf, missingDays } = read;
   const [simulations, nameOf, catalog] = await Promise.all([
     candidateSimulations(deps, request, report, weeklies),
     namesFor(deps.directory, peopleIn(report)),
@@ -69,7 +70,7 @@ export const handler = pageRoute({}, async (request, deps) => {
     viewer: request,
     active: '/console/dashboard',
     scripts: chartScripts,
-    body: html`${periodForm(emptyForm({ from: report.period.from, to: report.period.to }))}${reportBody(report, todayAsOf)}
+    body: html`${periodForm(emptyForm({ from: report.period.from, to: report.period.to }))}${reportBody(report, todayAsOf, missingDays)}
 ${signalsSection(report, context)}${candidatesSection(report.ruleCandidates, simulations, request, context)}`,
   });
 });
@@ -83,6 +84,22 @@ function periodForm(state: FormState): Html {
 <div class="actions"><button type="submit">Show the period</button></div></form>`;
 }
 
+/**
+ * The days the figures leave out: the page reads no ticket, so a day counts once a schedule has
+ * stored its rollup (today's every five minutes, each past day's the night after, and days the
+ * nightly run missed on a later night).
+ */
+function missingDaysNote(missingDays: string[]): Html {
+  if (missingDays.length === 0) return html``;
+  const shown =
+    missingDays.length <= 3
+      ? missingDays.join(', ')
+      : `${missingDays.slice(0, 2).join(', ')}, … ${missingDays.at(-1)}`;
+  return html`<p class="notice" id="missing-days">${missingDays.length} ${
+    missingDays.length === 1 ? 'day of this period has' : 'days of this period have'
+  } no stored rollup yet, and ${missingDays.length === 1 ? 'is' : 'are'} left out of the figures (${shown}). Today's rollup is stored every five minutes; each past day's the night after it, and the nightly run catches up on days it missed.</p>`;
+}
+
 /** The people the signals name: those asking, approving and holding. */
 const peopleIn = ({ signals }: AnalyticsReport): string[] => [
   ...signals.recurringRequests.flatMap((s) => s.people),
@@ -91,14 +108,14 @@ const peopleIn = ({ signals }: AnalyticsReport): string[] => [
   ...signals.unreviewedStandingGrants.map((s) => s.holder),
 ];
 
-/** The period in words, the key figures and the charts. */
-function reportBody(report: AnalyticsReport, todayAsOf: string | null): Html {
+/** The period in words, the days it lacks, the key figures and the charts. */
+function reportBody(report: AnalyticsReport, todayAsOf: string | null, missingDays: string[]): Html {
   const { period } = report;
   return html`<p class="muted">${period.from} to ${period.to}, ${period.days} whole UTC ${
     period.days === 1 ? 'day' : 'days'
   }, from the stored daily rollups${
     todayAsOf ? html`; today up to ${time(todayAsOf)}, when it was last rolled up (every five minutes)` : ''
-  }.</p>
+  }.</p>${missingDaysNote(missingDays)}
 <section class="card"><h2>Key figures</h2><dl>${keyFigures(report).map(
     (figure) => html`<dt>${figure.label}</dt><dd>${formatValue(figure.value, figure.unit)}</dd>`,
   )}</dl></section>
