@@ -31,7 +31,11 @@ const literals: Record<string, unknown> = { true: true, false: false, null: null
  * as it is complete, so that array is left empty. Memory is the rest of the document and one element.
  *
  * Written for checkpoint files (adapters/s3/checkpoint-store.ts), whose heads name every chain changed
- * since the one before: the first names every chain there is.
+ * since the one before: the first names every chain there is. Not a library's: @streamparser/json
+ * (0.0.26) emits values by path but not an array's opening, which is how a checkpoint whose heads
+ * come twice, or before its fields, is told, and it keeps every emitted element while the document
+ * around it is also to be emitted; stream-json would need its tokens assembled again beside a pick
+ * of the heads.
  */
 export class StreamedJson {
   private readonly stack: Frame[] = [];
