@@ -69,38 +69,32 @@ export class DynamoAnalyticsStore implements AnalyticsStore {
   }
 
   async *rollups(from: string, to: string): AsyncIterable<DayRollup> {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          ...partitionQuery('rollups', '', { op: 'between', low: from, high: to }),
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) yield JSON.parse(String(item.json)) as DayRollup;
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    for await (const item of this.rollupItems(from, to)) yield JSON.parse(String(item.json)) as DayRollup;
   }
 
   async rolledUpDays(from: string, to: string): Promise<Set<string>> {
     const { sortKey } = keyAttributesOf('rollups');
     const days = new Set<string>();
+    // The sort key, which the query names #sk, is the day.
+    for await (const item of this.rollupItems(from, to, '#sk')) days.add(String(item[sortKey]));
+    return days;
+  }
+
+  /** The items of the days' rollups, whole or projected to `projection`, page after page. */
+  private async *rollupItems(from: string, to: string, projection?: string) {
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.db.send(
         new QueryCommand({
           TableName: this.tableName,
           ...partitionQuery('rollups', '', { op: 'between', low: from, high: to }),
-          // The sort key, which the query names #sk, is the day.
-          ProjectionExpression: '#sk',
+          ...(projection ? { ProjectionExpression: projection } : {}),
           ExclusiveStartKey: startKey,
         }),
       );
-      for (const item of page.Items ?? []) days.add(String(item[sortKey]));
+      yield* page.Items ?? [];
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-    return days;
   }
 
   async putReport(stored: StoredReport): Promise<void> {
