@@ -13,9 +13,6 @@ let tollgate: TestRuntime | undefined;
 afterEach(async () => {
   await tollgate?.close();
   tollgate = undefined;
-  // startTestRuntime leaves its settings in process.env, where the handlers read theirs.
-  delete process.env.WEEKLY_REPORT_SCHEDULE;
-  delete process.env.WEEKLY_REPORT_TIME_ZONE;
 });
 
 async function weeklyReport(env: Record<string, string>): Promise<ListedSchedule | undefined> {

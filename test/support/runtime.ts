@@ -29,9 +29,21 @@ export interface TestRuntime {
 export async function startTestRuntime(env: Record<string, string> = {}): Promise<TestRuntime> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tollgate-api-'));
   const logs: string[] = [];
-  process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
   // No subscriber unless a test names one: outbound events go nowhere on a fixed port of a shared machine.
-  Object.assign(process.env, { WEBHOOK_SUBSCRIBERS: '[]' }, env);
+  const settings = {
+    POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'ERROR',
+    WEBHOOK_SUBSCRIBERS: '[]',
+    ...env,
+  };
+  // Put back when it closes, so a later runtime of the same file starts from the same environment.
+  const before = Object.fromEntries(Object.keys(settings).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, settings);
+  const restoreEnv = () => {
+    for (const [name, value] of Object.entries(before)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
   let runtime: LocalRuntime;
   try {
     runtime = await startLocalRuntime(
@@ -47,6 +59,7 @@ export async function startTestRuntime(env: Record<string, string> = {}): Promis
       (line) => logs.push(line),
     );
   } catch (error) {
+    restoreEnv();
     await rm(dataDir, { recursive: true, force: true });
     throw error;
   }
@@ -68,6 +81,7 @@ export async function startTestRuntime(env: Record<string, string> = {}): Promis
     secrets: async () => JSON.parse(await readFile(join(dataDir, 'secrets.json'), 'utf8')) as LocalSecrets,
     async close() {
       await runtime.close();
+      restoreEnv();
       await rm(dataDir, { recursive: true, force: true });
     },
   };
