@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
@@ -13,7 +13,7 @@ import type { AuditHistory } from './audit-history';
 import { type ConsolePageRun, measureConsolePages } from './console-pages';
 import { devToken, expectOk, JsonClient, unexpected } from './http-client';
 import { followJob, type JobView } from './jobs';
-import type { Ready, WithLocalSystem } from './local-system';
+import type { LaunchOptions, Ready, WithLocalSystem } from './local-system';
 import { round } from './measure';
 import { type MemoryPeak, residentSet, watchMemory } from './process-memory';
 import type { Progress } from './progress';
@@ -28,6 +28,16 @@ export const AUDIT = {
   sizes: (process.env.BENCH_AUDIT_TICKETS ?? '10000,100000').split(',').map(Number),
   /** How often the bench reads the server's heap during the export, and asks how the export stands. */
   sampleMs: 250,
+  /**
+   * How often the live-heap run (the export again, its server's node with `--expose-gc`) reads the heap after a
+   * full GC: each such reading stops the process for a while, so modestly, and that run's seconds are no throughput.
+   */
+  liveHeapSampleMs: 1000,
+  /**
+   * "Flat as history grows": the largest size's live heap peak at most this many times the smallest's (chosen
+   * before the first measurement; 10x the tickets, so anything kept per ticket would show far above it).
+   */
+  flatRatio: 1.2,
   /** How often the verify CLI's resident set is read while it runs (its peak is the kernel's, not a sample). */
   verifyPollMs: 100,
   /**
@@ -64,6 +74,18 @@ export interface AuditExportRun {
   steps: number;
   stateTransitions: number;
   memory: MemoryPeak;
+  /**
+   * The machine's 1-minute load average as the export began and as it was done (other work shares the two cores);
+   * absent from results written before it was recorded.
+   */
+  load?: [number, number];
+  /**
+   * The same export again, on a start of its own on the same folder whose node runs with `--expose-gc`: V8's heap
+   * in use after a full GC (what the process holds live) as it began and at its highest among the readings taken
+   * every AUDIT.liveHeapSampleMs, and that run's seconds (slowed by those GCs). Absent from results written before
+   * it was measured.
+   */
+  liveHeap?: { seconds: number; before: number; peak: number; samples: number; load: [number, number] };
 }
 
 export interface AuditVerifyRun {
@@ -146,18 +168,23 @@ export async function measureAudit(
         progress.finish(
           `audit: ${size} tickets (${seed.copies} copies) and ${seed.grants} grants written in ${seed.writeSeconds} s`,
         );
-        await withLocalSystem(
-          async (system) => {
-            // The export first: the checkpoint reads every chain, and a resident set seldom shrinks again.
-            if (parts.exports) exportRuns.push(await exportOnce(system, size, progress));
-            if (parts.verify) verifyRuns.push(await verifyOnce(system, repoRoot, dataDir, size, progress));
-            if (parts.analyticsStore) analyticsRuns.push(await measureAnalyticsStore(system, size, progress));
-            if (parts.consolePages) pageRuns.push(...(await measureConsolePages(system, size, progress)));
-          },
-          // The weekly report the console-pages part runs is stored, not mailed: at these sizes its email would pass
-          // the 100 KB that mail clients show whole, which fails the schedule after the report is stored.
-          { dataDir, env: { ANALYTICS_RECIPIENTS: '' } },
-        );
+        // The weekly report the console-pages part runs is stored, not mailed: at these sizes its email would pass
+        // the 100 KB that mail clients show whole, which fails the schedule after the report is stored.
+        const launch = { dataDir, env: { ANALYTICS_RECIPIENTS: '' } };
+        const exported = await withLocalSystem(async (system) => {
+          // The export first: the checkpoint reads every chain, and a resident set seldom shrinks again.
+          const run = parts.exports ? await exportOnce(system, size, progress) : undefined;
+          if (parts.verify) verifyRuns.push(await verifyOnce(system, repoRoot, dataDir, size, progress));
+          if (parts.analyticsStore) analyticsRuns.push(await measureAnalyticsStore(system, size, progress));
+          if (parts.consolePages) pageRuns.push(...(await measureConsolePages(system, size, progress)));
+          return run;
+        }, launch);
+        if (exported) {
+          exportRuns.push({
+            ...exported,
+            liveHeap: await liveHeapOnce(withLocalSystem, launch, size, progress),
+          });
+        }
       } finally {
         rmSync(dataDir, { recursive: true, force: true });
       }
@@ -203,8 +230,43 @@ interface ExportJob extends JobView {
   result: { rows: number; bytes: number; url: string } | null;
 }
 
-/** One export of the whole period through the API, followed until done, then its file downloaded and counted. */
-async function exportOnce(system: Ready, tickets: number, progress: Progress): Promise<AuditExportRun> {
+/**
+ * The live heap: the export again on a fresh start of the same folder, its node with `--expose-gc`, so each heap
+ * reading (every AUDIT.liveHeapSampleMs) follows a full GC. A start of its own keeps those GCs out of the measured
+ * run's seconds. The schedules' state goes first, so they start afresh as at the folder's first start rather than
+ * catch up at once on the runs that fell due meanwhile (the audit checkpoint among them).
+ */
+async function liveHeapOnce(
+  withLocalSystem: WithLocalSystem,
+  launch: LaunchOptions & { dataDir: string },
+  tickets: number,
+  progress: Progress,
+): Promise<NonNullable<AuditExportRun['liveHeap']>> {
+  rmSync(join(launch.dataDir, 'scheduler.json'), { force: true });
+  const run = await withLocalSystem((system) => exportOnce(system, tickets, progress, true), {
+    ...launch,
+    nodeFlags: ['--expose-gc'],
+  });
+  if (!run.memory.collected) throw new Error('GET /dev/memory ran no GC: the server lacks --expose-gc');
+  return {
+    seconds: run.seconds,
+    before: run.memory.before.heapUsed,
+    peak: run.memory.peakHeapUsed,
+    samples: run.memory.samples,
+    load: run.load,
+  };
+}
+
+/**
+ * One export of the whole period through the API, followed until done, then its file downloaded and counted; the
+ * server's memory read every AUDIT.sampleMs meanwhile, or every AUDIT.liveHeapSampleMs for the live-heap run.
+ */
+async function exportOnce(
+  system: Ready,
+  tickets: number,
+  progress: Progress,
+  liveHeap = false,
+): Promise<AuditExportRun & Required<Pick<AuditExportRun, 'load'>>> {
   // A connection of its own for the memory samples, so they never wait behind a poll.
   const api = new JsonClient(system.url, 1);
   const sampler = new JsonClient(system.url, 1);
@@ -220,7 +282,9 @@ async function exportOnce(system: Ready, tickets: number, progress: Progress): P
     };
     // The store's folder as the kernel names the files mapped from it.
     const storeFolder = realpathSync(join(system.dataDir, 'dynamodb'));
-    const watching = { api: sampler, pid: system.pid, storeFolder, everyMs: AUDIT.sampleMs };
+    const everyMs = liveHeap ? AUDIT.liveHeapSampleMs : AUDIT.sampleMs;
+    const watching = { api: sampler, pid: system.pid, storeFolder, everyMs };
+    const loadBefore = round(loadavg()[0] ?? 0);
     const { result: followed, memory } = await watchMemory(watching, async () => {
       const started = await api.post('/audit/exports', body, auth);
       if (started.status !== 202) throw unexpected('POST /audit/exports', started);
@@ -231,7 +295,7 @@ async function exportOnce(system: Ready, tickets: number, progress: Progress): P
         `/audit/exports/${(started.body as { id: string }).id}`,
         {
           part: 'audit-export',
-          phase: 'tickets exported',
+          phase: liveHeap ? 'tickets exported, live heap read' : 'tickets exported',
           total: tickets,
           pollMs: AUDIT.sampleMs,
           timeoutMs: AUDIT.timeoutMs,
@@ -240,13 +304,16 @@ async function exportOnce(system: Ready, tickets: number, progress: Progress): P
       );
       return { job, seconds: (performance.now() - startedAt) / 1000 };
     });
+    const load: [number, number] = [loadBefore, round(loadavg()[0] ?? 0)];
     const after = await metrics();
     const { job, seconds } = followed;
     if (job.status !== 'done' || !job.result) {
       throw new Error(`Export ${job.id} ${job.status}: ${job.error?.name}: ${job.error?.message}`);
     }
     const fileRows = await countCsvRecords(job.result.url);
-    progress.finish(`audit-export: ${tickets} tickets, ${job.result.rows} rows in ${round(seconds)} s`);
+    progress.finish(
+      `audit-export: ${tickets} tickets, ${job.result.rows} rows in ${round(seconds)} s${liveHeap ? ', live heap read' : ''}`,
+    );
     return {
       tickets,
       rows: job.result.rows,
@@ -258,6 +325,7 @@ async function exportOnce(system: Ready, tickets: number, progress: Progress): P
       steps: after.lambda.workflow - before.lambda.workflow,
       stateTransitions: after.stepfunctions.stateTransitions - before.stepfunctions.stateTransitions,
       memory,
+      load,
     };
   } finally {
     api.close();

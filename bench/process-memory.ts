@@ -62,11 +62,17 @@ export interface MemoryPeak {
    */
   atHighestSample?: { rss: number; storeFiles: number };
   samples: number;
+  /**
+   * Whether each heap reading followed a full GC (the server's node ran with `--expose-gc`): then the heaps are
+   * what is live, garbage left out. Absent from results written before it was recorded.
+   */
+  collected?: boolean;
 }
 
 /**
  * Watches the local system's process while `work` runs: its heap through `GET /dev/memory` every `everyMs`
- * (without `--expose-gc` that runs no GC, so it does not slow the work down), its resident set from the kernel,
+ * (without `--expose-gc` that runs no GC, so it does not slow the work down; with it, each reading is after a full
+ * GC, which stops the process for a while), its resident set from the kernel,
  * and at each sample its anonymous part and, when it is the highest yet, the part that is the store's files
  * mapped from `storeFolder`.
  */
@@ -114,6 +120,7 @@ export async function watchMemory<T>(
         peakAnonymous,
         atHighestSample,
         samples,
+        collected: first.collected,
       },
     };
   } finally {
