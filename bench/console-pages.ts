@@ -50,9 +50,9 @@ export interface ConsolePageRun {
 
 /**
  * The dashboard of the seeded system, as the auditor sees it once the weekly report ran and the simulations it
- * started of the rule candidates are done: the week up to today (the default, today rolled up afresh on every
- * request), then the last full 7 and 30 days (from stored rollups alone, once the first request stored the days
- * that had none).
+ * started of the rule candidates are done: the week up to today (the default; today's figures from the rollup
+ * stored for it, which the analytics-today schedule refreshes every five minutes), then the last full 7 and 30
+ * days. Every day's figures come from its stored rollup: the page reads rollups alone, and stores none.
  */
 export async function measureConsolePages(
   system: Ready,
@@ -84,7 +84,8 @@ export async function measureConsolePages(
 /**
  * The rollups the schedules would have stored on a system that ran for the history's days: each past day's
  * (the nightly job's), and today's so far (analytics-today's), with their own code, through the local DynamoDB
- * endpoint. A page asking for a day without one would roll it up itself, the first time.
+ * endpoint. The dashboard reads stored rollups alone (since e97d267): a day without one is left out of its
+ * figures and named on the page, never rolled up by the page.
  */
 async function rollupsAsScheduled(system: Ready, tickets: number, progress: Progress): Promise<void> {
   const dynamodb = localDynamoClient(system.dynamodbUrl, 4);
