@@ -120,19 +120,28 @@ function dashboardPages(): PageToMeasure[] {
 
 /**
  * The audit page bare (the search form, the latest verification, the export form), the search SEARCHED names as
- * the form submits it, and the record of the first ticket it finds that went through an approval, whose decision
- * names a policy snapshot the store holds.
+ * the form submits it, its last page (the newest tickets are the likeliest to be active, so later pages read more
+ * tickets for each one shown, and the last reads on to the period's end), and the record of the first ticket it
+ * finds that went through an approval, whose decision names a policy snapshot the store holds.
  */
 async function auditPages(api: JsonClient): Promise<PageToMeasure[]> {
   const auth = { authorization: `Bearer ${await devToken(api, AUDITOR)}` };
   const filters = { system: SEARCHED.system, status: SEARCHED.status, from: day(SEARCHED.days), to: day(0) };
-  const found = (await expectOk(
-    api.get(
-      `/requests?${new URLSearchParams({ ...filters, limit: String(CONSOLE_PAGES.searchPage) })}`,
-      auth,
-    ),
-    'GET /requests',
-  )) as { items: TicketSummary[] };
+  const searchPage = async (cursor?: string) =>
+    (await expectOk(
+      api.get(
+        `/requests?${new URLSearchParams({ ...filters, limit: String(CONSOLE_PAGES.searchPage), ...(cursor ? { cursor } : {}) })}`,
+        auth,
+      ),
+      'GET /requests',
+    )) as { items: TicketSummary[]; next: string | null };
+  const found = await searchPage();
+  // The search's last page, as its "Next page" links lead to it (the API's cursors: the same query, the same pages).
+  let last: { cursor: string; page: number } | null = null;
+  for (let cursor = found.next, page = 2; cursor; page++) {
+    last = { cursor, page };
+    cursor = (await searchPage(cursor)).next;
+  }
   const ticket = found.items.find((item) => item.decision?.inputs && item.approvals.length > 0);
   if (!ticket) throw new Error(`No ${SEARCHED.system} ticket ${SEARCHED.status} went through an approval`);
   await expectOk(api.get(`/policies/inputs/${ticket.decision?.inputs}`, auth), 'GET /policies/inputs/{hash}');
@@ -164,6 +173,19 @@ async function auditPages(api: JsonClient): Promise<PageToMeasure[]> {
           : `shows ${rows} tickets, not a page of ${CONSOLE_PAGES.searchPage}`;
       },
     },
+    ...(last
+      ? [
+          {
+            // The link the page before shows: the fields asked, then the cursor.
+            page: `/console/audit?${new URLSearchParams({ ...filters, cursor: last.cursor })}`,
+            about: `the same search's last page (page ${last.page}, as its "Next page" links lead)`,
+            check: (html: string) =>
+              html.includes('<tr><td><a href="/console/audit/requests/') && !html.includes('>Next page</a>')
+                ? verified(html)
+                : 'is not the last page of results',
+          },
+        ]
+      : []),
     {
       page: `/console/audit/requests/${ticket.id}`,
       about: `one ticket's record (${ticket.number}: ${ticket.approvals.length} ${ticket.approvals.length === 1 ? 'approval' : 'approvals'}, its decision's inputs)`,
