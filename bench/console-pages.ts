@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { daysOf, rollupDay } from '../functions/app/analytics';
+import type { TicketSummary } from '../functions/app/ports';
 import type { LocalMetrics } from '../functions/local/dev-routes';
 import { ConsoleSession } from '../test/support/console-session';
 import { rollupDeps } from './analytics-store';
@@ -18,17 +19,29 @@ export const CONSOLE_PAGES = {
   /** Requests of each page measured, one after the other, after `warmup` that are not. */
   requests: 50,
   warmup: 2,
+  /** The audit search's page of results (its `limit`): the search measured must fill one. */
+  searchPage: 25,
   /** A simulation of a rule candidate that runs this long is stuck, not slow. */
   simulationTimeoutMs: 10 * 60_000,
 };
-/** The demo auditor: the dashboard is for auditor, security and admin. */
-const VIEWING_AS = 'aude.audit@example.com';
+/** The demo auditor: the dashboard is for auditor, security and admin, the audit pages for auditor and security. */
+const AUDITOR = 'aude.audit@example.com';
+/** The demo admin: the admin pages are for admin alone. */
+const ADMIN = 'ivan.it@example.com';
+/**
+ * The audit search measured, as its form sends it (every field, the blank ones empty): the tickets of one system
+ * whose access is active now, filed in the last 30 days. Status is not in the system's index partition, so it is
+ * checked on the tickets read: more read than shown.
+ */
+const SEARCHED = { system: 'github', status: 'active', days: 30 };
 const DAY_MS = 86_400_000;
 /** The days before today whose rollups are stored first: the longest period measured. */
 const ROLLED_UP_DAYS = 30;
 
 export interface ConsolePageRun {
   tickets: number;
+  /** Who was signed in; absent from results written before the audit and admin pages were measured (the auditor). */
+  viewer?: string;
   page: string;
   /** What the page shows, in words. */
   about: string;
@@ -48,11 +61,21 @@ export interface ConsolePageRun {
   pass: boolean;
 }
 
+/** A page to measure, as whom, and what its HTML must show for the figures to stand (a problem in words, or null). */
+interface PageToMeasure {
+  viewer: string;
+  page: string;
+  about: string;
+  check?: (html: string) => string | null;
+}
+
 /**
- * The dashboard of the seeded system, as the auditor sees it once the weekly report ran and the simulations it
- * started of the rule candidates are done: the week up to today (the default, today rolled up afresh on every
- * request), then the last full 7 and 30 days (from stored rollups alone, once the first request stored the days
- * that had none).
+ * The console's pages of the seeded system once the weekly report ran and the simulations it started of the rule
+ * candidates are done, and the audit checkpoint and verification ran. As the auditor: the dashboard, the week up
+ * to today (the default; today's figures from the rollup the analytics-today schedule stored) and the last full 7
+ * and 30 days, every day's from its stored rollup (the page reads rollups alone, and none is missing); the audit
+ * page, with no search, then a search that fills a page, then one ticket's record. As the admin: the overview,
+ * the policies and the failed webhook deliveries.
  */
 export async function measureConsolePages(
   system: Ready,
@@ -63,17 +86,16 @@ export async function measureConsolePages(
   try {
     await rollupsAsScheduled(system, tickets, progress);
     await weeklyReportWithSimulations(api, tickets, progress);
-    const browser = new ConsoleSession(system.url);
-    await browser.signIn(VIEWING_AS);
-    const day = (daysAgo: number) => new Date(Date.now() - daysAgo * DAY_MS).toISOString().slice(0, 10);
-    const pages = [
-      { page: '/console/dashboard', about: 'the 7 days up to today (the default)' },
-      { page: `/console/dashboard?from=${day(7)}&to=${day(1)}`, about: 'the last 7 full days' },
-      { page: `/console/dashboard?from=${day(30)}&to=${day(1)}`, about: 'the last 30 full days' },
-    ];
+    await verificationAsScheduled(api, tickets, progress);
+    const pages = [...dashboardPages(), ...(await auditPages(api)), ...adminPages()];
+    const sessions = new Map<string, ConsoleSession>();
+    for (const viewer of new Set(pages.map((page) => page.viewer))) {
+      sessions.set(viewer, await ConsoleSession.signedIn(system.url, viewer));
+    }
     const runs: ConsolePageRun[] = [];
-    for (const { page, about } of pages) {
-      runs.push(await measurePage(api, browser, { tickets, page, about, pid: system.pid }, progress));
+    for (const page of pages) {
+      const browser = sessions.get(page.viewer) as ConsoleSession;
+      runs.push(await measurePage(api, browser, { ...page, tickets, pid: system.pid }, progress));
     }
     return runs;
   } finally {
@@ -81,10 +103,120 @@ export async function measureConsolePages(
   }
 }
 
+/** A UTC day, `daysAgo` before today. */
+const day = (daysAgo: number) => new Date(Date.now() - daysAgo * DAY_MS).toISOString().slice(0, 10);
+
+/** No day of the period may lack its rollup: the page would leave it out, and weigh less. */
+const everyDayRolledUp = (html: string) =>
+  html.includes('id="missing-days"') ? 'names days without a stored rollup' : null;
+
+function dashboardPages(): PageToMeasure[] {
+  return [
+    { page: '/console/dashboard', about: 'the 7 days up to today (the default)' },
+    { page: `/console/dashboard?from=${day(7)}&to=${day(1)}`, about: 'the last 7 full days' },
+    { page: `/console/dashboard?from=${day(30)}&to=${day(1)}`, about: 'the last 30 full days' },
+  ].map((page) => ({ ...page, viewer: AUDITOR, check: everyDayRolledUp }));
+}
+
+/**
+ * The audit page bare (the search form, the latest verification, the export form), the search SEARCHED names as
+ * the form submits it, its last page (the newest tickets are the likeliest to be active, so later pages read more
+ * tickets for each one shown, and the last reads on to the period's end), and the record of the first ticket it
+ * finds that went through an approval, whose decision names a policy snapshot the store holds.
+ */
+async function auditPages(api: JsonClient): Promise<PageToMeasure[]> {
+  const auth = { authorization: `Bearer ${await devToken(api, AUDITOR)}` };
+  const filters = { system: SEARCHED.system, status: SEARCHED.status, from: day(SEARCHED.days), to: day(0) };
+  const searchPage = async (cursor?: string) =>
+    (await expectOk(
+      api.get(
+        `/requests?${new URLSearchParams({ ...filters, limit: String(CONSOLE_PAGES.searchPage), ...(cursor ? { cursor } : {}) })}`,
+        auth,
+      ),
+      'GET /requests',
+    )) as { items: TicketSummary[]; next: string | null };
+  const found = await searchPage();
+  // The search's last page, as its "Next page" links lead to it (the API's cursors: the same query, the same pages).
+  let last: { cursor: string; page: number } | null = null;
+  for (let cursor = found.next, page = 2; cursor; page++) {
+    last = { cursor, page };
+    cursor = (await searchPage(cursor)).next;
+  }
+  const ticket = found.items.find((item) => item.decision?.inputs && item.approvals.length > 0);
+  if (!ticket) throw new Error(`No ${SEARCHED.system} ticket ${SEARCHED.status} went through an approval`);
+  await expectOk(api.get(`/policies/inputs/${ticket.decision?.inputs}`, auth), 'GET /policies/inputs/{hash}');
+  const form = new URLSearchParams({
+    number: '',
+    requester: '',
+    beneficiary: '',
+    system: filters.system,
+    entitlement: '',
+    status: filters.status,
+    from: filters.from,
+    to: filters.to,
+  });
+  const verified = (html: string) =>
+    html.includes('No verification has run yet') ? 'shows no verification' : null;
+  const pages: Omit<PageToMeasure, 'viewer'>[] = [
+    {
+      page: '/console/audit',
+      about: 'the audit page, no search: the form, the latest verification, the export form',
+      check: verified,
+    },
+    {
+      page: `/console/audit?${form}`,
+      about: `a search, as the form sends it: ${SEARCHED.system} tickets ${SEARCHED.status} now, filed in the last ${SEARCHED.days} days`,
+      check: (html) => {
+        const rows = html.split('<tr><td><a href="/console/audit/requests/').length - 1;
+        return rows === CONSOLE_PAGES.searchPage
+          ? verified(html)
+          : `shows ${rows} tickets, not a page of ${CONSOLE_PAGES.searchPage}`;
+      },
+    },
+    ...(last
+      ? [
+          {
+            // The link the page before shows: the fields asked, then the cursor.
+            page: `/console/audit?${new URLSearchParams({ ...filters, cursor: last.cursor })}`,
+            about: `the same search's last page (page ${last.page}, as its "Next page" links lead)`,
+            check: (html: string) =>
+              html.includes('<tr><td><a href="/console/audit/requests/') && !html.includes('>Next page</a>')
+                ? verified(html)
+                : 'is not the last page of results',
+          },
+        ]
+      : []),
+    {
+      page: `/console/audit/requests/${ticket.id}`,
+      about: `one ticket's record (${ticket.number}: ${ticket.approvals.length} ${ticket.approvals.length === 1 ? 'approval' : 'approvals'}, its decision's inputs)`,
+      check: (html) =>
+        html.includes('What policy saw') && !html.includes('is missing.</p>')
+          ? verified(html)
+          : 'lacks its policy snapshot',
+    },
+  ];
+  return pages.map((page) => ({ ...page, viewer: AUDITOR }));
+}
+
+function adminPages(): PageToMeasure[] {
+  return [
+    {
+      page: '/console/admin',
+      about: 'the admin overview: the live policies, the catalog, the directory',
+    },
+    { page: '/console/admin/policies', about: 'the live policies, to edit' },
+    {
+      page: '/console/admin/deliveries',
+      about: 'the webhook deliveries that failed (the default status)',
+    },
+  ].map((page) => ({ ...page, viewer: ADMIN }));
+}
+
 /**
  * The rollups the schedules would have stored on a system that ran for the history's days: each past day's
  * (the nightly job's), and today's so far (analytics-today's), with their own code, through the local DynamoDB
- * endpoint. A page asking for a day without one would roll it up itself, the first time.
+ * endpoint. The dashboard reads stored rollups alone (since e97d267): a day without one is left out of its
+ * figures and named on the page, never rolled up by the page.
  */
 async function rollupsAsScheduled(system: Ready, tickets: number, progress: Progress): Promise<void> {
   const dynamodb = localDynamoClient(system.dynamodbUrl, 4);
@@ -106,9 +238,20 @@ async function rollupsAsScheduled(system: Ready, tickets: number, progress: Prog
   }
 }
 
+/**
+ * The audit checkpoint, then the verification the audit-verify schedule stores each night, run now through the
+ * local system: the audit pages show the latest one, and a system that ran a day has one.
+ */
+async function verificationAsScheduled(api: JsonClient, tickets: number, progress: Progress): Promise<void> {
+  for (const schedule of ['audit-checkpoint', 'audit-verify']) {
+    progress.update(`console-pages, ${tickets} tickets`, 0, 1, schedule);
+    await expectOk(api.post(`/dev/schedules/${schedule}/run`, {}), `POST /dev/schedules/${schedule}/run`);
+  }
+}
+
 /** Runs the weekly report, so the rule candidates name their simulations, and waits for each to be done. */
 async function weeklyReportWithSimulations(api: JsonClient, tickets: number, progress: Progress) {
-  const auth = { authorization: `Bearer ${await devToken(api, VIEWING_AS)}` };
+  const auth = { authorization: `Bearer ${await devToken(api, AUDITOR)}` };
   progress.update(`console-pages, ${tickets} tickets`, 0, 1, 'weekly report');
   const { result } = (await expectOk(
     api.post('/dev/schedules/weekly-report/run', {}),
@@ -144,7 +287,7 @@ function cpuMs(pid: number): number {
 async function measurePage(
   api: JsonClient,
   browser: ConsoleSession,
-  what: { tickets: number; page: string; about: string; pid: number },
+  what: PageToMeasure & { tickets: number; pid: number },
   progress: Progress,
 ): Promise<ConsolePageRun> {
   const url = `${browser.url}${what.page}`;
@@ -154,9 +297,13 @@ async function measurePage(
     const body = await response.text();
     const ms = performance.now() - start;
     if (response.status !== 200) throw new Error(`GET ${what.page} answered ${response.status}: ${body}`);
-    return { ms, bytes: Buffer.byteLength(body) };
+    return { ms, bytes: Buffer.byteLength(body), body };
   };
-  for (let i = 0; i < CONSOLE_PAGES.warmup; i++) await load();
+  for (let i = 0; i < CONSOLE_PAGES.warmup; i++) {
+    const { body } = await load();
+    const problem = what.check?.(body);
+    if (problem) throw new Error(`GET ${what.page} as ${what.viewer} ${problem}`);
+  }
   const metrics = async () => (await expectOk(api.get('/dev/metrics'), 'GET /dev/metrics')) as LocalMetrics;
   const before = await metrics();
   const cpuBefore = cpuMs(what.pid);
@@ -178,7 +325,7 @@ async function measurePage(
     max: round(sorted.at(-1) ?? 0),
   };
   progress.finish(`console-pages: ${what.tickets} tickets, ${what.about}: p50 ${ms.p50} ms, ${bytes} bytes`);
-  const { pid: _pid, ...page } = what;
+  const { pid: _pid, check: _check, ...page } = what;
   return {
     ...page,
     requests: CONSOLE_PAGES.requests,

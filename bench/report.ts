@@ -938,7 +938,7 @@ export function describeAudit(
   }
   for (const run of audit.consolePages?.runs ?? []) {
     lines.push(
-      `Console page: ${run.tickets} tickets, ${run.page} (${run.about}): p50 ${run.ms.p50} ms, p95 ${run.ms.p95} ms, ` +
+      `Console page: ${run.tickets} tickets, as ${run.viewer ?? '–'}, ${run.page} (${run.about}): p50 ${run.ms.p50} ms, p95 ${run.ms.p95} ms, ` +
         `max ${run.ms.max} ms, server CPU ${run.cpuMsPerPage} ms a page, ${run.bytes} bytes, load ${run.load.join(' / ')}  ` +
         `${run.pass ? 'pass' : 'FAIL'} (target CPU < ${CONSOLE_PAGES.targetMs} ms, < ${CONSOLE_PAGES.targetBytes / 1024} KB)`,
     );
@@ -1279,6 +1279,7 @@ function webhooksSection(result: WebhooksResult): string[] {
 function consolePagesSection(result: ConsolePagesResult): string[] {
   const { runs } = result;
   const operations = [...new Set(runs.flatMap((run) => Object.keys(run.dynamodbPerPage)))].sort();
+  const failing = runs.filter((run) => !run.pass);
   return [
     '## Console pages',
     '',
@@ -1286,9 +1287,15 @@ function consolePagesSection(result: ConsolePagesResult): string[] {
     ...auditSeedLines(result.seeds),
     'After the audit parts, the rollups the schedules would have stored (each of the last 30 days, and today so far, by their own code',
     'against the local DynamoDB endpoint), then the weekly report (stored, not mailed) and the simulations it starts of the rule',
-    'candidates, until done. Then the demo auditor signs in at the local OpenID provider and opens the dashboard:',
+    'candidates, until done, then the audit checkpoint and the verification the audit-verify schedule stores each night (both through',
+    '`POST /dev/schedules/{name}/run`). Then the demo auditor and the demo admin each sign in at the local OpenID provider and open',
+    'their pages. The auditor: the dashboard (three periods), the audit page with no search, a search as its form sends it (every field,',
+    `the blank ones empty) that fills a page of ${CONSOLE_PAGES.searchPage}, the same search's last page (as its "Next page" links lead), and the record of`,
+    'the first ticket the search found that went through an approval. The admin: the overview, the policies and the failed webhook',
+    'deliveries (the default list). Before the figures count, each page is checked: the dashboard names no day without a stored rollup,',
+    "the audit pages show the latest verification, the search a full page and then its last, the record its decision's inputs.",
     `${CONSOLE_PAGES.warmup} requests of each page to warm up, then ${CONSOLE_PAGES.requests} one after the other, each from the request sent to the last byte of the page`,
-    "over loopback: the server's time, the store (dynalite) running in the server's process. The page reads stored rollups only,",
+    "over loopback: the server's time, the store (dynalite) running in the server's process. The dashboard reads stored rollups only,",
     "today's as the analytics-today schedule left it. DynamoDB requests per page from `GET /dev/metrics` (schedules running meanwhile",
     "count too). The HTML alone: ECharts (700 KB, cached a year) and the scripts come apart. The server's CPU time over the measured",
     'requests (every thread, from /proc, in 10 ms ticks) per page is its work, and what the verdict reads: these machines are shared,',
@@ -1297,6 +1304,7 @@ function consolePagesSection(result: ConsolePagesResult): string[] {
     ...markdownTable(
       [
         { title: 'tickets', align: 'right' },
+        { title: 'as', align: 'left' },
         { title: 'page', align: 'left' },
         { title: 'p50, ms', align: 'right' },
         { title: 'p95, ms', align: 'right' },
@@ -1309,7 +1317,8 @@ function consolePagesSection(result: ConsolePagesResult): string[] {
       ],
       runs.map((run) => [
         run.tickets,
-        `${run.about}: \`${run.page}\``,
+        run.viewer ?? '–',
+        `${run.about}: \`${pageShown(run.page)}\``,
         run.ms.p50,
         run.ms.p95,
         run.ms.max,
@@ -1323,7 +1332,16 @@ function consolePagesSection(result: ConsolePagesResult): string[] {
       ]),
     ),
     '',
+    failing.length === 0
+      ? `Issue 18's target, no page over ${CONSOLE_PAGES.targetMs} ms of server time nor ${CONSOLE_PAGES.targetBytes / 1024} KB before its charts, for every page measured: **pass**.`
+      : `Issue 18's target, no page over ${CONSOLE_PAGES.targetMs} ms of server time nor ${CONSOLE_PAGES.targetBytes / 1024} KB before its charts: **FAIL** for ${failing.map((run) => `\`${pageShown(run.page)}\` at ${run.tickets} tickets`).join(', ')}.`,
+    '',
   ];
+}
+
+/** A console page's path as the tables show it: a cursor (a long signed token) as an ellipsis. */
+function pageShown(page: string): string {
+  return page.replace(/([?&]cursor=)[^&]+/, '$1…');
 }
 
 /** Dollars to the tenth of a micro-dollar, without trailing zeros. */

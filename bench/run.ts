@@ -96,6 +96,9 @@ type Part = (typeof PARTS)[number];
  *   100,000 recorded tickets (BENCH_AUDIT_TICKETS sizes a smaller run); both parts share each seeded system;
  * - analytics-store: on the same seeded systems, the analytics rollups of the last 7 days through the local DynamoDB
  *   endpoint, what they read, and the report from them through the API;
+ * - console-pages: on the same seeded systems, the console's pages as the auditor (the dashboard, the audit search
+ *   and a ticket's record) and the admin (the overview, the policies, the deliveries) open them: the server's CPU
+ *   time, the HTML's bytes and the DynamoDB requests per page;
  * - analytics: the day rollups streamed over a generated year of tickets in this process (100,000; set
  *   BENCH_ANALYTICS_TICKETS=1000000 for the issue's run), then the report of 7, 30 and 90 days from them;
  * - webhooks: on a fresh system, 100 signed `ticket.create` events delivered 10 times each, shuffled, by 32
