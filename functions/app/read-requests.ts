@@ -2,7 +2,14 @@ import type { Identity } from '../domain/directory';
 import { NotFoundError, ValidationError } from '../domain/errors';
 import { statuses } from '../domain/lifecycle';
 import { canView, type Ticket } from '../domain/ticket';
-import type { CursorCodec, Directory, TicketPartition, TicketStore, TicketSummary } from './ports';
+import type {
+  CursorCodec,
+  Directory,
+  TicketPage,
+  TicketPartition,
+  TicketStore,
+  TicketSummary,
+} from './ports';
 import {
   assertMaySearch,
   isOversight,
@@ -32,6 +39,9 @@ export interface ListQuery extends SearchFilters {
   cursor?: string;
 }
 
+/** Reads of the store one page makes at most, reading on past tickets the caller may not see. */
+const READS_PER_PAGE = 3;
+
 /**
  * Primary course: the tickets the caller may see, newest first, one page at a time. Oversight roles
  * see every ticket (read from the status index); everyone else sees the tickets they requested or
@@ -42,8 +52,10 @@ export interface ListQuery extends SearchFilters {
  * The partitions are read by who the caller is now, but a ticket is visible by the parties it
  * recorded: a service account's partition also holds tickets filed while someone else owned it,
  * which GET /requests/{id} hides from its new owner. So each ticket is checked as that read checks
- * it, and pages are read on until one visible ticket more than the page is found or none remain:
- * every page but the last is full, and `next` is only given when a visible ticket follows.
+ * it, and the store is read on past hidden tickets, READS_PER_PAGE times at most. Each read of the
+ * store is bounded (a few index pages per partition), so no request reads on through history: a
+ * search that matches few of the tickets it reads answers fewer than asked for, maybe none, with
+ * `next` where its reading stopped; `next` is null once nothing is left to read.
  */
 export async function listRequests(
   deps: ReadDeps,
@@ -69,18 +81,19 @@ export async function listRequests(
     return { items: found.map(({ timeline, outbox, ...summary }) => summary), next: null };
   }
   const visible: TicketSummary[] = [];
-  for (;;) {
-    const page = await deps.tickets.list({ ...plan.query, afterId, limit: limit + 1 });
+  let page: TicketPage;
+  for (let reads = 1; ; reads++) {
+    page = await deps.tickets.list({ ...plan.query, afterId, limit: limit + 1 });
     visible.push(...page.items.filter((ticket) => canView(ticket, caller)));
-    if (visible.length > limit || !page.lastId) break;
+    // Read on past hidden tickets, a few reads at most; a store page that came back short has
+    // read its share of history already.
+    const short = page.items.length <= limit;
+    if (visible.length > limit || !page.lastId || short || reads >= READS_PER_PAGE) break;
     afterId = page.lastId;
   }
   const items = visible.slice(0, limit);
-  const last = items.at(-1);
-  return {
-    items,
-    next: visible.length > limit && last ? deps.cursors.encode({ ...scope, after: last.id }) : null,
-  };
+  const after = visible.length > limit ? items.at(-1)?.id : (page.lastId ?? undefined);
+  return { items, next: after ? deps.cursors.encode({ ...scope, after }) : null };
 }
 
 function partitionsFor(caller: Identity, owned: string[], query: ListQuery): TicketPartition[] {

@@ -30,6 +30,12 @@ import {
 } from './table';
 
 /** The port's partitions are the schema's, each sorted by ticket id. */
+/**
+ * Index pages one partition reads for one list call: a page is `limit + 1` entries, so a search
+ * reads about four pages' worth of tickets at most (about 100 at the console's 25 a page).
+ */
+const PAGES_PER_LIST = 4;
+
 const partitionNames = {
   requester: 'requester',
   beneficiary: 'beneficiary',
@@ -182,17 +188,29 @@ export class DynamoTicketStore implements TicketStore {
    * Each partition gives its newest `limit + 1` tickets below the cursor; the newest `limit` of
    * their union are the page, and one more means another page follows.
    */
+  /**
+   * The newest tickets of the partitions, merged. Each partition reads at most PAGES_PER_LIST pages
+   * of its index, so a search whose status is checked on the tickets read (a system's, a person's)
+   * reads a bounded number of them however few match: it then answers what it found among the
+   * tickets it read, maybe fewer than the limit or none, and `lastId` where its reading stopped.
+   */
   async list(query: TicketListQuery): Promise<TicketPage> {
     const perPartition = await Promise.all(
       query.partitions.map((partition) => this.queryPartition(partition, query, query.limit + 1)),
     );
-    const unique = new Map(perPartition.flat().map((ticket) => [ticket.id, ticket]));
-    const newestFirst = [...unique.values()].sort((a, b) => (a.id < b.id ? 1 : -1));
+    // Every partition has been read down to the highest place one of them stopped at: only the
+    // tickets at or above it are known to be the newest of them all.
+    const stops = perPartition.flatMap(({ readDownTo }) => (readDownTo ? [readDownTo] : []));
+    const cutoff = stops.sort().at(-1);
+    const unique = new Map(
+      perPartition.flatMap(({ tickets }) => tickets.map((ticket): [string, Ticket] => [ticket.id, ticket])),
+    );
+    const newestFirst = [...unique.values()]
+      .filter((ticket) => cutoff === undefined || ticket.id >= cutoff)
+      .sort((a, b) => (a.id < b.id ? 1 : -1));
     const items = newestFirst.slice(0, query.limit);
-    return {
-      items: items.map(({ timeline, outbox, ...summary }) => summary),
-      lastId: newestFirst.length > query.limit ? (items.at(-1)?.id ?? null) : null,
-    };
+    const lastId = newestFirst.length > query.limit ? (items.at(-1)?.id ?? null) : (cutoff ?? null);
+    return { items: items.map(({ timeline, outbox, ...summary }) => summary), lastId };
   }
 
   /** Few at any time: a ticket leaves the partition once its stop is recorded, usually at once. */
@@ -216,21 +234,24 @@ export class DynamoTicketStore implements TicketStore {
   /**
    * Each page of index (or viewer) entries names tickets by id, newest first; the facts asked for
    * leave the other entries out in the index itself, and the tickets are read by BatchGetItem, so
-   * the status filter sees each ticket as it is now.
+   * the status filter sees each ticket as it is now. `readDownTo`: the id below which this
+   * partition was not read (its last ticket kept, when it found `wanted`; the last entry read, when
+   * its pages ran out first); undefined when nothing is left below what it read.
    */
   private async queryPartition(
     partition: TicketPartition,
     query: TicketListQuery,
     wanted: number,
-  ): Promise<Ticket[]> {
+  ): Promise<{ tickets: Ticket[]; readDownTo?: string }> {
     const name = partitionNames[partition.by];
     const sort = sortRange(query);
-    if (sort === 'empty') return [];
+    if (sort === 'empty') return { tickets: [] };
     const { sortKey } = keyAttributesOf(name);
     const keyed = partitionQuery(name, partition.value, sort);
     const filter = factsFilter(query.facts ?? {});
     const found: Ticket[] = [];
     let startKey: Record<string, unknown> | undefined;
+    let pages = 0;
     do {
       const page = await this.db.send(
         new QueryCommand({
@@ -241,6 +262,7 @@ export class DynamoTicketStore implements TicketStore {
           ExclusiveStartKey: startKey,
         }),
       );
+      pages++;
       const ids = (page.Items ?? []).map((entry) => keys.ticketId(String(entry[sortKey])));
       const tickets = (await batchGet(this.db, this.tableName, ids)).map((item) => withoutKeys<Ticket>(item));
       found.push(
@@ -249,8 +271,10 @@ export class DynamoTicketStore implements TicketStore {
         ),
       );
       startKey = page.LastEvaluatedKey;
-    } while (startKey && found.length < wanted);
-    return found.slice(0, wanted);
+    } while (startKey && found.length < wanted && pages < PAGES_PER_LIST);
+    if (found.length >= wanted) return { tickets: found.slice(0, wanted), readDownTo: found[wanted - 1]?.id };
+    // The pages ran out with entries left below the last one the index read (its filter included).
+    return { tickets: found, ...(startKey ? { readDownTo: String(startKey[sortKey]) } : {}) };
   }
 }
 

@@ -108,7 +108,13 @@ export const errorSchema = z
   .meta({ id: 'Error' });
 
 export const ticketListSchema = z
-  .object({ items: z.array(ticketSummarySchema), next: z.string().nullable() })
+  .object({
+    items: z.array(ticketSummarySchema),
+    next: z.string().nullable().meta({
+      description:
+        'The cursor of the next page; null once nothing is left to read. A search reads a bounded part of history per request, so a page may hold fewer tickets than `limit`, or none, while `next` is set',
+    }),
+  })
   .meta({ id: 'TicketList' });
 
 export const catalogSchema = z

@@ -106,8 +106,15 @@ async function resultsTable(
   found: Awaited<ReturnType<typeof listRequests>>,
   asked: Record<string, string>,
 ): Promise<Html> {
-  if (found.items.length === 0)
-    return html`<section class="card"><h2>Results</h2><p>No ticket matches.</p></section>`;
+  const next = found.next
+    ? html`<p><a href="/console/audit?${new URLSearchParams({ ...asked, cursor: found.next }).toString()}">Next page</a></p>`
+    : '';
+  if (found.items.length === 0) {
+    // A search reads a bounded part of history at a time: none here, maybe some further on.
+    return found.next
+      ? html`<section class="card"><h2>Results</h2><p>No ticket matches among those read so far; the next page reads on, further back.</p>${next}</section>`
+      : html`<section class="card"><h2>Results</h2><p>No ticket matches.</p></section>`;
+  }
   const nameOf = await namesFor(
     deps.directory,
     found.items.flatMap((ticket) => [ticket.requester, ticket.beneficiary]),
@@ -118,9 +125,6 @@ async function resultsTable(
 <td>${nameOf(ticket.requester)}${ticket.beneficiary !== ticket.requester ? html`<br><span class="muted">for ${nameOf(ticket.beneficiary)}</span>` : ''}</td>
 <td>${statusWords(ticket)}</td><td>${time(ticket.createdAt)}</td></tr>`,
   );
-  const next = found.next
-    ? html`<p><a href="/console/audit?${new URLSearchParams({ ...asked, cursor: found.next }).toString()}">Next page</a></p>`
-    : '';
   return html`<section class="card"><h2>Results</h2><div class="scroll"><table><caption class="visually-hidden">Tickets found, newest first</caption><thead><tr><th scope="col">Number</th><th scope="col">What</th><th scope="col">Who</th><th scope="col">Status</th><th scope="col">Filed</th></tr></thead><tbody>${rows}</tbody></table></div>${next}</section>`;
 }
 
