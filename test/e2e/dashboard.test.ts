@@ -105,6 +105,7 @@ describe('the dashboard in a real browser', () => {
 
     // Act
     const response = await ivan.goto(`${server.url}/console/dashboard`);
+    await expect.poll(() => ivan.locator('figure.chart.drawn canvas').count()).toBe(5);
     const candidate = ivan.locator('#rule-candidates article').first();
     const form = candidate.locator('form');
 

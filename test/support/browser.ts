@@ -41,6 +41,7 @@ export async function signInAs(browser: Browser, url: string, name: string): Pro
  */
 export async function checkPage(page: Page, name: string): Promise<void> {
   await page.setViewportSize({ width: 390, height: 844 });
+  await afterResize(page);
   const width = await page.evaluate<number>('document.documentElement.scrollWidth');
   await page.screenshot({ path: `${ARTIFACTS}${name}-390.png`, fullPage: true });
   const { violations } = await new AxeBuilder({ page }).analyze();
@@ -53,4 +54,14 @@ export async function checkPage(page: Page, name: string): Promise<void> {
       .map((violation) => `${violation.id}: ${violation.help}`),
     name,
   ).toEqual([]);
+}
+
+/**
+ * Two animation frames: the browser fires `resize` at the next one, so the page's own handlers
+ * (the dashboard's charts redraw at the new width) have run before its layout is measured.
+ */
+async function afterResize(page: Page): Promise<void> {
+  await page.evaluate(
+    'new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))',
+  );
 }
