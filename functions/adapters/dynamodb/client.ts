@@ -4,6 +4,7 @@ import {
   type BatchGetCommandOutput,
   BatchWriteCommand,
   DynamoDBDocumentClient,
+  GetCommand,
   QueryCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
@@ -32,6 +33,27 @@ const MAX_PARTITION_KEY_BYTES = 2048;
  */
 export const isStorableKey = (key: { pk: string }): boolean =>
   Buffer.byteLength(key.pk, 'utf8') <= MAX_PARTITION_KEY_BYTES;
+
+/**
+ * The item under `key`, or undefined when there is none, or when the key could not be stored at all
+ * (an id from a request that is too long or malformed is not found, rather than refused by DynamoDB).
+ */
+export async function getByKey(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  key: Keys,
+  options: { consistent: boolean },
+): Promise<Record<string, unknown> | undefined> {
+  if (!isStorableKey(key)) return undefined;
+  const { Item } = await db.send(
+    new GetCommand({
+      TableName: tableName,
+      Key: key,
+      ...(options.consistent ? { ConsistentRead: true } : {}),
+    }),
+  );
+  return Item;
+}
 
 /** Strips the key attributes so what leaves the adapter is the domain object alone. */
 export function withoutKeys<T>(item: Record<string, unknown>): T {

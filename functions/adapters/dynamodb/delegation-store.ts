@@ -1,21 +1,8 @@
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DelegationStore } from '../../app/ports';
 import type { Delegation } from '../../domain/delegations';
 import { NotFoundError } from '../../domain/errors';
-import {
-  batchGet,
-  isConditionalCheckFailure,
-  isStorableKey,
-  queryAll,
-  tableKeyOf,
-  withoutKeys,
-} from './client';
+import { batchGet, getByKey, isConditionalCheckFailure, queryAll, tableKeyOf, withoutKeys } from './client';
 import { delegationSort, keys, partitionQuery } from './table';
 
 /**
@@ -49,11 +36,8 @@ export class DynamoDelegationStore implements DelegationStore {
   }
 
   async get(id: string): Promise<Delegation | undefined> {
-    if (!isStorableKey(keys.delegationId(id))) return undefined;
-    const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.delegationId(id), ConsistentRead: true }),
-    );
-    return Item ? fromItem(Item) : undefined;
+    const item = await getByKey(this.db, this.tableName, keys.delegationId(id), { consistent: true });
+    return item ? fromItem(item) : undefined;
   }
 
   async markDeleted(id: string, at: string, by: string): Promise<Delegation> {

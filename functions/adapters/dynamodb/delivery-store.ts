@@ -2,14 +2,7 @@ import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } fro
 import type { DeliveryStore } from '../../app/ports';
 import type { Delivery, DeliveryStatus } from '../../domain/outbound/deliveries';
 import type { OutboundEvent } from '../../domain/outbound/events';
-import {
-  batchGet,
-  isConditionalCheckFailure,
-  isStorableKey,
-  queryAll,
-  tableKeyOf,
-  withoutKeys,
-} from './client';
+import { batchGet, getByKey, isConditionalCheckFailure, queryAll, tableKeyOf, withoutKeys } from './client';
 import { keyAttributesOf, keys, partitionQuery } from './table';
 
 /** A delivered delivery is kept this long (the table's TTL), as the record of what was sent. */
@@ -22,11 +15,8 @@ export class DynamoDeliveryStore implements DeliveryStore {
   ) {}
 
   async get(id: string): Promise<Delivery | undefined> {
-    if (!isStorableKey(keys.deliveryId(id))) return undefined;
-    const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.deliveryId(id), ConsistentRead: true }),
-    );
-    return Item ? stored(Item) : undefined;
+    const item = await getByKey(this.db, this.tableName, keys.deliveryId(id), { consistent: true });
+    return item ? stored(item) : undefined;
   }
 
   async existing(ids: string[]): Promise<Set<string>> {

@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { DirectoryEntryChangedError } from '../../app/errors';
 import type { DirectoryStore, StoredEntry, SupportQueue } from '../../app/ports';
 import type { AdminEvent } from '../../domain/audit/admin-events';
@@ -6,8 +6,8 @@ import type { Identity, Role, System } from '../../domain/directory';
 import {
   batchGet,
   batchPut,
+  getByKey,
   isConditionalCheckFailure,
-  isStorableKey,
   queryAll,
   tableKeyOf,
   withoutKeys,
@@ -34,11 +34,8 @@ export class DynamoDirectory implements DirectoryStore {
   }
 
   async storedIdentity(id: string): Promise<StoredEntry<Identity> | undefined> {
-    if (!isStorableKey(keys.identityId(id))) return undefined;
-    const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.identityId(id) }),
-    );
-    return Item ? stored<Identity>(Item) : undefined;
+    const item = await getByKey(this.db, this.tableName, keys.identityId(id), { consistent: false });
+    return item ? stored<Identity>(item) : undefined;
   }
 
   async identitiesWithRole(role: Role): Promise<Identity[]> {
@@ -74,11 +71,8 @@ export class DynamoDirectory implements DirectoryStore {
   }
 
   async storedSystem(id: string): Promise<StoredEntry<System> | undefined> {
-    if (!isStorableKey(keys.systemId(id))) return undefined;
-    const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.systemId(id) }),
-    );
-    return Item ? stored<System>(Item) : undefined;
+    const item = await getByKey(this.db, this.tableName, keys.systemId(id), { consistent: false });
+    return item ? stored<System>(item) : undefined;
   }
 
   async putIdentity(identity: Identity, revision: number | null, history: AdminEvent[]): Promise<void> {

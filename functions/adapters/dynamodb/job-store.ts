@@ -1,6 +1,6 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Job, JobStore } from '../../app/ports';
-import { isConditionalCheckFailure, isStorableKey, withoutKeys } from './client';
+import { getByKey, isConditionalCheckFailure, withoutKeys } from './client';
 import { keys } from './table';
 
 /** Jobs, one item each (JOB#{id}); each step's work lands in one conditional update. */
@@ -21,11 +21,8 @@ export class DynamoJobStore implements JobStore {
   }
 
   async get(id: string): Promise<Job | undefined> {
-    if (!isStorableKey(keys.job(id))) return undefined;
-    const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.job(id), ConsistentRead: true }),
-    );
-    return Item ? withoutKeys<Job>(Item) : undefined;
+    const item = await getByKey(this.db, this.tableName, keys.job(id), { consistent: true });
+    return item ? withoutKeys<Job>(item) : undefined;
   }
 
   async advance(

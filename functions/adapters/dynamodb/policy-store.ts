@@ -8,7 +8,7 @@ import type {
 } from '../../app/ports';
 import { type AdminEvent, recordAdminAction } from '../../domain/audit/admin-events';
 import { ConflictError } from '../../domain/errors';
-import { batchGet, isConditionalCheckFailure, isStorableKey, withoutKeys } from './client';
+import { batchGet, getByKey, isConditionalCheckFailure, isStorableKey, withoutKeys } from './client';
 import { keys } from './table';
 
 export class DynamoPolicyStore implements PolicyStore {
@@ -25,11 +25,8 @@ export class DynamoPolicyStore implements PolicyStore {
   }
 
   async get(version: string): Promise<PolicyVersion | undefined> {
-    if (!isStorableKey(keys.policyVersion(version))) return undefined;
-    const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.policyVersion(version) }),
-    );
-    return Item ? withoutKeys<PolicyVersion>(Item) : undefined;
+    const item = await getByKey(this.db, this.tableName, keys.policyVersion(version), { consistent: false });
+    return item ? withoutKeys<PolicyVersion>(item) : undefined;
   }
 
   async store(version: PolicyVersion): Promise<void> {
@@ -128,11 +125,8 @@ export class DynamoSnapshotStore implements SnapshotStore {
   }
 
   async get(hash: string): Promise<PolicySnapshot | undefined> {
-    if (!isStorableKey(keys.snapshot(hash))) return undefined;
-    const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.snapshot(hash) }),
-    );
-    return Item ? withoutKeys<PolicySnapshot>(Item) : undefined;
+    const item = await getByKey(this.db, this.tableName, keys.snapshot(hash), { consistent: false });
+    return item ? withoutKeys<PolicySnapshot>(item) : undefined;
   }
 
   async getMany(hashes: readonly string[]): Promise<Map<string, PolicySnapshot>> {

@@ -13,8 +13,8 @@ import { type Ticket, ticketNumber } from '../../domain/ticket';
 import {
   batchGet,
   batchPut,
+  getByKey,
   isConditionalCheckFailure,
-  isStorableKey,
   queryAll,
   tableKeyOf,
   withoutKeys,
@@ -51,11 +51,8 @@ export class DynamoTicketStore implements TicketStore {
   ) {}
 
   async get(id: string): Promise<Ticket | undefined> {
-    if (!isStorableKey(keys.ticketId(id))) return undefined;
-    const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.ticketId(id), ConsistentRead: true }),
-    );
-    return Item ? withoutKeys<Ticket>(Item) : undefined;
+    const item = await getByKey(this.db, this.tableName, keys.ticketId(id), { consistent: true });
+    return item ? withoutKeys<Ticket>(item) : undefined;
   }
 
   /**

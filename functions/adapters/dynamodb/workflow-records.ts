@@ -16,14 +16,7 @@ import type {
 } from '../../app/ports';
 import { ConflictError } from '../../domain/errors';
 import type { Grant } from '../../domain/grants';
-import {
-  batchGet,
-  isConditionalCheckFailure,
-  isStorableKey,
-  queryAll,
-  tableKeyOf,
-  withoutKeys,
-} from './client';
+import { batchGet, getByKey, isConditionalCheckFailure, queryAll, tableKeyOf, withoutKeys } from './client';
 import { grantIdsFiledBefore, inboxSort, keyAttributesOf, keys, partitionQuery, withFilter } from './table';
 
 /** Items derived from tickets: each write is a put of a whole record (a grant's, once), so a repeat is harmless. */
@@ -41,11 +34,8 @@ export class DynamoTaskStore implements TaskStore {
   }
 
   async get(id: string): Promise<TaskRecord | undefined> {
-    if (!isStorableKey(keys.task(id))) return undefined;
-    const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.task(id), ConsistentRead: true }),
-    );
-    return Item ? withoutKeys<TaskRecord>(Item) : undefined;
+    const item = await getByKey(this.db, this.tableName, keys.task(id), { consistent: true });
+    return item ? withoutKeys<TaskRecord>(item) : undefined;
   }
 
   /**
@@ -214,11 +204,8 @@ export class DynamoGrantStore implements GrantStore {
   }
 
   async get(id: string): Promise<Grant | undefined> {
-    if (!isStorableKey(keys.grantId(id))) return undefined;
-    const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.grantId(id), ConsistentRead: true }),
-    );
-    return Item ? storedGrant(Item) : undefined;
+    const item = await getByKey(this.db, this.tableName, keys.grantId(id), { consistent: true });
+    return item ? storedGrant(item) : undefined;
   }
 
   async entitlementsHeldBy(holder: string): Promise<string[]> {
