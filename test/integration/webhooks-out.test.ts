@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { outboundEventTypes } from '../../functions/domain/outbound/events';
 import { LOCAL_TABLE_NAME } from '../../functions/local/dynamodb';
 import { people } from '../support/seed';
 import { withLocalTable } from '../support/table';
@@ -17,14 +18,8 @@ import { eventually, TollgateClient } from '../support/workflow-client';
  */
 const TIME_SCALE = '0.0002';
 const ivan = 'ivan.it@example.com';
-const ALL = [
-  'ticket.created',
-  'ticket.decided',
-  'ticket.fulfilled',
-  'ticket.closed',
-  'grant.activated',
-  'grant.ended',
-];
+/** Every event type there is: the subscriber `tap` wants them all. */
+const ALL = [...outboundEventTypes];
 
 interface Delivery {
   id: string;
