@@ -15,6 +15,7 @@ import { accessBody, supportBody } from '../support/bodies';
 import { ConsoleSession } from '../support/console-session';
 import { startTestRuntime, type TestRuntime } from '../support/runtime';
 import { people } from '../support/seed';
+import { standingGrant } from '../support/ticket-factory';
 import { eventually, TollgateClient } from '../support/workflow-client';
 
 /**
@@ -285,21 +286,14 @@ describe('the dashboard', () => {
     }));
     try {
       for (const { ticket, from } of [old, young] as { ticket: string; from: Date }[]) {
-        await grants.put({
-          id: `G${ticket}`,
-          holder: people.felix,
-          system: 'wiki',
-          entitlement: 'wiki-edit',
-          ticket,
-          from: from.toISOString(),
-          until: null,
-          status: 'active',
-          endReason: null,
-          overdue: false,
-          events: [],
-          revocationDueAt: null,
-          noticeDueAt: null,
-        });
+        await grants.put(
+          standingGrant(ticket, {
+            holder: people.felix,
+            system: 'wiki',
+            entitlement: 'wiki-edit',
+            from: from.toISOString(),
+          }),
+        );
       }
     } finally {
       client.destroy();

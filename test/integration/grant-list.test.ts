@@ -8,6 +8,7 @@ import { createDocumentClient } from '../../functions/adapters/dynamodb/client';
 import { DynamoGrantStore } from '../../functions/adapters/dynamodb/workflow-records';
 import type { Grant } from '../../functions/domain/grants';
 import { LOCAL_TABLE_NAME, localCredentials, startLocalDynamo } from '../../functions/local/dynamodb';
+import { standingGrant } from '../support/ticket-factory';
 
 let dataDir: string;
 let dynamo: Awaited<ReturnType<typeof startLocalDynamo>>;
@@ -40,21 +41,8 @@ const grantEvent: Grant['events'][number] = {
   hash: '1'.repeat(64),
 };
 
-const grant = (ticket: string, holder: string, system: string, entitlement: string): Grant => ({
-  id: `G${ticket}`,
-  holder,
-  system,
-  entitlement,
-  ticket,
-  from: '2026-11-02T09:00:00.000Z',
-  until: null,
-  status: 'active',
-  endReason: null,
-  overdue: false,
-  events: [],
-  revocationDueAt: null,
-  noticeDueAt: null,
-});
+const grant = (ticket: string, holder: string, system: string, entitlement: string): Grant =>
+  standingGrant(ticket, { holder, system, entitlement, from: '2026-11-02T09:00:00.000Z' });
 
 describe("a holder's grants, listed through the index", () => {
   it("finds when a holder's last grant of one entitlement ended before an instant, reading one key", async () => {

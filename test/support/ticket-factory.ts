@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { ulid } from 'ulid';
+import type { Grant } from '../../functions/domain/grants';
 import { type Ticket, ticketNumber } from '../../functions/domain/ticket';
 import { appendEvent } from '../../functions/domain/timeline';
 import { people } from './seed';
@@ -51,4 +52,23 @@ export function submittedTicket(overrides: Partial<Ticket> = {}): Ticket {
     }),
   } satisfies Ticket;
   return { ...ticket, ...overrides };
+}
+
+/** An active standing grant of `ticket` (id `G{ticket}`), as fulfilment stores one, for tests of the grant store and its readers. */
+export function standingGrant(
+  ticket: string,
+  grant: Pick<Grant, 'holder' | 'system' | 'entitlement' | 'from'>,
+): Grant {
+  return {
+    id: `G${ticket}`,
+    ticket,
+    ...grant,
+    until: null,
+    status: 'active',
+    endReason: null,
+    overdue: false,
+    events: [],
+    revocationDueAt: null,
+    noticeDueAt: null,
+  };
 }
