@@ -1,12 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoAnalyticsSource, DynamoAnalyticsStore } from '../functions/adapters/dynamodb/analytics-store';
 import { createDocumentClient } from '../functions/adapters/dynamodb/client';
-import { DynamoTicketHistory } from '../functions/adapters/dynamodb/ticket-history';
-import { DynamoGrantStore } from '../functions/adapters/dynamodb/workflow-records';
-import { systemClock } from '../functions/adapters/system';
 import { daysOf, type RollupDeps, rollupDay } from '../functions/app/analytics';
-import { LOCAL_TABLE_NAME } from '../functions/local/dynamodb';
+import { localRollupDeps } from '../functions/local/rollups';
 import { devToken, expectOk, JsonClient } from './http-client';
 import { localDynamoClient, type Ready } from './local-system';
 import { round } from './measure';
@@ -43,16 +39,8 @@ export interface AnalyticsStoreRun {
 }
 
 /** What the rollup job reads and writes, through the store's own adapters on the local DynamoDB endpoint. */
-export function rollupDeps(dynamodb: DynamoDBClient): RollupDeps {
-  const db = createDocumentClient(dynamodb);
-  return {
-    clock: systemClock,
-    history: new DynamoTicketHistory(db, LOCAL_TABLE_NAME),
-    analyticsSource: new DynamoAnalyticsSource(db, LOCAL_TABLE_NAME),
-    analytics: new DynamoAnalyticsStore(db, LOCAL_TABLE_NAME),
-    grants: new DynamoGrantStore(db, LOCAL_TABLE_NAME),
-  };
-}
+export const rollupDeps = (dynamodb: DynamoDBClient): RollupDeps =>
+  localRollupDeps(createDocumentClient(dynamodb));
 
 /**
  * Rolls up each of the last full days with the scheduled job's own code (app/analytics.ts `rollupDay`) against the

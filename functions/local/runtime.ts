@@ -3,15 +3,12 @@ import { join } from 'node:path';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
 import { Presets, SingleBar } from 'cli-progress';
-import { DynamoAnalyticsSource, DynamoAnalyticsStore } from '../adapters/dynamodb/analytics-store';
 import { createDocumentClient } from '../adapters/dynamodb/client';
 import { DynamoDirectory } from '../adapters/dynamodb/directory-store';
 import { DynamoSnapshotStore } from '../adapters/dynamodb/policy-store';
-import { DynamoTicketHistory } from '../adapters/dynamodb/ticket-history';
 import { DynamoTicketStore } from '../adapters/dynamodb/ticket-store';
 import { DynamoGrantStore } from '../adapters/dynamodb/workflow-records';
 import { InjectedFaults } from '../adapters/faults';
-import { systemClock } from '../adapters/system';
 import { daysOf, rollupDay } from '../app/analytics';
 import { readConfig } from '../config';
 import { subscriberSecretId } from '../domain/outbound/deliveries';
@@ -31,6 +28,7 @@ import { type LocalInvocable, startLocalLambda } from './lambda-service';
 import { createLocalAuth } from './local-auth';
 import { LOCAL_CONSOLE_CLIENT_ID, startLocalOpenIdProvider } from './openid-provider';
 import { listeningOn, openHttpPort } from './ports';
+import { localRollupDeps } from './rollups';
 import { LOCAL_AUDIT_BUCKET, LOCAL_EXPORTS_BUCKET, startLocalS3 } from './s3';
 import { startScheduler } from './scheduler';
 import { startLocalSchedulerService } from './scheduler-service';
@@ -350,11 +348,10 @@ async function seedHistory(
       )
     : null;
   let quarter = 0;
-  const grants = new DynamoGrantStore(db, LOCAL_TABLE_NAME);
   const seeded = await seedDemoHistory(
     {
       tickets: new DynamoTicketStore(db, LOCAL_TABLE_NAME),
-      grants,
+      grants: new DynamoGrantStore(db, LOCAL_TABLE_NAME),
       snapshots: new DynamoSnapshotStore(db, LOCAL_TABLE_NAME),
     },
     baseline,
@@ -370,13 +367,7 @@ async function seedHistory(
     },
   );
   bar?.stop();
-  const rollups = {
-    clock: systemClock,
-    history: new DynamoTicketHistory(db, LOCAL_TABLE_NAME),
-    analyticsSource: new DynamoAnalyticsSource(db, LOCAL_TABLE_NAME),
-    analytics: new DynamoAnalyticsStore(db, LOCAL_TABLE_NAME),
-    grants,
-  };
+  const rollups = localRollupDeps(db);
   const today = new Date().toISOString().slice(0, 10);
   const firstDay = new Date(Date.now() - DEMO_HISTORY.days * 86_400_000).toISOString().slice(0, 10);
   for (const day of daysOf(firstDay, today)) await rollupDay(rollups, day);
