@@ -39,25 +39,31 @@ export function relativeInWords(at: Date, now: Date): string {
  * "Friday 4 December 09:48 UTC".
  */
 export function clockTime(at: Date, now: Date, timeZone = 'UTC'): string {
-  const parts = (date: Date) =>
-    Object.fromEntries(
-      new Intl.DateTimeFormat('en-GB', {
-        weekday: 'long',
-        day: 'numeric',
-        month: 'long',
-        year: 'numeric',
-        hour: '2-digit',
-        minute: '2-digit',
-        hourCycle: 'h23',
-        timeZone,
-        timeZoneName: 'short',
-      })
-        .formatToParts(date)
-        .map((part) => [part.type, part.value]),
-    );
-  const when = parts(at);
-  const year = when.year === parts(now).year ? '' : ` ${when.year}`;
+  const when = clockParts(at, timeZone);
+  const year = when.year === clockParts(now, timeZone).year ? '' : ` ${when.year}`;
   return `${when.weekday} ${when.day} ${when.month}${year} ${when.hour}:${when.minute} ${when.timeZoneName}`;
+}
+
+/** Building a formatter costs far more than formatting with one: one per time zone, kept for the process. */
+const clockFormats = new Map<string, Intl.DateTimeFormat>();
+
+function clockParts(date: Date, timeZone: string): Record<string, string> {
+  let format = clockFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-GB', {
+      weekday: 'long',
+      day: 'numeric',
+      month: 'long',
+      year: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+      timeZone,
+      timeZoneName: 'short',
+    });
+    clockFormats.set(timeZone, format);
+  }
+  return Object.fromEntries(format.formatToParts(date).map((part) => [part.type, part.value]));
 }
 
 /** A deadline in words and on the clock: "in 3 days, Friday 4 December 09:48 UTC". */
