@@ -57,8 +57,6 @@ export const ASSUMPTIONS = {
   lambdaMemoryMb: LAMBDA_MEMORY_MB,
   /** Milliseconds billed per invocation: each handler makes a few DynamoDB calls of a few ms each. */
   lambdaMs: 100,
-  /** The table's global secondary indexes; none projects ALL, so each index item is under 1 KB (1 WRU). */
-  indexes: table.indexes.length,
 };
 
 /** Issue 5's targets per access ticket. */
@@ -75,8 +73,6 @@ export interface CostLine {
 export interface CostEstimate {
   lines: CostLine[];
   total: number;
-  /** ceil(ticket KiB): the write request units of one write of the ticket item. */
-  unitsPerWrite: number;
   /** ceil(ticket KiB / 4): the read request units of one strongly consistent read of the ticket item. */
   unitsPerRead: number;
   targets: {
@@ -86,14 +82,12 @@ export interface CostEstimate {
 }
 
 /**
- * The AWS bill of one ticket implied by its measured counts. Every DynamoDB write is charged as a write of the
- * ticket item and every read as a strongly consistent read of it: the ticket is the largest item, so this is an
- * upper bound. So are the index writes: every write is charged as moving its key in every index (a delete and a
- * put of an index item of 1 WRU), while most writes move none (only ticket, grant, identity and link items carry
- * index keys, and a ticket's move only as its status, resolution or hour of change does).
+ * The AWS bill of one ticket implied by its measured counts. DynamoDB writes are billed in the write units the
+ * local store tallied as DynamoDB bills them (functions/local/dynamodb.ts), on the table and on each of its
+ * indexes. Every read is charged as a strongly consistent read of the ticket item: the
+ * ticket is the largest item, so that line is an upper bound.
  */
 export function costPerTicket(counts: PerTicket): CostEstimate {
-  const unitsPerWrite = Math.ceil(counts.ticketBytes / 1024);
   const unitsPerRead = Math.ceil(counts.ticketBytes / 4096);
   const invocations = counts.workflowInvocations + counts.httpInvocations;
   const gbSeconds = invocations * (ASSUMPTIONS.lambdaMemoryMb / 1024) * (ASSUMPTIONS.lambdaMs / 1000);
@@ -113,10 +107,10 @@ export function costPerTicket(counts: PerTicket): CostEstimate {
       'GB-s',
       PRICES.lambdaGbSecond,
     ),
-    line('DynamoDB table writes', counts.writes * unitsPerWrite, 'WRU', PRICES.writeRequestUnit),
+    line('DynamoDB table writes', counts.writeUnits.table, 'WRU', PRICES.writeRequestUnit),
     line(
-      `DynamoDB index writes (${ASSUMPTIONS.indexes} indexes, upper bound)`,
-      counts.writes * ASSUMPTIONS.indexes * 2,
+      `DynamoDB index writes (${table.indexes.length} indexes)`,
+      counts.writeUnits.indexes,
       'WRU',
       PRICES.writeRequestUnit,
     ),
@@ -128,7 +122,6 @@ export function costPerTicket(counts: PerTicket): CostEstimate {
   return {
     lines,
     total,
-    unitsPerWrite,
     unitsPerRead,
     targets: {
       stateTransitions: {

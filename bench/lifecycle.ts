@@ -55,6 +55,8 @@ export interface PerTicket {
   writes: number;
   batchWriteRequests: number;
   batchWriteItems: number;
+  /** The write request units DynamoDB would bill for those writes, on the table and on its indexes. */
+  writeUnits: { table: number; indexes: number };
   /** GetItem, Query, Scan and BatchGetItem requests. */
   reads: number;
   emails: number;
@@ -376,6 +378,10 @@ function difference(after: LocalMetrics, before: LocalMetrics): LocalMetrics {
       operations.map((name) => [name, (after.dynamodb[name] ?? 0) - (before.dynamodb[name] ?? 0)]),
     ),
     dynamodbBatchWriteItems: after.dynamodbBatchWriteItems - before.dynamodbBatchWriteItems,
+    dynamodbWriteUnits: {
+      table: after.dynamodbWriteUnits.table - before.dynamodbWriteUnits.table,
+      indexes: after.dynamodbWriteUnits.indexes - before.dynamodbWriteUnits.indexes,
+    },
     stepfunctions: {
       stateTransitions: after.stepfunctions.stateTransitions - before.stepfunctions.stateTransitions,
       executionsStarted: after.stepfunctions.executionsStarted - before.stepfunctions.executionsStarted,
@@ -410,6 +416,10 @@ function perTicket(deltas: LocalMetrics[], ticketBytes: number): PerTicket {
     writes: mean(storeWrites),
     batchWriteRequests: dynamodb.BatchWriteItem ?? 0,
     batchWriteItems,
+    writeUnits: {
+      table: mean((delta) => delta.dynamodbWriteUnits.table),
+      indexes: mean((delta) => delta.dynamodbWriteUnits.indexes),
+    },
     reads: sum(READS),
     emails: mean((delta) => delta.ses.emails),
     ticketBytes,

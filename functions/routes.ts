@@ -975,7 +975,10 @@ export const routes: Route[] = [
     summary:
       'Local mode only: counts since start of DynamoDB requests, state transitions, Lambda invocations and emails',
     responses: {
-      200: { description: '`{"dynamodb", "dynamodbBatchWriteItems", "stepfunctions", "lambda", "ses"}`' },
+      200: {
+        description:
+          '`{"dynamodb", "dynamodbBatchWriteItems", "dynamodbWriteUnits", "stepfunctions", "lambda", "ses"}`',
+      },
     },
   },
   {

@@ -30,6 +30,8 @@ export interface LocalMetrics {
   dynamodb: Record<string, number>;
   /** The puts and deletes inside those BatchWriteItem requests: each is billed as a write of its own. */
   dynamodbBatchWriteItems: number;
+  /** The write request units those writes would be billed in DynamoDB (see functions/local/dynamodb.ts). */
+  dynamodbWriteUnits: { table: number; indexes: number };
   stepfunctions: { stateTransitions: number; executionsStarted: number; executionsRunning: number };
   /**
    * `http`: deployed routes (not `/dev/*`); `workflow`: the state machine's tasks; `scheduled`:

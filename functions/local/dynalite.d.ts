@@ -6,6 +6,8 @@ declare module 'dynalite' {
     createTableMs?: number;
     deleteTableMs?: number;
     updateTableMs?: number;
+    /** Added by patches/dynalite: where the store adds the write units DynamoDB would bill. */
+    writeUnits?: { table: number; indexes: number };
   }
   export default function dynalite(options?: DynaliteOptions): Server;
 }

@@ -21,6 +21,19 @@ export interface DynamoCounts {
   operations: Record<string, number>;
   /** The put and delete requests inside BatchWriteItem requests: each is billed as a write of its own. */
   batchWriteItems: number;
+  /** The write request units DynamoDB would bill for these writes, on the table and on its indexes. */
+  writeUnits: WriteUnits;
+}
+
+/**
+ * Tallied by the store itself (a patch to dynalite, `patches/`), as the DynamoDB Developer Guide bills
+ * on-demand writes: the table a unit per KB of the larger of the item before and after, a failed
+ * conditional write included; an index a unit per KB of each entry it puts or deletes, two when a key
+ * moves, none when the write leaves the entry unchanged.
+ */
+export interface WriteUnits {
+  table: number;
+  indexes: number;
 }
 
 /**
@@ -30,13 +43,14 @@ export interface DynamoCounts {
 export async function startLocalDynamo(options: { dataDir: string; store: 'disk' | 'memory'; port: number }) {
   const path = join(options.dataDir, 'dynamodb');
   if (options.store === 'disk') mkdirSync(path, { recursive: true });
+  const counts: DynamoCounts = { operations: {}, batchWriteItems: 0, writeUnits: { table: 0, indexes: 0 } };
   const server: Server = dynalite({
     ...(options.store === 'disk' ? { path } : {}),
     createTableMs: 0,
     deleteTableMs: 0,
     updateTableMs: 0,
+    writeUnits: counts.writeUnits,
   });
-  const counts: DynamoCounts = { operations: {}, batchWriteItems: 0 };
   server.on('request', (request: IncomingMessage) => countRequest(request, counts));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -298,6 +298,7 @@ export async function startLocalRuntime(
     const metrics = (): LocalMetrics => ({
       dynamodb: { ...dynamo.counts.operations },
       dynamodbBatchWriteItems: dynamo.counts.batchWriteItems,
+      dynamodbWriteUnits: { ...dynamo.counts.writeUnits },
       stepfunctions: { ...stepFunctions.counts },
       lambda: { ...lambda },
       ses: { emails: emails.sent },

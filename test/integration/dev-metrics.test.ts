@@ -150,6 +150,11 @@ describe('GET /dev/metrics', () => {
     const number = 2;
     const surveyLink = 1;
     expect(total - grant - number - surveyLink, JSON.stringify(writes)).toBeLessThanOrEqual(20);
+    // Billed in write units: at least one a write on the table (the ticket, 5 KB and more, takes
+    // several), and the index entries the ticket's status changes move.
+    const units = after.dynamodbWriteUnits.table - before.dynamodbWriteUnits.table;
+    expect(units).toBeGreaterThan(total);
+    expect(after.dynamodbWriteUnits.indexes - before.dynamodbWriteUnits.indexes).toBeGreaterThan(0);
   });
 });
 
