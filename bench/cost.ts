@@ -83,9 +83,9 @@ export interface CostEstimate {
 
 /**
  * The AWS bill of one ticket implied by its measured counts. DynamoDB writes are billed in the write units the
- * local store tallied as DynamoDB bills them (functions/local/dynamodb.ts), on the table and on each of its
- * indexes. Every read is charged as a strongly consistent read of the ticket item: the
- * ticket is the largest item, so that line is an upper bound.
+ * local store tallied as DynamoDB bills them (functions/local/dynamodb.ts), on the table and on its indexes.
+ * Every read is charged as a strongly consistent read of the ticket item: the ticket is the largest item, so
+ * that line is an upper bound.
  */
 export function costPerTicket(counts: PerTicket): CostEstimate {
   const unitsPerRead = Math.ceil(counts.ticketBytes / 4096);

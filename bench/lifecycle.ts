@@ -6,7 +6,7 @@ import {
   SFNClient,
 } from '@aws-sdk/client-sfn';
 import type { LocalMemory, LocalMetrics } from '../functions/local/dev-routes';
-import { localCredentials } from '../functions/local/dynamodb';
+import { localCredentials, type WriteUnits } from '../functions/local/dynamodb';
 import { ACCESS_REQUEST_STATE_MACHINE } from '../functions/workflow';
 import { devToken, expectOk, JsonClient, unexpected } from './http-client';
 import { percentile, round } from './measure';
@@ -56,7 +56,7 @@ export interface PerTicket {
   batchWriteRequests: number;
   batchWriteItems: number;
   /** The write request units DynamoDB would bill for those writes, on the table and on its indexes. */
-  writeUnits: { table: number; indexes: number };
+  writeUnits: WriteUnits;
   /** GetItem, Query, Scan and BatchGetItem requests. */
   reads: number;
   emails: number;

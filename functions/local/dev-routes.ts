@@ -4,6 +4,7 @@ import { identityIdSchema } from '../domain/directory';
 import { NotFoundError, ValidationError } from '../domain/errors';
 import { parseOrThrow } from '../domain/validation';
 import { toErrorResponse } from '../handlers/http/http-errors';
+import type { WriteUnits } from './dynamodb';
 import type { HttpHandler } from './http-server';
 import type { LocalAuth } from './local-auth';
 import type { LocalScheduler } from './scheduler';
@@ -31,7 +32,7 @@ export interface LocalMetrics {
   /** The puts and deletes inside those BatchWriteItem requests: each is billed as a write of its own. */
   dynamodbBatchWriteItems: number;
   /** The write request units those writes would be billed in DynamoDB (see functions/local/dynamodb.ts). */
-  dynamodbWriteUnits: { table: number; indexes: number };
+  dynamodbWriteUnits: WriteUnits;
   stepfunctions: { stateTransitions: number; executionsStarted: number; executionsRunning: number };
   /**
    * `http`: deployed routes (not `/dev/*`); `workflow`: the state machine's tasks; `scheduled`:

@@ -1,7 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  CreateTableCommand,
+  DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
 import { describe, expect, it } from 'vitest';
@@ -72,9 +76,7 @@ describe('the write units the local store tallies', () => {
     write: (db: DynamoDBDocumentClient) => Promise<unknown>,
   ) {
     const before = { ...dynamo.counts.writeUnits };
-    await withLocalTable(dynamo.url, write).catch((error: Error) => {
-      if (error.name !== 'ConditionalCheckFailedException') throw error;
-    });
+    await withLocalTable(dynamo.url, write);
     const { table, indexes } = dynamo.counts.writeUnits;
     return { table: table - before.table, indexes: indexes - before.indexes };
   }
@@ -99,7 +101,9 @@ describe('the write units the local store tallies', () => {
       const moved = { ...item, requester: 'bo.dev@example.com', gsi5sk: 'pending_approval#units' };
       expect(await unitsOf(dynamo, put(moved))).toEqual({ table: 3, indexes: 2 });
       // A condition that fails still bills the table, on the larger item; nothing reaches an index
-      expect(await unitsOf(dynamo, put(moved, 'attribute_not_exists(pk)'))).toEqual({ table: 3, indexes: 0 });
+      const refused = (db: DynamoDBDocumentClient) =>
+        expect(put(moved, 'attribute_not_exists(pk)')(db)).rejects.toThrow(ConditionalCheckFailedException);
+      expect(await unitsOf(dynamo, refused)).toEqual({ table: 3, indexes: 0 });
       // The item shrinks and leaves gsi1: the larger size on the table, one delete from gsi1
       const { gsi1pk: _pk, gsi1sk: _sk, body: _body, ...small } = moved;
       expect(await unitsOf(dynamo, put(small))).toEqual({ table: 3, indexes: 1 });
